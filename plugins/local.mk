@@ -1,0 +1,5 @@
+## Each plugin lives in its own folder with its own local.mk.
+include plugins/sim_culture/local.mk
+include plugins/sim_memristor/local.mk
+include plugins/sim_silicon/local.mk
+include plugins/replay/local.mk

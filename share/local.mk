@@ -1,0 +1,1 @@
+## Session files and examples, installed under $(pkgdatadir).

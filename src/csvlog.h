@@ -1,0 +1,86 @@
+/*
+ * csvlog.h: synbridge's CSV logs (RFC 4180, DESIGN.md schema), written with
+ * libcsv's quoting, and read back with libcsv.
+ *
+ * Times are seconds of session time with microsecond precision.
+ * Rows are built in memory and reach the file only whole, so a file cut by
+ * kill -9 still parses: it ends at the last flushed row.
+ */
+#ifndef SB_CSVLOG_H
+#define SB_CSVLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum csv_kind { CSV_SPIKES, CSV_SYNAPSES, CSV_LINKS, CSV_COMMANDS, CSV_KINDS };
+
+/* "spikes", "synapses", "links", "commands" */
+extern const char *const csv_kind_names[CSV_KINDS];
+/* Header line of each kind, without the line end. */
+extern const char *const csv_kind_headers[CSV_KINDS];
+/* Look a kind up by name; -1 if unknown. */
+int csv_kind_from_name(const char *name);
+
+struct csv_spike_row {
+	int64_t t_us;
+	const char *site, *population;
+	uint32_t unit;
+};
+
+/* NaN amplitude/G and 0 width/count are written as empty fields. */
+struct csv_synapse_row {
+	int64_t t_us;
+	const char *synapse, *pre, *post, *event;
+	double amplitude_v;
+	uint32_t width_us, count;
+	double g_before_us, g_after_us;
+};
+
+struct csv_link_row {
+	int64_t t_us;
+	const char *link, *state;
+	double rtt_ms, jitter_ms, offset_ms, uncertainty_ms, loss_pct;
+	uint64_t retransmits, queue;
+	double events_per_s;
+};
+
+struct csv_command_row {
+	int64_t t_us;
+	const char *site, *user, *command, *status, *message;
+};
+
+/* One row of any kind (the reader hands these out). */
+struct csv_row {
+	enum csv_kind kind;
+	union {
+		struct csv_spike_row spike;
+		struct csv_synapse_row synapse;
+		struct csv_link_row link;
+		struct csv_command_row command;
+	} u;
+};
+
+/* A CSV file being written: rows buffer in memory until flushed. */
+struct csv_file;
+
+/* Open (append if it exists with the right header, else create). */
+struct csv_file *csv_file_open(const char *path, enum csv_kind kind,
+    char **cause);
+void csv_file_row(struct csv_file *f, const struct csv_row *row);
+/* Write buffered whole rows; 0 or -1 with *cause. */
+int csv_file_flush(struct csv_file *f, char **cause);
+/* Flush and close; NULL is fine. */
+void csv_file_close(struct csv_file *f);
+const char *csv_file_path(const struct csv_file *f);
+uint64_t csv_file_rows(const struct csv_file *f);
+
+/*
+ * Read a synbridge CSV file of the given kind. fn is called once per row
+ * (strings valid only during the call); a non-zero return stops reading.
+ * On malformed input returns -1 with *cause = "file:line:column: what".
+ */
+typedef int (*csv_row_fn)(void *ctx, const struct csv_row *row);
+int csv_read_file(const char *path, enum csv_kind kind, csv_row_fn fn,
+    void *ctx, char **cause);
+
+#endif

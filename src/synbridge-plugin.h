@@ -1,0 +1,204 @@
+/*
+ * synbridge-plugin.h: the plugin ABI.
+ *
+ * A plugin is a shared object that exports four symbols:
+ *
+ *   const char synbridge_plugin_name[];         its name, e.g. "sim_culture"
+ *   const char synbridge_plugin_api_version[];  SB_PLUGIN_API_VERSION
+ *   int  synbridge_plugin_init(struct sb_plugin *, const struct sb_host_api *);
+ *   void synbridge_plugin_end(struct sb_plugin *);
+ *
+ * The host compares the API version string before it calls anything.
+ * A plugin reaches the host only through the struct sb_host_api passed to
+ * init (it never links against host symbols) and registers capabilities
+ * with {data, free_func}: from the call on the host owns data and frees it
+ * with free_func on failure, on unload and on exit.
+ *
+ * Threading: the host calls every callback of one capability from one
+ * thread at a time. Simulated backends implement advance() and the host
+ * paces them (real time in a thread of their own, or faster than real time
+ * in lock-step with the engine). Hardware backends implement start/stop
+ * and emit from their own threads through sb_host_api.emit (one producer
+ * per emitter).
+ */
+#ifndef SYNBRIDGE_PLUGIN_H
+#define SYNBRIDGE_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#define SB_PLUGIN_API_VERSION "synbridge-plugin-1"
+
+/* Event kinds (DESIGN.md: spike, synaptic, conductance, stimulation, mark). */
+enum sb_event_kind {
+	SB_EV_SPIKE = 1,	/* unit fired */
+	SB_EV_SYNAPTIC = 2,	/* weighted event from a synapse to its post unit */
+	SB_EV_CONDUCTANCE = 3,	/* a pulse changed (or a read reported) a device's G */
+	SB_EV_STIM = 4,		/* stimulation delivered to a unit */
+	SB_EV_MARK = 5,		/* a user mark (text kept by the host) */
+};
+
+/* Spike aux values (as in the published link format). */
+#define SB_SPIKE_SPONTANEOUS 2
+#define SB_SPIKE_STIMULATED 1
+
+/*
+ * One event: 40 bytes, times in session-clock microseconds.
+ * Units are addressed by (site, pop, index); synapses by (site, index) with
+ * pop = SB_POP_SYNAPSE.
+ */
+struct sb_event {
+	int64_t t_us;		/* session time, microseconds */
+	uint32_t index;		/* unit index, or synapse id */
+	uint16_t site;		/* site id within the session */
+	uint16_t pop;		/* population id within the site */
+	uint8_t kind;		/* enum sb_event_kind */
+	uint8_t aux;		/* spike: SB_SPIKE_*; synaptic: weight 0-255 */
+	uint16_t count;		/* conductance/stim: pulse count */
+	uint32_t width_us;	/* conductance/stim: pulse width */
+	float amplitude;	/* conductance/stim: volts */
+	float g_before;		/* synaptic: G (uS); conductance: G before */
+	float g_after;		/* conductance: G after */
+};
+
+#define SB_POP_SYNAPSE 0xffff
+
+struct sb_plugin;	/* one loaded instance, owned by the host */
+struct sb_emitter;	/* where a backend sends events */
+struct sb_reply;	/* where a command writes its result */
+
+enum sb_log_level { SB_LOG_ERROR, SB_LOG_WARNING, SB_LOG_INFO, SB_LOG_DEBUG };
+
+/* Neurons: a population of spiking units. */
+struct sb_neurons {
+	const char *name;	/* population name, unique at its site */
+	uint32_t units;		/* number of units */
+	/* Simulators: run the model up to t_us (session time), emitting spikes. */
+	int (*advance)(void *data, int64_t t_us, struct sb_emitter *em);
+	/* Hardware: start streaming from own threads; stop joins them. */
+	int (*start)(void *data, struct sb_emitter *em, char **cause);
+	void (*stop)(void *data);
+	/* Stimulate one unit (an electrode) at t_us. */
+	int (*stimulate)(void *data, uint32_t unit, double amplitude_v,
+	    uint32_t width_us, int64_t t_us, char **cause);
+	/* A synaptic event for unit: weight 0-255 and conductance in uS. */
+	void (*synaptic_input)(void *data, uint32_t unit, unsigned weight,
+	    double g_us, int64_t t_us);
+};
+
+/* Pulse limits and defaults of one synaptic device. */
+struct sb_device_limits {
+	double max_abs_v;	/* refuse |amplitude| above this */
+	uint32_t max_width_us;	/* refuse width above this */
+	uint32_t max_count;	/* refuse more pulses per request */
+	double ltp_v;		/* default potentiation amplitude (> 0) */
+	double ltd_v;		/* default depression amplitude (< 0) */
+	uint32_t width_us;	/* default pulse width */
+	double g_min_us;	/* conductance window, for weights and bars */
+	double g_max_us;
+	uint32_t latency_us;	/* typical time to complete one operation */
+};
+
+/* Completion of an asynchronous device operation. */
+struct sb_completion {
+	uint64_t tag;		/* as passed to pulse() or read() */
+	uint32_t device;
+	int status;		/* 0 done, -1 failed (message says why) */
+	double g_before_us;
+	double g_after_us;
+	int64_t t_us;		/* when it completed (session time) */
+	char message[128];
+};
+typedef void (*sb_complete_fn)(void *ctx, const struct sb_completion *c);
+
+/* Synapses: addressable devices that take pulses and report conductance. */
+struct sb_synapses {
+	const char *name;	/* device-set name, unique at its site */
+	uint32_t devices;	/* number of devices */
+	/* Parse a device address ("w3b5", "17"); 0 or -1 with *cause. */
+	int (*address)(void *data, const char *spec, uint32_t *device,
+	    char **cause);
+	void (*limits)(void *data, uint32_t device, struct sb_device_limits *l);
+	/* Queue count pulses; completes later through poll(). */
+	int (*pulse)(void *data, uint32_t device, double amplitude_v,
+	    uint32_t width_us, uint32_t count, uint64_t tag, char **cause);
+	/* Queue a read; completes later through poll(). */
+	int (*read)(void *data, uint32_t device, uint64_t tag, char **cause);
+	/* Last known conductance in uS (cheap; used on every pre spike). */
+	double (*conductance)(void *data, uint32_t device);
+	/* Deliver completions due by now_us (session time). */
+	void (*poll)(void *data, int64_t now_us, sb_complete_fn fn, void *ctx);
+};
+
+/* Link health, as reported by a transport. */
+enum sb_link_state { SB_LINK_DOWN, SB_LINK_DEGRADED, SB_LINK_UP };
+struct sb_link_health {
+	char name[64];
+	enum sb_link_state state;
+	double rtt_ms, rtt_p99_ms, jitter_ms;
+	double offset_ms, uncertainty_ms, drift_ppm;
+	double loss_pct;
+	uint64_t gaps, retransmits, queue;
+	double events_per_s;
+	double last_batch_age_s;
+};
+
+/* Transport: carries events to other sites. */
+struct sb_transport {
+	const char *name;
+	/* Queue local events for the relay; never blocks. */
+	int (*send)(void *data, const struct sb_event *ev, size_t n);
+	/* Hand received events to the engine. */
+	void (*poll)(void *data, struct sb_emitter *em);
+	/* Fill up to max link rows; returns how many. */
+	size_t (*health)(void *data, struct sb_link_health *out, size_t max);
+	/* Offset from local monotonic time to session time, if known. */
+	int (*clock_offset)(void *data, int64_t *offset_us);
+};
+
+/* A console command added by a plugin. */
+struct sb_command {
+	const char *name;
+	const char *usage;
+	const char *help;
+	int (*exec)(void *data, int argc, char **argv, struct sb_reply *r);
+};
+
+/* The host, as plugins see it. Grows only at the end; check size. */
+struct sb_host_api {
+	uint32_t size;		/* sizeof(struct sb_host_api) of the host */
+	void (*log)(struct sb_plugin *p, enum sb_log_level level,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+	/* key=value argument given to load; NULL if absent. */
+	const char *(*arg)(struct sb_plugin *p, const char *key);
+	const char *(*site)(struct sb_plugin *p);
+	uint64_t (*seed)(struct sb_plugin *p);
+	int (*fast)(struct sb_plugin *p);	/* faster than real time? */
+	int64_t (*now_us)(struct sb_plugin *p);	/* session clock */
+	int (*register_neurons)(struct sb_plugin *p, const struct sb_neurons *n,
+	    void *data, void (*free_func)(void *));
+	int (*register_synapses)(struct sb_plugin *p,
+	    const struct sb_synapses *s, void *data, void (*free_func)(void *));
+	int (*register_transport)(struct sb_plugin *p,
+	    const struct sb_transport *t, void *data, void (*free_func)(void *));
+	int (*register_command)(struct sb_plugin *p, const struct sb_command *c,
+	    void *data, void (*free_func)(void *));
+	/* Emit one event; -1 when the ring is full (the host counts a gap). */
+	int (*emit)(struct sb_emitter *em, const struct sb_event *ev);
+	/* Write one line of a command's result. */
+	void (*reply)(struct sb_reply *r, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+};
+
+/* What a plugin exports. */
+typedef int (*sb_plugin_init_fn)(struct sb_plugin *, const struct sb_host_api *);
+typedef void (*sb_plugin_end_fn)(struct sb_plugin *);
+
+#define SB_PLUGIN(NAME)							\
+	__attribute__((visibility("default")))				\
+	const char synbridge_plugin_name[] = NAME;			\
+	__attribute__((visibility("default")))				\
+	const char synbridge_plugin_api_version[] = SB_PLUGIN_API_VERSION
+
+#endif
