@@ -14,6 +14,10 @@
  * with {data, free_func}: from the call on the host owns data and frees it
  * with free_func on failure, on unload and on exit.
  *
+ * Strings returned through char **cause are malloc'd; the host frees them.
+ * An argument the plugin never asked for with arg() is reported to the user
+ * as unknown after init.
+ *
  * Threading: the host calls every callback of one capability from one
  * thread at a time. Simulated backends implement advance() and the host
  * paces them (real time in a thread of their own, or faster than real time
@@ -173,6 +177,7 @@ struct sb_host_api {
 	/* key=value argument given to load; NULL if absent. */
 	const char *(*arg)(struct sb_plugin *p, const char *key);
 	const char *(*site)(struct sb_plugin *p);
+	/* The seed= argument if given, else one derived from the session. */
 	uint64_t (*seed)(struct sb_plugin *p);
 	int (*fast)(struct sb_plugin *p);	/* faster than real time? */
 	int64_t (*now_us)(struct sb_plugin *p);	/* session clock */
@@ -184,7 +189,11 @@ struct sb_host_api {
 	    const struct sb_transport *t, void *data, void (*free_func)(void *));
 	int (*register_command)(struct sb_plugin *p, const struct sb_command *c,
 	    void *data, void (*free_func)(void *));
-	/* Emit one event; -1 when the ring is full (the host counts a gap). */
+	/*
+	 * Emit one event. The host fills in site and pop from the emitter;
+	 * the plugin sets t_us (session time), kind, index and the rest.
+	 * Returns -1 when the ring is full (the host counts a gap).
+	 */
 	int (*emit)(struct sb_emitter *em, const struct sb_event *ev);
 	/* Write one line of a command's result. */
 	void (*reply)(struct sb_reply *r, const char *fmt, ...)
