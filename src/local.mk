@@ -4,12 +4,23 @@ noinst_LTLIBRARIES += src/libsbcore.la
 src_libsbcore_la_SOURCES = \
 	src/synbridge-plugin.h \
 	src/xmalloc.c src/xmalloc.h \
-	src/clock.c src/clock.h
+	src/clock.c src/clock.h \
+	src/session.c src/session.h \
+	src/plugin.c src/plugin.h \
+	src/synapse.c src/synapse.h \
+	src/rule.c src/rule.h \
+	src/engine.c src/engine.h \
+	src/recorder.c src/recorder.h \
+	src/csvlog.h src/history.h src/ring.h \
+	src/cmd.c src/cmd.h src/cmd-queue.c src/cmd-table.c \
+	src/cmd-help.c src/cmd-quit.c src/cmd-site.c src/cmd-plugin.c \
+	src/cmd-synapse.c src/cmd-pulse.c src/cmd-stim.c src/cmd-rule.c \
+	src/cmd-record.c src/cmd-mark.c src/cmd-source.c
 src_libsbcore_la_CFLAGS = $(AM_CFLAGS)
-src_libsbcore_la_LIBADD = $(CSV_LIBS)
+src_libsbcore_la_LIBADD = $(CSV_LIBS) -lm
 
 bin_PROGRAMS += src/synbridge
-src_synbridge_SOURCES = src/main.c
+src_synbridge_SOURCES = src/main.c src/headless.c src/headless.h
 src_synbridge_LDADD = src/libsbcore.la $(READLINE_LIBS) $(NCURSES_LIBS)
 src_synbridge_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)
 src_synbridge_LDFLAGS = -export-dynamic

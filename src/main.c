@@ -1,15 +1,263 @@
-/* main.c: the synbridge console. */
+/* main.c: the synbridge console: options, session set-up, signals. */
 #include "config.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "headless.h"
+#include "history.h"
+#include "xmalloc.h"
+
+static struct session *main_session;
+
+/* SIGINT, SIGTERM, SIGHUP: stop cleanly (logs are flushed on the way out). */
+static void
+main_signal(int sig)
+{
+	(void)sig;
+	if (main_session != NULL)
+		main_session->quit = 1;
+}
+
+/* --help */
+static void
+main_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: synbridge [OPTION]...\n"
+"The console of a distributed hybrid neural experiment: live spikes,\n"
+"synapse conductances and links, typed commands, CSV logs.\n"
+"\n"
+"  -c, --session FILE     run the commands of a session file first\n"
+"  -x, --script FILE      run a script of commands, then exit (headless)\n"
+"      --headless         no screen: commands from stdin or -x, results on\n"
+"                         stdout, errors on stderr\n"
+"      --demo             the three-site hybrid experiment, simulated here\n"
+"      --duration SECONDS stop after this much session time\n"
+"      --fast             run simulators faster than real time\n"
+"      --seed N           seed of every simulator (default 1)\n"
+"      --log-dir DIR      record spikes, synapses, links, commands as CSV\n"
+"      --plugin-dir DIR   look for plugins in DIR first (repeatable)\n"
+"      --history EVENTS   events kept in memory for export (default 1000000)\n"
+"  -v, --verbose          print informational messages on stderr\n"
+"      --help             show this help and exit\n"
+"      --version          show the version and exit\n"
+"\n"
+"Plugins are searched in --plugin-dir, $SYNBRIDGE_PLUGIN_PATH, then\n"
+"%s.\n"
+"Type 'help' at the console for its commands; see synbridge(1) and\n"
+"synbridge.conf(5).\n", PKGLIBDIR);
+}
+
+/* Are we running from the build tree (uninstalled)? */
+static int
+main_uninstalled(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n <= 0)
+		return 0;
+	exe[n] = '\0';
+	return strcmp(exe, ABS_TOP_BUILDDIR "/src/synbridge") == 0;
+}
+
+/* Add each directory of a colon-separated list. */
+static void
+main_add_path(struct session *s, const char *list)
+{
+	char *copy = xstrdup(list), *dir, *save;
+
+	for (dir = strtok_r(copy, ":", &save); dir != NULL;
+	    dir = strtok_r(NULL, ":", &save))
+		session_add_plugin_dir(s, dir);
+	free(copy);
+}
+
+/* The demo's one-machine session file. */
+static char *
+main_demo_file(void)
+{
+	char *path;
+
+	if (main_uninstalled())
+		xasprintf(&path, "%s/share/sessions/hybrid-3site/"
+		    "one-machine.conf", ABS_TOP_SRCDIR);
+	else
+		xasprintf(&path, "%s/sessions/hybrid-3site/one-machine.conf",
+		    PKGDATADIR);
+	return path;
+}
+
+/* Parse a non-negative number of seconds. */
+static int
+main_seconds(const char *text, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(text, &end);
+	return *text != '\0' && *end == '\0' && errno == 0 &&
+	    isfinite(*out) && *out >= 0 && *out < 1e9;
+}
 
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("synbridge %s\n", PACKAGE_VERSION);
-		return 0;
+	enum { OPT_HEADLESS = 256, OPT_DEMO, OPT_DURATION, OPT_FAST,
+	    OPT_SEED, OPT_LOGDIR, OPT_PLUGINDIR, OPT_HISTORY, OPT_HELP,
+	    OPT_VERSION };
+	static const struct option longs[] = {
+		{ "session", required_argument, NULL, 'c' },
+		{ "script", required_argument, NULL, 'x' },
+		{ "headless", no_argument, NULL, OPT_HEADLESS },
+		{ "demo", no_argument, NULL, OPT_DEMO },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "fast", no_argument, NULL, OPT_FAST },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "log-dir", required_argument, NULL, OPT_LOGDIR },
+		{ "plugin-dir", required_argument, NULL, OPT_PLUGINDIR },
+		{ "history", required_argument, NULL, OPT_HISTORY },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct headless_options ho = { NULL, NULL, -1, 1 };
+	struct session *s;
+	struct sigaction sa;
+	const char *log_dir = NULL, *env;
+	char **plugin_dirs = NULL, *demo_file = NULL, *cause = NULL, *end;
+	size_t nplugin_dirs = 0, i;
+	unsigned long long seed = 1, history = 1000000;
+	int c, headless = 0, demo = 0, fast = 0, verbose = 0, status;
+
+	while ((c = getopt_long(argc, argv, "c:x:v", longs, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			ho.session_file = optarg;
+			break;
+		case 'x':
+			ho.script = optarg;
+			break;
+		case OPT_HEADLESS:
+			headless = 1;
+			break;
+		case OPT_DEMO:
+			demo = 1;
+			break;
+		case OPT_DURATION:
+			if (!main_seconds(optarg, &ho.duration_s)) {
+				fprintf(stderr, "synbridge: --duration %s: "
+				    "expected seconds\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_FAST:
+			fast = 1;
+			break;
+		case OPT_SEED:
+		case OPT_HISTORY:
+			errno = 0;
+			if (c == OPT_SEED)
+				seed = strtoull(optarg, &end, 0);
+			else
+				history = strtoull(optarg, &end, 0);
+			if (*optarg == '\0' || *optarg == '-' || *end != '\0' ||
+			    errno != 0 || (c == OPT_HISTORY &&
+			    (history < 1000 || history > 1000000000ULL))) {
+				fprintf(stderr, "synbridge: --%s %s: expected %s\n",
+				    c == OPT_SEED ? "seed" : "history", optarg,
+				    c == OPT_SEED ? "a whole number" :
+				    "a count from 1000 to 1000000000");
+				return 2;
+			}
+			break;
+		case OPT_LOGDIR:
+			log_dir = optarg;
+			break;
+		case OPT_PLUGINDIR:
+			plugin_dirs = xreallocarray(plugin_dirs,
+			    nplugin_dirs + 1, sizeof *plugin_dirs);
+			plugin_dirs[nplugin_dirs++] = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case OPT_HELP:
+			main_usage(stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("synbridge %s\n", PACKAGE_VERSION);
+			printf("plugin API %s\n", SB_PLUGIN_API_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'synbridge --help' for more "
+			    "information.\n");
+			return 2;
+		}
 	}
-	return 0;
+	if (optind < argc) {
+		fprintf(stderr, "synbridge: unexpected argument '%s'\n"
+		    "Try 'synbridge --help' for more information.\n",
+		    argv[optind]);
+		return 2;
+	}
+	if (ho.script != NULL)
+		ho.read_stdin = 0;
+	if (demo) {
+		if (ho.session_file != NULL) {
+			fprintf(stderr, "synbridge: --demo and -c cannot be "
+			    "used together\n");
+			return 2;
+		}
+		demo_file = main_demo_file();
+		ho.session_file = demo_file;
+	}
+	if (!headless)
+		fprintf(stderr, "synbridge: the full-screen console is not "
+		    "built in this version; running --headless\n");
+
+	s = session_create(fast, seed);
+	s->verbose = verbose;
+	main_session = s;
+	for (i = 0; i < nplugin_dirs; i++)
+		session_add_plugin_dir(s, plugin_dirs[i]);
+	free(plugin_dirs);
+	env = getenv("SYNBRIDGE_PLUGIN_PATH");
+	if (env != NULL && *env != '\0')
+		main_add_path(s, env);
+	if (main_uninstalled())
+		session_add_plugin_dir(s, ABS_TOP_BUILDDIR "/plugins");
+	session_add_plugin_dir(s, PKGLIBDIR);
+	s->history = history_create((size_t)history, 100000);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = main_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (log_dir != NULL && engine_record_start(s, log_dir, &cause) != 0) {
+		fprintf(stderr, "synbridge: --log-dir: %s\n", cause);
+		free(cause);
+		engine_shutdown(s);
+		free(demo_file);
+		return 1;
+	}
+	status = headless_run(s, &ho);
+	main_session = NULL;
+	engine_shutdown(s);
+	free(demo_file);
+	return status;
 }

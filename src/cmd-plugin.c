@@ -1,0 +1,139 @@
+/* cmd-plugin.c: load, unload and plugins. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "plugin.h"
+
+static enum cmd_retval cmd_load_exec(struct session *, struct args *,
+    struct cmdq_item *);
+static enum cmd_retval cmd_unload_exec(struct session *, struct args *,
+    struct cmdq_item *);
+static enum cmd_retval cmd_plugins_exec(struct session *, struct args *,
+    struct cmdq_item *);
+
+const struct cmd_entry cmd_load_entry = {
+	.name = "load",
+	.template = "",
+	.lower = 1,
+	.upper = -1,
+	.usage = "PLUGIN [KEY=VALUE ...]",
+	.help = "load a plugin at the current site with its arguments",
+	.exec = cmd_load_exec,
+};
+
+const struct cmd_entry cmd_unload_entry = {
+	.name = "unload",
+	.template = "",
+	.lower = 1,
+	.upper = 1,
+	.usage = "PLUGIN",
+	.help = "unload a plugin from the current site",
+	.exec = cmd_unload_exec,
+};
+
+const struct cmd_entry cmd_plugins_entry = {
+	.name = "plugins",
+	.template = "",
+	.lower = 0,
+	.upper = 0,
+	.usage = "",
+	.help = "list loaded plugins and what they provide",
+	.exec = cmd_plugins_exec,
+};
+
+/* Load a plugin. */
+static enum cmd_retval
+cmd_load_exec(struct session *s, struct args *a, struct cmdq_item *item)
+{
+	struct sb_plugin *p;
+	char *cause = NULL;
+
+	if (s->current == NULL) {
+		cmdq_item_error(item, "load: no site (create one with 'site "
+		    "NAME' first)");
+		return CMD_ERROR;
+	}
+	p = plugin_load(s->current, a->argv[0], a->argc - 1, a->argv + 1,
+	    &cause);
+	if (p == NULL) {
+		cmdq_item_error(item, "load: %s", cause);
+		free(cause);
+		return CMD_ERROR;
+	}
+	cmdq_item_reply(item, "loaded %s at %s (%s)", p->name,
+	    s->current->name, p->path);
+	s->dirty = 1;
+	return CMD_NORMAL;
+}
+
+/* Unload a plugin. */
+static enum cmd_retval
+cmd_unload_exec(struct session *s, struct args *a, struct cmdq_item *item)
+{
+	struct sb_plugin *p;
+	char *cause = NULL;
+
+	if (s->current == NULL ||
+	    (p = plugin_find(s->current, a->argv[0])) == NULL) {
+		cmdq_item_error(item, "unload: no plugin '%s' at %s",
+		    a->argv[0], s->current ? s->current->name : "any site");
+		return CMD_ERROR;
+	}
+	if (plugin_unload(p, &cause) != 0) {
+		cmdq_item_error(item, "unload: %s", cause);
+		free(cause);
+		return CMD_ERROR;
+	}
+	cmdq_item_reply(item, "unloaded %s", a->argv[0]);
+	s->dirty = 1;
+	return CMD_NORMAL;
+}
+
+/* List plugins. */
+static enum cmd_retval
+cmd_plugins_exec(struct session *s, struct args *a, struct cmdq_item *item)
+{
+	size_t i, j, k, n = 0;
+
+	for (i = 0; i < s->nsites; i++) {
+		struct site *site = s->sites[i];
+
+		for (j = 0; j < site->nplugins; j++) {
+			struct sb_plugin *p = site->plugins[j];
+			char caps[256] = "";
+
+			for (k = 0; k < site->npops; k++)
+				if (site->pops[k] && site->pops[k]->owner == p)
+					snprintf(caps + strlen(caps),
+					    sizeof caps - strlen(caps),
+					    " neurons:%s", site->pops[k]->name);
+			for (k = 0; k < site->ndevsets; k++)
+				if (site->devsets[k]->owner == p)
+					snprintf(caps + strlen(caps),
+					    sizeof caps - strlen(caps),
+					    " synapses:%s",
+					    site->devsets[k]->name);
+			for (k = 0; k < site->ntransports; k++)
+				if (site->transports[k]->owner == p)
+					snprintf(caps + strlen(caps),
+					    sizeof caps - strlen(caps),
+					    " transport:%s",
+					    site->transports[k]->ops.name);
+			for (k = 0; k < site->ncommands; k++)
+				if (site->commands[k]->owner == p)
+					snprintf(caps + strlen(caps),
+					    sizeof caps - strlen(caps),
+					    " command:%s",
+					    site->commands[k]->ops.name);
+			cmdq_item_reply(item, "%s/%s:%s (%s)", site->name,
+			    p->name, caps, p->path);
+			n++;
+		}
+	}
+	if (n == 0)
+		cmdq_item_reply(item, "no plugins loaded");
+	return CMD_NORMAL;
+}

@@ -1,0 +1,104 @@
+/* cmd-pulse.c: potentiate, depress and read synapses. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "synapse.h"
+
+static enum cmd_retval cmd_pulse_exec(struct session *, struct args *,
+    struct cmdq_item *);
+
+const struct cmd_entry cmd_potentiate_entry = {
+	.name = "potentiate",
+	.alias = "ltp",
+	.template = "n:a:w:",
+	.lower = 1,
+	.upper = -1,
+	.usage = "SYNAPSE... [-n COUNT] [-a VOLTS] [-w MICROSECONDS]",
+	.help = "apply potentiation pulses (defaults from the device)",
+	.exec = cmd_pulse_exec,
+};
+
+const struct cmd_entry cmd_depress_entry = {
+	.name = "depress",
+	.alias = "ltd",
+	.template = "n:a:w:",
+	.lower = 1,
+	.upper = -1,
+	.usage = "SYNAPSE... [-n COUNT] [-a VOLTS] [-w MICROSECONDS]",
+	.help = "apply depression pulses (defaults from the device)",
+	.exec = cmd_pulse_exec,
+};
+
+const struct cmd_entry cmd_read_entry = {
+	.name = "read",
+	.template = "",
+	.lower = 1,
+	.upper = -1,
+	.usage = "SYNAPSE...",
+	.help = "read the conductance of synapses from their devices",
+	.exec = cmd_pulse_exec,
+};
+
+/* Queue pulses (or reads) on every selected synapse; wait for them. */
+static enum cmd_retval
+cmd_pulse_exec(struct session *s, struct args *a, struct cmdq_item *item)
+{
+	const char *name = cmdq_item_name(item);
+	int potentiate = strcmp(name, "potentiate") == 0;
+	int reading = strcmp(name, "read") == 0;
+	enum cond_event ev = reading ? COND_READ :
+	    potentiate ? COND_POTENTIATE : COND_DEPRESS;
+	unsigned long count = 1, width;
+	uint32_t *ids = NULL;
+	char *cause = NULL;
+	double amp;
+	int i, n, rc = 0, got;
+
+	n = synapse_select(s, a->argc, a->argv, &ids, &cause);
+	if (n < 0) {
+		cmdq_item_error(item, "%s: %s", name, cause);
+		free(cause);
+		return CMD_ERROR;
+	}
+	if (args_uint(a, 'n', 1, 1000000, &count, item) < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		struct synapse *syn = s->synapses[ids[i]];
+		const struct sb_device_limits *l = &syn->limits;
+
+		amp = potentiate ? l->ltp_v : l->ltd_v;
+		width = l->width_us;
+		got = args_double(a, 'a', -1000, 1000, &amp, item);
+		if (got < 0 ||
+		    args_uint(a, 'w', 1, 100000000, &width, item) < 0)
+			goto fail;
+		if (got > 0 && !reading) {
+			if (potentiate && amp < 0) {
+				cmdq_item_error(item, "%s: -a %s: potentiation "
+				    "pulses are positive (use depress)", name,
+				    args_get(a, 'a'));
+				goto fail;
+			}
+			/* depression pulses are negative: -a is a magnitude */
+			if (!potentiate)
+				amp = -fabs(amp);
+		}
+		if (synapse_operate(s, syn, ev, amp, (uint32_t)width,
+		    (uint32_t)count, item, &cause) != 0) {
+			cmdq_item_error(item, "%s: %s", name, cause);
+			free(cause);
+			cause = NULL;
+			rc = -1;
+			break;
+		}
+	}
+	free(ids);
+	return rc == 0 ? CMD_WAIT : CMD_ERROR;
+fail:
+	free(ids);
+	return CMD_ERROR;
+}

@@ -1,0 +1,442 @@
+/*
+ * cmd-queue.c: the command queue. Commands run in order; one that waits
+ * (for time, or for device operations) holds the queue until it is done,
+ * so a script's results come out in order. Every finished command is
+ * written to the audit log with its outcome.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "cmd.h"
+#include "engine.h"
+#include "xmalloc.h"
+
+struct cmdq_item {
+	TAILQ_ENTRY(cmdq_item) entry;
+	struct cmdq *queue;
+	char *line;
+	char *source;
+	struct cmd_client client;
+	int group, strict;
+	int started, failed;
+	const struct cmd_entry *cmd;
+	struct args args;
+	unsigned holds;
+	int64_t wait_until;
+	char *message;		/* first result or error line, for the audit */
+	char *site;		/* site current when it ran */
+};
+
+struct cmdq {
+	struct session *session;
+	TAILQ_HEAD(cmdq_items, cmdq_item) items;
+	unsigned failures;
+	int next_group;
+	int depth;
+};
+
+/* Create an empty queue. */
+struct cmdq *
+cmdq_create(struct session *s)
+{
+	struct cmdq *q = xcalloc(1, sizeof *q);
+
+	q->session = s;
+	TAILQ_INIT(&q->items);
+	q->next_group = 1;
+	return q;
+}
+
+/* Free one item. */
+static void
+cmdq_item_free(struct cmdq_item *item)
+{
+	args_free(&item->args);
+	free(item->line);
+	free(item->source);
+	free(item->message);
+	free(item->site);
+	free(item);
+}
+
+/* Free the queue and what is still in it. */
+void
+cmdq_free(struct cmdq *q)
+{
+	struct cmdq_item *item;
+
+	while ((item = TAILQ_FIRST(&q->items)) != NULL) {
+		TAILQ_REMOVE(&q->items, item, entry);
+		cmdq_item_free(item);
+	}
+	free(q);
+}
+
+/* A fresh group id (one per script or source). */
+int
+cmdq_new_group(struct cmdq *q)
+{
+	return q->next_group++;
+}
+
+/* Make an item. */
+static struct cmdq_item *
+cmdq_item_new(struct cmdq *q, const char *line, const char *source,
+    const struct cmd_client *client, int group, int strict)
+{
+	struct cmdq_item *item = xcalloc(1, sizeof *item);
+
+	item->queue = q;
+	item->line = xstrdup(line);
+	item->source = xstrdup(source);
+	item->client = *client;
+	item->group = group;
+	item->strict = strict;
+	item->wait_until = INT64_MIN;
+	return item;
+}
+
+/* Append a command line. */
+void
+cmdq_append(struct cmdq *q, const char *line, const char *source,
+    const struct cmd_client *client, int group, int strict)
+{
+	TAILQ_INSERT_TAIL(&q->items, cmdq_item_new(q, line, source, client,
+	    group, strict), entry);
+}
+
+/* Read a file's lines as items, after `after` (or at the end). */
+static int
+cmdq_load_file(struct cmdq *q, struct cmdq_item *after, const char *path,
+    const struct cmd_client *client, int group, int strict, char **cause)
+{
+	struct cmdq_item *item, *last = after;
+	FILE *f;
+	char *line = NULL, *source;
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		xasprintf(cause, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			xasprintf(cause, "%s:%zu: the file holds a NUL byte "
+			    "(is it a text file?)", path, lineno);
+			free(line);
+			fclose(f);
+			return -1;
+		}
+		while (len > 0 && (line[len - 1] == '\n' ||
+		    line[len - 1] == '\r'))
+			line[--len] = '\0';
+		xasprintf(&source, "%s:%zu", path, lineno);
+		item = cmdq_item_new(q, line, source, client, group, strict);
+		free(source);
+		if (last != NULL)
+			TAILQ_INSERT_AFTER(&q->items, last, item, entry);
+		else
+			TAILQ_INSERT_TAIL(&q->items, item, entry);
+		last = item;
+	}
+	free(line);
+	if (ferror(f)) {
+		xasprintf(cause, "cannot read %s: %s", path, strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Insert a file's commands right after item. */
+int
+cmdq_insert_file(struct cmdq *q, struct cmdq_item *after, const char *path,
+    const struct cmd_client *client, int group, int strict, char **cause)
+{
+	return cmdq_load_file(q, after, path, client, group, strict, cause);
+}
+
+/* Append a file's commands at the end. */
+int
+cmdq_append_file(struct cmdq *q, const char *path,
+    const struct cmd_client *client, int group, int strict, char **cause)
+{
+	return cmdq_load_file(q, TAILQ_LAST(&q->items, cmdq_items), path,
+	    client, group, strict, cause);
+}
+
+/* The queue an item belongs to. */
+struct cmdq *
+cmdq_of(struct cmdq_item *item)
+{
+	return item->queue;
+}
+
+/* Is the queue empty? */
+int
+cmdq_empty(const struct cmdq *q)
+{
+	return TAILQ_EMPTY(&q->items);
+}
+
+/* When the head may go on (session time), or -1 if it is not waiting. */
+int64_t
+cmdq_wait_until(const struct cmdq *q)
+{
+	const struct cmdq_item *item = TAILQ_FIRST(&q->items);
+
+	if (item == NULL || !item->started)
+		return -1;
+	return item->wait_until;
+}
+
+/* Is the head waiting for device operations? */
+int
+cmdq_waiting_ops(const struct cmdq *q)
+{
+	const struct cmdq_item *item = TAILQ_FIRST(&q->items);
+
+	return item != NULL && item->started && item->holds > 0;
+}
+
+/* How many commands failed. */
+unsigned
+cmdq_failures(const struct cmdq *q)
+{
+	return q->failures;
+}
+
+/* Where the item came from. */
+const char *
+cmdq_item_source(const struct cmdq_item *item)
+{
+	return item->source;
+}
+
+/* Where the item's results go. */
+const struct cmd_client *
+cmdq_item_client(const struct cmdq_item *item)
+{
+	return &item->client;
+}
+
+/* The command's name. */
+const char *
+cmdq_item_name(const struct cmdq_item *item)
+{
+	return item->cmd != NULL ? item->cmd->name : "";
+}
+
+/* One result line. */
+void
+cmdq_item_vreply(struct cmdq_item *item, const char *fmt, va_list ap)
+{
+	char *line;
+
+	xvasprintf(&line, fmt, ap);
+	if (item->message == NULL)
+		item->message = xstrdup(line);
+	else {
+		char *next;
+
+		xasprintf(&next, "%s\n%s", item->message, line);
+		free(item->message);
+		item->message = next;
+	}
+	if (item->client.out != NULL)
+		item->client.out(item->client.ctx, line);
+	free(line);
+}
+
+/* One result line (printf style). */
+void
+cmdq_item_reply(struct cmdq_item *item, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cmdq_item_vreply(item, fmt, ap);
+	va_end(ap);
+}
+
+/* An error: the command fails. */
+void
+cmdq_item_error(struct cmdq_item *item, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg, *line;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (strcmp(item->source, "stdin") == 0 ||
+	    strcmp(item->source, "tui") == 0)
+		line = xstrdup(msg);
+	else
+		xasprintf(&line, "%s: %s", item->source, msg);
+	if (item->client.err != NULL)
+		item->client.err(item->client.ctx, line);
+	free(line);
+	if (!item->failed || item->message == NULL) {
+		free(item->message);
+		item->message = msg;
+	} else
+		free(msg);
+	item->failed = 1;
+}
+
+/* Hold the item until released. */
+void
+cmdq_item_hold(struct cmdq_item *item)
+{
+	item->holds++;
+}
+
+/* Release one hold. */
+void
+cmdq_item_release(struct cmdq_item *item)
+{
+	if (item->holds > 0)
+		item->holds--;
+}
+
+/* Wait until session time t_us. */
+void
+cmdq_item_wait_until(struct cmdq_item *item, int64_t t_us)
+{
+	item->wait_until = t_us;
+}
+
+/* Run a plugin command registered at some site (exact name). */
+static int
+cmdq_run_plugin_command(struct cmdq *q, struct cmdq_item *item, int argc,
+    char **argv)
+{
+	struct session *s = q->session;
+	size_t i, j;
+
+	for (i = 0; i < s->nsites; i++) {
+		struct site *site = s->sites[i];
+
+		if (s->current != NULL && site != s->current)
+			continue;
+		for (j = 0; j < site->ncommands; j++) {
+			struct plugin_command *pc = site->commands[j];
+
+			if (strcmp(pc->ops.name, argv[0]) != 0)
+				continue;
+			if (pc->ops.exec(pc->data, argc, argv,
+			    (struct sb_reply *)item) != 0 && !item->failed)
+				cmdq_item_error(item, "%s failed", argv[0]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Start the head item: split, find, parse, execute. */
+static void
+cmdq_start(struct cmdq *q, struct cmdq_item *item)
+{
+	struct session *s = q->session;
+	char *cause = NULL;
+	char **argv;
+	int argc;
+	enum cmd_retval rv;
+
+	item->started = 1;
+	item->site = xstrdup(s->current ? s->current->name : "");
+	if (cmd_split(item->line, &argc, &argv, &cause) != 0) {
+		cmdq_item_error(item, "%s", cause);
+		free(cause);
+		return;
+	}
+	if (argc == 0) {
+		cmd_free_argv(argc, argv);
+		return;
+	}
+	if (cmdq_run_plugin_command(q, item, argc, argv)) {
+		cmd_free_argv(argc, argv);
+		return;
+	}
+	item->cmd = cmd_find(argv[0], &cause);
+	if (item->cmd == NULL) {
+		cmdq_item_error(item, "%s", cause);
+		free(cause);
+		cmd_free_argv(argc, argv);
+		return;
+	}
+	if (args_parse(item->cmd, argc, argv, &item->args, &cause) != 0) {
+		cmdq_item_error(item, "%s: %s", item->cmd->name, cause);
+		free(cause);
+		cmd_free_argv(argc, argv);
+		return;
+	}
+	cmd_free_argv(argc, argv);
+	rv = item->cmd->exec(s, &item->args, item);
+	if (rv == CMD_ERROR && !item->failed)
+		cmdq_item_error(item, "%s failed", item->cmd->name);
+}
+
+/* Is this line only blank or a comment? */
+static int
+cmdq_blank(const char *line)
+{
+	line += strspn(line, " \t\r\n");
+	return *line == '\0' || *line == '#';
+}
+
+/* Finish the head item: audit, drop, and stop its group on failure. */
+static void
+cmdq_finish(struct cmdq *q, struct cmdq_item *item)
+{
+	struct cmdq_item *next, *it;
+	int group = item->group;
+
+	TAILQ_REMOVE(&q->items, item, entry);
+	if (!cmdq_blank(item->line))
+		engine_audit(q->session, item->site, item->line,
+		    item->failed ? "error" : "ok", item->message);
+	if (item->failed) {
+		q->failures++;
+		if (item->strict) {
+			for (it = TAILQ_FIRST(&q->items); it != NULL;
+			    it = next) {
+				next = TAILQ_NEXT(it, entry);
+				if (it->group != group)
+					continue;
+				TAILQ_REMOVE(&q->items, it, entry);
+				cmdq_item_free(it);
+			}
+		}
+	}
+	cmdq_item_free(item);
+}
+
+/* Run until the queue is empty or its head waits. */
+void
+cmdq_run(struct cmdq *q)
+{
+	struct session *s = q->session;
+	struct cmdq_item *item;
+
+	while ((item = TAILQ_FIRST(&q->items)) != NULL && !s->quit) {
+		if (!item->started)
+			cmdq_start(q, item);
+		if (item->holds > 0)
+			return;
+		if (item->wait_until != INT64_MIN &&
+		    clock_now(&s->clock) < item->wait_until)
+			return;
+		cmdq_finish(q, item);
+	}
+}

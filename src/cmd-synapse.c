@@ -1,0 +1,103 @@
+/* cmd-synapse.c: synapse (define) and synapses (list with current G). */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "rule.h"
+#include "synapse.h"
+
+static enum cmd_retval cmd_synapse_exec(struct session *, struct args *,
+    struct cmdq_item *);
+static enum cmd_retval cmd_synapses_exec(struct session *, struct args *,
+    struct cmdq_item *);
+
+const struct cmd_entry cmd_synapse_entry = {
+	.name = "synapse",
+	.template = "r:",
+	.lower = 4,
+	.upper = -1,
+	.usage = "NAME PRE POST DEVICESET:ADDRESS [-r RULE] [KEY=VALUE ...]",
+	.help = "define a synapse: a device at this site linking PRE to POST",
+	.exec = cmd_synapse_exec,
+};
+
+const struct cmd_entry cmd_synapses_entry = {
+	.name = "synapses",
+	.template = "",
+	.lower = 0,
+	.upper = -1,
+	.usage = "[SYNAPSE ...]",
+	.help = "list synapses with their conductance, weight and rule",
+	.exec = cmd_synapses_exec,
+};
+
+/* Define a synapse. */
+static enum cmd_retval
+cmd_synapse_exec(struct session *s, struct args *a, struct cmdq_item *item)
+{
+	struct synapse *syn;
+	struct rule r;
+	const char *rule = args_get(a, 'r');
+	char *cause = NULL, *desc;
+
+	syn = synapse_define(s, a->argv[0], a->argv[1], a->argv[2],
+	    a->argv[3], &cause);
+	if (syn == NULL) {
+		cmdq_item_error(item, "synapse: %s", cause);
+		free(cause);
+		return CMD_ERROR;
+	}
+	if (rule != NULL || a->argc > 4) {
+		if (rule_defaults(&r, rule ? rule : "off", &syn->limits,
+		    &cause) != 0 || rule_parse_params(&r, a->argc - 4,
+		    a->argv + 4, &cause) != 0) {
+			cmdq_item_error(item, "synapse: %s", cause);
+			free(cause);
+			return CMD_ERROR;
+		}
+		syn->rule = r;
+	}
+	desc = rule_describe(&syn->rule);
+	cmdq_item_reply(item, "%s: %s -> %s on %s, G %.3f uS, rule %s",
+	    syn->name, syn->pre_name, syn->post_name, syn->device_spec,
+	    syn->g_us, desc);
+	free(desc);
+	return CMD_NORMAL;
+}
+
+/* List synapses. */
+static enum cmd_retval
+cmd_synapses_exec(struct session *s, struct args *a, struct cmdq_item *item)
+{
+	uint32_t *ids = NULL;
+	char *cause = NULL, *desc;
+	int i, n;
+
+	if (s->nsynapses == 0) {
+		cmdq_item_reply(item, "no synapses defined");
+		return CMD_NORMAL;
+	}
+	if (a->argc > 0) {
+		n = synapse_select(s, a->argc, a->argv, &ids, &cause);
+		if (n < 0) {
+			cmdq_item_error(item, "synapses: %s", cause);
+			free(cause);
+			return CMD_ERROR;
+		}
+	} else
+		n = (int)s->nsynapses;
+	for (i = 0; i < n; i++) {
+		struct synapse *syn = s->synapses[ids ? ids[i] : (uint32_t)i];
+
+		desc = rule_describe(&syn->rule);
+		cmdq_item_reply(item, "%s %s -> %s %s G %.3f uS weight %u "
+		    "rule %s last %s%s", syn->name, syn->pre_name,
+		    syn->post_name, syn->device_spec, syn->g_us,
+		    synapse_weight(syn, syn->g_us), desc, syn->last_decision,
+		    syn->in_flight ? " (pulse in flight)" : "");
+		free(desc);
+	}
+	free(ids);
+	return CMD_NORMAL;
+}

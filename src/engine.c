@@ -1,0 +1,497 @@
+/*
+ * engine.c: the engine. Events travel source -> ring -> engine ->
+ * {history, recorder, synapse routing, views}, never doubling back.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "engine.h"
+#include "history.h"
+#include "plugin.h"
+#include "recorder.h"
+#include "ring.h"
+#include "rule.h"
+#include "synapse.h"
+#include "xmalloc.h"
+
+#define ENGINE_BATCH 1024
+#define ENGINE_FLUSH_US 500000
+
+static int64_t engine_last_flush_us;
+
+/* Real-time pacing of one simulated population. */
+static void *
+engine_population_thread(void *arg)
+{
+	struct population *pop = arg;
+	struct session *s = pop->site->session;
+	struct timespec ts = { 0, 1000000 };
+
+	while (!__atomic_load_n(&pop->stopping, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&pop->lock);
+		pop->ops.advance(pop->data, clock_now(&s->clock),
+		    &pop->emitter);
+		pthread_mutex_unlock(&pop->lock);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+/* Start p's populations: threads in real time, streams for hardware. */
+int
+engine_start_site_plugin(struct sb_plugin *p, char **cause)
+{
+	struct site *site = p->site;
+	struct session *s = site->session;
+	size_t i;
+
+	for (i = 0; i < site->npops; i++) {
+		struct population *pop = site->pops[i];
+
+		if (pop == NULL || pop->owner != p || pop->running)
+			continue;
+		if (pop->ops.start != NULL) {
+			if (pop->ops.start(pop->data, &pop->emitter,
+			    cause) != 0)
+				return -1;
+		} else if (!s->fast) {
+			if (pthread_create(&pop->thread, NULL,
+			    engine_population_thread, pop) != 0) {
+				xasprintf(cause, "cannot start a thread for "
+				    "%s: %s", pop->name, strerror(errno));
+				return -1;
+			}
+		}
+		pop->running = 1;
+	}
+	return 0;
+}
+
+/* Stop a population's thread or stream. */
+void
+engine_stop_population(struct population *pop)
+{
+	struct session *s = pop->site->session;
+
+	if (!pop->running)
+		return;
+	if (pop->ops.start != NULL) {
+		if (pop->ops.stop != NULL)
+			pop->ops.stop(pop->data);
+	} else if (!s->fast) {
+		__atomic_store_n(&pop->stopping, 1, __ATOMIC_RELEASE);
+		pthread_join(pop->thread, NULL);
+	}
+	pop->running = 0;
+}
+
+/* Names for CSV rows. */
+static const char *
+engine_site_name(void *ctx, uint16_t site)
+{
+	struct session *s = ctx;
+
+	return site < s->nsites ? s->sites[site]->name : "?";
+}
+
+/* Population name for CSV rows. */
+static const char *
+engine_pop_name(void *ctx, uint16_t site, uint16_t pop)
+{
+	struct population *p = session_population(ctx, site, pop);
+
+	return p != NULL ? p->name : "?";
+}
+
+/* Synapse names for CSV rows. */
+static int
+engine_synapse_names(void *ctx, uint16_t site, uint32_t index,
+    const char **name, const char **pre, const char **post)
+{
+	struct session *s = ctx;
+
+	(void)site;
+	if (index >= s->nsynapses)
+		return -1;
+	*name = s->synapses[index]->name;
+	*pre = s->synapses[index]->pre_name;
+	*post = s->synapses[index]->post_name;
+	return 0;
+}
+
+/* Event column of synapses.csv. */
+static const char *
+engine_event_name(void *ctx, const struct sb_event *ev)
+{
+	(void)ctx;
+	if (ev->kind == SB_EV_SYNAPTIC)
+		return "synaptic";
+	return cond_event_name(ev->aux);
+}
+
+/* Fill the name resolver. */
+void
+engine_history_names(struct session *s, struct history_names *n)
+{
+	n->ctx = s;
+	n->site = engine_site_name;
+	n->population = engine_pop_name;
+	n->synapse = engine_synapse_names;
+	n->event = engine_event_name;
+}
+
+/* Turn an event into a CSV row for the recorder. */
+static int
+engine_event_row(struct session *s, const struct sb_event *ev,
+    struct csv_row *row)
+{
+	struct synapse *syn;
+
+	memset(row, 0, sizeof *row);
+	switch (ev->kind) {
+	case SB_EV_SPIKE:
+		row->kind = CSV_SPIKES;
+		row->u.spike.t_us = ev->t_us;
+		row->u.spike.site = engine_site_name(s, ev->site);
+		row->u.spike.population = engine_pop_name(s, ev->site, ev->pop);
+		row->u.spike.unit = ev->index;
+		return 0;
+	case SB_EV_SYNAPTIC:
+	case SB_EV_CONDUCTANCE:
+		if (ev->index >= s->nsynapses)
+			return -1;
+		syn = s->synapses[ev->index];
+		row->kind = CSV_SYNAPSES;
+		row->u.synapse.t_us = ev->t_us;
+		row->u.synapse.synapse = syn->name;
+		row->u.synapse.pre = syn->pre_name;
+		row->u.synapse.post = syn->post_name;
+		row->u.synapse.event = engine_event_name(s, ev);
+		if (ev->kind == SB_EV_SYNAPTIC) {
+			row->u.synapse.amplitude_v = NAN;
+			row->u.synapse.g_before_us = ev->g_before;
+			row->u.synapse.g_after_us = ev->g_before;
+		} else {
+			row->u.synapse.amplitude_v = ev->amplitude;
+			row->u.synapse.width_us = ev->width_us;
+			row->u.synapse.count = ev->count;
+			row->u.synapse.g_before_us = ev->g_before;
+			row->u.synapse.g_after_us = ev->g_after;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/* History and recorder for one event. */
+void
+engine_record_event(struct session *s, const struct sb_event *ev)
+{
+	struct csv_row row;
+
+	if (s->history != NULL)
+		history_add_event(s->history, ev);
+	if (s->recorder != NULL && engine_event_row(s, ev, &row) == 0)
+		recorder_row(s->recorder, &row);
+}
+
+/* One audit row. */
+void
+engine_audit(struct session *s, const char *site, const char *command,
+    const char *status, const char *message)
+{
+	struct csv_row row;
+
+	memset(&row, 0, sizeof row);
+	row.kind = CSV_COMMANDS;
+	row.u.command.t_us = clock_now(&s->clock);
+	row.u.command.site = site != NULL ? site : "";
+	row.u.command.user = s->user;
+	row.u.command.command = command;
+	row.u.command.status = status;
+	row.u.command.message = message != NULL ? message : "";
+	if (s->history != NULL)
+		history_add_row(s->history, &row);
+	if (s->recorder != NULL)
+		recorder_row(s->recorder, &row);
+}
+
+/* Route a spike through the synapses it is pre or post of. */
+static void
+engine_route_spike(struct session *s, struct population *pop,
+    const struct sb_event *ev)
+{
+	struct syn_list *l;
+	struct synapse *syn;
+	struct population *post;
+	struct sb_event se;
+	uint32_t i;
+	double g;
+
+	pop->spikes++;
+	if (pop->pre_of != NULL && ev->index < pop->ops.units) {
+		l = &pop->pre_of[ev->index];
+		for (i = 0; i < l->n; i++) {
+			syn = s->synapses[l->ids[i]];
+			rule_on_pre(s, syn, ev->t_us);
+			g = syn->dev->ops.conductance(syn->dev->data,
+			    syn->device);
+			memset(&se, 0, sizeof se);
+			se.t_us = ev->t_us;
+			se.kind = SB_EV_SYNAPTIC;
+			se.site = syn->site->id;
+			se.pop = SB_POP_SYNAPSE;
+			se.index = syn->id;
+			se.aux = (uint8_t)synapse_weight(syn, g);
+			se.g_before = (float)g;
+			engine_record_event(s, &se);
+			post = session_population(s, syn->post.site,
+			    syn->post.pop);
+			if (post != NULL && post->ops.synaptic_input != NULL) {
+				pthread_mutex_lock(&post->lock);
+				post->ops.synaptic_input(post->data,
+				    syn->post.index, se.aux, g, ev->t_us);
+				pthread_mutex_unlock(&post->lock);
+			}
+		}
+	}
+	if (pop->post_of != NULL && ev->index < pop->ops.units) {
+		l = &pop->post_of[ev->index];
+		for (i = 0; i < l->n; i++)
+			rule_on_post(s, s->synapses[l->ids[i]], ev->t_us);
+	}
+}
+
+/* Report events a full ring refused, as an explicit gap. */
+static void
+engine_report_gap(struct session *s, struct population *pop)
+{
+	uint64_t dropped = __atomic_load_n(&pop->emitter.dropped,
+	    __ATOMIC_RELAXED);
+	char *msg;
+
+	if (dropped == pop->emitter.dropped_reported)
+		return;
+	xasprintf(&msg, "%s/%s: %llu events lost (ring full; the engine "
+	    "fell behind)", pop->site->name, pop->name,
+	    (unsigned long long)(dropped - pop->emitter.dropped_reported));
+	pop->emitter.dropped_reported = dropped;
+	session_log(s, SB_LOG_WARNING, "gap: %s", msg);
+	engine_audit(s, pop->site->name, "gap", "gap", msg);
+	free(msg);
+}
+
+/* Drain every population's ring. */
+size_t
+engine_drain(struct session *s)
+{
+	struct sb_event evs[ENGINE_BATCH];
+	size_t i, j, k, n, total = 0;
+
+	for (i = 0; i < s->nsites; i++) {
+		struct site *site = s->sites[i];
+
+		for (j = 0; j < site->npops; j++) {
+			struct population *pop = site->pops[j];
+
+			if (pop == NULL)
+				continue;
+			ring_clear_wakeup(pop->emitter.ring);
+			while ((n = ring_pop(pop->emitter.ring, evs,
+			    ENGINE_BATCH)) > 0) {
+				for (k = 0; k < n; k++) {
+					engine_record_event(s, &evs[k]);
+					if (evs[k].kind == SB_EV_SPIKE)
+						engine_route_spike(s, pop,
+						    &evs[k]);
+				}
+				total += n;
+			}
+			engine_report_gap(s, pop);
+		}
+	}
+	if (total > 0)
+		s->dirty = 1;
+	return total;
+}
+
+/* Flush the recorder if it is time (or always when force). */
+static void
+engine_flush_due(struct session *s, int force)
+{
+	int64_t now = clock_mono_us();
+	char *cause = NULL;
+
+	if (!force && now - engine_last_flush_us < ENGINE_FLUSH_US)
+		return;
+	engine_last_flush_us = now;
+	if (s->recorder != NULL && recorder_flush(s->recorder, &cause) != 0) {
+		session_log(s, SB_LOG_ERROR, "record: %s", cause);
+		free(cause);
+	}
+}
+
+/* Flush recordings now. */
+void
+engine_flush(struct session *s)
+{
+	engine_flush_due(s, 1);
+}
+
+/* Fast mode: lock-step simulation up to until_us. */
+void
+engine_run_fast(struct session *s, int64_t until_us)
+{
+	int64_t t = clock_now(&s->clock);
+	size_t i, j;
+
+	while (t < until_us && !s->quit) {
+		t += s->step_us;
+		if (t > until_us)
+			t = until_us;
+		clock_advance(&s->clock, t);
+		for (i = 0; i < s->nsites; i++) {
+			struct site *site = s->sites[i];
+
+			for (j = 0; j < site->npops; j++) {
+				struct population *pop = site->pops[j];
+
+				if (pop == NULL || pop->ops.advance == NULL)
+					continue;
+				pop->ops.advance(pop->data, t, &pop->emitter);
+			}
+		}
+		engine_drain(s);
+		synapse_poll_devices(s, t);
+		engine_flush_due(s, 0);
+	}
+}
+
+/* Real time: events, devices, flushing. */
+void
+engine_tick(struct session *s)
+{
+	engine_drain(s);
+	synapse_poll_devices(s, clock_now(&s->clock));
+	engine_flush_due(s, 0);
+}
+
+/* Stimulate a unit through its backend; logged as a stimulation event. */
+int
+engine_stimulate(struct session *s, const struct unit_ref *u,
+    double amplitude_v, uint32_t width_us, char **cause)
+{
+	struct population *pop = session_population(s, u->site, u->pop);
+	int64_t t = clock_now(&s->clock);
+	struct sb_event ev;
+	char *why = NULL;
+	int rc;
+
+	if (pop == NULL || pop->ops.stimulate == NULL) {
+		xasprintf(cause, "%s cannot be stimulated (its backend takes "
+		    "no stimulation)", pop ? pop->name : "unit");
+		return -1;
+	}
+	pthread_mutex_lock(&pop->lock);
+	rc = pop->ops.stimulate(pop->data, u->index, amplitude_v, width_us,
+	    t, &why);
+	pthread_mutex_unlock(&pop->lock);
+	if (rc != 0) {
+		xasprintf(cause, "%s", why ? why : "stimulation refused");
+		free(why);
+		return -1;
+	}
+	memset(&ev, 0, sizeof ev);
+	ev.t_us = t;
+	ev.kind = SB_EV_STIM;
+	ev.site = u->site;
+	ev.pop = u->pop;
+	ev.index = u->index;
+	ev.amplitude = (float)amplitude_v;
+	ev.width_us = width_us;
+	ev.count = 1;
+	engine_record_event(s, &ev);
+	return 0;
+}
+
+/* Result line from a plugin command. */
+void
+engine_vreply(struct sb_reply *r, const char *fmt, va_list ap)
+{
+	cmdq_item_vreply((struct cmdq_item *)r, fmt, ap);
+}
+
+/* Start recording to dir. */
+int
+engine_record_start(struct session *s, const char *dir, char **cause)
+{
+	struct recorder *r;
+
+	if (s->recorder != NULL) {
+		xasprintf(cause, "already recording to %s (record stop "
+		    "first)", recorder_dir(s->recorder));
+		return -1;
+	}
+	r = recorder_open(dir, cause);
+	if (r == NULL)
+		return -1;
+	s->recorder = r;
+	engine_flush(s);
+	return 0;
+}
+
+/* Stop recording (flushes). */
+void
+engine_record_stop(struct session *s)
+{
+	if (s->recorder == NULL)
+		return;
+	engine_flush(s);
+	recorder_close(s->recorder);
+	s->recorder = NULL;
+}
+
+/* Stop everything, flush and free. */
+void
+engine_shutdown(struct session *s)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->nsites; i++)
+		for (j = 0; j < s->sites[i]->npops; j++)
+			if (s->sites[i]->pops[j] != NULL)
+				engine_stop_population(s->sites[i]->pops[j]);
+	engine_drain(s);
+	engine_record_stop(s);
+	synapse_free_all(s);
+	for (i = 0; i < s->nsites; i++) {
+		struct site *site = s->sites[i];
+
+		plugin_unload_all(site);
+		free(site->plugins);
+		free(site->pops);
+		free(site->devsets);
+		free(site->transports);
+		free(site->commands);
+		free(site->name);
+		free(site);
+	}
+	free(s->sites);
+	for (i = 0; i < s->nplugin_dirs; i++)
+		free(s->plugin_dirs[i]);
+	free(s->plugin_dirs);
+	for (i = 0; i < s->nmarks; i++)
+		free(s->marks[i]);
+	free(s->marks);
+	free(s->pending);
+	if (s->history != NULL)
+		history_free(s->history);
+	free(s->log_dir);
+	free(s);
+}

@@ -1,0 +1,46 @@
+/*
+ * engine.h: moves events from backends to their consumers: synapse routing
+ * and rules, the in-memory history, the CSV recorder and the views. Paces
+ * simulators in real time (a thread each) or faster than real time
+ * (lock-step with the engine).
+ */
+#ifndef SB_ENGINE_H
+#define SB_ENGINE_H
+
+#include <stdarg.h>
+
+#include "session.h"
+
+struct sb_reply;
+struct history_names;
+
+/* Start what p registered (real-time pacing threads, hardware streams). */
+int engine_start_site_plugin(struct sb_plugin *p, char **cause);
+void engine_stop_population(struct population *pop);
+/* Drain every ring and dispatch; returns events handled. */
+size_t engine_drain(struct session *s);
+/* Fast mode: run every simulator and device up to session time until. */
+void engine_run_fast(struct session *s, int64_t until_us);
+/* Real time: handle events and devices due now; flush logs when due. */
+void engine_tick(struct session *s);
+/* Stimulate a unit through its backend. */
+int engine_stimulate(struct session *s, const struct unit_ref *u,
+    double amplitude_v, uint32_t width_us, char **cause);
+/* History + recorder (+ views) for one event. */
+void engine_record_event(struct session *s, const struct sb_event *ev);
+/* The audit log: commands.csv and history. */
+void engine_audit(struct session *s, const char *site, const char *command,
+    const char *status, const char *message);
+/* Flush recordings (at least once a second, and on exit). */
+void engine_flush(struct session *s);
+void engine_vreply(struct sb_reply *r, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+/* Names for CSV rows. */
+void engine_history_names(struct session *s, struct history_names *n);
+/* Start or stop recording to a directory. */
+int engine_record_start(struct session *s, const char *dir, char **cause);
+void engine_record_stop(struct session *s);
+/* Stop every thread and free the session. */
+void engine_shutdown(struct session *s);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * headless.c: the console without a screen. Commands come from a session
+ * file, a script or stdin; results go to stdout one per line, errors to
+ * stderr as "error: ...". A failed command makes the exit status non-zero.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "engine.h"
+#include "headless.h"
+#include "ring.h"
+#include "xmalloc.h"
+
+/* A result line. */
+static void
+headless_out(void *ctx, const char *line)
+{
+	(void)ctx;
+	fputs(line, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+/* An error line. */
+static void
+headless_err(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "error: %s\n", line);
+	fflush(stderr);
+}
+
+static const struct cmd_client headless_client = {
+	headless_out, headless_err, NULL
+};
+
+/* Stdin, read line by line without blocking the engine. */
+struct headless_input {
+	int open;
+	char *buf;
+	size_t len, cap;
+	int group;
+};
+
+/* Read what stdin has; queue complete lines. */
+static void
+headless_read_stdin(struct headless_input *in, struct cmdq *q)
+{
+	char *nl, *start;
+	ssize_t n;
+
+	if (in->cap - in->len < 4096) {
+		in->cap = in->cap ? in->cap * 2 : 8192;
+		in->buf = xrealloc(in->buf, in->cap);
+	}
+	n = read(STDIN_FILENO, in->buf + in->len, in->cap - in->len - 1);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		/* end of input: a last line without newline still counts */
+		if (in->len > 0) {
+			in->buf[in->len] = '\0';
+			cmdq_append(q, in->buf, "stdin", &headless_client,
+			    in->group, 0);
+			in->len = 0;
+		}
+		in->open = 0;
+		return;
+	}
+	in->len += (size_t)n;
+	in->buf[in->len] = '\0';
+	start = in->buf;
+	while ((nl = memchr(start, '\n', in->len - (size_t)(start -
+	    in->buf))) != NULL) {
+		*nl = '\0';
+		if (nl > start && nl[-1] == '\r')
+			nl[-1] = '\0';
+		cmdq_append(q, start, "stdin", &headless_client, in->group, 0);
+		start = nl + 1;
+	}
+	in->len -= (size_t)(start - in->buf);
+	memmove(in->buf, start, in->len);
+}
+
+/* Fast mode: simulate as needed by the queue's head. */
+static int
+headless_fast_step(struct session *s, struct cmdq *q, int64_t end_us)
+{
+	int64_t now = clock_now(&s->clock), until;
+
+	if (cmdq_waiting_ops(q))
+		until = now + s->step_us;
+	else if (cmdq_wait_until(q) != -1 && cmdq_wait_until(q) > now)
+		until = cmdq_wait_until(q);
+	else
+		return 0;
+	if (until > end_us)
+		until = end_us;
+	if (until <= now)
+		return 0;
+	engine_run_fast(s, until);
+	return 1;
+}
+
+/* Run the session. */
+int
+headless_run(struct session *s, const struct headless_options *o)
+{
+	struct cmdq *q = cmdq_create(s);
+	struct headless_input in = { 0 };
+	struct pollfd pfd;
+	int64_t end_us = INT64_MAX, now;
+	char *cause = NULL;
+	int status = 0, timeout;
+
+	if (o->duration_s >= 0)
+		end_us = clock_now(&s->clock) + llround(o->duration_s * 1e6);
+	if (o->session_file != NULL && cmdq_append_file(q, o->session_file,
+	    &headless_client, cmdq_new_group(q), 1, &cause) != 0) {
+		fprintf(stderr, "error: %s\n", cause);
+		free(cause);
+		cmdq_free(q);
+		return 1;
+	}
+	if (o->script != NULL && cmdq_append_file(q, o->script,
+	    &headless_client, cmdq_new_group(q), 1, &cause) != 0) {
+		fprintf(stderr, "error: %s\n", cause);
+		free(cause);
+		cmdq_free(q);
+		return 1;
+	}
+	in.open = o->read_stdin;
+	in.group = cmdq_new_group(q);
+
+	while (!s->quit) {
+		cmdq_run(q);
+		if (s->quit)
+			break;
+		now = clock_now(&s->clock);
+		if (now >= end_us)
+			break;
+		if (s->fast) {
+			if (headless_fast_step(s, q, end_us))
+				continue;
+			if (!cmdq_empty(q))
+				continue;
+			if (in.open) {
+				headless_read_stdin(&in, q);
+				continue;
+			}
+			if (end_us != INT64_MAX)
+				engine_run_fast(s, end_us);
+			break;
+		}
+		/* real time */
+		if (cmdq_empty(q) && !in.open && end_us == INT64_MAX)
+			break;
+		timeout = 10;
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, in.open && cmdq_empty(q) ? 1 : 0, timeout) > 0)
+			headless_read_stdin(&in, q);
+		engine_tick(s);
+	}
+	engine_tick(s);
+	if (!cmdq_empty(q) && !s->quit) {
+		fprintf(stderr, "error: the session ended (--duration) before "
+		    "every command ran\n");
+		status = 1;
+	}
+	if (cmdq_failures(q) > 0)
+		status = 1;
+	cmdq_free(q);
+	free(in.buf);
+	return status;
+}

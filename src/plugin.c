@@ -1,0 +1,613 @@
+/*
+ * plugin.c: the plugin host. Loads shared objects, checks their API version
+ * before calling anything, hands them the host API and takes ownership of
+ * what they register ({data, free_func}).
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "plugin.h"
+#include "ring.h"
+#include "synapse.h"
+#include "xmalloc.h"
+
+#define PLUGIN_RING_EVENTS 65536
+
+/* host->log: prefix with the plugin's name. */
+static void
+plugin_host_log(struct sb_plugin *p, enum sb_log_level level,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	session_log(p->site->session, level, "%s: %s", p->name, msg);
+	free(msg);
+}
+
+/* host->arg: a key=value argument given to load. */
+static const char *
+plugin_host_arg(struct sb_plugin *p, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < p->nargs; i++) {
+		if (strcmp(p->args[i].key, key) == 0) {
+			p->args[i].used = 1;
+			return p->args[i].value;
+		}
+	}
+	return NULL;
+}
+
+/* host->site: the site's name. */
+static const char *
+plugin_host_site(struct sb_plugin *p)
+{
+	return p->site->name;
+}
+
+/* host->seed: seed= argument, else derived from the session seed. */
+static uint64_t
+plugin_host_seed(struct sb_plugin *p)
+{
+	return p->seed;
+}
+
+/* host->fast. */
+static int
+plugin_host_fast(struct sb_plugin *p)
+{
+	return p->site->session->fast;
+}
+
+/* host->now_us: session clock. */
+static int64_t
+plugin_host_now(struct sb_plugin *p)
+{
+	return clock_now(&p->site->session->clock);
+}
+
+/* Is this capability name free at the site? */
+static int
+plugin_name_taken(struct site *site, const char *name)
+{
+	return site_find_population(site, name) != NULL ||
+	    site_find_devset(site, name) != NULL;
+}
+
+/* host->register_neurons. */
+static int
+plugin_host_register_neurons(struct sb_plugin *p, const struct sb_neurons *n,
+    void *data, void (*free_func)(void *))
+{
+	struct site *site = p->site;
+	struct population *pop;
+
+	if (n == NULL || n->name == NULL || n->units == 0 ||
+	    (n->advance == NULL && n->start == NULL)) {
+		session_log(site->session, SB_LOG_ERROR, "%s: neurons need a "
+		    "name, units > 0 and advance() or start()", p->name);
+		goto fail;
+	}
+	if (plugin_name_taken(site, n->name)) {
+		session_log(site->session, SB_LOG_ERROR, "%s: population '%s' "
+		    "exists at site '%s' (give the plugin another name=)",
+		    p->name, n->name, site->name);
+		goto fail;
+	}
+	if (site->npops >= 0xfff0) {
+		session_log(site->session, SB_LOG_ERROR, "%s: too many "
+		    "populations", p->name);
+		goto fail;
+	}
+	pop = xcalloc(1, sizeof *pop);
+	pop->name = xstrdup(n->name);
+	pop->id = (uint16_t)site->npops;
+	pop->site = site;
+	pop->owner = p;
+	pop->ops = *n;
+	pop->ops.name = pop->name;
+	pop->data = data;
+	pop->free_func = free_func;
+	pop->emitter.session = site->session;
+	pop->emitter.site = site->id;
+	pop->emitter.pop = pop->id;
+	pop->emitter.ring = ring_create(PLUGIN_RING_EVENTS);
+	pthread_mutex_init(&pop->lock, NULL);
+	site->pops = xreallocarray(site->pops, site->npops + 1,
+	    sizeof *site->pops);
+	site->pops[site->npops++] = pop;
+	return 0;
+fail:
+	if (free_func != NULL)
+		free_func(data);
+	return -1;
+}
+
+/* host->register_synapses. */
+static int
+plugin_host_register_synapses(struct sb_plugin *p,
+    const struct sb_synapses *sy, void *data, void (*free_func)(void *))
+{
+	struct site *site = p->site;
+	struct device_set *ds;
+
+	if (sy == NULL || sy->name == NULL || sy->devices == 0 ||
+	    sy->address == NULL || sy->limits == NULL || sy->pulse == NULL ||
+	    sy->read == NULL || sy->conductance == NULL || sy->poll == NULL) {
+		session_log(site->session, SB_LOG_ERROR, "%s: synapses need a "
+		    "name, devices > 0 and every callback", p->name);
+		goto fail;
+	}
+	if (plugin_name_taken(site, sy->name)) {
+		session_log(site->session, SB_LOG_ERROR, "%s: device set '%s' "
+		    "exists at site '%s' (give the plugin another name=)",
+		    p->name, sy->name, site->name);
+		goto fail;
+	}
+	ds = xcalloc(1, sizeof *ds);
+	ds->name = xstrdup(sy->name);
+	ds->site = site;
+	ds->owner = p;
+	ds->ops = *sy;
+	ds->ops.name = ds->name;
+	ds->data = data;
+	ds->free_func = free_func;
+	site->devsets = xreallocarray(site->devsets, site->ndevsets + 1,
+	    sizeof *site->devsets);
+	site->devsets[site->ndevsets++] = ds;
+	return 0;
+fail:
+	if (free_func != NULL)
+		free_func(data);
+	return -1;
+}
+
+/* host->register_transport. */
+static int
+plugin_host_register_transport(struct sb_plugin *p,
+    const struct sb_transport *t, void *data, void (*free_func)(void *))
+{
+	struct site *site = p->site;
+	struct transport *tr;
+
+	if (t == NULL || t->name == NULL || t->send == NULL ||
+	    t->poll == NULL) {
+		session_log(site->session, SB_LOG_ERROR, "%s: a transport "
+		    "needs a name, send() and poll()", p->name);
+		if (free_func != NULL)
+			free_func(data);
+		return -1;
+	}
+	tr = xcalloc(1, sizeof *tr);
+	tr->site = site;
+	tr->owner = p;
+	tr->ops = *t;
+	tr->data = data;
+	tr->free_func = free_func;
+	site->transports = xreallocarray(site->transports,
+	    site->ntransports + 1, sizeof *site->transports);
+	site->transports[site->ntransports++] = tr;
+	return 0;
+}
+
+/* host->register_command. */
+static int
+plugin_host_register_command(struct sb_plugin *p, const struct sb_command *c,
+    void *data, void (*free_func)(void *))
+{
+	struct site *site = p->site;
+	struct plugin_command *pc;
+	size_t i;
+
+	if (c == NULL || c->name == NULL || c->exec == NULL) {
+		session_log(site->session, SB_LOG_ERROR, "%s: a command needs "
+		    "a name and exec()", p->name);
+		goto fail;
+	}
+	for (i = 0; i < site->ncommands; i++) {
+		if (strcmp(site->commands[i]->ops.name, c->name) == 0) {
+			session_log(site->session, SB_LOG_ERROR, "%s: command "
+			    "'%s' exists", p->name, c->name);
+			goto fail;
+		}
+	}
+	pc = xcalloc(1, sizeof *pc);
+	pc->site = site;
+	pc->owner = p;
+	pc->ops = *c;
+	pc->data = data;
+	pc->free_func = free_func;
+	site->commands = xreallocarray(site->commands, site->ncommands + 1,
+	    sizeof *site->commands);
+	site->commands[site->ncommands++] = pc;
+	return 0;
+fail:
+	if (free_func != NULL)
+		free_func(data);
+	return -1;
+}
+
+/* host->emit: into the population's ring; a full ring is a counted gap. */
+static int
+plugin_host_emit(struct sb_emitter *em, const struct sb_event *ev)
+{
+	struct sb_event e = *ev;
+
+	e.site = em->site;
+	e.pop = em->pop;
+	if (ring_push(em->ring, &e, 1) != 1) {
+		__atomic_add_fetch(&em->dropped, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	return 0;
+}
+
+/* host->reply: one line of a plugin command's result. */
+static void
+plugin_host_reply(struct sb_reply *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	engine_vreply(r, fmt, ap);
+	va_end(ap);
+}
+
+const struct sb_host_api plugin_host_api = {
+	.size = sizeof(struct sb_host_api),
+	.log = plugin_host_log,
+	.arg = plugin_host_arg,
+	.site = plugin_host_site,
+	.seed = plugin_host_seed,
+	.fast = plugin_host_fast,
+	.now_us = plugin_host_now,
+	.register_neurons = plugin_host_register_neurons,
+	.register_synapses = plugin_host_register_synapses,
+	.register_transport = plugin_host_register_transport,
+	.register_command = plugin_host_register_command,
+	.emit = plugin_host_emit,
+	.reply = plugin_host_reply,
+};
+
+/* Find a loaded instance at a site. */
+struct sb_plugin *
+plugin_find(struct site *site, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < site->nplugins; i++)
+		if (strcmp(site->plugins[i]->name, name) == 0)
+			return site->plugins[i];
+	return NULL;
+}
+
+/* The search path, for messages. */
+char *
+plugin_search_path(struct session *s)
+{
+	char *out = xstrdup(""), *next;
+	size_t i;
+
+	for (i = 0; i < s->nplugin_dirs; i++) {
+		xasprintf(&next, "%s%s%s", out, i ? ":" : "",
+		    s->plugin_dirs[i]);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+/* Find the file of plugin name on the search path; NULL if none. */
+static char *
+plugin_find_file(struct session *s, const char *name)
+{
+	char *path;
+	size_t i;
+
+	if (strchr(name, '/') != NULL)
+		return access(name, R_OK) == 0 ? xstrdup(name) : NULL;
+	for (i = 0; i < s->nplugin_dirs; i++) {
+		xasprintf(&path, "%s/%s.so", s->plugin_dirs[i], name);
+		if (access(path, R_OK) == 0)
+			return path;
+		free(path);
+		/* an uninstalled build tree keeps modules in NAME/.libs */
+		xasprintf(&path, "%s/%s/.libs/%s.so", s->plugin_dirs[i], name,
+		    name);
+		if (access(path, R_OK) == 0)
+			return path;
+		free(path);
+	}
+	return NULL;
+}
+
+/* Free an instance record (not what it registered). */
+static void
+plugin_free_record(struct sb_plugin *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nargs; i++) {
+		free(p->args[i].key);
+		free(p->args[i].value);
+	}
+	free(p->args);
+	if (p->handle != NULL)
+		dlclose(p->handle);
+	free(p->name);
+	free(p->path);
+	free(p);
+}
+
+/* Free everything registered by p at its site. */
+static void
+plugin_free_registered(struct sb_plugin *p)
+{
+	struct site *site = p->site;
+	size_t i, j;
+
+	for (i = 0; i < site->npops; i++) {
+		struct population *pop = site->pops[i];
+
+		if (pop == NULL || pop->owner != p)
+			continue;
+		engine_stop_population(pop);
+		if (pop->free_func != NULL)
+			pop->free_func(pop->data);
+		ring_free(pop->emitter.ring);
+		pthread_mutex_destroy(&pop->lock);
+		synapse_lists_free(pop);
+		free(pop->name);
+		free(pop);
+		/* ids stay stable: leave a hole */
+		site->pops[i] = NULL;
+	}
+	for (i = j = 0; i < site->ndevsets; i++) {
+		struct device_set *ds = site->devsets[i];
+
+		if (ds->owner != p) {
+			site->devsets[j++] = ds;
+			continue;
+		}
+		if (ds->free_func != NULL)
+			ds->free_func(ds->data);
+		free(ds->name);
+		free(ds);
+	}
+	site->ndevsets = j;
+	for (i = j = 0; i < site->ntransports; i++) {
+		struct transport *tr = site->transports[i];
+
+		if (tr->owner != p) {
+			site->transports[j++] = tr;
+			continue;
+		}
+		if (tr->free_func != NULL)
+			tr->free_func(tr->data);
+		free(tr);
+	}
+	site->ntransports = j;
+	for (i = j = 0; i < site->ncommands; i++) {
+		struct plugin_command *pc = site->commands[i];
+
+		if (pc->owner != p) {
+			site->commands[j++] = pc;
+			continue;
+		}
+		if (pc->free_func != NULL)
+			pc->free_func(pc->data);
+		free(pc);
+	}
+	site->ncommands = j;
+	/* trailing holes can go */
+	while (site->npops > 0 && site->pops[site->npops - 1] == NULL)
+		site->npops--;
+}
+
+/* FNV-1a, to derive per-instance seeds. */
+static uint64_t
+plugin_hash(uint64_t h, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Load a plugin at a site. */
+struct sb_plugin *
+plugin_load(struct site *site, const char *name, int argc, char **argv,
+    char **cause)
+{
+	struct session *s = site->session;
+	struct sb_plugin *p;
+	const char *pname, *version, *eq, *seed;
+	sb_plugin_init_fn init;
+	char *path, *sp, *end, *unused = NULL, *next;
+	size_t i;
+	int j;
+
+	path = plugin_find_file(s, name);
+	if (path == NULL) {
+		sp = plugin_search_path(s);
+		if (strchr(name, '/') != NULL)
+			xasprintf(cause, "cannot read plugin file '%s'", name);
+		else
+			xasprintf(cause, "plugin '%s' not found (looked for "
+			    "%s.so in %s; use --plugin-dir or "
+			    "SYNBRIDGE_PLUGIN_PATH)", name, name,
+			    *sp ? sp : "no directories");
+		free(sp);
+		return NULL;
+	}
+	p = xcalloc(1, sizeof *p);
+	p->site = site;
+	p->path = path;
+	p->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (p->handle == NULL) {
+		xasprintf(cause, "cannot load plugin '%s': %s", path,
+		    dlerror());
+		goto fail;
+	}
+	pname = dlsym(p->handle, "synbridge_plugin_name");
+	version = dlsym(p->handle, "synbridge_plugin_api_version");
+	if (pname == NULL || version == NULL) {
+		xasprintf(cause, "'%s' is not a synbridge plugin (it exports "
+		    "no synbridge_plugin_%s)", path,
+		    pname == NULL ? "name" : "api_version");
+		goto fail;
+	}
+	if (strnlen(version, 64) == 64 ||
+	    strcmp(version, SB_PLUGIN_API_VERSION) != 0) {
+		xasprintf(cause, "plugin '%s' was built for API '%.63s', this "
+		    "synbridge speaks '%s' (rebuild the plugin against this "
+		    "version)", path, version, SB_PLUGIN_API_VERSION);
+		goto fail;
+	}
+	if (strnlen(pname, 64) == 64 || *pname == '\0') {
+		xasprintf(cause, "plugin '%s' has a bad name", path);
+		goto fail;
+	}
+	p->name = xstrdup(pname);
+	if (plugin_find(site, p->name) != NULL) {
+		xasprintf(cause, "plugin '%s' is already loaded at site '%s' "
+		    "(from %s)", p->name, site->name,
+		    plugin_find(site, p->name)->path);
+		goto fail;
+	}
+	*(void **)&init = dlsym(p->handle, "synbridge_plugin_init");
+	*(void **)&p->end = dlsym(p->handle, "synbridge_plugin_end");
+	if (init == NULL || p->end == NULL) {
+		xasprintf(cause, "plugin '%s' (%s) lacks "
+		    "synbridge_plugin_%s", p->name, path,
+		    init == NULL ? "init" : "end");
+		goto fail;
+	}
+	for (j = 0; j < argc; j++) {
+		eq = strchr(argv[j], '=');
+		if (eq == NULL || eq == argv[j]) {
+			xasprintf(cause, "bad plugin argument '%s' (write "
+			    "key=value)", argv[j]);
+			goto fail;
+		}
+		p->args = xreallocarray(p->args, p->nargs + 1,
+		    sizeof *p->args);
+		p->args[p->nargs].key = xstrndup(argv[j],
+		    (size_t)(eq - argv[j]));
+		p->args[p->nargs].value = xstrdup(eq + 1);
+		p->args[p->nargs].used = 0;
+		p->nargs++;
+	}
+	seed = plugin_host_arg(p, "seed");
+	if (seed != NULL) {
+		errno = 0;
+		p->seed = strtoull(seed, &end, 0);
+		if (*seed == '\0' || *end != '\0' || errno != 0) {
+			xasprintf(cause, "%s: seed=%s: expected an integer",
+			    p->name, seed);
+			goto fail;
+		}
+	} else
+		p->seed = plugin_hash(plugin_hash(s->seed ^
+		    0xcbf29ce484222325ULL, site->name), p->name);
+
+	site->plugins = xreallocarray(site->plugins, site->nplugins + 1,
+	    sizeof *site->plugins);
+	site->plugins[site->nplugins++] = p;
+	if (init(p, &plugin_host_api) != 0) {
+		xasprintf(cause, "plugin '%s' failed to start (see the "
+		    "messages above)", p->name);
+		goto fail_loaded;
+	}
+	p->initialised = 1;
+	for (i = 0; i < p->nargs; i++) {
+		if (p->args[i].used)
+			continue;
+		xasprintf(&next, "%s%s%s", unused ? unused : "",
+		    unused ? ", " : "", p->args[i].key);
+		free(unused);
+		unused = next;
+	}
+	if (unused != NULL) {
+		xasprintf(cause, "%s: unknown argument%s %s (see the plugin's "
+		    "manual page for the ones it takes)", p->name,
+		    strchr(unused, ',') ? "s" : "", unused);
+		free(unused);
+		goto fail_loaded;
+	}
+	if (engine_start_site_plugin(p, cause) != 0)
+		goto fail_loaded;
+	return p;
+
+fail_loaded:
+	if (p->initialised)
+		p->end(p);
+	plugin_free_registered(p);
+	site->nplugins--;
+	plugin_free_record(p);
+	return NULL;
+fail:
+	plugin_free_record(p);
+	return NULL;
+}
+
+/* Unload a plugin instance and everything it registered. */
+int
+plugin_unload(struct sb_plugin *p, char **cause)
+{
+	struct site *site = p->site;
+	size_t i;
+	char *users;
+
+	users = synapse_users_of_plugin(site->session, p);
+	if (users != NULL) {
+		xasprintf(cause, "plugin '%s' is in use by synapse%s %s "
+		    "(remove them first)", p->name,
+		    strchr(users, ',') ? "s" : "", users);
+		free(users);
+		return -1;
+	}
+	if (p->initialised)
+		p->end(p);
+	plugin_free_registered(p);
+	for (i = 0; i < site->nplugins; i++) {
+		if (site->plugins[i] == p) {
+			memmove(&site->plugins[i], &site->plugins[i + 1],
+			    (site->nplugins - i - 1) * sizeof *site->plugins);
+			site->nplugins--;
+			break;
+		}
+	}
+	plugin_free_record(p);
+	return 0;
+}
+
+/* Unload every plugin of a site (at exit: synapses are gone already). */
+void
+plugin_unload_all(struct site *site)
+{
+	struct sb_plugin *p;
+
+	while (site->nplugins > 0) {
+		p = site->plugins[site->nplugins - 1];
+		if (p->initialised)
+			p->end(p);
+		plugin_free_registered(p);
+		site->nplugins--;
+		plugin_free_record(p);
+	}
+}

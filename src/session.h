@@ -1,0 +1,243 @@
+/*
+ * session.h: what one synbridge process hosts. A session holds sites; a
+ * site holds plugin instances and what they registered (populations,
+ * device sets, transports, commands) and the synapses whose devices it owns.
+ */
+#ifndef SB_SESSION_H
+#define SB_SESSION_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "synbridge-plugin.h"
+#include "clock.h"
+
+struct session;
+struct site;
+struct cmdq;
+struct recorder;
+struct history;
+struct sb_ring;
+
+/* A unit address: site/population:index, resolved to ids. */
+struct unit_ref {
+	uint16_t site;
+	uint16_t pop;
+	uint32_t index;
+};
+
+/* Where a backend's events go: a ring drained by the engine. */
+struct sb_emitter {
+	struct session *session;
+	uint16_t site, pop;
+	struct sb_ring *ring;
+	uint64_t dropped;	/* events refused because the ring was full */
+	uint64_t dropped_reported;
+};
+
+/* One key=value argument given to load. */
+struct plugin_arg {
+	char *key, *value;
+	int used;
+};
+
+/* One loaded plugin instance at a site. */
+struct sb_plugin {
+	char *name;		/* exported name */
+	char *path;		/* file it came from */
+	struct site *site;
+	void *handle;		/* dlopen handle */
+	sb_plugin_end_fn end;
+	struct plugin_arg *args;
+	size_t nargs;
+	uint64_t seed;
+	int initialised;
+};
+
+/* A population registered by a neurons plugin. */
+struct population {
+	char *name;
+	uint16_t id;
+	struct site *site;
+	struct sb_plugin *owner;
+	struct sb_neurons ops;
+	void *data;
+	void (*free_func)(void *);
+	struct sb_emitter emitter;
+	pthread_mutex_t lock;	/* serialises calls into the backend */
+	pthread_t thread;	/* real-time pacing thread */
+	int running, stopping;
+	/* synapses by unit: pre_of[i] and post_of[i] lists of synapse ids */
+	struct syn_list *pre_of, *post_of;
+	uint64_t spikes;
+};
+
+/* A set of synaptic devices registered by a synapses plugin. */
+struct device_set {
+	char *name;
+	struct site *site;
+	struct sb_plugin *owner;
+	struct sb_synapses ops;
+	void *data;
+	void (*free_func)(void *);
+};
+
+/* A transport registered by a plugin. */
+struct transport {
+	struct site *site;
+	struct sb_plugin *owner;
+	struct sb_transport ops;
+	void *data;
+	void (*free_func)(void *);
+};
+
+/* A command registered by a plugin. */
+struct plugin_command {
+	struct site *site;
+	struct sb_plugin *owner;
+	struct sb_command ops;
+	void *data;
+	void (*free_func)(void *);
+};
+
+struct syn_list {
+	uint32_t *ids;
+	uint32_t n, cap;
+};
+
+enum rule_kind { RULE_OFF, RULE_RATE, RULE_STDP };
+
+/* Plasticity rule parameters of one synapse. */
+struct rule {
+	enum rule_kind kind;
+	/* rate: on a post spike count pre spikes in the last window_us */
+	int64_t window_us;
+	unsigned ltp_above, ltd_below;
+	/* stdp: pair-based, windows in microseconds */
+	int64_t ltp_window_us, ltd_window_us;
+	/* pulses */
+	double ltp_v, ltd_v;
+	uint32_t width_us;
+	/* at most one rule pulse per refractory_us */
+	int64_t refractory_us;
+};
+
+#define SYNAPSE_PRE_HISTORY 100
+
+/* One memristive synapse: a device linking a pre unit to a post unit. */
+struct synapse {
+	char *name;
+	uint32_t id;
+	struct site *site;		/* the site that owns the device */
+	struct unit_ref pre, post;
+	char *pre_name, *post_name;
+	struct device_set *dev;
+	char *device_spec;
+	uint32_t device;
+	struct sb_device_limits limits;
+	double g_us;			/* last read-back conductance */
+	struct rule rule;
+	int64_t pre_times[SYNAPSE_PRE_HISTORY];	/* ring of recent pre spikes */
+	unsigned pre_head, pre_count;
+	int64_t last_post_us, last_rule_us;
+	unsigned in_flight;		/* operations queued at the device */
+	char last_decision[48];
+	uint64_t pre_spikes, post_spikes, ltp, ltd;
+};
+
+/* One site: a lab's console, with its plugins and streams. */
+struct site {
+	char *name;
+	uint16_t id;
+	struct session *session;
+	struct sb_plugin **plugins;
+	size_t nplugins;
+	struct population **pops;
+	size_t npops;
+	struct device_set **devsets;
+	size_t ndevsets;
+	struct transport **transports;
+	size_t ntransports;
+	struct plugin_command **commands;
+	size_t ncommands;
+};
+
+typedef void (*session_log_fn)(void *ctx, enum sb_log_level level,
+    const char *msg);
+
+/* The whole process. */
+struct session {
+	struct sb_clock clock;
+	uint64_t seed;
+	int fast;
+	struct site **sites;
+	size_t nsites;
+	struct site *current;
+	struct synapse **synapses;
+	size_t nsynapses;
+	char **plugin_dirs;
+	size_t nplugin_dirs;
+	struct history *history;
+	struct recorder *recorder;
+	char *log_dir;
+	const char *user;
+	session_log_fn log_fn;
+	void *log_ctx;
+	int verbose;
+	volatile sig_atomic_t quit;
+	uint64_t next_tag;
+	/* operations queued at devices, awaiting completion */
+	struct pending_op *pending;
+	size_t npending, cappending;
+	/* marks (text kept here; events carry the index) */
+	char **marks;
+	size_t nmarks;
+	int64_t step_us;	/* fast mode step */
+	int dirty;		/* views need redrawing */
+};
+
+/* A device operation waiting for completion. */
+struct pending_op {
+	uint64_t tag;
+	uint32_t synapse;
+	uint8_t event;		/* enum cond_event */
+	double amplitude_v;
+	uint32_t width_us, count;
+	double g_before_us;
+	struct cmdq_item *item;	/* command waiting on it, or NULL */
+};
+
+/* Conductance event codes (sb_event.aux of SB_EV_CONDUCTANCE). */
+enum cond_event {
+	COND_POTENTIATE = 1,
+	COND_DEPRESS,
+	COND_READ,
+	COND_RULE_LTP,
+	COND_RULE_LTD,
+	COND_FAILED,
+};
+const char *cond_event_name(unsigned event);
+
+struct session *session_create(int fast, uint64_t seed);
+void session_free(struct session *s);
+void session_log(struct session *s, enum sb_log_level level,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void session_add_plugin_dir(struct session *s, const char *dir);
+
+struct site *site_find(struct session *s, const char *name);
+struct site *site_create(struct session *s, const char *name, char **cause);
+struct population *site_find_population(struct site *site, const char *name);
+struct device_set *site_find_devset(struct site *site, const char *name);
+struct population *session_population(struct session *s, uint16_t site,
+    uint16_t pop);
+/* "site/pop:index" or "pop:index" (at the current site). */
+int session_parse_unit(struct session *s, const char *text,
+    struct unit_ref *u, char **cause);
+/* Canonical "site/pop:index". */
+char *session_unit_name(struct session *s, const struct unit_ref *u);
+/* Names of every site, comma separated (for messages). */
+char *session_site_names(struct session *s);
+
+#endif
