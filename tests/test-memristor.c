@@ -19,7 +19,7 @@ int synbridge_plugin_init(struct sb_plugin *, const struct sb_host_api *);
 extern const char synbridge_plugin_name[];
 extern const char synbridge_plugin_api_version[];
 
-#define MAX_DONE 4096
+#define MAX_DONE 256
 
 /* Completions collected by poll(). */
 struct done {
@@ -69,18 +69,15 @@ static struct sb_completion
 pulse_now(struct memristor_xbar *x, uint32_t dev, double v, uint32_t w,
     uint32_t count, int64_t *now)
 {
-	struct done *d = calloc(1, sizeof *d);
-	struct sb_completion c;
+	struct done d = { .n = 0 };
 	char *cause = NULL;
 
 	assert_int_equal(memristor_xbar_pulse(x, dev, v, w, count, 7, *now,
 	    &cause), 0);
 	*now += x->cfg.latency_us + (int64_t)count * w;
-	memristor_xbar_poll(x, *now, collect, d);
-	assert_int_equal(d->n, 1);
-	c = d->c[0];
-	free(d);
-	return c;
+	memristor_xbar_poll(x, *now, collect, &d);
+	assert_int_equal(d.n, 1);
+	return d.c[0];
 }
 
 /* Positive pulses raise G (lower R), negative pulses lower G. */
@@ -732,7 +729,8 @@ test_plugin_dlopen(void **state)
 	    "sim_memristor.so", top != NULL ? top : ".");
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL)
-		fail_msg("cannot load %s: %s (run make first)", path, dlerror());
+		fail_msg("cannot load %s: %s (run make first)", path,
+		    dlerror());
 	name = dlsym(h, "synbridge_plugin_name");
 	version = dlsym(h, "synbridge_plugin_api_version");
 	*(void **)&init = dlsym(h, "synbridge_plugin_init");

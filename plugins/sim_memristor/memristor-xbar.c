@@ -51,8 +51,8 @@ memristor_xbar_create(const struct memristor_config *cfg, char **cause)
 		return NULL;
 	}
 	if (!(cfg->rmin > 0) || !(cfg->rmax > cfg->rmin)) {
-		memristor_cause(cause, "window %g-%g ohms: need 0 < rmin < rmax",
-		    cfg->rmin, cfg->rmax);
+		memristor_cause(cause, "window %g-%g ohms: need 0 < rmin < "
+		    "rmax", cfg->rmin, cfg->rmax);
 		return NULL;
 	}
 	x = calloc(1, sizeof *x);
@@ -112,7 +112,8 @@ memristor_xbar_limits(const struct memristor_xbar *x,
 
 /* Is heap entry a due before b? */
 static int
-memristor_xbar_before(const struct memristor_op *a, const struct memristor_op *b)
+memristor_xbar_before(const struct memristor_op *a,
+    const struct memristor_op *b)
 {
 	if (a->due_us != b->due_us)
 		return a->due_us < b->due_us;
