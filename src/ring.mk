@@ -1,1 +1,2 @@
-## (filled in by its area)
+## The SPSC event ring (backend thread -> engine) and the relay wire format.
+src_libsbcore_la_SOURCES += src/ring.c src/ring.h
