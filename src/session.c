@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +44,11 @@ session_create(int fast, uint64_t seed)
 	s->seed = seed;
 	s->step_us = 1000;
 	s->user = getenv("USER");
-	if (s->user == NULL || *s->user == '\0')
-		s->user = "unknown";
+	if (s->user == NULL || *s->user == '\0') {
+		struct passwd *pw = getpwuid(getuid());
+
+		s->user = pw != NULL ? pw->pw_name : "unknown";
+	}
 	return s;
 }
 
