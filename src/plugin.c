@@ -352,6 +352,18 @@ plugin_free_record(struct sb_plugin *p)
 	free(p);
 }
 
+/* Stop p's populations (threads, streams) before its end() runs. */
+static void
+plugin_stop_populations(struct sb_plugin *p)
+{
+	struct site *site = p->site;
+	size_t i;
+
+	for (i = 0; i < site->npops; i++)
+		if (site->pops[i] != NULL && site->pops[i]->owner == p)
+			engine_stop_population(site->pops[i]);
+}
+
 /* Free everything registered by p at its site. */
 static void
 plugin_free_registered(struct sb_plugin *p)
@@ -554,6 +566,7 @@ plugin_load(struct site *site, const char *name, int argc, char **argv,
 	return p;
 
 fail_loaded:
+	plugin_stop_populations(p);
 	if (p->initialised)
 		p->end(p);
 	plugin_free_registered(p);
@@ -581,6 +594,7 @@ plugin_unload(struct sb_plugin *p, char **cause)
 		free(users);
 		return -1;
 	}
+	plugin_stop_populations(p);
 	if (p->initialised)
 		p->end(p);
 	plugin_free_registered(p);
@@ -604,6 +618,7 @@ plugin_unload_all(struct site *site)
 
 	while (site->nplugins > 0) {
 		p = site->plugins[site->nplugins - 1];
+		plugin_stop_populations(p);
 		if (p->initialised)
 			p->end(p);
 		plugin_free_registered(p);
