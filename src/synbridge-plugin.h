@@ -200,9 +200,15 @@ struct sb_host_api {
 	    __attribute__((format(printf, 2, 3)));
 };
 
-/* What a plugin exports. */
+/* What a plugin exports (visible even when built -fvisibility=hidden). */
 typedef int (*sb_plugin_init_fn)(struct sb_plugin *, const struct sb_host_api *);
 typedef void (*sb_plugin_end_fn)(struct sb_plugin *);
+#define SB_EXPORT __attribute__((visibility("default")))
+SB_EXPORT extern const char synbridge_plugin_name[];
+SB_EXPORT extern const char synbridge_plugin_api_version[];
+SB_EXPORT int synbridge_plugin_init(struct sb_plugin *p,
+    const struct sb_host_api *host);
+SB_EXPORT void synbridge_plugin_end(struct sb_plugin *p);
 
 #define SB_PLUGIN(NAME)							\
 	__attribute__((visibility("default")))				\
