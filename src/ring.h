@@ -3,7 +3,11 @@
  * wake-up fd, for backend thread -> engine hand-over.
  *
  * One thread pushes, one thread pops; neither blocks. The consumer polls
- * ring_fd() for POLLIN, calls ring_clear_wakeup(), then pops until empty.
+ * ring_fd() for POLLIN, calls ring_clear_wakeup(), then pops until empty
+ * (ring_pop returns fewer than asked) before it polls again; a consumer
+ * that stops draining early must not wait on the fd (check ring_count).
+ * The producer writes the fd at most once per consumer wake-up; the
+ * protocol that makes this safe is described in ring.c.
  */
 #ifndef SB_RING_H
 #define SB_RING_H
@@ -15,7 +19,11 @@
 
 struct sb_ring;
 
-/* Create a ring holding at least capacity events (rounded up to 2^k). */
+/*
+ * Create a ring holding at least capacity events (rounded up to 2^k).
+ * NULL with errno set if no eventfd can be made (EMFILE) or capacity is
+ * absurd (EINVAL).
+ */
 struct sb_ring *ring_create(size_t capacity);
 void ring_free(struct sb_ring *r);
 

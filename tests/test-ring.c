@@ -296,7 +296,8 @@ test_no_lost_wakeup(void **state)
 		__atomic_store_n(&pp.consumed, UINT32_MAX, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	if (got != PINGPONG_ROUNDS)
-		fail_msg("wake-up lost at event %u of %u", lost, PINGPONG_ROUNDS);
+		fail_msg("wake-up lost at event %u of %u", lost,
+		    PINGPONG_ROUNDS);
 	assert_false(pp.failed);
 	ring_free(pp.r);
 }

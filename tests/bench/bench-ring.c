@@ -19,7 +19,7 @@ struct bench {
 	struct sb_ring *r;
 	size_t batch;
 	uint64_t total;
-	int sleep;		/* consumer sleeps on the fd when empty */
+	int sleep;		/* empty: sleep on the fd, or sched_yield */
 	uint64_t sleeps;
 	uint64_t errors;
 };
@@ -89,7 +89,8 @@ bench_run(size_t batch, int sleep)
 				poll(&pfd, 1, 1000);
 				ring_clear_wakeup(b.r);
 				b.sleeps++;
-			}
+			} else
+				sched_yield();
 			continue;
 		}
 		for (i = 0; i < n; i++) {
@@ -103,7 +104,7 @@ bench_run(size_t batch, int sleep)
 
 	printf("ring: batch %4zu, consumer %-5s: %7.1f M events/s "
 	    "(%llu events in %.3f s, %llu sleeps%s)\n", batch,
-	    sleep ? "poll" : "spin", b.total / secs / 1e6,
+	    sleep ? "poll" : "yield", b.total / secs / 1e6,
 	    (unsigned long long)b.total, secs,
 	    (unsigned long long)b.sleeps, b.errors ? ", ORDER ERRORS" : "");
 	ring_free(b.r);
@@ -115,10 +116,13 @@ int
 main(void)
 {
 	static const size_t batches[] = { 1, 16, 256 };
+	double load[3];
 	size_t i;
 
 	printf("ring: capacity %d, %zu-byte events, two threads\n",
 	    BENCH_CAPACITY, sizeof(struct sb_event));
+	if (getloadavg(load, 1) == 1)
+		printf("ring: load average %.2f on this machine\n", load[0]);
 	for (i = 0; i < sizeof batches / sizeof batches[0]; i++) {
 		bench_run(batches[i], 0);
 		bench_run(batches[i], 1);

@@ -1,0 +1,404 @@
+/* wire.c: the relay's batch format (see wire.h for the layout). */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "crc32c.h"
+#include "wire.h"
+#include "xmalloc.h"
+
+/* Header field offsets. */
+#define WIRE_OFF_VERSION 4
+#define WIRE_OFF_FLAGS 5
+#define WIRE_OFF_HEADER_LEN 6
+#define WIRE_OFF_SESSION 8
+#define WIRE_OFF_STREAM 16
+#define WIRE_OFF_COUNT 20
+#define WIRE_OFF_SEQ 24
+#define WIRE_OFF_BASE 32
+#define WIRE_OFF_PAYLOAD_LEN 40
+#define WIRE_OFF_CRC 44
+
+/* Record sizes by kind. */
+#define WIRE_RECORD_SYNAPTIC 16
+
+/* Store little-endian integers and floats. */
+static inline void
+wire_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void
+wire_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static inline void
+wire_put64(uint8_t *p, uint64_t v)
+{
+	wire_put32(p, (uint32_t)v);
+	wire_put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline void
+wire_putf(uint8_t *p, float f)
+{
+	uint32_t v;
+
+	memcpy(&v, &f, sizeof v);
+	wire_put32(p, v);
+}
+
+/* Load little-endian integers and floats. */
+static inline uint16_t
+wire_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t
+wire_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t
+wire_get64(const uint8_t *p)
+{
+	return (uint64_t)wire_get32(p) | (uint64_t)wire_get32(p + 4) << 32;
+}
+
+static inline float
+wire_getf(const uint8_t *p)
+{
+	uint32_t v = wire_get32(p);
+	float f;
+
+	memcpy(&f, &v, sizeof f);
+	return f;
+}
+
+/* Record size of an event kind, or 0 if the kind is unknown. */
+static inline size_t
+wire_record_size(unsigned kind)
+{
+	switch (kind) {
+	case SB_EV_SPIKE:
+	case SB_EV_MARK:
+		return WIRE_RECORD_MIN;
+	case SB_EV_SYNAPTIC:
+		return WIRE_RECORD_SYNAPTIC;
+	case SB_EV_CONDUCTANCE:
+	case SB_EV_STIM:
+		return WIRE_RECORD_MAX;
+	}
+	return 0;
+}
+
+/* Name of an event kind for messages. */
+static const char *
+wire_kind_name(unsigned kind)
+{
+	switch (kind) {
+	case SB_EV_SPIKE:
+		return "spike";
+	case SB_EV_SYNAPTIC:
+		return "synaptic";
+	case SB_EV_CONDUCTANCE:
+		return "conductance";
+	case SB_EV_STIM:
+		return "stimulation";
+	case SB_EV_MARK:
+		return "mark";
+	}
+	return "unknown";
+}
+
+/* Set *cause (if wanted) and fail. */
+static int __attribute__((format(printf, 2, 3)))
+wire_error(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cause != NULL) {
+		va_start(ap, fmt);
+		xvasprintf(cause, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* How many leading events of ev fit together in one batch of cap bytes. */
+size_t
+wire_encode_fit(const struct sb_event *ev, size_t n, size_t cap)
+{
+	size_t i, size = WIRE_HEADER_SIZE, rec;
+	int64_t lo, hi;
+
+	if (n == 0 || cap < WIRE_HEADER_SIZE)
+		return 0;
+	lo = hi = ev[0].t_us;
+	for (i = 0; i < n; i++) {
+		rec = wire_record_size(ev[i].kind);
+		if (rec == 0 || size + rec > cap ||
+		    size + rec - WIRE_HEADER_SIZE > WIRE_PAYLOAD_MAX)
+			break;
+		if (ev[i].t_us < lo)
+			lo = ev[i].t_us;
+		if (ev[i].t_us > hi)
+			hi = ev[i].t_us;
+		if ((uint64_t)hi - (uint64_t)lo > UINT32_MAX)
+			break;
+		size += rec;
+	}
+	return i;
+}
+
+/* Bytes one batch of these n events takes, or 0 if they cannot form one. */
+size_t
+wire_encoded_size(const struct sb_event *ev, size_t n)
+{
+	size_t i, size = WIRE_HEADER_SIZE;
+
+	if (wire_encode_fit(ev, n, SIZE_MAX) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		size += wire_record_size(ev[i].kind);
+	return size;
+}
+
+/* Write one batch of n events into buf; bytes written or 0. */
+size_t
+wire_encode(uint8_t *buf, size_t cap, const struct wire_header *h,
+    const struct sb_event *ev, size_t n)
+{
+	size_t size = wire_encoded_size(ev, n), i;
+	int64_t base = n > 0 ? ev[0].t_us : 0;
+	const struct sb_event *e;
+	uint8_t *p;
+
+	if (size == 0 || size > cap)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if (ev[i].t_us < base)
+			base = ev[i].t_us;
+	}
+
+	memcpy(buf, WIRE_MAGIC, 4);
+	buf[WIRE_OFF_VERSION] = WIRE_VERSION;
+	buf[WIRE_OFF_FLAGS] = 0;
+	wire_put16(buf + WIRE_OFF_HEADER_LEN, WIRE_HEADER_SIZE);
+	wire_put64(buf + WIRE_OFF_SESSION, h->session_id);
+	wire_put32(buf + WIRE_OFF_STREAM, h->stream_id);
+	wire_put32(buf + WIRE_OFF_COUNT, (uint32_t)n);
+	wire_put64(buf + WIRE_OFF_SEQ, h->seq);
+	wire_put64(buf + WIRE_OFF_BASE, (uint64_t)base);
+	wire_put32(buf + WIRE_OFF_PAYLOAD_LEN,
+	    (uint32_t)(size - WIRE_HEADER_SIZE));
+	wire_put32(buf + WIRE_OFF_CRC, 0);
+
+	p = buf + WIRE_HEADER_SIZE;
+	for (i = 0; i < n; i++) {
+		e = &ev[i];
+		wire_put32(p, (uint32_t)((uint64_t)e->t_us - (uint64_t)base));
+		p[4] = e->kind;
+		p[5] = e->aux;
+		wire_put16(p + 6, e->pop);
+		wire_put32(p + 8, e->index);
+		switch (e->kind) {
+		case SB_EV_SYNAPTIC:
+			wire_putf(p + 12, e->g_before);
+			break;
+		case SB_EV_CONDUCTANCE:
+		case SB_EV_STIM:
+			wire_put16(p + 12, e->count);
+			wire_put32(p + 14, e->width_us);
+			wire_putf(p + 18, e->amplitude);
+			wire_putf(p + 22, e->g_before);
+			wire_putf(p + 26, e->g_after);
+			break;
+		}
+		p += wire_record_size(e->kind);
+	}
+
+	wire_put32(buf + WIRE_OFF_CRC, crc32c(0, buf, size));
+	return size;
+}
+
+/* Check the fixed header at buf and fill h. */
+int
+wire_peek(const uint8_t *buf, size_t len, struct wire_header *h,
+    char **cause)
+{
+	if (len < WIRE_HEADER_SIZE) {
+		return wire_error(cause, "truncated batch header: %zu bytes, "
+		    "need at least %d", len, WIRE_HEADER_SIZE);
+	}
+	if (memcmp(buf, WIRE_MAGIC, 4) != 0) {
+		return wire_error(cause, "bad batch magic %02x %02x %02x %02x "
+		    "(expected \"%s\"): the peer does not speak the synbridge "
+		    "batch format", buf[0], buf[1], buf[2], buf[3],
+		    WIRE_MAGIC);
+	}
+	h->version = buf[WIRE_OFF_VERSION];
+	h->flags = buf[WIRE_OFF_FLAGS];
+	h->header_len = wire_get16(buf + WIRE_OFF_HEADER_LEN);
+	h->session_id = wire_get64(buf + WIRE_OFF_SESSION);
+	h->stream_id = wire_get32(buf + WIRE_OFF_STREAM);
+	h->event_count = wire_get32(buf + WIRE_OFF_COUNT);
+	h->seq = wire_get64(buf + WIRE_OFF_SEQ);
+	h->base_us = (int64_t)wire_get64(buf + WIRE_OFF_BASE);
+	h->payload_len = wire_get32(buf + WIRE_OFF_PAYLOAD_LEN);
+	h->crc = wire_get32(buf + WIRE_OFF_CRC);
+
+	if (h->version != WIRE_VERSION) {
+		return wire_error(cause, "unsupported batch version %u (this "
+		    "build reads version %d): run the same synbridge version "
+		    "at every site and the relay", h->version, WIRE_VERSION);
+	}
+	if (h->flags != 0) {
+		return wire_error(cause, "unknown batch flags 0x%02x (version "
+		    "%d defines none): run the same synbridge version at every "
+		    "site and the relay", h->flags, WIRE_VERSION);
+	}
+	if (h->header_len < WIRE_HEADER_SIZE ||
+	    h->header_len > WIRE_HEADER_MAX) {
+		return wire_error(cause, "bad batch header length %u (must be "
+		    "%d to %d)", h->header_len, WIRE_HEADER_SIZE,
+		    WIRE_HEADER_MAX);
+	}
+	if (h->payload_len > WIRE_PAYLOAD_MAX) {
+		return wire_error(cause, "batch payload of %" PRIu32 " bytes "
+		    "is over the limit of %u", h->payload_len,
+		    WIRE_PAYLOAD_MAX);
+	}
+	if (h->event_count > h->payload_len / WIRE_RECORD_MIN) {
+		return wire_error(cause, "batch claims %" PRIu32 " events but "
+		    "its payload of %" PRIu32 " bytes holds at most %" PRIu32,
+		    h->event_count, h->payload_len,
+		    h->payload_len / WIRE_RECORD_MIN);
+	}
+	return 0;
+}
+
+/* Check the CRC of a whole batch of size bytes. */
+static int
+wire_check_crc(const uint8_t *buf, size_t size, const struct wire_header *h,
+    char **cause)
+{
+	static const uint8_t zero[4];
+	uint32_t crc;
+
+	crc = crc32c(0, buf, WIRE_OFF_CRC);
+	crc = crc32c(crc, zero, sizeof zero);
+	crc = crc32c(crc, buf + WIRE_OFF_CRC + 4, size - WIRE_OFF_CRC - 4);
+	if (crc != h->crc) {
+		return wire_error(cause, "batch %" PRIu64 " of stream %" PRIu32
+		    " failed its CRC (header says 0x%08" PRIx32 ", data gives "
+		    "0x%08" PRIx32 "): it was corrupted in transit", h->seq,
+		    h->stream_id, h->crc, crc);
+	}
+	return 0;
+}
+
+/* Decode the first batch in buf[0..len) into h and out. */
+int
+wire_decode(const uint8_t *buf, size_t len, struct wire_header *h,
+    struct sb_event *out, size_t max, size_t *consumed, char **cause)
+{
+	const uint8_t *payload, *p;
+	struct sb_event *e;
+	size_t size, off, rec, left;
+	uint32_t i, delta;
+	unsigned kind;
+
+	if (wire_peek(buf, len, h, cause) != 0)
+		return -1;
+	size = (size_t)h->header_len + h->payload_len;
+	if (len < size) {
+		return wire_error(cause, "truncated batch: %zu bytes of %zu "
+		    "(header %u + payload %" PRIu32 ")", len, size,
+		    h->header_len, h->payload_len);
+	}
+	if (wire_check_crc(buf, size, h, cause) != 0)
+		return -1;
+	if (h->event_count > max) {
+		return wire_error(cause, "batch holds %" PRIu32 " events but "
+		    "there is room for %zu: decode into a larger buffer",
+		    h->event_count, max);
+	}
+
+	payload = buf + h->header_len;
+	off = 0;
+	for (i = 0; i < h->event_count; i++) {
+		left = h->payload_len - off;
+		p = payload + off;
+		if (left < WIRE_RECORD_MIN) {
+			return wire_error(cause, "batch record %" PRIu32 " of %"
+			    PRIu32 " at payload byte %zu is cut short: %zu "
+			    "bytes left, a record needs at least %d", i,
+			    h->event_count, off, left, WIRE_RECORD_MIN);
+		}
+		kind = p[4];
+		rec = wire_record_size(kind);
+		if (rec == 0) {
+			return wire_error(cause, "batch record %" PRIu32 " at "
+			    "payload byte %zu has unknown event kind %u "
+			    "(known: %d-%d)", i, off, kind, SB_EV_SPIKE,
+			    SB_EV_MARK);
+		}
+		if (left < rec) {
+			return wire_error(cause, "batch record %" PRIu32 " of %"
+			    PRIu32 " at payload byte %zu is cut short: %zu "
+			    "bytes left, a %s record needs %zu", i,
+			    h->event_count, off, left, wire_kind_name(kind),
+			    rec);
+		}
+		delta = wire_get32(p);
+		if (h->base_us > INT64_MAX - (int64_t)delta) {
+			return wire_error(cause, "batch record %" PRIu32
+			    " time overflows: base %" PRId64 " us + delta %"
+			    PRIu32 " us", i, h->base_us, delta);
+		}
+
+		e = &out[i];
+		*e = (struct sb_event){ 0 };
+		e->t_us = h->base_us + delta;
+		e->kind = (uint8_t)kind;
+		e->aux = p[5];
+		e->pop = wire_get16(p + 6);
+		e->index = wire_get32(p + 8);
+		switch (kind) {
+		case SB_EV_SYNAPTIC:
+			e->g_before = wire_getf(p + 12);
+			break;
+		case SB_EV_CONDUCTANCE:
+		case SB_EV_STIM:
+			e->count = wire_get16(p + 12);
+			e->width_us = wire_get32(p + 14);
+			e->amplitude = wire_getf(p + 18);
+			e->g_before = wire_getf(p + 22);
+			e->g_after = wire_getf(p + 26);
+			break;
+		}
+		off += rec;
+	}
+	if (off != h->payload_len) {
+		return wire_error(cause, "batch has %zu bytes of trailing "
+		    "garbage after its %" PRIu32 " records (payload %" PRIu32
+		    " bytes)", h->payload_len - off, h->event_count,
+		    h->payload_len);
+	}
+	*consumed = size;
+	return 0;
+}

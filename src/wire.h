@@ -1,0 +1,133 @@
+/*
+ * wire.h: the relay's batch format (version 1).
+ *
+ * A batch is a run of events from one stream (one site's output) with a
+ * sequence number. A body (an HTTP request or response, a spool file) may
+ * hold several batches back to back; each one is self-delimiting and
+ * protected by its own CRC. All integers are little-endian and unaligned;
+ * floats are IEEE 754 binary32 bit patterns, little-endian.
+ *
+ * Header (48 bytes in version 1):
+ *
+ *   offset size type  field
+ *        0    4 char  magic        "SBB1" (0x53 0x42 0x42 0x31)
+ *        4    1 u8    version      1
+ *        5    1 u8    flags        0 (no flags are defined; a reader
+ *                                  rejects any bit it does not know)
+ *        6    2 u16   header_len   48 written; a reader accepts 48-256 and
+ *                                  skips bytes 48..header_len-1 (room for
+ *                                  additive extensions, covered by the CRC)
+ *        8    8 u64   session_id   the session this batch belongs to
+ *       16    4 u32   stream_id    the publishing site's stream
+ *       20    4 u32   event_count  number of records in the payload
+ *       24    8 u64   seq          batch sequence number within the stream
+ *       32    8 i64   base_us      session time (us) the deltas count from;
+ *                                  the writer puts the earliest event time
+ *       40    4 u32   payload_len  bytes of payload after the header,
+ *                                  at most WIRE_PAYLOAD_MAX
+ *       44    4 u32   crc          CRC-32C (Castagnoli) of the header_len
+ *                                  header bytes, with these four bytes taken
+ *                                  as zero, followed by the payload
+ *
+ * Payload: event_count records, back to back, no padding, nothing after
+ * the last one. Every record starts with 12 bytes:
+ *
+ *   offset size type  field
+ *        0    4 u32   delta_us     t_us - base_us (0 to 2^32-1 us, ~71 min)
+ *        4    1 u8    kind         enum sb_event_kind (1-5)
+ *        5    1 u8    aux          spike: SB_SPIKE_*; synaptic: weight
+ *        6    2 u16   pop          population id (SB_POP_SYNAPSE: synapse)
+ *        8    4 u32   index        unit index or synapse id
+ *
+ * and kind-dependent fields follow:
+ *
+ *   SB_EV_SPIKE, SB_EV_MARK       nothing: 12-byte record
+ *   SB_EV_SYNAPTIC               12 f32  g_before   device G (uS):
+ *                                                   16-byte record
+ *   SB_EV_CONDUCTANCE, SB_EV_STIM
+ *                                12 u16  count      pulse count
+ *                                14 u32  width_us   pulse width
+ *                                18 f32  amplitude  volts
+ *                                22 f32  g_before   uS
+ *                                26 f32  g_after    uS: 30-byte record
+ *
+ * Fields a kind does not carry decode as zero. The site of an event is not
+ * on the wire: the writer ignores sb_event.site and the reader sets it to
+ * 0; the caller maps stream_id to a site (the relay's access list says
+ * which site publishes which stream) and fills it in.
+ *
+ * A reader rejects: a wrong magic, an unknown version or flag, a header
+ * length outside 48-256, a payload longer than WIRE_PAYLOAD_MAX, a buffer
+ * shorter than header_len + payload_len, a CRC mismatch, an event count the
+ * payload cannot hold, an unknown kind, a record cut by the end of the
+ * payload, bytes left after the last record, and a time that overflows
+ * base_us + delta_us.
+ */
+#ifndef SB_WIRE_H
+#define SB_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "synbridge-plugin.h"
+
+#define WIRE_MAGIC "SBB1"
+#define WIRE_VERSION 1
+#define WIRE_HEADER_SIZE 48		/* written by this version */
+#define WIRE_HEADER_MAX 256		/* longest header a reader accepts */
+#define WIRE_PAYLOAD_MAX (16U << 20)	/* longest payload either side allows */
+#define WIRE_RECORD_MIN 12		/* spike and mark records */
+#define WIRE_RECORD_MAX 30		/* conductance and stimulation */
+
+/* One batch header, as decoded or as given to the writer. */
+struct wire_header {
+	uint8_t version;
+	uint8_t flags;
+	uint16_t header_len;
+	uint64_t session_id;
+	uint32_t stream_id;
+	uint32_t event_count;
+	uint64_t seq;
+	int64_t base_us;
+	uint32_t payload_len;
+	uint32_t crc;
+};
+
+/*
+ * Bytes one batch of these n events takes, or 0 if they cannot form one
+ * batch (an unknown kind, times more than 2^32-1 us apart, or a payload
+ * over WIRE_PAYLOAD_MAX).
+ */
+size_t wire_encoded_size(const struct sb_event *ev, size_t n);
+
+/* How many leading events of ev fit together in one batch of cap bytes. */
+size_t wire_encode_fit(const struct sb_event *ev, size_t n, size_t cap);
+
+/*
+ * Write one batch of n events into buf. Takes session_id, stream_id and seq
+ * from h and works out the rest (base_us is the earliest event time).
+ * Returns the bytes written, or 0 if the batch does not fit in cap or
+ * cannot be encoded (see wire_encoded_size).
+ */
+size_t wire_encode(uint8_t *buf, size_t cap, const struct wire_header *h,
+    const struct sb_event *ev, size_t n);
+
+/*
+ * Check the fixed header at buf without needing the payload: fills h so a
+ * reader knows how many bytes (header_len + payload_len) and events
+ * (event_count) the batch has. 0, or -1 with *cause (if cause is not NULL).
+ */
+int wire_peek(const uint8_t *buf, size_t len, struct wire_header *h,
+    char **cause);
+
+/*
+ * Decode the first batch in buf[0..len) into h and out (room for max
+ * events). On success returns 0 and sets *consumed to the batch's length;
+ * decode the next one from buf + *consumed. On any malformed input returns
+ * -1 with *cause (if cause is not NULL; the caller frees it); out and h are
+ * then undefined. Never reads outside buf[0..len).
+ */
+int wire_decode(const uint8_t *buf, size_t len, struct wire_header *h,
+    struct sb_event *out, size_t max, size_t *consumed, char **cause);
+
+#endif

@@ -1,0 +1,428 @@
+/* test-wire.c: the relay batch format and CRC-32C. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "crc32c.h"
+#include "wire.h"
+
+static const struct wire_header test_header = {
+	.session_id = 0x1122334455667788ULL,
+	.stream_id = 7,
+	.seq = 42,
+};
+
+/* xorshift64*: seeded, so every run makes the same choices. */
+static uint64_t
+next_random(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+/* An event of the given kind with every field set to something. */
+static struct sb_event
+make_event(unsigned kind, int64_t t_us, uint32_t index)
+{
+	struct sb_event ev = {
+		.t_us = t_us,
+		.index = index,
+		.site = 3,
+		.pop = (uint16_t)(index % 5),
+		.kind = (uint8_t)kind,
+		.aux = (uint8_t)(200 + kind),
+		.count = 9,
+		.width_us = 100,
+		.amplitude = -4.0f,
+		.g_before = 112.5f,
+		.g_after = 97.25f,
+	};
+
+	if (kind == SB_EV_SYNAPTIC)
+		ev.pop = SB_POP_SYNAPSE;
+	return ev;
+}
+
+/* Recompute the CRC of the batch at buf after a test changed it. */
+static void
+fix_crc(uint8_t *buf)
+{
+	size_t hlen = buf[6] | buf[7] << 8;
+	size_t plen = buf[40] | buf[41] << 8 | buf[42] << 16 |
+	    (size_t)buf[43] << 24;
+	uint32_t crc;
+
+	memset(buf + 44, 0, 4);
+	crc = crc32c(0, buf, hlen + plen);
+	buf[44] = (uint8_t)crc;
+	buf[45] = (uint8_t)(crc >> 8);
+	buf[46] = (uint8_t)(crc >> 16);
+	buf[47] = (uint8_t)(crc >> 24);
+}
+
+/* Little-endian stores for patching headers and records. */
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* Decode must fail with a message containing want. */
+static void
+expect_error(const uint8_t *buf, size_t len, size_t max, const char *want)
+{
+	struct wire_header h;
+	struct sb_event out[16];
+	size_t consumed = 0;
+	char *cause = NULL;
+
+	if (max > 16)
+		max = 16;
+	assert_int_equal(wire_decode(buf, len, &h, out, max, &consumed,
+	    &cause), -1);
+	assert_non_null(cause);
+	if (strstr(cause, want) == NULL)
+		fail_msg("error \"%s\" does not contain \"%s\"", cause, want);
+	free(cause);
+}
+
+/* The standard check values of CRC-32C (and RFC 3720's test vectors). */
+static void
+test_crc32c_check_values(void **state)
+{
+	uint8_t zeros[32], ones[32], up[32];
+	int i;
+
+	memset(zeros, 0, sizeof zeros);
+	memset(ones, 0xff, sizeof ones);
+	for (i = 0; i < 32; i++)
+		up[i] = (uint8_t)i;
+	assert_int_equal(crc32c(0, "123456789", 9), 0xe3069283);
+	assert_int_equal(crc32c_sw(0, "123456789", 9), 0xe3069283);
+	assert_int_equal(crc32c(0, "", 0), 0);
+	assert_int_equal(crc32c(0, zeros, 32), 0x8a9136aa);
+	assert_int_equal(crc32c(0, ones, 32), 0x62a8ab43);
+	assert_int_equal(crc32c(0, up, 32), 0x46dd794e);
+	assert_int_equal(crc32c_sw(0, up, 32), 0x46dd794e);
+	/* Continuing over a split gives the CRC of the whole. */
+	assert_int_equal(crc32c(crc32c(0, "1234", 4), "56789", 5), 0xe3069283);
+}
+
+/* Hardware and software CRC agree at every length and alignment. */
+static void
+test_crc32c_hw_matches_sw(void **state)
+{
+	uint8_t buf[1100];
+	uint64_t seed = 99;
+	size_t off, len;
+
+	for (len = 0; len < sizeof buf; len++)
+		buf[len] = (uint8_t)next_random(&seed);
+	for (off = 0; off < 8; off++) {
+		for (len = 0; len + off <= sizeof buf; len += 1 + len / 8) {
+			assert_int_equal(crc32c(0x12345678, buf + off, len),
+			    crc32c_sw(0x12345678, buf + off, len));
+		}
+	}
+	print_message("# crc32c: %s\n", crc32c_hw_available() ?
+	    "SSE4.2 instruction" : "slicing-by-8 (no SSE4.2)");
+}
+
+/* Every kind survives a round trip with the fields it carries. */
+static void
+test_round_trip_every_kind(void **state)
+{
+	struct sb_event ev[6], out[6];
+	struct wire_header h;
+	uint8_t buf[512];
+	size_t size, consumed = 0;
+	char *cause = NULL;
+	int i;
+
+	ev[0] = make_event(SB_EV_SPIKE, 1000500, 17);
+	ev[1] = make_event(SB_EV_SYNAPTIC, 1000000, 3);	/* earliest */
+	ev[2] = make_event(SB_EV_CONDUCTANCE,
+	    1000000 + (int64_t)UINT32_MAX, 4);
+	ev[3] = make_event(SB_EV_STIM, 1000001, 59);
+	ev[4] = make_event(SB_EV_MARK, 1000002, 0);
+	ev[5] = make_event(SB_EV_SPIKE, 1000003, UINT32_MAX);
+	ev[5].aux = SB_SPIKE_SPONTANEOUS;
+
+	size = wire_encoded_size(ev, 6);
+	assert_int_equal(size, 48 + 12 + 16 + 30 + 30 + 12 + 12);
+	assert_int_equal(wire_encode(buf, sizeof buf, &test_header, ev, 6),
+	    size);
+	assert_memory_equal(buf, "SBB1", 4);
+
+	assert_int_equal(wire_decode(buf, size, &h, out, 6, &consumed,
+	    &cause), 0);
+	assert_null(cause);
+	assert_int_equal(consumed, size);
+	assert_int_equal(h.version, 1);
+	assert_int_equal(h.header_len, 48);
+	assert_int_equal(h.session_id, test_header.session_id);
+	assert_int_equal(h.stream_id, 7);
+	assert_int_equal(h.seq, 42);
+	assert_int_equal(h.base_us, 1000000);
+	assert_int_equal(h.event_count, 6);
+	assert_int_equal(h.payload_len, size - 48);
+
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(out[i].t_us, ev[i].t_us);
+		assert_int_equal(out[i].kind, ev[i].kind);
+		assert_int_equal(out[i].aux, ev[i].aux);
+		assert_int_equal(out[i].pop, ev[i].pop);
+		assert_int_equal(out[i].index, ev[i].index);
+		assert_int_equal(out[i].site, 0);	/* the caller's job */
+	}
+	/* Spike and mark carry nothing more. */
+	assert_int_equal(out[0].count, 0);
+	assert_true(out[0].g_before == 0.0f && out[4].amplitude == 0.0f);
+	/* Synaptic carries the device conductance only. */
+	assert_true(out[1].g_before == 112.5f);
+	assert_true(out[1].g_after == 0.0f && out[1].width_us == 0);
+	/* Conductance and stimulation carry the pulse and both G. */
+	for (i = 2; i <= 3; i++) {
+		assert_int_equal(out[i].count, 9);
+		assert_int_equal(out[i].width_us, 100);
+		assert_true(out[i].amplitude == -4.0f);
+		assert_true(out[i].g_before == 112.5f);
+		assert_true(out[i].g_after == 97.25f);
+	}
+}
+
+/* The writer says no rather than write a batch it cannot represent. */
+static void
+test_encode_limits(void **state)
+{
+	struct sb_event ev[3];
+	uint8_t buf[256];
+
+	ev[0] = make_event(SB_EV_SPIKE, -5, 1);
+	ev[1] = make_event(SB_EV_STIM, 10, 2);
+	ev[2] = make_event(SB_EV_SPIKE, -5 + (int64_t)UINT32_MAX + 1, 3);
+
+	/* Exactly enough room, and one byte short. */
+	assert_int_equal(wire_encode(buf, 48 + 42, &test_header, ev, 2),
+	    48 + 42);
+	assert_int_equal(wire_encode(buf, 48 + 41, &test_header, ev, 2), 0);
+	assert_int_equal(wire_encode_fit(ev, 2, 48 + 41), 1);
+	assert_int_equal(wire_encode_fit(ev, 2, 47), 0);
+
+	/* A span of 2^32 us cannot be expressed in u32 deltas. */
+	assert_int_equal(wire_encoded_size(ev, 3), 0);
+	assert_int_equal(wire_encode(buf, sizeof buf, &test_header, ev, 3), 0);
+	assert_int_equal(wire_encode_fit(ev, 3, sizeof buf), 2);
+
+	/* An unknown kind is refused. */
+	ev[1].kind = 9;
+	assert_int_equal(wire_encoded_size(ev, 2), 0);
+	assert_int_equal(wire_encode_fit(ev, 2, sizeof buf), 1);
+
+	/* An empty batch is legal (a heartbeat) and decodes to nothing. */
+	assert_int_equal(wire_encode(buf, sizeof buf, &test_header, ev, 0),
+	    48);
+	expect_error(buf, 47, 0, "truncated batch header: 47 bytes");
+}
+
+/* A body of several batches decodes one at a time. */
+static void
+test_consecutive_batches(void **state)
+{
+	struct sb_event ev[40], out[40];
+	struct wire_header h = test_header, got;
+	uint8_t body[4096];
+	size_t len = 0, off = 0, consumed, n;
+	uint64_t seq;
+	int i;
+
+	for (i = 0; i < 40; i++)
+		ev[i] = make_event(1 + i % 5, 1000 * i, (uint32_t)i);
+	for (seq = 0; seq < 4; seq++) {
+		h.seq = 100 + seq;
+		len += wire_encode(body + len, sizeof body - len, &h,
+		    ev + 10 * seq, 10);
+	}
+	for (seq = 0; off < len; seq++) {
+		assert_int_equal(wire_decode(body + off, len - off, &got, out,
+		    40, &consumed, NULL), 0);
+		assert_int_equal(got.seq, 100 + seq);
+		assert_int_equal(got.event_count, 10);
+		for (n = 0; n < 10; n++) {
+			assert_int_equal(out[n].index, 10 * seq + n);
+			assert_int_equal(out[n].t_us, 1000 * (10 * seq + n));
+		}
+		off += consumed;
+	}
+	assert_int_equal(seq, 4);
+	assert_int_equal(off, len);
+}
+
+/* Build a two-spike batch in buf; returns its length. */
+static size_t
+two_spikes(uint8_t *buf, size_t cap)
+{
+	struct sb_event ev[2];
+
+	ev[0] = make_event(SB_EV_SPIKE, 500, 1);
+	ev[1] = make_event(SB_EV_SPIKE, 900, 2);
+	return wire_encode(buf, cap, &test_header, ev, 2);
+}
+
+/* Broken headers are refused, each with its own message. */
+static void
+test_malformed_header(void **state)
+{
+	uint8_t buf[256];
+	size_t len;
+
+	len = two_spikes(buf, sizeof buf);
+	buf[0] = 'H';
+	expect_error(buf, len, 2, "bad batch magic 48 42 42 31");
+
+	len = two_spikes(buf, sizeof buf);
+	buf[4] = 2;
+	fix_crc(buf);
+	expect_error(buf, len, 2, "unsupported batch version 2");
+
+	len = two_spikes(buf, sizeof buf);
+	buf[5] = 0x80;
+	fix_crc(buf);
+	expect_error(buf, len, 2, "unknown batch flags 0x80");
+
+	len = two_spikes(buf, sizeof buf);
+	buf[6] = 40;
+	expect_error(buf, len, 2, "bad batch header length 40");
+	buf[6] = 0x01;
+	buf[7] = 0x01;
+	expect_error(buf, len, 2, "bad batch header length 257");
+
+	len = two_spikes(buf, sizeof buf);
+	put32(buf + 40, WIRE_PAYLOAD_MAX + 1);
+	expect_error(buf, len, 2, "is over the limit");
+
+	len = two_spikes(buf, sizeof buf);
+	put32(buf + 20, 3);
+	fix_crc(buf);
+	expect_error(buf, len, 8, "claims 3 events but its payload of 24 "
+	    "bytes holds at most 2");
+}
+
+/* Truncation, corruption and bad records are refused. */
+static void
+test_malformed_body(void **state)
+{
+	struct sb_event ev[2];
+	uint8_t buf[256];
+	size_t len;
+
+	len = two_spikes(buf, sizeof buf);
+	expect_error(buf, len - 1, 2, "truncated batch: 71 bytes of 72");
+
+	len = two_spikes(buf, sizeof buf);
+	buf[60] ^= 0x04;
+	expect_error(buf, len, 2, "failed its CRC");
+	len = two_spikes(buf, sizeof buf);
+	buf[8] ^= 0x01;		/* the header is covered too */
+	expect_error(buf, len, 2, "failed its CRC");
+
+	len = two_spikes(buf, sizeof buf);
+	expect_error(buf, len, 1, "batch holds 2 events but there is room "
+	    "for 1");
+
+	len = two_spikes(buf, sizeof buf);
+	buf[48 + 12 + 4] = 9;
+	fix_crc(buf);
+	expect_error(buf, len, 2, "record 1 at payload byte 12 has unknown "
+	    "event kind 9");
+	buf[48 + 12 + 4] = 0;
+	fix_crc(buf);
+	expect_error(buf, len, 2, "unknown event kind 0");
+
+	/* One spike then a conductance record cut by the payload's end. */
+	ev[0] = make_event(SB_EV_SPIKE, 0, 1);
+	ev[1] = make_event(SB_EV_CONDUCTANCE, 0, 2);
+	len = wire_encode(buf, sizeof buf, &test_header, ev, 2);
+	assert_int_equal(len, 48 + 42);
+	put32(buf + 40, 12 + 18);
+	fix_crc(buf);
+	expect_error(buf, 48 + 30, 2, "record 1 of 2 at payload byte 12 is "
+	    "cut short: 18 bytes left, a conductance record needs 30");
+
+	len = two_spikes(buf, sizeof buf);
+	put32(buf + 20, 1);
+	fix_crc(buf);
+	expect_error(buf, len, 2, "12 bytes of trailing garbage after its 1 "
+	    "records");
+
+	/* base_us + delta_us past INT64_MAX. */
+	ev[0] = make_event(SB_EV_SPIKE, INT64_MAX - 5, 1);
+	len = wire_encode(buf, sizeof buf, &test_header, ev, 1);
+	put32(buf + 48, 10);
+	fix_crc(buf);
+	expect_error(buf, len, 1, "time overflows: base 9223372036854775802 "
+	    "us + delta 10 us");
+}
+
+/* A longer header (a future extension) is skipped; every prefix fails. */
+static void
+test_extension_and_prefixes(void **state)
+{
+	struct sb_event out[2];
+	struct wire_header h;
+	uint8_t buf[256], *copy;
+	size_t len, consumed, cut;
+	char *cause;
+
+	len = two_spikes(buf, sizeof buf);
+	memmove(buf + 56, buf + 48, len - 48);
+	memset(buf + 48, 0xee, 8);
+	buf[6] = 56;
+	fix_crc(buf);
+	assert_int_equal(wire_decode(buf, len + 8, &h, out, 2, &consumed,
+	    NULL), 0);
+	assert_int_equal(consumed, len + 8);
+	assert_int_equal(out[1].index, 2);
+	assert_int_equal(out[1].t_us, 900);
+
+	/* Exact-size copies, so a read past the end shows under valgrind. */
+	len = two_spikes(buf, sizeof buf);
+	for (cut = 0; cut < len; cut++) {
+		copy = malloc(cut ? cut : 1);
+		memcpy(copy, buf, cut);
+		cause = NULL;
+		assert_int_equal(wire_decode(copy, cut, &h, out, 2, &consumed,
+		    &cause), -1);
+		assert_non_null(strstr(cause, "truncated"));
+		free(cause);
+		free(copy);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc32c_check_values),
+		cmocka_unit_test(test_crc32c_hw_matches_sw),
+		cmocka_unit_test(test_round_trip_every_kind),
+		cmocka_unit_test(test_encode_limits),
+		cmocka_unit_test(test_consecutive_batches),
+		cmocka_unit_test(test_malformed_header),
+		cmocka_unit_test(test_malformed_body),
+		cmocka_unit_test(test_extension_and_prefixes),
+	};
+	return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
+}
