@@ -39,7 +39,8 @@
  * it); the NMDA and GABA defaults carry the same charge per event.
  *
  * Optional noise: an Ornstein-Uhlenbeck current with a 5 ms time constant
- * and standard deviation noise_pa, added to every neuron of the core.
+ * and standard deviation noise_pa, added to every neuron of the core (its
+ * kicks are near-Gaussian: a scaled sum of four uniforms).
  *
  * Time: fixed step of SILICON_DT_US (100 us), forward Euler for V and w,
  * exact decay for synapses and noise. The model never reads the clock: it
