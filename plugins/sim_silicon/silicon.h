@@ -39,10 +39,13 @@
  * it); the NMDA and GABA defaults carry the same charge per event.
  *
  * Optional noise: an Ornstein-Uhlenbeck current with a 5 ms time constant
- * and standard deviation noise_pa, added to every neuron of the core.
+ * and standard deviation noise_pa, added to every neuron of the core (its
+ * kicks are near-Gaussian: a scaled sum of four uniforms).
  *
  * Time: fixed step of SILICON_DT_US (100 us), forward Euler for V and w,
- * exact decay for synapses and noise. The model never reads the clock: it
+ * exact decay for synapses and noise (currents below 1e-9 pA become 0, so
+ * floats never go denormal; the exponential uses a float-precision
+ * polynomial so the step loop has no library call). The model never reads the clock: it
  * runs on a grid anchored at the time given to silicon_start and advances
  * up to the time silicon_advance is given. Events (synaptic input,
  * stimulation) stamped in the future are queued and applied at the first
