@@ -32,7 +32,7 @@
 #include <stdint.h>
 #include <stdarg.h>
 
-#define SB_PLUGIN_API_VERSION "synbridge-plugin-1"
+#define SB_PLUGIN_API_VERSION "synbridge-plugin-2"
 
 /* Event kinds (DESIGN.md: spike, synaptic, conductance, stimulation, mark). */
 enum sb_event_kind {
@@ -148,17 +148,33 @@ struct sb_link_health {
 	double last_batch_age_s;
 };
 
-/* Transport: carries events to other sites. */
+/*
+ * Transport: carries events, remote commands and their results between
+ * this site and the others of the session (through the relay). Streams are
+ * named: a population's spikes travel in the stream named after the
+ * population ("mea"); synaptic events for a population of another site in
+ * "syn:SITE/POP" (index = the post unit). Every callback runs in the
+ * engine thread and must not block.
+ */
 struct sb_transport {
 	const char *name;
-	/* Queue local events for the relay; never blocks. */
-	int (*send)(void *data, const struct sb_event *ev, size_t n);
-	/* Hand received events to the engine. */
-	void (*poll)(void *data, struct sb_emitter *em);
+	/* Queue events that originated at this site for the relay. */
+	int (*send)(void *data, const char *stream, const struct sb_event *ev,
+	    size_t n);
+	/* Hand what arrived to the host (deliver, gap, remote_*). */
+	void (*poll)(void *data);
 	/* Fill up to max link rows; returns how many. */
 	size_t (*health)(void *data, struct sb_link_health *out, size_t max);
-	/* Offset from local monotonic time to session time, if known. */
-	int (*clock_offset)(void *data, int64_t *offset_us);
+	/* Local CLOCK_MONOTONIC + offset = session time; 0 if known. */
+	int (*clock_offset)(void *data, int64_t *offset_us,
+	    int64_t *uncertainty_us);
+	/* Ask site target to run a command line; the result comes back
+	 * through host->remote_result with the same id. */
+	int (*command)(void *data, const char *target, uint64_t id,
+	    const char *line, char **cause);
+	/* Send back the result of a command that site `to` asked us to run. */
+	int (*command_result)(void *data, const char *to, uint64_t id,
+	    int status, const char *text);
 };
 
 /* A console command added by a plugin. */
@@ -198,6 +214,24 @@ struct sb_host_api {
 	/* Write one line of a command's result. */
 	void (*reply)(struct sb_reply *r, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+	/* Transports (engine thread, from poll()): */
+	/* Events of stream at site arrived (times in session time). */
+	void (*deliver)(struct sb_plugin *p, const char *site,
+	    const char *stream, const struct sb_event *ev, size_t n);
+	/* Events of a stream were lost (sequence numbers first..last). */
+	void (*gap)(struct sb_plugin *p, const char *site, const char *stream,
+	    uint64_t first_seq, uint64_t last_seq, const char *why);
+	/* Site `from` asks this site to run a command line. */
+	void (*remote_command)(struct sb_plugin *p, const char *from,
+	    uint64_t id, const char *line);
+	/* The result of a command this site sent (status 0 ok, -1 error;
+	 * text holds the result lines, newline separated). */
+	void (*remote_result)(struct sb_plugin *p, uint64_t id, int status,
+	    const char *text);
+	/* Session clock offset estimate changed (transport -> host). */
+	void (*clock_update)(struct sb_plugin *p, int64_t offset_us,
+	    int64_t uncertainty_us);
 };
 
 /* What a plugin exports (visible even when built -fvisibility=hidden). */
