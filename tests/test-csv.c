@@ -175,6 +175,7 @@ read_ok(const char *path, enum csv_kind kind, struct rows *out)
 	int rc;
 
 	out->n = 0;
+	out->stop_after = 0;
 	rc = csv_read_file(path, kind, collect, out, &cause);
 	if (rc != 0)
 		print_error("unexpected: %s\n", cause);
