@@ -193,7 +193,8 @@ assert_near(double got, double want, double tolerance)
 	}
 	assert_false(isnan(got));
 	if (fabs(got - want) > tolerance) {
-		print_error("%.9g is not %.9g (+/- %g)\n", got, want, tolerance);
+		print_error("%.9g is not %.9g (+/- %g)\n", got, want,
+		    tolerance);
 		fail();
 	}
 }
