@@ -310,8 +310,8 @@ csv_file_row(struct csv_file *f, const struct csv_row *row)
 	size_t i;
 
 	if (row->kind != f->kind) {
-		fatal("%s: %s row written to a %s file", f->path,
-		    csv_kind_names[row->kind], csv_kind_names[f->kind]);
+		fatal("%s: row of kind %d written to a %s file", f->path,
+		    (int)row->kind, csv_kind_names[f->kind]);
 	}
 	for (i = 0; i < info->ncols; i++) {
 		if (i != 0) {
@@ -334,9 +334,11 @@ csv_write_all(int fd, const char *buf, size_t len)
 
 	while (done < len) {
 		n = write(fd, buf + done, len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
 			return done == 0 ? -1 : (ssize_t)done;
 		}
 		done += n;

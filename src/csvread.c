@@ -278,8 +278,8 @@ csv_read_value(struct csv_reader *r, const struct csv_col *col, size_t k,
 	}
 
 	shown = csv_read_show(s, len);
-	csv_read_error(r, r->field_line, r->field_col, "bad %s '%s': expected %s",
-	    col->name, shown, expect);
+	csv_read_error(r, r->field_line, r->field_col,
+	    "bad %s '%s': expected %s", col->name, shown, expect);
 	free(shown);
 }
 
@@ -474,7 +474,7 @@ csv_read_chunk(struct csv_reader *r, struct csv_parser *p, const char *buf,
 	}
 }
 
-/* No quote, comma or line end trimmed: keep every space. */
+/* libcsv space function: no byte is a space, so none is trimmed. */
 static int
 csv_read_no_space(unsigned char c)
 {
@@ -503,7 +503,8 @@ csv_read_fd(struct csv_reader *r, struct csv_parser *p, int fd)
 		if (n == 0)
 			break;
 		skip = 0;
-		if (base == 0 && n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		if (base == 0 && n >= 3 &&
+		    memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
 			skip = 3;	/* UTF-8 byte order mark */
 			r->line_start = 3;
 		}

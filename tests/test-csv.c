@@ -175,6 +175,7 @@ read_ok(const char *path, enum csv_kind kind, struct rows *out)
 	int rc;
 
 	out->n = 0;
+	out->stop_after = 0;
 	rc = csv_read_file(path, kind, collect, out, &cause);
 	if (rc != 0)
 		print_error("unexpected: %s\n", cause);
@@ -192,7 +193,8 @@ assert_near(double got, double want, double tolerance)
 	}
 	assert_false(isnan(got));
 	if (fabs(got - want) > tolerance) {
-		print_error("%.9g is not %.9g (+/- %g)\n", got, want, tolerance);
+		print_error("%.9g is not %.9g (+/- %g)\n", got, want,
+		    tolerance);
 		fail();
 	}
 }
