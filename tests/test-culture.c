@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -686,6 +687,33 @@ test_plugin_args(void **state)
 	plugin_refused("name", "", "name= is empty");
 }
 
+/* The built module exports exactly what the host looks up. */
+static void
+test_plugin_module(void **state)
+{
+	const char	*top = getenv("top_builddir");
+	char		 path[4096];
+	void		*h;
+	const char	*name, *version;
+
+	snprintf(path, sizeof path, "%s/plugins/sim_culture/.libs/"
+	    "sim_culture.so", top != NULL ? top : ".");
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL)
+		fail_msg("dlopen %s: %s", path, dlerror());
+	name = dlsym(h, "synbridge_plugin_name");
+	version = dlsym(h, "synbridge_plugin_api_version");
+	assert_non_null(name);
+	assert_non_null(version);
+	assert_string_equal(name, "sim_culture");
+	assert_string_equal(version, SB_PLUGIN_API_VERSION);
+	assert_non_null(dlsym(h, "synbridge_plugin_init"));
+	assert_non_null(dlsym(h, "synbridge_plugin_end"));
+	/* The model stays private to the module. */
+	assert_null(dlsym(h, "culture_create"));
+	dlclose(h);
+}
+
 int
 main(void)
 {
@@ -699,6 +727,7 @@ main(void)
 		cmocka_unit_test(test_invalid_args),
 		cmocka_unit_test(test_plugin_glue),
 		cmocka_unit_test(test_plugin_args),
+		cmocka_unit_test(test_plugin_module),
 	};
 	return cmocka_run_group_tests_name("culture", tests, NULL, NULL);
 }

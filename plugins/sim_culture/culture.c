@@ -81,6 +81,7 @@
 #define CULTURE_STIM_NEIGHBOUR 0.3	/* relative drive of neighbours */
 #define CULTURE_STIM_FLAG_MS 10	/* window for "stimulated" spikes */
 #define CULTURE_STIM_MAX_Q 10.0	/* cap on |V| x width / 200 us */
+#define CULTURE_LANES 8		/* neuron arrays are padded to this */
 
 struct culture_stim {
 	int64_t		 step;
@@ -93,6 +94,7 @@ struct culture {
 	uint32_t	 npe;
 	uint32_t	 n;		/* neurons */
 	uint32_t	 n_exc;		/* [0, n_exc) excitatory */
+	uint32_t	 n_pad;		/* n rounded up to CULTURE_LANES */
 
 	uint8_t		*active;	/* per electrode */
 	uint32_t	 n_active;
@@ -101,6 +103,7 @@ struct culture {
 	uint32_t	*nbr_start;	/* electrode neighbours (CSR) */
 	uint32_t	*nbr;
 
+	float		*a;		/* Izhikevich a (recovery rate) */
 	float		*v;
 	float		*u;
 	float		*isyn;		/* fast current (AMPA, GABA, input) */
@@ -376,10 +379,12 @@ culture_create(const struct culture_params *p, char **cause)
 	c->members = culture_alloc(c->n, sizeof *c->members, &failed);
 	c->nbr_start = culture_alloc((size_t)c->electrodes + 1,
 	    sizeof *c->nbr_start, &failed);
-	c->v = culture_alloc(c->n, sizeof *c->v, &failed);
-	c->u = culture_alloc(c->n, sizeof *c->u, &failed);
-	c->isyn = culture_alloc(c->n, sizeof *c->isyn, &failed);
-	c->islow = culture_alloc(c->n, sizeof *c->islow, &failed);
+	c->n_pad = (c->n + CULTURE_LANES - 1) / CULTURE_LANES * CULTURE_LANES;
+	c->a = culture_alloc(c->n_pad, sizeof *c->a, &failed);
+	c->v = culture_alloc(c->n_pad, sizeof *c->v, &failed);
+	c->u = culture_alloc(c->n_pad, sizeof *c->u, &failed);
+	c->isyn = culture_alloc(c->n_pad, sizeof *c->isyn, &failed);
+	c->islow = culture_alloc(c->n_pad, sizeof *c->islow, &failed);
 	c->res = culture_alloc(c->n, sizeof *c->res, &failed);
 	c->last = culture_alloc(c->n, sizeof *c->last, &failed);
 	c->stim_until = culture_alloc(c->n, sizeof *c->stim_until, &failed);
@@ -412,7 +417,12 @@ culture_create(const struct culture_params *p, char **cause)
 		return (NULL);
 	}
 	/* Start part-way through the recovery after a burst. */
+	for (i = c->n; i < c->n_pad; i++) {
+		c->v[i] = -70.0f;
+		c->u[i] = 0.2f * c->v[i];
+	}
 	for (i = 0; i < c->n; i++) {
+		c->a[i] = i < c->n_exc ? 0.02f : 0.1f;
 		c->v[i] = -65.0f + 5.0f * (float)culture_rng_uniform(&r);
 		c->u[i] = 0.2f * c->v[i];
 		c->res[i] = 0.3f + 0.4f * (float)culture_rng_uniform(&r);
@@ -437,6 +447,7 @@ culture_free(struct culture *c)
 	free(c->members);
 	free(c->nbr_start);
 	free(c->nbr);
+	free(c->a);
 	free(c->v);
 	free(c->u);
 	free(c->isyn);
@@ -573,23 +584,35 @@ culture_noise(struct culture *c)
 	}
 }
 
-/* Integrate one block of neurons with one set of Izhikevich parameters. */
+/*
+ * Integrate all neurons by one step. The arrays are padded to a multiple
+ * of CULTURE_LANES (padding neurons get no input and never fire), so the
+ * fixed-length inner loop vectorises even at -O2.
+ */
 static void
 culture_integrate(float *restrict v, float *restrict u, float *restrict isyn,
-    float *restrict islow, uint32_t n, float a, float decay, float slow)
+    float *restrict islow, const float *restrict a, uint32_t n, float decay,
+    float slow)
 {
 	const float	dt = CULTURE_DT_US / 1000.0f, b = 0.2f;
-	uint32_t	i;
-	float		vi;
+	uint32_t	i, j;
+	float		vj;
 
-	for (i = 0; i < n; i++) {
-		vi = v[i];
-		vi += dt * (0.04f * vi * vi + 5.0f * vi + 140.0f - u[i] +
-		    isyn[i] + islow[i]);
-		u[i] += dt * a * (b * vi - u[i]);
-		v[i] = vi;
-		isyn[i] *= decay;
-		islow[i] *= slow;
+	for (i = 0; i < n; i += CULTURE_LANES) {
+		for (j = 0; j < CULTURE_LANES; j++) {
+			vj = v[j];
+			vj += dt * (0.04f * vj * vj + 5.0f * vj + 140.0f -
+			    u[j] + isyn[j] + islow[j]);
+			u[j] += dt * a[j] * (b * vj - u[j]);
+			v[j] = vj;
+			isyn[j] *= decay;
+			islow[j] *= slow;
+		}
+		v += CULTURE_LANES;
+		u += CULTURE_LANES;
+		isyn += CULTURE_LANES;
+		islow += CULTURE_LANES;
+		a += CULTURE_LANES;
 	}
 }
 
@@ -610,10 +633,7 @@ culture_step(struct culture *c, culture_spike_fn fn, void *ctx)
 	if (c->n_stims != 0)
 		culture_apply_stims(c);
 	culture_noise(c);
-	culture_integrate(c->v, c->u, c->isyn, c->islow, c->n_exc, 0.02f,
-	    decay, slow);
-	culture_integrate(c->v + c->n_exc, c->u + c->n_exc,
-	    c->isyn + c->n_exc, c->islow + c->n_exc, c->n - c->n_exc, 0.1f,
+	culture_integrate(c->v, c->u, c->isyn, c->islow, c->a, c->n_pad,
 	    decay, slow);
 
 	c->n_fired = 0;
