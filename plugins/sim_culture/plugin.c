@@ -32,7 +32,7 @@ struct sim_culture {
 	struct culture		*culture;
 	struct sb_neurons	 neurons;
 	char			*name;
-	int			 warned;	/* bad synaptic input logged */
+	int			 warned;	/* bad input logged */
 };
 
 struct sim_culture_emit {
