@@ -118,7 +118,8 @@ static void
 burst_detect(const struct train *tr, uint32_t active, double duration_s,
     struct burst_stats *bs)
 {
-	size_t		 nbins = (size_t)(duration_s * 1e6) / BURST_BIN_US;
+	size_t		 nbins = (size_t)(duration_s * 1e6) /
+			     BURST_BIN_US;
 	int		*count = calloc(nbins, sizeof *count);
 	uint8_t		*in = calloc(nbins, 1);
 	double		 threshold = BURST_RATE_HZ * active *
