@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@
 #include "synbridge-plugin.h"
 #include "culture.h"
 
-int	synbridge_plugin_init(struct sb_plugin *, const struct sb_host_api *);
+int	synbridge_plugin_init(struct sb_plugin *,
+	    const struct sb_host_api *);
 void	synbridge_plugin_end(struct sb_plugin *);
 extern const char synbridge_plugin_name[];
 extern const char synbridge_plugin_api_version[];
@@ -103,12 +105,12 @@ make(uint32_t electrodes, uint64_t seed, double inactive_fraction,
 struct burst_stats {
 	int		 bursts;
 	int		 bursts_in_range;	/* lasting 0.1-2 s */
-	double		 mean_interval_s;	/* between burst onsets */
+	double		 mean_interval_s;	/* onset to onset */
 	double		 mean_duration_s;
 	double		 min_duration_s;
 	double		 max_duration_s;
-	double		 in_bursts;		/* fraction of spikes */
-	double		 background_hz;		/* per recording electrode */
+	double		 in_bursts;		/* of all spikes */
+	double		 background_hz;		/* per electrode */
 };
 
 /* Detect network bursts in a train of duration_s seconds. */
@@ -116,12 +118,15 @@ static void
 burst_detect(const struct train *tr, uint32_t active, double duration_s,
     struct burst_stats *bs)
 {
-	size_t		 nbins = (size_t)(duration_s * 1e6 / BURST_BIN_US), i;
+	size_t		 nbins = (size_t)(duration_s * 1e6) /
+			     BURST_BIN_US;
 	int		*count = calloc(nbins, sizeof *count);
 	uint8_t		*in = calloc(nbins, 1);
-	double		 threshold = BURST_RATE_HZ * active * BURST_BIN_US / 1e6;
+	double		 threshold = BURST_RATE_HZ * active *
+			     BURST_BIN_US / 1e6;
 	double		 first = -1, last = -1, d;
-	size_t		 start = 0, end = 0, k, inside = 0, out_bins = 0;
+	size_t		 start = 0, end = 0, k, i, inside = 0;
+	size_t		 out_bins = 0;
 	int		 open = 0;
 
 	assert_non_null(count);
@@ -296,7 +301,8 @@ static void
 test_deterministic(void **state)
 {
 	static const int64_t	 one[] = { 20000000 };
-	static const int64_t	 odd[] = { 1, 777, 499, 500, 0, 12345, 1000000 };
+	static const int64_t	 odd[] = { 1, 777, 499, 500, 0, 12345,
+				     1000000 };
 	static const int64_t	 ms[] = { 1000 };
 	struct train		 a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
 
@@ -494,6 +500,14 @@ test_invalid_args(void **state)
 	stim_refused(c, 0, NAN, 200, "out of range");
 	stim_refused(c, 0, 0.8, 20000, "width 20000 us too long");
 	assert_int_equal(culture_stimulate(c, 0, -0.8, 0, 0, NULL), 0);
+
+	/* Pending stimuli are bounded; once due they make room again. */
+	for (i = 1; i < 4096; i++)
+		assert_int_equal(culture_stimulate(c, 0, 0.8, 200,
+		    1000000 + i, NULL), 0);
+	stim_refused(c, 0, 0.8, 200, "too many pending stimuli (4096");
+	culture_advance(c, 1001000, NULL, NULL);
+	assert_int_equal(culture_stimulate(c, 0, 0.8, 200, 2000000, NULL), 0);
 	culture_free(c);
 }
 
@@ -686,6 +700,33 @@ test_plugin_args(void **state)
 	plugin_refused("name", "", "name= is empty");
 }
 
+/* The built module exports exactly what the host looks up. */
+static void
+test_plugin_module(void **state)
+{
+	const char	*top = getenv("top_builddir");
+	char		 path[4096];
+	void		*h;
+	const char	*name, *version;
+
+	snprintf(path, sizeof path, "%s/plugins/sim_culture/.libs/"
+	    "sim_culture.so", top != NULL ? top : ".");
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL)
+		fail_msg("dlopen %s: %s", path, dlerror());
+	name = dlsym(h, "synbridge_plugin_name");
+	version = dlsym(h, "synbridge_plugin_api_version");
+	assert_non_null(name);
+	assert_non_null(version);
+	assert_string_equal(name, "sim_culture");
+	assert_string_equal(version, SB_PLUGIN_API_VERSION);
+	assert_non_null(dlsym(h, "synbridge_plugin_init"));
+	assert_non_null(dlsym(h, "synbridge_plugin_end"));
+	/* The model stays private to the module. */
+	assert_null(dlsym(h, "culture_create"));
+	dlclose(h);
+}
+
 int
 main(void)
 {
@@ -699,6 +740,7 @@ main(void)
 		cmocka_unit_test(test_invalid_args),
 		cmocka_unit_test(test_plugin_glue),
 		cmocka_unit_test(test_plugin_args),
+		cmocka_unit_test(test_plugin_module),
 	};
 	return cmocka_run_group_tests_name("culture", tests, NULL, NULL);
 }

@@ -10,29 +10,34 @@
  *
  * Synapses: sparse random recurrent connectivity, a fixed in-degree of
  * CULTURE_K_IN (80% from excitatory, 20% from inhibitory neurons, no
- * self-connections), stored by presynaptic neuron (CSR) and delivered
- * event by event into an exponentially decaying current (tau 5 ms).
- * Short-term depression after Tsodyks and Markram, PNAS 94:719 (1997):
- * each presynaptic neuron has resources x recovering to 1 with tau_rec;
- * a spike releases U x (efficacy w U x) and x -= U x. As in Tsodyks,
- * Uziel and Markram, J Neurosci 20:RC50 (2000), recurrent excitation with
- * depressing synapses ignites network bursts out of background firing and
- * the depletion of resources ends them; the next burst waits until the
- * resources have recovered.
+ * self-connections, weights jittered +-50%), stored by presynaptic neuron
+ * (CSR) and delivered event by event with a one-step delay into a fast
+ * current (AMPA/GABA-like, tau 5 ms) and, for excitatory synapses, a slow
+ * one (NMDA-like, tau 80 ms, 15% of the fast charge) that lets a burst
+ * reverberate for ~0.2 s. Short-term depression after Tsodyks and Markram,
+ * PNAS 94:719-723 (1997): each presynaptic neuron has resources x that
+ * recover to 1 with tau_rec; a spike releases U x (efficacy w U x) and
+ * x -= U x. As in Tsodyks, Uziel and Markram, J Neurosci 20:RC50 (2000),
+ * recurrent excitation with depressing synapses ignites network bursts out
+ * of background firing, the depletion of resources ends them, and the next
+ * burst waits until the resources have recovered far enough.
  *
- * Background: each neuron receives Poisson "minis" (rate and exponential
- * amplitude below), giving sparse firing between bursts.
+ * Background: Poisson "minis" (CULTURE_NOISE_HZ per neuron, exponential
+ * amplitudes of mean CULTURE_NOISE_AMP) give sparse firing between bursts.
  *
- * The values below were tuned (seeds 1-5, 60-4096 electrodes) for the
- * statistics of dissociated cortical/hippocampal cultures (Wagenaar, Pine
- * and Potter, BMC Neuroscience 7:11, 2006): network bursts every ~5-30 s,
- * 0.1-2 s long, most spikes inside bursts, ~0.1-5 Hz between bursts.
+ * Values: K_in 50, w_exc 13, w_inh 8 (current units, mean), U 0.25,
+ * tau_rec 9 s, noise 10 Hz x 1.5, dt 0.5 ms (forward Euler). Tuned (seeds
+ * 1-8, 60-4096 electrodes, 1-4 neurons per electrode) against dissociated
+ * cortical/hippocampal cultures (Wagenaar, Pine and Potter, BMC
+ * Neuroscience 7:11, 2006): network bursts every 7-10 s lasting ~0.2 s,
+ * 87-91% of spikes inside bursts, 0.2-0.9 Hz per electrode between them.
  *
  * Electrodes: each records neurons_per_electrode neurons placed at random.
- * A stimulus charges the neurons at the electrode (and, weaker, those at
+ * A stimulus charges the neurons at the electrode (and, at 30%, those at
  * the 8 neighbouring electrodes) with a current kick proportional to
- * |amplitude| x width; spikes of a driven neuron within 10 ms are flagged
- * as stimulated.
+ * |amplitude| x width (24 per V at 200 us): the threshold is ~0.25 V and
+ * 0.3 V or more at 200 us evokes a spike within a few ms nearly always.
+ * The first spike of a driven neuron within 10 ms is flagged stimulated.
  */
 #include "config.h"
 
@@ -45,42 +50,22 @@
 #include "culture.h"
 #include "culture-rng.h"
 
-#ifndef CULTURE_K_IN
 #define CULTURE_K_IN 50		/* synapses onto each neuron */
-#endif
-#ifndef CULTURE_W_EXC
 #define CULTURE_W_EXC 13.0f	/* mean excitatory weight (current units) */
-#endif
-#ifndef CULTURE_W_INH
 #define CULTURE_W_INH 8.0f	/* mean inhibitory weight */
-#endif
-#ifndef CULTURE_U
 #define CULTURE_U 0.25f		/* release fraction */
-#endif
-#ifndef CULTURE_TAU_REC_MS
 #define CULTURE_TAU_REC_MS 9000.0	/* recovery of resources */
-#endif
-#ifndef CULTURE_TAU_SYN_MS
 #define CULTURE_TAU_SYN_MS 5.0	/* synaptic current decay */
-#endif
-#ifndef CULTURE_TAU_SLOW_MS
-#define CULTURE_TAU_SLOW_MS 80.0	/* slow (NMDA-like) excitatory current */
-#endif
-#ifndef CULTURE_SLOW_RATIO
+#define CULTURE_TAU_SLOW_MS 80.0	/* slow (NMDA-like) current decay */
 #define CULTURE_SLOW_RATIO 0.15f	/* slow over fast excitatory charge */
-#endif
-#ifndef CULTURE_NOISE_HZ
 #define CULTURE_NOISE_HZ 10.0	/* minis per neuron per second */
-#endif
-#ifndef CULTURE_NOISE_AMP
 #define CULTURE_NOISE_AMP 1.5	/* mean mini amplitude (exponential) */
-#endif
-#ifndef CULTURE_STIM_GAIN
 #define CULTURE_STIM_GAIN 24.0	/* current kick per V at 200 us */
-#endif
 #define CULTURE_STIM_NEIGHBOUR 0.3	/* relative drive of neighbours */
 #define CULTURE_STIM_FLAG_MS 10	/* window for "stimulated" spikes */
 #define CULTURE_STIM_MAX_Q 10.0	/* cap on |V| x width / 200 us */
+#define CULTURE_STIM_PENDING_MAX 4096	/* bound on queued stimuli */
+#define CULTURE_LANES 8		/* neuron arrays are padded to this */
 
 struct culture_stim {
 	int64_t		 step;
@@ -93,6 +78,7 @@ struct culture {
 	uint32_t	 npe;
 	uint32_t	 n;		/* neurons */
 	uint32_t	 n_exc;		/* [0, n_exc) excitatory */
+	uint32_t	 n_pad;		/* n rounded up to LANES */
 
 	uint8_t		*active;	/* per electrode */
 	uint32_t	 n_active;
@@ -101,13 +87,14 @@ struct culture {
 	uint32_t	*nbr_start;	/* electrode neighbours (CSR) */
 	uint32_t	*nbr;
 
+	float		*a;		/* Izhikevich a */
 	float		*v;
 	float		*u;
-	float		*isyn;		/* fast current (AMPA, GABA, input) */
-	float		*islow;		/* slow excitatory current */
+	float		*isyn;		/* fast current */
+	float		*islow;		/* slow current */
 	float		*res;		/* depression resources x */
-	int64_t		*last;		/* step of the last spike */
-	int64_t		*stim_until;	/* spikes up to here are stimulated */
+	int64_t		*last;		/* step of last spike */
+	int64_t		*stim_until;	/* flag spikes until */
 
 	uint32_t	*row;		/* CSR by presynaptic neuron */
 	uint32_t	*col;
@@ -122,7 +109,7 @@ struct culture {
 
 	struct culture_rng rng;		/* run time (noise) */
 	double		 next_noise;	/* in steps */
-	double		 noise_steps;	/* mean steps between minis */
+	double		 noise_steps;	/* mean gap, steps */
 
 	int64_t		 origin_us;	/* session time of step 0 */
 	int64_t		 step;		/* steps done */
@@ -271,7 +258,8 @@ culture_build_neighbours(struct culture *c)
 static int
 culture_build_synapses(struct culture *c, struct culture_rng *r)
 {
-	uint32_t	 k_in = CULTURE_K_IN, k_exc = (CULTURE_K_IN * 4 + 2) / 5;
+	uint32_t	 k_in = CULTURE_K_IN;
+	uint32_t	 k_exc = (CULTURE_K_IN * 4 + 2) / 5;
 	uint32_t	 i, j, k, pre, *pre_of, *fill;
 	size_t		 total = (size_t)c->n * k_in;
 
@@ -376,10 +364,12 @@ culture_create(const struct culture_params *p, char **cause)
 	c->members = culture_alloc(c->n, sizeof *c->members, &failed);
 	c->nbr_start = culture_alloc((size_t)c->electrodes + 1,
 	    sizeof *c->nbr_start, &failed);
-	c->v = culture_alloc(c->n, sizeof *c->v, &failed);
-	c->u = culture_alloc(c->n, sizeof *c->u, &failed);
-	c->isyn = culture_alloc(c->n, sizeof *c->isyn, &failed);
-	c->islow = culture_alloc(c->n, sizeof *c->islow, &failed);
+	c->n_pad = (c->n + CULTURE_LANES - 1) / CULTURE_LANES * CULTURE_LANES;
+	c->a = culture_alloc(c->n_pad, sizeof *c->a, &failed);
+	c->v = culture_alloc(c->n_pad, sizeof *c->v, &failed);
+	c->u = culture_alloc(c->n_pad, sizeof *c->u, &failed);
+	c->isyn = culture_alloc(c->n_pad, sizeof *c->isyn, &failed);
+	c->islow = culture_alloc(c->n_pad, sizeof *c->islow, &failed);
 	c->res = culture_alloc(c->n, sizeof *c->res, &failed);
 	c->last = culture_alloc(c->n, sizeof *c->last, &failed);
 	c->stim_until = culture_alloc(c->n, sizeof *c->stim_until, &failed);
@@ -412,7 +402,12 @@ culture_create(const struct culture_params *p, char **cause)
 		return (NULL);
 	}
 	/* Start part-way through the recovery after a burst. */
+	for (i = c->n; i < c->n_pad; i++) {
+		c->v[i] = -70.0f;
+		c->u[i] = 0.2f * c->v[i];
+	}
 	for (i = 0; i < c->n; i++) {
+		c->a[i] = i < c->n_exc ? 0.02f : 0.1f;
 		c->v[i] = -65.0f + 5.0f * (float)culture_rng_uniform(&r);
 		c->u[i] = 0.2f * c->v[i];
 		c->res[i] = 0.3f + 0.4f * (float)culture_rng_uniform(&r);
@@ -437,6 +432,7 @@ culture_free(struct culture *c)
 	free(c->members);
 	free(c->nbr_start);
 	free(c->nbr);
+	free(c->a);
 	free(c->v);
 	free(c->u);
 	free(c->isyn);
@@ -488,7 +484,7 @@ culture_now(const struct culture *c)
 }
 
 /* Queue a drive for the step containing t_us (or the next one to run). */
-static void
+static int
 culture_queue(struct culture *c, uint32_t electrode, float drive, int64_t t_us)
 {
 	struct culture_stim	*s;
@@ -501,11 +497,13 @@ culture_queue(struct culture *c, uint32_t electrode, float drive, int64_t t_us)
 		step = (t_us - c->origin_us) / CULTURE_DT_US;
 	if (step < c->step)
 		step = c->step;
+	if (c->n_stims == CULTURE_STIM_PENDING_MAX)
+		return (-1);
 	if (c->n_stims == c->size_stims) {
 		size = c->size_stims == 0 ? 16 : c->size_stims * 2;
 		s = realloc(c->stims, size * sizeof *s);
 		if (s == NULL)
-			return;
+			return (-1);
 		c->stims = s;
 		c->size_stims = size;
 	}
@@ -519,6 +517,7 @@ culture_queue(struct culture *c, uint32_t electrode, float drive, int64_t t_us)
 	c->stims[i].electrode = electrode;
 	c->stims[i].drive = drive;
 	c->n_stims++;
+	return (0);
 }
 
 /* Drive the neurons of one electrode. */
@@ -573,23 +572,35 @@ culture_noise(struct culture *c)
 	}
 }
 
-/* Integrate one block of neurons with one set of Izhikevich parameters. */
+/*
+ * Integrate all neurons by one step. The arrays are padded to a multiple
+ * of CULTURE_LANES (padding neurons get no input and never fire), so the
+ * fixed-length inner loop vectorises even at -O2.
+ */
 static void
 culture_integrate(float *restrict v, float *restrict u, float *restrict isyn,
-    float *restrict islow, uint32_t n, float a, float decay, float slow)
+    float *restrict islow, const float *restrict a, uint32_t n, float decay,
+    float slow)
 {
 	const float	dt = CULTURE_DT_US / 1000.0f, b = 0.2f;
-	uint32_t	i;
-	float		vi;
+	uint32_t	i, j;
+	float		vj;
 
-	for (i = 0; i < n; i++) {
-		vi = v[i];
-		vi += dt * (0.04f * vi * vi + 5.0f * vi + 140.0f - u[i] +
-		    isyn[i] + islow[i]);
-		u[i] += dt * a * (b * vi - u[i]);
-		v[i] = vi;
-		isyn[i] *= decay;
-		islow[i] *= slow;
+	for (i = 0; i < n; i += CULTURE_LANES) {
+		for (j = 0; j < CULTURE_LANES; j++) {
+			vj = v[j];
+			vj += dt * (0.04f * vj * vj + 5.0f * vj + 140.0f -
+			    u[j] + isyn[j] + islow[j]);
+			u[j] += dt * a[j] * (b * vj - u[j]);
+			v[j] = vj;
+			isyn[j] *= decay;
+			islow[j] *= slow;
+		}
+		v += CULTURE_LANES;
+		u += CULTURE_LANES;
+		isyn += CULTURE_LANES;
+		islow += CULTURE_LANES;
+		a += CULTURE_LANES;
 	}
 }
 
@@ -601,7 +612,8 @@ culture_step(struct culture *c, culture_spike_fn fn, void *ctx)
 			     CULTURE_TAU_SYN_MS);
 	const float	 slow = (float)exp(-(CULTURE_DT_US / 1000.0) /
 			     CULTURE_TAU_SLOW_MS);
-	const double	 rec = (CULTURE_DT_US / 1000.0) / CULTURE_TAU_REC_MS;
+	const double	 rec = (CULTURE_DT_US / 1000.0) /
+			     CULTURE_TAU_REC_MS;
 	uint32_t	 i, k, f, e;
 	float		 eff, x, *isyn = c->isyn, *islow = c->islow;
 	int64_t		 t_us;
@@ -610,10 +622,7 @@ culture_step(struct culture *c, culture_spike_fn fn, void *ctx)
 	if (c->n_stims != 0)
 		culture_apply_stims(c);
 	culture_noise(c);
-	culture_integrate(c->v, c->u, c->isyn, c->islow, c->n_exc, 0.02f,
-	    decay, slow);
-	culture_integrate(c->v + c->n_exc, c->u + c->n_exc,
-	    c->isyn + c->n_exc, c->islow + c->n_exc, c->n - c->n_exc, 0.1f,
+	culture_integrate(c->v, c->u, c->isyn, c->islow, c->a, c->n_pad,
 	    decay, slow);
 
 	c->n_fired = 0;
@@ -667,7 +676,9 @@ culture_advance(struct culture *c, int64_t t_us, culture_spike_fn fn,
 static float
 culture_stim_drive(double amplitude_v, uint32_t width_us)
 {
-	double	q = fabs(amplitude_v) * width_us / CULTURE_DEFAULT_WIDTH_US;
+	double	q;
+
+	q = fabs(amplitude_v) * width_us / CULTURE_DEFAULT_WIDTH_US;
 
 	if (q > CULTURE_STIM_MAX_Q)
 		q = CULTURE_STIM_MAX_Q;
@@ -705,8 +716,13 @@ culture_stimulate(struct culture *c, uint32_t electrode, double amplitude_v,
 	}
 	if (width_us == 0)
 		width_us = CULTURE_DEFAULT_WIDTH_US;
-	culture_queue(c, electrode, culture_stim_drive(amplitude_v, width_us),
-	    t_us);
+	if (culture_queue(c, electrode, culture_stim_drive(amplitude_v,
+	    width_us), t_us) != 0) {
+		culture_cause(cause, "sim_culture: too many pending stimuli "
+		    "(%u not yet due; stimulate nearer to now)",
+		    (unsigned)c->n_stims);
+		return (-1);
+	}
 	return (0);
 }
 
@@ -720,6 +736,6 @@ culture_synaptic_input(struct culture *c, uint32_t electrode,
 		return;
 	if (weight > 255)
 		weight = 255;
-	culture_queue(c, electrode, culture_stim_drive(weight / 255.0,
+	(void)culture_queue(c, electrode, culture_stim_drive(weight / 255.0,
 	    CULTURE_DEFAULT_WIDTH_US), t_us);
 }

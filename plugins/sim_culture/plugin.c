@@ -20,8 +20,11 @@
 
 SB_PLUGIN("sim_culture");
 
-int	synbridge_plugin_init(struct sb_plugin *, const struct sb_host_api *);
-void	synbridge_plugin_end(struct sb_plugin *);
+/* Exported even though the plugin is built with -fvisibility=hidden. */
+__attribute__((visibility("default"))) int
+	synbridge_plugin_init(struct sb_plugin *, const struct sb_host_api *);
+__attribute__((visibility("default"))) void
+	synbridge_plugin_end(struct sb_plugin *);
 
 struct sim_culture {
 	const struct sb_host_api *host;
@@ -29,7 +32,7 @@ struct sim_culture {
 	struct culture		*culture;
 	struct sb_neurons	 neurons;
 	char			*name;
-	int			 warned;	/* bad synaptic input logged */
+	int			 warned;	/* bad input logged */
 };
 
 struct sim_culture_emit {
