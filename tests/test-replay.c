@@ -339,7 +339,7 @@ test_order_and_chunks(void **state)
 	/* Nothing more, however far the clock goes. */
 	advance(p, 1000 * S);
 	assert_int_equal(p->nevents, 5000);
-	assert_true(logged(p, "replay: replay: finished"));
+	assert_true(logged(p, "replay: population replay: finished"));
 	free(path);
 	unload(p);
 }
@@ -721,7 +721,8 @@ test_ring_full(void **state)
 	assert_int_equal(load(p, "file", path, NULL), 0);
 	assert_int_equal(p->neurons.advance(p->data, 2 * MS, &em), 0);
 	assert_int_equal(p->nevents, 0);
-	assert_true(logged(p, "replay: replay: event ring full, 2 spikes "
+	assert_true(logged(p, "replay: population replay: event ring full, "
+	    "2 spikes "
 	    "lost so far"));
 	advance(p, 3 * MS);
 	assert_int_equal(p->nevents, 1);

@@ -136,17 +136,17 @@ replay_advance(void *data, int64_t t_us, struct sb_emitter *em)
 		if (r->host->emit(em, &ev) != 0) {
 			if (replay_worth_logging(++r->emit_failures)) {
 				r->host->log(r->plugin, SB_LOG_WARNING,
-				    "replay: %s: event ring full, %" PRIu64
-				    " spikes lost so far", r->name,
+				    "replay: population %s: event ring full, "
+				    "%" PRIu64 " spikes lost so far", r->name,
 				    r->emit_failures);
 			}
 		} else
 			r->emitted++;
 		replay_step(r);
 		if (r->done) {
-			r->host->log(r->plugin, SB_LOG_INFO, "replay: %s: "
-			    "finished at %.6f s (%" PRIu64 " spikes)",
-			    r->name, t / 1e6, r->emitted);
+			r->host->log(r->plugin, SB_LOG_INFO, "replay: "
+			    "population %s: finished at %.6f s (%" PRIu64
+			    " spikes)", r->name, t / 1e6, r->emitted);
 		}
 	}
 	return 0;
@@ -260,8 +260,9 @@ replay_skip(struct replay *r, int64_t start_us)
 	if (r->loop && rec > (double)set->spikes[set->n - 1].t_us) {
 		r->pass = (uint64_t)((rec - set->spikes[set->n - 1].t_us) /
 		    r->period_us);
+		/* One pass short: rounding is left to the loop below. */
 		if (r->pass != 0)
-			r->pass--;	/* rounding: let the loop below finish */
+			r->pass--;
 		skipped = r->pass * set->n;
 	}
 	while (!r->done && replay_time(r, r->next, r->pass) < start_us) {
@@ -350,22 +351,22 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 
 	r->neurons.name = r->name;
 	r->neurons.advance = replay_advance;
-	host->log(p, SB_LOG_INFO, "replay: %s: %zu spikes of site=%s "
-	    "population=%s (units 0-%" PRIu32 ", %.6f-%.6f s%s), speed %g, "
-	    "offset %.6f s%s", r->name, set->n, set->site, set->population,
-	    r->neurons.units - 1, set->spikes[0].t_us / 1e6,
+	host->log(p, SB_LOG_INFO, "replay: population %s: %zu spikes of "
+	    "site=%s population=%s (units 0-%" PRIu32 ", %.6f-%.6f s%s), "
+	    "speed %g, offset %.6f s%s", r->name, set->n, set->site,
+	    set->population, r->neurons.units - 1, set->spikes[0].t_us / 1e6,
 	    set->spikes[set->n - 1].t_us / 1e6,
 	    set->resorted ? ", sorted by time" : "", r->speed,
 	    r->offset_us / 1e6, r->loop ? ", looping" : "");
 	if (skipped != 0) {
-		host->log(p, SB_LOG_WARNING, "replay: %s: skipped %" PRIu64
-		    " spikes due before the session time at load (%.6f s); "
-		    "use offset= to replay them later", r->name, skipped,
-		    start / 1e6);
+		host->log(p, SB_LOG_WARNING, "replay: population %s: skipped "
+		    "%" PRIu64 " spikes due before the session time at load "
+		    "(%.6f s); use offset= to replay them later", r->name,
+		    skipped, start / 1e6);
 	}
 	if (r->done) {
-		host->log(p, SB_LOG_WARNING, "replay: %s: nothing left to "
-		    "replay", r->name);
+		host->log(p, SB_LOG_WARNING, "replay: population %s: nothing "
+		    "left to replay", r->name);
 	}
 	return host->register_neurons(p, &r->neurons, r, replay_free);
 }
