@@ -30,6 +30,8 @@ struct cmdq_item {
 	int64_t wait_until;
 	char *message;		/* first result or error line, for the audit */
 	char *site;		/* site current when it ran */
+	struct site *at;	/* run with this site current */
+	char *user;		/* who asked (a remote site), or NULL */
 };
 
 struct cmdq {
@@ -39,6 +41,8 @@ struct cmdq {
 	int next_group;
 	int depth;
 };
+
+struct cmdq *cmdq_session;
 
 /* Create an empty queue. */
 struct cmdq *
@@ -61,6 +65,7 @@ cmdq_item_free(struct cmdq_item *item)
 	free(item->source);
 	free(item->message);
 	free(item->site);
+	free(item->user);
 	free(item);
 }
 
@@ -108,6 +113,30 @@ cmdq_append(struct cmdq *q, const char *line, const char *source,
 {
 	TAILQ_INSERT_TAIL(&q->items, cmdq_item_new(q, line, source, client,
 	    group, strict), entry);
+}
+
+/* Append a command to run at a given site (a remote site's request). */
+void
+cmdq_append_at(struct cmdq *q, const char *line, const char *source,
+    const struct cmd_client *client, struct site *site, const char *user)
+{
+	struct cmdq_item *item;
+
+	item = cmdq_item_new(q, line, source, client, cmdq_new_group(q), 0);
+	item->at = site;
+	item->user = user != NULL ? xstrdup(user) : NULL;
+	TAILQ_INSERT_TAIL(&q->items, item, entry);
+}
+
+/* Insert one line right after item, in its group. */
+void
+cmdq_insert_line(struct cmdq *q, struct cmdq_item *after, const char *line)
+{
+	struct cmdq_item *item;
+
+	item = cmdq_item_new(q, line, after->source, &after->client,
+	    after->group, after->strict);
+	TAILQ_INSERT_AFTER(&q->items, after, item, entry);
 }
 
 /* Read a file's lines as items, after `after` (or at the end). */
@@ -354,6 +383,8 @@ cmdq_start(struct cmdq *q, struct cmdq_item *item)
 	enum cmd_retval rv;
 
 	item->started = 1;
+	if (item->at != NULL)
+		s->current = item->at;
 	item->site = xstrdup(s->current ? s->current->name : "");
 	if (cmd_split(item->line, &argc, &argv, &cause) != 0) {
 		cmdq_item_error(item, "%s", cause);
@@ -404,8 +435,11 @@ cmdq_finish(struct cmdq *q, struct cmdq_item *item)
 
 	TAILQ_REMOVE(&q->items, item, entry);
 	if (!cmdq_blank(item->line))
-		engine_audit(q->session, item->site, item->line,
+		engine_audit(q->session, item->site, item->user, item->line,
 		    item->failed ? "error" : "ok", item->message);
+	if (item->client.done != NULL)
+		item->client.done(item->client.ctx, item->failed,
+		    item->message);
 	if (item->failed) {
 		q->failures++;
 		if (item->strict) {

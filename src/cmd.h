@@ -52,6 +52,8 @@ struct cmd_client {
 	void (*out)(void *ctx, const char *line);
 	void (*err)(void *ctx, const char *line);
 	void *ctx;
+	/* When the command is done (failed or not); message = its result. */
+	void (*done)(void *ctx, int failed, const char *message);
 };
 
 /* Split a command line into words; -1 with *cause on bad quoting. */
@@ -71,8 +73,9 @@ int args_double(const struct args *a, char flag, double lo, double hi,
 int args_uint(const struct args *a, char flag, unsigned long lo,
     unsigned long hi, unsigned long *out, struct cmdq_item *item);
 
-/* The queue of commands waiting to run. */
+/* The queue of commands waiting to run (one per session). */
 struct cmdq;
+extern struct cmdq *cmdq_session;
 struct cmdq *cmdq_create(struct session *s);
 void cmdq_free(struct cmdq *q);
 /*
@@ -82,6 +85,12 @@ void cmdq_free(struct cmdq *q);
  */
 void cmdq_append(struct cmdq *q, const char *line, const char *source,
     const struct cmd_client *client, int group, int strict);
+/* Append a command that runs with site as the current site. */
+void cmdq_append_at(struct cmdq *q, const char *line, const char *source,
+    const struct cmd_client *client, struct site *site, const char *user);
+/* Insert one command line right after item (same group). */
+void cmdq_insert_line(struct cmdq *q, struct cmdq_item *after,
+    const char *line);
 /* Insert commands of a file after item (source). 0 or -1 with *cause. */
 int cmdq_insert_file(struct cmdq *q, struct cmdq_item *after,
     const char *path, const struct cmd_client *client, int group,

@@ -15,6 +15,7 @@
 #include "history.h"
 #include "plugin.h"
 #include "recorder.h"
+#include "remote.h"
 #include "ring.h"
 #include "rule.h"
 #include "synapse.h"
@@ -203,8 +204,8 @@ engine_record_event(struct session *s, const struct sb_event *ev)
 
 /* One audit row. */
 void
-engine_audit(struct session *s, const char *site, const char *command,
-    const char *status, const char *message)
+engine_audit(struct session *s, const char *site, const char *user,
+    const char *command, const char *status, const char *message)
 {
 	struct csv_row row;
 
@@ -212,7 +213,7 @@ engine_audit(struct session *s, const char *site, const char *command,
 	row.kind = CSV_COMMANDS;
 	row.u.command.t_us = clock_now(&s->clock);
 	row.u.command.site = site != NULL ? site : "";
-	row.u.command.user = s->user;
+	row.u.command.user = user != NULL ? user : s->user;
 	row.u.command.command = command;
 	row.u.command.status = status;
 	row.u.command.message = message != NULL ? message : "";
@@ -222,14 +223,66 @@ engine_audit(struct session *s, const char *site, const char *command,
 		recorder_row(s->recorder, &row);
 }
 
-/* Route a spike through the synapses it is pre or post of. */
+/* The first transport of a site, or NULL. */
+struct transport *
+engine_site_transport(struct site *site)
+{
+	return site->ntransports > 0 ? site->transports[0] : NULL;
+}
+
+/*
+ * Should syn see a spike of origin that came locally (via == NULL) or
+ * through via's transport? A site linked to a relay hears other sites
+ * only through it, so each event is seen once.
+ */
+static int
+engine_sees(struct synapse *syn, struct site *origin, struct site *via)
+{
+	if (via != NULL)
+		return syn->site == via && origin != via;
+	return syn->site == origin || engine_site_transport(syn->site) == NULL;
+}
+
+/* Send a synaptic event to its post unit: directly, or through the relay. */
 static void
+engine_synaptic_output(struct session *s, struct synapse *syn,
+    const struct sb_event *se)
+{
+	struct population *post;
+	struct transport *tr;
+	struct sb_event out;
+	char stream[160];
+
+	post = session_population(s, syn->post.site, syn->post.pop);
+	if (post == NULL)
+		return;
+	tr = engine_site_transport(syn->site);
+	if (post->site != syn->site && tr != NULL) {
+		out = *se;
+		out.index = syn->post.index;
+		snprintf(stream, sizeof stream, "syn:%s/%s", post->site->name,
+		    post->name);
+		if (tr->ops.send(tr->data, stream, &out, 1) != 0)
+			session_log(s, SB_LOG_WARNING, "%s: the relay refused "
+			    "a synaptic event for %s", syn->name,
+			    syn->post_name);
+		return;
+	}
+	if (post->ops.synaptic_input != NULL) {
+		pthread_mutex_lock(&post->lock);
+		post->ops.synaptic_input(post->data, syn->post.index, se->aux,
+		    se->g_before, se->t_us);
+		pthread_mutex_unlock(&post->lock);
+	}
+}
+
+/* Route a spike through the synapses it is pre or post of. */
+void
 engine_route_spike(struct session *s, struct population *pop,
-    const struct sb_event *ev)
+    const struct sb_event *ev, struct site *via)
 {
 	struct syn_list *l;
 	struct synapse *syn;
-	struct population *post;
 	struct sb_event se;
 	uint32_t i;
 	double g;
@@ -239,6 +292,8 @@ engine_route_spike(struct session *s, struct population *pop,
 		l = &pop->pre_of[ev->index];
 		for (i = 0; i < l->n; i++) {
 			syn = s->synapses[l->ids[i]];
+			if (!engine_sees(syn, pop->site, via))
+				continue;
 			rule_on_pre(s, syn, ev->t_us);
 			g = syn->dev->ops.conductance(syn->dev->data,
 			    syn->device);
@@ -251,20 +306,16 @@ engine_route_spike(struct session *s, struct population *pop,
 			se.aux = (uint8_t)synapse_weight(syn, g);
 			se.g_before = (float)g;
 			engine_record_event(s, &se);
-			post = session_population(s, syn->post.site,
-			    syn->post.pop);
-			if (post != NULL && post->ops.synaptic_input != NULL) {
-				pthread_mutex_lock(&post->lock);
-				post->ops.synaptic_input(post->data,
-				    syn->post.index, se.aux, g, ev->t_us);
-				pthread_mutex_unlock(&post->lock);
-			}
+			engine_synaptic_output(s, syn, &se);
 		}
 	}
 	if (pop->post_of != NULL && ev->index < pop->ops.units) {
 		l = &pop->post_of[ev->index];
-		for (i = 0; i < l->n; i++)
-			rule_on_post(s, s->synapses[l->ids[i]], ev->t_us);
+		for (i = 0; i < l->n; i++) {
+			syn = s->synapses[l->ids[i]];
+			if (engine_sees(syn, pop->site, via))
+				rule_on_post(s, syn, ev->t_us);
+		}
 	}
 }
 
@@ -283,8 +334,88 @@ engine_report_gap(struct session *s, struct population *pop)
 	    (unsigned long long)(dropped - pop->emitter.dropped_reported));
 	pop->emitter.dropped_reported = dropped;
 	session_log(s, SB_LOG_WARNING, "gap: %s", msg);
-	engine_audit(s, pop->site->name, "gap", "gap", msg);
+	engine_audit(s, pop->site->name, "synbridge", "gap", "gap", msg);
 	free(msg);
+}
+
+/* Publish a local population's events through its site's transports. */
+static void
+engine_publish(struct site *site, struct population *pop,
+    const struct sb_event *evs, size_t n)
+{
+	size_t t;
+
+	for (t = 0; t < site->ntransports; t++) {
+		struct transport *tr = site->transports[t];
+
+		if (tr->ops.send(tr->data, pop->name, evs, n) != 0)
+			session_log(site->session, SB_LOG_WARNING, "%s: the "
+			    "relay queue refused %zu events of %s", site->name,
+			    n, pop->name);
+	}
+}
+
+/* Let every transport hand over what arrived. */
+static void
+engine_poll_transports(struct session *s)
+{
+	size_t i, t;
+
+	for (i = 0; i < s->nsites; i++)
+		for (t = 0; t < s->sites[i]->ntransports; t++) {
+			struct transport *tr = s->sites[i]->transports[t];
+
+			tr->ops.poll(tr->data);
+		}
+}
+
+/* One links.csv row. */
+void
+engine_link_row(struct session *s, const struct sb_link_health *h)
+{
+	static const char *const states[] = { "down", "degraded", "up" };
+	struct csv_row row;
+
+	memset(&row, 0, sizeof row);
+	row.kind = CSV_LINKS;
+	row.u.link.t_us = clock_now(&s->clock);
+	row.u.link.link = h->name;
+	row.u.link.state = states[h->state <= SB_LINK_UP ? h->state : 0];
+	row.u.link.rtt_ms = h->rtt_ms;
+	row.u.link.jitter_ms = h->jitter_ms;
+	row.u.link.offset_ms = h->offset_ms;
+	row.u.link.uncertainty_ms = h->uncertainty_ms;
+	row.u.link.loss_pct = h->loss_pct;
+	row.u.link.retransmits = h->retransmits;
+	row.u.link.queue = h->queue;
+	row.u.link.events_per_s = h->events_per_s;
+	if (s->history != NULL)
+		history_add_row(s->history, &row);
+	if (s->recorder != NULL)
+		recorder_row(s->recorder, &row);
+}
+
+/* Once a second: every link's health into links.csv. */
+static void
+engine_links_due(struct session *s)
+{
+	struct sb_link_health h[8];
+	int64_t now = clock_mono_us();
+	size_t i, t, k, n;
+
+	if (now - s->last_links_us < 1000000)
+		return;
+	s->last_links_us = now;
+	for (i = 0; i < s->nsites; i++)
+		for (t = 0; t < s->sites[i]->ntransports; t++) {
+			struct transport *tr = s->sites[i]->transports[t];
+
+			if (tr->ops.health == NULL)
+				continue;
+			n = tr->ops.health(tr->data, h, 8);
+			for (k = 0; k < n && k < 8; k++)
+				engine_link_row(s, &h[k]);
+		}
 }
 
 /* Drain every population's ring. */
@@ -300,7 +431,7 @@ engine_drain(struct session *s)
 		for (j = 0; j < site->npops; j++) {
 			struct population *pop = site->pops[j];
 
-			if (pop == NULL)
+			if (pop == NULL || pop->emitter.ring == NULL)
 				continue;
 			ring_clear_wakeup(pop->emitter.ring);
 			while ((n = ring_pop(pop->emitter.ring, evs,
@@ -309,8 +440,9 @@ engine_drain(struct session *s)
 					engine_record_event(s, &evs[k]);
 					if (evs[k].kind == SB_EV_SPIKE)
 						engine_route_spike(s, pop,
-						    &evs[k]);
+						    &evs[k], NULL);
 				}
+				engine_publish(site, pop, evs, n);
 				total += n;
 			}
 			engine_report_gap(s, pop);
@@ -377,7 +509,10 @@ engine_run_fast(struct session *s, int64_t until_us)
 void
 engine_tick(struct session *s)
 {
+	engine_poll_transports(s);
 	engine_drain(s);
+	engine_links_due(s);
+	remote_expire(s);
 	synapse_poll_devices(s, clock_now(&s->clock));
 	engine_flush_due(s, 0);
 }
@@ -470,10 +605,22 @@ engine_shutdown(struct session *s)
 	engine_drain(s);
 	engine_record_stop(s);
 	synapse_free_all(s);
+	remote_free_all(s);
 	for (i = 0; i < s->nsites; i++) {
 		struct site *site = s->sites[i];
 
 		plugin_unload_all(site);
+		for (j = 0; j < site->npops; j++) {
+			struct population *pop = site->pops[j];
+
+			if (pop == NULL)
+				continue;
+			/* remote populations belong to no plugin */
+			synapse_lists_free(pop);
+			pthread_mutex_destroy(&pop->lock);
+			free(pop->name);
+			free(pop);
+		}
 		free(site->plugins);
 		free(site->pops);
 		free(site->devsets);

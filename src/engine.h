@@ -29,8 +29,15 @@ int engine_stimulate(struct session *s, const struct unit_ref *u,
 /* History + recorder (+ views) for one event. */
 void engine_record_event(struct session *s, const struct sb_event *ev);
 /* The audit log: commands.csv and history. */
-void engine_audit(struct session *s, const char *site, const char *command,
-    const char *status, const char *message);
+void engine_audit(struct session *s, const char *site, const char *user,
+    const char *command, const char *status, const char *message);
+/* Record a link health row (links.csv, history). */
+void engine_link_row(struct session *s, const struct sb_link_health *h);
+/* Is ev's site served by a transport (events of other sites come by it)? */
+struct transport *engine_site_transport(struct site *site);
+/* Route a spike of pop; via is the site whose transport delivered it. */
+void engine_route_spike(struct session *s, struct population *pop,
+    const struct sb_event *ev, struct site *via);
 /* Flush recordings (at least once a second, and on exit). */
 void engine_flush(struct session *s);
 void engine_vreply(struct sb_reply *r, const char *fmt, va_list ap)

@@ -39,7 +39,8 @@ headless_err(void *ctx, const char *line)
 }
 
 static const struct cmd_client headless_client = {
-	headless_out, headless_err, NULL
+	.out = headless_out,
+	.err = headless_err,
 };
 
 /* Stdin, read line by line without blocking the engine. */
@@ -138,6 +139,7 @@ headless_run(struct session *s, const struct headless_options *o)
 		return 1;
 	}
 	in.open = o->read_stdin;
+	cmdq_session = q;
 	in.group = cmdq_new_group(q);
 
 	while (!s->quit) {
@@ -179,6 +181,7 @@ headless_run(struct session *s, const struct headless_options *o)
 	}
 	if (cmdq_failures(q) > 0)
 		status = 1;
+	cmdq_session = NULL;
 	cmdq_free(q);
 	free(in.buf);
 	return status;

@@ -15,7 +15,8 @@ src_libsbcore_la_SOURCES = \
 	src/cmd.c src/cmd.h src/cmd-queue.c src/cmd-table.c \
 	src/cmd-help.c src/cmd-quit.c src/cmd-site.c src/cmd-plugin.c \
 	src/cmd-synapse.c src/cmd-pulse.c src/cmd-stim.c src/cmd-rule.c \
-	src/cmd-record.c src/cmd-mark.c src/cmd-source.c
+	src/cmd-record.c src/cmd-mark.c src/cmd-source.c \
+	src/cmd-remote.c src/cmd-link.c src/remote.c src/remote.h
 src_libsbcore_la_CFLAGS = $(AM_CFLAGS)
 src_libsbcore_la_LIBADD = $(CSV_LIBS) -lm
 

@@ -15,6 +15,7 @@
 
 #include "engine.h"
 #include "plugin.h"
+#include "remote.h"
 #include "ring.h"
 #include "synapse.h"
 #include "xmalloc.h"
@@ -32,7 +33,12 @@ plugin_host_log(struct sb_plugin *p, enum sb_log_level level,
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	session_log(p->site->session, level, "%s: %s", p->name, msg);
+	/* plugins name themselves in their messages; do not say it twice */
+	if (strncmp(msg, p->name, strlen(p->name)) == 0 &&
+	    msg[strlen(p->name)] == ':')
+		session_log(p->site->session, level, "%s", msg);
+	else
+		session_log(p->site->session, level, "%s: %s", p->name, msg);
 	free(msg);
 }
 
@@ -191,6 +197,14 @@ plugin_host_register_transport(struct sb_plugin *p,
 			free_func(data);
 		return -1;
 	}
+	if (site->session->fast || site->remote) {
+		session_log(site->session, SB_LOG_ERROR, "%s: %s", p->name,
+		    site->remote ? "this site is hosted elsewhere" :
+		    "--fast runs on virtual time; a transport needs real time");
+		if (free_func != NULL)
+			free_func(data);
+		return -1;
+	}
 	tr = xcalloc(1, sizeof *tr);
 	tr->site = site;
 	tr->owner = p;
@@ -280,6 +294,11 @@ const struct sb_host_api plugin_host_api = {
 	.register_command = plugin_host_register_command,
 	.emit = plugin_host_emit,
 	.reply = plugin_host_reply,
+	.deliver = remote_deliver,
+	.gap = remote_gap,
+	.remote_command = remote_command,
+	.remote_result = remote_result,
+	.clock_update = remote_clock_update,
 };
 
 /* Find a loaded instance at a site. */

@@ -292,3 +292,57 @@ session_unit_name(struct session *s, const struct unit_ref *u)
 		    u->index);
 	return out;
 }
+
+/* Grow a remote population's unit count (and its routing lists). */
+static void
+session_grow_population(struct population *pop, uint32_t units)
+{
+	uint32_t old = pop->ops.units;
+
+	if (units <= old)
+		return;
+	if (pop->pre_of != NULL) {
+		pop->pre_of = xreallocarray(pop->pre_of, units,
+		    sizeof *pop->pre_of);
+		memset(pop->pre_of + old, 0, (units - old) *
+		    sizeof *pop->pre_of);
+	}
+	if (pop->post_of != NULL) {
+		pop->post_of = xreallocarray(pop->post_of, units,
+		    sizeof *pop->post_of);
+		memset(pop->post_of + old, 0, (units - old) *
+		    sizeof *pop->post_of);
+	}
+	pop->ops.units = units;
+}
+
+/* A population of a remote site: declared, or first seen in a stream. */
+struct population *
+session_remote_population(struct session *s, struct site *site,
+    const char *name, uint32_t units)
+{
+	struct population *pop = site_find_population(site, name);
+
+	(void)s;
+	if (pop != NULL) {
+		if (pop->owner == NULL)
+			session_grow_population(pop, units);
+		return pop;
+	}
+	if (site->npops >= 0xfff0 || !session_valid_name(name))
+		return NULL;
+	pop = xcalloc(1, sizeof *pop);
+	pop->name = xstrdup(name);
+	pop->id = (uint16_t)site->npops;
+	pop->site = site;
+	pop->ops.name = pop->name;
+	pop->ops.units = units > 0 ? units : 1;
+	pop->emitter.session = site->session;
+	pop->emitter.site = site->id;
+	pop->emitter.pop = pop->id;
+	pthread_mutex_init(&pop->lock, NULL);
+	site->pops = xreallocarray(site->pops, site->npops + 1,
+	    sizeof *site->pops);
+	site->pops[site->npops++] = pop;
+	return pop;
+}

@@ -151,6 +151,7 @@ struct synapse {
 struct site {
 	char *name;
 	uint16_t id;
+	int remote;		/* another process hosts it (seen via a relay) */
 	struct session *session;
 	struct sb_plugin **plugins;
 	size_t nplugins;
@@ -195,7 +196,22 @@ struct session {
 	char **marks;
 	size_t nmarks;
 	int64_t step_us;	/* fast mode step */
+	/* remote commands sent, waiting for their results */
+	struct remote_wait *remote_waits;
+	size_t nremote_waits;
+	uint64_t next_remote_id;
+	int64_t clock_uncertainty_us;	/* of the applied relay offset */
+	int clock_synced;
+	int64_t last_links_us;		/* monotonic time of the last links row */
 	int dirty;		/* views need redrawing */
+};
+
+/* A remote command waiting for its result. */
+struct remote_wait {
+	uint64_t id;
+	struct cmdq_item *item;
+	int64_t deadline_mono_us;
+	char *target;
 };
 
 /* A device operation waiting for completion. */
@@ -235,6 +251,9 @@ struct population *session_population(struct session *s, uint16_t site,
 /* "site/pop:index" or "pop:index" (at the current site). */
 int session_parse_unit(struct session *s, const char *text,
     struct unit_ref *u, char **cause);
+/* A population seen through a relay (created if new; units grow). */
+struct population *session_remote_population(struct session *s,
+    struct site *site, const char *name, uint32_t units);
 /* Canonical "site/pop:index". */
 char *session_unit_name(struct session *s, const struct unit_ref *u);
 /* Names of every site, comma separated (for messages). */

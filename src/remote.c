@@ -1,0 +1,335 @@
+/*
+ * remote.c: the host side of transports. Events of other sites arrive in
+ * session time and are routed to this site's synapses (and recorded when
+ * their site is not hosted here); synaptic events for a local population
+ * become its input; remote commands run here and their results go back.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "engine.h"
+#include "remote.h"
+#include "xmalloc.h"
+
+#define REMOTE_TIMEOUT_US 30000000
+/* Larger corrections than this after start are refused as clock jumps. */
+#define REMOTE_MAX_STEP_US 50000
+
+/* Synaptic events for one of our populations ("syn:SITE/POP"). */
+static void
+remote_deliver_synaptic(struct sb_plugin *p, const char *from,
+    const char *target, const struct sb_event *ev, size_t n)
+{
+	struct session *s = p->site->session;
+	const char *slash = strchr(target, '/');
+	struct population *pop;
+	size_t i;
+
+	if (slash == NULL || (size_t)(slash - target) !=
+	    strlen(p->site->name) || strncmp(target, p->site->name,
+	    (size_t)(slash - target)) != 0)
+		return;	/* for another site */
+	pop = site_find_population(p->site, slash + 1);
+	if (pop == NULL || pop->ops.synaptic_input == NULL) {
+		session_log(s, SB_LOG_WARNING, "%s: %zu synaptic events from "
+		    "%s for %s, which takes no synaptic input here", p->name,
+		    n, from, target);
+		return;
+	}
+	pthread_mutex_lock(&pop->lock);
+	for (i = 0; i < n; i++) {
+		if (ev[i].kind != SB_EV_SYNAPTIC || ev[i].index >= pop->ops.units)
+			continue;
+		pop->ops.synaptic_input(pop->data, ev[i].index, ev[i].aux,
+		    ev[i].g_before, ev[i].t_us);
+	}
+	pthread_mutex_unlock(&pop->lock);
+}
+
+/* Events of another site's stream arrived. */
+void
+remote_deliver(struct sb_plugin *p, const char *site_name,
+    const char *stream, const struct sb_event *ev, size_t n)
+{
+	struct session *s = p->site->session;
+	struct population *pop;
+	struct site *site;
+	struct sb_event e;
+	uint32_t max = 0;
+	char *cause = NULL;
+	size_t i;
+
+	if (n == 0)
+		return;
+	if (strncmp(stream, "syn:", 4) == 0) {
+		remote_deliver_synaptic(p, site_name, stream + 4, ev, n);
+		return;
+	}
+	site = site_find(s, site_name);
+	if (site == NULL) {
+		site = site_create(s, site_name, &cause);
+		if (site == NULL) {
+			session_log(s, SB_LOG_WARNING, "%s: events from site "
+			    "'%s' ignored: %s", p->name, site_name, cause);
+			free(cause);
+			return;
+		}
+		site->remote = 1;
+	}
+	if (site == p->site)
+		return;	/* our own stream echoed back */
+	for (i = 0; i < n; i++)
+		if (ev[i].index >= max)
+			max = ev[i].index + 1;
+	pop = session_remote_population(s, site, stream, max);
+	if (pop == NULL) {
+		session_log(s, SB_LOG_WARNING, "%s: events of %s/%s ignored "
+		    "(bad stream name)", p->name, site_name, stream);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (ev[i].kind != SB_EV_SPIKE)
+			continue;
+		e = ev[i];
+		e.site = site->id;
+		e.pop = pop->id;
+		/* a site hosted here was recorded when it happened */
+		if (site->remote)
+			engine_record_event(s, &e);
+		engine_route_spike(s, pop, &e, p->site);
+	}
+	s->dirty = 1;
+}
+
+/* A stream lost events: say so in the log and the audit trail. */
+void
+remote_gap(struct sb_plugin *p, const char *site, const char *stream,
+    uint64_t first_seq, uint64_t last_seq, const char *why)
+{
+	struct session *s = p->site->session;
+	char *msg;
+
+	xasprintf(&msg, "%s/%s: batches %llu-%llu lost (%s)", site, stream,
+	    (unsigned long long)first_seq, (unsigned long long)last_seq,
+	    why != NULL ? why : "gap");
+	session_log(s, SB_LOG_WARNING, "gap: %s", msg);
+	engine_audit(s, p->site->name, p->name, "gap", "gap", msg);
+	free(msg);
+}
+
+/* Carries a remote command's result back. */
+struct remote_reply {
+	struct session *session;
+	struct site *site;
+	struct sb_plugin *plugin;
+	char *from;
+	uint64_t id;
+};
+
+/* Remote command output: kept in the item's message. */
+static void
+remote_reply_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	(void)line;
+}
+
+/* The remote command finished: send its result back. */
+static void
+remote_reply_done(void *ctx, int failed, const char *message)
+{
+	struct remote_reply *rr = ctx;
+	struct transport *tr = NULL;
+	size_t i;
+
+	for (i = 0; i < rr->site->ntransports; i++)
+		if (rr->site->transports[i]->owner == rr->plugin)
+			tr = rr->site->transports[i];
+	if (tr != NULL && tr->ops.command_result != NULL &&
+	    tr->ops.command_result(tr->data, rr->from, rr->id,
+	    failed ? -1 : 0, message != NULL ? message : "") != 0)
+		session_log(rr->session, SB_LOG_WARNING, "could not send the "
+		    "result of command %llu back to %s",
+		    (unsigned long long)rr->id, rr->from);
+	free(rr->from);
+	free(rr);
+}
+
+/* Site `from` asks us to run a command. */
+void
+remote_command(struct sb_plugin *p, const char *from, uint64_t id,
+    const char *line)
+{
+	struct session *s = p->site->session;
+	struct remote_reply *rr;
+	struct cmd_client client;
+	char *user, *source;
+
+	if (cmdq_session == NULL) {
+		session_log(s, SB_LOG_WARNING, "%s: command from %s dropped: "
+		    "no console", p->name, from);
+		return;
+	}
+	rr = xcalloc(1, sizeof *rr);
+	rr->session = s;
+	rr->site = p->site;
+	rr->plugin = p;
+	rr->from = xstrdup(from);
+	rr->id = id;
+	memset(&client, 0, sizeof client);
+	client.out = remote_reply_line;
+	client.err = remote_reply_line;
+	client.done = remote_reply_done;
+	client.ctx = rr;
+	xasprintf(&user, "@%s", from);
+	xasprintf(&source, "%s", from);
+	cmdq_append_at(cmdq_session, line, source, &client, p->site, user);
+	free(user);
+	free(source);
+	session_log(s, SB_LOG_INFO, "%s asks %s: %s", from, p->site->name,
+	    line);
+}
+
+/* Send a command to another site; item waits for the result. */
+int
+remote_send(struct session *s, const char *target, const char *line,
+    struct cmdq_item *item, char **cause)
+{
+	struct transport *tr = NULL;
+	struct remote_wait *w;
+	uint64_t id;
+	size_t i;
+
+	if (s->current != NULL && !s->current->remote)
+		tr = engine_site_transport(s->current);
+	for (i = 0; tr == NULL && i < s->nsites; i++)
+		if (!s->sites[i]->remote)
+			tr = engine_site_transport(s->sites[i]);
+	if (tr == NULL || tr->ops.command == NULL) {
+		xasprintf(cause, "no relay link to reach '%s' (load the relay "
+		    "plugin first)", target);
+		return -1;
+	}
+	id = ((uint64_t)clock_mono_us() << 16) ^ ++s->next_remote_id;
+	if (tr->ops.command(tr->data, target, id, line, cause) != 0)
+		return -1;
+	s->remote_waits = xreallocarray(s->remote_waits, s->nremote_waits + 1,
+	    sizeof *s->remote_waits);
+	w = &s->remote_waits[s->nremote_waits++];
+	w->id = id;
+	w->item = item;
+	w->deadline_mono_us = clock_mono_us() + REMOTE_TIMEOUT_US;
+	w->target = xstrdup(target);
+	cmdq_item_hold(item);
+	return 0;
+}
+
+/* Drop wait i. */
+static void
+remote_wait_remove(struct session *s, size_t i)
+{
+	free(s->remote_waits[i].target);
+	s->remote_waits[i] = s->remote_waits[--s->nremote_waits];
+}
+
+/* The result of a command we sent. */
+void
+remote_result(struct sb_plugin *p, uint64_t id, int status, const char *text)
+{
+	struct session *s = p->site->session;
+	struct remote_wait *w;
+	const char *line, *nl;
+	size_t i;
+	char *one;
+
+	for (i = 0; i < s->nremote_waits; i++)
+		if (s->remote_waits[i].id == id)
+			break;
+	if (i == s->nremote_waits) {
+		session_log(s, SB_LOG_WARNING, "%s: result of unknown command "
+		    "%llu", p->name, (unsigned long long)id);
+		return;
+	}
+	w = &s->remote_waits[i];
+	for (line = text != NULL ? text : ""; *line != '\0'; line = nl + 1) {
+		nl = strchr(line, '\n');
+		one = nl ? xstrndup(line, (size_t)(nl - line)) : xstrdup(line);
+		if (status == 0)
+			cmdq_item_reply(w->item, "%s: %s", w->target, one);
+		else
+			cmdq_item_error(w->item, "%s: %s", w->target, one);
+		free(one);
+		if (nl == NULL)
+			break;
+	}
+	if (status != 0 && (text == NULL || *text == '\0'))
+		cmdq_item_error(w->item, "%s: the command failed", w->target);
+	cmdq_item_release(w->item);
+	remote_wait_remove(s, i);
+}
+
+/* Fail overdue remote commands. */
+void
+remote_expire(struct session *s)
+{
+	int64_t now = clock_mono_us();
+	size_t i = 0;
+
+	while (i < s->nremote_waits) {
+		struct remote_wait *w = &s->remote_waits[i];
+
+		if (now < w->deadline_mono_us) {
+			i++;
+			continue;
+		}
+		cmdq_item_error(w->item, "no answer from %s within %d s (is "
+		    "its console running and linked?)", w->target,
+		    REMOTE_TIMEOUT_US / 1000000);
+		cmdq_item_release(w->item);
+		remote_wait_remove(s, i);
+	}
+}
+
+/* Free the waits (at exit). */
+void
+remote_free_all(struct session *s)
+{
+	while (s->nremote_waits > 0)
+		remote_wait_remove(s, 0);
+	free(s->remote_waits);
+	s->remote_waits = NULL;
+}
+
+/* The relay's clock: local monotonic + offset = session time. */
+void
+remote_clock_update(struct sb_plugin *p, int64_t offset_us,
+    int64_t uncertainty_us)
+{
+	struct session *s = p->site->session;
+	int64_t target = offset_us + s->clock.origin_us, step;
+	size_t i, j;
+	int running = 0;
+
+	if (s->clock_synced && uncertainty_us > s->clock_uncertainty_us * 2 &&
+	    uncertainty_us > 1000)
+		return;	/* a worse estimate than the one in use */
+	step = target - s->clock.offset_us;
+	for (i = 0; i < s->nsites; i++)
+		for (j = 0; j < s->sites[i]->npops; j++)
+			if (s->sites[i]->pops[j] != NULL &&
+			    s->sites[i]->pops[j]->running)
+				running = 1;
+	if (running && (step > REMOTE_MAX_STEP_US ||
+	    step < -REMOTE_MAX_STEP_US)) {
+		session_log(s, SB_LOG_WARNING, "%s: session clock step of "
+		    "%.3f s refused while backends run (load the relay "
+		    "plugin before the backends)", p->name, step / 1e6);
+		return;
+	}
+	clock_set_offset(&s->clock, target);
+	s->clock_uncertainty_us = uncertainty_us;
+	s->clock_synced = 1;
+}

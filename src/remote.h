@@ -1,0 +1,31 @@
+/*
+ * remote.h: what arrives through a transport (events of other sites, gaps,
+ * remote commands and their results, clock offsets) and remote commands
+ * sent from this console.
+ */
+#ifndef SB_REMOTE_H
+#define SB_REMOTE_H
+
+#include "session.h"
+
+struct cmdq_item;
+
+void remote_deliver(struct sb_plugin *p, const char *site, const char *stream,
+    const struct sb_event *ev, size_t n);
+void remote_gap(struct sb_plugin *p, const char *site, const char *stream,
+    uint64_t first_seq, uint64_t last_seq, const char *why);
+void remote_command(struct sb_plugin *p, const char *from, uint64_t id,
+    const char *line);
+void remote_result(struct sb_plugin *p, uint64_t id, int status,
+    const char *text);
+void remote_clock_update(struct sb_plugin *p, int64_t offset_us,
+    int64_t uncertainty_us);
+
+/* Send line to site target through the current site's relay; item waits. */
+int remote_send(struct session *s, const char *target, const char *line,
+    struct cmdq_item *item, char **cause);
+/* Fail remote commands whose answer is overdue. */
+void remote_expire(struct session *s);
+void remote_free_all(struct session *s);
+
+#endif
