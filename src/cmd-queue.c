@@ -111,8 +111,11 @@ void
 cmdq_append(struct cmdq *q, const char *line, const char *source,
     const struct cmd_client *client, int group, int strict)
 {
-	TAILQ_INSERT_TAIL(&q->items, cmdq_item_new(q, line, source, client,
-	    group, strict), entry);
+	struct cmdq_item *item;
+
+	/* not inside the macro: it evaluates its arguments more than once */
+	item = cmdq_item_new(q, line, source, client, group, strict);
+	TAILQ_INSERT_TAIL(&q->items, item, entry);
 }
 
 /* Append a command to run at a given site (a remote site's request). */
