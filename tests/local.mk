@@ -7,3 +7,6 @@ TESTS += tests/test-clock
 
 include tests/ring.mk
 include tests/csv.mk
+
+TESTS += tests/demo-fast.sh
+EXTRA_DIST += tests/demo-fast.sh tests/run-suite
