@@ -3,7 +3,7 @@
 # per line on stdout, errors as "error: FILE:LINE: ..." on stderr, exit
 # status.
 . "${top_srcdir:-.}/tests/headless-common.sh"
-echo 1..12
+echo 1..13
 
 cat >"$tmp/ok.sb" <<'END'
 # a comment, then a blank line
@@ -61,3 +61,9 @@ check "stdin: all good exits 0" test "$status" -eq 0
 printf 'mark "unterminated\n' | sb >"$tmp/out" 2>"$tmp/err"
 check "bad quoting is reported" same "$tmp/err" \
 "error: unterminated double quote"
+
+printf 'site lab\nload test_neurons\nload test_synapses\nsynapse s0 neurons:0 neurons:1 lin:0 -r hebb\nsynapses\n' |
+    sb >"$tmp/out" 2>"$tmp/err"
+check "a synapse with a bad rule is not defined" sh -c "
+    grep -qF \"error: synapse: unknown rule 'hebb' (have rate, stdp, off)\" \
+    '$tmp/err' && [ \"\$(tail -1 '$tmp/out')\" = 'no synapses defined' ]"
