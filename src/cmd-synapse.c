@@ -39,8 +39,17 @@ cmd_synapse_exec(struct session *s, struct args *a, struct cmdq_item *item)
 	struct synapse *syn;
 	struct rule r;
 	const char *rule = args_get(a, 'r');
+	struct sb_device_limits none = { 0 };
 	char *cause = NULL, *desc;
 
+	/* check the rule first: a refused command must define nothing */
+	if ((rule != NULL || a->argc > 4) && (rule_defaults(&r, rule ? rule :
+	    "off", &none, &cause) != 0 || rule_parse_params(&r, a->argc - 4,
+	    a->argv + 4, &cause) != 0)) {
+		cmdq_item_error(item, "synapse: %s", cause);
+		free(cause);
+		return CMD_ERROR;
+	}
 	syn = synapse_define(s, a->argv[0], a->argv[1], a->argv[2],
 	    a->argv[3], &cause);
 	if (syn == NULL) {

@@ -29,13 +29,13 @@ plugin_host_log(struct sb_plugin *p, enum sb_log_level level,
 {
 	va_list ap;
 	char *msg;
+	size_t len = strlen(p->name);
 
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	/* plugins name themselves in their messages; do not say it twice */
-	if (strncmp(msg, p->name, strlen(p->name)) == 0 &&
-	    msg[strlen(p->name)] == ':')
+	/* plugins start their messages with their name: do not double it */
+	if (strncmp(msg, p->name, len) == 0 && msg[len] == ':')
 		session_log(p->site->session, level, "%s", msg);
 	else
 		session_log(p->site->session, level, "%s: %s", p->name, msg);

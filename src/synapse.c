@@ -464,8 +464,11 @@ synapse_complete(void *ctx, const struct sb_completion *c)
 	ev.site = syn->site->id;
 	ev.pop = SB_POP_SYNAPSE;
 	ev.aux = c->status == 0 ? op.event : COND_FAILED;
-	ev.count = (uint16_t)(op.count > 0xffff ? 0xffff : op.count);
-	ev.width_us = op.width_us;
+	/* a read applies no pulse: no width or count in the logs */
+	if (op.event != COND_READ) {
+		ev.count = (uint16_t)(op.count > 0xffff ? 0xffff : op.count);
+		ev.width_us = op.width_us;
+	}
 	ev.amplitude = (float)(op.event == COND_READ ? NAN : op.amplitude_v);
 	ev.g_before = (float)c->g_before_us;
 	ev.g_after = (float)c->g_after_us;

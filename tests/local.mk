@@ -7,6 +7,7 @@ TESTS += tests/test-clock
 
 include tests/ring.mk
 include tests/csv.mk
+include tests/core.mk
 
 TESTS += tests/demo-fast.sh
 EXTRA_DIST += tests/demo-fast.sh tests/run-suite

@@ -1,0 +1,52 @@
+#!/bin/sh
+# headless-options.sh: command-line options behave like GNU programs'.
+. "${top_srcdir:-.}/tests/headless-common.sh"
+echo 1..14
+
+"$SB" --version >"$tmp/out" 2>"$tmp/err"
+status=$?
+check "--version exits 0" test "$status" -eq 0
+check "--version prints 'synbridge VERSION' first" \
+    grep -qE '^synbridge [0-9]' "$tmp/out"
+check "--version writes nothing on stderr" empty "$tmp/err"
+
+"$SB" --help >"$tmp/out" 2>"$tmp/err"
+status=$?
+check "--help exits 0" test "$status" -eq 0
+check "--help prints the usage on stdout" \
+    grep -q '^Usage: synbridge \[OPTION\]\.\.\.' "$tmp/out"
+check "--help lists --plugin-dir" grep -q -- '--plugin-dir DIR' "$tmp/out"
+
+"$SB" --no-such-option >"$tmp/out" 2>"$tmp/err"
+status=$?
+check "an unknown option exits 2" test "$status" -eq 2
+check "an unknown option is named, with a pointer to --help" \
+    sh -c "grep -q 'no-such-option' '$tmp/err' &&
+    grep -qF \"Try 'synbridge --help' for more information.\" '$tmp/err'"
+check "an unknown option prints nothing on stdout" empty "$tmp/out"
+
+"$SB" --headless --duration soon >"$tmp/out" 2>"$tmp/err"
+status=$?
+check "a bad --duration exits 2 with a message" sh -c "[ $status -eq 2 ] &&
+    grep -qF 'synbridge: --duration soon: expected seconds' '$tmp/err'"
+
+"$SB" --headless --seed -3 </dev/null >"$tmp/out" 2>"$tmp/err"
+status=$?
+check "a negative --seed exits 2" test "$status" -eq 2
+
+"$SB" --headless stray </dev/null >"$tmp/out" 2>"$tmp/err"
+status=$?
+check "a stray argument exits 2 and is named" sh -c "[ $status -eq 2 ] &&
+    grep -qF \"unexpected argument 'stray'\" '$tmp/err'"
+
+"$SB" --headless -x "$tmp/missing.sb" >"$tmp/out" 2>"$tmp/err"
+status=$?
+check "a missing script exits non-zero and says so" sh -c "[ $status -ne 0 ] &&
+    grep -qF 'error: cannot open $tmp/missing.sb' '$tmp/err'"
+
+: >"$tmp/file"
+"$SB" --headless --log-dir "$tmp/file/logs" </dev/null >"$tmp/out" \
+    2>"$tmp/err"
+status=$?
+check "an impossible --log-dir exits non-zero and says so" \
+    sh -c "[ $status -ne 0 ] && grep -qF 'synbridge: --log-dir:' '$tmp/err'"
