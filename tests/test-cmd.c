@@ -142,7 +142,7 @@ test_find(void **state)
 	e = cmd_find("re", &cause);
 	assert_null(e);
 	assert_string_equal(cause, "ambiguous command: re, could be: read, "
-	    "record");
+	    "record, remote");
 	free(cause);
 	cause = NULL;
 
