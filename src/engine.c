@@ -24,8 +24,6 @@
 #define ENGINE_BATCH 1024
 #define ENGINE_FLUSH_US 500000
 
-static int64_t engine_last_flush_us;
-
 /* Real-time pacing of one simulated population. */
 static void *
 engine_population_thread(void *arg)
@@ -460,9 +458,9 @@ engine_flush_due(struct session *s, int force)
 	int64_t now = clock_mono_us();
 	char *cause = NULL;
 
-	if (!force && now - engine_last_flush_us < ENGINE_FLUSH_US)
+	if (!force && now - s->last_flush_us < ENGINE_FLUSH_US)
 		return;
-	engine_last_flush_us = now;
+	s->last_flush_us = now;
 	if (s->recorder != NULL && recorder_flush(s->recorder, &cause) != 0) {
 		session_log(s, SB_LOG_ERROR, "record: %s", cause);
 		free(cause);

@@ -203,6 +203,7 @@ struct session {
 	int64_t clock_uncertainty_us;	/* of the applied relay offset */
 	int clock_synced;
 	int64_t last_links_us;		/* monotonic time of the last links row */
+	int64_t last_flush_us;		/* monotonic time of the last log flush */
 	int dirty;		/* views need redrawing */
 };
 

@@ -83,7 +83,10 @@ struct sb_neurons {
 	/* Hardware: start streaming from own threads; stop joins them. */
 	int (*start)(void *data, struct sb_emitter *em, char **cause);
 	void (*stop)(void *data);
-	/* Stimulate one unit (an electrode) at t_us. */
+	/*
+	 * Stimulate one unit (an electrode) at t_us. Must not emit: spikes it
+	 * evokes are emitted by the next advance() (or the backend's thread).
+	 */
 	int (*stimulate)(void *data, uint32_t unit, double amplitude_v,
 	    uint32_t width_us, int64_t t_us, char **cause);
 	/* A synaptic event for unit: weight 0-255 and conductance in uS. */
