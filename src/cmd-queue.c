@@ -31,6 +31,7 @@ struct cmdq_item {
 	char *message;		/* first result or error line, for the audit */
 	char *site;		/* site current when it ran */
 	struct site *at;	/* run with this site current */
+	int depth;		/* nesting of source commands */
 	char *user;		/* who asked (a remote site), or NULL */
 };
 
@@ -145,7 +146,8 @@ cmdq_insert_line(struct cmdq *q, struct cmdq_item *after, const char *line)
 /* Read a file's lines as items, after `after` (or at the end). */
 static int
 cmdq_load_file(struct cmdq *q, struct cmdq_item *after, const char *path,
-    const struct cmd_client *client, int group, int strict, char **cause)
+    const struct cmd_client *client, int group, int strict, int depth,
+    char **cause)
 {
 	struct cmdq_item *item, *last = after;
 	FILE *f;
@@ -172,6 +174,7 @@ cmdq_load_file(struct cmdq *q, struct cmdq_item *after, const char *path,
 			line[--len] = '\0';
 		xasprintf(&source, "%s:%zu", path, lineno);
 		item = cmdq_item_new(q, line, source, client, group, strict);
+		item->depth = depth;
 		free(source);
 		if (last != NULL)
 			TAILQ_INSERT_AFTER(&q->items, last, item, entry);
@@ -194,7 +197,8 @@ int
 cmdq_insert_file(struct cmdq *q, struct cmdq_item *after, const char *path,
     const struct cmd_client *client, int group, int strict, char **cause)
 {
-	return cmdq_load_file(q, after, path, client, group, strict, cause);
+	return cmdq_load_file(q, after, path, client, group, strict,
+	    after->depth + 1, cause);
 }
 
 /* Append a file's commands at the end. */
@@ -203,7 +207,7 @@ cmdq_append_file(struct cmdq *q, const char *path,
     const struct cmd_client *client, int group, int strict, char **cause)
 {
 	return cmdq_load_file(q, TAILQ_LAST(&q->items, cmdq_items), path,
-	    client, group, strict, cause);
+	    client, group, strict, 0, cause);
 }
 
 /* The queue an item belongs to. */
@@ -259,6 +263,27 @@ const struct cmd_client *
 cmdq_item_client(const struct cmdq_item *item)
 {
 	return &item->client;
+}
+
+/* The item's group. */
+int
+cmdq_item_group(const struct cmdq_item *item)
+{
+	return item->group;
+}
+
+/* Does a failure stop the item's group? */
+int
+cmdq_item_strict(const struct cmdq_item *item)
+{
+	return item->strict;
+}
+
+/* Nesting of source commands. */
+int
+cmdq_item_depth(const struct cmdq_item *item)
+{
+	return item->depth;
 }
 
 /* The command's name. */

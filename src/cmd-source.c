@@ -41,8 +41,15 @@ cmd_source_exec(struct session *s, struct args *a, struct cmdq_item *item)
 	char *cause = NULL;
 	const struct cmd_client *client = cmdq_item_client(item);
 
-	if (cmdq_insert_file(q, item, a->argv[0], client, cmdq_new_group(q), 1,
-	    &cause) != 0) {
+	if (cmdq_item_depth(item) >= CMDQ_MAX_DEPTH) {
+		cmdq_item_error(item, "source: %s: files sourced %d deep (does "
+		    "a file source itself?)", a->argv[0], CMDQ_MAX_DEPTH);
+		return CMD_ERROR;
+	}
+	/* a strict script stops as a whole when its sourced file fails */
+	if (cmdq_insert_file(q, item, a->argv[0], client,
+	    cmdq_item_strict(item) ? cmdq_item_group(item) : cmdq_new_group(q),
+	    1, &cause) != 0) {
 		cmdq_item_error(item, "source: %s", cause);
 		free(cause);
 		return CMD_ERROR;

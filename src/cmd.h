@@ -125,5 +125,10 @@ void cmdq_item_wait_until(struct cmdq_item *item, int64_t t_us);
 const char *cmdq_item_source(const struct cmdq_item *item);
 const char *cmdq_item_name(const struct cmdq_item *item);
 const struct cmd_client *cmdq_item_client(const struct cmdq_item *item);
+int cmdq_item_group(const struct cmdq_item *item);
+int cmdq_item_strict(const struct cmdq_item *item);
+/* How many source commands led to this item. */
+int cmdq_item_depth(const struct cmdq_item *item);
+#define CMDQ_MAX_DEPTH 16
 
 #endif

@@ -120,19 +120,21 @@ headless_run(struct session *s, const struct headless_options *o)
 	struct pollfd pfd;
 	int64_t end_us = INT64_MAX, now;
 	char *cause = NULL;
-	int status = 0, timeout;
+	int status = 0, timeout, group;
 
 	if (o->duration_s >= 0)
 		end_us = clock_now(&s->clock) + llround(o->duration_s * 1e6);
+	/* the session file and the script stop together at a failure */
+	group = cmdq_new_group(q);
 	if (o->session_file != NULL && cmdq_append_file(q, o->session_file,
-	    &headless_client, cmdq_new_group(q), 1, &cause) != 0) {
+	    &headless_client, group, 1, &cause) != 0) {
 		fprintf(stderr, "error: %s\n", cause);
 		free(cause);
 		cmdq_free(q);
 		return 1;
 	}
 	if (o->script != NULL && cmdq_append_file(q, o->script,
-	    &headless_client, cmdq_new_group(q), 1, &cause) != 0) {
+	    &headless_client, group, 1, &cause) != 0) {
 		fprintf(stderr, "error: %s\n", cause);
 		free(cause);
 		cmdq_free(q);

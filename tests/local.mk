@@ -9,5 +9,5 @@ include tests/ring.mk
 include tests/csv.mk
 include tests/core.mk
 
-TESTS += tests/demo-fast.sh
-EXTRA_DIST += tests/demo-fast.sh tests/run-suite
+TESTS += tests/demo-fast.sh tests/headless-source.sh
+EXTRA_DIST += tests/demo-fast.sh tests/headless-source.sh tests/run-suite
