@@ -16,7 +16,7 @@ else
 	echo "not ok 1 - self-sourcing: exit $rc"; sed 's/^/# /' "$dir/err"
 fi
 n=$(grep -c '^a$' "$dir/out")
-if [ "$n" -eq 16 ]; then echo "ok 2 - it ran 16 levels, then stopped"
+if [ "$n" -eq 17 ]; then echo "ok 2 - the script and 16 nested levels ran, then it stopped"
 else echo "not ok 2 - ran $n levels"; fi
 
 printf 'source %s/bad.conf\nmark after\n' "$dir" >"$dir/outer.conf"
