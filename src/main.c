@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "demo.h"
 #include "engine.h"
 #include "headless.h"
 #include "history.h"
@@ -40,7 +41,9 @@ main_usage(FILE *f)
 "  -x, --script FILE      run a script of commands, then exit (headless)\n"
 "      --headless         no screen: commands from stdin or -x, results on\n"
 "                         stdout, errors on stderr\n"
-"      --demo             the three-site hybrid experiment, simulated here\n"
+"      --demo             the three-site hybrid experiment, simulated here and\n"
+"                         linked through a relay on loopback (no relay with\n"
+"                         --fast: the sites run in lock-step)\n"
 "      --duration SECONDS stop after this much session time\n"
 "      --fast             run simulators faster than real time\n"
 "      --seed N           seed of every simulator (default 1)\n"
@@ -80,21 +83,6 @@ main_add_path(struct session *s, const char *list)
 	    dir = strtok_r(NULL, ":", &save))
 		session_add_plugin_dir(s, dir);
 	free(copy);
-}
-
-/* The demo's one-machine session file. */
-static char *
-main_demo_file(void)
-{
-	char *path;
-
-	if (main_uninstalled())
-		xasprintf(&path, "%s/share/sessions/hybrid-3site/"
-		    "one-machine.conf", ABS_TOP_SRCDIR);
-	else
-		xasprintf(&path, "%s/sessions/hybrid-3site/one-machine.conf",
-		    PKGDATADIR);
-	return path;
 }
 
 /* Parse a non-negative number of seconds. */
@@ -219,7 +207,15 @@ main(int argc, char **argv)
 			    "used together\n");
 			return 2;
 		}
-		demo_file = main_demo_file();
+		demo_file = demo_start(main_uninstalled() ?
+		    ABS_TOP_SRCDIR "/share" : PKGDATADIR, main_uninstalled() ?
+		    ABS_TOP_BUILDDIR "/src/synbridge-relay" :
+		    BINDIR "/synbridge-relay", fast, &cause);
+		if (demo_file == NULL) {
+			fprintf(stderr, "synbridge: --demo: %s\n", cause);
+			free(cause);
+			return 1;
+		}
 		ho.session_file = demo_file;
 	}
 	if (!headless)
@@ -252,12 +248,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "synbridge: --log-dir: %s\n", cause);
 		free(cause);
 		engine_shutdown(s);
+		if (demo)
+			demo_stop();
 		free(demo_file);
 		return 1;
 	}
 	status = headless_run(s, &ho);
 	main_session = NULL;
 	engine_shutdown(s);
+	if (demo)
+		demo_stop();
 	free(demo_file);
 	return status;
 }

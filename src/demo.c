@@ -1,0 +1,285 @@
+/*
+ * demo.c: the embedded demo. In real time the three sites of the hybrid
+ * experiment talk through a real relay on loopback over HTTPS, each with a
+ * token of its own; with --fast they run in lock-step in this process.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "demo.h"
+#include "xmalloc.h"
+
+#define DEMO_START_US 15000000
+
+static const char *const demo_sites[] = { "padova", "southampton", "zurich" };
+
+static pid_t demo_relay_pid = -1;
+static char *demo_dir;
+
+/* A random token (hex). */
+static void
+demo_token(char *out, size_t len)
+{
+	unsigned char raw[24];
+	size_t i;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, raw, sizeof raw) != (ssize_t)sizeof raw) {
+		uint64_t x = (uint64_t)clock_mono_us() * 0x9e3779b97f4a7c15ULL ^
+		    (uint64_t)getpid();
+
+		for (i = 0; i < sizeof raw; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			raw[i] = (unsigned char)x;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < sizeof raw && 2 * i + 2 < len; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+/* The last line of a log, for an error message. */
+static const char *
+demo_last_line(const char *log)
+{
+	static char last[512];
+	char line[512];
+	FILE *f = fopen(log, "r");
+
+	strcpy(last, "(no message)");
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		if (line[0] != '\n') {
+			line[strcspn(line, "\n")] = '\0';
+			strcpy(last, line);
+		}
+	if (f != NULL)
+		fclose(f);
+	return last;
+}
+
+/* Wait for the relay's first lines in its log: key pin and address. */
+static int
+demo_read_relay(const char *log, char **pin, char **listen, char **cause)
+{
+	int64_t deadline = clock_mono_us() + DEMO_START_US;
+	struct timespec ts = { 0, 10000000 };
+	char line[1024];
+	int status;
+	FILE *f;
+
+	while (*listen == NULL) {
+		f = fopen(log, "r");
+		while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+			line[strcspn(line, "\r\n")] = '\0';
+			if (strncmp(line, "pin ", 4) == 0 && *pin == NULL)
+				*pin = xstrdup(line + 4);
+			else if (strncmp(line, "listening on ", 13) == 0 &&
+			    *listen == NULL)
+				*listen = xstrdup(line + 13);
+		}
+		if (f != NULL)
+			fclose(f);
+		if (*listen != NULL)
+			break;
+		if (waitpid(demo_relay_pid, &status, WNOHANG) ==
+		    demo_relay_pid) {
+			demo_relay_pid = -1;
+			xasprintf(cause, "the relay stopped at start: %s",
+			    demo_last_line(log));
+			return -1;
+		}
+		if (clock_mono_us() > deadline) {
+			xasprintf(cause, "the relay did not start within %d s",
+			    DEMO_START_US / 1000000);
+			return -1;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (*pin == NULL) {
+		xasprintf(cause, "the relay printed no key pin");
+		return -1;
+	}
+	return 0;
+}
+
+/* Start the relay for the demo; fills the tokens. */
+static int
+demo_start_relay(const char *relay_path, char tokens[][64], char **pin,
+    char **listen, char **cause)
+{
+	char *tokfile, *certdir, *log;
+	FILE *f;
+	int fd;
+	size_t i;
+
+	xasprintf(&tokfile, "%s/tokens", demo_dir);
+	xasprintf(&certdir, "%s/tls", demo_dir);
+	xasprintf(&log, "%s/relay.log", demo_dir);
+	f = fopen(tokfile, "w");
+	if (f == NULL) {
+		xasprintf(cause, "cannot write %s: %s", tokfile,
+		    strerror(errno));
+		goto fail;
+	}
+	fprintf(f, "# TOKEN SITE SESSION PUBLISH READ COMMAND\n");
+	for (i = 0; i < 3; i++) {
+		demo_token(tokens[i], 64);
+		fprintf(f, "%s %s demo * */* *\n", tokens[i], demo_sites[i]);
+	}
+	fclose(f);
+	chmod(tokfile, 0600);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		xasprintf(cause, "cannot write %s: %s", log, strerror(errno));
+		goto fail;
+	}
+	demo_relay_pid = fork();
+	if (demo_relay_pid < 0) {
+		xasprintf(cause, "fork: %s", strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	if (demo_relay_pid == 0) {
+		/* its output goes to the log: the console owns the terminal */
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		setpgid(0, 0);
+		execl(relay_path, "synbridge-relay", "--listen",
+		    "127.0.0.1:0", "--self-signed", certdir, "--tokens",
+		    tokfile, (char *)NULL);
+		fprintf(stderr, "cannot run %s: %s\n", relay_path,
+		    strerror(errno));
+		_exit(127);
+	}
+	close(fd);
+	if (demo_read_relay(log, pin, listen, cause) != 0)
+		goto fail;
+	free(tokfile);
+	free(certdir);
+	free(log);
+	return 0;
+fail:
+	free(tokfile);
+	free(certdir);
+	free(log);
+	return -1;
+}
+
+/* Prepare the demo; returns the session file to run. */
+char *
+demo_start(const char *datadir, const char *relay_path, int fast,
+    char **cause)
+{
+	char tokens[3][64], *pin = NULL, *listen = NULL, *session, *base;
+	const char *tmp = getenv("TMPDIR");
+	FILE *f;
+	size_t i;
+
+	xasprintf(&base, "%s/sessions/hybrid-3site/one-machine.conf", datadir);
+	if (access(base, R_OK) != 0) {
+		xasprintf(cause, "demo session %s: %s", base, strerror(errno));
+		free(base);
+		return NULL;
+	}
+	if (fast)
+		return base;	/* lock-step in this process, no relay */
+	if (access(relay_path, X_OK) != 0) {
+		fprintf(stderr, "synbridge: --demo: %s: %s; the sites run in "
+		    "this process without a relay\n", relay_path,
+		    strerror(errno));
+		return base;
+	}
+
+	xasprintf(&demo_dir, "%s/synbridge-demo-XXXXXX", tmp ? tmp : "/tmp");
+	if (mkdtemp(demo_dir) == NULL) {
+		xasprintf(cause, "cannot create %s: %s", demo_dir,
+		    strerror(errno));
+		free(base);
+		free(demo_dir);
+		demo_dir = NULL;
+		return NULL;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (demo_start_relay(relay_path, tokens, &pin, &listen, cause) != 0) {
+		free(base);
+		free(pin);
+		free(listen);
+		demo_stop();
+		return NULL;
+	}
+	xasprintf(&session, "%s/demo.conf", demo_dir);
+	f = fopen(session, "w");
+	if (f == NULL) {
+		xasprintf(cause, "cannot write %s: %s", session,
+		    strerror(errno));
+		free(session);
+		session = NULL;
+		goto out;
+	}
+	fprintf(f, "# The hybrid-3site demo through a relay on %s.\n", listen);
+	fprintf(f, "# Each site links to the relay before its backends start "
+	    "so that they\n# run on the session clock from the beginning.\n");
+	for (i = 0; i < 3; i++)
+		fprintf(f, "site %s\nload relay url=https://%s token=%s "
+		    "pin=%s\n", demo_sites[i], listen, tokens[i], pin);
+	fprintf(f, "source %s\n", base);
+	fclose(f);
+out:
+	free(base);
+	free(pin);
+	free(listen);
+	return session;
+}
+
+/* nftw callback: remove one entry. */
+static int
+demo_remove_entry(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Remove the demo's directory tree. */
+static void
+demo_remove(const char *dir)
+{
+	if (nftw(dir, demo_remove_entry, 8, FTW_DEPTH | FTW_PHYS) != 0)
+		fprintf(stderr, "synbridge: could not remove %s: %s\n", dir,
+		    strerror(errno));
+}
+
+/* Stop the relay and clean up. */
+void
+demo_stop(void)
+{
+	int status;
+
+	if (demo_relay_pid > 0) {
+		kill(demo_relay_pid, SIGTERM);
+		waitpid(demo_relay_pid, &status, 0);
+		demo_relay_pid = -1;
+	}
+	if (demo_dir != NULL) {
+		demo_remove(demo_dir);
+		free(demo_dir);
+		demo_dir = NULL;
+	}
+}
