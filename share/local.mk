@@ -1,3 +1,7 @@
 ## Session files and examples, installed under $(pkgdatadir)/sessions.
 hybrid3sitedir = $(pkgdatadir)/sessions/hybrid-3site
-dist_hybrid3site_DATA = share/sessions/hybrid-3site/one-machine.conf
+dist_hybrid3site_DATA = share/sessions/hybrid-3site/one-machine.conf \
+	share/sessions/hybrid-3site/padova.conf \
+	share/sessions/hybrid-3site/southampton.conf \
+	share/sessions/hybrid-3site/zurich.conf \
+	share/sessions/hybrid-3site/tokens.example

@@ -19,15 +19,71 @@ cmd_push_word(int *argc, char ***argv, const char *w, size_t len)
 	(*argv)[*argc] = NULL;
 }
 
-/* Split a line into words: 'single', "double" (with \ escapes), # comment. */
+/* A growing word. */
+struct cmd_word {
+	char *buf;
+	size_t len, cap;
+};
+
+/* Append bytes to a word. */
+static void
+cmd_word_add(struct cmd_word *w, const char *p, size_t n)
+{
+	if (w->len + n + 1 > w->cap) {
+		w->cap = (w->len + n + 1) * 2;
+		w->buf = xrealloc(w->buf, w->cap);
+	}
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+}
+
+/* Expand ${NAME} from the environment at *pp (which points at '$'). */
+static int
+cmd_expand(const char **pp, struct cmd_word *w, char **cause)
+{
+	const char *p = *pp + 2, *end = strchr(p, '}'), *q, *value;
+	char *name;
+
+	if (end == NULL) {
+		xasprintf(cause, "unterminated ${ (write ${NAME})");
+		return -1;
+	}
+	for (q = p; q < end; q++) {
+		if (!(isalnum((unsigned char)*q) || *q == '_')) {
+			xasprintf(cause, "bad variable name in ${%.*s} (use "
+			    "letters, digits and _)", (int)(end - p), p);
+			return -1;
+		}
+	}
+	if (end == p) {
+		xasprintf(cause, "empty variable name ${}");
+		return -1;
+	}
+	name = xstrndup(p, (size_t)(end - p));
+	value = getenv(name);
+	if (value == NULL) {
+		xasprintf(cause, "${%s} is not set (export %s=... before "
+		    "starting synbridge)", name, name);
+		free(name);
+		return -1;
+	}
+	free(name);
+	cmd_word_add(w, value, strlen(value));
+	*pp = end + 1;
+	return 0;
+}
+
+/*
+ * Split a line into words: 'single' (literal), "double" (with \ escapes
+ * and ${NAME}), ${NAME} from the environment, # comment.
+ */
 int
 cmd_split(const char *line, int *argc, char ***argv, char **cause)
 {
 	const char *p = line;
-	char *word = xmalloc(strlen(line) + 1);
-	size_t len;
+	struct cmd_word w = { NULL, 0, 0 };
 	int in_word;
-	char q;
+	char q, c;
 
 	*argc = 0;
 	*argv = xcalloc(1, sizeof **argv);
@@ -36,7 +92,7 @@ cmd_split(const char *line, int *argc, char ***argv, char **cause)
 			p++;
 		if (*p == '\0' || *p == '#')
 			break;
-		len = 0;
+		w.len = 0;
 		in_word = 1;
 		while (in_word && *p != '\0') {
 			switch (*p) {
@@ -57,26 +113,34 @@ cmd_split(const char *line, int *argc, char ***argv, char **cause)
 						    "single");
 						goto fail;
 					}
+					if (q == '"' && *p == '$' &&
+					    p[1] == '{') {
+						if (cmd_expand(&p, &w,
+						    cause) != 0)
+							goto fail;
+						continue;
+					}
 					if (q == '"' && *p == '\\' &&
 					    p[1] != '\0') {
 						p++;
 						switch (*p) {
 						case 'n':
-							word[len++] = '\n';
+							c = '\n';
 							break;
 						case 't':
-							word[len++] = '\t';
+							c = '\t';
 							break;
 						case 'r':
-							word[len++] = '\r';
+							c = '\r';
 							break;
 						default:
-							word[len++] = *p;
+							c = *p;
 						}
+						cmd_word_add(&w, &c, 1);
 						p++;
 						continue;
 					}
-					word[len++] = *p++;
+					cmd_word_add(&w, p++, 1);
 				}
 				p++;
 				break;
@@ -85,19 +149,26 @@ cmd_split(const char *line, int *argc, char ***argv, char **cause)
 					xasprintf(cause, "trailing backslash");
 					goto fail;
 				}
-				word[len++] = p[1];
+				cmd_word_add(&w, p + 1, 1);
 				p += 2;
 				break;
+			case '$':
+				if (p[1] == '{') {
+					if (cmd_expand(&p, &w, cause) != 0)
+						goto fail;
+					break;
+				}
+				/* FALLTHROUGH */
 			default:
-				word[len++] = *p++;
+				cmd_word_add(&w, p++, 1);
 			}
 		}
-		cmd_push_word(argc, argv, word, len);
+		cmd_push_word(argc, argv, w.buf ? w.buf : "", w.len);
 	}
-	free(word);
+	free(w.buf);
 	return 0;
 fail:
-	free(word);
+	free(w.buf);
 	cmd_free_argv(*argc, *argv);
 	*argc = 0;
 	*argv = NULL;

@@ -84,6 +84,48 @@ test_split_words(void **state)
 }
 
 /* Bad quoting is an error that says what is wrong. */
+/* ${NAME} comes from the environment, except inside single quotes. */
+static void
+test_split_variables(void **state)
+{
+	char **argv = NULL, *cause = NULL;
+	int argc = 0;
+
+	setenv("SB_TEST_URL", "https://127.0.0.1:8443", 1);
+	setenv("SB_TEST_SPACE", "a b", 1);
+	assert_int_equal(cmd_split("load relay url=${SB_TEST_URL} "
+	    "\"x=${SB_TEST_SPACE}\" '${SB_TEST_URL}' ${SB_TEST_SPACE}",
+	    &argc, &argv, &cause), 0);
+	assert_int_equal(argc, 6);
+	assert_string_equal(argv[2], "url=https://127.0.0.1:8443");
+	assert_string_equal(argv[3], "x=a b");
+	assert_string_equal(argv[4], "${SB_TEST_URL}");
+	/* an expansion is one word, even with blanks in it */
+	assert_string_equal(argv[5], "a b");
+	cmd_free_argv(argc, argv);
+
+	unsetenv("SB_TEST_UNSET");
+	assert_int_equal(cmd_split("load relay token=${SB_TEST_UNSET}", &argc,
+	    &argv, &cause), -1);
+	assert_string_equal(cause, "${SB_TEST_UNSET} is not set (export "
+	    "SB_TEST_UNSET=... before starting synbridge)");
+	free(cause);
+	cause = NULL;
+	assert_int_equal(cmd_split("x ${SB_TEST_URL", &argc, &argv, &cause),
+	    -1);
+	assert_string_equal(cause, "unterminated ${ (write ${NAME})");
+	free(cause);
+	cause = NULL;
+	assert_int_equal(cmd_split("x ${A-B}", &argc, &argv, &cause), -1);
+	assert_string_equal(cause, "bad variable name in ${A-B} (use letters, "
+	    "digits and _)");
+	free(cause);
+	/* a lone $ is just a character */
+	assert_int_equal(cmd_split("mark cost $5", &argc, &argv, &cause), 0);
+	assert_string_equal(argv[2], "$5");
+	cmd_free_argv(argc, argv);
+}
+
 static void
 test_split_errors(void **state)
 {
@@ -689,6 +731,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_words),
+		cmocka_unit_test(test_split_variables),
 		cmocka_unit_test(test_split_errors),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_args_flags),
