@@ -11,3 +11,10 @@ include tests/core.mk
 
 TESTS += tests/demo-fast.sh tests/headless-source.sh
 EXTRA_DIST += tests/demo-fast.sh tests/headless-source.sh tests/run-suite
+
+check_PROGRAMS += tests/fuzz-commands
+tests_fuzz_commands_SOURCES = tests/fuzz-commands.c
+tests_fuzz_commands_CPPFLAGS = $(test_core_cppflags)
+tests_fuzz_commands_CFLAGS = $(TEST_CFLAGS)
+tests_fuzz_commands_LDADD = src/libsbcore.la $(TEST_LIBS)
+TESTS += tests/fuzz-commands
