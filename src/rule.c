@@ -205,11 +205,22 @@ rule_pulse(struct session *s, struct synapse *syn, int ltp, int64_t t_us,
 		return;
 	if (synapse_operate(s, syn, ltp ? COND_RULE_LTP : COND_RULE_LTD,
 	    ltp ? r->ltp_v : r->ltd_v, r->width_us, 1, NULL, &cause) != 0) {
-		session_log(s, SB_LOG_WARNING, "rule: %s", cause);
+		/* say it once, not at every post spike, until a pulse works */
+		if (syn->rule_refusals++ == 0)
+			session_log(s, SB_LOG_WARNING, "rule: %s (further "
+			    "refusals of %s are counted, not shown)", cause,
+			    syn->name);
 		snprintf(syn->last_decision, sizeof syn->last_decision,
-		    "%s refused", ltp ? "ltp" : "ltd");
+		    "%s refused (%llu)", ltp ? "ltp" : "ltd",
+		    (unsigned long long)syn->rule_refusals);
 		free(cause);
 		return;
+	}
+	if (syn->rule_refusals > 0) {
+		session_log(s, SB_LOG_INFO, "rule: %s pulses again after %llu "
+		    "refusals", syn->name,
+		    (unsigned long long)syn->rule_refusals);
+		syn->rule_refusals = 0;
 	}
 	syn->last_rule_us = t_us;
 	if (ltp)

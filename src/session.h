@@ -145,6 +145,7 @@ struct synapse {
 	unsigned in_flight;		/* operations queued at the device */
 	char last_decision[48];
 	uint64_t pre_spikes, post_spikes, ltp, ltd;
+	uint64_t rule_refusals;		/* rule pulses the device refused */
 };
 
 /* One site: a lab's console, with its plugins and streams. */

@@ -18,3 +18,9 @@ tests_fuzz_commands_CPPFLAGS = $(test_core_cppflags)
 tests_fuzz_commands_CFLAGS = $(TEST_CFLAGS)
 tests_fuzz_commands_LDADD = src/libsbcore.la $(TEST_LIBS)
 TESTS += tests/fuzz-commands
+
+EXTRA_PROGRAMS += tests/bench/bench-engine
+bench_programs += tests/bench/bench-engine
+tests_bench_bench_engine_SOURCES = tests/bench/bench-engine.c
+tests_bench_bench_engine_CPPFLAGS = $(test_core_cppflags)
+tests_bench_bench_engine_LDADD = src/libsbcore.la
