@@ -1,0 +1,26 @@
+## relay transport: unit tests of the pure parts, integration tests with
+## the real relay (direct and through a fault-injecting proxy), benchmark.
+relay_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/relay
+
+check_PROGRAMS += tests/test-relay-outq
+tests_test_relay_outq_SOURCES = tests/test-relay-outq.c $(relay_pure_sources)
+tests_test_relay_outq_CPPFLAGS = $(relay_test_cppflags)
+tests_test_relay_outq_CFLAGS = $(TEST_CFLAGS)
+tests_test_relay_outq_LDADD = src/libsbcore.la $(TEST_LIBS) -lm
+TESTS += tests/test-relay-outq
+
+check_PROGRAMS += tests/test-relay-parse
+tests_test_relay_parse_SOURCES = tests/test-relay-parse.c \
+	$(relay_pure_sources)
+tests_test_relay_parse_CPPFLAGS = $(relay_test_cppflags)
+tests_test_relay_parse_CFLAGS = $(TEST_CFLAGS)
+tests_test_relay_parse_LDADD = src/libsbcore.la $(TEST_LIBS) -lm
+TESTS += tests/test-relay-parse
+
+check_PROGRAMS += tests/test-relay-clock
+tests_test_relay_clock_SOURCES = tests/test-relay-clock.c \
+	$(relay_pure_sources)
+tests_test_relay_clock_CPPFLAGS = $(relay_test_cppflags)
+tests_test_relay_clock_CFLAGS = $(TEST_CFLAGS)
+tests_test_relay_clock_LDADD = src/libsbcore.la $(TEST_LIBS) -lm
+TESTS += tests/test-relay-clock
