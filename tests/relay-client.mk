@@ -24,3 +24,14 @@ tests_test_relay_clock_CPPFLAGS = $(relay_test_cppflags)
 tests_test_relay_clock_CFLAGS = $(TEST_CFLAGS)
 tests_test_relay_clock_LDADD = src/libsbcore.la $(TEST_LIBS) -lm
 TESTS += tests/test-relay-clock
+
+# With the real relay on loopback (skipped when it is not built).
+check_PROGRAMS += tests/tcp-proxy tests/test-relay-e2e
+tests_tcp_proxy_SOURCES = tests/tcp-proxy.c
+tests_test_relay_e2e_SOURCES = tests/test-relay-e2e.c \
+	tests/test-relay-host.c tests/relay-test-host.h \
+	$(relay_pure_sources) $(relay_net_sources) plugins/relay/plugin.c
+tests_test_relay_e2e_CPPFLAGS = $(relay_test_cppflags)
+tests_test_relay_e2e_CFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+tests_test_relay_e2e_LDADD = src/libsbcore.la $(CURL_LIBS) $(TEST_LIBS) -lm
+TESTS += tests/test-relay-e2e
