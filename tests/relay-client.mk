@@ -35,3 +35,13 @@ tests_test_relay_e2e_CPPFLAGS = $(relay_test_cppflags)
 tests_test_relay_e2e_CFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
 tests_test_relay_e2e_LDADD = src/libsbcore.la $(CURL_LIBS) $(TEST_LIBS) -lm
 TESTS += tests/test-relay-e2e
+
+EXTRA_PROGRAMS += tests/bench/bench-relay
+bench_programs += tests/bench/bench-relay
+tests_bench_bench_relay_SOURCES = tests/bench/bench-relay.c \
+	tests/test-relay-host.c tests/relay-test-host.h \
+	$(relay_pure_sources) $(relay_net_sources) plugins/relay/plugin.c
+tests_bench_bench_relay_CPPFLAGS = $(relay_test_cppflags) \
+	-I$(top_srcdir)/tests
+tests_bench_bench_relay_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+tests_bench_bench_relay_LDADD = src/libsbcore.la $(CURL_LIBS) -lm
