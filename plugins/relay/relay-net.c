@@ -613,7 +613,7 @@ relay_net_published(struct relay_client *c, struct relay_net *net,
 				x->pub[i]->registered = 0;
 			}
 			net->need_register = 1;
-		} else if (code != 409)
+		} else if (code != 409 && code != 0)
 			relay_client_error(c, "relay: publish: HTTP %ld: %s",
 			    code, relay_net_answer(x));
 		return;
