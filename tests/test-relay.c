@@ -126,7 +126,7 @@ relay_start(struct relay_proc *p, const char *name, const char **extra,
 	struct pollfd pfd;
 
 	memset(p, 0, sizeof *p);
-	snprintf(p->dir, sizeof p->dir, "%s/%s", testdir, name);
+	snprintf(p->dir, sizeof p->dir, "%.180s/%.40s", testdir, name);
 	mkdir(p->dir, 0700);
 	snprintf(bin, sizeof bin, "%s/src/relay/synbridge-relay",
 	    top != NULL ? top : ".");
