@@ -163,7 +163,7 @@ relay_start(struct relay_proc *p, const char *name, const char **extra,
 		dup2(n, 2);
 		close(pipefd[0]);
 		close(pipefd[1]);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	free(wcopy);
