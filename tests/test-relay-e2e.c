@@ -238,34 +238,41 @@ test_remote_command(void **state)
 	test_relay_unload(&b);
 }
 
-/* Through resets and stalls: still everything, once, in order. */
+/*
+ * Through resets and stalls: the publisher and the reader each behind a
+ * proxy that resets and stalls their first connections; still everything
+ * arrives, once, in order.
+ */
 static void
 test_faulty_network(void **state)
 {
-	static const char	*rules[] = {
-		"1-6:reset=30000", "7:stall=700@20000", "8-12:reset=90000",
-		"13:stall=400@5000", "14-16:reset=150000", NULL };
-	struct test_proc	 proxy;
+	static const char	*pub_rules[] = { "1-8:reset=20000",
+		"9:stall=600@2000", "10-11:reset=60000", NULL };
+	static const char	*read_rules[] = { "1-6:reset=40000",
+		"7:stall=500@10000", "8:reset=100000", NULL };
+	struct test_proc	 pa, pb;
 	struct sb_plugin	 a, b;
 	struct sb_link_health	 h;
 
 	if (relay.port == 0)
 		skip();
-	if (test_proxy_start(&proxy, relay.port, rules) != 0)
+	if (test_proxy_start(&pa, relay.port, pub_rules) != 0 ||
+	    test_proxy_start(&pb, relay.port, read_rules) != 0)
 		fail_msg("tests/tcp-proxy did not start");
-	load_site(&b, "zurich", "tok-zurich", proxy.port, "padova/faulty");
-	load_site(&a, "padova", "tok-padova", proxy.port, "-/-");
+	load_site(&b, "zurich", "tok-zurich", pb.port, "padova/faulty");
+	load_site(&a, "padova", "tok-padova", pa.port, "-/-");
 	publish(&a, &b, "faulty", 60000, 200, 1000);
 	if (!wait_received(&a, &b, 60000, 15000))
 		fail_msg("zurich got %" PRIu64 " of 60000", b.received);
 	assert_int_equal(b.disorder, 0);
 	assert_int_equal(b.gaps, 0);
 	a.t.health(a.data, &h, 1);
-	fprintf(stderr, "# through the proxy: %" PRIu64 " retransmits, loss "
-	    "%.1f%%\n", h.retransmits, h.loss_pct);
+	fprintf(stderr, "# through the proxies: %" PRIu64 " retransmits, "
+	    "loss %.1f%%\n", h.retransmits, h.loss_pct);
 	test_relay_unload(&a);
 	test_relay_unload(&b);
-	test_proc_stop(&proxy);
+	test_proc_stop(&pa);
+	test_proc_stop(&pb);
 }
 
 int
