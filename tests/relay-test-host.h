@@ -20,7 +20,7 @@ struct sb_plugin {
 	/* What arrived. */
 	uint64_t		 received;
 	uint64_t		 next_index;	/* expected next event index */
-	uint64_t		 disorder;	/* events out of order or doubled */
+	uint64_t		 disorder;	/* out of order or doubled */
 	uint64_t		 gaps;
 	int			 clock_updates;
 	int64_t			 offset_us, uncertainty_us;

@@ -30,7 +30,8 @@ static int
 group_setup(void **state)
 {
 	if (test_relay_start(&relay, TOKENS, "spool") != 0) {
-		fprintf(stderr, "# synbridge-relay not built or not starting\n");
+		fprintf(stderr, "# synbridge-relay not built or not "
+		    "starting\n");
 		relay.port = 0;
 	}
 	return (0);

@@ -99,8 +99,9 @@ relay_config_url(struct relay_config *cfg, const char *url, char **cause)
 	size_t		 len;
 
 	if (strncmp(url, "https://", 8) != 0) {
-		return (relay_config_error(cause, "url=%s: the relay is reached "
-		    "over HTTPS only: give url=https://HOST:PORT", url));
+		return (relay_config_error(cause, "url=%s: the relay is "
+		    "reached over HTTPS only: give url=https://HOST:PORT",
+		    url));
 	}
 	host = url + 8;
 	len = strlen(host);
@@ -112,7 +113,8 @@ relay_config_url(struct relay_config *cfg, const char *url, char **cause)
 	}
 	colon = memrchr(host, ':', len);
 	if (colon == NULL || colon + 1 == host + len ||
-	    strspn(colon + 1, "0123456789") != (size_t)(host + len - colon - 1)) {
+	    strspn(colon + 1, "0123456789") !=
+	    (size_t)(host + len - colon - 1)) {
 		return (relay_config_error(cause, "url=%s: expected "
 		    "https://HOST:PORT (the relay's port is required)", url));
 	}
@@ -133,8 +135,9 @@ relay_config_streams(struct relay_config *cfg, const char *value,
 			*next++ = '\0';
 		if (*p == '\0' || strchr(p, '/') == NULL) {
 			free(copy);
-			return (relay_config_error(cause, "streams=%s: expected "
-			    "comma-separated SITE/STREAM patterns such as "
+			return (relay_config_error(cause, "streams=%s: "
+			    "expected comma-separated SITE/STREAM patterns "
+			    "such as "
 			    "zurich/*,padova/mea", value));
 		}
 		cfg->streams = xreallocarray(cfg->streams, cfg->nstreams + 1,
@@ -159,8 +162,9 @@ relay_config_parse(struct relay_config *cfg, relay_arg_fn arg, void *ctx,
 	cfg->max_queue = 1000000;
 
 	if ((v = arg(ctx, "url")) == NULL) {
-		return (relay_config_error(cause, "url= is required (the relay's "
-		    "address, e.g. url=https://relay.example.org:8443)"));
+		return (relay_config_error(cause, "url= is required (the "
+		    "relay's address, e.g. "
+		    "url=https://relay.example.org:8443)"));
 	}
 	if (relay_config_url(cfg, v, cause) != 0)
 		goto fail;

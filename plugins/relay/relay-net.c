@@ -240,8 +240,8 @@ relay_net_write_read(char *data, size_t size, size_t n, void *ctx)
 	}
 	if (relay_parser_feed(&c->parser, data, size * n, relay_net_item, x,
 	    &cause) != 0) {
-		relay_client_error(c, "relay: bad data on the read stream (%s); "
-		    "reconnecting", cause);
+		relay_client_error(c, "relay: bad data on the read stream "
+		    "(%s); reconnecting", cause);
 		free(cause);
 		x->bad = 1;
 		return (0);
@@ -655,8 +655,9 @@ relay_net_registered(struct relay_client *c, struct relay_net *net,
 		s = x->pub[0];
 		s->refused = 1;
 		relay_outq_drop_all(&c->out, s);
-		relay_client_error(c, "relay: the relay refuses stream %s (%s): "
-		    "its events are dropped; allow it in the relay's tokens "
+		relay_client_error(c, "relay: the relay refuses stream %s "
+		    "(%s): its events are dropped; allow it in the "
+		    "relay's tokens "
 		    "file", s->name, relay_net_answer(x));
 		return;
 	}

@@ -132,8 +132,9 @@ relay_parse_one(const uint8_t *buf, size_t len, size_t *used,
 	if (memcmp(buf, WIRE_MAGIC, 4) != 0)
 		return (relay_parse_error(cause, "not a batch (bad magic)"));
 	if (buf[4] != WIRE_VERSION)
-		return (relay_parse_error(cause, "batch version %u (this client "
-		    "reads %u): update synbridge", buf[4], WIRE_VERSION));
+		return (relay_parse_error(cause, "batch version %u (this "
+		    "client reads %u): update synbridge", buf[4],
+		    WIRE_VERSION));
 	hlen = (size_t)buf[6] | (size_t)buf[7] << 8;
 	plen = relay_get32(buf + 40);
 	if (hlen < WIRE_HEADER_SIZE || hlen > WIRE_HEADER_MAX)

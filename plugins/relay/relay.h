@@ -28,7 +28,7 @@
 #endif
 
 /* Limits. */
-#define RELAY_BODY_MAX (8U << 20)	/* bytes of batches per publish request */
+#define RELAY_BODY_MAX (8U << 20)	/* batch bytes per publish request */
 #define RELAY_PUBLISH_SLOTS 2		/* publish requests in flight */
 #define RELAY_BACKOFF_MIN_US 50000
 #define RELAY_BACKOFF_MAX_US 2000000
@@ -38,7 +38,7 @@
 
 /* Parsed arguments. */
 struct relay_config {
-	char		*url;		/* https://HOST:PORT, no trailing slash */
+	char		*url;		/* https://HOST:PORT, no slash after */
 	char		*token;
 	char		*ca;		/* CA file, or NULL */
 	char		*pin;		/* sha256//BASE64, or NULL */
