@@ -29,3 +29,4 @@ src_synbridge_LDFLAGS = -export-dynamic
 
 include src/ring.mk
 include src/csv.mk
+include src/relay/local.mk

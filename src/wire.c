@@ -235,6 +235,31 @@ wire_encode(uint8_t *buf, size_t cap, const struct wire_header *h,
 	return size;
 }
 
+/* Check the fields of a gap or keep-alive header. */
+static int
+wire_peek_flagged(const struct wire_header *h, char **cause)
+{
+	if (h->payload_len != 0) {
+		return wire_error(cause, "%s batch has a payload of %" PRIu32
+		    " bytes (must be empty)", (h->flags & WIRE_FLAG_GAP) ?
+		    "gap" : "keep-alive", h->payload_len);
+	}
+	if ((h->flags & WIRE_FLAG_GAP) &&
+	    (h->seq == 0 || h->event_count == 0 ||
+	    h->seq > UINT64_MAX - h->event_count)) {
+		return wire_error(cause, "gap batch of stream %" PRIu32 " has "
+		    "a bad range: seq %" PRIu64 ", %" PRIu32 " batches",
+		    h->stream_id, h->seq, h->event_count);
+	}
+	if ((h->flags & WIRE_FLAG_KEEPALIVE) &&
+	    (h->stream_id != 0 || h->seq != 0 || h->event_count != 0)) {
+		return wire_error(cause, "keep-alive batch must have stream 0, "
+		    "seq 0 and no events (has %" PRIu32 ", %" PRIu64 ", %"
+		    PRIu32 ")", h->stream_id, h->seq, h->event_count);
+	}
+	return 0;
+}
+
 /* Check the fixed header at buf and fill h. */
 int
 wire_peek(const uint8_t *buf, size_t len, struct wire_header *h,
@@ -266,10 +291,13 @@ wire_peek(const uint8_t *buf, size_t len, struct wire_header *h,
 		    "build reads version %d): run the same synbridge version "
 		    "at every site and the relay", h->version, WIRE_VERSION);
 	}
-	if (h->flags != 0) {
+	if ((h->flags & ~WIRE_FLAGS_KNOWN) != 0 ||
+	    h->flags == WIRE_FLAGS_KNOWN) {
 		return wire_error(cause, "unknown batch flags 0x%02x (version "
-		    "%d defines none): run the same synbridge version at every "
-		    "site and the relay", h->flags, WIRE_VERSION);
+		    "%d knows 0x%02x gap and 0x%02x keep-alive, one at a time): "
+		    "run the same synbridge version at every site and the "
+		    "relay", h->flags, WIRE_VERSION, WIRE_FLAG_GAP,
+		    WIRE_FLAG_KEEPALIVE);
 	}
 	if (h->header_len < WIRE_HEADER_SIZE ||
 	    h->header_len > WIRE_HEADER_MAX) {
@@ -282,6 +310,8 @@ wire_peek(const uint8_t *buf, size_t len, struct wire_header *h,
 		    "is over the limit of %u", h->payload_len,
 		    WIRE_PAYLOAD_MAX);
 	}
+	if (h->flags != 0)
+		return wire_peek_flagged(h, cause);
 	if (h->event_count > h->payload_len / WIRE_RECORD_MIN) {
 		return wire_error(cause, "batch claims %" PRIu32 " events but "
 		    "its payload of %" PRIu32 " bytes holds at most %" PRIu32,
@@ -332,6 +362,10 @@ wire_decode(const uint8_t *buf, size_t len, struct wire_header *h,
 	}
 	if (wire_check_crc(buf, size, h, cause) != 0)
 		return -1;
+	if (h->flags != 0) {
+		*consumed = size;
+		return 0;
+	}
 	if (h->event_count > max) {
 		return wire_error(cause, "batch holds %" PRIu32 " events but "
 		    "there is room for %zu: decode into a larger buffer",
@@ -401,4 +435,56 @@ wire_decode(const uint8_t *buf, size_t len, struct wire_header *h,
 	}
 	*consumed = size;
 	return 0;
+}
+
+/* Check one batch's header, length and CRC without decoding records. */
+int
+wire_verify(const uint8_t *buf, size_t len, struct wire_header *h,
+    size_t *consumed, char **cause)
+{
+	size_t size;
+
+	if (wire_peek(buf, len, h, cause) != 0)
+		return -1;
+	size = (size_t)h->header_len + h->payload_len;
+	if (len < size) {
+		return wire_error(cause, "truncated batch: %zu bytes of %zu "
+		    "(header %u + payload %" PRIu32 ")", len, size,
+		    h->header_len, h->payload_len);
+	}
+	if (wire_check_crc(buf, size, h, cause) != 0)
+		return -1;
+	*consumed = size;
+	return 0;
+}
+
+/* Write a gap batch (first..last) or, with first 0, a keep-alive. */
+size_t
+wire_encode_flagged(uint8_t *buf, size_t cap, const struct wire_header *h,
+    uint64_t first, uint64_t last)
+{
+	uint32_t count = 0;
+	uint8_t flags = WIRE_FLAG_KEEPALIVE;
+
+	if (cap < WIRE_HEADER_SIZE)
+		return 0;
+	if (first != 0) {
+		if (last < first || last - first >= UINT32_MAX)
+			return 0;
+		count = (uint32_t)(last - first + 1);
+		flags = WIRE_FLAG_GAP;
+	}
+	memcpy(buf, WIRE_MAGIC, 4);
+	buf[WIRE_OFF_VERSION] = WIRE_VERSION;
+	buf[WIRE_OFF_FLAGS] = flags;
+	wire_put16(buf + WIRE_OFF_HEADER_LEN, WIRE_HEADER_SIZE);
+	wire_put64(buf + WIRE_OFF_SESSION, h->session_id);
+	wire_put32(buf + WIRE_OFF_STREAM, first != 0 ? h->stream_id : 0);
+	wire_put32(buf + WIRE_OFF_COUNT, count);
+	wire_put64(buf + WIRE_OFF_SEQ, first);
+	wire_put64(buf + WIRE_OFF_BASE, (uint64_t)h->base_us);
+	wire_put32(buf + WIRE_OFF_PAYLOAD_LEN, 0);
+	wire_put32(buf + WIRE_OFF_CRC, 0);
+	wire_put32(buf + WIRE_OFF_CRC, crc32c(0, buf, WIRE_HEADER_SIZE));
+	return WIRE_HEADER_SIZE;
 }

@@ -12,8 +12,10 @@
  *   offset size type  field
  *        0    4 char  magic        "SBB1" (0x53 0x42 0x42 0x31)
  *        4    1 u8    version      1
- *        5    1 u8    flags        0 (no flags are defined; a reader
- *                                  rejects any bit it does not know)
+ *        5    1 u8    flags        0 for an event batch, or one of
+ *                                  WIRE_FLAG_GAP, WIRE_FLAG_KEEPALIVE (a
+ *                                  reader rejects any other bit and both
+ *                                  at once)
  *        6    2 u16   header_len   48 written; a reader accepts 48-256 and
  *                                  skips bytes 48..header_len-1 (room for
  *                                  additive extensions, covered by the CRC)
@@ -56,7 +58,29 @@
  * 0; the caller maps stream_id to a site (the relay's access list says
  * which site publishes which stream) and fills it in.
  *
- * A reader rejects: a wrong magic, an unknown version or flag, a header
+ * Flagged batches (written only by the relay, on its read streams; the relay
+ * refuses them in a publish body) carry no events and no payload:
+ *
+ *   WIRE_FLAG_GAP (bit 0)   the relay cannot deliver batches first..last of
+ *                           stream_id (dropped by its memory bound, not
+ *                           spooled). seq = first missing seq (>= 1),
+ *                           event_count = number of missing batches
+ *                           (>= 1), so last = seq + event_count - 1 (see
+ *                           wire_gap_last); payload_len = 0; base_us = the
+ *                           session time the relay wrote it. A range longer
+ *                           than 2^32-1 batches is sent as several gaps.
+ *                           The next batch of that stream on the same read
+ *                           has seq = last + 1.
+ *   WIRE_FLAG_KEEPALIVE     "still here" after ~10 s of silence on a read
+ *   (bit 1)                 stream: stream_id = 0, seq = 0, event_count =
+ *                           0, payload_len = 0, base_us = session time.
+ *
+ * wire_decode of a flagged batch writes no events (whatever event_count
+ * says): check h->flags before walking out[0..event_count).
+ *
+ * A reader rejects: a wrong magic, an unknown version or flag, a gap batch with a
+ * payload, seq 0 or event_count 0, a keep-alive with a payload, events, a
+ * stream or a seq, a header
  * length outside 48-256, a payload longer than WIRE_PAYLOAD_MAX, a buffer
  * shorter than header_len + payload_len, a CRC mismatch, an event count the
  * payload cannot hold, an unknown kind, a record cut by the end of the
@@ -78,6 +102,10 @@
 #define WIRE_PAYLOAD_MAX (16U << 20)	/* longest payload either side allows */
 #define WIRE_RECORD_MIN 12		/* spike and mark records */
 #define WIRE_RECORD_MAX 30		/* conductance and stimulation */
+
+#define WIRE_FLAG_GAP 0x01		/* seq..seq+event_count-1 are lost */
+#define WIRE_FLAG_KEEPALIVE 0x02	/* empty "still here" batch */
+#define WIRE_FLAGS_KNOWN (WIRE_FLAG_GAP | WIRE_FLAG_KEEPALIVE)
 
 /* One batch header, as decoded or as given to the writer. */
 struct wire_header {
@@ -129,5 +157,29 @@ int wire_peek(const uint8_t *buf, size_t len, struct wire_header *h,
  */
 int wire_decode(const uint8_t *buf, size_t len, struct wire_header *h,
     struct sb_event *out, size_t max, size_t *consumed, char **cause);
+
+/*
+ * Check one batch at buf (header, length and CRC) without decoding its
+ * records: what a relay needs to store and forward it. Sets *consumed to
+ * its length. 0, or -1 with *cause (if cause is not NULL).
+ */
+int wire_verify(const uint8_t *buf, size_t len, struct wire_header *h,
+    size_t *consumed, char **cause);
+
+/*
+ * Write a gap batch (first..last missing, first >= 1, last - first <
+ * 2^32-1) or, with first = 0, a keep-alive batch. Takes session_id,
+ * stream_id and base_us from h. Returns WIRE_HEADER_SIZE, or 0 if cap is
+ * too small or the range is bad.
+ */
+size_t wire_encode_flagged(uint8_t *buf, size_t cap,
+    const struct wire_header *h, uint64_t first, uint64_t last);
+
+/* Last missing seq of a gap batch. */
+static inline uint64_t
+wire_gap_last(const struct wire_header *h)
+{
+	return h->seq + h->event_count - 1;
+}
 
 #endif

@@ -301,6 +301,12 @@ test_malformed_header(void **state)
 	buf[5] = 0x80;
 	fix_crc(buf);
 	expect_error(buf, len, 2, "unknown batch flags 0x80");
+	buf[5] = WIRE_FLAG_GAP | WIRE_FLAG_KEEPALIVE;
+	fix_crc(buf);
+	expect_error(buf, len, 2, "unknown batch flags 0x03");
+	buf[5] = WIRE_FLAG_GAP;	/* a gap never has a payload */
+	fix_crc(buf);
+	expect_error(buf, len, 2, "gap batch has a payload");
 
 	len = two_spikes(buf, sizeof buf);
 	buf[6] = 40;
@@ -411,10 +417,101 @@ test_extension_and_prefixes(void **state)
 	}
 }
 
+/* Gap and keep-alive batches round-trip and are checked. */
+static void
+test_gap_and_keepalive(void **state)
+{
+	struct wire_header in = test_header, h;
+	struct sb_event out[2] = { { .t_us = 77 }, { .t_us = 77 } };
+	uint8_t buf[64];
+	size_t consumed = 0;
+	char *cause = NULL;
+
+	in.base_us = 5000000;
+	assert_int_equal(wire_encode_flagged(buf, sizeof buf, &in, 10, 14),
+	    WIRE_HEADER_SIZE);
+	assert_int_equal(wire_decode(buf, WIRE_HEADER_SIZE, &h, out, 0,
+	    &consumed, &cause), 0);
+	assert_int_equal(consumed, WIRE_HEADER_SIZE);
+	assert_int_equal(h.flags, WIRE_FLAG_GAP);
+	assert_int_equal(h.stream_id, 7);
+	assert_int_equal(h.seq, 10);
+	assert_int_equal(h.event_count, 5);
+	assert_int_equal(wire_gap_last(&h), 14);
+	assert_int_equal(h.base_us, 5000000);
+	assert_int_equal(out[0].t_us, 77);	/* no events written */
+
+	/* A one-batch gap, and ranges that cannot be written. */
+	assert_int_equal(wire_encode_flagged(buf, sizeof buf, &in, 3, 3), 48);
+	assert_int_equal(wire_decode(buf, 48, &h, out, 0, &consumed, NULL), 0);
+	assert_int_equal(wire_gap_last(&h), 3);
+	assert_int_equal(wire_encode_flagged(buf, sizeof buf, &in, 4, 3), 0);
+	assert_int_equal(wire_encode_flagged(buf, sizeof buf, &in, 1,
+	    1 + (uint64_t)UINT32_MAX), 0);
+	assert_int_equal(wire_encode_flagged(buf, 47, &in, 1, 2), 0);
+
+	/* Keep-alive: stream 0, seq 0, no events. */
+	assert_int_equal(wire_encode_flagged(buf, sizeof buf, &in, 0, 0), 48);
+	assert_int_equal(wire_decode(buf, 48, &h, out, 0, &consumed, NULL), 0);
+	assert_int_equal(h.flags, WIRE_FLAG_KEEPALIVE);
+	assert_int_equal(h.stream_id, 0);
+	assert_int_equal(h.seq, 0);
+	assert_int_equal(h.event_count, 0);
+
+	/* A keep-alive naming a stream, a gap of nothing or from seq 0. */
+	buf[16] = 1;
+	fix_crc(buf);
+	expect_error(buf, 48, 0, "keep-alive batch must have stream 0");
+	assert_int_equal(wire_encode_flagged(buf, sizeof buf, &in, 10, 14),
+	    48);
+	put32(buf + 20, 0);
+	fix_crc(buf);
+	expect_error(buf, 48, 0, "gap batch of stream 7 has a bad range");
+	assert_int_equal(wire_encode_flagged(buf, sizeof buf, &in, 10, 14),
+	    48);
+	memset(buf + 24, 0, 8);
+	fix_crc(buf);
+	expect_error(buf, 48, 0, "gap batch of stream 7 has a bad range");
+	/* A gap with a broken CRC is refused like any batch. */
+	assert_int_equal(wire_encode_flagged(buf, sizeof buf, &in, 10, 14),
+	    48);
+	buf[30] ^= 1;
+	expect_error(buf, 48, 0, "failed its CRC");
+}
+
+/* wire_verify checks header, length and CRC but not the records. */
+static void
+test_verify_skips_records(void **state)
+{
+	struct wire_header h;
+	uint8_t buf[256];
+	size_t len, consumed = 0;
+	char *cause = NULL;
+
+	len = two_spikes(buf, sizeof buf);
+	assert_int_equal(wire_verify(buf, len + 5, &h, &consumed, &cause), 0);
+	assert_int_equal(consumed, len);
+	assert_int_equal(h.event_count, 2);
+	buf[48 + 4] = 99;	/* unknown kind: the decoder's business */
+	fix_crc(buf);
+	assert_int_equal(wire_verify(buf, len, &h, &consumed, NULL), 0);
+	expect_error(buf, len, 2, "unknown event kind 99");
+	buf[50] ^= 1;		/* but a CRC mismatch is caught */
+	assert_int_equal(wire_verify(buf, len, &h, &consumed, &cause), -1);
+	assert_non_null(strstr(cause, "failed its CRC"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(wire_verify(buf, len - 1, &h, &consumed, &cause), -1);
+	assert_non_null(strstr(cause, "truncated batch"));
+	free(cause);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gap_and_keepalive),
+		cmocka_unit_test(test_verify_skips_records),
 		cmocka_unit_test(test_crc32c_check_values),
 		cmocka_unit_test(test_crc32c_hw_matches_sw),
 		cmocka_unit_test(test_round_trip_every_kind),

@@ -1,0 +1,55 @@
+/*
+ * plugin.c: relay, the HTTPS relay transport (synbridge-relay, protocol
+ * v1). Publishes this site's streams, reads the others', carries remote
+ * commands and their results, and keeps the session clock offset.
+ *
+ * Arguments: url=https://HOST:PORT (required); token=TOKEN or
+ * token_file=FILE; ca=FILE and/or pin=sha256//BASE64 (one is required);
+ * window_us=N (1000), batch_events=N (1000), streams=SITE/STREAM,...
+ * (all the token may read), max_queue=N (1000000), from=now|start (now).
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "synbridge-plugin.h"
+#include "relay.h"
+
+SB_PLUGIN("relay");
+
+/* Register the transport. */
+int
+synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
+{
+	static const struct sb_transport transport = {
+		.name = "relay",
+		.send = relay_client_send,
+		.poll = relay_client_poll,
+		.health = relay_client_health,
+		.clock_offset = relay_client_clock_offset,
+		.command = relay_client_command,
+		.command_result = relay_client_command_result,
+	};
+	struct relay_client	*c;
+	char			*cause = NULL;
+
+	if (host->size < offsetof(struct sb_host_api, clock_update) +
+	    sizeof host->clock_update) {
+		host->log(p, SB_LOG_ERROR, "relay: this synbridge is too old "
+		    "for the relay transport (no deliver/gap/clock_update)");
+		return (-1);
+	}
+	if ((c = relay_client_create(host, p, &cause)) == NULL) {
+		host->log(p, SB_LOG_ERROR, "%s", cause);
+		free(cause);
+		return (-1);
+	}
+	return (host->register_transport(p, &transport, c, relay_client_free));
+}
+
+/* Nothing to do: the host frees the transport with relay_client_free. */
+void
+synbridge_plugin_end(struct sb_plugin *p)
+{
+}

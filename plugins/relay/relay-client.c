@@ -1,0 +1,356 @@
+/*
+ * relay-client.c: the transport callbacks (engine thread). send() queues,
+ * poll() hands what the network thread received to the host, health()
+ * and clock_offset() read the network thread's measurements.
+ */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "relay.h"
+#include "xmalloc.h"
+
+#define RELAY_ERRORS_MAX 16
+
+/* CLOCK_MONOTONIC in microseconds (what the host's clock is built on). */
+int64_t
+relay_mono_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+/* Set libcurl up once per process. */
+static void
+relay_client_curl_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Lookup through the host's arg(). */
+static const char *
+relay_client_arg(void *ctx, const char *key)
+{
+	struct relay_client	*c = ctx;
+
+	return (c->host->arg(c->plugin, key));
+}
+
+/* Parse arguments and start the network thread. */
+struct relay_client *
+relay_client_create(const struct sb_host_api *host, struct sb_plugin *p,
+    char **cause)
+{
+	static pthread_once_t	 once = PTHREAD_ONCE_INIT;
+	struct relay_client	*c;
+	const char		*hostport;
+
+	c = xcalloc(1, sizeof *c);
+	c->host = host;
+	c->plugin = p;
+	pthread_mutex_init(&c->msg_lock, NULL);
+	pthread_mutex_init(&c->in_lock, NULL);
+	pthread_mutex_init(&c->stat_lock, NULL);
+	c->items_tail = &c->items;
+	c->msgs_tail = &c->msgs;
+	relay_parser_init(&c->parser);
+	relay_clock_init(&c->clock);
+	relay_health_init(&c->health);
+	if (relay_config_parse(&c->cfg, relay_client_arg, c, cause) != 0) {
+		relay_outq_init(&c->out, 1, 0, 1);
+		relay_client_free(c);
+		return (NULL);
+	}
+	relay_outq_init(&c->out, c->cfg.batch_events, c->cfg.window_us,
+	    c->cfg.max_queue);
+	hostport = c->cfg.url + 8;
+	snprintf(c->link_name, sizeof c->link_name, "relay %s", hostport);
+
+	pthread_once(&once, relay_client_curl_init);
+	if (relay_net_start(c, cause) != 0) {
+		relay_client_free(c);
+		return (NULL);
+	}
+	return (c);
+}
+
+/* Stop the network thread and free everything (the host's free_func). */
+void
+relay_client_free(void *data)
+{
+	struct relay_client	*c = data;
+	struct relay_item	*item;
+
+	relay_net_stop(c);
+	while ((item = c->items) != NULL) {
+		c->items = item->next;
+		relay_item_free(item);
+	}
+	relay_outq_free(&c->out);
+	relay_parser_free(&c->parser);
+	relay_config_free(&c->cfg);
+	free(c->last_error);
+	pthread_mutex_destroy(&c->msg_lock);
+	pthread_mutex_destroy(&c->in_lock);
+	pthread_mutex_destroy(&c->stat_lock);
+	free(c);
+}
+
+/* Queue an item for poll() (network thread). */
+void
+relay_client_push(struct relay_client *c, struct relay_item *item)
+{
+	item->next = NULL;
+	pthread_mutex_lock(&c->in_lock);
+	*c->items_tail = item;
+	c->items_tail = &item->next;
+	c->in_events_queued += item->n;
+	pthread_mutex_unlock(&c->in_lock);
+}
+
+/* Keep an error for poll() to log (any thread); repeats are dropped. */
+void
+relay_client_error(struct relay_client *c, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&c->stat_lock);
+	if (c->last_error != NULL && strcmp(c->last_error, msg) == 0) {
+		free(msg);
+		msg = NULL;
+	} else {
+		free(c->last_error);
+		c->last_error = msg;
+		c->error_changed = 1;
+	}
+	pthread_mutex_unlock(&c->stat_lock);
+}
+
+/* transport send(): queue events of a local stream. */
+int
+relay_client_send(void *data, const char *stream, const struct sb_event *ev,
+    size_t n)
+{
+	struct relay_client	*c = data;
+
+	if (n == 0)
+		return (0);
+	relay_outq_append(&c->out, stream, ev, n, relay_mono_us());
+	relay_net_wake(c);
+	return (0);
+}
+
+/* Report events dropped by max_queue (engine thread). */
+static void
+relay_client_report_drops(struct relay_client *c)
+{
+	uint64_t	drops;
+
+	pthread_mutex_lock(&c->out.lock);
+	drops = c->out.dropped_unreported;
+	c->out.dropped_unreported = 0;
+	pthread_mutex_unlock(&c->out.lock);
+	if (drops == 0)
+		return;
+	pthread_mutex_lock(&c->stat_lock);
+	c->health.gaps++;
+	c->health.last_gap_us = relay_mono_us();
+	pthread_mutex_unlock(&c->stat_lock);
+	c->host->log(c->plugin, SB_LOG_WARNING, "relay: gap: %" PRIu64
+	    " events dropped unsent, the oldest first: more than max_queue="
+	    "%" PRIu64 " were waiting for the relay", drops,
+	    c->cfg.max_queue);
+}
+
+/* transport poll(): hand arrivals to the host. */
+void
+relay_client_poll(void *data)
+{
+	struct relay_client	*c = data;
+	const struct sb_host_api *h = c->host;
+	struct relay_item	*items, *item;
+	char			*error = NULL;
+	int			 changed;
+	int64_t			 off, unc;
+
+	pthread_mutex_lock(&c->stat_lock);
+	if (c->error_changed) {
+		c->error_changed = 0;
+		error = xstrdup(c->last_error);
+	}
+	changed = c->clock_changed;
+	c->clock_changed = 0;
+	off = c->clock_offset_us;
+	unc = c->clock_unc_us;
+	pthread_mutex_unlock(&c->stat_lock);
+	if (error != NULL) {
+		h->log(c->plugin, SB_LOG_WARNING, "%s", error);
+		free(error);
+	}
+	if (changed && h->clock_update != NULL)
+		h->clock_update(c->plugin, off, unc);
+	relay_client_report_drops(c);
+
+	pthread_mutex_lock(&c->in_lock);
+	items = c->items;
+	c->items = NULL;
+	c->items_tail = &c->items;
+	c->in_events_queued = 0;
+	pthread_mutex_unlock(&c->in_lock);
+	if (items == NULL)
+		return;
+	relay_net_wake(c);	/* a paused read may go on */
+	while ((item = items) != NULL) {
+		items = item->next;
+		switch (item->type) {
+		case RELAY_ITEM_EVENTS:
+			if (item->n > 0)
+				h->deliver(c->plugin, item->site, item->stream,
+				    item->ev, item->n);
+			break;
+		case RELAY_ITEM_GAP:
+			h->gap(c->plugin, item->site, item->stream, item->seq,
+			    item->last_seq, item->text);
+			break;
+		case RELAY_ITEM_COMMAND:
+			h->remote_command(c->plugin, item->from, item->id,
+			    item->text);
+			break;
+		case RELAY_ITEM_RESULT:
+			h->remote_result(c->plugin, item->id, item->status,
+			    item->text);
+			break;
+		case RELAY_ITEM_KEEPALIVE:
+			break;
+		}
+		relay_item_free(item);
+	}
+}
+
+/* transport health(): one row for the link. */
+size_t
+relay_client_health(void *data, struct sb_link_health *out, size_t max)
+{
+	struct relay_client	*c = data;
+	struct relay_health	*h = &c->health;
+	struct relay_rtt_stats	 st;
+	int64_t			 now = relay_mono_us();
+	uint64_t		 queue;
+	double			 loss;
+
+	if (max == 0)
+		return (0);
+	queue = relay_outq_depth(&c->out);
+	memset(out, 0, sizeof *out);
+	snprintf(out->name, sizeof out->name, "%s", c->link_name);
+	pthread_mutex_lock(&c->stat_lock);
+	relay_health_rtt_stats(h, &st);
+	loss = relay_health_loss(h, now, h->tries_recent);
+	out->state = relay_link_state(h->connected, now - h->last_ok_us,
+	    st.p99, loss, h->last_gap_us >= now - RELAY_RECENT_US, queue,
+	    c->cfg.max_queue);
+	out->rtt_ms = st.p50;
+	out->rtt_p99_ms = st.p99;
+	out->jitter_ms = st.jitter;
+	if (c->clock_known) {
+		out->offset_ms = (double)relay_clock_offset_at(&c->clock,
+		    now) / 1000.0;
+		out->uncertainty_ms = c->clock.uncertainty_us / 1000.0;
+		out->drift_ppm = c->clock.drift * 1e6;
+	}
+	out->loss_pct = loss;
+	out->gaps = h->gaps;
+	out->retransmits = h->retransmits;
+	out->queue = queue;
+	out->events_per_s = h->in_per_s + h->out_per_s;
+	out->last_batch_age_s = h->last_batch_us == 0 ? -1 :
+	    (double)(now - h->last_batch_us) / 1e6;
+	pthread_mutex_unlock(&c->stat_lock);
+	return (1);
+}
+
+/* transport clock_offset(): session = CLOCK_MONOTONIC us + offset. */
+int
+relay_client_clock_offset(void *data, int64_t *offset_us,
+    int64_t *uncertainty_us)
+{
+	struct relay_client	*c = data;
+	int			 known;
+
+	pthread_mutex_lock(&c->stat_lock);
+	known = c->clock_known;
+	if (known) {
+		*offset_us = relay_clock_offset_at(&c->clock, relay_mono_us());
+		*uncertainty_us = c->clock_unc_us;
+	}
+	pthread_mutex_unlock(&c->stat_lock);
+	return (known ? 0 : -1);
+}
+
+/* Is a site name safe to put in a query string? */
+static int
+relay_client_site_ok(const char *site)
+{
+	const char	*p;
+
+	if (site == NULL || *site == '\0' || strlen(site) > 63)
+		return (0);
+	for (p = site; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+		    *p == '.'))
+			return (0);
+	}
+	return (1);
+}
+
+/* transport command(): ask site target to run a line. */
+int
+relay_client_command(void *data, const char *target, uint64_t id,
+    const char *line, char **cause)
+{
+	struct relay_client	*c = data;
+	char			 path[160];
+
+	if (!relay_client_site_ok(target)) {
+		xasprintf(cause, "relay: bad site name '%s' (letters, digits, "
+		    "'-', '_' and '.')", target == NULL ? "" : target);
+		return (-1);
+	}
+	if (strchr(line, '\n') != NULL) {
+		xasprintf(cause, "relay: a remote command is one line");
+		return (-1);
+	}
+	snprintf(path, sizeof path, "/v1/command?to=%s&id=%" PRIu64, target,
+	    id);
+	relay_net_post_msg(c, target, path, xstrdup(line));
+	return (0);
+}
+
+/* transport command_result(): answer site `to`. */
+int
+relay_client_command_result(void *data, const char *to, uint64_t id,
+    int status, const char *text)
+{
+	struct relay_client	*c = data;
+	char			 path[192];
+
+	if (!relay_client_site_ok(to))
+		return (-1);
+	snprintf(path, sizeof path, "/v1/result?to=%s&id=%" PRIu64
+	    "&status=%s", to, id, status == 0 ? "ok" : "error");
+	relay_net_post_msg(c, to, path, xstrdup(text == NULL ? "" : text));
+	return (0);
+}

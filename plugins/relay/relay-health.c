@@ -1,0 +1,147 @@
+/*
+ * relay-health.c: link health. Round-trip times of clock probes, failed
+ * exchanges and gaps in the last 10 s, event rates, and the state:
+ * down (not connected, or no successful exchange for 3 s), degraded (RTT
+ * p99 over 50 ms, a failure or gap in the last 10 s, or the queue over a
+ * tenth of max_queue), up otherwise.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "relay.h"
+
+#define RELAY_DEGRADED_P99_MS 50.0
+
+/* Start with nothing known. */
+void
+relay_health_init(struct relay_health *h)
+{
+	memset(h, 0, sizeof *h);
+	h->last_gap_us = INT64_MIN / 2;
+}
+
+/* One round-trip time, in milliseconds. */
+void
+relay_health_rtt(struct relay_health *h, double ms)
+{
+	h->rtt_ms[h->rtt_head] = ms;
+	h->rtt_head = (h->rtt_head + 1) % RELAY_RTT_SAMPLES;
+	if (h->nrtt < RELAY_RTT_SAMPLES)
+		h->nrtt++;
+}
+
+/* A successful exchange with the relay. */
+void
+relay_health_ok(struct relay_health *h, int64_t now_us)
+{
+	h->last_ok_us = now_us;
+	h->connected = 1;
+	h->tries_recent++;
+}
+
+/* A failed exchange (connection lost, timeout, server error). */
+void
+relay_health_fail(struct relay_health *h, int64_t now_us)
+{
+	h->fail_at[h->fail_head] = now_us;
+	h->fail_head = (h->fail_head + 1) % 64;
+	if (h->nfail < 64)
+		h->nfail++;
+	h->tries_recent++;
+	h->connected = 0;
+}
+
+/* Update events/s in and out (once a second or so). */
+void
+relay_health_rates(struct relay_health *h, int64_t now_us)
+{
+	double	dt;
+
+	if (h->rate_at_us == 0) {
+		h->rate_at_us = now_us;
+		h->rate_in = h->in_events;
+		h->rate_out = h->out_events;
+		return;
+	}
+	dt = (double)(now_us - h->rate_at_us) / 1e6;
+	if (dt < 1.0)
+		return;
+	h->in_per_s = (double)(h->in_events - h->rate_in) / dt;
+	h->out_per_s = (double)(h->out_events - h->rate_out) / dt;
+	h->rate_at_us = now_us;
+	h->rate_in = h->in_events;
+	h->rate_out = h->out_events;
+	/* Let the exchange count decay so loss covers recent tries. */
+	h->tries_recent = h->tries_recent / 2;
+}
+
+/* Sort doubles. */
+static int
+relay_health_cmp(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return ((x > y) - (x < y));
+}
+
+/* RTT p50, p99 and jitter (mean change between consecutive samples). */
+void
+relay_health_rtt_stats(const struct relay_health *h,
+    struct relay_rtt_stats *st)
+{
+	double	v[RELAY_RTT_SAMPLES], sum = 0;
+	size_t	i, n = h->nrtt, first, k;
+
+	memset(st, 0, sizeof *st);
+	if (n == 0)
+		return;
+	first = (h->rtt_head + RELAY_RTT_SAMPLES - n) % RELAY_RTT_SAMPLES;
+	for (i = 0; i < n; i++)
+		v[i] = h->rtt_ms[(first + i) % RELAY_RTT_SAMPLES];
+	for (i = 1; i < n; i++)
+		sum += fabs(v[i] - v[i - 1]);
+	st->jitter = n > 1 ? sum / (double)(n - 1) : 0;
+	qsort(v, n, sizeof *v, relay_health_cmp);
+	st->p50 = v[(n - 1) / 2];
+	k = (size_t)ceil(0.99 * (double)n);
+	st->p99 = v[k == 0 ? 0 : k - 1];
+}
+
+/* Failed exchanges in the last 10 s, as a percentage of exchanges. */
+double
+relay_health_loss(const struct relay_health *h, int64_t now_us,
+    uint64_t tries)
+{
+	size_t		i;
+	uint64_t	fails = 0;
+
+	for (i = 0; i < h->nfail; i++) {
+		if (h->fail_at[i] >= now_us - RELAY_RECENT_US)
+			fails++;
+	}
+	if (fails == 0)
+		return (0);
+	if (tries < fails)
+		tries = fails;
+	return (100.0 * (double)fails / (double)tries);
+}
+
+/*
+ * The link state from what was measured: connected, time since the last
+ * successful exchange, RTT p99, loss, whether a gap happened in the last
+ * 10 s, queue depth and its bound.
+ */
+enum sb_link_state
+relay_link_state(int connected, int64_t since_ok_us, double p99_ms,
+    double loss_pct, int recent_gap, uint64_t queue, uint64_t max_queue)
+{
+	if (!connected || since_ok_us > RELAY_DOWN_AFTER_US)
+		return (SB_LINK_DOWN);
+	if (p99_ms > RELAY_DEGRADED_P99_MS || loss_pct > 0 || recent_gap ||
+	    queue * 10 > max_queue)
+		return (SB_LINK_DEGRADED);
+	return (SB_LINK_UP);
+}

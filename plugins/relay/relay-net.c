@@ -1,0 +1,1129 @@
+/*
+ * relay-net.c: the network thread. One libcurl multi loop runs every
+ * exchange with the relay, each role on its own reused easy handle (and so
+ * its own keep-alive connection): publish (two in flight), the streaming
+ * read, the control long-poll, clock probes, the stream list, stream
+ * registration and outgoing commands/results. Nothing here blocks the
+ * engine: it only appends to queues and wakes this loop.
+ */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "relay.h"
+#include "xmalloc.h"
+
+enum relay_role {
+	RELAY_PUBLISH,
+	RELAY_READ,
+	RELAY_CONTROL,
+	RELAY_TIME,
+	RELAY_LIST,
+	RELAY_REGISTER,
+	RELAY_MSG,
+};
+
+#define RELAY_NXFERS (RELAY_PUBLISH_SLOTS + 6)
+#define RELAY_LIST_EVERY_US 2000000
+#define RELAY_PROBE_EVERY_US 1000000
+#define RELAY_BURST_EVERY_US 5000000
+#define RELAY_BURST_PROBES 8
+#define RELAY_IN_PAUSE 4000000		/* inbound events before pausing */
+#define RELAY_ANSWER_MAX 65536		/* text answer bytes kept */
+
+/* One readable stream of another site. */
+struct relay_istream {
+	uint32_t	 id;
+	char		*site;
+	char		*name;
+	uint32_t	 units;
+	uint64_t	 last_seq;	/* delivered up to here */
+	int		 read;		/* in the read request */
+};
+
+/* One command or result waiting to be posted. */
+struct relay_msg {
+	struct relay_msg *next;
+	char		*path;		/* with query */
+	char		*body;
+	uint64_t	 id;
+	int		 is_command;
+	char		*to;
+};
+
+/* One role's easy handle and its exchange state. */
+struct relay_xfer {
+	struct relay_client *c;
+	enum relay_role	 role;
+	CURL		*easy;
+	struct curl_slist *hdrs;
+	int		 active;
+	int		 paused;
+	int64_t		 not_before;	/* backoff */
+	unsigned	 failures;
+	int64_t		 started;
+	char		*resp;
+	size_t		 rlen, rcap;
+	uint8_t		*body;
+	size_t		 blen, bcap;
+	struct relay_ostream **pub;	/* publish / register: streams */
+	size_t		 npub, cappub;
+	uint64_t	 pub_events;
+	int64_t		 t0, t3;	/* clock probe */
+	struct relay_msg *msg;
+	int		 bad;		/* read: stream malformed */
+};
+
+/* Network-thread state that does not need to be in the client. */
+struct relay_net {
+	int		 need_register;
+	int		 register_singly;
+	int64_t		 list_at;
+	int64_t		 probe_at;
+	int64_t		 burst_at;
+	int		 burst_left;
+	struct relay_ostream **os;	/* snapshot of the outgoing streams */
+	size_t		 nos, capos;
+	uint64_t	 session_id;
+};
+
+static struct relay_net *relay_net_state(struct relay_client *);
+
+/* Backoff after failures: 50 ms doubling to 2 s, with some spread. */
+static int64_t
+relay_net_backoff(unsigned failures)
+{
+	int64_t	d = RELAY_BACKOFF_MIN_US;
+
+	while (failures-- > 1 && d < RELAY_BACKOFF_MAX_US)
+		d *= 2;
+	if (d > RELAY_BACKOFF_MAX_US)
+		d = RELAY_BACKOFF_MAX_US;
+	return (d - d / 8 + (int64_t)(random() % (d / 4 + 1)));
+}
+
+/* Append answer bytes (text answers, bounded). */
+static size_t
+relay_net_write_text(char *data, size_t size, size_t n, void *ctx)
+{
+	struct relay_xfer	*x = ctx;
+	size_t			 len = size * n, keep = len;
+
+	if (x->rlen + keep > RELAY_ANSWER_MAX)
+		keep = RELAY_ANSWER_MAX - x->rlen;
+	if (x->rlen + keep + 1 > x->rcap) {
+		x->rcap = x->rlen + keep + 1024;
+		x->resp = xrealloc(x->resp, x->rcap);
+	}
+	memcpy(x->resp + x->rlen, data, keep);
+	x->rlen += keep;
+	x->resp[x->rlen] = '\0';
+	if (x->role == RELAY_TIME && x->t3 == 0 &&
+	    memchr(x->resp, '\n', x->rlen) != NULL)
+		x->t3 = relay_mono_us();
+	return (len);
+}
+
+/* Just before a clock probe goes out on its connection: t0. */
+static int
+relay_net_prereq(void *ctx, char *conn_primary_ip, char *conn_local_ip,
+    int conn_primary_port, int conn_local_port)
+{
+	struct relay_xfer	*x = ctx;
+
+	x->t0 = relay_mono_us();
+	return (CURL_PREREQFUNC_OK);
+}
+
+/* Find a readable stream by id. */
+static struct relay_istream *
+relay_net_istream(struct relay_client *c, uint32_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nin; i++) {
+		if (c->in[i]->id == id)
+			return (c->in[i]);
+	}
+	return (NULL);
+}
+
+/* A parsed batch from the read stream: order, dedupe, queue for poll(). */
+static void
+relay_net_item(void *ctx, struct relay_item *item)
+{
+	struct relay_xfer	*x = ctx;
+	struct relay_client	*c = x->c;
+	struct relay_istream	*is;
+	struct relay_item	*gap;
+	int64_t			 now = relay_mono_us();
+
+	pthread_mutex_lock(&c->stat_lock);
+	relay_health_ok(&c->health, now);
+	pthread_mutex_unlock(&c->stat_lock);
+	if (item->type == RELAY_ITEM_KEEPALIVE) {
+		relay_item_free(item);
+		return;
+	}
+	is = relay_net_istream(c, item->stream_id);
+	if (is == NULL || !is->read) {
+		relay_item_free(item);
+		return;
+	}
+	item->site = is->site;
+	item->stream = is->name;
+	if (item->type == RELAY_ITEM_GAP) {
+		if (item->last_seq <= is->last_seq) {
+			relay_item_free(item);
+			return;
+		}
+		if (item->seq <= is->last_seq)
+			item->seq = is->last_seq + 1;
+		is->last_seq = item->last_seq;
+		item->text = xstrdup("the relay no longer holds them");
+		pthread_mutex_lock(&c->stat_lock);
+		c->health.gaps++;
+		c->health.last_gap_us = now;
+		pthread_mutex_unlock(&c->stat_lock);
+		relay_client_push(c, item);
+		return;
+	}
+	if (item->seq <= is->last_seq) {
+		relay_item_free(item);	/* a duplicate */
+		return;
+	}
+	if (item->seq > is->last_seq + 1) {
+		gap = xcalloc(1, sizeof *gap);
+		gap->type = RELAY_ITEM_GAP;
+		gap->site = is->site;
+		gap->stream = is->name;
+		gap->seq = is->last_seq + 1;
+		gap->last_seq = item->seq - 1;
+		gap->text = xstrdup("batches missing from the read stream");
+		pthread_mutex_lock(&c->stat_lock);
+		c->health.gaps++;
+		c->health.last_gap_us = now;
+		pthread_mutex_unlock(&c->stat_lock);
+		relay_client_push(c, gap);
+	}
+	is->last_seq = item->seq;
+	pthread_mutex_lock(&c->stat_lock);
+	c->health.in_events += item->n;
+	c->health.last_batch_us = now;
+	pthread_mutex_unlock(&c->stat_lock);
+	relay_client_push(c, item);
+}
+
+/* Read stream bytes: batches go through the incremental parser. */
+static size_t
+relay_net_write_read(char *data, size_t size, size_t n, void *ctx)
+{
+	struct relay_xfer	*x = ctx;
+	struct relay_client	*c = x->c;
+	long			 code = 0;
+	char			*cause = NULL;
+	size_t			 queued;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (code != 200)
+		return (relay_net_write_text(data, size, n, ctx));
+	pthread_mutex_lock(&c->in_lock);
+	queued = c->in_events_queued;
+	pthread_mutex_unlock(&c->in_lock);
+	if (queued > RELAY_IN_PAUSE) {
+		x->paused = 1;
+		return (CURL_WRITEFUNC_PAUSE);
+	}
+	if (relay_parser_feed(&c->parser, data, size * n, relay_net_item, x,
+	    &cause) != 0) {
+		relay_client_error(c, "relay: bad data on the read stream "
+		    "(%s); reconnecting", cause);
+		free(cause);
+		x->bad = 1;
+		return (0);
+	}
+	return (size * n);
+}
+
+/* Set the options every exchange shares. */
+static void
+relay_net_setup(struct relay_client *c, struct relay_xfer *x)
+{
+	CURL	*e = x->easy;
+
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 5L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 2L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	if (c->cfg.ca != NULL) {
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->cfg.ca);
+		/* Else GnuTLS libcurl scans /etc/ssl/certs per connect. */
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	} else {
+		/* The pin alone authenticates the relay's key. */
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+	}
+	if (c->cfg.pin != NULL)
+		curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, c->cfg.pin);
+	x->hdrs = curl_slist_append(NULL, c->auth_header);
+	x->hdrs = curl_slist_append(x->hdrs, "Expect:");
+	if (x->role == RELAY_PUBLISH) {
+		x->hdrs = curl_slist_append(x->hdrs,
+		    "Content-Type: application/octet-stream");
+	} else {
+		x->hdrs = curl_slist_append(x->hdrs,
+		    "Content-Type: text/plain; charset=utf-8");
+	}
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	if (x->role == RELAY_READ) {
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION,
+		    relay_net_write_read);
+		/* Keep-alive batches arrive every ~10 s. */
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 25L);
+	} else
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION,
+		    relay_net_write_text);
+	if (x->role == RELAY_TIME) {
+		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, relay_net_prereq);
+		curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 2000L);
+	} else if (x->role == RELAY_CONTROL)
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 40000L);
+	else if (x->role != RELAY_READ)
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 15000L);
+}
+
+/* Start an exchange on x: GET when body is NULL, else POST body. */
+static void
+relay_net_begin(struct relay_client *c, struct relay_xfer *x,
+    const char *path, const void *body, size_t len)
+{
+	char	*url;
+
+	xasprintf(&url, "%s%s", c->cfg.url, path);
+	curl_easy_setopt(x->easy, CURLOPT_URL, url);
+	free(url);
+	if (body != NULL) {
+		curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)len);
+		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, body);
+	} else
+		curl_easy_setopt(x->easy, CURLOPT_HTTPGET, 1L);
+	x->rlen = 0;
+	if (x->resp != NULL)
+		x->resp[0] = '\0';
+	x->t0 = x->t3 = 0;
+	x->bad = 0;
+	x->paused = 0;
+	x->started = relay_mono_us();
+	x->active = 1;
+	curl_multi_add_handle(c->multi, x->easy);
+}
+
+/* Take a fresh snapshot of the outgoing streams. */
+static void
+relay_net_snapshot(struct relay_client *c, struct relay_net *net)
+{
+	struct relay_outq	*q = &c->out;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->nstreams > net->capos) {
+		net->capos = q->nstreams * 2;
+		net->os = xreallocarray(net->os, net->capos, sizeof *net->os);
+	}
+	memcpy(net->os, q->streams, q->nstreams * sizeof *q->streams);
+	net->nos = q->nstreams;
+	if (q->new_streams) {
+		q->new_streams = 0;
+		net->need_register = 1;
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Any publish request in flight? */
+static int
+relay_net_publishing(struct relay_client *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nxfers; i++) {
+		if (c->xfers[i].role == RELAY_PUBLISH && c->xfers[i].active)
+			return (1);
+	}
+	return (0);
+}
+
+/* Register the streams the relay does not know yet (this connection). */
+static void
+relay_net_register(struct relay_client *c, struct relay_net *net,
+    struct relay_xfer *x, int64_t now)
+{
+	struct relay_ostream	*s;
+	size_t			 i, len;
+	char			 line[256];
+
+	if (!net->need_register || x->active || now < x->not_before ||
+	    relay_net_publishing(c))
+		return;
+	x->blen = x->npub = 0;
+	for (i = 0; i < net->nos; i++) {
+		s = net->os[i];
+		if (s->registered || s->refused)
+			continue;
+		len = (size_t)snprintf(line, sizeof line, "%s 0\n", s->name);
+		if (x->blen + len > x->bcap) {
+			x->bcap = x->blen + len + 4096;
+			x->body = xrealloc(x->body, x->bcap);
+		}
+		memcpy(x->body + x->blen, line, len);
+		x->blen += len;
+		if (x->npub == x->cappub) {
+			x->cappub = x->cappub * 2 + 8;
+			x->pub = xreallocarray(x->pub, x->cappub,
+			    sizeof *x->pub);
+		}
+		x->pub[x->npub++] = s;
+		if (net->register_singly)
+			break;
+	}
+	if (x->npub == 0) {
+		net->need_register = 0;
+		return;
+	}
+	relay_net_begin(c, x, "/v1/streams", x->body, x->blen);
+}
+
+/* Publish what is due on a free slot. */
+static void
+relay_net_publish(struct relay_client *c, struct relay_net *net,
+    struct relay_xfer *x, int64_t now, int64_t *due)
+{
+	struct relay_ostream	*s;
+	size_t			 i;
+	uint64_t		 resent = 0;
+	int			 busy;
+
+	if (net->need_register || x->active || now < x->not_before)
+		return;
+	busy = relay_net_publishing(c);
+	x->blen = x->npub = 0;
+	x->pub_events = 0;
+	for (i = 0; i < net->nos && x->blen < RELAY_BODY_MAX; i++) {
+		s = net->os[i];
+		if (!relay_outq_ready(&c->out, s, busy, now, due))
+			continue;
+		if (relay_outq_fill(&c->out, s, &x->body, &x->blen, &x->bcap,
+		    RELAY_BODY_MAX - x->blen, &resent) == 0)
+			continue;
+		if (x->npub == x->cappub) {
+			x->cappub = x->cappub * 2 + 8;
+			x->pub = xreallocarray(x->pub, x->cappub,
+			    sizeof *x->pub);
+		}
+		x->pub[x->npub++] = s;
+	}
+	if (x->npub == 0)
+		return;
+	if (resent != 0) {
+		pthread_mutex_lock(&c->stat_lock);
+		c->health.retransmits += resent;
+		pthread_mutex_unlock(&c->stat_lock);
+	}
+	relay_net_begin(c, x, "/v1/publish", x->body, x->blen);
+}
+
+/* Build and start the streaming read of every wanted stream. */
+static void
+relay_net_read(struct relay_client *c, struct relay_xfer *x, int64_t now)
+{
+	char	*path = NULL, *old;
+	size_t	 i;
+
+	if (x->active && c->read_changed) {
+		curl_multi_remove_handle(c->multi, x->easy);
+		x->active = 0;
+	}
+	if (x->active || now < x->not_before)
+		return;
+	for (i = 0; i < c->nin; i++) {
+		if (!c->in[i]->read)
+			continue;
+		old = path;
+		xasprintf(&path, "%s%s%" PRIu32 ":%" PRIu64,
+		    old == NULL ? "/v1/read?streams=" : old,
+		    old == NULL ? "" : ",", c->in[i]->id, c->in[i]->last_seq);
+		free(old);
+	}
+	c->read_changed = 0;
+	if (path == NULL)
+		return;
+	relay_parser_reset(&c->parser);
+	relay_net_begin(c, x, path, NULL, 0);
+	free(path);
+}
+
+/* Post the next waiting command or result. */
+static void
+relay_net_msg(struct relay_client *c, struct relay_xfer *x, int64_t now)
+{
+	struct relay_msg	*m;
+
+	if (x->active || now < x->not_before)
+		return;
+	pthread_mutex_lock(&c->msg_lock);
+	if ((m = c->msgs) != NULL) {
+		c->msgs = m->next;
+		if (c->msgs == NULL)
+			c->msgs_tail = &c->msgs;
+	}
+	pthread_mutex_unlock(&c->msg_lock);
+	if (m == NULL)
+		return;
+	x->msg = m;
+	relay_net_begin(c, x, m->path, m->body, strlen(m->body));
+}
+
+/* Free one message. */
+static void
+relay_net_msg_free(struct relay_msg *m)
+{
+	free(m->path);
+	free(m->body);
+	free(m->to);
+	free(m);
+}
+
+/* Start whatever is due; lowers *due to the next time something is. */
+static void
+relay_net_schedule(struct relay_client *c, struct relay_net *net,
+    int64_t now, int64_t *due)
+{
+	struct relay_xfer	*x;
+	size_t			 i;
+	char			 path[64];
+
+	relay_net_snapshot(c, net);
+	for (i = 0; i < c->nxfers; i++) {
+		x = &c->xfers[i];
+		if (!x->active && x->not_before > now && x->not_before < *due)
+			*due = x->not_before;
+		switch (x->role) {
+		case RELAY_REGISTER:
+			relay_net_register(c, net, x, now);
+			break;
+		case RELAY_PUBLISH:
+			relay_net_publish(c, net, x, now, due);
+			break;
+		case RELAY_LIST:
+			if (!x->active && now >= net->list_at &&
+			    now >= x->not_before) {
+				net->list_at = now + RELAY_LIST_EVERY_US;
+				relay_net_begin(c, x, "/v1/streams", NULL, 0);
+			}
+			if (net->list_at < *due)
+				*due = net->list_at;
+			break;
+		case RELAY_READ:
+			relay_net_read(c, x, now);
+			break;
+		case RELAY_CONTROL:
+			if (!x->active && now >= x->not_before) {
+				snprintf(path, sizeof path,
+				    "/v1/control?after=%" PRIu64,
+				    c->control_after);
+				relay_net_begin(c, x, path, NULL, 0);
+			}
+			break;
+		case RELAY_TIME:
+			if (now >= net->burst_at) {
+				net->burst_at = now + RELAY_BURST_EVERY_US;
+				net->burst_left = RELAY_BURST_PROBES;
+				pthread_mutex_lock(&c->stat_lock);
+				relay_clock_burst(&c->clock);
+				pthread_mutex_unlock(&c->stat_lock);
+			}
+			if (!x->active && now >= x->not_before &&
+			    (net->burst_left > 0 || now >= net->probe_at))
+				relay_net_begin(c, x, "/v1/time", NULL, 0);
+			if (net->probe_at < *due)
+				*due = net->probe_at;
+			if (net->burst_at < *due)
+				*due = net->burst_at;
+			break;
+		case RELAY_MSG:
+			relay_net_msg(c, x, now);
+			break;
+		}
+	}
+}
+
+/* The first line of an error answer, for messages. */
+static const char *
+relay_net_answer(struct relay_xfer *x)
+{
+	char	*nl;
+
+	if (x->resp == NULL || x->rlen == 0)
+		return ("no answer text");
+	if ((nl = strchr(x->resp, '\n')) != NULL)
+		*nl = '\0';
+	return (x->resp);
+}
+
+/* The relay answered a publish request. */
+static void
+relay_net_published(struct relay_client *c, struct relay_net *net,
+    struct relay_xfer *x, long code, int64_t now)
+{
+	struct relay_ostream	*s;
+	char			*p = x->resp, *line;
+	uint32_t		 id;
+	uint64_t		 seq, before, acked = 0;
+	size_t			 i;
+
+	if (code != 200) {
+		for (i = 0; i < x->npub; i++)
+			relay_outq_failed(&c->out, x->pub[i]);
+		if (code == 409 || code == 403) {
+			/* The relay is elsewhere: ask it where. */
+			for (i = 0; i < net->nos; i++)
+				net->os[i]->registered = 0;
+			net->need_register = 1;
+		}
+		if (code == 400) {
+			relay_client_error(c, "relay: the relay refused a "
+			    "batch (%s); dropping it", relay_net_answer(x));
+			for (i = 0; i < x->npub; i++) {
+				relay_outq_drop_all(&c->out, x->pub[i]);
+				x->pub[i]->registered = 0;
+			}
+			net->need_register = 1;
+		} else if (code != 409 && code != 0)
+			relay_client_error(c, "relay: publish: HTTP %ld: %s",
+			    code, relay_net_answer(x));
+		return;
+	}
+	/* Answer lines "ID HIGHEST" (a handful: one per stream sent). */
+	while ((line = relay_text_line(&p)) != NULL) {
+		if (relay_text_acked(line, &id, &seq) != 0)
+			continue;
+		for (i = 0; i < x->npub; i++) {
+			s = x->pub[i];
+			if (s->id != id || !s->busy)
+				continue;
+			before = s->unacked_events;
+			relay_outq_ack(&c->out, s, seq);
+			acked += before - s->unacked_events;
+		}
+	}
+	for (i = 0; i < x->npub; i++) {
+		if (x->pub[i]->busy)
+			relay_outq_failed(&c->out, x->pub[i]);
+	}
+	pthread_mutex_lock(&c->stat_lock);
+	c->health.out_events += acked;
+	c->health.last_batch_us = now;
+	pthread_mutex_unlock(&c->stat_lock);
+}
+
+/* The relay answered a registration. */
+static void
+relay_net_registered(struct relay_client *c, struct relay_net *net,
+    struct relay_xfer *x, long code)
+{
+	struct relay_listed	 r;
+	struct relay_ostream	*s;
+	char			*p = x->resp, *line;
+	size_t			 i;
+
+	if (code == 403 && x->npub == 1) {
+		s = x->pub[0];
+		s->refused = 1;
+		relay_outq_drop_all(&c->out, s);
+		relay_client_error(c, "relay: the relay refuses stream %s "
+		    "(%s): its events are dropped; allow it in the "
+		    "relay's tokens "
+		    "file", s->name, relay_net_answer(x));
+		return;
+	}
+	if (code == 403) {
+		net->register_singly = 1;
+		return;
+	}
+	if (code != 200) {
+		relay_client_error(c, "relay: registering streams: HTTP %ld: "
+		    "%s", code, relay_net_answer(x));
+		return;
+	}
+	while ((line = relay_text_line(&p)) != NULL) {
+		if (relay_text_registered(line, &r) != 0)
+			continue;
+		for (i = 0; i < x->npub; i++) {
+			s = x->pub[i];
+			if (strcmp(s->name, r.name) != 0)
+				continue;
+			s->id = r.id;
+			relay_outq_resync(&c->out, s, r.seq);
+			s->registered = 1;
+		}
+	}
+}
+
+/* Is id one of this site's own streams? */
+static int
+relay_net_own(struct relay_net *net, uint32_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < net->nos; i++) {
+		if (net->os[i]->registered && net->os[i]->id == id)
+			return (1);
+	}
+	return (0);
+}
+
+/* The stream list: learn names, pick what to read. */
+static void
+relay_net_listed(struct relay_client *c, struct relay_net *net,
+    struct relay_xfer *x)
+{
+	struct relay_listed	 r;
+	struct relay_istream	*is;
+	const char		*me = c->host->site(c->plugin);
+	char			*p = x->resp, *line;
+	int			 want;
+
+	while ((line = relay_text_line(&p)) != NULL) {
+		if (relay_text_listed(line, &r) != 0)
+			continue;
+		want = !relay_net_own(net, r.id) &&
+		    (me == NULL || strcmp(me, r.site) != 0) &&
+		    relay_config_wants(&c->cfg, r.site, r.name);
+		if ((is = relay_net_istream(c, r.id)) == NULL) {
+			is = xcalloc(1, sizeof *is);
+			is->id = r.id;
+			is->site = xstrdup(r.site);
+			is->name = xstrdup(r.name);
+			is->units = r.units;
+			/* Joining: live from now; later streams: all. */
+			if (!c->listed && !c->cfg.from_start)
+				is->last_seq = r.seq;
+			c->in = xreallocarray(c->in, c->nin + 1,
+			    sizeof *c->in);
+			c->in[c->nin++] = is;
+		}
+		if (want != is->read) {
+			is->read = want;
+			c->read_changed = 1;
+		}
+	}
+	c->listed = 1;
+}
+
+/* The control long-poll answered. */
+static void
+relay_net_controlled(struct relay_client *c, struct relay_xfer *x)
+{
+	struct relay_item	*item;
+	char			*p = x->resp, *line;
+	uint64_t		 n;
+
+	while ((line = relay_text_line(&p)) != NULL) {
+		if ((item = relay_text_control(line, &n)) == NULL)
+			continue;
+		if (n <= c->control_after) {
+			relay_item_free(item);
+			continue;
+		}
+		c->control_after = n;
+		relay_client_push(c, item);
+	}
+}
+
+/* A clock probe answered: one NTP sample. */
+static void
+relay_net_timed(struct relay_client *c, struct relay_net *net,
+    struct relay_xfer *x, int64_t now)
+{
+	long long	 t1, t2;
+	int64_t		 t0 = x->t0, t3 = x->t3 != 0 ? x->t3 : now;
+	int64_t		 off, unc;
+
+	if (net->burst_left > 0)
+		net->burst_left--;
+	net->probe_at = now + RELAY_PROBE_EVERY_US;
+	if (t0 == 0 || sscanf(x->resp, "%lld %lld", &t1, &t2) != 2)
+		return;
+	pthread_mutex_lock(&c->stat_lock);
+	relay_clock_add(&c->clock, t0, t1, t2, t3);
+	relay_health_rtt(&c->health,
+	    (double)((t3 - t0) - (t2 - t1)) / 1000.0);
+	if (relay_clock_estimate(&c->clock, now) == 0) {
+		off = relay_clock_offset_at(&c->clock, now);
+		unc = (int64_t)(c->clock.uncertainty_us + 0.5);
+		if (!c->clock_known || off != c->clock_offset_us ||
+		    unc != c->clock_unc_us) {
+			c->clock_offset_us = off;
+			c->clock_unc_us = unc;
+			c->clock_known = 1;
+			c->clock_changed = 1;
+		}
+	}
+	pthread_mutex_unlock(&c->stat_lock);
+}
+
+/* A posted command or result was answered. */
+static void
+relay_net_msged(struct relay_client *c, struct relay_xfer *x, long code)
+{
+	struct relay_msg	*m = x->msg;
+	struct relay_item	*item;
+
+	x->msg = NULL;
+	if (code / 100 == 2 || m == NULL) {
+		if (m != NULL)
+			relay_net_msg_free(m);
+		return;
+	}
+	if (code / 100 == 4 && code != 429) {
+		if (m->is_command) {
+			item = xcalloc(1, sizeof *item);
+			item->type = RELAY_ITEM_RESULT;
+			item->id = m->id;
+			item->status = -1;
+			xasprintf(&item->text, "relay: the relay refused the "
+			    "command for %s: %s", m->to, relay_net_answer(x));
+			relay_client_push(c, item);
+		} else {
+			relay_client_error(c, "relay: the relay refused the "
+			    "result for %s: %s", m->to, relay_net_answer(x));
+		}
+		relay_net_msg_free(m);
+		return;
+	}
+	/* Try again later, first in line. */
+	pthread_mutex_lock(&c->msg_lock);
+	m->next = c->msgs;
+	c->msgs = m;
+	if (m->next == NULL)
+		c->msgs_tail = &m->next;
+	pthread_mutex_unlock(&c->msg_lock);
+}
+
+/* One exchange ended: account for it and hand on what it brought. */
+static void
+relay_net_done(struct relay_client *c, struct relay_net *net,
+    struct relay_xfer *x, CURLcode result, int64_t now)
+{
+	long		code = 0;
+	curl_off_t	retry = 0;
+	int		ok;
+
+	curl_multi_remove_handle(c->multi, x->easy);
+	x->active = 0;
+	if (result == CURLE_OK)
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+	ok = result == CURLE_OK && code / 100 == 2;
+
+	if (result != CURLE_OK && !x->bad) {
+		if (result == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
+		    result == CURLE_PEER_FAILED_VERIFICATION)
+			relay_client_error(c, "relay: %s: the relay's key or "
+			    "certificate does not match pin=/ca=: %s",
+			    c->cfg.url, curl_easy_strerror(result));
+		else if (x->role != RELAY_READ || result !=
+		    CURLE_PARTIAL_FILE)
+			relay_client_error(c, "relay: %s: %s", c->cfg.url,
+			    curl_easy_strerror(result));
+	}
+	if (code == 401) {
+		relay_client_error(c, "relay: the relay does not know this "
+		    "site's token: check token= against its tokens file");
+	}
+	pthread_mutex_lock(&c->stat_lock);
+	if (ok || (result == CURLE_OK && code / 100 == 4))
+		relay_health_ok(&c->health, now);
+	else if (x->role != RELAY_READ || result != CURLE_OK)
+		relay_health_fail(&c->health, now);
+	pthread_mutex_unlock(&c->stat_lock);
+
+	if (result != CURLE_OK || code / 100 == 5 || code == 429 ||
+	    code == 401 || (code / 100 == 4 && x->role == RELAY_READ)) {
+		x->failures++;
+		x->not_before = now + relay_net_backoff(x->failures);
+		if (code == 429 && curl_easy_getinfo(x->easy,
+		    CURLINFO_RETRY_AFTER, &retry) == CURLE_OK && retry > 0)
+			x->not_before = now + (int64_t)retry * 1000000;
+		if (result != CURLE_OK && x->role != RELAY_READ) {
+			/* A new connection: tell the relay our streams. */
+			size_t i;
+			for (i = 0; i < net->nos; i++)
+				net->os[i]->registered = 0;
+			net->need_register = 1;
+		}
+	} else
+		x->failures = 0;
+
+	switch (x->role) {
+	case RELAY_PUBLISH:
+		relay_net_published(c, net, x, result == CURLE_OK ? code : 0,
+		    now);
+		break;
+	case RELAY_REGISTER:
+		if (result == CURLE_OK)
+			relay_net_registered(c, net, x, code);
+		break;
+	case RELAY_LIST:
+		if (ok)
+			relay_net_listed(c, net, x);
+		else
+			net->list_at = x->not_before;
+		break;
+	case RELAY_READ:
+		if (result == CURLE_OK && code != 200) {
+			relay_client_error(c, "relay: read: HTTP %ld: %s",
+			    code, relay_net_answer(x));
+		}
+		if (x->failures == 0)
+			x->not_before = now + RELAY_BACKOFF_MIN_US;
+		break;
+	case RELAY_CONTROL:
+		if (ok && code == 200)
+			relay_net_controlled(c, x);
+		else if (result == CURLE_OK && !ok) {
+			relay_client_error(c, "relay: control: HTTP %ld: %s",
+			    code, relay_net_answer(x));
+			x->failures++;
+			x->not_before = now + relay_net_backoff(x->failures);
+		}
+		break;
+	case RELAY_TIME:
+		if (ok)
+			relay_net_timed(c, net, x, now);
+		break;
+	case RELAY_MSG:
+		relay_net_msged(c, x, result == CURLE_OK ? code : 0);
+		break;
+	}
+}
+
+/* Resume a read paused because the engine fell behind. */
+static void
+relay_net_unpause(struct relay_client *c)
+{
+	struct relay_xfer	*x;
+	size_t			 i, queued;
+
+	pthread_mutex_lock(&c->in_lock);
+	queued = c->in_events_queued;
+	pthread_mutex_unlock(&c->in_lock);
+	if (queued > RELAY_IN_PAUSE / 4)
+		return;
+	for (i = 0; i < c->nxfers; i++) {
+		x = &c->xfers[i];
+		if (x->paused && x->active) {
+			x->paused = 0;
+			curl_easy_pause(x->easy, CURLPAUSE_CONT);
+		}
+	}
+}
+
+/* The network thread: the multi loop until told to stop. */
+static void *
+relay_net_main(void *arg)
+{
+	struct relay_client	*c = arg;
+	struct relay_net	*net = relay_net_state(c);
+	struct relay_xfer	*x;
+	CURLMsg			*msg;
+	int64_t			 now, due;
+	int			 running, left, timeout, done;
+
+	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
+		now = relay_mono_us();
+		due = now + 1000000;
+		relay_net_unpause(c);
+		relay_net_schedule(c, net, now, &due);
+		do {
+			done = 0;
+			curl_multi_perform(c->multi, &running);
+			now = relay_mono_us();
+			while ((msg = curl_multi_info_read(c->multi,
+			    &left)) != NULL) {
+				if (msg->msg != CURLMSG_DONE)
+					continue;
+				curl_easy_getinfo(msg->easy_handle,
+				    CURLINFO_PRIVATE, (char **)&x);
+				relay_net_done(c, net, x, msg->data.result,
+				    now);
+				done = 1;
+			}
+			if (done) {
+				due = now + 1000000;
+				relay_net_schedule(c, net, now, &due);
+			}
+		} while (done);
+
+		pthread_mutex_lock(&c->stat_lock);
+		relay_health_rates(&c->health, now);
+		pthread_mutex_unlock(&c->stat_lock);
+
+		timeout = 0;
+		if (due > now)
+			timeout = (int)((due - now + 999) / 1000);
+		__atomic_store_n(&c->wake_pending, 0, __ATOMIC_RELEASE);
+		curl_multi_poll(c->multi, NULL, 0, timeout, NULL);
+	}
+	return (NULL);
+}
+
+/* The network-thread state lives after the transfers. */
+static struct relay_net *
+relay_net_state(struct relay_client *c)
+{
+	return ((struct relay_net *)(c->xfers + RELAY_NXFERS));
+}
+
+/* Create the handles and start the network thread. */
+int
+relay_net_start(struct relay_client *c, char **cause)
+{
+	static const enum relay_role roles[RELAY_NXFERS - RELAY_PUBLISH_SLOTS]
+	    = { RELAY_READ, RELAY_CONTROL, RELAY_TIME, RELAY_LIST,
+	    RELAY_REGISTER, RELAY_MSG };
+	struct relay_xfer	*x;
+	struct relay_net	*net;
+	size_t			 i;
+	int			 error;
+
+	c->multi = curl_multi_init();
+	if (c->multi == NULL) {
+		xasprintf(cause, "relay: libcurl could not start");
+		return (-1);
+	}
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    (long)RELAY_NXFERS);
+	c->xfers = xcalloc(1, RELAY_NXFERS * sizeof *c->xfers +
+	    sizeof (struct relay_net));
+	c->nxfers = RELAY_NXFERS;
+	net = relay_net_state(c);
+	net->need_register = 1;
+	xasprintf(&c->auth_header, "Authorization: Bearer %s", c->cfg.token);
+	for (i = 0; i < RELAY_NXFERS; i++) {
+		x = &c->xfers[i];
+		x->c = c;
+		x->role = i < RELAY_PUBLISH_SLOTS ? RELAY_PUBLISH :
+		    roles[i - RELAY_PUBLISH_SLOTS];
+		if ((x->easy = curl_easy_init()) == NULL) {
+			xasprintf(cause, "relay: libcurl could not start");
+			return (-1);
+		}
+		relay_net_setup(c, x);
+	}
+	c->msgs_tail = &c->msgs;
+	if ((error = pthread_create(&c->thread, NULL, relay_net_main,
+	    c)) != 0) {
+		xasprintf(cause, "relay: cannot start the network thread: %s",
+		    strerror(error));
+		return (-1);
+	}
+	c->started = 1;
+	return (0);
+}
+
+/* Stop the thread and free the handles (also after a failed start). */
+void
+relay_net_stop(struct relay_client *c)
+{
+	struct relay_xfer	*x;
+	struct relay_net	*net;
+	struct relay_msg	*m;
+	size_t			 i;
+
+	if (c->started) {
+		__atomic_store_n(&c->stop, 1, __ATOMIC_RELEASE);
+		curl_multi_wakeup(c->multi);
+		pthread_join(c->thread, NULL);
+		c->started = 0;
+	}
+	for (i = 0; c->xfers != NULL && i < c->nxfers; i++) {
+		x = &c->xfers[i];
+		if (x->easy != NULL) {
+			if (x->active)
+				curl_multi_remove_handle(c->multi, x->easy);
+			curl_easy_cleanup(x->easy);
+		}
+		curl_slist_free_all(x->hdrs);
+		free(x->resp);
+		free(x->body);
+		free(x->pub);
+		if (x->msg != NULL)
+			relay_net_msg_free(x->msg);
+	}
+	if (c->xfers != NULL) {
+		net = relay_net_state(c);
+		free(net->os);
+	}
+	free(c->xfers);
+	c->xfers = NULL;
+	while ((m = c->msgs) != NULL) {
+		c->msgs = m->next;
+		relay_net_msg_free(m);
+	}
+	for (i = 0; i < c->nin; i++) {
+		free(c->in[i]->site);
+		free(c->in[i]->name);
+		free(c->in[i]);
+	}
+	free(c->in);
+	c->in = NULL;
+	c->nin = 0;
+	if (c->multi != NULL)
+		curl_multi_cleanup(c->multi);
+	c->multi = NULL;
+	free(c->auth_header);
+	c->auth_header = NULL;
+}
+
+/* Wake the network thread (engine thread; one syscall per idle period). */
+void
+relay_net_wake(struct relay_client *c)
+{
+	if (!__atomic_exchange_n(&c->wake_pending, 1, __ATOMIC_ACQ_REL))
+		curl_multi_wakeup(c->multi);
+}
+
+/* Queue a command (to, id, line) or result for the relay. */
+void
+relay_net_post_msg(struct relay_client *c, const char *to, const char *path,
+    char *body)
+{
+	struct relay_msg	*m;
+
+	m = xcalloc(1, sizeof *m);
+	m->path = xstrdup(path);
+	m->body = body;
+	m->to = xstrdup(to);
+	m->is_command = strncmp(path, "/v1/command", 11) == 0;
+	sscanf(strstr(path, "id=") + 3, "%" SCNu64, &m->id);
+	pthread_mutex_lock(&c->msg_lock);
+	*c->msgs_tail = m;
+	c->msgs_tail = &m->next;
+	pthread_mutex_unlock(&c->msg_lock);
+	relay_net_wake(c);
+}

@@ -1,0 +1,334 @@
+/*
+ * relay.h: the relay transport (plugins/relay), a client of synbridge-relay
+ * (protocol v1, RELAY-API.md).
+ *
+ * The engine thread calls send() and poll(); one network thread runs a
+ * libcurl multi loop that publishes, reads, long-polls control messages
+ * and probes the relay clock. The pure parts (arguments, the outgoing
+ * queue and its acknowledgement bookkeeping, the incremental batch parser,
+ * the clock filter and the link health) have no libcurl in them and are
+ * unit-tested on their own.
+ */
+#ifndef SB_RELAY_H
+#define SB_RELAY_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "synbridge-plugin.h"
+#include "wire.h"
+
+/* Batch flags the relay writes on read streams (see RELAY-API.md). */
+#ifndef WIRE_FLAG_GAP
+#define WIRE_FLAG_GAP 0x01
+#endif
+#ifndef WIRE_FLAG_KEEPALIVE
+#define WIRE_FLAG_KEEPALIVE 0x02
+#endif
+
+/* Limits. */
+#define RELAY_BODY_MAX (8U << 20)	/* batch bytes per publish request */
+#define RELAY_PUBLISH_SLOTS 2		/* publish requests in flight */
+#define RELAY_BACKOFF_MIN_US 50000
+#define RELAY_BACKOFF_MAX_US 2000000
+#define RELAY_DOWN_AFTER_US 3000000	/* no exchange this long: down */
+#define RELAY_RECENT_US 10000000	/* loss and gap window: 10 s */
+#define RELAY_RTT_SAMPLES 128
+
+/* Parsed arguments. */
+struct relay_config {
+	char		*url;		/* https://HOST:PORT, no slash after */
+	char		*token;
+	char		*ca;		/* CA file, or NULL */
+	char		*pin;		/* sha256//BASE64, or NULL */
+	uint64_t	 window_us;
+	uint32_t	 batch_events;
+	char		**streams;	/* SITE/STREAM patterns; NULL: all */
+	size_t		 nstreams;
+	uint64_t	 max_queue;
+	int		 from_start;	/* from=start: read what is stored */
+};
+
+/* Look up one key=value argument (the host's arg(), or a test table). */
+typedef const char *(*relay_arg_fn)(void *ctx, const char *key);
+
+int	relay_config_parse(struct relay_config *, relay_arg_fn, void *,
+	    char **);
+void	relay_config_free(struct relay_config *);
+int	relay_pattern_match(const char *, const char *);
+int	relay_config_wants(const struct relay_config *, const char *,
+	    const char *);
+
+/*
+ * Outgoing queue. The engine appends events per stream under a mutex held
+ * for a memcpy; the network thread takes them, cuts them into batches with
+ * consecutive sequence numbers and keeps every batch until the relay
+ * acknowledges it.
+ */
+struct relay_batch {
+	uint64_t	 seq;
+	uint32_t	 events;
+	uint32_t	 sends;		/* times put in a request */
+	size_t		 len;
+	uint8_t		*buf;
+};
+
+struct relay_ostream {
+	char		*name;
+	/* Engine side, under the queue lock. */
+	struct sb_event	*pend;
+	size_t		 phead, plen, pcap;	/* live: pend[phead..plen) */
+	int64_t		 pend_since;		/* mono us of the oldest */
+	/* Network side. */
+	uint32_t	 id;		/* relay stream id */
+	int		 registered;	/* this connection epoch */
+	int		 refused;	/* the relay refused it (403) */
+	int		 busy;		/* batches in a request now */
+	uint64_t	 next_seq;	/* seq of the next new batch */
+	struct relay_batch *unacked;	/* by seq */
+	size_t		 nunacked, capunacked;
+	size_t		 inflight;	/* leading unacked in the request */
+	uint64_t	 unacked_events;
+};
+
+struct relay_outq {
+	pthread_mutex_t	 lock;
+	struct relay_ostream **streams;
+	size_t		 nstreams;
+	uint64_t	 session_id;
+	uint32_t	 batch_events;
+	uint64_t	 window_us;
+	uint64_t	 max_queue;
+	/* Under the lock. */
+	uint64_t	 pending;	/* events in pend arrays */
+	uint64_t	 unacked;	/* events in unacked batches */
+	uint64_t	 dropped;	/* total dropped by max_queue */
+	uint64_t	 dropped_unreported;
+	int		 new_streams;	/* a stream needs registering */
+};
+
+void	relay_outq_init(struct relay_outq *, uint32_t, uint64_t, uint64_t);
+void	relay_outq_free(struct relay_outq *);
+int	relay_outq_append(struct relay_outq *, const char *,
+	    const struct sb_event *, size_t, int64_t);
+uint64_t relay_outq_depth(struct relay_outq *);
+int	relay_outq_ready(struct relay_outq *, struct relay_ostream *, int,
+	    int64_t, int64_t *);
+size_t	relay_outq_fill(struct relay_outq *, struct relay_ostream *,
+	    uint8_t **, size_t *, size_t *, size_t, uint64_t *);
+void	relay_outq_ack(struct relay_outq *, struct relay_ostream *,
+	    uint64_t);
+void	relay_outq_failed(struct relay_outq *, struct relay_ostream *);
+void	relay_outq_resync(struct relay_outq *, struct relay_ostream *,
+	    uint64_t);
+void	relay_outq_drop_all(struct relay_outq *, struct relay_ostream *);
+void	relay_batch_reseq(struct relay_batch *, uint64_t);
+
+/*
+ * Incremental parser of a read stream: bytes go in as they arrive (split
+ * anywhere), whole batches come out through a callback.
+ */
+enum relay_item_type {
+	RELAY_ITEM_EVENTS,
+	RELAY_ITEM_GAP,
+	RELAY_ITEM_KEEPALIVE,
+	RELAY_ITEM_COMMAND,
+	RELAY_ITEM_RESULT,
+};
+
+struct relay_item {
+	enum relay_item_type type;
+	struct relay_item *next;
+	uint32_t	 stream_id;
+	const char	*site;		/* names: live as long as the client */
+	const char	*stream;
+	uint64_t	 seq;		/* events: batch seq; gap: first */
+	uint64_t	 last_seq;	/* gap: last missing seq */
+	struct sb_event	*ev;
+	size_t		 n;
+	char		*from;		/* command: asking site */
+	uint64_t	 id;
+	int		 status;
+	char		*text;		/* command line, result text, gap why */
+};
+
+typedef void (*relay_parse_cb)(void *ctx, struct relay_item *item);
+
+struct relay_parser {
+	uint8_t		*buf;
+	size_t		 len, cap;
+	uint64_t	 batches, bytes;
+};
+
+void	relay_parser_init(struct relay_parser *);
+void	relay_parser_free(struct relay_parser *);
+void	relay_parser_reset(struct relay_parser *);
+int	relay_parser_feed(struct relay_parser *, const void *, size_t,
+	    relay_parse_cb, void *, char **);
+void	relay_item_free(struct relay_item *);
+
+/* Text answers of the relay. */
+struct relay_listed {
+	uint32_t	 id;
+	char		 site[64];
+	char		 name[128];
+	uint32_t	 units;
+	uint64_t	 seq;		/* NEXT_SEQ or HIGHEST_SEQ */
+};
+
+char	*relay_text_line(char **);
+int	relay_text_registered(char *, struct relay_listed *);
+int	relay_text_listed(char *, struct relay_listed *);
+int	relay_text_acked(char *, uint32_t *, uint64_t *);
+struct relay_item *relay_text_control(char *, uint64_t *);
+char	*relay_text_unescape(const char *);
+
+/*
+ * Clock filter: NTP-style samples, the minimum-delay sample per burst over
+ * a window, and a least-squares drift fit over those minima.
+ */
+struct relay_clock_sample {
+	int64_t		 t_us;		/* local mono, middle of t0..t3 */
+	int64_t		 theta_us;	/* session - mono */
+	int64_t		 delta_us;	/* round-trip delay */
+	uint32_t	 burst;
+};
+
+#define RELAY_CLOCK_SAMPLES 512
+#define RELAY_CLOCK_WINDOW_US 60000000	/* minima kept over a minute */
+
+struct relay_clock {
+	struct relay_clock_sample s[RELAY_CLOCK_SAMPLES];
+	size_t		 n, head;
+	uint32_t	 burst;
+	/* Result of the last estimate. */
+	int		 valid;
+	int64_t		 ref_us;	/* local time the fit is centred on */
+	double		 offset_us;	/* at ref_us */
+	double		 drift;		/* d(offset)/dt, dimensionless */
+	double		 uncertainty_us;
+	size_t		 minima;
+};
+
+void	relay_clock_init(struct relay_clock *);
+void	relay_clock_burst(struct relay_clock *);
+void	relay_clock_add(struct relay_clock *, int64_t, int64_t, int64_t,
+	    int64_t);
+int	relay_clock_estimate(struct relay_clock *, int64_t);
+int64_t	relay_clock_offset_at(const struct relay_clock *, int64_t);
+
+/* Link health. */
+struct relay_health {
+	double		 rtt_ms[RELAY_RTT_SAMPLES];
+	size_t		 nrtt, rtt_head;
+	int64_t		 last_ok_us;	/* last successful exchange */
+	int		 connected;
+	/* Recent failures and gaps (timestamps, 10 s window). */
+	int64_t		 fail_at[64];
+	size_t		 nfail, fail_head;
+	uint64_t	 tries_recent;	/* exchanges started, decayed */
+	int64_t		 last_gap_us;
+	uint64_t	 gaps, retransmits;
+	uint64_t	 in_events, out_events;
+	int64_t		 rate_at_us;
+	uint64_t	 rate_in, rate_out;
+	double		 in_per_s, out_per_s;
+	int64_t		 last_batch_us;	/* last batch in or out */
+};
+
+struct relay_rtt_stats {
+	double		 p50, p99, jitter;
+};
+
+void	relay_health_init(struct relay_health *);
+void	relay_health_rtt(struct relay_health *, double);
+void	relay_health_ok(struct relay_health *, int64_t);
+void	relay_health_fail(struct relay_health *, int64_t);
+void	relay_health_rates(struct relay_health *, int64_t);
+void	relay_health_rtt_stats(const struct relay_health *,
+	    struct relay_rtt_stats *);
+double	relay_health_loss(const struct relay_health *, int64_t, uint64_t);
+enum sb_link_state relay_link_state(int, int64_t, double, double, int,
+	    uint64_t, uint64_t);
+
+/* The client: one per loaded plugin instance. */
+struct relay_istream;
+struct relay_xfer;
+struct relay_msg;
+
+struct relay_client {
+	const struct sb_host_api *host;
+	struct sb_plugin *plugin;
+	struct relay_config cfg;
+	char		 link_name[64];
+
+	struct relay_outq out;
+
+	/* Network thread. */
+	pthread_t	 thread;
+	int		 started;
+	int		 stop;		/* atomic */
+	int		 wake_pending;	/* atomic */
+	void		*multi;		/* CURLM */
+	char		*auth_header;
+	struct relay_xfer *xfers;
+	size_t		 nxfers;
+
+	/* Readable streams (network side; names stay until the end). */
+	struct relay_istream **in;
+	size_t		 nin;
+	int		 listed;	/* first GET /v1/streams done */
+	int		 read_changed;	/* restart the read request */
+	struct relay_parser parser;
+	uint64_t	 control_after;
+
+	/* Outgoing control messages (engine -> network, under msg_lock). */
+	pthread_mutex_t	 msg_lock;
+	struct relay_msg *msgs, **msgs_tail;
+
+	/* Inbound queue (network -> engine, under in_lock). */
+	pthread_mutex_t	 in_lock;
+	struct relay_item *items, **items_tail;
+	size_t		 in_events_queued;
+
+	/* Clock and health (network writes, engine reads, under stat_lock). */
+	pthread_mutex_t	 stat_lock;
+	struct relay_clock clock;
+	struct relay_health health;
+	int		 clock_changed;
+	int64_t		 clock_offset_us, clock_unc_us;
+	int		 clock_known;
+	uint64_t	 dropped_logged;
+	int		 auth_logged;
+	char		*last_error;	/* to log from the engine thread */
+	int		 error_changed;
+};
+
+/* relay-net.c */
+int	relay_net_start(struct relay_client *, char **);
+void	relay_net_stop(struct relay_client *);
+void	relay_net_wake(struct relay_client *);
+void	relay_net_post_msg(struct relay_client *, const char *,
+	    const char *, char *);
+
+/* relay-client.c */
+struct relay_client *relay_client_create(const struct sb_host_api *,
+	    struct sb_plugin *, char **);
+void	relay_client_free(void *);
+void	relay_client_push(struct relay_client *, struct relay_item *);
+int	relay_client_send(void *, const char *, const struct sb_event *,
+	    size_t);
+void	relay_client_poll(void *);
+size_t	relay_client_health(void *, struct sb_link_health *, size_t);
+int	relay_client_clock_offset(void *, int64_t *, int64_t *);
+int	relay_client_command(void *, const char *, uint64_t, const char *,
+	    char **);
+int	relay_client_command_result(void *, const char *, uint64_t, int,
+	    const char *);
+void	relay_client_error(struct relay_client *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+int64_t	relay_mono_us(void);
+
+#endif

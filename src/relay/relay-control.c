@@ -1,0 +1,262 @@
+/*
+ * relay-control.c: remote commands and results between sites, delivered
+ * by long-poll (GET /v1/control?after=N holds the connection suspended
+ * until a message arrives or the hold ends).
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "relay.h"
+#include "xmalloc.h"
+
+/* Add a message to a session, dropping the oldest over the bound. */
+void
+relay_control_add(struct relay_session *s, struct relay_msg *m)
+{
+	struct relay_msg *old;
+
+	TAILQ_INSERT_TAIL(&s->msgs, m, entry);
+	if (m->n >= s->next_msg)
+		s->next_msg = m->n + 1;
+	if (++s->nmsgs > RELAY_CONTROL_MAX) {
+		old = TAILQ_FIRST(&s->msgs);
+		TAILQ_REMOVE(&s->msgs, old, entry);
+		free(old->to);
+		free(old->from);
+		free(old->status);
+		free(old->text);
+		free(old);
+		s->nmsgs--;
+	}
+}
+
+/* Free a session's messages. */
+void
+relay_control_free(struct relay_session *s)
+{
+	struct relay_msg *m;
+
+	while ((m = TAILQ_FIRST(&s->msgs)) != NULL) {
+		TAILQ_REMOVE(&s->msgs, m, entry);
+		s->nmsgs--;
+		free(m->to);
+		free(m->from);
+		free(m->status);
+		free(m->text);
+		free(m);
+	}
+}
+
+/* Resume the long-polls of site in session s. Lock held. */
+static void
+relay_control_wake(struct relay_session *s, const char *site)
+{
+	struct relay_req *req;
+
+	TAILQ_FOREACH(req, &s->polls, entry) {
+		if (req->suspended && strcmp(req->token->site, site) == 0) {
+			req->suspended = 0;
+			MHD_resume_connection(req->conn);
+		}
+	}
+}
+
+/* POST /v1/command or /v1/result: queue a message for a site. */
+int
+relay_control_post(struct MHD_Connection *conn, struct relay_req *req,
+    int is_result)
+{
+	struct relay_session *s = relay_store_session(req->token->session);
+	const char *to = relay_http_arg(conn, "to");
+	const char *id = relay_http_arg(conn, "id");
+	const char *status = relay_http_arg(conn, "status");
+	struct relay_msg *m;
+	const char *text;
+	uint64_t n;
+	size_t len;
+	char *why = NULL, *line;
+	int rc;
+
+	if (to == NULL || relay_store_site(s, to) == NULL) {
+		return relay_http_error(conn, 404, "no site '%s' in session %s "
+		    "(give to=SITE, a site of the tokens file)",
+		    to != NULL ? to : "", s->name);
+	}
+	if (relay_args_u64(id, &n) != 0) {
+		return relay_http_error(conn, 400, "give id=N, a decimal "
+		    "command id");
+	}
+	if (is_result && (status == NULL || (strcmp(status, "ok") != 0 &&
+	    strcmp(status, "error") != 0))) {
+		return relay_http_error(conn, 400, "give status=ok or "
+		    "status=error");
+	}
+	if (!is_result && !relay_tokens_may_command(req->token, to)) {
+		return relay_http_error(conn, 403, "site %s may not send "
+		    "commands to %s (see its COMMAND field in the tokens "
+		    "file)", req->token->site, to);
+	}
+	len = req->body != NULL ? req->body->size : 0;
+	text = req->body != NULL ? (const char *)req->body->data : "";
+	if (len > 0 && text[len - 1] == '\n')
+		len--;	/* one trailing newline is not part of the text */
+	if (len > 0 && text[len - 1] == '\r')
+		len--;
+	if (!is_result && len == 0) {
+		return relay_http_error(conn, 400, "empty command: the body "
+		    "is the command line");
+	}
+	m = xcalloc(1, sizeof *m);
+	m->is_result = is_result;
+	m->to = xstrdup(to);
+	m->from = xstrdup(req->token->site);
+	m->id = n;
+	m->status = xstrdup(is_result ? status : "-");
+	m->text = relay_args_escape(text, len);
+	pthread_mutex_lock(&relay.lock);
+	m->n = s->next_msg;
+	if (relay_spool_control(s, m, &why) != 0) {
+		pthread_mutex_unlock(&relay.lock);
+		fprintf(stderr, "synbridge-relay: %s\n", why);
+		rc = relay_http_error(conn, 500, "spool: %s", why);
+		free(why);
+		free(m->to);
+		free(m->from);
+		free(m->status);
+		free(m->text);
+		free(m);
+		return rc;
+	}
+	relay_control_add(s, m);
+	relay_control_wake(s, to);
+	n = m->n;
+	pthread_mutex_unlock(&relay.lock);
+	xasprintf(&line, "%" PRIu64 "\n", n);
+	return relay_http_respond(conn, 202, "text/plain; charset=utf-8",
+	    line, strlen(line));
+}
+
+/* The messages for site with n > after, as lines (NULL if none). */
+static char *
+relay_control_lines(struct relay_session *s, const char *site,
+    uint64_t after, size_t *len)
+{
+	struct relay_msg *m;
+	char *out = NULL, *line;
+	size_t cap = 0, l;
+
+	*len = 0;
+	TAILQ_FOREACH(m, &s->msgs, entry) {
+		if (m->n <= after || strcmp(m->to, site) != 0)
+			continue;
+		if (m->is_result) {
+			l = (size_t)xasprintf(&line, "%" PRIu64 " result %s %"
+			    PRIu64 " %s %s\n", m->n, m->from, m->id, m->status,
+			    m->text);
+		} else {
+			l = (size_t)xasprintf(&line, "%" PRIu64 " command %s %"
+			    PRIu64 " %s\n", m->n, m->from, m->id, m->text);
+		}
+		if (*len + l + 1 > cap) {
+			cap = (*len + l + 1) * 2;
+			out = xrealloc(out, cap);
+		}
+		memcpy(out + *len, line, l + 1);
+		*len += l;
+		free(line);
+	}
+	return out;
+}
+
+/* GET /v1/control?after=N[&hold=S]: answer, or hold the connection. */
+int
+relay_control_poll(struct MHD_Connection *conn, struct relay_req *req)
+{
+	struct relay_session *s = relay_store_session(req->token->session);
+	const char *after = relay_http_arg(conn, "after");
+	const char *hold = relay_http_arg(conn, "hold");
+	uint64_t a = 0, h = RELAY_CONTROL_HOLD;
+	size_t len;
+	char *out;
+
+	if (!req->polling) {
+		if (after != NULL && relay_args_u64(after, &a) != 0) {
+			return relay_http_error(conn, 400, "give after=N, the "
+			    "last control message number seen (0 at first)");
+		}
+		if (hold != NULL && (relay_args_u64(hold, &h) != 0 ||
+		    h > RELAY_CONTROL_HOLD)) {
+			return relay_http_error(conn, 400, "give hold=S with S "
+			    "from 0 to %d seconds", RELAY_CONTROL_HOLD);
+		}
+		req->poll_after = a;
+		req->poll_deadline = relay_now_mono() + (int64_t)h * 1000000;
+	}
+	pthread_mutex_lock(&relay.lock);
+	out = relay_control_lines(s, req->token->site, req->poll_after, &len);
+	if (out != NULL || relay.stopping || req->poll_expired ||
+	    relay_now_mono() >= req->poll_deadline) {
+		if (req->polling) {
+			TAILQ_REMOVE(&s->polls, req, entry);
+			req->polling = 0;
+		}
+		pthread_mutex_unlock(&relay.lock);
+		if (out != NULL) {
+			return relay_http_respond(conn, 200,
+			    "text/plain; charset=utf-8", out, len);
+		}
+		return relay_http_respond(conn, relay.stopping ? 503 : 204,
+		    "text/plain; charset=utf-8", NULL, 0);
+	}
+	if (!req->polling) {
+		req->polling = 1;
+		req->poll_session = s;
+		req->conn = conn;
+		TAILQ_INSERT_TAIL(&s->polls, req, entry);
+	}
+	req->suspended = 1;
+	MHD_suspend_connection(conn);
+	pthread_mutex_unlock(&relay.lock);
+	return MHD_YES;
+}
+
+/* Resume long-polls whose hold is over (timer thread, lock held). */
+void
+relay_control_wake_expired(int64_t now)
+{
+	struct relay_req *req;
+	size_t i;
+
+	for (i = 0; i < relay.nsessions; i++) {
+		TAILQ_FOREACH(req, &relay.sessions[i]->polls, entry) {
+			if (req->suspended && now >= req->poll_deadline) {
+				req->poll_expired = 1;
+				req->suspended = 0;
+				MHD_resume_connection(req->conn);
+			}
+		}
+	}
+}
+
+/* Resume every long-poll (shutdown; lock held). */
+void
+relay_control_wake_all(void)
+{
+	struct relay_req *req;
+	size_t i;
+
+	for (i = 0; i < relay.nsessions; i++) {
+		TAILQ_FOREACH(req, &relay.sessions[i]->polls, entry) {
+			if (req->suspended) {
+				req->suspended = 0;
+				MHD_resume_connection(req->conn);
+			}
+		}
+	}
+}

@@ -1,0 +1,273 @@
+/* relay-main.c: synbridge-relay's command line, start and shutdown. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "relay.h"
+#include "xmalloc.h"
+
+struct relay relay = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* CLOCK_MONOTONIC in microseconds. */
+int64_t
+relay_now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* CLOCK_REALTIME in microseconds. */
+int64_t
+relay_now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Print the usage. */
+static void
+relay_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: synbridge-relay --listen ADDR:PORT --tokens FILE\n"
+"                       (--cert FILE --key FILE | --self-signed DIR) [OPTION]...\n"
+"Relay synbridge event batches, clock and commands between sites over HTTPS.\n"
+"\n"
+"  --listen ADDR:PORT     address to listen on (port 0 picks a free one)\n"
+"  --cert FILE            PEM certificate (chain) of the relay\n"
+"  --key FILE             PEM private key of the certificate\n"
+"  --self-signed DIR      use DIR/cert.pem and DIR/key.pem, made if missing\n"
+"  --tokens FILE          access list: TOKEN SITE SESSION PUBLISH READ COMMAND\n"
+"  --spool DIR            keep every batch on disk (durable before the ack)\n"
+"  --max-memory MB        batches kept in memory per session (default 256)\n"
+"  --max-body MB          largest publish body (default 16)\n"
+"  --rate EVENTS_PER_S    events per second per token (default 0: no limit)\n"
+"  --keepalive S          keep-alive batch after S s of silence (default 10)\n"
+"  --max-connections N    open connections in all (default 512)\n"
+"  --max-per-ip N         open connections per client address (default 64)\n"
+"  --timeout S            close idle connections after S s (default 60)\n"
+"  --threads N            HTTP worker threads (default 2)\n"
+"  --help                 show this help and exit\n"
+"  --version              show the version and exit\n"
+"\n"
+"On start it prints 'pin sha256//BASE64' (the certificate's public key pin)\n"
+"and 'listening on ADDR:PORT'. See synbridge-relay(1).\n");
+}
+
+/* Parse an unsigned option value in [lo, hi]; exits 2 if bad. */
+static uint64_t
+relay_number(const char *opt, const char *s, uint64_t lo, uint64_t hi)
+{
+	uint64_t v;
+
+	if (relay_args_u64(s, &v) != 0 || v < lo || v > hi) {
+		fprintf(stderr, "synbridge-relay: --%s %s: want a whole number "
+		    "from %llu to %llu\n", opt, s, (unsigned long long)lo,
+		    (unsigned long long)hi);
+		exit(2);
+	}
+	return v;
+}
+
+/* Parse the command line into relay.opt; exits on errors and --help. */
+static void
+relay_options(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "tokens", required_argument, NULL, 't' },
+		{ "spool", required_argument, NULL, 's' },
+		{ "self-signed", required_argument, NULL, 'S' },
+		{ "max-memory", required_argument, NULL, 'm' },
+		{ "max-body", required_argument, NULL, 'b' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "keepalive", required_argument, NULL, 'K' },
+		{ "max-connections", required_argument, NULL, 'C' },
+		{ "max-per-ip", required_argument, NULL, 'P' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "threads", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct relay_options *o = &relay.opt;
+	int c;
+
+	o->max_memory = 256ULL << 20;
+	o->max_body = 16ULL << 20;
+	o->keepalive_s = 10;
+	o->max_connections = 512;
+	o->max_per_ip = 64;
+	o->timeout_s = 60;
+	o->threads = 2;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': o->listen = optarg; break;
+		case 'c': o->cert = optarg; break;
+		case 'k': o->key = optarg; break;
+		case 't': o->tokens = optarg; break;
+		case 's': o->spool = optarg; break;
+		case 'S': o->self_signed = optarg; break;
+		case 'm':
+			o->max_memory = relay_number("max-memory", optarg, 1,
+			    1 << 20) << 20;
+			break;
+		case 'b':
+			o->max_body = relay_number("max-body", optarg, 1,
+			    1024) << 20;
+			break;
+		case 'r':
+			o->rate = (double)relay_number("rate", optarg, 0,
+			    1000000000);
+			break;
+		case 'K':
+			o->keepalive_s = (unsigned)relay_number("keepalive",
+			    optarg, 1, 3600);
+			break;
+		case 'C':
+			o->max_connections = (unsigned)relay_number(
+			    "max-connections", optarg, 1, 100000);
+			break;
+		case 'P':
+			o->max_per_ip = (unsigned)relay_number("max-per-ip",
+			    optarg, 1, 100000);
+			break;
+		case 'T':
+			o->timeout_s = (unsigned)relay_number("timeout", optarg,
+			    1, 86400);
+			break;
+		case 'j':
+			o->threads = (unsigned)relay_number("threads", optarg, 1,
+			    64);
+			break;
+		case 'h':
+			relay_usage(stdout);
+			exit(0);
+		case 'V':
+			printf("synbridge-relay (%s) %s\n", PACKAGE_NAME,
+			    PACKAGE_VERSION);
+			exit(0);
+		default:
+			if (optopt != 0)
+				fprintf(stderr, "synbridge-relay: option --%s: "
+				    "missing or unexpected value\n",
+				    argv[optind - 1] + 2);
+			else
+				fprintf(stderr, "synbridge-relay: unknown option "
+				    "%s\n", argv[optind - 1]);
+			fprintf(stderr, "Try 'synbridge-relay --help'.\n");
+			exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "synbridge-relay: unexpected argument '%s'\n"
+		    "Try 'synbridge-relay --help'.\n", argv[optind]);
+		exit(2);
+	}
+	if (o->listen == NULL || o->tokens == NULL) {
+		fprintf(stderr, "synbridge-relay: --listen and --tokens are "
+		    "needed\nTry 'synbridge-relay --help'.\n");
+		exit(2);
+	}
+	if (o->self_signed != NULL && (o->cert != NULL || o->key != NULL)) {
+		fprintf(stderr, "synbridge-relay: give either --self-signed or "
+		    "--cert and --key, not both\n");
+		exit(2);
+	}
+	if (o->self_signed == NULL && (o->cert == NULL || o->key == NULL)) {
+		fprintf(stderr, "synbridge-relay: give --cert and --key (or "
+		    "--self-signed DIR for a test certificate)\n");
+		exit(2);
+	}
+}
+
+/* Print the ready lines: the pin and the real address. */
+static void
+relay_ready(void)
+{
+	const char *colon = strrchr(relay.opt.listen, ':');
+
+	printf("pin %s\n", relay.pin);
+	printf("listening on %.*s:%d\n", (int)(colon - relay.opt.listen),
+	    relay.opt.listen, relay_http_port());
+	fflush(stdout);
+}
+
+/* Free everything. */
+static void
+relay_cleanup(void)
+{
+	relay_http_stop();
+	relay_timer_stop();
+	relay_store_free();
+	relay_tokens_free(relay.tokens, relay.ntokens);
+	free(relay.cert_pem);
+	if (relay.key_pem != NULL)
+		memset(relay.key_pem, 0, strlen(relay.key_pem));
+	free(relay.key_pem);
+	free(relay.pin);
+}
+
+/* Run the relay until SIGINT or SIGTERM. */
+int
+main(int argc, char **argv)
+{
+	char *cause = NULL, *cert = NULL, *key = NULL;
+	sigset_t set;
+	int sig, code = 2;
+
+	relay_options(argc, argv);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	relay.start_us = relay_now_real();
+
+	if (relay_tokens_load(relay.opt.tokens, &relay.tokens,
+	    &relay.ntokens, &cause) != 0)
+		goto fail;
+	if (relay.opt.self_signed != NULL) {
+		if (relay_tls_self_signed(relay.opt.self_signed, &cert, &key,
+		    &cause) != 0)
+			goto fail;
+		relay.opt.cert = cert;
+		relay.opt.key = key;
+	}
+	if (relay_tls_load(relay.opt.cert, relay.opt.key, &cause) != 0 ||
+	    relay_store_init(&cause) != 0)
+		goto fail;
+	code = 1;
+	if (relay_timer_start(&cause) != 0 || relay_http_start(&cause) != 0)
+		goto fail;
+	relay_ready();
+
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		;
+	relay_cleanup();
+	free(cert);
+	free(key);
+	return 0;
+
+fail:
+	fprintf(stderr, "synbridge-relay: %s\n", cause);
+	free(cause);
+	relay_cleanup();
+	free(cert);
+	free(key);
+	return code;
+}

@@ -1,0 +1,127 @@
+/* relay-metrics.c: GET /metrics (Prometheus text 0.0.4) and /v1/health. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "relay.h"
+#include "xmalloc.h"
+
+/* Write one per-stream counter family. */
+static void
+relay_metrics_streams(FILE *f, const char *name, const char *help,
+    size_t which)
+{
+	struct relay_session *s;
+	struct relay_stream *st;
+	uint64_t v;
+	size_t i;
+	uint32_t j;
+
+	fprintf(f, "# HELP synbridge_relay_%s %s\n", name, help);
+	fprintf(f, "# TYPE synbridge_relay_%s counter\n", name);
+	for (i = 0; i < relay.nsessions; i++) {
+		s = relay.sessions[i];
+		for (j = 0; j < s->nstreams; j++) {
+			st = s->streams[j];
+			v = which == 0 ? st->batches : which == 1 ?
+			    st->events : st->bytes;
+			fprintf(f, "synbridge_relay_%s{session=\"%s\",site=\"%s\","
+			    "stream=\"%s\"} %" PRIu64 "\n", name, s->name,
+			    st->site, st->name, v);
+		}
+	}
+}
+
+/* Write one unlabelled metric. */
+static void
+relay_metrics_one(FILE *f, const char *name, const char *type,
+    const char *help, uint64_t v)
+{
+	fprintf(f, "# HELP synbridge_relay_%s %s\n", name, help);
+	fprintf(f, "# TYPE synbridge_relay_%s %s\n", name, type);
+	fprintf(f, "synbridge_relay_%s %" PRIu64 "\n", name, v);
+}
+
+/* The /metrics text (a new string of *len bytes). */
+char *
+relay_metrics_text(size_t *len)
+{
+	FILE *f;
+	char *out = NULL;
+	uint64_t mem = 0, spool = 0, n;
+	size_t i, code;
+	uint32_t j;
+
+	if ((f = open_memstream(&out, len)) == NULL)
+		fatal("open_memstream failed");
+	pthread_mutex_lock(&relay.lock);
+	for (i = 0; i < relay.nsessions; i++) {
+		mem += relay.sessions[i]->mem_bytes;
+		for (j = 0; j < relay.sessions[i]->nstreams; j++)
+			spool += relay.sessions[i]->streams[j]->spool_size;
+	}
+	relay_metrics_streams(f, "batches_total", "Batches stored.", 0);
+	relay_metrics_streams(f, "events_total", "Events in stored batches.",
+	    1);
+	relay_metrics_streams(f, "bytes_total", "Bytes of stored batches.",
+	    2);
+	relay_metrics_one(f, "gaps_total", "counter",
+	    "Gap batches sent to readers.", relay.m.gaps);
+	relay_metrics_one(f, "connections", "gauge", "Open connections.",
+	    __atomic_load_n(&relay.m.connections, __ATOMIC_RELAXED));
+	relay_metrics_one(f, "memory_bytes", "gauge",
+	    "Bytes of batches held in memory.", mem);
+	relay_metrics_one(f, "spool_bytes", "gauge",
+	    "Bytes of the stream logs in the spool.", spool);
+	relay_metrics_one(f, "read_clients", "gauge",
+	    "Streaming reads open.", relay.m.read_clients);
+	pthread_mutex_unlock(&relay.lock);
+	fprintf(f, "# HELP synbridge_relay_requests_total HTTP answers by "
+	    "status code.\n");
+	fprintf(f, "# TYPE synbridge_relay_requests_total counter\n");
+	for (code = 100; code < 600; code++) {
+		n = __atomic_load_n(&relay.m.requests[code], __ATOMIC_RELAXED);
+		if (n != 0) {
+			fprintf(f, "synbridge_relay_requests_total{code=\"%zu\"} "
+			    "%" PRIu64 "\n", code, n);
+		}
+	}
+	fclose(f);
+	return out;
+}
+
+/* The /v1/health lines of a session (a new string of *len bytes). */
+char *
+relay_metrics_health(struct relay_session *s, size_t *len)
+{
+	struct relay_site *site;
+	FILE *f;
+	char *out = NULL;
+	int64_t now = relay_now_mono(), age;
+	double rate;
+	size_t i;
+
+	if ((f = open_memstream(&out, len)) == NULL)
+		fatal("open_memstream failed");
+	pthread_mutex_lock(&relay.lock);
+	for (i = 0; i < s->nsites; i++) {
+		site = &s->sites[i];
+		rate = site->rate;
+		age = now - site->rate_t0;
+		if (site->rate_t0 != 0 && age >= 2000000)
+			rate = (double)site->rate_events * 1e6 / (double)age;
+		if (site->last_seen == 0) {
+			fprintf(f, "%s - 0 %" PRIu64 " %" PRIu64 "\n",
+			    site->name, site->batches, site->gaps);
+		} else {
+			fprintf(f, "%s %.1f %.0f %" PRIu64 " %" PRIu64 "\n",
+			    site->name, (double)(now - site->last_seen) / 1e6,
+			    rate, site->batches, site->gaps);
+		}
+	}
+	pthread_mutex_unlock(&relay.lock);
+	fclose(f);
+	return out;
+}

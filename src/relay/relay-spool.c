@@ -1,0 +1,494 @@
+/*
+ * relay-spool.c: the on-disk spool (--spool DIR).
+ *
+ * DIR/SESSION/epoch     the session's epoch: CLOCK_REALTIME microseconds
+ * DIR/SESSION/streams   lines "ID SITE NAME UNITS", ids 1, 2, ...
+ * DIR/SESSION/ID.log    records: u32 little-endian length, then one batch
+ *                       as received; written and fdatasync'ed before the
+ *                       publish is answered
+ * DIR/SESSION/control   lines "N command|result TO FROM ID STATUS TEXT"
+ *                       (TEXT escaped, STATUS "-" for commands)
+ *
+ * A torn last record or line (a crash during a write) is cut off at start.
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "relay.h"
+#include "xmalloc.h"
+
+#define RELAY_SPOOL_IOV 512
+
+/* Make a directory if it does not exist; 0 or -1 with *cause. */
+static int
+relay_spool_mkdir(const char *path, char **cause)
+{
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		xasprintf(cause, "cannot create spool directory %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* fsync a directory so new entries in it survive a crash. */
+static void
+relay_spool_sync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY);
+
+	if (fd != -1) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/* Write all of buf at the end of fd and sync it; 0 or -1 with errno. */
+static int
+relay_spool_write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		if ((w = write(fd, buf, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+	return fdatasync(fd);
+}
+
+/* Read or create the session's epoch file. */
+static int
+relay_spool_epoch(struct relay_session *s, char **cause)
+{
+	char *path, *tmp, buf[64];
+	FILE *f;
+	int fd, n;
+
+	xasprintf(&path, "%s/epoch", s->dir);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%" SCNd64, &s->epoch_us) != 1) {
+			xasprintf(cause, "%s: not a number of microseconds: "
+			    "remove the spool or fix the file", path);
+			fclose(f);
+			free(path);
+			return -1;
+		}
+		fclose(f);
+		free(path);
+		return 0;
+	}
+	xasprintf(&tmp, "%s.tmp", path);
+	n = snprintf(buf, sizeof buf, "%" PRId64 "\n", s->epoch_us);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd == -1 || relay_spool_write_all(fd, buf, (size_t)n) != 0 ||
+	    rename(tmp, path) != 0) {
+		xasprintf(cause, "cannot write %s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		free(tmp);
+		free(path);
+		return -1;
+	}
+	close(fd);
+	relay_spool_sync_dir(s->dir);
+	free(tmp);
+	free(path);
+	return 0;
+}
+
+/* Read the streams file and open every stream's log. */
+static int
+relay_spool_streams(struct relay_session *s, char **cause)
+{
+	char *path, *line = NULL, site[RELAY_NAME_MAX + 1];
+	char name[RELAY_NAME_MAX + 1];
+	size_t cap = 0;
+	off_t good = 0;
+	ssize_t len;
+	unsigned id, units;
+	struct relay_stream *st;
+	FILE *f;
+
+	xasprintf(&path, "%s/streams", s->dir);
+	s->streams_fd = open(path, O_RDWR | O_CREAT | O_APPEND, 0600);
+	if (s->streams_fd == -1 || (f = fdopen(dup(s->streams_fd), "r")) ==
+	    NULL) {
+		xasprintf(cause, "cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	while ((len = getline(&line, &cap, f)) > 0) {
+		if (line[len - 1] != '\n')
+			break;	/* torn */
+		if (sscanf(line, "%u %64s %64s %u", &id, site, name,
+		    &units) != 4 || id != s->nstreams + 1 ||
+		    !relay_name_valid(site, strlen(site), 0) ||
+		    !relay_name_valid(name, strlen(name), 1)) {
+			xasprintf(cause, "%s: bad line %u '%.*s': the spool is "
+			    "damaged", path, s->nstreams + 1, (int)len - 1,
+			    line);
+			goto fail;
+		}
+		st = xcalloc(1, sizeof *st);
+		st->id = id;
+		st->site = xstrdup(site);
+		st->name = xstrdup(name);
+		st->units = units;
+		st->mem_first = 1;
+		st->fd = -1;
+		s->streams = xreallocarray(s->streams, s->nstreams + 1,
+		    sizeof *s->streams);
+		s->streams[s->nstreams++] = st;
+		if (relay_spool_stream_open(s, st, 0, cause) != 0)
+			goto fail;
+		good += len;
+	}
+	if (ftruncate(s->streams_fd, good) != 0) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	free(line);
+	free(path);
+	return 0;
+fail:
+	fclose(f);
+	free(line);
+	free(path);
+	return -1;
+}
+
+/* Read the control file back into the session's messages. */
+static int
+relay_spool_control_load(struct relay_session *s, char **cause)
+{
+	char *path, *line = NULL, kind[16], to[RELAY_NAME_MAX + 1];
+	char from[RELAY_NAME_MAX + 1], status[16];
+	size_t cap = 0;
+	ssize_t len;
+	off_t good = 0;
+	int textoff;
+	struct relay_msg *m;
+	uint64_t n, id;
+	FILE *f;
+
+	xasprintf(&path, "%s/control", s->dir);
+	s->control_fd = open(path, O_RDWR | O_CREAT | O_APPEND, 0600);
+	if (s->control_fd == -1 || (f = fdopen(dup(s->control_fd), "r")) ==
+	    NULL) {
+		xasprintf(cause, "cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	while ((len = getline(&line, &cap, f)) > 0) {
+		if (line[len - 1] != '\n')
+			break;
+		line[len - 1] = '\0';
+		textoff = -1;
+		if (sscanf(line, "%" SCNu64 " %15s %64s %64s %" SCNu64
+		    " %15s %n", &n, kind, to, from, &id, status,
+		    &textoff) != 6 || textoff < 0) {
+			xasprintf(cause, "%s: bad line '%s': the spool is "
+			    "damaged", path, line);
+			fclose(f);
+			free(line);
+			free(path);
+			return -1;
+		}
+		m = xcalloc(1, sizeof *m);
+		m->n = n;
+		m->is_result = strcmp(kind, "result") == 0;
+		m->to = xstrdup(to);
+		m->from = xstrdup(from);
+		m->id = id;
+		m->status = xstrdup(status);
+		m->text = xstrdup(line + textoff);
+		relay_control_add(s, m);
+		good += len;
+	}
+	if (ftruncate(s->control_fd, good) != 0) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		fclose(f);
+		free(line);
+		free(path);
+		return -1;
+	}
+	fclose(f);
+	free(line);
+	free(path);
+	return 0;
+}
+
+/* Open (making it if needed) a session's spool and load it. */
+int
+relay_spool_session(struct relay_session *s, char **cause)
+{
+	if (relay_spool_mkdir(relay.opt.spool, cause) != 0)
+		return -1;
+	xasprintf(&s->dir, "%s/%s", relay.opt.spool, s->name);
+	if (relay_spool_mkdir(s->dir, cause) != 0)
+		return -1;
+	if (relay_spool_epoch(s, cause) != 0 ||
+	    relay_spool_streams(s, cause) != 0 ||
+	    relay_spool_control_load(s, cause) != 0)
+		return -1;
+	relay_spool_sync_dir(relay.opt.spool);
+	return 0;
+}
+
+/* Remember where seq's record starts. */
+static void
+relay_spool_note(struct relay_stream *st, uint64_t seq, uint64_t off)
+{
+	size_t cap;
+
+	if (seq > st->off_cap) {
+		cap = st->off_cap ? st->off_cap * 2 : 1024;
+		while (cap < seq)
+			cap *= 2;
+		st->off = xreallocarray(st->off, cap, sizeof *st->off);
+		st->off_cap = cap;
+	}
+	st->off[seq - 1] = off;
+}
+
+/* Walk a stream log, index it and cut a torn tail; 0 or -1. */
+static int
+relay_spool_scan(struct relay_stream *st, const char *path, char **cause)
+{
+	struct stat sb;
+	uint8_t *map = NULL;
+	uint64_t off = 0, size;
+	uint32_t len;
+	struct wire_header h;
+	size_t consumed;
+
+	if (fstat(st->fd, &sb) != 0) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	size = (uint64_t)sb.st_size;
+	if (size > 0) {
+		map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, st->fd, 0);
+		if (map == MAP_FAILED) {
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	while (size - off >= 4) {
+		len = (uint32_t)map[off] | (uint32_t)map[off + 1] << 8 |
+		    (uint32_t)map[off + 2] << 16 | (uint32_t)map[off + 3] << 24;
+		if (len > size - off - 4 || wire_verify(map + off + 4, len, &h,
+		    &consumed, NULL) != 0 || consumed != len ||
+		    h.stream_id != st->id || h.seq != st->highest + 1 ||
+		    h.flags != 0)
+			break;
+		relay_spool_note(st, h.seq, off);
+		st->highest = h.seq;
+		st->batches++;
+		st->events += h.event_count;
+		st->bytes += len;
+		off += 4 + (uint64_t)len;
+	}
+	if (map != NULL)
+		munmap(map, size);
+	if (off != size) {
+		fprintf(stderr, "synbridge-relay: %s: cut a torn or damaged "
+		    "record at byte %" PRIu64 " (%" PRIu64 " bytes dropped)\n",
+		    path, off, size - off);
+		if (ftruncate(st->fd, (off_t)off) != 0 || fsync(st->fd) != 0) {
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	st->spool_size = off;
+	st->mem_first = st->highest + 1;
+	return 0;
+}
+
+/* Open a stream's log (creating it, or loading what it holds). */
+int
+relay_spool_stream_open(struct relay_session *s, struct relay_stream *st,
+    int create, char **cause)
+{
+	char *path;
+	int rc = 0;
+
+	xasprintf(&path, "%s/%" PRIu32 ".log", s->dir, st->id);
+	st->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (st->fd == -1) {
+		xasprintf(cause, "cannot open %s: %s", path, strerror(errno));
+		rc = -1;
+	} else if (create)
+		relay_spool_sync_dir(s->dir);
+	else
+		rc = relay_spool_scan(st, path, cause);
+	free(path);
+	return rc;
+}
+
+/* Append a stream's line to the session's streams file. */
+int
+relay_spool_add_stream(struct relay_session *s,
+    const struct relay_stream *st, char **cause)
+{
+	char buf[3 * RELAY_NAME_MAX];
+	int n;
+
+	n = snprintf(buf, sizeof buf, "%" PRIu32 " %s %s %" PRIu32 "\n",
+	    st->id, st->site, st->name, st->units);
+	if (relay_spool_write_all(s->streams_fd, buf, (size_t)n) != 0) {
+		xasprintf(cause, "cannot write %s/streams: %s", s->dir,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Append n batches to a stream's log (not yet synced); 0 or -1. */
+int
+relay_spool_append(struct relay_stream *st, struct relay_batch **b,
+    size_t n, char **cause)
+{
+	struct iovec iov[RELAY_SPOOL_IOV];
+	uint8_t (*len)[4] = xreallocarray(NULL, n, 4);
+	uint64_t start = st->spool_size, off = start, want;
+	size_t i, j, k, niov;
+	ssize_t w;
+
+	for (i = 0; i < n; i++) {
+		len[i][0] = (uint8_t)b[i]->size;
+		len[i][1] = (uint8_t)(b[i]->size >> 8);
+		len[i][2] = (uint8_t)(b[i]->size >> 16);
+		len[i][3] = (uint8_t)(b[i]->size >> 24);
+	}
+	for (i = 0; i < n; i = j) {
+		niov = 0;
+		want = 0;
+		for (j = i; j < n && niov + 2 <= RELAY_SPOOL_IOV; j++) {
+			iov[niov].iov_base = len[j];
+			iov[niov++].iov_len = 4;
+			iov[niov].iov_base = (void *)b[j]->data;
+			iov[niov++].iov_len = b[j]->size;
+			want += 4 + (uint64_t)b[j]->size;
+		}
+		k = 0;
+		while (want > 0) {
+			w = writev(st->fd, iov + k, (int)(niov - k));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				goto fail;
+			want -= (uint64_t)w;
+			while (k < niov && (size_t)w >= iov[k].iov_len)
+				w -= (ssize_t)iov[k++].iov_len;
+			if (k < niov) {
+				iov[k].iov_base = (uint8_t *)iov[k].iov_base + w;
+				iov[k].iov_len -= (size_t)w;
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		relay_spool_note(st, b[i]->seq, off);
+		off += 4 + (uint64_t)b[i]->size;
+	}
+	st->spool_size = off;
+	free(len);
+	return 0;
+fail:
+	xasprintf(cause, "cannot append to the log of stream %" PRIu32 ": %s",
+	    st->id, strerror(errno));
+	if (ftruncate(st->fd, (off_t)start) != 0)
+		fprintf(stderr, "synbridge-relay: stream %u: %s\n", st->id,
+		    strerror(errno));
+	free(len);
+	return -1;
+}
+
+/* Make a stream's appended batches durable; 0 or -1. */
+int
+relay_spool_sync(struct relay_stream *st, char **cause)
+{
+	if (st->fd == -1 || fdatasync(st->fd) == 0)
+		return 0;
+	xasprintf(cause, "cannot sync the log of stream %" PRIu32 ": %s",
+	    st->id, strerror(errno));
+	return -1;
+}
+
+/* Read batch seq back from the spool as a new batch, or NULL. */
+struct relay_batch *
+relay_spool_read(struct relay_stream *st, uint64_t seq)
+{
+	struct relay_batch *b;
+	struct relay_chunk *c;
+	uint8_t hdr[4];
+	uint32_t len;
+	uint64_t off;
+
+	if (st->fd == -1 || seq == 0 || seq > st->highest)
+		return NULL;
+	off = st->off[seq - 1];
+	if (pread(st->fd, hdr, 4, (off_t)off) != 4)
+		return NULL;
+	len = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 |
+	    (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+	if (len < WIRE_HEADER_SIZE || len > WIRE_HEADER_MAX + WIRE_PAYLOAD_MAX)
+		return NULL;
+	c = xcalloc(1, sizeof *c);
+	c->data = xmalloc(len);
+	c->size = len;
+	c->refs = 1;
+	if (pread(st->fd, c->data, len, (off_t)off + 4) != (ssize_t)len) {
+		relay_chunk_unref(c);
+		return NULL;
+	}
+	b = xcalloc(1, sizeof *b);
+	b->chunk = c;
+	b->data = c->data;
+	b->size = len;
+	b->seq = seq;
+	b->refs = 1;
+	b->stream = st;
+	return b;
+}
+
+/* Append a control message to the session's control file. */
+int
+relay_spool_control(struct relay_session *s, const struct relay_msg *m,
+    char **cause)
+{
+	char *line;
+	int n;
+
+	if (s->control_fd == -1)
+		return 0;
+	n = xasprintf(&line, "%" PRIu64 " %s %s %s %" PRIu64 " %s %s\n", m->n,
+	    m->is_result ? "result" : "command", m->to, m->from, m->id,
+	    m->status, m->text);
+	if (relay_spool_write_all(s->control_fd, line, (size_t)n) != 0) {
+		xasprintf(cause, "cannot write %s/control: %s", s->dir,
+		    strerror(errno));
+		free(line);
+		return -1;
+	}
+	free(line);
+	return 0;
+}

@@ -1,0 +1,10 @@
+## synbridge-relay: parser unit tests and the end-to-end HTTPS tests.
+check_PROGRAMS += tests/test-relay-args tests/test-relay
+tests_test_relay_args_SOURCES = tests/test-relay-args.c \
+	src/relay/relay-args.c src/relay/relay-tokens.c
+tests_test_relay_args_CFLAGS = $(TEST_CFLAGS)
+tests_test_relay_args_LDADD = src/libsbcore.la $(TEST_LIBS)
+tests_test_relay_SOURCES = tests/test-relay.c
+tests_test_relay_CFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
+tests_test_relay_LDADD = src/libsbcore.la $(CURL_LIBS) $(TEST_LIBS)
+TESTS += tests/test-relay-args tests/test-relay

@@ -1,0 +1,290 @@
+/*
+ * test-relay-e2e.c: the relay transport against the real synbridge-relay
+ * on loopback over TLS: two sites, events exactly once and in order, the
+ * clock offset, remote commands, and the same through a proxy that resets
+ * and stalls connections.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "relay-test-host.h"
+
+#define TOKENS \
+	"tok-padova padova s1 * */* *\n" \
+	"tok-zurich zurich s1 * */* *\n"
+
+static struct test_proc relay;
+
+/* Start one relay for every test (skipped if it is not built). */
+static int
+group_setup(void **state)
+{
+	if (test_relay_start(&relay, TOKENS, "spool") != 0) {
+		fprintf(stderr, "# synbridge-relay not built or not "
+		    "starting\n");
+		relay.port = 0;
+	}
+	return (0);
+}
+
+static int
+group_teardown(void **state)
+{
+	test_proc_stop(&relay);
+	return (0);
+}
+
+/* Load site with the relay at port; stream filter for readers. */
+static void
+load_site(struct sb_plugin *p, const char *site, const char *token, int port,
+    const char *streams)
+{
+	static char	 url[2][64];
+	static int	 k;
+	const char	*kv[16];
+	int		 i = 0;
+
+	k = (k + 1) % 2;
+	snprintf(url[k], sizeof url[k], "https://127.0.0.1:%d", port);
+	kv[i++] = "url";
+	kv[i++] = url[k];
+	kv[i++] = "token";
+	kv[i++] = token;
+	kv[i++] = "pin";
+	kv[i++] = relay.pin;
+	kv[i++] = "from";
+	kv[i++] = "start";
+	if (streams != NULL) {
+		kv[i++] = "streams";
+		kv[i++] = streams;
+	}
+	kv[i] = NULL;
+	assert_int_equal(test_relay_load(p, site, kv), 0);
+	assert_non_null(p->t.send);
+}
+
+/* Poll both sites for up to 200 us. */
+static void
+pump(struct sb_plugin *a, struct sb_plugin *b)
+{
+	struct timespec	ts = { 0, 200000 };
+
+	a->t.poll(a->data);
+	b->t.poll(b->data);
+	nanosleep(&ts, NULL);
+}
+
+/* Publish n events (index 0..n-1) in chunks of k, pacing by pace_us. */
+static void
+publish(struct sb_plugin *a, struct sb_plugin *b, const char *stream,
+    uint32_t n, uint32_t k, int64_t pace_us)
+{
+	struct sb_event	*ev = calloc(k, sizeof *ev);
+	uint32_t	 i, j;
+	int64_t		 next = test_mono_us();
+
+	for (i = 0; i < n; i += k) {
+		for (j = 0; j < k && i + j < n; j++) {
+			ev[j].t_us = 1000 + i + j;
+			ev[j].kind = SB_EV_SPIKE;
+			ev[j].index = i + j;
+		}
+		assert_int_equal(a->t.send(a->data, stream, ev, j), 0);
+		next += pace_us;
+		while (test_mono_us() < next)
+			pump(a, b);
+		a->t.poll(a->data);
+		b->t.poll(b->data);
+	}
+	free(ev);
+}
+
+/* Wait until b has n events (deadline ms); returns whether it has. */
+static int
+wait_received(struct sb_plugin *a, struct sb_plugin *b, uint64_t n, int ms)
+{
+	int64_t	deadline = test_mono_us() + (int64_t)ms * 1000;
+
+	while (b->received < n && test_mono_us() < deadline)
+		pump(a, b);
+	return (b->received == n);
+}
+
+/* 200k events from padova reach zurich exactly once, in order. */
+static void
+test_publish_read(void **state)
+{
+	struct sb_plugin	a, b;
+	struct sb_link_health	h;
+	int64_t			deadline;
+
+	if (relay.port == 0)
+		skip();
+	load_site(&b, "zurich", "tok-zurich", relay.port, "padova/mea");
+	load_site(&a, "padova", "tok-padova", relay.port, "-/-");
+	publish(&a, &b, "mea", 200000, 1000, 500);
+	if (!wait_received(&a, &b, 200000, 10000))
+		fail_msg("zurich got %" PRIu64 " of 200000", b.received);
+	assert_int_equal(b.disorder, 0);
+	assert_int_equal(b.gaps, 0);
+	/* Nothing more arrives (no doubles). */
+	deadline = test_mono_us() + 200000;
+	while (test_mono_us() < deadline)
+		pump(&a, &b);
+	assert_int_equal(b.received, 200000);
+	/* The publisher's queue empties and its link is not down. */
+	deadline = test_mono_us() + 5000000;
+	do {
+		pump(&a, &b);
+		assert_int_equal(a.t.health(a.data, &h, 1), 1);
+	} while ((h.queue != 0 || h.state != SB_LINK_UP) &&
+	    test_mono_us() < deadline);
+	assert_int_equal(h.queue, 0);
+	assert_int_not_equal(h.state, SB_LINK_DOWN);
+	assert_true(h.rtt_ms > 0);
+	assert_true(h.last_batch_age_s >= 0 && h.last_batch_age_s < 10);
+	fprintf(stderr, "# padova link: rtt %.3f ms p99 %.3f ms jitter %.3f "
+	    "ms, offset %.3f +- %.3f ms\n", h.rtt_ms, h.rtt_p99_ms,
+	    h.jitter_ms, h.offset_ms, h.uncertainty_ms);
+	test_relay_unload(&a);
+	test_relay_unload(&b);
+}
+
+/* The offset maps CLOCK_MONOTONIC to the relay's session time. */
+static void
+test_clock_offset(void **state)
+{
+	struct sb_plugin	a, b;
+	char			path[160];
+	FILE			*f;
+	long long		epoch = 0;
+	int64_t			off, unc, expected, deadline, rt, mono;
+
+	if (relay.port == 0)
+		skip();
+	load_site(&a, "padova", "tok-padova", relay.port, "-/-");
+	load_site(&b, "zurich", "tok-zurich", relay.port, "-/-");
+	/* A first burst of probes gives a sub-millisecond bound. */
+	deadline = test_mono_us() + 5000000;
+	while ((b.clock_updates == 0 || b.uncertainty_us >= 500 ||
+	    a.clock_updates == 0 || a.uncertainty_us >= 500) &&
+	    test_mono_us() < deadline)
+		pump(&a, &b);
+	assert_true(b.clock_updates > 0);
+	assert_int_equal(b.t.clock_offset(b.data, &off, &unc), 0);
+	snprintf(path, sizeof path, "%s/spool/s1/epoch", relay.dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%lld", &epoch), 1);
+	fclose(f);
+	mono = test_mono_us();
+	rt = test_real_us();
+	expected = rt - epoch - mono;
+	fprintf(stderr, "# offset error %+lld us, uncertainty %lld us, "
+	    "sites differ by %lld us\n", (long long)(off - expected),
+	    (long long)unc, (long long)(b.offset_us - a.offset_us));
+	assert_true(unc < 500);
+	assert_true(llabs(off - expected) < 1000);
+	/* Each estimate is within its uncertainty of the truth. */
+	assert_true(llabs(b.offset_us - a.offset_us) <=
+	    a.uncertainty_us + b.uncertainty_us + 50);
+	test_relay_unload(&a);
+	test_relay_unload(&b);
+}
+
+/* A command goes to zurich, its result comes back to padova. */
+static void
+test_remote_command(void **state)
+{
+	struct sb_plugin	a, b;
+	char			*cause = NULL;
+	int64_t			deadline;
+
+	if (relay.port == 0)
+		skip();
+	load_site(&a, "padova", "tok-padova", relay.port, "-/-");
+	load_site(&b, "zurich", "tok-zurich", relay.port, "-/-");
+	assert_int_equal(a.t.command(a.data, "zurich", 77, "stim 3 1.0 200",
+	    &cause), 0);
+	deadline = test_mono_us() + 5000000;
+	while (b.commands == 0 && test_mono_us() < deadline)
+		pump(&a, &b);
+	assert_int_equal(b.commands, 1);
+	assert_string_equal(b.command_from, "padova");
+	assert_int_equal(b.command_id, 77);
+	assert_string_equal(b.command_line, "stim 3 1.0 200");
+	assert_int_equal(b.t.command_result(b.data, "padova", 77, 0,
+	    "stimulated 3\nat 1.0 V"), 0);
+	while (a.results == 0 && test_mono_us() < deadline)
+		pump(&a, &b);
+	assert_int_equal(a.results, 1);
+	assert_int_equal(a.result_id, 77);
+	assert_int_equal(a.result_status, 0);
+	assert_string_equal(a.result_text, "stimulated 3\nat 1.0 V");
+	/* A bad target is refused at once. */
+	assert_int_equal(a.t.command(a.data, "zu rich", 78, "x", &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	test_relay_unload(&a);
+	test_relay_unload(&b);
+}
+
+/*
+ * Through resets and stalls: the publisher and the reader each behind a
+ * proxy that resets and stalls their first connections; still everything
+ * arrives, once, in order.
+ */
+static void
+test_faulty_network(void **state)
+{
+	static const char	*pub_rules[] = { "1-8:reset=20000",
+		"9:stall=600@2000", "10-11:reset=60000", NULL };
+	static const char	*read_rules[] = { "1-6:reset=40000",
+		"7:stall=500@10000", "8:reset=100000", NULL };
+	struct test_proc	 pa, pb;
+	struct sb_plugin	 a, b;
+	struct sb_link_health	 h;
+
+	if (relay.port == 0)
+		skip();
+	if (test_proxy_start(&pa, relay.port, pub_rules) != 0 ||
+	    test_proxy_start(&pb, relay.port, read_rules) != 0)
+		fail_msg("tests/tcp-proxy did not start");
+	load_site(&b, "zurich", "tok-zurich", pb.port, "padova/faulty");
+	load_site(&a, "padova", "tok-padova", pa.port, "-/-");
+	publish(&a, &b, "faulty", 60000, 200, 1000);
+	if (!wait_received(&a, &b, 60000, 15000))
+		fail_msg("zurich got %" PRIu64 " of 60000", b.received);
+	assert_int_equal(b.disorder, 0);
+	assert_int_equal(b.gaps, 0);
+	a.t.health(a.data, &h, 1);
+	fprintf(stderr, "# through the proxies: %" PRIu64 " retransmits, "
+	    "loss %.1f%%\n", h.retransmits, h.loss_pct);
+	test_relay_unload(&a);
+	test_relay_unload(&b);
+	test_proc_stop(&pa);
+	test_proc_stop(&pb);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_publish_read),
+		cmocka_unit_test(test_clock_offset),
+		cmocka_unit_test(test_remote_command),
+		cmocka_unit_test(test_faulty_network),
+	};
+
+	return (cmocka_run_group_tests(tests, group_setup, group_teardown));
+}

@@ -1,0 +1,328 @@
+/* test-relay-host.c: a tiny host for the relay transport, and launchers. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "relay-test-host.h"
+
+/* CLOCK_MONOTONIC and CLOCK_REALTIME in microseconds. */
+int64_t
+test_mono_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+int64_t
+test_real_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+/* host->log: TAP comments. */
+static void
+host_log(struct sb_plugin *p, enum sb_log_level level, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (p->quiet && level != SB_LOG_ERROR)
+		return;
+	fprintf(stderr, "# [%s] ", p->site);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *
+host_arg(struct sb_plugin *p, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; p->kv[i] != NULL; i += 2) {
+		if (strcmp(p->kv[i], key) == 0)
+			return (p->kv[i + 1]);
+	}
+	return (NULL);
+}
+
+static const char *
+host_site(struct sb_plugin *p)
+{
+	return (p->site);
+}
+
+static int
+host_register_transport(struct sb_plugin *p, const struct sb_transport *t,
+    void *data, void (*free_func)(void *))
+{
+	p->t = *t;
+	p->data = data;
+	p->free_func = free_func;
+	return (0);
+}
+
+/* Default deliver: events must come with index 0, 1, 2, ... */
+static void
+host_deliver(struct sb_plugin *p, const char *site, const char *stream,
+    const struct sb_event *ev, size_t n)
+{
+	size_t	i;
+
+	if (p->on_deliver != NULL) {
+		p->on_deliver(p, site, stream, ev, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (ev[i].index != (uint32_t)p->next_index)
+			p->disorder++;
+		p->next_index = ev[i].index + 1;
+	}
+	p->received += n;
+}
+
+static void
+host_gap(struct sb_plugin *p, const char *site, const char *stream,
+    uint64_t first, uint64_t last, const char *why)
+{
+	fprintf(stderr, "# [%s] gap %s/%s %llu-%llu: %s\n", p->site, site,
+	    stream, (unsigned long long)first, (unsigned long long)last, why);
+	p->gaps++;
+}
+
+static void
+host_clock_update(struct sb_plugin *p, int64_t offset, int64_t unc)
+{
+	p->clock_updates++;
+	p->offset_us = offset;
+	p->uncertainty_us = unc;
+}
+
+static void
+host_remote_command(struct sb_plugin *p, const char *from, uint64_t id,
+    const char *line)
+{
+	p->commands++;
+	p->command_id = id;
+	snprintf(p->command_from, sizeof p->command_from, "%s", from);
+	snprintf(p->command_line, sizeof p->command_line, "%s", line);
+}
+
+static void
+host_remote_result(struct sb_plugin *p, uint64_t id, int status,
+    const char *text)
+{
+	p->results++;
+	p->result_id = id;
+	p->result_status = status;
+	snprintf(p->result_text, sizeof p->result_text, "%s", text);
+}
+
+static const struct sb_host_api test_host = {
+	.size = sizeof (struct sb_host_api),
+	.log = host_log,
+	.arg = host_arg,
+	.site = host_site,
+	.register_transport = host_register_transport,
+	.deliver = host_deliver,
+	.gap = host_gap,
+	.remote_command = host_remote_command,
+	.remote_result = host_remote_result,
+	.clock_update = host_clock_update,
+};
+
+/* Load the transport (its init, as the host would call it). */
+int
+test_relay_load(struct sb_plugin *p, const char *site, const char **kv)
+{
+	size_t	i;
+
+	memset(p, 0, sizeof *p);
+	p->site = site;
+	for (i = 0; kv[i] != NULL && i < 30; i++)
+		p->kv[i] = kv[i];
+	return (synbridge_plugin_init(p, &test_host));
+}
+
+/* Free the transport (the host's free_func). */
+void
+test_relay_unload(struct sb_plugin *p)
+{
+	if (p->free_func != NULL)
+		p->free_func(p->data);
+	p->free_func = NULL;
+	synbridge_plugin_end(p);
+}
+
+/* Path of a built program, if it is there. */
+char *
+test_relay_program(const char *rel)
+{
+	const char	*top = getenv("top_builddir");
+	char		*path;
+
+	if (top == NULL)
+		top = ".";
+	if (asprintf(&path, "%s/%s", top, rel) < 0)
+		return (NULL);
+	if (access(path, X_OK) != 0) {
+		free(path);
+		return (NULL);
+	}
+	return (path);
+}
+
+/* Run argv with stdout to DIR/out; wait for its ready lines (10 s). */
+static int
+test_spawn(struct test_proc *tp, char **argv)
+{
+	char		 path[128], line[512];
+	int64_t		 deadline = test_mono_us() + 10000000;
+	struct timespec	 ts = { 0, 5000000 };
+	FILE		*f;
+	int		 fd;
+
+	snprintf(path, sizeof path, "%s/out", tp->dir);
+	if ((tp->pid = fork()) == 0) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 1);
+		close(fd);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	while (tp->port == 0 && test_mono_us() < deadline) {
+		nanosleep(&ts, NULL);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof line, f) != NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			if (strncmp(line, "pin ", 4) == 0)
+				snprintf(tp->pin, sizeof tp->pin, "%.120s",
+				    line + 4);
+			if (strncmp(line, "listening on ", 13) == 0 &&
+			    strrchr(line, ':') != NULL)
+				tp->port = atoi(strrchr(line, ':') + 1);
+		}
+		fclose(f);
+		if (waitpid(tp->pid, NULL, WNOHANG) == tp->pid) {
+			tp->pid = 0;
+			break;
+		}
+	}
+	if (tp->port == 0) {
+		test_proc_stop(tp);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Start the relay with tokens in a fresh directory (spooled). */
+int
+test_relay_start(struct test_proc *tp, const char *tokens, const char *extra)
+{
+	char	*prog, tokfile[128], certdir[128], spool[128];
+	char	*argv[16];
+	int	 argc = 0;
+	FILE	*f;
+
+	memset(tp, 0, sizeof *tp);
+	if ((prog = test_relay_program("src/relay/synbridge-relay")) == NULL)
+		return (-1);
+	snprintf(tp->dir, sizeof tp->dir, "/tmp/test-relay-XXXXXX");
+	if (mkdtemp(tp->dir) == NULL) {
+		free(prog);
+		return (-1);
+	}
+	snprintf(tokfile, sizeof tokfile, "%s/tokens", tp->dir);
+	snprintf(certdir, sizeof certdir, "%s/tls", tp->dir);
+	snprintf(spool, sizeof spool, "%s/spool", tp->dir);
+	if ((f = fopen(tokfile, "w")) == NULL) {
+		free(prog);
+		return (-1);
+	}
+	fputs(tokens, f);
+	fclose(f);
+	argv[argc++] = prog;
+	argv[argc++] = (char *)"--listen";
+	argv[argc++] = (char *)"127.0.0.1:0";
+	argv[argc++] = (char *)"--self-signed";
+	argv[argc++] = certdir;
+	argv[argc++] = (char *)"--tokens";
+	argv[argc++] = tokfile;
+	if (extra != NULL && strcmp(extra, "spool") == 0) {
+		argv[argc++] = (char *)"--spool";
+		argv[argc++] = spool;
+	}
+	argv[argc] = NULL;
+	signal(SIGPIPE, SIG_IGN);
+	if (test_spawn(tp, argv) != 0) {
+		free(prog);
+		return (-1);
+	}
+	free(prog);
+	return (0);
+}
+
+/* Start the proxy in front of port with rules. */
+int
+test_proxy_start(struct test_proc *tp, int port, const char **rules)
+{
+	char	*prog, target[64], *argv[32];
+	int	 argc = 0;
+
+	memset(tp, 0, sizeof *tp);
+	if ((prog = test_relay_program("tests/tcp-proxy")) == NULL)
+		return (-1);
+	snprintf(tp->dir, sizeof tp->dir, "/tmp/test-relay-XXXXXX");
+	if (mkdtemp(tp->dir) == NULL) {
+		free(prog);
+		return (-1);
+	}
+	snprintf(target, sizeof target, "127.0.0.1:%d", port);
+	argv[argc++] = prog;
+	argv[argc++] = (char *)"127.0.0.1:0";
+	argv[argc++] = target;
+	while (*rules != NULL && argc < 30)
+		argv[argc++] = (char *)*rules++;
+	argv[argc] = NULL;
+	if (test_spawn(tp, argv) != 0) {
+		free(prog);
+		return (-1);
+	}
+	free(prog);
+	return (0);
+}
+
+/* Stop a started program and remove its directory. */
+void
+test_proc_stop(struct test_proc *tp)
+{
+	char	cmd[128];
+
+	if (tp->pid > 0) {
+		kill(tp->pid, SIGTERM);
+		waitpid(tp->pid, NULL, 0);
+		tp->pid = 0;
+	}
+	if (tp->dir[0] != '\0' && strncmp(tp->dir, "/tmp/test-relay-", 16)
+	    == 0) {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tp->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "# could not remove %s\n", tp->dir);
+		tp->dir[0] = '\0';
+	}
+}

@@ -1,0 +1,373 @@
+/* test-relay-outq.c: relay transport arguments, batcher and ack bookkeeping. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "relay.h"
+
+/* n spikes of unit i at t = base + i. */
+static struct sb_event *
+make_events(size_t n, int64_t base)
+{
+	struct sb_event	*ev = calloc(n, sizeof *ev);
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		ev[i].t_us = base + (int64_t)i;
+		ev[i].kind = SB_EV_SPIKE;
+		ev[i].index = (uint32_t)i;
+		ev[i].aux = SB_SPIKE_SPONTANEOUS;
+	}
+	return (ev);
+}
+
+/* A registered stream with id 7. */
+static struct relay_ostream *
+setup_stream(struct relay_outq *q, const char *name)
+{
+	struct relay_ostream	*s;
+	struct sb_event		 ev;
+
+	memset(&ev, 0, sizeof ev);
+	relay_outq_append(q, name, &ev, 0, 0);
+	s = q->streams[q->nstreams - 1];
+	s->id = 7;
+	s->registered = 1;
+	return (s);
+}
+
+/* Decode a body: checks every batch, returns the seqs and events seen. */
+static size_t
+decode_body(const uint8_t *body, size_t len, uint64_t *seqs, size_t maxb,
+    uint32_t *first_index)
+{
+	struct wire_header	 h;
+	struct sb_event		 out[2000];
+	size_t			 off = 0, used, nb = 0;
+
+	while (off < len) {
+		assert_int_equal(wire_decode(body + off, len - off, &h, out,
+		    2000, &used, NULL), 0);
+		assert_int_equal(h.stream_id, 7);
+		assert_true(nb < maxb);
+		seqs[nb] = h.seq;
+		first_index[nb] = out[0].index;
+		nb++;
+		off += used;
+	}
+	return (nb);
+}
+
+/* 2500 events with batch_events=1000 go out as batches 1, 2, 3 in order. */
+static void
+test_batches_in_order(void **state)
+{
+	struct relay_outq	 q;
+	struct relay_ostream	*s;
+	struct sb_event		*ev = make_events(2500, 1000);
+	uint8_t			*body = NULL;
+	size_t			 len = 0, cap = 0, nb;
+	uint64_t		 resent = 0, seqs[8];
+	uint32_t		 first[8];
+
+	relay_outq_init(&q, 1000, 1000, 1000000);
+	s = setup_stream(&q, "mea");
+	relay_outq_append(&q, "mea", ev, 2500, 0);
+	assert_int_equal(relay_outq_depth(&q), 2500);
+	assert_int_equal(relay_outq_fill(&q, s, &body, &len, &cap,
+	    RELAY_BODY_MAX, &resent), 3);
+	assert_true(s->busy);
+	nb = decode_body(body, len, seqs, 8, first);
+	assert_int_equal(nb, 3);
+	assert_int_equal(seqs[0], 1);
+	assert_int_equal(seqs[2], 3);
+	assert_int_equal(first[1], 1000);
+	assert_int_equal(first[2], 2000);
+	assert_int_equal(resent, 0);
+	/* Still kept until the relay says so. */
+	assert_int_equal(relay_outq_depth(&q), 2500);
+	relay_outq_ack(&q, s, 3);
+	assert_int_equal(relay_outq_depth(&q), 0);
+	assert_false(s->busy);
+	free(body);
+	free(ev);
+	relay_outq_free(&q);
+}
+
+/* A partial ack keeps the rest; a failure resends the same seqs. */
+static void
+test_ack_and_retransmit(void **state)
+{
+	struct relay_outq	 q;
+	struct relay_ostream	*s;
+	struct sb_event		*ev = make_events(3000, 0);
+	uint8_t			*body = NULL;
+	size_t			 len = 0, cap = 0, nb;
+	uint64_t		 resent = 0, seqs[8];
+	uint32_t		 first[8];
+
+	relay_outq_init(&q, 1000, 1000, 1000000);
+	s = setup_stream(&q, "mea");
+	relay_outq_append(&q, "mea", ev, 3000, 0);
+	relay_outq_fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	relay_outq_ack(&q, s, 1);
+	assert_int_equal(relay_outq_depth(&q), 2000);
+	/* The rest goes again, numbered as before. */
+	len = 0;
+	assert_int_equal(relay_outq_fill(&q, s, &body, &len, &cap,
+	    RELAY_BODY_MAX, &resent), 2);
+	assert_int_equal(resent, 2);
+	relay_outq_failed(&q, s);
+	assert_false(s->busy);
+	len = 0;
+	relay_outq_fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	nb = decode_body(body, len, seqs, 8, first);
+	assert_int_equal(nb, 2);
+	assert_int_equal(seqs[0], 2);
+	assert_int_equal(seqs[1], 3);
+	assert_int_equal(first[0], 1000);
+	assert_int_equal(resent, 4);
+	/* New events after an ack continue the numbering. */
+	relay_outq_ack(&q, s, 3);
+	relay_outq_append(&q, "mea", ev, 10, 0);
+	len = 0;
+	relay_outq_fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	nb = decode_body(body, len, seqs, 8, first);
+	assert_int_equal(nb, 1);
+	assert_int_equal(seqs[0], 4);
+	free(body);
+	free(ev);
+	relay_outq_free(&q);
+}
+
+/* A small body limit splits the kept batches over requests. */
+static void
+test_body_limit(void **state)
+{
+	struct relay_outq	 q;
+	struct relay_ostream	*s;
+	struct sb_event		*ev = make_events(5000, 0);
+	uint8_t			*body = NULL;
+	size_t			 len = 0, cap = 0, one;
+	uint64_t		 resent = 0;
+
+	relay_outq_init(&q, 1000, 1000, 1000000);
+	s = setup_stream(&q, "mea");
+	relay_outq_append(&q, "mea", ev, 5000, 0);
+	one = wire_encoded_size(ev, 1000);
+	assert_int_equal(relay_outq_fill(&q, s, &body, &len, &cap,
+	    2 * one + 10, &resent), 2);
+	assert_int_equal(len, 2 * one);
+	relay_outq_ack(&q, s, 2);
+	len = 0;
+	assert_int_equal(relay_outq_fill(&q, s, &body, &len, &cap,
+	    2 * one + 10, &resent), 2);
+	free(body);
+	free(ev);
+	relay_outq_free(&q);
+}
+
+/* An idle link sends at once; a busy one waits for the window or N. */
+static void
+test_ready_window(void **state)
+{
+	struct relay_outq	 q;
+	struct relay_ostream	*s;
+	struct sb_event		*ev = make_events(1000, 0);
+	int64_t			 due = INT64_MAX;
+
+	relay_outq_init(&q, 1000, 1000, 1000000);
+	s = setup_stream(&q, "mea");
+	assert_false(relay_outq_ready(&q, s, 0, 0, &due));
+	relay_outq_append(&q, "mea", ev, 10, 5000);
+	assert_true(relay_outq_ready(&q, s, 0, 5000, &due));
+	assert_false(relay_outq_ready(&q, s, 1, 5200, &due));
+	assert_int_equal(due, 6000);
+	assert_true(relay_outq_ready(&q, s, 1, 6000, &due));
+	/* batch_events waiting: no need to wait for the window. */
+	relay_outq_append(&q, "mea", ev, 990, 5300);
+	assert_true(relay_outq_ready(&q, s, 1, 5300, &due));
+	/* Unregistered streams never go. */
+	s->registered = 0;
+	assert_false(relay_outq_ready(&q, s, 0, 9000, &due));
+	free(ev);
+	relay_outq_free(&q);
+}
+
+/* Beyond max_queue the oldest waiting events go, counted as dropped. */
+static void
+test_max_queue_drops_oldest(void **state)
+{
+	struct relay_outq	 q;
+	struct relay_ostream	*s;
+	struct sb_event		*ev = make_events(1500, 0);
+	uint8_t			*body = NULL;
+	size_t			 len = 0, cap = 0;
+	uint64_t		 resent = 0, seqs[4];
+	uint32_t		 first[4];
+
+	relay_outq_init(&q, 2000, 1000, 1000);
+	s = setup_stream(&q, "mea");
+	assert_int_equal(relay_outq_append(&q, "mea", ev, 1500, 0), 500);
+	assert_int_equal(relay_outq_depth(&q), 1000);
+	assert_int_equal(q.dropped_unreported, 500);
+	relay_outq_fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	decode_body(body, len, seqs, 4, first);
+	assert_int_equal(first[0], 500);
+	free(body);
+	free(ev);
+	relay_outq_free(&q);
+}
+
+/* Registration answers: forget what the relay has, renumber if it lost. */
+static void
+test_resync(void **state)
+{
+	struct relay_outq	 q;
+	struct relay_ostream	*s;
+	struct sb_event		*ev = make_events(4000, 0);
+	uint8_t			*body = NULL;
+	size_t			 len = 0, cap = 0, nb;
+	uint64_t		 resent = 0, seqs[8];
+	uint32_t		 first[8];
+
+	relay_outq_init(&q, 1000, 1000, 1000000);
+	s = setup_stream(&q, "mea");
+	/* A stream the relay already has: continue after it. */
+	relay_outq_resync(&q, s, 41);
+	relay_outq_append(&q, "mea", ev, 3000, 0);
+	relay_outq_fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	nb = decode_body(body, len, seqs, 8, first);
+	assert_int_equal(nb, 3);
+	assert_int_equal(seqs[0], 41);
+	/* The answer was lost but the relay stored 41: keep 42 and 43. */
+	relay_outq_failed(&q, s);
+	relay_outq_resync(&q, s, 42);
+	assert_int_equal(relay_outq_depth(&q), 2000);
+	/* The relay restarted without a spool and is at 1: renumber. */
+	relay_outq_resync(&q, s, 1);
+	len = 0;
+	relay_outq_fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	nb = decode_body(body, len, seqs, 8, first);
+	assert_int_equal(nb, 2);
+	assert_int_equal(seqs[0], 1);
+	assert_int_equal(seqs[1], 2);
+	assert_int_equal(first[0], 1000);
+	assert_int_equal(s->next_seq, 3);
+	free(body);
+	free(ev);
+	relay_outq_free(&q);
+}
+
+struct argtab {
+	const char	*kv[16];
+};
+
+/* Look an argument up in a NULL-terminated key, value table. */
+static const char *
+tab_arg(void *ctx, const char *key)
+{
+	struct argtab	*t = ctx;
+	size_t		 i;
+
+	for (i = 0; t->kv[i] != NULL; i += 2) {
+		if (strcmp(t->kv[i], key) == 0)
+			return (t->kv[i + 1]);
+	}
+	return (NULL);
+}
+
+/* Parse a table and check the cause contains want (or success). */
+static void
+check_args(struct argtab *t, const char *want)
+{
+	struct relay_config	 cfg;
+	char			*cause = NULL;
+	int			 r;
+
+	r = relay_config_parse(&cfg, tab_arg, t, &cause);
+	if (want == NULL) {
+		assert_int_equal(r, 0);
+		relay_config_free(&cfg);
+		return;
+	}
+	assert_int_equal(r, -1);
+	assert_non_null(cause);
+	if (strstr(cause, want) == NULL || strncmp(cause, "relay: ", 7) != 0)
+		fail_msg("cause '%s' lacks '%s'", cause, want);
+	free(cause);
+}
+
+#define PIN "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+/* Bad arguments are refused at load with a message that says what to do. */
+static void
+test_config_errors(void **state)
+{
+	struct argtab	t0 = { { NULL } };
+	struct argtab	t1 = { { "url", "http://x:1", NULL } };
+	struct argtab	t2 = { { "url", "https://x", "token", "t", "pin", PIN,
+	    NULL } };
+	struct argtab	t3 = { { "url", "https://x:1", "token", "t", NULL } };
+	struct argtab	t4 = { { "url", "https://x:1", "token", "t", "pin",
+	    PIN, "window_us", "1ms", NULL } };
+	struct argtab	t5 = { { "url", "https://x:1", "pin", PIN, NULL } };
+	struct argtab	t6 = { { "url", "https://x:1", "token", "t", "pin",
+	    "md5//x", NULL } };
+	struct argtab	t7 = { { "url", "https://x:1", "token", "t", "pin",
+	    PIN, "streams", "mea", NULL } };
+	struct argtab	t8 = { { "url", "https://x:1", "token", "t",
+	    "ca", "/nonexistent/ca.pem", NULL } };
+	struct argtab	t9 = { { "url", "https://x:1", "token_file",
+	    "/nonexistent/token", "pin", PIN, NULL } };
+	struct argtab	ok = { { "url", "https://relay.example:8443/",
+	    "token", "abc", "pin", PIN, "batch_events", "8192",
+	    "streams", "zurich/*,padova/mea", "from", "start", NULL } };
+	struct relay_config	 cfg;
+
+	check_args(&t0, "url= is required");
+	check_args(&t1, "HTTPS only");
+	check_args(&t2, "port is required");
+	check_args(&t3, "ca=FILE or pin=");
+	check_args(&t4, "window_us=1ms");
+	check_args(&t5, "token= or token_file= is required");
+	check_args(&t6, "sha256//BASE64");
+	check_args(&t7, "SITE/STREAM");
+	check_args(&t8, "/nonexistent/ca.pem");
+	check_args(&t9, "/nonexistent/token");
+	check_args(&ok, NULL);
+
+	assert_int_equal(relay_config_parse(&cfg, tab_arg, &ok, NULL), 0);
+	assert_string_equal(cfg.url, "https://relay.example:8443");
+	assert_int_equal(cfg.batch_events, 8192);
+	assert_int_equal(cfg.window_us, 1000);
+	assert_int_equal(cfg.max_queue, 1000000);
+	assert_true(cfg.from_start);
+	assert_true(relay_config_wants(&cfg, "zurich", "silicon"));
+	assert_true(relay_config_wants(&cfg, "padova", "mea"));
+	assert_false(relay_config_wants(&cfg, "padova", "mea2"));
+	assert_false(relay_config_wants(&cfg, "southampton", "mea"));
+	relay_config_free(&cfg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_batches_in_order),
+		cmocka_unit_test(test_ack_and_retransmit),
+		cmocka_unit_test(test_body_limit),
+		cmocka_unit_test(test_ready_window),
+		cmocka_unit_test(test_max_queue_drops_oldest),
+		cmocka_unit_test(test_resync),
+		cmocka_unit_test(test_config_errors),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

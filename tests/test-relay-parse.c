@@ -1,0 +1,254 @@
+/* test-relay-parse.c: read-stream parser and the relay's text answers. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "relay.h"
+
+struct seen {
+	struct relay_item *items[64];
+	size_t		 n;
+};
+
+/* Parser callback: keep every item. */
+static void
+keep(void *ctx, struct relay_item *item)
+{
+	struct seen	*s = ctx;
+
+	assert_true(s->n < 64);
+	s->items[s->n++] = item;
+}
+
+/* Free what was seen. */
+static void
+seen_free(struct seen *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->n; i++)
+		relay_item_free(s->items[i]);
+	s->n = 0;
+}
+
+/* A body: events seq 1 (3 spikes), keep-alive, gap 2..4, events seq 5. */
+static size_t
+make_body(uint8_t *buf, size_t cap)
+{
+	struct wire_header	h;
+	struct sb_event		ev[3];
+	size_t			len = 0, i;
+
+	memset(&h, 0, sizeof h);
+	memset(ev, 0, sizeof ev);
+	for (i = 0; i < 3; i++) {
+		ev[i].t_us = 1000000 + 10 * (int64_t)i;
+		ev[i].kind = SB_EV_SPIKE;
+		ev[i].index = 40 + (uint32_t)i;
+	}
+	ev[2].kind = SB_EV_SYNAPTIC;
+	ev[2].g_before = 1.5f;
+	h.stream_id = 3;
+	h.seq = 1;
+	len += wire_encode(buf + len, cap - len, &h, ev, 3);
+	h.stream_id = 0;
+	len += wire_encode_flagged(buf + len, cap - len, &h, 0, 0);
+	h.stream_id = 3;
+	len += wire_encode_flagged(buf + len, cap - len, &h, 2, 4);
+	h.seq = 5;
+	len += wire_encode(buf + len, cap - len, &h, ev, 1);
+	return (len);
+}
+
+/* What make_body holds, as parsed items. */
+static void
+check_items(struct seen *s)
+{
+	assert_int_equal(s->n, 4);
+	assert_int_equal(s->items[0]->type, RELAY_ITEM_EVENTS);
+	assert_int_equal(s->items[0]->stream_id, 3);
+	assert_int_equal(s->items[0]->seq, 1);
+	assert_int_equal(s->items[0]->n, 3);
+	assert_int_equal(s->items[0]->ev[1].index, 41);
+	assert_int_equal(s->items[0]->ev[1].t_us, 1000010);
+	assert_true(s->items[0]->ev[2].g_before == 1.5f);
+	assert_int_equal(s->items[1]->type, RELAY_ITEM_KEEPALIVE);
+	assert_int_equal(s->items[2]->type, RELAY_ITEM_GAP);
+	assert_int_equal(s->items[2]->seq, 2);
+	assert_int_equal(s->items[2]->last_seq, 4);
+	assert_int_equal(s->items[3]->type, RELAY_ITEM_EVENTS);
+	assert_int_equal(s->items[3]->seq, 5);
+	assert_int_equal(s->items[3]->n, 1);
+}
+
+/* Whole body at once. */
+static void
+test_parse_whole(void **state)
+{
+	struct relay_parser	p;
+	struct seen		s = { .n = 0 };
+	uint8_t			buf[4096];
+	size_t			len = make_body(buf, sizeof buf);
+
+	relay_parser_init(&p);
+	assert_int_equal(relay_parser_feed(&p, buf, len, keep, &s, NULL), 0);
+	check_items(&s);
+	assert_int_equal(p.len, 0);
+	seen_free(&s);
+	relay_parser_free(&p);
+}
+
+/* One byte per callback: the same items, nothing before it is whole. */
+static void
+test_parse_byte_by_byte(void **state)
+{
+	struct relay_parser	p;
+	struct seen		s = { .n = 0 };
+	uint8_t			buf[4096];
+	size_t			len = make_body(buf, sizeof buf), i;
+
+	relay_parser_init(&p);
+	for (i = 0; i < len; i++) {
+		assert_int_equal(relay_parser_feed(&p, buf + i, 1, keep, &s,
+		    NULL), 0);
+		if (i + 1 < 48 + 3 * 12)
+			assert_int_equal(s.n, 0);
+	}
+	check_items(&s);
+	seen_free(&s);
+	relay_parser_free(&p);
+}
+
+/* Random cuts (seeded), over many bodies back to back. */
+static void
+test_parse_random_cuts(void **state)
+{
+	struct relay_parser	p;
+	struct seen		s = { .n = 0 };
+	uint8_t			buf[4096];
+	size_t			len = make_body(buf, sizeof buf), off, k;
+	int			round;
+
+	srandom(12345);
+	relay_parser_init(&p);
+	for (round = 0; round < 200; round++) {
+		for (off = 0; off < len; off += k) {
+			k = 1 + (size_t)random() % 97;
+			if (k > len - off)
+				k = len - off;
+			assert_int_equal(relay_parser_feed(&p, buf + off, k,
+			    keep, &s, NULL), 0);
+		}
+		check_items(&s);
+		seen_free(&s);
+	}
+	relay_parser_free(&p);
+}
+
+/* A damaged byte is refused with a reason; a reset starts clean. */
+static void
+test_parse_corrupt(void **state)
+{
+	struct relay_parser	p;
+	struct seen		s = { .n = 0 };
+	uint8_t			buf[4096];
+	size_t			len = make_body(buf, sizeof buf);
+	char			*cause = NULL;
+
+	relay_parser_init(&p);
+	buf[60] ^= 0x40;
+	assert_int_equal(relay_parser_feed(&p, buf, len, keep, &s, &cause),
+	    -1);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "CRC"));
+	free(cause);
+	seen_free(&s);
+	buf[60] ^= 0x40;
+	/* Garbage first, then a reset and a good body. */
+	assert_int_equal(relay_parser_feed(&p, "HTTP/1.1 200", 12, keep, &s,
+	    NULL), 0);
+	relay_parser_reset(&p);
+	assert_int_equal(relay_parser_feed(&p, buf, len, keep, &s, NULL), 0);
+	check_items(&s);
+	seen_free(&s);
+	relay_parser_free(&p);
+}
+
+/* Stream lists, registration and publish answers. */
+static void
+test_text_answers(void **state)
+{
+	char			 body[] = "5 mea 1\r\n6 syn:zurich/silicon 17\n"
+	    "junk\n", list[] = "9 zurich silicon 256 1200", *p = body;
+	char			 ack[] = "5 99";
+	struct relay_listed	 r;
+	uint32_t		 id;
+	uint64_t		 seq;
+
+	assert_int_equal(relay_text_registered(relay_text_line(&p), &r), 0);
+	assert_int_equal(r.id, 5);
+	assert_string_equal(r.name, "mea");
+	assert_int_equal(r.seq, 1);
+	assert_int_equal(relay_text_registered(relay_text_line(&p), &r), 0);
+	assert_string_equal(r.name, "syn:zurich/silicon");
+	assert_int_equal(r.seq, 17);
+	assert_int_equal(relay_text_registered(relay_text_line(&p), &r), -1);
+	assert_null(relay_text_line(&p));
+	assert_int_equal(relay_text_listed(list, &r), 0);
+	assert_string_equal(r.site, "zurich");
+	assert_string_equal(r.name, "silicon");
+	assert_int_equal(r.units, 256);
+	assert_int_equal(r.seq, 1200);
+	assert_int_equal(relay_text_acked(ack, &id, &seq), 0);
+	assert_int_equal(id, 5);
+	assert_int_equal(seq, 99);
+}
+
+/* Control lines: commands keep spaces, results are unescaped. */
+static void
+test_text_control(void **state)
+{
+	char			 cmd[] = "12 command padova 7 potentiate s3 2";
+	char			 res[] = "13 result southampton 7 ok "
+	    "s3: 1.2 uS\\n s4: 0.8 \\\\ done";
+	char			 bad[] = "14 result zurich 8 maybe x";
+	struct relay_item	*item;
+	uint64_t		 n;
+
+	item = relay_text_control(cmd, &n);
+	assert_non_null(item);
+	assert_int_equal(n, 12);
+	assert_int_equal(item->type, RELAY_ITEM_COMMAND);
+	assert_string_equal(item->from, "padova");
+	assert_int_equal(item->id, 7);
+	assert_string_equal(item->text, "potentiate s3 2");
+	relay_item_free(item);
+	item = relay_text_control(res, &n);
+	assert_non_null(item);
+	assert_int_equal(item->type, RELAY_ITEM_RESULT);
+	assert_int_equal(item->status, 0);
+	assert_string_equal(item->text, "s3: 1.2 uS\n s4: 0.8 \\ done");
+	relay_item_free(item);
+	assert_null(relay_text_control(bad, &n));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_whole),
+		cmocka_unit_test(test_parse_byte_by_byte),
+		cmocka_unit_test(test_parse_random_cuts),
+		cmocka_unit_test(test_parse_corrupt),
+		cmocka_unit_test(test_text_answers),
+		cmocka_unit_test(test_text_control),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

@@ -1,0 +1,1117 @@
+/*
+ * test-relay.c: synbridge-relay end to end over loopback HTTPS (libcurl),
+ * with the relay run as a child process on port 0.
+ *
+ * RELAY_TEST_WRAPPER (e.g. "valgrind --leak-check=full --error-exitcode=3")
+ * runs each relay under a wrapper; every relay must then exit 0 on SIGTERM.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "wire.h"
+
+#define TOK_PADOVA "tok-padova-0001"
+#define TOK_SOUTH "tok-south-00001"
+#define TOK_ZURICH "tok-zurich-0001"
+#define TOK_OTHER "tok-other-00001"
+
+static const char tokens_text[] =
+    "# test access list\n"
+    "\n"
+    TOK_PADOVA " padova hybrid mea,syn:* southampton/* southampton\n"
+    TOK_SOUTH " southampton hybrid * padova/mea padova\n"
+    TOK_ZURICH " zurich hybrid * - -   # no reading\n"
+    TOK_OTHER " padova other * */* *\n";
+
+/* A running relay. */
+struct relay_proc {
+	pid_t pid;
+	int out;
+	int port;
+	char pin[128];
+	char dir[256];
+	char cafile[320];
+	int64_t started;
+};
+
+/* An HTTP answer. */
+struct answer {
+	long code;
+	char *body;
+	size_t len;
+	char retry_after[16];
+};
+
+/* One batch seen in a read. */
+struct seen {
+	uint8_t flags;
+	uint32_t stream;
+	uint64_t seq;
+	uint32_t count;
+	size_t off, size;
+};
+
+static char testdir[256];
+
+/* CLOCK_MONOTONIC in ms. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleep a few ms between polls of a condition. */
+static void
+nap(void)
+{
+	struct timespec ts = { 0, 5 * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The deadline scale: wrappers like valgrind are slow. */
+static int
+slow(void)
+{
+	return getenv("RELAY_TEST_WRAPPER") != NULL ? 10 : 1;
+}
+
+/* Write a file. */
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Start a relay in dir (made if needed) with extra args; 0 or exit code. */
+static int
+relay_start(struct relay_proc *p, const char *name, const char **extra,
+    char *err, size_t errlen)
+{
+	const char *top = getenv("top_builddir"), *wrap;
+	char bin[512], tokens[300], ss[300], errpath[300], line[512];
+	char *argv[64], *wcopy = NULL, *w;
+	size_t argc = 0, used = 0, i;
+	int pipefd[2], status, n;
+	int64_t deadline;
+	struct pollfd pfd;
+
+	memset(p, 0, sizeof *p);
+	snprintf(p->dir, sizeof p->dir, "%.180s/%.40s", testdir, name);
+	mkdir(p->dir, 0700);
+	snprintf(bin, sizeof bin, "%s/src/relay/synbridge-relay",
+	    top != NULL ? top : ".");
+	snprintf(tokens, sizeof tokens, "%s/tokens", p->dir);
+	snprintf(ss, sizeof ss, "%s/tls", p->dir);
+	snprintf(p->cafile, sizeof p->cafile, "%s/tls/cert.pem", p->dir);
+	snprintf(errpath, sizeof errpath, "%s/relay.err", p->dir);
+	if (access(tokens, F_OK) != 0)
+		write_file(tokens, tokens_text);
+
+	if ((wrap = getenv("RELAY_TEST_WRAPPER")) != NULL) {
+		wcopy = strdup(wrap);
+		for (w = strtok(wcopy, " "); w != NULL; w = strtok(NULL, " "))
+			argv[argc++] = w;
+	}
+	argv[argc++] = bin;
+	argv[argc++] = (char *)"--listen";
+	argv[argc++] = (char *)"127.0.0.1:0";
+	argv[argc++] = (char *)"--tokens";
+	argv[argc++] = tokens;
+	argv[argc++] = (char *)"--self-signed";
+	argv[argc++] = ss;
+	for (i = 0; extra != NULL && extra[i] != NULL; i++)
+		argv[argc++] = (char *)extra[i];
+	argv[argc] = NULL;
+
+	assert_int_equal(pipe(pipefd), 0);
+	p->started = now_ms();
+	p->pid = fork();
+	assert_true(p->pid >= 0);
+	if (p->pid == 0) {
+		dup2(pipefd[1], 1);
+		n = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(n, 2);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	free(wcopy);
+	close(pipefd[1]);
+	p->out = pipefd[0];
+
+	/* Wait for "pin ..." and "listening on ...:PORT". */
+	deadline = now_ms() + 15000 * slow();
+	while (p->port == 0 && now_ms() < deadline) {
+		pfd.fd = p->out;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		n = (int)read(p->out, line + used, sizeof line - used - 1);
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		line[used] = '\0';
+		if (sscanf(line, "pin %127s", p->pin) == 1 &&
+		    strstr(line, "listening on 127.0.0.1:") != NULL)
+			p->port = atoi(strstr(line, "listening on ") + 23);
+	}
+	if (p->port != 0)
+		return 0;
+	/* It did not start: collect its exit code and error. */
+	deadline = now_ms() + 5000 * slow();
+	while (waitpid(p->pid, &status, WNOHANG) == 0) {
+		if (now_ms() > deadline) {
+			kill(p->pid, SIGKILL);
+			waitpid(p->pid, &status, 0);
+		}
+		nap();
+	}
+	close(p->out);
+	if (err != NULL) {
+		FILE *f = fopen(errpath, "r");
+
+		err[0] = '\0';
+		if (f != NULL) {
+			n = (int)fread(err, 1, errlen - 1, f);
+			err[n > 0 ? n : 0] = '\0';
+			fclose(f);
+		}
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* Start a relay that must come up. */
+static void
+relay_up(struct relay_proc *p, const char *name, const char **extra)
+{
+	char err[2048];
+
+	if (relay_start(p, name, extra, err, sizeof err) != 0)
+		fail_msg("relay did not start: %s", err);
+}
+
+/* Stop a relay with SIGTERM (it must exit 0) or SIGKILL. */
+static void
+relay_stop(struct relay_proc *p, int sig)
+{
+	int status;
+	int64_t deadline = now_ms() + 10000 * slow();
+
+	kill(p->pid, sig);
+	while (waitpid(p->pid, &status, WNOHANG) == 0) {
+		if (now_ms() > deadline) {
+			kill(p->pid, SIGKILL);
+			waitpid(p->pid, &status, 0);
+			fail_msg("relay did not stop on signal %d", sig);
+		}
+		nap();
+	}
+	close(p->out);
+	if (sig == SIGTERM && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		fail_msg("relay exited with status 0x%x on SIGTERM", status);
+}
+
+/* libcurl write callback: append to an answer. */
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct answer *a = arg;
+
+	a->body = realloc(a->body, a->len + size * n + 1);
+	memcpy(a->body + a->len, data, size * n);
+	a->len += size * n;
+	a->body[a->len] = '\0';
+	return size * n;
+}
+
+/* libcurl header callback: keep Retry-After. */
+static size_t
+on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct answer *a = arg;
+
+	if (size * n > 13 && strncasecmp(data, "Retry-After: ", 13) == 0)
+		snprintf(a->retry_after, sizeof a->retry_after, "%.*s",
+		    (int)strcspn(data + 13, "\r\n"), data + 13);
+	return size * n;
+}
+
+/* Set up a handle for the relay (pinned, CA file, no CA path scan). */
+static CURL *
+handle(struct relay_proc *p, const char *path, const char *token,
+    struct curl_slist **hdrs)
+{
+	CURL *c = curl_easy_init();
+	char url[512], auth[128];
+
+	snprintf(url, sizeof url, "https://127.0.0.1:%d%s", p->port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, p->cafile);
+	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, p->pin);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	*hdrs = curl_slist_append(NULL, "Expect:");
+	if (token != NULL) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+		*hdrs = curl_slist_append(*hdrs, auth);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
+	return c;
+}
+
+/* One request; body != NULL makes it a POST. */
+static void
+http(struct relay_proc *p, const char *path, const char *token,
+    const void *body, size_t len, struct answer *a)
+{
+	struct curl_slist *hdrs;
+	CURL *c = handle(p, path, token, &hdrs);
+	CURLcode rc;
+
+	memset(a, 0, sizeof *a);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)len);
+	}
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L * slow());
+	rc = curl_easy_perform(c);
+	if (rc != CURLE_OK)
+		fail_msg("%s: %s", path, curl_easy_strerror(rc));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->code);
+	if (a->body == NULL)
+		a->body = strdup("");
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+}
+
+/* A request that must answer code; returns the body (caller frees). */
+static char *
+expect(struct relay_proc *p, const char *path, const char *token,
+    const void *body, size_t len, long code)
+{
+	struct answer a;
+
+	http(p, path, token, body, len, &a);
+	if (a.code != code)
+		fail_msg("%s: got %ld (%s), want %ld", path, a.code, a.body,
+		    code);
+	return a.body;
+}
+
+/* Build batch seq of stream with n spikes at byte off of buf. */
+static size_t
+batch(uint8_t *buf, size_t cap, uint32_t stream, uint64_t seq, size_t n)
+{
+	struct wire_header h = { .session_id = 1, .stream_id = stream,
+	    .seq = seq };
+	struct sb_event *ev = calloc(n, sizeof *ev);
+	size_t i, size;
+
+	for (i = 0; i < n; i++) {
+		ev[i].t_us = (int64_t)(seq * 1000 + i);
+		ev[i].kind = SB_EV_SPIKE;
+		ev[i].index = (uint32_t)(seq + i);
+	}
+	size = wire_encode(buf, cap, &h, ev, n);
+	free(ev);
+	assert_true(size > 0);
+	return size;
+}
+
+/* Register stream name for token; returns its id (and next seq). */
+static uint32_t
+stream_id(struct relay_proc *p, const char *token, const char *name,
+    uint64_t *next)
+{
+	char line[128], *out, got[65];
+	unsigned id;
+	uint64_t n;
+
+	snprintf(line, sizeof line, "%s 8\n", name);
+	out = expect(p, "/v1/streams", token, line, strlen(line), 200);
+	assert_int_equal(sscanf(out, "%u %64s %" SCNu64, &id, got, &n), 3);
+	assert_string_equal(got, name);
+	if (next != NULL)
+		*next = n;
+	free(out);
+	return id;
+}
+
+/* Publish batches first..last (n spikes each) in one body. */
+static void
+publish(struct relay_proc *p, uint32_t id, uint64_t first, uint64_t last,
+    size_t n)
+{
+	size_t cap = (last - first + 1) * (48 + 12 * n), len = 0;
+	uint8_t *buf = malloc(cap);
+	char *out, want[64];
+	uint64_t s;
+
+	for (s = first; s <= last; s++)
+		len += batch(buf + len, cap - len, id, s, n);
+	out = expect(p, "/v1/publish", TOK_PADOVA, buf, len, 200);
+	snprintf(want, sizeof want, "%" PRIu32 " %" PRIu64 "\n", id, last);
+	assert_string_equal(out, want);
+	free(out);
+	free(buf);
+}
+
+/* Split a read body into batches; returns the count. */
+static size_t
+parse(const uint8_t *buf, size_t len, struct seen *out, size_t max)
+{
+	struct wire_header h;
+	size_t off = 0, n = 0, consumed;
+	char *cause = NULL;
+
+	while (off < len) {
+		if (wire_verify(buf + off, len - off, &h, &consumed,
+		    &cause) != 0)
+			fail_msg("read body at %zu: %s", off, cause);
+		assert_true(n < max);
+		out[n++] = (struct seen){ h.flags, h.stream_id, h.seq,
+		    h.event_count, off, consumed };
+		off += consumed;
+	}
+	return n;
+}
+
+/* Scratch directory for all relays of this run. */
+static int
+setup_dir(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(testdir, sizeof testdir, "%s/sbrelay.XXXXXX",
+	    tmp != NULL ? tmp : "/tmp");
+	if (mkdtemp(testdir) == NULL)
+		return -1;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return 0;
+}
+
+/* Remove the scratch directory. */
+static int
+teardown_dir(void **state)
+{
+	char cmd[300];
+
+	curl_global_cleanup();
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", testdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Tokens: 401 without or with a wrong token, 403 outside the rights. */
+static void
+test_auth(void **state)
+{
+	struct relay_proc p;
+	uint8_t buf[256];
+	uint32_t mea, syn, zs;
+	size_t len;
+	char *out;
+
+	relay_up(&p, "auth", NULL);
+	free(expect(&p, "/v1/streams", NULL, NULL, 0, 401));
+	free(expect(&p, "/v1/streams", "not-a-token-at-all", NULL, 0, 401));
+	free(expect(&p, "/v1/publish", NULL, "x", 1, 401));
+	free(expect(&p, "/v1/read?streams=1:0", "", NULL, 0, 401));
+	free(expect(&p, "/metrics", NULL, NULL, 0, 200));
+	free(expect(&p, "/v1/time", NULL, NULL, 0, 200));
+	free(expect(&p, "/v1/nothing", TOK_PADOVA, NULL, 0, 404));
+	free(expect(&p, "/v1/publish", TOK_PADOVA, NULL, 0, 405));
+
+	/* PUBLISH mea,syn:* for padova. */
+	mea = stream_id(&p, TOK_PADOVA, "mea", NULL);
+	syn = stream_id(&p, TOK_PADOVA, "syn:a", NULL);
+	out = expect(&p, "/v1/streams", TOK_PADOVA, "spikes 3\n", 9, 403);
+	assert_non_null(strstr(out, "may not publish stream 'spikes'"));
+	free(out);
+	zs = stream_id(&p, TOK_ZURICH, "chip", NULL);
+	assert_true(mea != syn && syn != zs);
+
+	/* READ: southampton has padova/mea only; zurich nothing. */
+	len = batch(buf, sizeof buf, mea, 1, 2);
+	free(expect(&p, "/v1/publish", TOK_PADOVA, buf, len, 200));
+	snprintf((char *)buf, sizeof buf, "/v1/read?streams=%u:0&wait=0", mea);
+	free(expect(&p, (char *)buf, TOK_SOUTH, NULL, 0, 200));
+	free(expect(&p, (char *)buf, TOK_ZURICH, NULL, 0, 403));
+	snprintf((char *)buf, sizeof buf, "/v1/read?streams=%u:0&wait=0", syn);
+	free(expect(&p, (char *)buf, TOK_SOUTH, NULL, 0, 403));
+	snprintf((char *)buf, sizeof buf, "/v1/read?streams=%u:0&wait=0", zs);
+	free(expect(&p, (char *)buf, TOK_ZURICH, NULL, 0, 200)); /* own */
+	/* The other session does not see hybrid's streams. */
+	snprintf((char *)buf, sizeof buf, "/v1/read?streams=%u:0&wait=0", mea);
+	free(expect(&p, (char *)buf, TOK_OTHER, NULL, 0, 404));
+	out = expect(&p, "/v1/streams", TOK_SOUTH, NULL, 0, 200);
+	assert_non_null(strstr(out, " padova mea 8 1\n"));
+	assert_null(strstr(out, "syn:a"));
+	assert_null(strstr(out, "chip"));
+	free(out);
+
+	/* A site cannot publish another site's stream. */
+	len = batch(buf, sizeof buf, mea, 2, 2);
+	out = expect(&p, "/v1/publish", TOK_SOUTH, buf, len, 403);
+	assert_non_null(strstr(out, "belongs to site padova"));
+	free(out);
+	/* COMMAND: zurich none, padova to southampton only. */
+	free(expect(&p, "/v1/command?to=padova&id=1", TOK_ZURICH, "x", 1,
+	    403));
+	free(expect(&p, "/v1/command?to=zurich&id=1", TOK_PADOVA, "x", 1,
+	    403));
+	free(expect(&p, "/v1/command?to=southampton&id=1", TOK_PADOVA, "x",
+	    1, 202));
+	relay_stop(&p, SIGTERM);
+}
+
+/* Batches come back in order, byte for byte; duplicates are dropped. */
+static void
+test_round_trip_and_dedupe(void **state)
+{
+	struct relay_proc p;
+	struct seen seen[32];
+	uint8_t buf[4096], one[256];
+	char path[128], *out;
+	uint32_t id;
+	uint64_t next;
+	size_t len = 0, n, i, blen;
+	struct answer a;
+
+	relay_up(&p, "roundtrip", NULL);
+	id = stream_id(&p, TOK_PADOVA, "mea", &next);
+	assert_int_equal(next, 1);
+	publish(&p, id, 1, 3, 5);	/* three batches in one body */
+	publish(&p, id, 4, 4, 1);
+	publish(&p, id, 5, 6, 7);
+
+	/* A body with a duplicate (3) then a new one (7). */
+	len = batch(buf, sizeof buf, id, 3, 5);
+	len += batch(buf + len, sizeof buf - len, id, 7, 2);
+	out = expect(&p, "/v1/publish", TOK_PADOVA, buf, len, 200);
+	snprintf(path, sizeof path, "%u 7\n", id);
+	assert_string_equal(out, path);
+	free(out);
+	/* Re-sending an acknowledged batch is harmless. */
+	blen = batch(one, sizeof one, id, 7, 2);
+	free(expect(&p, "/v1/publish", TOK_PADOVA, one, blen, 200));
+
+	snprintf(path, sizeof path, "/v1/read?streams=%u:0&wait=0", id);
+	http(&p, path, TOK_SOUTH, NULL, 0, &a);
+	assert_int_equal(a.code, 200);
+	n = parse((uint8_t *)a.body, a.len, seen, 32);
+	assert_int_equal(n, 7);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(seen[i].seq, i + 1);
+		assert_int_equal(seen[i].stream, id);
+		assert_int_equal(seen[i].flags, 0);
+	}
+	assert_int_equal(seen[3].count, 1);
+	/* Byte for byte what was published. */
+	assert_int_equal(seen[6].size, blen);
+	assert_memory_equal(a.body + seen[6].off, one, blen);
+	free(a.body);
+
+	/* From after=4 on. */
+	snprintf(path, sizeof path, "/v1/read?streams=%u:4&wait=0", id);
+	http(&p, path, TOK_SOUTH, NULL, 0, &a);
+	n = parse((uint8_t *)a.body, a.len, seen, 32);
+	assert_int_equal(n, 3);
+	assert_int_equal(seen[0].seq, 5);
+	free(a.body);
+
+	/* NEXT_SEQ says where to resume; GET /v1/streams the highest. */
+	stream_id(&p, TOK_PADOVA, "mea", &next);
+	assert_int_equal(next, 8);
+	out = expect(&p, "/v1/streams", TOK_PADOVA, NULL, 0, 200);
+	snprintf(path, sizeof path, "%u padova mea 8 7\n", id);
+	assert_non_null(strstr(out, path));
+	free(out);
+	relay_stop(&p, SIGTERM);
+}
+
+/* A hole is refused with 409; malformed batches with 400 and why. */
+static void
+test_hole_and_malformed(void **state)
+{
+	struct relay_proc p;
+	uint8_t buf[512];
+	char *out, want[80];
+	uint32_t id;
+	size_t len;
+
+	relay_up(&p, "hole", NULL);
+	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
+	publish(&p, id, 1, 2, 3);
+	len = batch(buf, sizeof buf, id, 5, 3);
+	out = expect(&p, "/v1/publish", TOK_PADOVA, buf, len, 409);
+	snprintf(want, sizeof want, "stream %u: expected seq 3, got 5\n", id);
+	assert_string_equal(out, want);
+	free(out);
+	/* All or nothing: 3 before the hole in the same body is not kept. */
+	len = batch(buf, sizeof buf, id, 3, 3);
+	len += batch(buf + len, sizeof buf - len, id, 5, 3);
+	free(expect(&p, "/v1/publish", TOK_PADOVA, buf, len, 409));
+	publish(&p, id, 3, 3, 3);
+
+	len = batch(buf, sizeof buf, id, 4, 3);
+	buf[60] ^= 0x40;	/* a bit flipped in transit */
+	out = expect(&p, "/v1/publish", TOK_PADOVA, buf, len, 400);
+	assert_non_null(strstr(out, "failed its CRC"));
+	free(out);
+	out = expect(&p, "/v1/publish", TOK_PADOVA, buf, 30, 400);
+	assert_non_null(strstr(out, "truncated batch header"));
+	free(out);
+	out = expect(&p, "/v1/publish", TOK_PADOVA, "", 0, 400);
+	assert_non_null(strstr(out, "empty publish body"));
+	free(out);
+	/* Only the relay writes gap batches. */
+	{
+		struct wire_header h = { .stream_id = id };
+
+		len = wire_encode_flagged(buf, sizeof buf, &h, 4, 9);
+	}
+	out = expect(&p, "/v1/publish", TOK_PADOVA, buf, len, 400);
+	assert_non_null(strstr(out, "only the relay writes gap"));
+	free(out);
+	len = batch(buf, sizeof buf, 999, 1, 3);
+	free(expect(&p, "/v1/publish", TOK_PADOVA, buf, len, 404));
+	/* Bad queries. */
+	free(expect(&p, "/v1/read?streams=1:x&wait=0", TOK_PADOVA, NULL, 0,
+	    400));
+	free(expect(&p, "/v1/read?streams=&wait=0", TOK_PADOVA, NULL, 0,
+	    400));
+	free(expect(&p, "/v1/read?wait=0", TOK_PADOVA, NULL, 0, 400));
+	free(expect(&p, "/v1/read?streams=1:0&wait=maybe", TOK_PADOVA, NULL,
+	    0, 400));
+	free(expect(&p, "/v1/control?after=-1", TOK_PADOVA, NULL, 0, 400));
+	free(expect(&p, "/v1/streams", TOK_PADOVA, "bad name 1\n", 11, 400));
+	publish(&p, id, 4, 4, 3);	/* still accepting */
+	relay_stop(&p, SIGTERM);
+}
+
+/* 413 over --max-body, 429 over --rate with Retry-After. */
+static void
+test_limits(void **state)
+{
+	const char *extra[] = { "--max-body", "1", "--rate", "1000", NULL };
+	struct relay_proc p;
+	struct answer a;
+	uint8_t *big = calloc(1, (1 << 20) + 1);
+	uint32_t id;
+	size_t len;
+
+	relay_up(&p, "limits", extra);
+	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
+	http(&p, "/v1/publish", TOK_PADOVA, big, (1 << 20) + 1, &a);
+	assert_int_equal(a.code, 413);
+	assert_non_null(strstr(a.body, "over the limit of 1048576"));
+	free(a.body);
+	/* The first body may overdraw the bucket; the next is refused. */
+	len = batch(big, 1 << 20, id, 1, 1500);
+	free(expect(&p, "/v1/publish", TOK_PADOVA, big, len, 200));
+	len = batch(big, 1 << 20, id, 2, 10);
+	http(&p, "/v1/publish", TOK_PADOVA, big, len, &a);
+	assert_int_equal(a.code, 429);
+	assert_true(atoi(a.retry_after) >= 1);
+	assert_non_null(strstr(a.body, "over its rate of 1000 events/s"));
+	free(a.body);
+	/* Another site has its own bucket. */
+	free(expect(&p, "/v1/streams", TOK_SOUTH, "x 1\n", 4, 200));
+	free(big);
+	relay_stop(&p, SIGTERM);
+}
+
+/* A streaming read, for a thread. */
+struct reader {
+	struct relay_proc *p;
+	char path[128];
+	pthread_t thread;
+	pthread_mutex_t lock;
+	uint8_t *buf;
+	size_t len;
+	int stop;
+	long code;
+};
+
+/* Streaming read: keep the bytes. */
+static size_t
+reader_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct reader *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	r->buf = realloc(r->buf, r->len + size * n);
+	memcpy(r->buf + r->len, data, size * n);
+	r->len += size * n;
+	pthread_mutex_unlock(&r->lock);
+	return size * n;
+}
+
+/* Streaming read: stop when asked. */
+static int
+reader_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c,
+    curl_off_t d)
+{
+	struct reader *r = arg;
+	int stop;
+
+	pthread_mutex_lock(&r->lock);
+	stop = r->stop;
+	pthread_mutex_unlock(&r->lock);
+	return stop;
+}
+
+/* Streaming read thread. */
+static void *
+reader_main(void *arg)
+{
+	struct reader *r = arg;
+	struct curl_slist *hdrs;
+	CURL *c = handle(r->p, r->path, TOK_SOUTH, &hdrs);
+
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, reader_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, reader_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, r);
+	curl_easy_perform(c);
+	pthread_mutex_lock(&r->lock);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code);
+	pthread_mutex_unlock(&r->lock);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+/* Wait until the reader holds a batch with these flags/seq; 0 or -1. */
+static int
+reader_wait(struct reader *r, uint8_t flags, uint64_t seq, int64_t ms)
+{
+	struct seen seen[256];
+	int64_t deadline = now_ms() + ms;
+	size_t n, i;
+	int found = 0;
+
+	while (!found && now_ms() < deadline) {
+		pthread_mutex_lock(&r->lock);
+		n = parse(r->buf, r->len, seen, 256);
+		for (i = 0; i < n; i++) {
+			if (seen[i].flags == flags && seen[i].seq == seq)
+				found = 1;
+		}
+		pthread_mutex_unlock(&r->lock);
+		if (!found)
+			nap();
+	}
+	return found ? 0 : -1;
+}
+
+/* Wait until /metrics shows this many streaming readers. */
+static void
+wait_readers(struct relay_proc *p, int want)
+{
+	int64_t deadline = now_ms() + 5000 * slow();
+	char *out, line[64];
+
+	snprintf(line, sizeof line, "synbridge_relay_read_clients %d\n", want);
+	for (;;) {
+		out = expect(p, "/metrics", NULL, NULL, 0, 200);
+		if (strstr(out, line) != NULL) {
+			free(out);
+			return;
+		}
+		free(out);
+		if (now_ms() > deadline)
+			fail_msg("never saw %d streaming readers", want);
+		nap();
+	}
+}
+
+/* A streaming reader gets a batch published after it connected, fast. */
+static void
+test_streaming(void **state)
+{
+	const char *extra[] = { "--keepalive", "1", NULL };
+	struct relay_proc p;
+	struct reader r = { .p = &p };
+	uint32_t id;
+	int64_t t0;
+
+	relay_up(&p, "stream", extra);
+	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
+	publish(&p, id, 1, 2, 4);
+	pthread_mutex_init(&r.lock, NULL);
+	snprintf(r.path, sizeof r.path, "/v1/read?streams=%u:1", id);
+	pthread_create(&r.thread, NULL, reader_main, &r);
+	/* The stored batch after 1 comes first. */
+	assert_int_equal(reader_wait(&r, 0, 2, 5000 * slow()), 0);
+	wait_readers(&p, 1);
+
+	t0 = now_ms();
+	publish(&p, id, 3, 3, 4);
+	assert_int_equal(reader_wait(&r, 0, 3, 2000 * slow()), 0);
+	print_message("# publish -> streaming reader: %" PRId64 " ms\n",
+	    now_ms() - t0);
+	publish(&p, id, 4, 5, 4);
+	assert_int_equal(reader_wait(&r, 0, 5, 2000 * slow()), 0);
+	/* After a second of silence: a keep-alive (flags 2, seq 0). */
+	assert_int_equal(reader_wait(&r, WIRE_FLAG_KEEPALIVE, 0,
+	    4000 * slow()), 0);
+
+	pthread_mutex_lock(&r.lock);
+	r.stop = 1;
+	pthread_mutex_unlock(&r.lock);
+	pthread_join(r.thread, NULL);
+	assert_int_equal(r.code, 200);
+	wait_readers(&p, 0);
+	free(r.buf);
+	pthread_mutex_destroy(&r.lock);
+	relay_stop(&p, SIGTERM);
+}
+
+/* Without a spool, a reader behind the memory bound gets a GAP. */
+static void
+test_memory_gap(void **state)
+{
+	const char *extra[] = { "--max-memory", "1", NULL };
+	struct relay_proc p;
+	struct seen seen[64];
+	struct answer a;
+	char path[128], *out;
+	uint32_t id;
+	uint64_t s;
+	size_t n, i;
+
+	relay_up(&p, "gap", extra);
+	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
+	for (s = 1; s <= 40; s++)	/* 40 x ~36 KiB > 1 MiB */
+		publish(&p, id, s, s, 3000);
+	snprintf(path, sizeof path, "/v1/read?streams=%u:0&wait=0", id);
+	http(&p, path, TOK_SOUTH, NULL, 0, &a);
+	n = parse((uint8_t *)a.body, a.len, seen, 64);
+	assert_true(n >= 2);
+	assert_int_equal(seen[0].flags, WIRE_FLAG_GAP);
+	assert_int_equal(seen[0].stream, id);
+	assert_int_equal(seen[0].seq, 1);
+	assert_true(seen[0].count >= 10 && seen[0].count < 40);
+	assert_int_equal(n, 40 - seen[0].count + 1);
+	for (i = 1; i < n; i++) {
+		assert_int_equal(seen[i].flags, 0);
+		assert_int_equal(seen[i].seq, seen[0].count + i);
+	}
+	free(a.body);
+	/* A reader that is past the gap gets no gap. */
+	snprintf(path, sizeof path, "/v1/read?streams=%u:39&wait=0", id);
+	http(&p, path, TOK_SOUTH, NULL, 0, &a);
+	assert_int_equal(parse((uint8_t *)a.body, a.len, seen, 64), 1);
+	assert_int_equal(seen[0].seq, 40);
+	free(a.body);
+	out = expect(&p, "/metrics", NULL, NULL, 0, 200);
+	assert_non_null(strstr(out, "synbridge_relay_gaps_total 1\n"));
+	assert_null(strstr(out, "synbridge_relay_memory_bytes 0\n"));
+	free(out);
+	out = expect(&p, "/v1/health", TOK_SOUTH, NULL, 0, 200);
+	assert_non_null(strstr(out, " 40 1\n"));	/* padova: 40 batches, 1 gap */
+	free(out);
+	relay_stop(&p, SIGTERM);
+}
+
+/* kill -9 and restart on the same spool: every ack'ed batch, once. */
+static void
+test_spool_kill9(void **state)
+{
+	char spool[300];
+	const char *extra[] = { "--spool", spool, "--max-memory", "1", NULL };
+	struct relay_proc p;
+	struct seen seen[256];
+	struct answer a;
+	char path[128], logpath[400], *out;
+	uint8_t *first = malloc(1 << 16);
+	size_t firstlen, n, i;
+	uint32_t id;
+	uint64_t s, next;
+	int64_t t_before, t_after;
+	FILE *f;
+
+	relay_up(&p, "spool", NULL);	/* makes the directory */
+	relay_stop(&p, SIGTERM);
+	snprintf(spool, sizeof spool, "%s/spool", p.dir);
+	relay_up(&p, "spool", extra);
+	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
+	firstlen = batch(first, 1 << 16, id, 1, 100);
+	free(expect(&p, "/v1/publish", TOK_PADOVA, first, firstlen, 200));
+	for (s = 2; s <= 120; s += 3)	/* over the memory bound */
+		publish(&p, id, s, s + 2, 1000);
+	free(expect(&p, "/v1/command?to=southampton&id=77", TOK_PADOVA,
+	    "stim 3 a\\b\n", 11, 202));
+	out = expect(&p, "/v1/time", TOK_PADOVA, NULL, 0, 200);
+	t_before = strtoll(out, NULL, 10);
+	free(out);
+	relay_stop(&p, SIGKILL);
+
+	/* A torn record at the end of the log, as a crash mid-write leaves. */
+	snprintf(logpath, sizeof logpath, "%s/hybrid/%u.log", spool, id);
+	f = fopen(logpath, "a");
+	assert_non_null(f);
+	fwrite("\x40\x00\x00\x00SBB1\x01", 1, 9, f);
+	fclose(f);
+
+	relay_up(&p, "spool", extra);
+	snprintf(path, sizeof path, "/v1/read?streams=%u:0&wait=0", id);
+	http(&p, path, TOK_SOUTH, NULL, 0, &a);
+	n = parse((uint8_t *)a.body, a.len, seen, 256);
+	assert_int_equal(n, 121);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(seen[i].flags, 0);
+		assert_int_equal(seen[i].seq, i + 1);
+	}
+	assert_memory_equal(a.body, first, firstlen);
+	free(a.body);
+	stream_id(&p, TOK_PADOVA, "mea", &next);
+	assert_int_equal(next, 122);
+	publish(&p, id, 122, 122, 5);
+	/* The session clock kept its epoch. */
+	out = expect(&p, "/v1/time", TOK_PADOVA, NULL, 0, 200);
+	t_after = strtoll(out, NULL, 10);
+	free(out);
+	assert_true(t_after >= t_before);
+	/* The command survived. */
+	out = expect(&p, "/v1/control?after=0", TOK_SOUTH, NULL, 0, 200);
+	assert_string_equal(out, "1 command padova 77 stim 3 a\\\\b\n");
+	free(out);
+	relay_stop(&p, SIGTERM);
+
+	/* And once more after a clean stop, with the new batch. */
+	relay_up(&p, "spool", extra);
+	http(&p, path, TOK_SOUTH, NULL, 0, &a);
+	assert_int_equal(parse((uint8_t *)a.body, a.len, seen, 256), 122);
+	free(a.body);
+	relay_stop(&p, SIGTERM);
+	free(first);
+}
+
+/* A control long-poll for a thread. */
+struct poller {
+	struct relay_proc *p;
+	struct answer a;
+	pthread_t thread;
+};
+
+/* Long-poll thread. */
+static void *
+poller_main(void *arg)
+{
+	struct poller *q = arg;
+
+	http(q->p, "/v1/control?after=0&hold=20", TOK_SOUTH, NULL, 0, &q->a);
+	return NULL;
+}
+
+/* Commands reach a waiting long-poll; results come back; 204 on hold. */
+static void
+test_control(void **state)
+{
+	struct relay_proc p;
+	struct poller q = { .p = &p };
+	int64_t t0;
+	char *out;
+
+	relay_up(&p, "control", NULL);
+	t0 = now_ms();
+	free(expect(&p, "/v1/control?after=0&hold=1", TOK_SOUTH, NULL, 0,
+	    204));
+	assert_true(now_ms() - t0 >= 900);
+	pthread_create(&q.thread, NULL, poller_main, &q);
+	/* Wait until the poll is held (a connection beyond ours). */
+	t0 = now_ms();
+	for (;;) {
+		out = expect(&p, "/metrics", NULL, NULL, 0, 200);
+		if (strstr(out, "synbridge_relay_connections 2\n") != NULL) {
+			free(out);
+			break;
+		}
+		free(out);
+		assert_true(now_ms() - t0 < 5000 * slow());
+		nap();
+	}
+	t0 = now_ms();
+	out = expect(&p, "/v1/command?to=southampton&id=9", TOK_PADOVA,
+	    "pulse s1 +4.0V 100us\n", 21, 202);
+	assert_string_equal(out, "1\n");
+	free(out);
+	pthread_join(q.thread, NULL);
+	assert_true(now_ms() - t0 < 5000);
+	assert_int_equal(q.a.code, 200);
+	assert_string_equal(q.a.body, "1 command padova 9 pulse s1 +4.0V 100us\n");
+	free(q.a.body);
+
+	free(expect(&p, "/v1/result?to=padova&id=9&status=ok", TOK_SOUTH,
+	    "done\nline 2", 11, 202));
+	free(expect(&p, "/v1/result?to=padova&id=9&status=meh", TOK_SOUTH,
+	    "x", 1, 400));
+	out = expect(&p, "/v1/control?after=1", TOK_PADOVA, NULL, 0, 200);
+	assert_string_equal(out, "2 result southampton 9 ok done\\nline 2\n");
+	free(out);
+	free(expect(&p, "/v1/control?after=2&hold=0", TOK_PADOVA, NULL, 0,
+	    204));
+	relay_stop(&p, SIGTERM);
+}
+
+/* /v1/time is session time; /metrics is Prometheus text. */
+static void
+test_time_and_metrics(void **state)
+{
+	struct relay_proc p;
+	char *out, *line, *save = NULL, name[128], labels[256];
+	int64_t t1, t2, elapsed;
+	double v;
+	int lines = 0;
+
+	relay_up(&p, "metrics", NULL);
+	out = expect(&p, "/v1/time", NULL, NULL, 0, 200);
+	elapsed = now_ms() - p.started;
+	assert_int_equal(sscanf(out, "%" SCNd64 " %" SCNd64, &t1, &t2), 2);
+	free(out);
+	assert_true(t1 >= 0 && t2 >= t1);
+	assert_true(t2 - t1 < 1000000);
+	assert_true(t1 <= (elapsed + 1000) * 1000);
+
+	stream_id(&p, TOK_PADOVA, "mea", NULL);
+	publish(&p, 1, 1, 2, 10);
+	free(expect(&p, "/v1/streams", NULL, NULL, 0, 401));
+	out = expect(&p, "/metrics", NULL, NULL, 0, 200);
+	for (line = strtok_r(out, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#') {
+			assert_true(strncmp(line, "# HELP synbridge_relay_", 23)
+			    == 0 || strncmp(line, "# TYPE synbridge_relay_",
+			    23) == 0);
+			continue;
+		}
+		lines++;
+		if (sscanf(line, "%127[a-z_]{%255[^}]} %lf", name, labels,
+		    &v) != 3 && sscanf(line, "%127[a-z_] %lf", name, &v) != 2)
+			fail_msg("not Prometheus text: '%s'", line);
+		assert_true(strncmp(name, "synbridge_relay_", 16) == 0);
+	}
+	free(out);
+	assert_true(lines >= 10);
+	out = expect(&p, "/metrics", NULL, NULL, 0, 200);
+	assert_non_null(strstr(out, "synbridge_relay_batches_total{session="
+	    "\"hybrid\",site=\"padova\",stream=\"mea\"} 2\n"));
+	assert_non_null(strstr(out, "synbridge_relay_events_total{session="
+	    "\"hybrid\",site=\"padova\",stream=\"mea\"} 20\n"));
+	assert_non_null(strstr(out, "synbridge_relay_requests_total{code="
+	    "\"401\"} 1\n"));
+	free(out);
+	out = expect(&p, "/v1/health", TOK_PADOVA, NULL, 0, 200);
+	assert_non_null(strstr(out, "southampton - 0 0 0\n"));
+	assert_non_null(strstr(out, "padova 0."));
+	free(out);
+	relay_stop(&p, SIGTERM);
+}
+
+/* Bad tokens files and options stop the relay with exit 2 and FILE:LINE. */
+static void
+test_bad_start(void **state)
+{
+	static const struct {
+		const char *tokens;
+		const char *want;
+	} bad[] = {
+		{ "# c\ntok-aaaaaaaa padova hybrid * */*\n", ":2: 5 fields" },
+		{ "tok-aaaaaaaa padova hybrid * */* - extra\n", ":1: too many" },
+		{ "short padova hybrid * */* -\n", ":1: token of 5" },
+		{ "tok-aaaaaaaa pa/dova hybrid * */* -\n", ":1: bad site" },
+		{ "tok-aaaaaaaa padova hybrid * padova -\n",
+		    ":1: READ pattern 'padova' needs" },
+		{ "tok-aaaaaaaa padova hybrid m*a */* -\n",
+		    ":1: bad PUBLISH pattern" },
+		{ "\ntok-aaaaaaaa a s * - -\ntok-aaaaaaaa b s * - -\n",
+		    ":3: token repeated" },
+		{ "# nothing\n", "no tokens" },
+	};
+	const char *opts[][4] = {
+		{ "--max-memory", "lots", NULL },
+		{ "--bogus", NULL },
+		{ "--spool", NULL },
+	};
+	struct relay_proc p;
+	char err[2048], path[400];
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(path, sizeof path, "%s/bad", testdir);
+		mkdir(path, 0700);
+		snprintf(path, sizeof path, "%s/bad/tokens", testdir);
+		write_file(path, bad[i].tokens);
+		assert_int_equal(relay_start(&p, "bad", NULL, err, sizeof err),
+		    2);
+		if (strstr(err, path) == NULL || strstr(err, bad[i].want) ==
+		    NULL)
+			fail_msg("tokens case %zu: '%s'", i, err);
+	}
+	snprintf(path, sizeof path, "%s/bad/tokens", testdir);
+	write_file(path, tokens_text);
+	for (i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+		assert_int_equal(relay_start(&p, "bad", opts[i], err,
+		    sizeof err), 2);
+		assert_non_null(strstr(err, "synbridge-relay: "));
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_auth),
+		cmocka_unit_test(test_round_trip_and_dedupe),
+		cmocka_unit_test(test_hole_and_malformed),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_streaming),
+		cmocka_unit_test(test_memory_gap),
+		cmocka_unit_test(test_spool_kill9),
+		cmocka_unit_test(test_control),
+		cmocka_unit_test(test_time_and_metrics),
+		cmocka_unit_test(test_bad_start),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
