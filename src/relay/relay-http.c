@@ -17,6 +17,9 @@
 #include "relay.h"
 #include "xmalloc.h"
 
+/* Oversized bodies up to this are read and dropped before the 413. */
+#define RELAY_DISCARD_MAX (64ULL << 20)
+
 enum relay_route {
 	RELAY_METRICS,
 	RELAY_TIME,
@@ -330,6 +333,16 @@ relay_http_dispatch(struct MHD_Connection *conn, struct relay_req *req)
 	return MHD_NO;
 }
 
+/* Answer 413 for a body over the route's limit. */
+static int
+relay_http_too_big(struct MHD_Connection *conn, struct relay_req *req,
+    const char *url)
+{
+	return relay_http_error(conn, 413, "body of %" PRIu64 " bytes is over "
+	    "the limit of %zu for %s: send smaller bodies", req->too_big,
+	    req->body_max, url);
+}
+
 /* First call of a request: route, authenticate, check the body size. */
 static int
 relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
@@ -369,10 +382,17 @@ relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL && relay_args_u64(cl, &len) == 0 &&
 	    len > req->body_max) {
+		/*
+		 * Answering before the body is read makes the close reset the
+		 * connection under a client still sending (no Expect:
+		 * 100-continue), and the 413 is lost: read a moderately
+		 * oversized body away first.
+		 */
+		req->too_big = len;
+		if (len <= RELAY_DISCARD_MAX)
+			return MHD_YES;
 		req->responded = 1;
-		return relay_http_error(conn, 413, "body of %" PRIu64 " bytes "
-		    "is over the limit of %zu for %s: send smaller bodies",
-		    len, req->body_max, url);
+		return relay_http_too_big(conn, req, url);
 	}
 	if (cl != NULL && relay_args_u64(cl, &len) == 0 && len > 0) {
 		req->body = xcalloc(1, sizeof *req->body);
@@ -421,6 +441,10 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		return (enum MHD_Result)relay_http_begin(conn, req, method, url);
 	}
 	if (*upload_data_size > 0) {
+		if (req->too_big) {
+			*upload_data_size = 0;	/* discarded */
+			return MHD_YES;
+		}
 		if (!req->responded && (req->body_max == 0 ||
 		    relay_http_upload(req, upload_data, *upload_data_size) !=
 		    MHD_YES))
@@ -430,6 +454,10 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	if (req->responded)
 		return MHD_YES;
+	if (req->too_big) {
+		req->responded = 1;
+		return relay_http_too_big(conn, req, url);
+	}
 	if (relay_http_routes[req->route].route != RELAY_CONTROL)
 		req->responded = 1;
 	return (enum MHD_Result)relay_http_dispatch(conn, req);

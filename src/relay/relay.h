@@ -175,6 +175,7 @@ struct relay_req {
 	int64_t t1;			/* session time at receipt */
 	struct relay_chunk *body;
 	size_t body_max, body_cap;
+	uint64_t too_big;		/* announced length over body_max */
 	int responded;
 
 	struct MHD_Connection *conn;	/* long-poll */
