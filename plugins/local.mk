@@ -3,3 +3,4 @@ include plugins/sim_culture/local.mk
 include plugins/sim_memristor/local.mk
 include plugins/sim_silicon/local.mk
 include plugins/replay/local.mk
+include plugins/relay/local.mk

@@ -126,10 +126,23 @@ cmdq_append_at(struct cmdq *q, const char *line, const char *source,
 {
 	struct cmdq_item *item;
 
+	struct cmdq_item *it;
+
 	item = cmdq_item_new(q, line, source, client, cmdq_new_group(q), 0);
 	item->at = site;
 	item->user = user != NULL ? xstrdup(user) : NULL;
-	TAILQ_INSERT_TAIL(&q->items, item, entry);
+	/*
+	 * Another site's request goes before local commands (after earlier
+	 * requests): a local command waiting for that site's answer must not
+	 * hold it up.
+	 */
+	TAILQ_FOREACH(it, &q->items, entry)
+		if (it->at == NULL)
+			break;
+	if (it != NULL)
+		TAILQ_INSERT_BEFORE(it, item, entry);
+	else
+		TAILQ_INSERT_TAIL(&q->items, item, entry);
 }
 
 /* Insert one line right after item, in its group. */
@@ -402,7 +415,7 @@ cmdq_run_plugin_command(struct cmdq *q, struct cmdq_item *item, int argc,
 
 /* Start the head item: split, find, parse, execute. */
 static void
-cmdq_start(struct cmdq *q, struct cmdq_item *item)
+cmdq_start_item(struct cmdq *q, struct cmdq_item *item)
 {
 	struct session *s = q->session;
 	char *cause = NULL;
@@ -444,6 +457,18 @@ cmdq_start(struct cmdq *q, struct cmdq_item *item)
 	rv = item->cmd->exec(s, &item->args, item);
 	if (rv == CMD_ERROR && !item->failed)
 		cmdq_item_error(item, "%s failed", item->cmd->name);
+}
+
+/* Start an item; another site's request leaves the current site alone. */
+static void
+cmdq_start(struct cmdq *q, struct cmdq_item *item)
+{
+	struct session *s = q->session;
+	struct site *current = s->current;
+
+	cmdq_start_item(q, item);
+	if (item->at != NULL)
+		s->current = current;
 }
 
 /* Is this line only blank or a comment? */

@@ -17,7 +17,7 @@ static enum cmd_retval cmd_remote_exec(struct session *, struct args *,
 
 const struct cmd_entry cmd_at_entry = {
 	.name = "at",
-	.template = "",
+	.template = "+",
 	.lower = 2,
 	.upper = -1,
 	.usage = "SITE COMMAND [ARGUMENT ...]",

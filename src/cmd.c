@@ -270,6 +270,9 @@ args_parse(const struct cmd_entry *e, int argc, char **argv, struct args *a,
 		if (!options || w[0] != '-' || w[1] == '\0' ||
 		    args_is_number(w)) {
 			a->argv[a->argc++] = xstrdup(w);
+			/* "+": options end at the first argument (at SITE CMD) */
+			if (e->template[0] == '+')
+				options = 0;
 			continue;
 		}
 		if (strcmp(w, "--") == 0) {
@@ -311,7 +314,7 @@ args_parse(const struct cmd_entry *e, int argc, char **argv, struct args *a,
 		}
 		for (j = 1; w[j] != '\0'; j++) {
 			t = strchr(e->template, w[j]);
-			if (t == NULL || w[j] == ':') {
+			if (t == NULL || w[j] == ':' || w[j] == '+') {
 				xasprintf(cause, "unknown flag -%c (usage: %s "
 				    "%s)", w[j], e->name, e->usage);
 				goto fail;

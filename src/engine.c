@@ -367,17 +367,21 @@ engine_poll_transports(struct session *s)
 		}
 }
 
-/* One links.csv row. */
+/* One links.csv row; the link is named SITE/NAME. */
 void
-engine_link_row(struct session *s, const struct sb_link_health *h)
+engine_link_row(struct session *s, struct site *site,
+    const struct sb_link_health *h)
 {
+	char name[sizeof h->name + 80];
+
 	static const char *const states[] = { "down", "degraded", "up" };
 	struct csv_row row;
 
 	memset(&row, 0, sizeof row);
 	row.kind = CSV_LINKS;
 	row.u.link.t_us = clock_now(&s->clock);
-	row.u.link.link = h->name;
+	snprintf(name, sizeof name, "%s/%s", site->name, h->name);
+	row.u.link.link = name;
 	row.u.link.state = states[h->state <= SB_LINK_UP ? h->state : 0];
 	row.u.link.rtt_ms = h->rtt_ms;
 	row.u.link.jitter_ms = h->jitter_ms;
@@ -412,7 +416,7 @@ engine_links_due(struct session *s)
 				continue;
 			n = tr->ops.health(tr->data, h, 8);
 			for (k = 0; k < n && k < 8; k++)
-				engine_link_row(s, &h[k]);
+				engine_link_row(s, s->sites[i], &h[k]);
 		}
 }
 

@@ -32,7 +32,8 @@ void engine_record_event(struct session *s, const struct sb_event *ev);
 void engine_audit(struct session *s, const char *site, const char *user,
     const char *command, const char *status, const char *message);
 /* Record a link health row (links.csv, history). */
-void engine_link_row(struct session *s, const struct sb_link_health *h);
+void engine_link_row(struct session *s, struct site *site,
+    const struct sb_link_health *h);
 /* Is ev's site served by a transport (events of other sites come by it)? */
 struct transport *engine_site_transport(struct site *site);
 /* Route a spike of pop; via is the site whose transport delivered it. */

@@ -209,7 +209,7 @@ main(int argc, char **argv)
 		}
 		demo_file = demo_start(main_uninstalled() ?
 		    ABS_TOP_SRCDIR "/share" : PKGDATADIR, main_uninstalled() ?
-		    ABS_TOP_BUILDDIR "/src/synbridge-relay" :
+		    ABS_TOP_BUILDDIR "/src/relay/synbridge-relay" :
 		    BINDIR "/synbridge-relay", fast, &cause);
 		if (demo_file == NULL) {
 			fprintf(stderr, "synbridge: --demo: %s\n", cause);
