@@ -24,3 +24,6 @@ bench_programs += tests/bench/bench-engine
 tests_bench_bench_engine_SOURCES = tests/bench/bench-engine.c
 tests_bench_bench_engine_CPPFLAGS = $(test_core_cppflags)
 tests_bench_bench_engine_LDADD = src/libsbcore.la
+
+TESTS += tests/relay-3site.sh
+EXTRA_DIST += tests/relay-3site.sh

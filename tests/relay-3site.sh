@@ -1,0 +1,77 @@
+#!/bin/sh
+# The hybrid-3site experiment as three consoles (one per site, each with
+# its own session file and token) linked through a real synbridge-relay
+# over HTTPS on loopback: spikes cross in both directions, the memristor
+# site routes and learns, a remote command runs where the device is.
+. "${top_srcdir:-.}/tests/headless-common.sh"
+RELAY="$top_builddir/src/relay/synbridge-relay"
+SESS="$top_srcdir/share/sessions/hybrid-3site"
+echo "1..8"
+
+for site in padova southampton zurich; do
+	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.$site"
+done
+{
+	echo "$(cat "$tmp/tok.padova") padova t3 * southampton/* southampton"
+	echo "$(cat "$tmp/tok.southampton") southampton t3 * */* padova,zurich"
+	echo "$(cat "$tmp/tok.zurich") zurich t3 * southampton/* southampton"
+} >"$tmp/tokens"
+"$RELAY" --listen 127.0.0.1:0 --self-signed "$tmp/tls" \
+    --tokens "$tmp/tokens" >"$tmp/relay.out" 2>&1 &
+relay_pid=$!
+trap 'kill $relay_pid 2>/dev/null; rm -rf "$tmp"' EXIT
+listening() { grep -q '^listening on ' "$tmp/relay.out"; }
+if ! wait_for 15 listening; then
+	diag "the relay did not start:" "$(cat "$tmp/relay.out")"
+	exit 1
+fi
+SYNBRIDGE_RELAY="https://$(sed -n 's/^listening on //p' "$tmp/relay.out")"
+SYNBRIDGE_RELAY_PIN=$(sed -n 's/^pin //p' "$tmp/relay.out")
+export SYNBRIDGE_RELAY SYNBRIDGE_RELAY_PIN
+
+# padova asks southampton, which owns the device, for two pulses
+cat >"$tmp/padova.x" <<'X'
+wait 4
+at southampton potentiate s0 -n 2
+X
+start() {
+	site=$1
+	shift
+	SYNBRIDGE_TOKEN_FILE="$tmp/tok.$site" "$SB" --headless \
+	    -c "$SESS/$site.conf" --log-dir "$tmp/$site" --duration 10 "$@" \
+	    </dev/null >"$tmp/$site.out" 2>"$tmp/$site.err" &
+}
+start southampton
+soton=$!
+start zurich
+zurich=$!
+start padova -x "$tmp/padova.x"
+padova=$!
+ok=0
+wait $soton && wait $zurich && wait $padova && ok=1
+check "three consoles ran their sessions through the relay" [ $ok = 1 ]
+[ $ok = 1 ] || diag "$(cat "$tmp"/*.err)"
+
+rows() { awk -F, -v c="$2" -v v="$3" 'NR > 1 && $c == v' "$1" | wc -l; }
+n=$(rows "$tmp/southampton/spikes.csv" 2 padova)
+check "southampton recorded padova's culture spikes ($n)" [ "$n" -gt 20 ]
+n=$(rows "$tmp/southampton/synapses.csv" 5 synaptic)
+check "southampton's synapses turned them into weighted events ($n)" \
+    [ "$n" -gt 5 ]
+n=$(($(rows "$tmp/southampton/synapses.csv" 5 rule-ltd) + \
+    $(rows "$tmp/southampton/synapses.csv" 5 rule-ltp)))
+check "post spikes from other sites drove the rate rule ($n pulses)" \
+    [ "$n" -gt 0 ]
+check "the remote potentiate came back with G before and after" \
+    contains "$tmp/padova.out" "southampton: s0: potentiate 2 x +4.00 V"
+check "southampton's audit log shows who asked" \
+    contains "$tmp/southampton/commands.csv" "@padova,potentiate s0 -n 2,ok"
+up=0
+for site in padova southampton zurich; do
+	[ "$(rows "$tmp/$site/links.csv" 3 up)" -gt 3 ] && up=$((up + 1))
+done
+check "every site's link was up and logged in links.csv" [ $up = 3 ]
+# times are session time: remote spikes land in the same time range
+last=$(tail -n 1 "$tmp/southampton/spikes.csv" | cut -d, -f1)
+check "session clock: spike times run from 0 to the duration ($last s)" \
+    awk -v t="$last" 'BEGIN { exit !(t > 2 && t < 11) }'
