@@ -906,7 +906,8 @@ test_memory_gap(void **state)
 	assert_null(strstr(out, "synbridge_relay_memory_bytes 0\n"));
 	free(out);
 	out = expect(&p, "/v1/health", TOK_SOUTH, NULL, 0, 200);
-	assert_non_null(strstr(out, " 40 1\n"));	/* padova: 40 batches, 1 gap */
+	/* padova: 40 batches, 1 gap */
+	assert_non_null(strstr(out, " 40 1\n"));
 	free(out);
 	relay_stop(&p, SIGTERM);
 }
@@ -1037,7 +1038,8 @@ test_control(void **state)
 	pthread_join(q.thread, NULL);
 	assert_true(now_ms() - t0 < 5000);
 	assert_int_equal(q.a.code, 200);
-	assert_string_equal(q.a.body, "1 command padova 9 pulse s1 +4.0V 100us\n");
+	assert_string_equal(q.a.body,
+	    "1 command padova 9 pulse s1 +4.0V 100us\n");
 	free(q.a.body);
 
 	free(expect(&p, "/v1/result?to=padova&id=9&status=ok", TOK_SOUTH,
@@ -1115,7 +1117,8 @@ test_bad_start(void **state)
 		const char *want;
 	} bad[] = {
 		{ "# c\ntok-aaaaaaaa padova hybrid * */*\n", ":2: 5 fields" },
-		{ "tok-aaaaaaaa padova hybrid * */* - extra\n", ":1: too many" },
+		{ "tok-aaaaaaaa padova hybrid * */* - extra\n",
+		    ":1: too many" },
 		{ "short padova hybrid * */* -\n", ":1: token of 5" },
 		{ "tok-aaaaaaaa pa/dova hybrid * */* -\n", ":1: bad site" },
 		{ "tok-aaaaaaaa padova hybrid * padova -\n",
