@@ -625,6 +625,65 @@ test_hole_and_malformed(void **state)
 	relay_stop(&p, SIGTERM);
 }
 
+/* Mutated publish bodies and queries get 4xx, never a crash. */
+static void
+test_fuzz_requests(void **state)
+{
+	static const struct {
+		const char *before, *after;
+		int post;
+	} queries[] = {
+		{ "/v1/read?streams=", "&wait=0", 0 },
+		{ "/v1/control?hold=0&after=", "", 0 },
+		{ "/v1/command?to=", "&id=1", 1 },
+		{ "/v1/result?to=padova&status=ok&id=", "", 1 },
+	};
+	static const char alphabet[] = "0123456789:,%&=?/+ab-";
+	struct relay_proc p;
+	struct answer a;
+	uint8_t buf[1024];
+	char arg[40], path[128];
+	uint64_t seed = 4242, s = 1;
+	size_t len, i, k;
+	uint32_t id;
+
+	relay_up(&p, "fuzz", NULL);
+	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
+	for (i = 0; i < 150; i++) {
+		seed ^= seed >> 12;
+		seed ^= seed << 25;
+		seed ^= seed >> 27;
+		len = batch(buf, sizeof buf, id, s, 3);
+		len += batch(buf + len, sizeof buf - len, id, s + 1, 2);
+		for (k = 0; k < 1 + seed % 3; k++)
+			buf[(seed >> (8 * k + 8)) % len] ^= (uint8_t)(1 << k);
+		if (seed % 5 == 0)
+			len = (seed >> 20) % len;
+		http(&p, "/v1/publish", TOK_PADOVA, buf, len, &a);
+		if (a.code == 200)
+			s += 2;	/* a flip in a field nobody checks */
+		else if (a.code != 400 && a.code != 403 && a.code != 404 &&
+		    a.code != 409)
+			fail_msg("mutated body %zu got %ld: %s", i, a.code,
+			    a.body);
+		free(a.body);
+
+		for (k = 0; k < sizeof arg - 1 && k < (seed >> 9) % 30; k++)
+			arg[k] = alphabet[(seed >> (k % 50)) %
+			    (sizeof alphabet - 1)];
+		arg[k] = '\0';
+		snprintf(path, sizeof path, "%s%s%s", queries[i % 4].before,
+		    arg, queries[i % 4].after);
+		http(&p, path, TOK_SOUTH, queries[i % 4].post ? "x" : NULL, 1,
+		    &a);
+		if (a.code >= 500)
+			fail_msg("%s got %ld: %s", path, a.code, a.body);
+		free(a.body);
+	}
+	free(expect(&p, "/v1/streams", TOK_PADOVA, NULL, 0, 200));
+	relay_stop(&p, SIGTERM);
+}
+
 /* 413 over --max-body, 429 over --rate with Retry-After. */
 static void
 test_limits(void **state)
@@ -847,7 +906,8 @@ test_memory_gap(void **state)
 	assert_null(strstr(out, "synbridge_relay_memory_bytes 0\n"));
 	free(out);
 	out = expect(&p, "/v1/health", TOK_SOUTH, NULL, 0, 200);
-	assert_non_null(strstr(out, " 40 1\n"));	/* padova: 40 batches, 1 gap */
+	/* padova: 40 batches, 1 gap */
+	assert_non_null(strstr(out, " 40 1\n"));
 	free(out);
 	relay_stop(&p, SIGTERM);
 }
@@ -978,7 +1038,8 @@ test_control(void **state)
 	pthread_join(q.thread, NULL);
 	assert_true(now_ms() - t0 < 5000);
 	assert_int_equal(q.a.code, 200);
-	assert_string_equal(q.a.body, "1 command padova 9 pulse s1 +4.0V 100us\n");
+	assert_string_equal(q.a.body,
+	    "1 command padova 9 pulse s1 +4.0V 100us\n");
 	free(q.a.body);
 
 	free(expect(&p, "/v1/result?to=padova&id=9&status=ok", TOK_SOUTH,
@@ -1056,7 +1117,8 @@ test_bad_start(void **state)
 		const char *want;
 	} bad[] = {
 		{ "# c\ntok-aaaaaaaa padova hybrid * */*\n", ":2: 5 fields" },
-		{ "tok-aaaaaaaa padova hybrid * */* - extra\n", ":1: too many" },
+		{ "tok-aaaaaaaa padova hybrid * */* - extra\n",
+		    ":1: too many" },
 		{ "short padova hybrid * */* -\n", ":1: token of 5" },
 		{ "tok-aaaaaaaa pa/dova hybrid * */* -\n", ":1: bad site" },
 		{ "tok-aaaaaaaa padova hybrid * padova -\n",
@@ -1103,6 +1165,7 @@ main(void)
 		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_round_trip_and_dedupe),
 		cmocka_unit_test(test_hole_and_malformed),
+		cmocka_unit_test(test_fuzz_requests),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_streaming),
 		cmocka_unit_test(test_memory_gap),

@@ -20,6 +20,8 @@
 /* Oversized bodies up to this are read and dropped before the 413. */
 #define RELAY_DISCARD_MAX (64ULL << 20)
 
+#define RELAY_TEXT "text/plain; charset=utf-8"
+
 enum relay_route {
 	RELAY_METRICS,
 	RELAY_TIME,
@@ -81,13 +83,15 @@ relay_http_answer(struct MHD_Connection *conn, unsigned code,
 		return MHD_NO;
 	}
 	if (body != NULL && type != NULL)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    type);
 	if (hname != NULL)
 		MHD_add_response_header(resp, hname, hvalue);
 	rc = MHD_queue_response(conn, code, resp);
 	MHD_destroy_response(resp);
 	if (code < 600)
-		__atomic_add_fetch(&relay.m.requests[code], 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&relay.m.requests[code], 1,
+		    __ATOMIC_RELAXED);
 	return rc;
 }
 
@@ -113,11 +117,10 @@ relay_http_error(struct MHD_Connection *conn, unsigned code,
 	xasprintf(&line, "%s\n", msg);
 	free(msg);
 	if (code == 401) {
-		return relay_http_answer(conn, code, "text/plain; charset=utf-8",
-		    line, strlen(line), MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-		    "Bearer");
+		return relay_http_answer(conn, code, RELAY_TEXT, line,
+		    strlen(line), MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 	}
-	return relay_http_respond(conn, code, "text/plain; charset=utf-8", line,
+	return relay_http_respond(conn, code, RELAY_TEXT, line,
 	    strlen(line));
 }
 
@@ -174,12 +177,12 @@ relay_http_streams_get(struct MHD_Connection *conn, struct relay_req *req)
 		st = s->streams[i];
 		if (!relay_tokens_may_read(req->token, st->site, st->name))
 			continue;
-		fprintf(f, "%" PRIu32 " %s %s %" PRIu32 " %" PRIu64 "\n", st->id,
-		    st->site, st->name, st->units, st->highest);
+		fprintf(f, "%" PRIu32 " %s %s %" PRIu32 " %" PRIu64 "\n",
+		    st->id, st->site, st->name, st->units, st->highest);
 	}
 	pthread_mutex_unlock(&relay.lock);
 	fclose(f);
-	return relay_http_respond(conn, 200, "text/plain; charset=utf-8", out,
+	return relay_http_respond(conn, 200, RELAY_TEXT, out,
 	    len);
 }
 
@@ -217,32 +220,32 @@ relay_http_streams_post(struct MHD_Connection *conn, struct relay_req *req)
 				goto out;
 			}
 			if (pass == 0) {
-				if (!relay_tokens_may_publish(req->token, name)) {
-					rc = relay_http_error(conn, 403, "site %s "
-					    "may not publish stream '%s' (see "
-					    "its PUBLISH field in the tokens "
-					    "file)", req->token->site, name);
-					goto out;
-				}
-				continue;
+				if (relay_tokens_may_publish(req->token, name))
+					continue;
+				rc = relay_http_error(conn, 403, "site %s may "
+				    "not publish stream '%s' (see its PUBLISH "
+				    "field in the tokens file)",
+				    req->token->site, name);
+				goto out;
 			}
 			pthread_mutex_lock(&relay.lock);
 			st = relay_store_register(s, req->token->site, name,
 			    units, &why);
 			if (st != NULL) {
-				fprintf(f, "%" PRIu32 " %s %" PRIu64 "\n", st->id,
-				    st->name, st->highest + 1);
+				fprintf(f, "%" PRIu32 " %s %" PRIu64 "\n",
+				    st->id, st->name, st->highest + 1);
 			}
 			pthread_mutex_unlock(&relay.lock);
 			if (st == NULL) {
 				fprintf(stderr, "synbridge-relay: %s\n", why);
-				rc = relay_http_error(conn, 500, "spool: %s", why);
+				rc = relay_http_error(conn, 500, "spool: %s",
+				    why);
 				goto out;
 			}
 		}
 	}
 	fclose(f);
-	return relay_http_respond(conn, 200, "text/plain; charset=utf-8", out,
+	return relay_http_respond(conn, 200, RELAY_TEXT, out,
 	    len);
 out:
 	fclose(f);
@@ -263,10 +266,10 @@ relay_http_publish(struct MHD_Connection *conn, struct relay_req *req)
 	    &retry_after);
 	if (code == 429) {
 		snprintf(retry, sizeof retry, "%u", retry_after);
-		return relay_http_answer(conn, code, "text/plain; charset=utf-8",
-		    answer, strlen(answer), MHD_HTTP_HEADER_RETRY_AFTER, retry);
+		return relay_http_answer(conn, code, RELAY_TEXT, answer,
+		    strlen(answer), MHD_HTTP_HEADER_RETRY_AFTER, retry);
 	}
-	return relay_http_respond(conn, code, "text/plain; charset=utf-8",
+	return relay_http_respond(conn, code, RELAY_TEXT,
 	    answer, strlen(answer));
 }
 
@@ -284,7 +287,7 @@ relay_http_time(struct MHD_Connection *conn, struct relay_req *req)
 		s = relay.sessions[0];
 	t2 = relay_store_time(s);
 	xasprintf(&out, "%" PRId64 " %" PRId64 "\n", req->t1, t2);
-	return relay_http_respond(conn, 200, "text/plain; charset=utf-8", out,
+	return relay_http_respond(conn, 200, RELAY_TEXT, out,
 	    strlen(out));
 }
 
@@ -306,8 +309,7 @@ relay_http_dispatch(struct MHD_Connection *conn, struct relay_req *req)
 	case RELAY_HEALTH:
 		out = relay_metrics_health(relay_store_session(
 		    req->token->session), &len);
-		return relay_http_respond(conn, 200, "text/plain; charset=utf-8",
-		    out, len);
+		return relay_http_respond(conn, 200, RELAY_TEXT, out, len);
 	case RELAY_STREAMS_GET:
 		return relay_http_streams_get(conn, req);
 	case RELAY_STREAMS_POST:
@@ -318,8 +320,9 @@ relay_http_dispatch(struct MHD_Connection *conn, struct relay_req *req)
 		wait = relay_http_arg(conn, "wait");
 		if (wait != NULL && strcmp(wait, "0") != 0 &&
 		    strcmp(wait, "1") != 0) {
-			return relay_http_error(conn, 400, "give wait=0 (answer "
-			    "at once) or wait=1 (stream, the default)");
+			return relay_http_error(conn, 400, "give wait=0 "
+			    "(answer at once) or wait=1 (stream, the "
+			    "default)");
 		}
 		return relay_read_start(conn, req, relay_http_arg(conn,
 		    "streams"), wait == NULL || strcmp(wait, "1") == 0);
@@ -361,8 +364,8 @@ relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
 	}
 	if (req->route == -2) {
 		req->responded = 1;
-		return relay_http_error(conn, 405, "method %.16s not allowed on "
-		    "%.100s", method, url);
+		return relay_http_error(conn, 405, "method %.16s not allowed "
+		    "on %.100s", method, url);
 	}
 	r = &relay_http_routes[req->route];
 	auth = relay_http_auth(conn, &req->token);
@@ -438,7 +441,8 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 	if (req == NULL) {
 		req = xcalloc(1, sizeof *req);
 		*con_cls = req;
-		return (enum MHD_Result)relay_http_begin(conn, req, method, url);
+		return (enum MHD_Result)relay_http_begin(conn, req, method,
+		    url);
 	}
 	if (*upload_data_size > 0) {
 		if (req->too_big) {
@@ -448,7 +452,7 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		if (!req->responded && (req->body_max == 0 ||
 		    relay_http_upload(req, upload_data, *upload_data_size) !=
 		    MHD_YES))
-			return MHD_NO;	/* no Content-Length and too long */
+			return MHD_NO;	/* too long, no Content-Length */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}

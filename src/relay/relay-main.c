@@ -40,14 +40,15 @@ relay_usage(FILE *f)
 {
 	fprintf(f,
 "Usage: synbridge-relay --listen ADDR:PORT --tokens FILE\n"
-"                       (--cert FILE --key FILE | --self-signed DIR) [OPTION]...\n"
+"         (--cert FILE --key FILE | --self-signed DIR) [OPTION]...\n"
 "Relay synbridge event batches, clock and commands between sites over HTTPS.\n"
 "\n"
 "  --listen ADDR:PORT     address to listen on (port 0 picks a free one)\n"
 "  --cert FILE            PEM certificate (chain) of the relay\n"
 "  --key FILE             PEM private key of the certificate\n"
 "  --self-signed DIR      use DIR/cert.pem and DIR/key.pem, made if missing\n"
-"  --tokens FILE          access list: TOKEN SITE SESSION PUBLISH READ COMMAND\n"
+"  --tokens FILE          access list (TOKEN SITE SESSION PUBLISH READ\n"
+"                         COMMAND lines)\n"
 "  --spool DIR            keep every batch on disk (durable before the ack)\n"
 "  --max-memory MB        batches kept in memory per session (default 256)\n"
 "  --max-body MB          largest publish body (default 16)\n"
@@ -150,8 +151,8 @@ relay_options(int argc, char **argv)
 			    1, 86400);
 			break;
 		case 'j':
-			o->threads = (unsigned)relay_number("threads", optarg, 1,
-			    64);
+			o->threads = (unsigned)relay_number("threads",
+			    optarg, 1, 64);
 			break;
 		case 'h':
 			relay_usage(stdout);
@@ -166,8 +167,8 @@ relay_options(int argc, char **argv)
 				    "missing or unexpected value\n",
 				    argv[optind - 1] + 2);
 			else
-				fprintf(stderr, "synbridge-relay: unknown option "
-				    "%s\n", argv[optind - 1]);
+				fprintf(stderr, "synbridge-relay: unknown "
+				    "option %s\n", argv[optind - 1]);
 			fprintf(stderr, "Try 'synbridge-relay --help'.\n");
 			exit(2);
 		}

@@ -27,9 +27,9 @@ relay_metrics_streams(FILE *f, const char *name, const char *help,
 			st = s->streams[j];
 			v = which == 0 ? st->batches : which == 1 ?
 			    st->events : st->bytes;
-			fprintf(f, "synbridge_relay_%s{session=\"%s\",site=\"%s\","
-			    "stream=\"%s\"} %" PRIu64 "\n", name, s->name,
-			    st->site, st->name, v);
+			fprintf(f, "synbridge_relay_%s{session=\"%s\","
+			    "site=\"%s\",stream=\"%s\"} %" PRIu64 "\n", name,
+			    s->name, st->site, st->name, v);
 		}
 	}
 }
@@ -84,8 +84,8 @@ relay_metrics_text(size_t *len)
 	for (code = 100; code < 600; code++) {
 		n = __atomic_load_n(&relay.m.requests[code], __ATOMIC_RELAXED);
 		if (n != 0) {
-			fprintf(f, "synbridge_relay_requests_total{code=\"%zu\"} "
-			    "%" PRIu64 "\n", code, n);
+			fprintf(f, "synbridge_relay_requests_total"
+			    "{code=\"%zu\"} %" PRIu64 "\n", code, n);
 		}
 	}
 	fclose(f);

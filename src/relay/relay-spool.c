@@ -400,7 +400,8 @@ relay_spool_append(struct relay_stream *st, struct relay_batch **b,
 			while (k < niov && (size_t)w >= iov[k].iov_len)
 				w -= (ssize_t)iov[k++].iov_len;
 			if (k < niov) {
-				iov[k].iov_base = (uint8_t *)iov[k].iov_base + w;
+				iov[k].iov_base = (uint8_t *)iov[k].iov_base +
+				    w;
 				iov[k].iov_len -= (size_t)w;
 			}
 		}

@@ -180,7 +180,8 @@ relay_store_evict(struct relay_session *s)
 	    (b = TAILQ_FIRST(&s->fifo)) != NULL) {
 		st = b->stream;
 		if (st->ring_len == 0 || st->ring[st->ring_head] != b)
-			fatal("relay: eviction order broken in stream %u", st->id);
+			fatal("relay: eviction order broken in stream %u",
+			    st->id);
 		st->ring_head = (st->ring_head + 1) % st->ring_cap;
 		st->ring_len--;
 		st->mem_first++;
@@ -374,8 +375,8 @@ relay_store_publish(struct relay_session *s, struct relay_token *t,
 	for (i = 0; i < (size_t)n; i++) {
 		in[i].stream = relay_store_stream(s, in[i].stream_id);
 		if (in[i].stream == NULL) {
-			xasprintf(answer, "unknown stream %" PRIu32 " in session "
-			    "%s: register it with POST /v1/streams\n",
+			xasprintf(answer, "unknown stream %" PRIu32 " in "
+			    "session %s: register it with POST /v1/streams\n",
 			    in[i].stream_id, s->name);
 			code = 404;
 			goto out;

@@ -34,7 +34,8 @@ relay_tls_base64(const uint8_t *in, size_t n)
 	size_t i;
 
 	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		*o++ = tab[v >> 18];
 		*o++ = tab[(v >> 12) & 63];
 		*o++ = tab[(v >> 6) & 63];

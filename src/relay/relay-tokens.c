@@ -86,8 +86,8 @@ relay_tokens_may_read(const struct relay_token *t, const char *site,
 		slash = memchr(p, '/', len);
 		if (slash != NULL &&
 		    relay_tokens_match1(p, (size_t)(slash - p), site) &&
-		    relay_tokens_match1(slash + 1, len - (size_t)(slash - p) - 1,
-		    stream))
+		    relay_tokens_match1(slash + 1,
+		    len - (size_t)(slash - p) - 1, stream))
 			return 1;
 		if (end == NULL)
 			return 0;
@@ -292,7 +292,8 @@ relay_tokens_find(const char *bearer)
 		tlen = strlen(relay.tokens[i].token);
 		diff = tlen != len;
 		for (j = 0; j < tlen; j++)
-			diff |= relay.tokens[i].token[j] ^ bearer[j < len ? j : 0];
+			diff |= relay.tokens[i].token[j] ^
+			    bearer[j < len ? j : 0];
 		if (diff == 0)
 			found = &relay.tokens[i];
 	}

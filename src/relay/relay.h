@@ -20,9 +20,9 @@
 #include "wire.h"
 
 #define RELAY_NAME_MAX 64		/* site, session and stream names */
-#define RELAY_CONTROL_MAX 4096		/* control messages kept per session */
+#define RELAY_CONTROL_MAX 4096		/* control messages per session */
 #define RELAY_CONTROL_HOLD 25		/* long-poll hold, seconds */
-#define RELAY_TEXT_BODY_MAX (64 << 10)	/* streams, command, result bodies */
+#define RELAY_TEXT_BODY_MAX (64 << 10)	/* streams, command, result */
 #define RELAY_READ_ONCE_MAX (64U << 20)	/* wait=0 answer bound */
 #define RELAY_READ_BLOCK (64 << 10)	/* streaming response block */
 
