@@ -19,6 +19,11 @@
 SB_PLUGIN("relay");
 
 /* Register the transport. */
+#define RELAY_FIRST_CLOCK_S 3
+
+static void relay_plugin_first_clock(const struct sb_host_api *,
+    struct sb_plugin *, struct relay_client *);
+
 int
 synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 {
@@ -40,12 +45,52 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 		    "for the relay transport (no deliver/gap/clock_update)");
 		return (-1);
 	}
+	if (host->fast(p)) {
+		host->log(p, SB_LOG_ERROR, "relay: --fast runs on virtual time; "
+		    "a relay link needs real time");
+		return (-1);
+	}
 	if ((c = relay_client_create(host, p, &cause)) == NULL) {
 		host->log(p, SB_LOG_ERROR, "%s", cause);
 		free(cause);
 		return (-1);
 	}
-	return (host->register_transport(p, &transport, c, relay_client_free));
+	if (host->register_transport(p, &transport, c, relay_client_free) != 0)
+		return (-1);
+	relay_plugin_first_clock(host, p, c);
+	return (0);
+}
+
+/*
+ * Wait (a few seconds at most) for the first clock estimate and hand it to
+ * the host now, so that backends loaded after the link start on session
+ * time instead of jumping to it later.
+ */
+static void
+relay_plugin_first_clock(const struct sb_host_api *host, struct sb_plugin *p,
+    struct relay_client *c)
+{
+	struct timespec deadline;
+	int64_t off, unc;
+	int known, rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += RELAY_FIRST_CLOCK_S;
+	pthread_mutex_lock(&c->stat_lock);
+	while (!c->clock_known && rc == 0)
+		rc = pthread_cond_timedwait(&c->clock_cond, &c->stat_lock,
+		    &deadline);
+	known = c->clock_known;
+	off = c->clock_offset_us;
+	unc = c->clock_unc_us;
+	c->clock_changed = 0;
+	pthread_mutex_unlock(&c->stat_lock);
+	if (known)
+		host->clock_update(p, off, unc);
+	else
+		host->log(p, SB_LOG_WARNING, "relay: no clock estimate from "
+		    "the relay within %d s; session time follows once it "
+		    "answers", RELAY_FIRST_CLOCK_S);
 }
 
 /* Nothing to do: the host frees the transport with relay_client_free. */

@@ -59,6 +59,7 @@ relay_client_create(const struct sb_host_api *host, struct sb_plugin *p,
 	pthread_mutex_init(&c->msg_lock, NULL);
 	pthread_mutex_init(&c->in_lock, NULL);
 	pthread_mutex_init(&c->stat_lock, NULL);
+	pthread_cond_init(&c->clock_cond, NULL);
 	c->items_tail = &c->items;
 	c->msgs_tail = &c->msgs;
 	relay_parser_init(&c->parser);
@@ -101,6 +102,7 @@ relay_client_free(void *data)
 	pthread_mutex_destroy(&c->msg_lock);
 	pthread_mutex_destroy(&c->in_lock);
 	pthread_mutex_destroy(&c->stat_lock);
+	pthread_cond_destroy(&c->clock_cond);
 	free(c);
 }
 

@@ -782,6 +782,7 @@ relay_net_timed(struct relay_client *c, struct relay_net *net,
 			c->clock_unc_us = unc;
 			c->clock_known = 1;
 			c->clock_changed = 1;
+			pthread_cond_broadcast(&c->clock_cond);
 		}
 	}
 	pthread_mutex_unlock(&c->stat_lock);
