@@ -20,6 +20,7 @@ SB_PLUGIN("relay");
 
 /* Register the transport. */
 #define RELAY_FIRST_CLOCK_S 3
+#define RELAY_FIRST_CLOCK_UNC_US 1000
 
 static void relay_plugin_first_clock(const struct sb_host_api *,
     struct sb_plugin *, struct relay_client *);
@@ -45,7 +46,7 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 		    "for the relay transport (no deliver/gap/clock_update)");
 		return (-1);
 	}
-	if (host->fast(p)) {
+	if (host->fast != NULL && host->fast(p)) {
 		host->log(p, SB_LOG_ERROR, "relay: --fast runs on virtual time; "
 		    "a relay link needs real time");
 		return (-1);
@@ -77,7 +78,9 @@ relay_plugin_first_clock(const struct sb_host_api *host, struct sb_plugin *p,
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += RELAY_FIRST_CLOCK_S;
 	pthread_mutex_lock(&c->stat_lock);
-	while (!c->clock_known && rc == 0)
+	/* the first burst narrows the estimate within milliseconds */
+	while ((!c->clock_known || c->clock_unc_us > RELAY_FIRST_CLOCK_UNC_US)
+	    && rc == 0)
 		rc = pthread_cond_timedwait(&c->clock_cond, &c->stat_lock,
 		    &deadline);
 	known = c->clock_known;

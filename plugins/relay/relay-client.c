@@ -18,16 +18,6 @@
 
 #define RELAY_ERRORS_MAX 16
 
-/* CLOCK_MONOTONIC in microseconds (what the host's clock is built on). */
-int64_t
-relay_mono_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-}
-
 /* Set libcurl up once per process. */
 static void
 relay_client_curl_init(void)

@@ -10,10 +10,21 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "relay.h"
 
 #define RELAY_DEGRADED_P99_MS 50.0
+
+/* CLOCK_MONOTONIC in microseconds (what the host's clock is built on). */
+int64_t
+relay_mono_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
 
 /* Start with nothing known. */
 void
@@ -28,6 +39,7 @@ void
 relay_health_rtt(struct relay_health *h, double ms)
 {
 	h->rtt_ms[h->rtt_head] = ms;
+	h->rtt_at[h->rtt_head] = relay_mono_us();
 	h->rtt_head = (h->rtt_head + 1) % RELAY_RTT_SAMPLES;
 	if (h->nrtt < RELAY_RTT_SAMPLES)
 		h->nrtt++;
@@ -93,14 +105,18 @@ relay_health_rtt_stats(const struct relay_health *h,
     struct relay_rtt_stats *st)
 {
 	double	v[RELAY_RTT_SAMPLES], sum = 0;
-	size_t	i, n = h->nrtt, first, k;
+	size_t	i, n = 0, first, k, j;
+	int64_t	since = relay_mono_us() - RELAY_RTT_WINDOW_US;
 
 	memset(st, 0, sizeof *st);
+	first = (h->rtt_head + RELAY_RTT_SAMPLES - h->nrtt) % RELAY_RTT_SAMPLES;
+	for (i = 0; i < h->nrtt; i++) {
+		j = (first + i) % RELAY_RTT_SAMPLES;
+		if (h->rtt_at[j] >= since)
+			v[n++] = h->rtt_ms[j];
+	}
 	if (n == 0)
 		return;
-	first = (h->rtt_head + RELAY_RTT_SAMPLES - n) % RELAY_RTT_SAMPLES;
-	for (i = 0; i < n; i++)
-		v[i] = h->rtt_ms[(first + i) % RELAY_RTT_SAMPLES];
 	for (i = 1; i < n; i++)
 		sum += fabs(v[i] - v[i - 1]);
 	st->jitter = n > 1 ? sum / (double)(n - 1) : 0;

@@ -35,6 +35,8 @@
 #define RELAY_DOWN_AFTER_US 3000000	/* no exchange this long: down */
 #define RELAY_RECENT_US 10000000	/* loss and gap window: 10 s */
 #define RELAY_RTT_SAMPLES 128
+/* RTT statistics cover the samples of the last 30 s (a hiccup passes). */
+#define RELAY_RTT_WINDOW_US 30000000
 
 /* Parsed arguments. */
 struct relay_config {
@@ -221,6 +223,7 @@ int64_t	relay_clock_offset_at(const struct relay_clock *, int64_t);
 /* Link health. */
 struct relay_health {
 	double		 rtt_ms[RELAY_RTT_SAMPLES];
+	int64_t		 rtt_at[RELAY_RTT_SAMPLES];	/* when taken */
 	size_t		 nrtt, rtt_head;
 	int64_t		 last_ok_us;	/* last successful exchange */
 	int		 connected;

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <strings.h>
 
 #include <microhttpd.h>
@@ -492,9 +495,22 @@ static void
 relay_http_connection(void *cls, struct MHD_Connection *conn,
     void **socket_context, enum MHD_ConnectionNotificationCode toe)
 {
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+	const union MHD_ConnectionInfo *ci;
+	int one = 1;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		__atomic_add_fetch(&relay.m.connections, 1, __ATOMIC_RELAXED);
-	else
+		/*
+		 * TLS writes several small records per handshake flight and
+		 * per answer; with Nagle on, each waits for the peer's delayed
+		 * ACK (tens of ms).
+		 */
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci != NULL)
+			setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY,
+			    &one, sizeof one);
+	} else
 		__atomic_sub_fetch(&relay.m.connections, 1, __ATOMIC_RELAXED);
 }
 
