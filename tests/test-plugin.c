@@ -358,7 +358,8 @@ static void
 test_console_survives(void **state)
 {
 	static const struct cmd_client client = {
-		test_client_out, test_client_err, NULL
+		.out = test_client_out,
+		.err = test_client_err,
 	};
 	static const char *lines[] = {
 		"load test_badversion",
