@@ -106,8 +106,11 @@ void
 cmdq_append(struct cmdq *q, const char *line, const char *source,
     const struct cmd_client *client, int group, int strict)
 {
-	TAILQ_INSERT_TAIL(&q->items, cmdq_item_new(q, line, source, client,
-	    group, strict), entry);
+	struct cmdq_item *item = cmdq_item_new(q, line, source, client, group,
+	    strict);
+
+	/* TAILQ_INSERT_TAIL evaluates its element more than once */
+	TAILQ_INSERT_TAIL(&q->items, item, entry);
 }
 
 /* Read a file's lines as items, after `after` (or at the end). */
