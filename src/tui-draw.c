@@ -193,18 +193,18 @@ tui_draw_raster(struct tui *t, WINDOW *w, int h, int wd)
 			wattrset(w, colour | A_BOLD);
 			if (row == 0)
 				tui_draw_put(w, y, 0, lw - 1, grp->label);
-			else if (row == 1 || (row == 2 && grows == 3)) {
+			else if (row == 1 || row == 2) {
 				wattrset(w, A_DIM);
 				if (row == 1)
 					snprintf(label, sizeof label, "%u u%s",
 					    grp->units, l.fold > 1 ? " fold" :
 					    "");
 				else
-					snprintf(label, sizeof label, "%.0f/s",
-					    rate);
+					snprintf(label, sizeof label, "%.0f "
+					    "spikes/s", rate);
 				tui_draw_put(w, y, 0, lw - 1, label);
 			}
-			if (row == 0 && grows == 1) {
+			if (row == 0 && grows <= 2) {
 				snprintf(label, sizeof label, " %.0f/s", rate);
 				wattrset(w, A_DIM);
 				x = (int)strlen(grp->label);
@@ -251,6 +251,40 @@ tui_draw_unit(const char *name, int shorten)
 	return shorten && slash != NULL ? slash + 1 : name;
 }
 
+/* Column widths of the synapse pane: names and units first. */
+static void
+tui_draw_syn_columns(const struct tui *t, int wd, int *namew, int *ppw,
+    int *barw, int *sparkw, int *shorten)
+{
+	struct session *s = t->s;
+	int full = 0, brief = 0, name = 0, l, rest;
+	size_t i;
+
+	for (i = 0; i < s->nsynapses; i++) {
+		struct synapse *syn = s->synapses[i];
+
+		l = (int)strlen(syn->name);
+		name = l > name ? l : name;
+		l = (int)(strlen(syn->pre_name) + strlen(syn->post_name)) + 4;
+		full = l > full ? l : full;
+		l = (int)(strlen(tui_draw_unit(syn->pre_name, 1)) +
+		    strlen(tui_draw_unit(syn->post_name, 1))) + 4;
+		brief = l > brief ? l : brief;
+	}
+	*namew = name + 2 < 12 ? name + 2 : 12;
+	/* fixed: G value 11, pulse marker 2, a decision of 14 at least */
+	rest = wd - *namew - 11 - 2 - 14;
+	*shorten = full > rest - 8 - 12;
+	*ppw = *shorten ? brief : full;
+	if (*ppw > rest - 8)
+		*ppw = rest - 8 > 8 ? rest - 8 : 8;
+	rest -= *ppw;
+	*barw = rest >= 40 ? 16 : rest >= 24 ? 12 : 8;
+	rest -= *barw + 1;
+	*sparkw = rest - 1 > TUI_SPARK ? TUI_SPARK : rest - 1 >= 8 ? rest - 1 :
+	    0;
+}
+
 /* Synapses: name, pre -> post, bar, G, sparkline, pulse, decision. */
 void
 tui_draw_synapses(struct tui *t, WINDOW *w, int h, int wd)
@@ -282,11 +316,7 @@ tui_draw_synapses(struct tui *t, WINDOW *w, int h, int wd)
 		t->syn_top = t->sel_syn;
 	if (rows > 0 && t->sel_syn >= t->syn_top + (size_t)rows)
 		t->syn_top = t->sel_syn - (size_t)rows + 1;
-	namew = 6;
-	barw = wd >= 120 ? 16 : wd >= 90 ? 12 : 8;
-	sparkw = wd >= 140 ? TUI_SPARK : wd >= 100 ? 24 : wd >= 80 ? 12 : 0;
-	ppw = wd >= 120 ? 34 : wd >= 90 ? 26 : 18;
-	shorten = ppw < 34;
+	tui_draw_syn_columns(t, wd, &namew, &ppw, &barw, &sparkw, &shorten);
 	for (i = t->syn_top, y = 1; i < s->nsynapses && y < h; i++, y++) {
 		struct synapse *syn = s->synapses[i];
 		const struct sb_device_limits *lim = &syn->limits;
@@ -567,9 +597,9 @@ tui_draw_help(struct tui *t, int rows, int cols)
 	wbkgdset(w, ' ' | tui_draw_pair(t, TUI_PAIR_OVERLAY));
 	werase(w);
 	if (t->gl.utf8)
-		box_set(w, WACS_D_VLINE, WACS_D_HLINE);
+		box_set(w, NULL, NULL);
 	else
-		box(w, '|', '-');
+		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
 	wattron(w, A_BOLD);
 	tui_draw_put(w, 0, 2, wd - 4, " synbridge help ");
 	wattroff(w, A_BOLD);
