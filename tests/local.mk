@@ -7,3 +7,4 @@ TESTS += tests/test-clock
 
 include tests/ring.mk
 include tests/csv.mk
+include tests/tui.mk
