@@ -168,6 +168,30 @@ term_wait_text(struct term *t, const char *text, int timeout_ms)
 	return term_find(t, text);
 }
 
+/* Print the screen (for a failing test). */
+void
+term_dump(struct term *t)
+{
+	int r;
+
+	for (r = 0; r < t->rows; r++)
+		fprintf(stderr, "|%s\n", term_row(t, r));
+}
+
+/* Text nowhere on screen? */
+static int
+term_lacks_text(struct term *t, const void *text)
+{
+	return term_find(t, text) < 0;
+}
+
+/* Wait until text is gone. */
+int
+term_wait_gone(struct term *t, const char *text, int timeout_ms)
+{
+	return term_wait(t, term_lacks_text, text, timeout_ms);
+}
+
 /* Encode one code point as UTF-8. */
 static size_t
 term_utf8(uint32_t c, char *out)

@@ -32,6 +32,10 @@ int term_wait(struct term *t, int (*cond)(struct term *, const void *),
     const void *arg, int timeout_ms);
 /* Wait for text anywhere on the screen; its row or -1. */
 int term_wait_text(struct term *t, const char *text, int timeout_ms);
+/* Print the screen on stderr. */
+void term_dump(struct term *t);
+/* Wait until text is nowhere on the screen; 1 if so. */
+int term_wait_gone(struct term *t, const char *text, int timeout_ms);
 /* Row r of the screen as UTF-8 (static buffer). */
 const char *term_row(struct term *t, int r);
 /* First row holding text, or -1. */
