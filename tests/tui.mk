@@ -12,3 +12,10 @@ tests_test_tui_keys_SOURCES = tests/test-tui-keys.c tests/test-tui-pty.c \
 tests_test_tui_keys_CFLAGS = $(TEST_CFLAGS)
 tests_test_tui_keys_LDADD = $(TEST_LIBS) -lvterm -lutil
 TESTS += tests/test-tui-keys
+
+check_PROGRAMS += tests/test-tui-draw
+tests_test_tui_draw_SOURCES = tests/test-tui-draw.c src/tui-raster.c \
+	src/tui-glyph.c src/tui-layout.c src/tui-draw.c src/tui.h
+tests_test_tui_draw_CFLAGS = $(TEST_CFLAGS) $(NCURSES_CFLAGS)
+tests_test_tui_draw_LDADD = src/libsbcore.la $(TEST_LIBS) $(NCURSES_LIBS)
+TESTS += tests/test-tui-draw
