@@ -87,6 +87,21 @@ term_start(struct term *t, int rows, int cols, const char *const *args,
 		unsetenv("SYNBRIDGE_PLUGIN_PATH");
 		for (i = 0; env != NULL && env[i] != NULL; i++)
 			putenv((char *)env[i]);
+		if (getenv("TUI_TEST_WRAPPER") != NULL) {
+			/* e.g. TUI_TEST_WRAPPER="valgrind --log-file=vg.%p" */
+			const char *wrapped[40];
+			char *copy = strdup(getenv("TUI_TEST_WRAPPER")), *w;
+			size_t k = 0;
+
+			for (w = strtok(copy, " "); w != NULL && k < 20;
+			    w = strtok(NULL, " "))
+				wrapped[k++] = w;
+			for (i = 0; argv[i] != NULL; i++)
+				wrapped[k++] = argv[i];
+			wrapped[k] = NULL;
+			execvp(wrapped[0], (char *const *)wrapped);
+			_exit(127);
+		}
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
