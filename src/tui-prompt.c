@@ -632,9 +632,17 @@ tui_prompt_draw(struct tui *t, WINDOW *w, int wd, int *cursor_x)
 		width -= c < 0 ? 1 : c;
 		start = i + 1;
 	}
-	mvwaddnwstr(w, 0, pw, line + start, -1);
-	wclrtoeol(w);
 	*cursor_x = pw + width;
+	/* as many characters as fit before the last column */
+	for (i = start, width = 0; line[i] != L'\0'; i++) {
+		int c = wcwidth(line[i]);
+
+		if (width + (c < 0 ? 1 : c) > avail)
+			break;
+		width += c < 0 ? 1 : c;
+	}
+	mvwaddnwstr(w, 0, pw, line + start, i - start);
+	wclrtoeol(w);
 }
 
 /* The prompt shows the current site: nothing for readline to know. */

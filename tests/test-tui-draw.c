@@ -313,6 +313,115 @@ test_synapse_pane(void **state)
 	engine_shutdown(s);
 }
 
+/* A curses screen on /dev/null for drawing tests. */
+struct fake_screen {
+	FILE *out, *in;
+	SCREEN *scr;
+};
+
+/* Open it at rows x cols. */
+static void
+fake_screen_open(struct fake_screen *f, int rows, int cols)
+{
+	char num[16];
+
+	f->out = fopen("/dev/null", "w");
+	f->in = fopen("/dev/null", "r");
+	setenv("TERM", "xterm", 1);
+	snprintf(num, sizeof num, "%d", rows);
+	setenv("LINES", num, 1);
+	snprintf(num, sizeof num, "%d", cols);
+	setenv("COLUMNS", num, 1);
+	f->scr = newterm(NULL, f->out, f->in);
+	assert_non_null(f->scr);
+}
+
+/* Close it. */
+static void
+fake_screen_close(struct fake_screen *f)
+{
+	endwin();
+	delscreen(f->scr);
+	fclose(f->out);
+	fclose(f->in);
+}
+
+/* Links: one row each with state, RTT, offset and uncertainty. */
+static void
+test_links_pane(void **state)
+{
+	struct session *s = session_create(1, 1);
+	struct fake_screen f;
+	struct tui t;
+	WINDOW *w;
+	const char *row;
+
+	(void)state;
+	fake_screen_open(&f, 30, 120);
+	memset(&t, 0, sizeof t);
+	t.s = s;
+	t.gl = utf8;
+	w = newwin(4, 120, 0, 0);
+	tui_draw_links(&t, w, 4, 120);
+	assert_non_null(strstr(window_row(w, 1, 120), "no links"));
+	snprintf(t.links[0].name, sizeof t.links[0].name, "padova-relay");
+	t.links[0].state = SB_LINK_DEGRADED;
+	t.links[0].rtt_ms = 12.5;
+	t.links[0].offset_ms = -0.25;
+	t.links[0].uncertainty_ms = 0.5;
+	t.links[0].loss_pct = 1.5;
+	t.links[0].queue = 42;
+	t.links[0].events_per_s = 1234;
+	t.links[0].last_batch_age_s = 0.2;
+	t.nlinks = 1;
+	tui_draw_links(&t, w, 4, 120);
+	assert_non_null(strstr(window_row(w, 1, 120), "rtt ms"));
+	row = window_row(w, 2, 120);
+	assert_non_null(strstr(row, "padova-relay"));
+	assert_non_null(strstr(row, "degraded"));
+	assert_non_null(strstr(row, "12.50"));
+	assert_non_null(strstr(row, "-0.25±0.50"));
+	assert_non_null(strstr(row, " 42 "));
+	assert_non_null(strstr(row, "1234"));
+	delwin(w);
+	fake_screen_close(&f);
+	engine_shutdown(s);
+}
+
+/* Log: newest line at the bottom; scrolling shows older ones. */
+static void
+test_log_pane(void **state)
+{
+	struct session *s = session_create(1, 1);
+	struct fake_screen f;
+	struct tui *t = calloc(1, sizeof *t);
+	WINDOW *w;
+	size_t i;
+
+	(void)state;
+	fake_screen_open(&f, 30, 100);
+	t->s = s;
+	t->gl = utf8;
+	for (i = 0; i < TUI_LOG_LINES + 5; i++)
+		tui_log(t, TUI_LOG_RESULT, "line %zu", i);
+	tui_log(t, TUI_LOG_ERROR, "potentiate: unknown synapse 's99'");
+	assert_int_equal(t->log_n, TUI_LOG_LINES);
+	w = newwin(4, 100, 0, 0);
+	tui_draw_log(t, w, 4, 100);
+	assert_non_null(strstr(window_row(w, 3, 100),
+	    "error: potentiate: unknown synapse 's99'"));
+	assert_non_null(strstr(window_row(w, 2, 100), "line 2004"));
+	t->log_scroll = 3;
+	tui_draw_log(t, w, 4, 100);
+	assert_non_null(strstr(window_row(w, 3, 100), "line 2002"));
+	delwin(w);
+	fake_screen_close(&f);
+	for (i = 0; i < TUI_LOG_LINES; i++)
+		free(t->log[i].text);
+	free(t);
+	engine_shutdown(s);
+}
+
 int
 main(void)
 {
@@ -324,6 +433,8 @@ main(void)
 		cmocka_unit_test(test_raster_fit),
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_synapse_pane),
+		cmocka_unit_test(test_links_pane),
+		cmocka_unit_test(test_log_pane),
 	};
 
 	setlocale(LC_ALL, "C.UTF-8");

@@ -134,6 +134,11 @@ test_zoom_freeze(void **state)
 	assert_true(term_wait_text(&t, "FROZEN", DEADLINE) >= 0);
 	term_type(&t, " ");
 	assert_true(term_wait_gone(&t, "FROZEN", DEADLINE));
+	/* PgDn: the raster starts at the second population */
+	term_type(&t, "\033[6~");
+	assert_true(term_wait_text(&t, "PgUp/PgDn: 2/2", DEADLINE) >= 0);
+	term_type(&t, "\033[5~");
+	assert_true(term_wait_gone(&t, "PgUp/PgDn", DEADLINE));
 	term_type(&t, "\003");
 	assert_true(term_wait_text(&t, "press Ctrl-C again", DEADLINE) >= 0);
 	term_type(&t, "\003");
