@@ -138,7 +138,15 @@ tui_draw_raster(struct tui *t, WINDOW *w, int h, int wd)
 
 	werase(w);
 	tui_raster_sync(r, t->s);
-	lw = wd >= 100 ? 17 : wd >= 60 ? 13 : 9;
+	/* the gutter fits the longest label, within a quarter of the pane */
+	lw = 9;
+	for (g = 0; g < r->ngroups; g++)
+		if ((int)strlen(r->groups[g].label) + 2 > lw)
+			lw = (int)strlen(r->groups[g].label) + 2;
+	if (lw > 24)
+		lw = 24;
+	if (lw > wd / 4)
+		lw = wd / 4 > 9 ? wd / 4 : 9;
 	pc = wd - lw - 1;
 	if (pc > TUI_DRAW_MAXW - 1)
 		pc = TUI_DRAW_MAXW - 1;
@@ -154,15 +162,9 @@ tui_draw_raster(struct tui *t, WINDOW *w, int h, int wd)
 		rows = 1;
 	tui_raster_fit(r, t->first_group, rows, &l);
 	tui_draw_span(span, sizeof span, t->window_us);
-	snprintf(details, sizeof details, "%s, %u units%s%s%s", span,
-	    r->units, l.fold > 1 ? ", " : "", l.fold > 1 ? "folded" : "",
+	snprintf(details, sizeof details, "%s, %u units%s", span, r->units,
 	    t->frozen ? "  FROZEN" : "");
-	if (l.fold > 1) {
-		size_t n = strlen(details);
-
-		snprintf(details + n, sizeof details - n, " %u:1", l.fold);
-	}
-	if (l.first > 0 || l.rows > rows) {
+	if (l.first > 0 || l.first + l.shown < r->ngroups) {
 		size_t n = strlen(details);
 
 		snprintf(details + n, sizeof details - n, "  PgUp/PgDn: %zu/%zu",
@@ -180,13 +182,13 @@ tui_draw_raster(struct tui *t, WINDOW *w, int h, int wd)
 	y = 1;
 	for (g = l.first; g < r->ngroups && y < h - 1; g++) {
 		struct tui_raster_group *grp = &r->groups[g];
-		int grows = (int)(((grp->units + l.fold - 1) / l.fold + 3) / 4);
+		int grows = grp->rows;
 		attr_t colour = tui_draw_pair(t, TUI_PAIR_GROUP0 + (int)(g % 4));
 		double rate = (double)grp->spikes * 1e6 /
 		    (double)(r->bin_us * r->nbins);
 
 		if (grows < 1)
-			grows = 1;
+			break;
 		/* a burst: a column where a fifth of the group fires */
 		thresh = grp->units / 5 > 3 ? grp->units / 5 : 3;
 		for (row = 0; row < grows && y < h - 1; row++, y++) {
@@ -195,10 +197,12 @@ tui_draw_raster(struct tui *t, WINDOW *w, int h, int wd)
 				tui_draw_put(w, y, 0, lw - 1, grp->label);
 			else if (row == 1 || row == 2) {
 				wattrset(w, A_DIM);
-				if (row == 1)
-					snprintf(label, sizeof label, "%u u%s",
-					    grp->units, l.fold > 1 ? " fold" :
-					    "");
+				if (row == 1 && grp->fold > 1)
+					snprintf(label, sizeof label, "%u u %u:1",
+					    grp->units, grp->fold);
+				else if (row == 1)
+					snprintf(label, sizeof label, "%u units",
+					    grp->units);
 				else
 					snprintf(label, sizeof label, "%.0f "
 					    "spikes/s", rate);
@@ -214,7 +218,7 @@ tui_draw_raster(struct tui *t, WINDOW *w, int h, int wd)
 			}
 			wattrset(w, A_DIM);
 			mvwaddnwstr(w, y, lw - 1, t->gl.utf8 ? L"│" : L"|", 1);
-			tui_raster_render_row(r, &t->gl, g, l.fold, row, pc,
+			tui_raster_render_row(r, &t->gl, g, grp->fold, row, pc,
 			    cells);
 			/* runs of cells, bold where the group bursts */
 			x = 0;
@@ -265,10 +269,11 @@ tui_draw_syn_columns(const struct tui *t, int wd, int *namew, int *ppw,
 
 		l = (int)strlen(syn->name);
 		name = l > name ? l : name;
-		l = (int)(strlen(syn->pre_name) + strlen(syn->post_name)) + 4;
+		/* " -> " and a gap */
+		l = (int)(strlen(syn->pre_name) + strlen(syn->post_name)) + 5;
 		full = l > full ? l : full;
 		l = (int)(strlen(tui_draw_unit(syn->pre_name, 1)) +
-		    strlen(tui_draw_unit(syn->post_name, 1))) + 4;
+		    strlen(tui_draw_unit(syn->post_name, 1))) + 5;
 		brief = l > brief ? l : brief;
 	}
 	*namew = name + 2 < 12 ? name + 2 : 12;

@@ -304,44 +304,63 @@ tui_raster_count(const struct tui_raster *r, size_t g, int64_t b)
 	return r->counts[tui_raster_column(r, b) * r->ngroups + g];
 }
 
-/* Text rows a group needs under fold. */
+/* Text rows a group needs unfolded. */
 static int
-tui_raster_group_rows(const struct tui_raster_group *g, uint32_t fold)
+tui_raster_group_need(const struct tui_raster_group *g)
 {
-	uint32_t dots = (g->units + fold - 1) / fold;
-
-	return dots == 0 ? 1 : (int)((dots + 3) / 4);
+	return g->units == 0 ? 1 : (int)((g->units + 3) / 4);
 }
 
-/* The smallest fold that fits groups from first into rows. */
+/* Share the rows out (water filling), then fold each group to fit. */
 void
-tui_raster_fit(const struct tui_raster *r, size_t first, int rows,
+tui_raster_fit(struct tui_raster *r, size_t first, int rows,
     struct tui_raster_layout *l)
 {
-	uint32_t lo = 1, hi = 1, mid;
+	struct tui_raster_group *grp;
+	int left, active, share, give;
 	size_t g;
-	int need;
 
+	memset(l, 0, sizeof *l);
 	l->first = first < r->ngroups ? first : 0;
 	l->fold = 1;
-	l->rows = 0;
-	for (g = l->first; g < r->ngroups; g++)
-		if (r->groups[g].units > hi)
-			hi = r->groups[g].units;
-	/* binary search on the fold: rows needed only fall as it grows */
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		need = 0;
-		for (g = l->first; g < r->ngroups; g++)
-			need += tui_raster_group_rows(&r->groups[g], mid);
-		if (need <= rows)
-			hi = mid;
-		else
-			lo = mid + 1;
+	for (g = 0; g < r->ngroups; g++) {
+		r->groups[g].rows = 0;
+		r->groups[g].fold = 1;
 	}
-	l->fold = lo;
-	for (g = l->first; g < r->ngroups; g++)
-		l->rows += tui_raster_group_rows(&r->groups[g], lo);
+	left = rows;
+	do {
+		active = 0;
+		for (g = l->first; g < r->ngroups; g++)
+			if (r->groups[g].rows < tui_raster_group_need(
+			    &r->groups[g]))
+				active++;
+		if (active == 0 || left <= 0)
+			break;
+		share = left / active > 0 ? left / active : 1;
+		for (g = l->first; g < r->ngroups && left > 0; g++) {
+			grp = &r->groups[g];
+			give = tui_raster_group_need(grp) - grp->rows;
+			if (give <= 0)
+				continue;
+			if (give > share)
+				give = share;
+			grp->rows += give;
+			left -= give;
+		}
+	} while (left > 0);
+	for (g = l->first; g < r->ngroups; g++) {
+		grp = &r->groups[g];
+		if (grp->rows == 0)
+			continue;
+		grp->fold = (grp->units + (uint32_t)grp->rows * 4 - 1) /
+		    ((uint32_t)grp->rows * 4);
+		if (grp->fold < 1)
+			grp->fold = 1;
+		if (grp->fold > l->fold)
+			l->fold = grp->fold;
+		l->rows += grp->rows;
+		l->shown++;
+	}
 }
 
 /* Draw one text row of a group as braille cells ending at the head. */

@@ -58,6 +58,10 @@ struct tui_raster_group {
 	uint32_t units;
 	char label[40];		/* "site/pop" */
 	uint64_t spikes;	/* in the window, approximately */
+	/* set by tui_raster_fit: text rows shown (0: not shown) and units
+	 * per dot row */
+	int rows;
+	uint32_t fold;
 };
 
 /* Recent spikes of every unit, in time bins ending at the session clock. */
@@ -101,11 +105,16 @@ uint32_t tui_raster_count(const struct tui_raster *r, size_t g, int64_t b);
 /* Geometry of a raster drawing: which groups, how units fold. */
 struct tui_raster_layout {
 	size_t first;		/* first group shown */
-	uint32_t fold;		/* units per dot row */
+	uint32_t fold;		/* the largest fold of a group shown */
 	int rows;		/* text rows used */
+	size_t shown;		/* groups shown */
 };
-/* Fit groups from first into rows text rows. */
-void tui_raster_fit(const struct tui_raster *r, size_t first, int rows,
+/*
+ * Share rows text rows among the groups from first: each gets what it
+ * needs unfolded or an equal share, whichever is less, and folds its
+ * units (several per dot row) to fit; small populations stay unfolded.
+ */
+void tui_raster_fit(struct tui_raster *r, size_t first, int rows,
     struct tui_raster_layout *l);
 /*
  * Render the text row `row` of group g (dot rows row*4..row*4+3 under

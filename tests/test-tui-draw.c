@@ -151,14 +151,7 @@ test_raster_render(void **state)
 	tui_raster_free(&r);
 }
 
-/* Text rows for units at a fold: four dot rows per text row. */
-static uint32_t
-fit_rows(uint32_t units, uint32_t fold)
-{
-	return ((units + fold - 1) / fold + 3) / 4;
-}
-
-/* Thousands of units fold to fit; few units do not fold. */
+/* Thousands of units fold to fit; a small population stays unfolded. */
 static void
 test_raster_fit(void **state)
 {
@@ -168,15 +161,26 @@ test_raster_fit(void **state)
 	(void)state;
 	raster_two_groups(&r, 4096, 60);
 	tui_raster_fit(&r, 0, 40, &l);
-	assert_true(l.rows <= 40);
-	assert_true(l.fold > 1);
-	/* one less fold would not fit */
-	assert_true(fit_rows(4096, l.fold - 1) + fit_rows(60, l.fold - 1) >
-	    40);
-	assert_true(fit_rows(4096, l.fold) + fit_rows(60, l.fold) <= 40);
-	/* from the second group on (PgDn), 60 units need no folding */
+	assert_int_equal(l.rows, 40);
+	assert_int_equal(l.shown, 2);
+	/* 60 units need 15 rows and get them; the rest folds */
+	assert_int_equal(r.groups[1].rows, 15);
+	assert_int_equal(r.groups[1].fold, 1);
+	assert_int_equal(r.groups[0].rows, 25);
+	assert_int_equal(r.groups[0].fold, 41);	/* 4096 / 100, rounded up */
+	assert_int_equal(l.fold, 41);
+	/* few rows: equal shares */
+	tui_raster_fit(&r, 0, 8, &l);
+	assert_int_equal(r.groups[0].rows, 4);
+	assert_int_equal(r.groups[1].rows, 4);
+	assert_int_equal(r.groups[1].fold, 4);
+	/* one row: the first group only; PgDn shows the next */
+	tui_raster_fit(&r, 0, 1, &l);
+	assert_int_equal(l.shown, 1);
 	tui_raster_fit(&r, 1, 40, &l);
-	assert_int_equal(l.fold, 1);
+	assert_int_equal(l.shown, 1);
+	assert_int_equal(r.groups[0].rows, 0);
+	assert_int_equal(r.groups[1].fold, 1);
 	assert_int_equal(l.rows, 15);
 	tui_raster_free(&r);
 }
