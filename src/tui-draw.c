@@ -139,7 +139,7 @@ tui_draw_raster(struct tui *t, WINDOW *w, int h, int wd)
 	werase(w);
 	tui_raster_sync(r, t->s);
 	/* the gutter fits the longest label, within a quarter of the pane */
-	lw = 9;
+	lw = wd >= 60 ? 14 : 9;	/* room for "4096 u 37:1" */
 	for (g = 0; g < r->ngroups; g++)
 		if ((int)strlen(r->groups[g].label) + 2 > lw)
 			lw = (int)strlen(r->groups[g].label) + 2;

@@ -792,7 +792,7 @@ tui_run(struct session *s, const struct tui_options *o)
 	struct sigaction sa, old_winch;
 	struct pollfd pfd[2];
 	int64_t end_us = INT64_MAX, mono, last_frame = 0, next_links = 0;
-	int64_t wait_us;
+	int64_t wait_us, frame_us = TUI_FRAME_US;
 	char *cause = NULL;
 	int status = 0, timeout, nfd;
 	const char *codeset;
@@ -886,14 +886,24 @@ tui_run(struct session *s, const struct tui_options *o)
 		}
 		tui_rate(t, mono);
 		if ((s->dirty || !t->frozen) &&
-		    mono - last_frame >= TUI_FRAME_US) {
+		    mono - last_frame >= frame_us) {
 			tui_frame(t, &wins);
 			last_frame = mono;
+			/*
+			 * A slow terminal (a busy SSH link) blocks the write:
+			 * space frames out so that output never takes more
+			 * than a fifth of the loop's time.
+			 */
+			frame_us = 5 * (clock_mono_us() - mono);
+			if (frame_us < TUI_FRAME_US)
+				frame_us = TUI_FRAME_US;
+			if (frame_us > 1000000)
+				frame_us = 1000000;
 		}
 		/* sleep until input, the next frame or the next tick */
 		wait_us = TUI_TICK_MS * 1000;
-		if (last_frame + TUI_FRAME_US - mono < wait_us)
-			wait_us = last_frame + TUI_FRAME_US - mono;
+		if (last_frame + frame_us - mono < wait_us)
+			wait_us = last_frame + frame_us - mono;
 		if (in.len > 0)
 			wait_us = in.partial_since != 0 ? 5000 : 0;
 		if (s->fast || wait_us < 0)
