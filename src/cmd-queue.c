@@ -124,9 +124,7 @@ void
 cmdq_append_at(struct cmdq *q, const char *line, const char *source,
     const struct cmd_client *client, struct site *site, const char *user)
 {
-	struct cmdq_item *item;
-
-	struct cmdq_item *it;
+	struct cmdq_item *item, *it;
 
 	item = cmdq_item_new(q, line, source, client, cmdq_new_group(q), 0);
 	item->at = site;

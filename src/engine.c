@@ -188,7 +188,7 @@ engine_event_row(struct session *s, const struct sb_event *ev,
 	return -1;
 }
 
-/* History and recorder for one event. */
+/* History, recorder and view for one event. */
 void
 engine_record_event(struct session *s, const struct sb_event *ev)
 {
@@ -198,6 +198,8 @@ engine_record_event(struct session *s, const struct sb_event *ev)
 		history_add_event(s->history, ev);
 	if (s->recorder != NULL && engine_event_row(s, ev, &row) == 0)
 		recorder_row(s->recorder, &row);
+	if (s->view_fn != NULL)
+		s->view_fn(s->view_ctx, ev);
 }
 
 /* One audit row. */

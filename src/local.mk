@@ -22,7 +22,9 @@ src_libsbcore_la_LIBADD = $(CSV_LIBS) -lm
 
 bin_PROGRAMS += src/synbridge
 src_synbridge_SOURCES = src/main.c src/headless.c src/headless.h \
-	src/demo.c src/demo.h
+	src/demo.c src/demo.h \
+	src/tui.c src/tui.h src/tui-draw.c src/tui-glyph.c src/tui-prompt.c \
+	src/tui-raster.c src/tui-layout.c src/tui-log.c
 src_synbridge_LDADD = src/libsbcore.la $(READLINE_LIBS) $(NCURSES_LIBS)
 src_synbridge_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS)
 src_synbridge_LDFLAGS = -export-dynamic

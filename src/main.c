@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "headless.h"
 #include "history.h"
+#include "tui.h"
 #include "xmalloc.h"
 
 static struct session *main_session;
@@ -218,9 +219,15 @@ main(int argc, char **argv)
 		}
 		ho.session_file = demo_file;
 	}
-	if (!headless)
-		fprintf(stderr, "synbridge: the full-screen console is not "
-		    "built in this version; running --headless\n");
+	if (ho.script != NULL)
+		headless = 1;	/* -x runs a script, then exits */
+	if (!headless && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		fprintf(stderr, "synbridge: the console needs a terminal (stdin "
+		    "and stdout are not both one); use --headless to read "
+		    "commands from stdin or -x FILE\n");
+		free(demo_file);
+		return 2;
+	}
 
 	s = session_create(fast, seed);
 	s->verbose = verbose;
@@ -253,7 +260,17 @@ main(int argc, char **argv)
 		free(demo_file);
 		return 1;
 	}
-	status = headless_run(s, &ho);
+	if (headless)
+		status = headless_run(s, &ho);
+	else {
+		struct tui_options to;
+
+		memset(&to, 0, sizeof to);
+		to.session_file = ho.session_file;
+		to.title = demo ? "demo" : NULL;
+		to.duration_s = ho.duration_s;
+		status = tui_run(s, &to);
+	}
 	main_session = NULL;
 	engine_shutdown(s);
 	if (demo)

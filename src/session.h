@@ -168,6 +168,8 @@ struct site {
 
 typedef void (*session_log_fn)(void *ctx, enum sb_log_level level,
     const char *msg);
+/* A view's hook: called by the engine for every event it records. */
+typedef void (*session_view_fn)(void *ctx, const struct sb_event *ev);
 
 /* The whole process. */
 struct session {
@@ -187,6 +189,8 @@ struct session {
 	const char *user;
 	session_log_fn log_fn;
 	void *log_ctx;
+	session_view_fn view_fn;	/* the console's view, or NULL */
+	void *view_ctx;
 	int verbose;
 	volatile sig_atomic_t quit;
 	uint64_t next_tag;

@@ -27,3 +27,5 @@ tests_bench_bench_engine_LDADD = src/libsbcore.la
 
 TESTS += tests/relay-3site.sh
 EXTRA_DIST += tests/relay-3site.sh
+
+include tests/tui.mk

@@ -1,0 +1,349 @@
+/*
+ * test-tui-screen.c: the console as a user sees it: the real binary in a
+ * pseudo-terminal, keys typed, the screen read back through libvterm.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "test-tui-pty.h"
+
+#define DEADLINE 15000
+
+static const char *const demo_args[] = { "--demo", NULL };
+
+/* Start the demo and wait for its panes. */
+static void
+start_demo(struct term *t, int rows, int cols, const char *const *env)
+{
+	term_start(t, rows, cols, demo_args, env);
+	assert_true(term_wait_text(t, "southampton", DEADLINE) >= 0);
+	/* the session file ran: every synapse is in the pane */
+	assert_true(term_wait_text(t, "Synapses  6", DEADLINE) >= 0);
+}
+
+/* Any braille dot on screen? */
+static int
+has_braille(struct term *t, const void *arg)
+{
+	int r;
+
+	(void)arg;
+	for (r = 0; r < t->rows; r++) {
+		const unsigned char *p = (const unsigned char *)term_row(t, r);
+
+		/* U+2801..U+28FF: E2 A0 81 .. E2 A3 BF */
+		for (; *p != '\0'; p++)
+			if (p[0] == 0xe2 && (p[1] >= 0xa0 && p[1] <= 0xa3) &&
+			    !(p[1] == 0xa0 && p[2] == 0x80))
+				return 1;
+	}
+	return 0;
+}
+
+/* The conductance the synapse pane shows for name, or -1. */
+static double
+shown_g(struct term *t, const char *name)
+{
+	char key[32], key2[32];
+	const char *row, *at, *us;
+	int r;
+
+	snprintf(key, sizeof key, " %s ", name);
+	snprintf(key2, sizeof key2, ">%s ", name);
+	for (r = 0; r < t->rows; r++) {
+		row = term_row(t, r);
+		at = strstr(row, key);
+		if (at == NULL)
+			at = strstr(row, key2);
+		if (at == NULL || (us = strstr(at, "µS")) == NULL)
+			continue;
+		while (us > at && us[-1] == ' ')
+			us--;
+		while (us > at && (us[-1] == '.' || (us[-1] >= '0' &&
+		    us[-1] <= '9')))
+			us--;
+		return strtod(us, NULL);
+	}
+	return -1;
+}
+
+/* Is a conductance shown for the synapse named arg? */
+static int
+has_g(struct term *t, const void *arg)
+{
+	return shown_g(t, arg) > 0;
+}
+
+/* Is G of s0 shown as the value in arg (to 0.01 uS)? */
+static int
+s0_shows(struct term *t, const void *arg)
+{
+	double want = *(const double *)arg, g = shown_g(t, "s0");
+
+	return g >= 0 && g > want - 0.006 && g < want + 0.006;
+}
+
+/* Does a row hold a text? arg: struct row_text. */
+struct row_text {
+	int row;
+	const char *text;
+};
+
+/* Condition: the row holds the text. */
+static int
+row_has(struct term *t, const void *arg)
+{
+	const struct row_text *rt = arg;
+
+	return rt->row < t->rows && strstr(term_row(t, rt->row), rt->text) !=
+	    NULL;
+}
+
+/* Wait until row shows text. */
+static int
+wait_row(struct term *t, int row, const char *text)
+{
+	struct row_text rt = { row, text };
+
+	return term_wait(t, row_has, &rt, DEADLINE);
+}
+
+/* Is the help overlay closed? */
+static int
+help_gone(struct term *t, const void *arg)
+{
+	(void)arg;
+	return term_find(t, "synbridge help") < 0;
+}
+
+/* Every pane is there with its data. */
+static void
+test_panes(void **state)
+{
+	struct term t;
+	(void)state;
+	start_demo(&t, 48, 160, NULL);
+	assert_true(term_wait_text(&t, "Raster", DEADLINE) >= 0);
+	assert_true(term_wait_text(&t, "Synapses", DEADLINE) >= 0);
+	assert_true(term_wait_text(&t, "Links", DEADLINE) >= 0);
+	assert_true(term_wait_text(&t, "Log", DEADLINE) >= 0);
+	/* population row groups with their labels */
+	assert_true(term_wait_text(&t, "padova/mea", DEADLINE) >= 0);
+	assert_true(term_wait_text(&t, "zurich/silicon", DEADLINE) >= 0);
+	/* spikes arrive as braille dots */
+	assert_true(term_wait(&t, has_braille, NULL, DEADLINE));
+	/* every synapse with its conductance */
+	assert_true(term_wait(&t, has_g, "s0", DEADLINE));
+	assert_true(term_wait(&t, has_g, "s5", DEADLINE));
+	assert_true(term_wait_text(&t, "mea:12 → ", DEADLINE) >= 0);
+	/* links: none in a one-process session, and it says so */
+	assert_true(term_wait_text(&t, "no links", DEADLINE) >= 0);
+	/* status line: session, site, clock, recording, event rate */
+	assert_true(wait_row(&t, 46, " demo "));
+	assert_true(wait_row(&t, 46, "site southampton"));
+	assert_true(wait_row(&t, 46, "not recording"));
+	assert_true(wait_row(&t, 46, "ev/s"));
+	/* the command line at the bottom */
+	assert_true(wait_row(&t, 47, "southampton›"));
+	term_type(&t, "quit\r");
+	assert_true(term_wait_exit(&t, DEADLINE));
+	term_free(&t);
+}
+
+/* A typed potentiate changes the shown conductance and logs a line. */
+static void
+test_potentiate(void **state)
+{
+	struct term t;
+	double before, after;
+	const char *row, *arrow;
+	int r;
+
+	(void)state;
+	start_demo(&t, 48, 160, NULL);
+	term_type(&t, "rule all off\r");
+	assert_true(term_wait_text(&t, "rule all off", DEADLINE) >= 0);
+	assert_true(term_wait(&t, has_g, "s0", DEADLINE));
+	before = shown_g(&t, "s0");
+	term_type(&t, "potentiate s0 -n 40\r");
+	r = term_wait_text(&t, "s0: potentiate 40 x", DEADLINE);
+	assert_true(r >= 0);
+	row = term_row(&t, r);
+	arrow = strstr(row, "-> ");
+	assert_non_null(arrow);
+	after = strtod(arrow + 3, NULL);
+	assert_true(after > before + 0.05);
+	assert_true(term_wait(&t, s0_shows, &after, DEADLINE));
+	term_free(&t);
+}
+
+/* ? on an empty line opens help; any key closes it without typing. */
+static void
+test_help_overlay(void **state)
+{
+	struct term t;
+
+	(void)state;
+	start_demo(&t, 40, 120, NULL);
+	term_type(&t, "?");
+	assert_true(term_wait_text(&t, "synbridge help", DEADLINE) >= 0);
+	assert_true(term_wait_text(&t, "apply potentiation pulses",
+	    DEADLINE) >= 0);
+	term_type(&t, "x");
+	/* the overlay is gone and the x went nowhere */
+	assert_true(term_wait(&t, help_gone, NULL, DEADLINE));
+	assert_null(strstr(term_row(&t, 39), "x"));
+	/* F1 opens it too */
+	term_type(&t, "\033OP");
+	assert_true(term_wait_text(&t, "synbridge help", DEADLINE) >= 0);
+	term_type(&t, "\033");
+	assert_true(term_wait(&t, help_gone, NULL, DEADLINE));
+	/* typing: ? + - and space go into the line, not to the keys */
+	term_type(&t, "mark x-1 +2 ?\r");
+	assert_true(term_wait_text(&t, "› mark x-1 +2 ?", DEADLINE) >= 0);
+	term_free(&t);
+}
+
+/* Relayout at 80x24 and 200x60. */
+static void
+test_resize(void **state)
+{
+	static const char *panes[] = { "Raster", "Synapses", "Links", "Log" };
+	struct term t;
+	size_t i;
+
+	(void)state;
+	start_demo(&t, 40, 120, NULL);
+	term_resize(&t, 24, 80);
+	for (i = 0; i < 4; i++)
+		assert_true(term_wait_text(&t, panes[i], DEADLINE) >= 0);
+	assert_true(wait_row(&t, 22, " demo "));
+	assert_true(wait_row(&t, 23, "southampton›"));
+	assert_true(term_wait(&t, has_g, "s0", DEADLINE));
+	term_resize(&t, 60, 200);
+	assert_true(wait_row(&t, 58, " demo "));
+	for (i = 0; i < 4; i++)
+		assert_true(term_wait_text(&t, panes[i], DEADLINE) >= 0);
+	assert_true(wait_row(&t, 59, "southampton›"));
+	assert_true(term_wait(&t, has_g, "s5", DEADLINE));
+	/* tiny: collapses but keeps the command line */
+	term_resize(&t, 8, 40);
+	assert_true(wait_row(&t, 6, " demo "));
+	assert_true(wait_row(&t, 7, "southampton›"));
+	term_type(&t, "quit\r");
+	assert_true(term_wait_exit(&t, DEADLINE));
+	assert_true(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0);
+	term_free(&t);
+}
+
+/* Was the terminal given back: main screen, cursor, modes? */
+static void
+assert_restored(struct term *t)
+{
+	struct termios tio;
+	const char *leave = "\033[?1049l";
+
+	assert_true(t->rawlen > strlen(leave));
+	assert_non_null(memmem(t->raw, t->rawlen, leave, strlen(leave)));
+	assert_int_equal(tcgetattr(t->fd, &tio), 0);
+	assert_true(tio.c_lflag & ICANON);
+	assert_true(tio.c_lflag & ECHO);
+	assert_true(tio.c_lflag & ISIG);
+	/* the console is no longer on the screen */
+	assert_true(term_find(t, "Synapses") < 0);
+}
+
+/* quit restores the terminal and keeps the history. */
+static void
+test_quit_restores(void **state)
+{
+	struct term t;
+	char path[256], line[256];
+	FILE *f;
+	int found = 0;
+
+	(void)state;
+	start_demo(&t, 30, 100, NULL);
+	term_type(&t, "synapses s0\r");
+	assert_true(term_wait_text(&t, "› synapses s0", DEADLINE) >= 0);
+	term_type(&t, "quit\r");
+	assert_true(term_wait_exit(&t, DEADLINE));
+	term_pump(&t, 50);
+	assert_true(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0);
+	assert_restored(&t);
+	snprintf(path, sizeof path, "%s/synbridge/history", t.state_dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strcmp(line, "synapses s0\n") == 0)
+			found = 1;
+	fclose(f);
+	assert_true(found);
+	term_free(&t);
+}
+
+/* SIGTERM, SIGHUP: terminal restored, recordings flushed. */
+static void
+test_signals_restore(void **state)
+{
+	static const int sigs[] = { SIGTERM, SIGHUP, SIGINT };
+	const char *args[] = { "--demo", "--log-dir", NULL, NULL };
+	char dir[128], path[200], line[256];
+	struct term t;
+	size_t i;
+	FILE *f;
+	int rows;
+
+	(void)state;
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		snprintf(dir, sizeof dir, "/tmp/sb-tui-rec-%d-%zu",
+		    (int)getpid(), i);
+		args[2] = dir;
+		term_start(&t, 30, 100, args, NULL);
+		assert_true(term_wait_text(&t, "REC", DEADLINE) >= 0);
+		assert_true(term_wait(&t, has_braille, NULL, DEADLINE));
+		kill(t.pid, sigs[i]);
+		assert_true(term_wait_exit(&t, DEADLINE));
+		term_pump(&t, 50);
+		assert_true(WIFEXITED(t.status));
+		assert_restored(&t);
+		snprintf(path, sizeof path, "%s/spikes.csv", dir);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		rows = 0;
+		while (fgets(line, sizeof line, f) != NULL)
+			rows++;
+		fclose(f);
+		assert_true(rows > 1);
+		term_free(&t);
+		snprintf(line, sizeof line, "rm -rf '%s'", dir);
+		assert_int_equal(system(line), 0);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_panes),
+		cmocka_unit_test(test_potentiate),
+		cmocka_unit_test(test_help_overlay),
+		cmocka_unit_test(test_resize),
+		cmocka_unit_test(test_quit_restores),
+		cmocka_unit_test(test_signals_restore),
+	};
+	return cmocka_run_group_tests_name("tui-screen", tests, NULL, NULL);
+}
