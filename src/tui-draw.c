@@ -408,7 +408,7 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 	const char *word;
 	size_t i;
 	attr_t a;
-	int y;
+	int y, nw;
 
 	werase(w);
 	snprintf(details, sizeof details, "%zu", t->nlinks);
@@ -423,24 +423,26 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 		wattrset(w, A_NORMAL);
 		return;
 	}
+	/* the name column takes what the figures leave, 16 to 40 wide */
+	nw = wd - 76 < 16 ? 16 : wd - 76 > 40 ? 40 : wd - 76;
 	wattrset(w, A_DIM);
-	tui_draw_printf(w, 1, 0, wd, " %-16s %-8s %8s %7s %16s %6s %6s "
-	    "%8s %6s", "link", "state", "rtt ms", "jitter", "offset ms",
+	tui_draw_printf(w, 1, 0, wd, " %-*s %-8s %8s %7s %16s %6s %6s "
+	    "%8s %6s", nw, "link", "state", "rtt ms", "jitter", "offset ms",
 	    "loss%", "queue", "events/s", "age s");
 	wattrset(w, A_NORMAL);
 	for (i = 0, y = 2; i < t->nlinks && y < h; i++, y++) {
 		const struct sb_link_health *l = &t->links[i];
 		char off[40];
 
-		tui_draw_printf(w, y, 0, 18, " %-16.16s", l->name);
+		tui_draw_printf(w, y, 0, nw + 2, " %-*.*s", nw, nw, l->name);
 		word = tui_draw_link_state(t, l->state, &a);
 		wattrset(w, a);
-		tui_draw_printf(w, y, 18, 8, "%-8s", word);
+		tui_draw_printf(w, y, nw + 2, 8, "%-8s", word);
 		wattrset(w, A_NORMAL);
 		snprintf(off, sizeof off, "%+.2f%s%.2f", l->offset_ms, pm,
 		    l->uncertainty_ms);
-		tui_draw_printf(w, y, 26, wd - 26, " %8.2f %7.2f %16s %6.1f "
-		    "%6llu %8.0f %6.1f", l->rtt_ms, l->jitter_ms, off,
+		tui_draw_printf(w, y, nw + 10, wd - nw - 10, " %8.2f %7.2f "
+		    "%16s %6.1f %6llu %8.0f %6.1f", l->rtt_ms, l->jitter_ms, off,
 		    l->loss_pct, (unsigned long long)l->queue,
 		    l->events_per_s, l->last_batch_age_s);
 	}

@@ -110,7 +110,11 @@ static void
 tui_prompt_line(char *line)
 {
 	struct tui *t = tui_prompt_tui;
-	struct cmd_client client = { tui_prompt_out, tui_prompt_err, t };
+	struct cmd_client client = {
+		.out = tui_prompt_out,
+		.err = tui_prompt_err,
+		.ctx = t,
+	};
 	HIST_ENTRY *last;
 	char *p;
 	size_t n;

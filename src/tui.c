@@ -224,10 +224,21 @@ tui_poll_links(struct tui *t)
 		for (j = 0; j < s->sites[i]->ntransports; j++) {
 			struct transport *tr = s->sites[i]->transports[j];
 
+			size_t first = n;
+
 			if (tr->ops.health == NULL || n >= TUI_MAX_LINKS)
 				continue;
 			n += tr->ops.health(tr->data, t->links + n,
 			    TUI_MAX_LINKS - n);
+			/* one site's link is not another's: name the site */
+			for (k = first; k < n; k++) {
+				char name[sizeof t->links[k].name];
+
+				t->links[k].name[sizeof name - 1] = '\0';
+				snprintf(name, sizeof name, "%s/%s",
+				    s->sites[i]->name, t->links[k].name);
+				memcpy(t->links[k].name, name, sizeof name);
+			}
 		}
 	}
 	if (n != t->nlinks)
@@ -334,7 +345,8 @@ tui_client_err(void *ctx, const char *line)
 }
 
 static const struct cmd_client tui_client_template = {
-	tui_client_out, tui_client_err, NULL
+	.out = tui_client_out,
+	.err = tui_client_err,
 };
 
 /* Queue a command as if typed (logged, with results in the log). */
@@ -776,8 +788,10 @@ tui_free(struct tui *t)
 	free(t->spark);
 	for (i = 0; i < TUI_LOG_LINES; i++)
 		free(t->log[i].text);
-	if (t->q != NULL)
+	if (t->q != NULL) {
+		cmdq_session = NULL;
 		cmdq_free(t->q);
+	}
 }
 
 /* The console. */
@@ -808,6 +822,8 @@ tui_run(struct session *s, const struct tui_options *o)
 	t = xcalloc(1, sizeof *t);
 	t->s = s;
 	t->q = cmdq_create(s);
+	/* other sites' requests run in this console's queue */
+	cmdq_session = t->q;
 	t->group = cmdq_new_group(t->q);
 	t->gl.utf8 = codeset != NULL && strcmp(codeset, "UTF-8") == 0;
 	t->title = tui_title(o);

@@ -149,8 +149,11 @@ test_panes(void **state)
 	assert_true(term_wait(&t, has_g, "s0", DEADLINE));
 	assert_true(term_wait(&t, has_g, "s5", DEADLINE));
 	assert_true(term_wait_text(&t, "mea:12 → ", DEADLINE) >= 0);
-	/* links: none in a one-process session, and it says so */
-	assert_true(term_wait_text(&t, "no links", DEADLINE) >= 0);
+	/* links: the demo's three sites, each linked to its relay */
+	assert_true(term_wait_text(&t, "padova/relay 127.0.0.1:", DEADLINE) >=
+	    0);
+	assert_true(term_wait_text(&t, "southampton/relay", DEADLINE) >= 0);
+	assert_true(term_wait_text(&t, "zurich/relay", DEADLINE) >= 0);
 	/* status line: session, site, clock, recording, event rate */
 	assert_true(wait_row(&t, 46, " demo "));
 	assert_true(wait_row(&t, 46, "site southampton"));
