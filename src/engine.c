@@ -23,6 +23,9 @@
 
 #define ENGINE_BATCH 1024
 #define ENGINE_FLUSH_US 500000
+/* Real-time pacing: advance at most this much session time per call. */
+#define ENGINE_SLICE_US 10000
+#define ENGINE_BEHIND_US 1000000
 
 /* Real-time pacing of one simulated population. */
 static void *
@@ -32,11 +35,31 @@ engine_population_thread(void *arg)
 	struct session *s = pop->site->session;
 	struct timespec ts = { 0, 1000000 };
 
+	int64_t done = clock_now(&s->clock), target, next, behind_logged = 0;
+
 	while (!__atomic_load_n(&pop->stopping, __ATOMIC_ACQUIRE)) {
-		pthread_mutex_lock(&pop->lock);
-		pop->ops.advance(pop->data, clock_now(&s->clock),
-		    &pop->emitter);
-		pthread_mutex_unlock(&pop->lock);
+		target = clock_now(&s->clock);
+		/*
+		 * Catch up in slices, releasing the lock between them, so the
+		 * engine can still hand this population its input while a
+		 * slow model catches up.
+		 */
+		while (done < target && !__atomic_load_n(&pop->stopping,
+		    __ATOMIC_ACQUIRE)) {
+			next = target - done > ENGINE_SLICE_US ?
+			    done + ENGINE_SLICE_US : target;
+			pthread_mutex_lock(&pop->lock);
+			pop->ops.advance(pop->data, next, &pop->emitter);
+			pthread_mutex_unlock(&pop->lock);
+			done = next;
+		}
+		/* say it for each further second the model falls behind */
+		if (clock_now(&s->clock) - done > behind_logged +
+		    ENGINE_BEHIND_US) {
+			behind_logged = clock_now(&s->clock) - done;
+			__atomic_store_n(&pop->behind_us, behind_logged,
+			    __ATOMIC_RELAXED);
+		}
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
@@ -422,6 +445,21 @@ engine_links_due(struct session *s)
 		}
 }
 
+/* Say when a simulator cannot keep up with real time. */
+static void
+engine_report_lag(struct session *s, struct population *pop)
+{
+	int64_t behind = __atomic_load_n(&pop->behind_us, __ATOMIC_RELAXED);
+
+	if (behind == pop->behind_reported)
+		return;
+	pop->behind_reported = behind;
+	session_log(s, SB_LOG_WARNING, "%s/%s: the model runs %.1f s behind "
+	    "real time (it is slower than real time on this machine: use "
+	    "fewer units, or --fast for an offline run)", pop->site->name,
+	    pop->name, behind / 1e6);
+}
+
 /* Drain every population's ring. */
 size_t
 engine_drain(struct session *s)
@@ -450,6 +488,7 @@ engine_drain(struct session *s)
 				total += n;
 			}
 			engine_report_gap(s, pop);
+			engine_report_lag(s, pop);
 		}
 	}
 	if (total > 0)

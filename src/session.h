@@ -72,6 +72,8 @@ struct population {
 	/* synapses by unit: pre_of[i] and post_of[i] lists of synapse ids */
 	struct syn_list *pre_of, *post_of;
 	uint64_t spikes;
+	int64_t behind_us;	/* how far a slow model lags real time */
+	int64_t behind_reported;
 };
 
 /* A set of synaptic devices registered by a synapses plugin. */
