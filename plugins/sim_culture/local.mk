@@ -13,8 +13,8 @@ plugins_sim_culture_sim_culture_la_LIBADD = -lm
 
 # The model and the plugin glue, compiled straight into the test.
 check_PROGRAMS += tests/test-culture
-tests_test_culture_SOURCES = tests/test-culture.c $(culture_model_sources) \
-	plugins/sim_culture/plugin.c
+tests_test_culture_SOURCES = tests/test-culture.c $(fake_host_sources) \
+	$(culture_model_sources) plugins/sim_culture/plugin.c
 tests_test_culture_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/sim_culture
 tests_test_culture_CFLAGS = $(TEST_CFLAGS)
 tests_test_culture_LDADD = $(TEST_LIBS) -lm

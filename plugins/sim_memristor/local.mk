@@ -18,7 +18,7 @@ plugins_sim_memristor_sim_memristor_la_LIBADD = -lm
 # The test links the model and the plugin glue directly, and also dlopens
 # the built module (found through top_builddir) to check its exports.
 check_PROGRAMS += tests/test-memristor
-tests_test_memristor_SOURCES = tests/test-memristor.c \
+tests_test_memristor_SOURCES = tests/test-memristor.c $(fake_host_sources) \
 	$(memristor_model_sources) plugins/sim_memristor/plugin.c
 tests_test_memristor_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/plugins/sim_memristor

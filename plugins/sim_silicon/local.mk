@@ -13,7 +13,8 @@ plugins_sim_silicon_sim_silicon_la_LDFLAGS = $(plugin_ldflags)
 
 # The test compiles the model and the plugin glue in.
 check_PROGRAMS += tests/test-silicon
-tests_test_silicon_SOURCES = tests/test-silicon.c $(sim_silicon_model) \
+tests_test_silicon_SOURCES = tests/test-silicon.c $(fake_host_sources) \
+	$(sim_silicon_model) \
 	plugins/sim_silicon/plugin.c
 tests_test_silicon_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/plugins/sim_silicon
