@@ -48,7 +48,7 @@
 #include <string.h>
 
 #include "culture.h"
-#include "culture-rng.h"
+#include "sb-rng.h"
 
 #define CULTURE_K_IN 50		/* synapses onto each neuron */
 #define CULTURE_W_EXC 13.0f	/* mean excitatory weight (current units) */
@@ -107,7 +107,7 @@ struct culture {
 	size_t		 n_stims;
 	size_t		 size_stims;
 
-	struct culture_rng rng;		/* run time (noise) */
+	struct sb_rng	 rng;		/* run time (noise) */
 	double		 next_noise;	/* in steps */
 	double		 noise_steps;	/* mean gap, steps */
 
@@ -154,7 +154,7 @@ culture_alloc(size_t n, size_t size, int *failed)
 /* Pick the electrodes that record nothing. */
 static int
 culture_pick_inactive(struct culture *c, const struct culture_params *p,
-    struct culture_rng *r, char **cause)
+    struct sb_rng *r, char **cause)
 {
 	uint8_t		*dead;
 	uint32_t	 i, j, k, want, *order;
@@ -179,7 +179,7 @@ culture_pick_inactive(struct culture *c, const struct culture_params *p,
 	for (i = 0; i < c->electrodes; i++)
 		order[i] = i;
 	for (i = c->electrodes - 1; i > 0; i--) {
-		j = culture_rng_below(r, i + 1);
+		j = sb_rng_below(r, i + 1);
 		k = order[i];
 		order[i] = order[j];
 		order[j] = k;
@@ -256,7 +256,7 @@ culture_build_neighbours(struct culture *c)
 
 /* Build the random recurrent connectivity, stored by presynaptic neuron. */
 static int
-culture_build_synapses(struct culture *c, struct culture_rng *r)
+culture_build_synapses(struct culture *c, struct sb_rng *r)
 {
 	uint32_t	 k_in = CULTURE_K_IN;
 	uint32_t	 k_exc = (CULTURE_K_IN * 4 + 2) / 5;
@@ -286,7 +286,7 @@ culture_build_synapses(struct culture *c, struct culture_rng *r)
 			uint32_t span = k < k_exc ? c->n_exc : c->n - c->n_exc;
 
 		again:
-			pre = lo + culture_rng_below(r, span);
+			pre = lo + sb_rng_below(r, span);
 			if (pre == i)
 				goto again;
 			for (j = 0; j < k; j++) {
@@ -303,7 +303,7 @@ culture_build_synapses(struct culture *c, struct culture_rng *r)
 	/* Scatter into CSR, with weights jittered uniformly by +-50%. */
 	for (i = 0; i < c->n; i++) {
 		for (k = 0; k < k_in; k++) {
-			float jitter = 0.5f + (float)culture_rng_uniform(r);
+			float jitter = 0.5f + (float)sb_rng_uniform(r);
 
 			pre = pre_of[(size_t)i * k_in + k];
 			j = c->row[pre] + fill[pre]++;
@@ -324,7 +324,7 @@ struct culture *
 culture_create(const struct culture_params *p, char **cause)
 {
 	struct culture		*c;
-	struct culture_rng	 r;
+	struct sb_rng		 r;
 	uint32_t		 i, j, k;
 	int			 failed = 0;
 
@@ -381,7 +381,7 @@ culture_create(const struct culture_params *p, char **cause)
 	}
 
 	/* The culture (placement, wiring, start state) from stream 0. */
-	culture_rng_seed(&r, p->seed, 0);
+	sb_rng_seed(&r, p->seed, 0);
 	if (culture_pick_inactive(c, p, &r, cause) != 0) {
 		culture_free(c);
 		return (NULL);
@@ -389,7 +389,7 @@ culture_create(const struct culture_params *p, char **cause)
 	for (i = 0; i < c->n; i++)
 		c->members[i] = i;
 	for (i = c->n - 1; i > 0; i--) {
-		j = culture_rng_below(&r, i + 1);
+		j = sb_rng_below(&r, i + 1);
 		k = c->members[i];
 		c->members[i] = c->members[j];
 		c->members[j] = k;
@@ -408,16 +408,16 @@ culture_create(const struct culture_params *p, char **cause)
 	}
 	for (i = 0; i < c->n; i++) {
 		c->a[i] = i < c->n_exc ? 0.02f : 0.1f;
-		c->v[i] = -65.0f + 5.0f * (float)culture_rng_uniform(&r);
+		c->v[i] = -65.0f + 5.0f * (float)sb_rng_uniform(&r);
 		c->u[i] = 0.2f * c->v[i];
-		c->res[i] = 0.3f + 0.4f * (float)culture_rng_uniform(&r);
+		c->res[i] = 0.3f + 0.4f * (float)sb_rng_uniform(&r);
 		c->stim_until[i] = -1;
 	}
 
 	/* Background noise from stream 1. */
-	culture_rng_seed(&c->rng, p->seed, 1);
+	sb_rng_seed(&c->rng, p->seed, 1);
 	c->noise_steps = 1e6 / (CULTURE_NOISE_HZ * c->n * CULTURE_DT_US);
-	c->next_noise = c->noise_steps * culture_rng_exp(&c->rng);
+	c->next_noise = c->noise_steps * sb_rng_exp(&c->rng);
 	return (c);
 }
 
@@ -565,10 +565,10 @@ culture_noise(struct culture *c)
 	uint32_t	i;
 
 	while (c->next_noise < (double)(c->step + 1)) {
-		i = culture_rng_below(&c->rng, c->n);
+		i = sb_rng_below(&c->rng, c->n);
 		c->isyn[i] += (float)(CULTURE_NOISE_AMP *
-		    culture_rng_exp(&c->rng));
-		c->next_noise += c->noise_steps * culture_rng_exp(&c->rng);
+		    sb_rng_exp(&c->rng));
+		c->next_noise += c->noise_steps * sb_rng_exp(&c->rng);
 	}
 }
 
