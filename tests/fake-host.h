@@ -28,28 +28,28 @@ struct fake_registration {
 /* One loaded instance, as the fake host sees it. */
 struct sb_plugin {
 	/* Set by the test before init. */
-	const char		*args[FAKE_ARGS][2];	/* key, value; NULL ends */
+	const char		*args[FAKE_ARGS][2];	/* NULL key ends */
 	int			 nargs;
 	const char		*site;
 	uint64_t		 seed;
 	int			 fast;
 	int64_t			 now;
-	int			 refuse;	/* registrations fail */
-	int			 echo;		/* log lines to stderr too */
-	int			 quiet;		/* with echo: errors only */
+	int			 refuse;	/* refuse registrations */
+	int			 echo;		/* copy logs to stderr */
+	int			 quiet;		/* echo errors only */
 
 	/* Log lines. */
 	char			 logs[FAKE_LOGS][FAKE_LOG_LEN];
-	int			 nlogs;		/* kept, at most FAKE_LOGS */
+	int			 nlogs;		/* at most FAKE_LOGS */
 	int			 errors;	/* SB_LOG_ERROR lines */
-	char			 error[FAKE_LOG_LEN];	/* the last one */
+	char			 error[FAKE_LOG_LEN];	/* the last */
 
 	/* Registrations: the capabilities, and data of the last one. */
 	int			 registered;
 	struct sb_neurons	 neurons;
 	struct sb_synapses	 synapses;
 	struct sb_transport	 t;
-	struct sb_command	 cmds[FAKE_COMMANDS];	/* console commands */
+	struct sb_command	 cmds[FAKE_COMMANDS];	/* console */
 	int			 ncmds;
 	void			*data;
 	void			(*free_func)(void *);
@@ -62,8 +62,8 @@ struct sb_plugin {
 
 	/* What a transport handed to the host. */
 	uint64_t		 received;
-	uint64_t		 next_index;	/* expected next event index */
-	uint64_t		 disorder;	/* out of order or doubled */
+	uint64_t		 next_index;	/* next index expected */
+	uint64_t		 disorder;	/* out of order, doubled */
 	uint64_t		 gaps;
 	int			 clock_updates;
 	int64_t			 offset_us, uncertainty_us;

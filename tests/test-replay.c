@@ -114,6 +114,13 @@ advance(struct sb_plugin *p, int64_t t_us)
 	assert_int_equal(p->neurons.advance(p->data, t_us, &em), 0);
 }
 
+/* Did any log line contain s? */
+static int
+logged(struct sb_plugin *p, const char *s)
+{
+	return fake_plugin_logged(p, s);
+}
+
 /* Print the log when a check on it is about to fail. */
 static void
 show_logs(struct sb_plugin *p)
@@ -128,14 +135,14 @@ show_logs(struct sb_plugin *p)
 static void
 assert_refused(struct sb_plugin *p, int rc, const char *want)
 {
-	if (rc != -1 || !fake_plugin_logged(p, want)) {
+	if (rc != -1 || !logged(p, want)) {
 		show_logs(p);
 		print_message("wanted: %s\n", want);
 	}
 	assert_int_equal(rc, -1);
 	assert_true(p->errors > 0);
 	assert_int_equal(p->registered, 0);
-	assert_true(fake_plugin_logged(p, want));
+	assert_true(logged(p, want));
 }
 
 /* Deterministic pseudo-random numbers (xorshift64). */
@@ -198,7 +205,7 @@ test_order_and_chunks(void **state)
 	/* Nothing more, however far the clock goes. */
 	advance(p, 1000 * S);
 	assert_int_equal(p->nevents, 5000);
-	assert_true(fake_plugin_logged(p, "replay: population replay: finished"));
+	assert_true(logged(p, "replay: population replay: finished"));
 	free(path);
 	unload(p);
 }
@@ -224,7 +231,7 @@ test_unsorted(void **state)
 	assert_int_equal(load(p, "file", path, "name", "rec", NULL), 0);
 	assert_string_equal(p->neurons.name, "rec");
 	assert_int_equal(p->neurons.units, 8);
-	assert_true(fake_plugin_logged(p, "sorted by time"));
+	assert_true(logged(p, "sorted by time"));
 	advance(p, 150 * MS);
 	assert_int_equal(p->nevents, 2);
 	advance(p, 1 * S);
@@ -283,7 +290,7 @@ test_speed_offset(void **state)
 	/* A negative offset cuts the start; the skip is reported. */
 	p = plugin_new(0);
 	assert_int_equal(load(p, "file", path, "offset", "-0.5", NULL), 0);
-	assert_true(fake_plugin_logged(p, "skipped 2 spikes"));
+	assert_true(logged(p, "skipped 2 spikes"));
 	advance(p, 10 * S);
 	assert_int_equal(p->nevents, 2);
 	assert_int_equal(p->events[0].t_us, 500 * MS + 2);
@@ -306,7 +313,7 @@ test_late_load(void **state)
 	char *path = write_spikes("late.csv", sp, 3);
 
 	assert_int_equal(load(p, "file", path, NULL), 0);
-	assert_true(fake_plugin_logged(p, "skipped 2 spikes due before the session time "
+	assert_true(logged(p, "skipped 2 spikes due before the session time "
 	    "at load (0.250000 s)"));
 	advance(p, 1 * S);
 	assert_int_equal(p->nevents, 1);
@@ -341,7 +348,7 @@ test_filters(void **state)
 	p = plugin_new(0);
 	assert_refused(p, load(p, "file", path, "site", "zurich", NULL),
 	    "holds 2 populations that match; choose one");
-	assert_false(fake_plugin_logged(p, "lugano"));
+	assert_false(logged(p, "lugano"));
 	unload(p);
 
 	p = plugin_new(0);
@@ -408,7 +415,7 @@ test_loop(void **state)
 		assert_int_equal(p->events[i].t_us, (rec + 1) / 3);
 		assert_int_equal(p->events[i].index, sp[i % 3].unit);
 	}
-	assert_false(fake_plugin_logged(p, "finished"));
+	assert_false(logged(p, "finished"));
 	unload(p);
 
 	/* Loaded late into a loop: starts inside the right pass. */
@@ -420,7 +427,7 @@ test_loop(void **state)
 	assert_int_equal(p->events[0].t_us, 2222 * 450 * MS + 400 * MS);
 	assert_int_equal(p->events[0].index, 2);
 	assert_int_equal(p->events[1].t_us, 2223 * 450 * MS + 100 * MS);
-	assert_true(fake_plugin_logged(p, "skipped 6668 spikes"));
+	assert_true(logged(p, "skipped 6668 spikes"));
 	unload(p);
 	free(path);
 }
@@ -444,7 +451,7 @@ test_units(void **state)
 	p = plugin_new(0);
 	assert_refused(p, load(p, "file", path, "units", "10", NULL),
 	    "replay: units=10 is too few: ");
-	assert_true(fake_plugin_logged(p, "has unit 10 (give at least 11"));
+	assert_true(logged(p, "has unit 10 (give at least 11"));
 	unload(p);
 
 	p = plugin_new(0);
@@ -580,7 +587,7 @@ test_ring_full(void **state)
 	assert_int_equal(load(p, "file", path, NULL), 0);
 	assert_int_equal(p->neurons.advance(p->data, 2 * MS, &em), 0);
 	assert_int_equal(p->nevents, 0);
-	assert_true(fake_plugin_logged(p, "replay: population replay: event ring full, "
+	assert_true(logged(p, "replay: population replay: event ring full, "
 	    "2 spikes "
 	    "lost so far"));
 	advance(p, 3 * MS);

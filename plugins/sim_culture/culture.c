@@ -48,6 +48,7 @@
 #include <string.h>
 
 #include "culture.h"
+#include "sb-args.h"
 #include "sb-rng.h"
 
 #define CULTURE_K_IN 50		/* synapses onto each neuron */
@@ -126,20 +127,6 @@ culture_params_default(struct culture_params *p)
 	p->seed = 1;
 }
 
-/* Fill *cause with a formatted message. */
-static void __attribute__((format(printf, 2, 3)))
-culture_cause(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-}
-
 /* Allocate n elements of size, zeroed; NULL sets *failed. */
 static void *
 culture_alloc(size_t n, size_t size, int *failed)
@@ -164,7 +151,7 @@ culture_pick_inactive(struct culture *c, const struct culture_params *p,
 	if (dead == NULL || order == NULL) {
 		free(dead);
 		free(order);
-		culture_cause(cause, "sim_culture: out of memory");
+		sb_cause(cause, "sim_culture: out of memory");
 		return (-1);
 	}
 	if (c->electrodes == 60)
@@ -201,7 +188,7 @@ culture_pick_inactive(struct culture *c, const struct culture_params *p,
 	free(dead);
 	free(order);
 	if (c->n_active == 0) {
-		culture_cause(cause, "sim_culture: no active electrodes left "
+		sb_cause(cause, "sim_culture: no active electrodes left "
 		    "(lower inactive_fraction or shorten the inactive list)");
 		return (-1);
 	}
@@ -329,17 +316,17 @@ culture_create(const struct culture_params *p, char **cause)
 	int			 failed = 0;
 
 	if (!culture_mea_valid(p->electrodes)) {
-		culture_cause(cause, "sim_culture: unsupported electrodes=%u "
+		sb_cause(cause, "sim_culture: unsupported electrodes=%u "
 		    "(use 60, 120, 256, 1024 or 4096)", p->electrodes);
 		return (NULL);
 	}
 	if (p->npe < 1 || p->npe > CULTURE_NPE_MAX) {
-		culture_cause(cause, "sim_culture: neurons_per_electrode=%u "
+		sb_cause(cause, "sim_culture: neurons_per_electrode=%u "
 		    "out of range (use 1-%u)", p->npe, CULTURE_NPE_MAX);
 		return (NULL);
 	}
 	if (!(p->inactive_fraction >= 0 && p->inactive_fraction < 1)) {
-		culture_cause(cause, "sim_culture: inactive_fraction=%g out "
+		sb_cause(cause, "sim_culture: inactive_fraction=%g out "
 		    "of range (use 0 up to but not including 1)",
 		    p->inactive_fraction);
 		return (NULL);
@@ -347,7 +334,7 @@ culture_create(const struct culture_params *p, char **cause)
 
 	c = calloc(1, sizeof *c);
 	if (c == NULL) {
-		culture_cause(cause, "sim_culture: out of memory");
+		sb_cause(cause, "sim_culture: out of memory");
 		return (NULL);
 	}
 	c->electrodes = p->electrodes;
@@ -375,7 +362,7 @@ culture_create(const struct culture_params *p, char **cause)
 	c->stim_until = culture_alloc(c->n, sizeof *c->stim_until, &failed);
 	c->fired = culture_alloc(c->n, sizeof *c->fired, &failed);
 	if (failed || culture_build_neighbours(c) != 0) {
-		culture_cause(cause, "sim_culture: out of memory");
+		sb_cause(cause, "sim_culture: out of memory");
 		culture_free(c);
 		return (NULL);
 	}
@@ -397,7 +384,7 @@ culture_create(const struct culture_params *p, char **cause)
 	for (i = 0; i < c->n; i++)
 		c->electrode_of[c->members[i]] = i / c->npe;
 	if (culture_build_synapses(c, &r) != 0) {
-		culture_cause(cause, "sim_culture: out of memory");
+		sb_cause(cause, "sim_culture: out of memory");
 		culture_free(c);
 		return (NULL);
 	}
@@ -691,25 +678,25 @@ culture_stimulate(struct culture *c, uint32_t electrode, double amplitude_v,
     uint32_t width_us, int64_t t_us, char **cause)
 {
 	if (electrode >= c->electrodes) {
-		culture_cause(cause, "sim_culture: no electrode %u (have "
+		sb_cause(cause, "sim_culture: no electrode %u (have "
 		    "0-%u)", electrode, c->electrodes - 1);
 		return (-1);
 	}
 	if (!c->active[electrode]) {
-		culture_cause(cause, "sim_culture: electrode %u is %s and "
+		sb_cause(cause, "sim_culture: electrode %u is %s and "
 		    "cannot stimulate (choose an active electrode)", electrode,
 		    (c->electrodes == 60 && electrode == CULTURE_REFERENCE_60) ?
 		    "the reference electrode" : "inactive");
 		return (-1);
 	}
 	if (!(fabs(amplitude_v) > 0 && fabs(amplitude_v) <= CULTURE_MAX_V)) {
-		culture_cause(cause, "sim_culture: stimulus amplitude %g V "
+		sb_cause(cause, "sim_culture: stimulus amplitude %g V "
 		    "out of range (use 0 < |V| <= %g, e.g. 0.8)", amplitude_v,
 		    CULTURE_MAX_V);
 		return (-1);
 	}
 	if (width_us > CULTURE_MAX_WIDTH_US) {
-		culture_cause(cause, "sim_culture: stimulus width %u us too "
+		sb_cause(cause, "sim_culture: stimulus width %u us too "
 		    "long (use at most %u us, e.g. 200)", width_us,
 		    CULTURE_MAX_WIDTH_US);
 		return (-1);
@@ -718,7 +705,7 @@ culture_stimulate(struct culture *c, uint32_t electrode, double amplitude_v,
 		width_us = CULTURE_DEFAULT_WIDTH_US;
 	if (culture_queue(c, electrode, culture_stim_drive(amplitude_v,
 	    width_us), t_us) != 0) {
-		culture_cause(cause, "sim_culture: too many pending stimuli "
+		sb_cause(cause, "sim_culture: too many pending stimuli "
 		    "(%u not yet due; stimulate nearer to now)",
 		    (unsigned)c->n_stims);
 		return (-1);

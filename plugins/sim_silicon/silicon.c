@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb-args.h"
 #include "sb-rng.h"
 #include "silicon.h"
 
@@ -49,20 +50,6 @@ struct silicon {
 	struct silicon_queue queue;
 	uint64_t overflows;
 };
-
-/* Set *cause (if cause is not NULL) to a formatted, malloc'd message. */
-void
-silicon_error(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-}
 
 /* Uniform in (0, 1). */
 static inline double
@@ -153,7 +140,7 @@ silicon_check_range(const char *name, float v, float lo, float hi,
 {
 	if (isfinite(v) && v >= lo && v <= hi)
 		return 0;
-	silicon_error(cause, "sim_silicon: %s %g out of range (use %g to %g)",
+	sb_cause(cause, "sim_silicon: %s %g out of range (use %g to %g)",
 	    name, v, lo, hi);
 	return -1;
 }
@@ -186,12 +173,12 @@ silicon_params_check(const struct silicon_core_params *p, char **cause)
 	    silicon_check_range("noise_pa", p->noise_pa, 0, 1e5, cause))
 		return -1;
 	if (p->vpeak_mv <= p->vt_mv || p->vpeak_mv > 50) {
-		silicon_error(cause, "sim_silicon: vpeak_mv %g must lie above "
+		sb_cause(cause, "sim_silicon: vpeak_mv %g must lie above "
 		    "vt_mv %g and at most 50", p->vpeak_mv, p->vt_mv);
 		return -1;
 	}
 	if (p->vr_mv >= p->vpeak_mv) {
-		silicon_error(cause, "sim_silicon: vr_mv %g must lie below "
+		sb_cause(cause, "sim_silicon: vr_mv %g must lie below "
 		    "vpeak_mv %g", p->vr_mv, p->vpeak_mv);
 		return -1;
 	}
@@ -270,12 +257,12 @@ silicon_create(const struct silicon_config *cfg, char **cause)
 	double spare = 0;
 
 	if (cfg->chips < 1 || cfg->chips > SILICON_MAX_CHIPS) {
-		silicon_error(cause, "sim_silicon: chips=%d out of range "
+		sb_cause(cause, "sim_silicon: chips=%d out of range "
 		    "(use 1 to %d)", cfg->chips, SILICON_MAX_CHIPS);
 		return NULL;
 	}
 	if (cfg->cores < 1 || cfg->cores > SILICON_CHIP_CORES) {
-		silicon_error(cause, "sim_silicon: cores=%d out of range "
+		sb_cause(cause, "sim_silicon: cores=%d out of range "
 		    "(use 1 to %d per chip)", cfg->cores, SILICON_CHIP_CORES);
 		return NULL;
 	}
@@ -329,12 +316,14 @@ silicon_create(const struct silicon_config *cfg, char **cause)
 	/* Mismatch from its own stream, so noise never changes it. */
 	sb_rng_seed(&mrng, cfg->seed, 1);
 	for (j = 0; j < s->n; j++) {
-		s->m_gl[j] = silicon_lognormal(&mrng, s->mismatch, &have, &spare);
+		s->m_gl[j] = silicon_lognormal(&mrng, s->mismatch, &have,
+		    &spare);
 		s->m_gain[j] = silicon_lognormal(&mrng, s->mismatch, &have,
 		    &spare);
 		s->m_tau[j] = silicon_lognormal(&mrng, s->mismatch, &have,
 		    &spare);
-		s->m_b[j] = silicon_lognormal(&mrng, s->mismatch, &have, &spare);
+		s->m_b[j] = silicon_lognormal(&mrng, s->mismatch, &have,
+		    &spare);
 		s->m_bias[j] = silicon_lognormal(&mrng, s->mismatch, &have,
 		    &spare);
 		s->m_vt[j] = (float)(s->mismatch * SILICON_VT_MISMATCH_MV *
@@ -349,7 +338,7 @@ silicon_create(const struct silicon_config *cfg, char **cause)
 	return s;
 
 nomem:
-	silicon_error(cause, "sim_silicon: out of memory for %d chips of %d "
+	sb_cause(cause, "sim_silicon: out of memory for %d chips of %d "
 	    "cores", cfg->chips, cfg->cores);
 	silicon_free(s);
 	return NULL;
@@ -366,7 +355,7 @@ silicon_core_set(struct silicon *s, uint32_t core,
 	uint32_t j, first;
 
 	if (core >= s->ncores) {
-		silicon_error(cause, "sim_silicon: no core %u (have 0-%u)",
+		sb_cause(cause, "sim_silicon: no core %u (have 0-%u)",
 		    core, s->ncores - 1);
 		return -1;
 	}
@@ -554,17 +543,17 @@ silicon_stimulate(struct silicon *s, uint32_t unit, float amplitude_pa,
 
 	if (slot < 0) {
 		silicon_address_format(unit, name, sizeof name);
-		silicon_error(cause, "sim_silicon: no unit %u (%s): have %d "
+		sb_cause(cause, "sim_silicon: no unit %u (%s): have %d "
 		    "chips of %d cores", unit, name, s->chips, s->cores);
 		return -1;
 	}
 	if (!isfinite(amplitude_pa) || fabsf(amplitude_pa) > 1e6f) {
-		silicon_error(cause, "sim_silicon: stimulus amplitude %g nA "
+		sb_cause(cause, "sim_silicon: stimulus amplitude %g nA "
 		    "out of range (use -1000 to 1000)", amplitude_pa / 1000);
 		return -1;
 	}
 	if (width_us == 0) {
-		silicon_error(cause, "sim_silicon: stimulus width must be at "
+		sb_cause(cause, "sim_silicon: stimulus width must be at "
 		    "least 1 us");
 		return -1;
 	}
