@@ -29,7 +29,7 @@ TESTS += tests/test-relay-clock
 check_PROGRAMS += tests/tcp-proxy tests/test-relay-e2e
 tests_tcp_proxy_SOURCES = tests/tcp-proxy.c
 tests_test_relay_e2e_SOURCES = tests/test-relay-e2e.c \
-	tests/test-relay-host.c tests/relay-test-host.h \
+	tests/test-relay-host.c tests/relay-test-host.h $(fake_host_sources) \
 	$(relay_pure_sources) $(relay_net_sources) plugins/relay/plugin.c
 tests_test_relay_e2e_CPPFLAGS = $(relay_test_cppflags)
 tests_test_relay_e2e_CFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
@@ -39,7 +39,7 @@ TESTS += tests/test-relay-e2e
 EXTRA_PROGRAMS += tests/bench/bench-relay
 bench_programs += tests/bench/bench-relay
 tests_bench_bench_relay_SOURCES = tests/bench/bench-relay.c \
-	tests/test-relay-host.c tests/relay-test-host.h \
+	tests/test-relay-host.c tests/relay-test-host.h $(fake_host_sources) \
 	$(relay_pure_sources) $(relay_net_sources) plugins/relay/plugin.c
 tests_bench_bench_relay_CPPFLAGS = $(relay_test_cppflags) \
 	-I$(top_srcdir)/tests

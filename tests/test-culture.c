@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fake-host.h"
 #include "synbridge-plugin.h"
 #include "culture.h"
 
@@ -511,109 +512,8 @@ test_invalid_args(void **state)
 	culture_free(c);
 }
 
-/* The fake host: one plugin instance, its args and what it registered. */
-struct sb_plugin {
-	const char		*args[8][2];
-	char			 log[8][256];
-	int			 nlog;
-	int			 registered;
-	struct sb_neurons	 neurons;
-	void			*data;
-	void			(*free_func)(void *);
-};
-
-struct sb_emitter {
-	struct sb_event		 ev[4096];
-	size_t			 n;
-};
-
-/* Fake host: log into the plugin's buffer. */
-static void __attribute__((format(printf, 3, 4)))
-fake_log(struct sb_plugin *p, enum sb_log_level level, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (p->nlog == 8)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(p->log[p->nlog++], sizeof p->log[0], fmt, ap);
-	va_end(ap);
-}
-
-/* Fake host: look up an argument. */
-static const char *
-fake_arg(struct sb_plugin *p, const char *key)
-{
-	int	i;
-
-	for (i = 0; i < 8 && p->args[i][0] != NULL; i++) {
-		if (strcmp(p->args[i][0], key) == 0)
-			return (p->args[i][1]);
-	}
-	return (NULL);
-}
-
-/* Fake host: the site. */
-static const char *
-fake_site(struct sb_plugin *p)
-{
-	return ("padova");
-}
-
-/* Fake host: the seed. */
-static uint64_t
-fake_seed(struct sb_plugin *p)
-{
-	return (1234);
-}
-
-/* Fake host: fast mode. */
-static int
-fake_fast(struct sb_plugin *p)
-{
-	return (1);
-}
-
-/* Fake host: session time. */
-static int64_t
-fake_now(struct sb_plugin *p)
-{
-	return (0);
-}
-
-/* Fake host: keep the neurons registration. */
-static int
-fake_register_neurons(struct sb_plugin *p, const struct sb_neurons *n,
-    void *data, void (*free_func)(void *))
-{
-	p->registered++;
-	p->neurons = *n;
-	p->data = data;
-	p->free_func = free_func;
-	return (0);
-}
-
-/* Fake host: emit into the emitter's array. */
-static int
-fake_emit(struct sb_emitter *em, const struct sb_event *ev)
-{
-	if (em->n == sizeof em->ev / sizeof em->ev[0])
-		return (-1);
-	em->ev[em->n++] = *ev;
-	return (0);
-}
-
-static const struct sb_host_api fake_host = {
-	.size = sizeof(struct sb_host_api),
-	.log = fake_log,
-	.arg = fake_arg,
-	.site = fake_site,
-	.seed = fake_seed,
-	.fast = fake_fast,
-	.now_us = fake_now,
-	.register_neurons = fake_register_neurons,
-	.emit = fake_emit,
-};
+/* The fake host's site, seed and fast mode for the plugin tests. */
+#define FAKE_CULTURE .site = "padova", .seed = 1234, .fast = 1
 
 /* The plugin registers a population of electrodes that emits spikes. */
 static void
@@ -621,12 +521,12 @@ test_plugin_glue(void **state)
 {
 	struct sb_plugin	 p = { .args = { { "electrodes", "120" },
 				       { "name", "dish" },
-				       { "neurons_per_electrode", "1" } } };
-	struct sb_emitter	*em = calloc(1, sizeof *em);
+				       { "neurons_per_electrode", "1" } },
+				       FAKE_CULTURE };
+	struct sb_emitter	 em = { &p, 4096 };
 	char			*cause = NULL;
 	size_t			 i, stimulated = 0;
 
-	assert_non_null(em);
 	assert_string_equal(synbridge_plugin_name, "sim_culture");
 	assert_string_equal(synbridge_plugin_api_version,
 	    SB_PLUGIN_API_VERSION);
@@ -636,8 +536,8 @@ test_plugin_glue(void **state)
 	assert_int_equal(p.neurons.units, 120);
 	assert_non_null(p.neurons.advance);
 	assert_null(p.neurons.start);
-	assert_non_null(strstr(p.log[0], "sim_culture: dish: 120 electrodes"));
-	assert_non_null(strstr(p.log[0], "120 neurons, seed 1234"));
+	assert_non_null(strstr(p.logs[0], "sim_culture: dish: 120 electrodes"));
+	assert_non_null(strstr(p.logs[0], "120 neurons, seed 1234"));
 
 	assert_int_equal(p.neurons.stimulate(p.data, 7, 0.8, 200, 500000,
 	    &cause), 0);
@@ -647,41 +547,42 @@ test_plugin_glue(void **state)
 	free(cause);
 	p.neurons.synaptic_input(p.data, 999, 255, 1.0, 0);
 	p.neurons.synaptic_input(p.data, 999, 255, 1.0, 0);
-	assert_int_equal(p.nlog, 2);
-	assert_non_null(strstr(p.log[1], "electrode 999 ignored"));
+	assert_int_equal(p.nlogs, 2);
+	assert_non_null(strstr(p.logs[1], "electrode 999 ignored"));
 
-	assert_int_equal(p.neurons.advance(p.data, 10000000, em), 0);
-	assert_true(em->n > 50);
-	for (i = 0; i < em->n; i++) {
-		assert_int_equal(em->ev[i].kind, SB_EV_SPIKE);
-		assert_true(em->ev[i].index < 120);
-		assert_true(em->ev[i].t_us > 0 && em->ev[i].t_us <= 10000000);
+	assert_int_equal(p.neurons.advance(p.data, 10000000, &em), 0);
+	assert_true(p.nevents > 50);
+	for (i = 0; i < p.nevents; i++) {
+		assert_int_equal(p.events[i].kind, SB_EV_SPIKE);
+		assert_true(p.events[i].index < 120);
+		assert_true(p.events[i].t_us > 0 &&
+		    p.events[i].t_us <= 10000000);
 		if (i > 0)
-			assert_true(em->ev[i].t_us >= em->ev[i - 1].t_us);
-		if (em->ev[i].aux == SB_SPIKE_STIMULATED) {
-			assert_true(em->ev[i].t_us >= 500000 &&
-			    em->ev[i].t_us < 520000);
+			assert_true(p.events[i].t_us >= p.events[i - 1].t_us);
+		if (p.events[i].aux == SB_SPIKE_STIMULATED) {
+			assert_true(p.events[i].t_us >= 500000 &&
+			    p.events[i].t_us < 520000);
 			stimulated++;
 		} else
-			assert_int_equal(em->ev[i].aux, SB_SPIKE_SPONTANEOUS);
+			assert_int_equal(p.events[i].aux, SB_SPIKE_SPONTANEOUS);
 	}
 	assert_true(stimulated >= 1);
-	p.free_func(p.data);
-	synbridge_plugin_end(&p);
-	free(em);
+	fake_plugin_unload(&p, synbridge_plugin_end);
 }
 
 /* Init with bad args: refused, logged with the reason, nothing left. */
 static void
 plugin_refused(const char *key, const char *value, const char *want)
 {
-	struct sb_plugin	 p = { .args = { { key, value } } };
+	struct sb_plugin	 p = { .args = { { key, value } },
+				       FAKE_CULTURE };
 
 	assert_int_equal(synbridge_plugin_init(&p, &fake_host), -1);
 	assert_int_equal(p.registered, 0);
-	assert_int_equal(p.nlog, 1);
-	if (strstr(p.log[0], want) == NULL)
-		fail_msg("log '%s' lacks '%s'", p.log[0], want);
+	assert_int_equal(p.nlogs, 1);
+	if (strstr(p.logs[0], want) == NULL)
+		fail_msg("log '%s' lacks '%s'", p.logs[0], want);
+	fake_plugin_unload(&p, NULL);
 }
 
 /* The plugin refuses bad arguments with a message naming them. */
@@ -704,26 +605,16 @@ test_plugin_args(void **state)
 static void
 test_plugin_module(void **state)
 {
-	const char	*top = getenv("top_builddir");
-	char		 path[4096];
-	void		*h;
-	const char	*name, *version;
+	sb_plugin_init_fn	 init;
+	sb_plugin_end_fn	 end;
+	char			*cause = NULL;
+	void			*h;
 
-	snprintf(path, sizeof path, "%s/plugins/sim_culture/.libs/"
-	    "sim_culture.so", top != NULL ? top : ".");
-	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL)
-		fail_msg("dlopen %s: %s", path, dlerror());
-	name = dlsym(h, "synbridge_plugin_name");
-	version = dlsym(h, "synbridge_plugin_api_version");
-	assert_non_null(name);
-	assert_non_null(version);
-	assert_string_equal(name, "sim_culture");
-	assert_string_equal(version, SB_PLUGIN_API_VERSION);
-	assert_non_null(dlsym(h, "synbridge_plugin_init"));
-	assert_non_null(dlsym(h, "synbridge_plugin_end"));
 	/* The model stays private to the module. */
-	assert_null(dlsym(h, "culture_create"));
+	h = fake_module_open("plugins/sim_culture/.libs/sim_culture.so",
+	    "sim_culture", &init, &end, &cause);
+	if (h == NULL)
+		fail_msg("%s", cause);
 	dlclose(h);
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fake-host.h"
 #include "memristor.h"
 
 int synbridge_plugin_init(struct sb_plugin *, const struct sb_host_api *);
@@ -503,100 +504,20 @@ test_loop_sequence(void **state)
 	memristor_xbar_free(x);
 }
 
-/* A fake host that records what the plugin does. */
-struct fake_host {
-	const char **args;	/* key, value, ..., NULL */
-	char error[256];
-	int registered;
-	const struct sb_synapses *syn;
-	void *data;
-	void (*free_func)(void *);
-	int64_t now;
-	int refuse;
-};
-static struct fake_host fake;
+/* The fake host's one instance, which records what the plugin does. */
+static struct sb_plugin fake;
 
-/* host->log: keep the last error. */
-static void
-fake_log(struct sb_plugin *p, enum sb_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (level != SB_LOG_ERROR)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(fake.error, sizeof fake.error, fmt, ap);
-	va_end(ap);
-}
-
-/* host->arg */
-static const char *
-fake_arg(struct sb_plugin *p, const char *key)
-{
-	size_t i;
-
-	for (i = 0; fake.args != NULL && fake.args[i] != NULL; i += 2) {
-		if (strcmp(fake.args[i], key) == 0)
-			return fake.args[i + 1];
-	}
-	return NULL;
-}
-
-/* host->seed */
-static uint64_t
-fake_seed(struct sb_plugin *p)
-{
-	return 42;
-}
-
-/* host->now_us */
-static int64_t
-fake_now(struct sb_plugin *p)
-{
-	return fake.now;
-}
-
-/* host->register_synapses: keep it (and own data, as a host does). */
-static int
-fake_register(struct sb_plugin *p, const struct sb_synapses *s, void *data,
-    void (*free_func)(void *))
-{
-	if (fake.refuse) {
-		free_func(data);
-		return -1;
-	}
-	fake.registered++;
-	fake.syn = s;
-	fake.data = data;
-	fake.free_func = free_func;
-	return 0;
-}
-
-static const struct sb_host_api fake_api = {
-	.size = sizeof(struct sb_host_api),
-	.log = fake_log,
-	.arg = fake_arg,
-	.seed = fake_seed,
-	.now_us = fake_now,
-	.register_synapses = fake_register,
-};
-
-/* Load with args through init; returns init's result. */
+/* Load with args (key, value, ..., NULL) through init; init's result. */
 static int
 fake_load(sb_plugin_init_fn init, const char **args)
 {
-	memset(&fake, 0, sizeof fake);
-	fake.args = args;
-	return init((struct sb_plugin *)&fake, &fake_api);
-}
+	size_t i;
 
-/* Unload: the host frees the data. */
-static void
-fake_unload(void)
-{
-	if (fake.free_func != NULL)
-		fake.free_func(fake.data);
-	fake.free_func = NULL;
+	memset(&fake, 0, sizeof fake);
+	fake.seed = 42;
+	for (i = 0; args != NULL && args[i] != NULL; i += 2)
+		fake_plugin_arg(&fake, args[i], args[i + 1]);
+	return init(&fake, &fake_host);
 }
 
 /* Expect init to fail with message and to register nothing. */
@@ -658,7 +579,7 @@ check_registration(sb_plugin_init_fn init)
 
 	assert_int_equal(fake_load(init, args), 0);
 	assert_int_equal(fake.registered, 1);
-	s = fake.syn;
+	s = &fake.synapses;
 	assert_string_equal(s->name, "tiox");
 	assert_int_equal(s->devices, 32);
 	assert_non_null(fake.free_func);
@@ -696,7 +617,7 @@ check_registration(sb_plugin_init_fn init)
 	assert_int_equal(d.c[0].t_us, 2500);
 	assert_true(d.c[0].g_after_us < d.c[0].g_before_us);
 	assert_true(s->conductance(fake.data, 31) == d.c[0].g_after_us);
-	fake_unload();
+	fake_plugin_unload(&fake, NULL);
 }
 
 /* The linked plugin glue registers a working synapses capability. */
@@ -709,9 +630,9 @@ test_plugin_register(void **state)
 	    SB_PLUGIN_API_VERSION);
 	/* A host refusing the registration frees data; init reports it. */
 	memset(&fake, 0, sizeof fake);
+	fake.seed = 42;
 	fake.refuse = 1;
-	assert_int_equal(synbridge_plugin_init((struct sb_plugin *)&fake,
-	    &fake_api), -1);
+	assert_int_equal(synbridge_plugin_init(&fake, &fake_host), -1);
 	assert_non_null(strstr(fake.error, "could not register"));
 }
 
@@ -719,28 +640,16 @@ test_plugin_register(void **state)
 static void
 test_plugin_dlopen(void **state)
 {
-	const char *top = getenv("top_builddir");
-	const char *name, *version;
 	sb_plugin_init_fn init;
-	char path[4096];
+	sb_plugin_end_fn end;
+	char *cause = NULL;
 	void *h;
 
-	snprintf(path, sizeof path, "%s/plugins/sim_memristor/.libs/"
-	    "sim_memristor.so", top != NULL ? top : ".");
-	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	/* Only the ABI is exported: the model is kept private. */
+	h = fake_module_open("plugins/sim_memristor/.libs/sim_memristor.so",
+	    "sim_memristor", &init, &end, &cause);
 	if (h == NULL)
-		fail_msg("cannot load %s: %s (run make first)", path,
-		    dlerror());
-	name = dlsym(h, "synbridge_plugin_name");
-	version = dlsym(h, "synbridge_plugin_api_version");
-	*(void **)&init = dlsym(h, "synbridge_plugin_init");
-	assert_non_null(name);
-	assert_non_null(version);
-	assert_non_null(init);
-	assert_non_null(dlsym(h, "synbridge_plugin_end"));
-	assert_null(dlsym(h, "memristor_xbar_poll"));	/* kept private */
-	assert_string_equal(name, "sim_memristor");
-	assert_string_equal(version, SB_PLUGIN_API_VERSION);
+		fail_msg("%s", cause);
 	check_registration(init);
 	dlclose(h);
 }

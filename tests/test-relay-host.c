@@ -1,10 +1,9 @@
-/* test-relay-host.c: a tiny host for the relay transport, and launchers. */
+/* test-relay-host.c: the fake host for the relay transport, and launchers. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,119 +32,8 @@ test_real_us(void)
 	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
 
-/* host->log: TAP comments. */
-static void
-host_log(struct sb_plugin *p, enum sb_log_level level, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (p->quiet && level != SB_LOG_ERROR)
-		return;
-	fprintf(stderr, "# [%s] ", p->site);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static const char *
-host_arg(struct sb_plugin *p, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; p->kv[i] != NULL; i += 2) {
-		if (strcmp(p->kv[i], key) == 0)
-			return (p->kv[i + 1]);
-	}
-	return (NULL);
-}
-
-static const char *
-host_site(struct sb_plugin *p)
-{
-	return (p->site);
-}
-
-static int
-host_register_transport(struct sb_plugin *p, const struct sb_transport *t,
-    void *data, void (*free_func)(void *))
-{
-	p->t = *t;
-	p->data = data;
-	p->free_func = free_func;
-	return (0);
-}
-
-/* Default deliver: events must come with index 0, 1, 2, ... */
-static void
-host_deliver(struct sb_plugin *p, const char *site, const char *stream,
-    const struct sb_event *ev, size_t n)
-{
-	size_t	i;
-
-	if (p->on_deliver != NULL) {
-		p->on_deliver(p, site, stream, ev, n);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if (ev[i].index != (uint32_t)p->next_index)
-			p->disorder++;
-		p->next_index = ev[i].index + 1;
-	}
-	p->received += n;
-}
-
-static void
-host_gap(struct sb_plugin *p, const char *site, const char *stream,
-    uint64_t first, uint64_t last, const char *why)
-{
-	fprintf(stderr, "# [%s] gap %s/%s %llu-%llu: %s\n", p->site, site,
-	    stream, (unsigned long long)first, (unsigned long long)last, why);
-	p->gaps++;
-}
-
-static void
-host_clock_update(struct sb_plugin *p, int64_t offset, int64_t unc)
-{
-	p->clock_updates++;
-	p->offset_us = offset;
-	p->uncertainty_us = unc;
-}
-
-static void
-host_remote_command(struct sb_plugin *p, const char *from, uint64_t id,
-    const char *line)
-{
-	p->commands++;
-	p->command_id = id;
-	snprintf(p->command_from, sizeof p->command_from, "%s", from);
-	snprintf(p->command_line, sizeof p->command_line, "%s", line);
-}
-
-static void
-host_remote_result(struct sb_plugin *p, uint64_t id, int status,
-    const char *text)
-{
-	p->results++;
-	p->result_id = id;
-	p->result_status = status;
-	snprintf(p->result_text, sizeof p->result_text, "%s", text);
-}
-
-static const struct sb_host_api test_host = {
-	.size = sizeof (struct sb_host_api),
-	.log = host_log,
-	.arg = host_arg,
-	.site = host_site,
-	.register_transport = host_register_transport,
-	.deliver = host_deliver,
-	.gap = host_gap,
-	.remote_command = host_remote_command,
-	.remote_result = host_remote_result,
-	.clock_update = host_clock_update,
-};
-
-/* Load the transport (its init, as the host would call it). */
+/* Load the transport (its init, as the host would call it); its log
+ * lines go to stderr as TAP comments. */
 int
 test_relay_load(struct sb_plugin *p, const char *site, const char **kv)
 {
@@ -153,19 +41,17 @@ test_relay_load(struct sb_plugin *p, const char *site, const char **kv)
 
 	memset(p, 0, sizeof *p);
 	p->site = site;
-	for (i = 0; kv[i] != NULL && i < 30; i++)
-		p->kv[i] = kv[i];
-	return (synbridge_plugin_init(p, &test_host));
+	p->echo = 1;
+	for (i = 0; kv[i] != NULL && kv[i + 1] != NULL && i < 30; i += 2)
+		fake_plugin_arg(p, kv[i], kv[i + 1]);
+	return (synbridge_plugin_init(p, &fake_host));
 }
 
-/* Free the transport (the host's free_func). */
+/* Free the transport and what was recorded (as the host unloads). */
 void
 test_relay_unload(struct sb_plugin *p)
 {
-	if (p->free_func != NULL)
-		p->free_func(p->data);
-	p->free_func = NULL;
-	synbridge_plugin_end(p);
+	fake_plugin_unload(p, synbridge_plugin_end);
 }
 
 /* Path of a built program, if it is there. */

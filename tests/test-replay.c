@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "csvlog.h"
+#include "fake-host.h"
 #include "synbridge-plugin.h"
 #include "xmalloc.h"
 
@@ -33,118 +34,6 @@ struct spike {
 	int64_t t_us;
 	const char *site, *population;
 	uint32_t unit;
-};
-
-/* The fake host's view of one loaded plugin. */
-struct sb_plugin {
-	const char *args[16][2];
-	int nargs;
-	char logs[16][1024];
-	int nlogs;
-	int errors;
-	struct sb_neurons neurons;
-	void *data;
-	void (*free_func)(void *);
-	int registered;
-	struct sb_event events[MAX_EVENTS];
-	size_t nevents;
-	int64_t now;
-};
-struct sb_emitter {
-	struct sb_plugin *p;
-	size_t limit;
-};
-
-/* Fake log: keep the message. */
-static void
-fake_log(struct sb_plugin *p, enum sb_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (level == SB_LOG_ERROR)
-		p->errors++;
-	if (p->nlogs == 16)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(p->logs[p->nlogs++], sizeof p->logs[0], fmt, ap);
-	va_end(ap);
-}
-
-/* Fake arg: look the key up in the test's table. */
-static const char *
-fake_arg(struct sb_plugin *p, const char *key)
-{
-	int i;
-
-	for (i = 0; i < p->nargs; i++) {
-		if (strcmp(p->args[i][0], key) == 0)
-			return p->args[i][1];
-	}
-	return NULL;
-}
-
-/* Fake site. */
-static const char *
-fake_site(struct sb_plugin *p)
-{
-	return "geneva";
-}
-
-/* Fake seed. */
-static uint64_t
-fake_seed(struct sb_plugin *p)
-{
-	return 1;
-}
-
-/* Fake fast mode. */
-static int
-fake_fast(struct sb_plugin *p)
-{
-	return 1;
-}
-
-/* Fake session clock. */
-static int64_t
-fake_now(struct sb_plugin *p)
-{
-	return p->now;
-}
-
-/* Fake registration: keep the capability and its data. */
-static int
-fake_register_neurons(struct sb_plugin *p, const struct sb_neurons *n,
-    void *data, void (*free_func)(void *))
-{
-	p->neurons = *n;
-	p->data = data;
-	p->free_func = free_func;
-	p->registered++;
-	return 0;
-}
-
-/* Fake emit: store the event; -1 past the emitter's limit. */
-static int
-fake_emit(struct sb_emitter *em, const struct sb_event *ev)
-{
-	struct sb_plugin *p = em->p;
-
-	if (p->nevents >= em->limit || p->nevents == MAX_EVENTS)
-		return -1;
-	p->events[p->nevents++] = *ev;
-	return 0;
-}
-
-static const struct sb_host_api fake_host = {
-	.size = sizeof(struct sb_host_api),
-	.log = fake_log,
-	.arg = fake_arg,
-	.site = fake_site,
-	.seed = fake_seed,
-	.fast = fake_fast,
-	.now_us = fake_now,
-	.register_neurons = fake_register_neurons,
-	.emit = fake_emit,
 };
 
 /* A path inside the test directory. */
@@ -199,7 +88,7 @@ write_raw(const char *name, const char *data)
 static struct sb_plugin *
 plugin_new(int64_t now)
 {
-	struct sb_plugin *p = calloc(1, sizeof *p);
+	struct sb_plugin *p = fake_plugin_new("geneva", 1);
 
 	assert_non_null(p);
 	p->now = now;
@@ -207,30 +96,13 @@ plugin_new(int64_t now)
 }
 
 /* Load with NULL-terminated key, value pairs. */
-static int
-load(struct sb_plugin *p, ...)
-{
-	const char *key;
-	va_list ap;
-
-	va_start(ap, p);
-	while ((key = va_arg(ap, const char *)) != NULL) {
-		p->args[p->nargs][0] = key;
-		p->args[p->nargs][1] = va_arg(ap, const char *);
-		p->nargs++;
-	}
-	va_end(ap);
-	return synbridge_plugin_init(p, &fake_host);
-}
+#define load(p, ...) fake_plugin_load(p, synbridge_plugin_init, __VA_ARGS__)
 
 /* Unload: the host frees what the plugin registered. */
 static void
 unload(struct sb_plugin *p)
 {
-	synbridge_plugin_end(p);
-	if (p->free_func != NULL)
-		p->free_func(p->data);
-	free(p);
+	fake_plugin_free(p, synbridge_plugin_end);
 }
 
 /* Run the population up to t_us. */
@@ -246,13 +118,7 @@ advance(struct sb_plugin *p, int64_t t_us)
 static int
 logged(struct sb_plugin *p, const char *s)
 {
-	int i;
-
-	for (i = 0; i < p->nlogs; i++) {
-		if (strstr(p->logs[i], s) != NULL)
-			return 1;
-	}
-	return 0;
+	return fake_plugin_logged(p, s);
 }
 
 /* Print the log when a check on it is about to fail. */
@@ -736,47 +602,31 @@ static void
 test_module(void **state)
 {
 	static const struct spike sp[] = { { 5 * MS, "z", "c", 7 } };
-	const char *top = getenv("top_builddir");
 	struct sb_plugin *p;
 	sb_plugin_init_fn init;
 	sb_plugin_end_fn end;
-	char *so, *path;
+	char *path, *cause = NULL;
 	void *h;
 
-	if (top == NULL)
+	if (getenv("top_builddir") == NULL)
 		skip();
-	xasprintf(&so, "%s/plugins/replay/.libs/replay.so", top);
-	h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+	/* Only the ABI is exported: its CSV reader and allocator stay in. */
+	h = fake_module_open("plugins/replay/.libs/replay.so", "replay",
+	    &init, &end, &cause);
 	if (h == NULL)
-		print_message("dlopen: %s\n", dlerror());
-	assert_non_null(h);
-	assert_string_equal(dlsym(h, "synbridge_plugin_name"), "replay");
-	assert_string_equal(dlsym(h, "synbridge_plugin_api_version"),
-	    SB_PLUGIN_API_VERSION);
-	*(void **)&init = dlsym(h, "synbridge_plugin_init");
-	*(void **)&end = dlsym(h, "synbridge_plugin_end");
-	assert_non_null(init);
-	assert_non_null(end);
-	/* Its CSV reader and allocator stay inside. */
-	assert_null(dlsym(h, "csv_read_file"));
-	assert_null(dlsym(h, "xmalloc"));
+		fail_msg("%s", cause);
 
 	path = write_spikes("module.csv", sp, 1);
 	p = plugin_new(0);
-	p->args[0][0] = "file";
-	p->args[0][1] = path;
-	p->nargs = 1;
+	fake_plugin_arg(p, "file", path);
 	assert_int_equal(init(p, &fake_host), 0);
 	advance(p, 1 * S);
 	assert_int_equal(p->nevents, 1);
 	assert_int_equal(p->events[0].t_us, 5 * MS);
 	assert_int_equal(p->events[0].index, 7);
-	end(p);
-	p->free_func(p->data);
-	free(p);
+	fake_plugin_free(p, end);
 	dlclose(h);
 	free(path);
-	free(so);
 }
 
 /* Make the scratch directory. */

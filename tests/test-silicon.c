@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fake-host.h"
 #include "synbridge-plugin.h"
 #include "silicon.h"
 
@@ -574,150 +575,31 @@ test_invalid_config(void **state)
 	create_bad(peak, "vpeak_mv -60 must lie above vt_mv");
 }
 
-/* Plugin glue: a fake host that records what the plugin does. */
-struct sb_plugin {
-	const char *args[32][2];
-	int nargs;
-	char logs[16][256];
-	int nlogs;
-	int errors;
-	struct sb_neurons neurons;
-	void *data;
-	void (*free_func)(void *);
-	int registered;
-	struct sb_event events[4096];
-	size_t nevents;
-	int64_t now;
-};
-struct sb_emitter {
-	struct sb_plugin *p;
-	size_t limit;
-};
-
-/* Fake log: keep the message. */
-static void
-fake_log(struct sb_plugin *p, enum sb_log_level level, const char *fmt, ...)
+/* Plugin glue, through a fake host that records what the plugin does. */
+static struct sb_plugin *
+plugin_new(void)
 {
-	va_list ap;
+	struct sb_plugin *p = fake_plugin_new("zurich", 42);
 
-	if (level == SB_LOG_ERROR)
-		p->errors++;
-	if (p->nlogs == 16)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(p->logs[p->nlogs++], sizeof p->logs[0], fmt, ap);
-	va_end(ap);
+	assert_non_null(p);
+	return p;
 }
-
-/* Fake arg: look the key up in the test's table. */
-static const char *
-fake_arg(struct sb_plugin *p, const char *key)
-{
-	int i;
-
-	for (i = 0; i < p->nargs; i++) {
-		if (strcmp(p->args[i][0], key) == 0)
-			return p->args[i][1];
-	}
-	return NULL;
-}
-
-/* Fake site. */
-static const char *
-fake_site(struct sb_plugin *p)
-{
-	return "zurich";
-}
-
-/* Fake seed. */
-static uint64_t
-fake_seed(struct sb_plugin *p)
-{
-	return 42;
-}
-
-/* Fake fast mode. */
-static int
-fake_fast(struct sb_plugin *p)
-{
-	return 1;
-}
-
-/* Fake session clock. */
-static int64_t
-fake_now(struct sb_plugin *p)
-{
-	return p->now;
-}
-
-/* Fake registration: keep the capability and its data. */
-static int
-fake_register_neurons(struct sb_plugin *p, const struct sb_neurons *n,
-    void *data, void (*free_func)(void *))
-{
-	p->neurons = *n;
-	p->data = data;
-	p->free_func = free_func;
-	p->registered++;
-	return 0;
-}
-
-/* Fake emit: store the event; -1 past the emitter's limit. */
-static int
-fake_emit(struct sb_emitter *em, const struct sb_event *ev)
-{
-	struct sb_plugin *p = em->p;
-
-	if (p->nevents >= em->limit)
-		return -1;
-	p->events[p->nevents++] = *ev;
-	return 0;
-}
-
-static const struct sb_host_api fake_host = {
-	.size = sizeof(struct sb_host_api),
-	.log = fake_log,
-	.arg = fake_arg,
-	.site = fake_site,
-	.seed = fake_seed,
-	.fast = fake_fast,
-	.now_us = fake_now,
-	.register_neurons = fake_register_neurons,
-	.emit = fake_emit,
-};
 
 /* Load the plugin with NULL-terminated key, value pairs. */
-static int
-load(struct sb_plugin *p, ...)
-{
-	const char *key;
-	va_list ap;
-
-	va_start(ap, p);
-	while ((key = va_arg(ap, const char *)) != NULL) {
-		p->args[p->nargs][0] = key;
-		p->args[p->nargs][1] = va_arg(ap, const char *);
-		p->nargs++;
-	}
-	va_end(ap);
-	return synbridge_plugin_init(p, &fake_host);
-}
+#define load(p, ...) fake_plugin_load(p, synbridge_plugin_init, __VA_ARGS__)
 
 /* Unload: the host frees what the plugin registered. */
 static void
 unload(struct sb_plugin *p)
 {
-	synbridge_plugin_end(p);
-	if (p->free_func != NULL)
-		p->free_func(p->data);
-	free(p);
+	fake_plugin_free(p, synbridge_plugin_end);
 }
 
 /* The plugin registers a population and emits spikes through the host. */
 static void
 test_plugin_glue(void **state)
 {
-	struct sb_plugin *p = calloc(1, sizeof *p);
+	struct sb_plugin *p = plugin_new();
 	struct sb_emitter em = { p, 4096 };
 	char *cause = NULL;
 	size_t i;
@@ -784,7 +666,7 @@ test_plugin_glue(void **state)
 static void
 test_plugin_args(void **state)
 {
-	struct sb_plugin *p = calloc(1, sizeof *p);
+	struct sb_plugin *p = plugin_new();
 	struct sb_emitter em = { p, 4096 };
 	size_t i;
 
@@ -807,7 +689,7 @@ test_plugin_args(void **state)
 static void
 load_bad(const char *key, const char *value, const char *text)
 {
-	struct sb_plugin *p = calloc(1, sizeof *p);
+	struct sb_plugin *p = plugin_new();
 	int i, found = 0;
 
 	assert_int_equal(load(p, key, value, NULL), -1);
@@ -850,7 +732,7 @@ test_plugin_bad_args(void **state)
 static void
 test_plugin_stimulate_errors(void **state)
 {
-	struct sb_plugin *p = calloc(1, sizeof *p);
+	struct sb_plugin *p = plugin_new();
 	char *cause = NULL;
 
 	assert_int_equal(load(p, "cores", "1", NULL), 0);

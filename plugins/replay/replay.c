@@ -27,7 +27,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -36,6 +35,7 @@
 
 #include "synbridge-plugin.h"
 #include "replay.h"
+#include "sb-args.h"
 
 SB_PLUGIN("replay");
 
@@ -109,13 +109,6 @@ replay_step(struct replay *r)
 		r->done = 1;
 }
 
-/* Log when a counter reaches 1, 2, 4, 8, ... (visible, never a flood). */
-static int
-replay_worth_logging(uint64_t n)
-{
-	return n != 0 && (n & (n - 1)) == 0;
-}
-
 /* neurons.advance: emit every spike due by t_us. */
 static int
 replay_advance(void *data, int64_t t_us, struct sb_emitter *em)
@@ -134,7 +127,7 @@ replay_advance(void *data, int64_t t_us, struct sb_emitter *em)
 		ev.t_us = t;
 		ev.index = r->set.spikes[r->next].unit;
 		if (r->host->emit(em, &ev) != 0) {
-			if (replay_worth_logging(++r->emit_failures)) {
+			if (sb_worth_logging(++r->emit_failures)) {
 				r->host->log(r->plugin, SB_LOG_WARNING,
 				    "replay: population %s: event ring full, "
 				    "%" PRIu64 " spikes lost so far", r->name,
@@ -152,19 +145,6 @@ replay_advance(void *data, int64_t t_us, struct sb_emitter *em)
 	return 0;
 }
 
-/* Parse a whole string as a finite number. */
-static int
-replay_number(const char *s, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	if (end == s || *end != '\0' || errno != 0 || !isfinite(*out))
-		return -1;
-	return 0;
-}
-
 /* Read the numeric arguments; -1 with the reasons logged. */
 static int
 replay_configure_numbers(struct replay *r, const char *speed,
@@ -174,7 +154,7 @@ replay_configure_numbers(struct replay *r, const char *speed,
 	int bad = 0;
 
 	r->speed = 1;
-	if (speed != NULL && (replay_number(speed, &r->speed) != 0 ||
+	if (speed != NULL && (sb_args_number(speed, &r->speed) != 0 ||
 	    r->speed < REPLAY_SPEED_MIN || r->speed > REPLAY_SPEED_MAX)) {
 		r->host->log(r->plugin, SB_LOG_ERROR, "replay: speed=%s "
 		    "invalid (use a factor from %g to %g; 2 replays twice as "
@@ -182,7 +162,7 @@ replay_configure_numbers(struct replay *r, const char *speed,
 		    REPLAY_SPEED_MAX);
 		bad = -1;
 	}
-	if (offset != NULL && (replay_number(offset, &v) != 0 ||
+	if (offset != NULL && (sb_args_number(offset, &v) != 0 ||
 	    fabs(v) > REPLAY_OFFSET_MAX)) {
 		r->host->log(r->plugin, SB_LOG_ERROR, "replay: offset=%s "
 		    "invalid (use seconds from -%g to %g)", offset,
@@ -217,7 +197,7 @@ replay_configure_units(struct replay *r, const char *units,
 		r->neurons.units = max + 1;
 		return 0;
 	}
-	if (replay_number(units, &v) != 0 || v != floor(v) || v < 1 ||
+	if (sb_args_number(units, &v) != 0 || v != floor(v) || v < 1 ||
 	    v > UINT32_MAX) {
 		r->host->log(r->plugin, SB_LOG_ERROR, "replay: units=%s "
 		    "invalid (use a whole number from 1 to %" PRIu32 ")",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "culture.h"
+#include "sb-args.h"
 
 /*
  * Square grids with the corners cut off, indices in column-major order
@@ -110,10 +111,8 @@ culture_mea_parse_list(const char *list, uint32_t electrodes, uint8_t *set,
 				goto bad;
 		}
 		if (hi >= electrodes) {
-			if (asprintf(cause, "sim_culture: inactive electrode "
-			    "%lu out of range (have 0-%u)", hi,
-			    electrodes - 1) == -1)
-				*cause = NULL;
+			sb_cause(cause, "sim_culture: inactive electrode %lu "
+			    "out of range (have 0-%u)", hi, electrodes - 1);
 			return (-1);
 		}
 		for (i = lo; i <= hi; i++)
@@ -127,8 +126,7 @@ culture_mea_parse_list(const char *list, uint32_t electrodes, uint8_t *set,
 	return (0);
 
 bad:
-	if (asprintf(cause, "sim_culture: bad inactive electrode list '%s' "
-	    "(expected e.g. 3,17,40-45)", list) == -1)
-		*cause = NULL;
+	sb_cause(cause, "sim_culture: bad inactive electrode list '%s' "
+	    "(expected e.g. 3,17,40-45)", list);
 	return (-1);
 }

@@ -48,7 +48,8 @@
 #include <string.h>
 
 #include "culture.h"
-#include "culture-rng.h"
+#include "sb-args.h"
+#include "sb-rng.h"
 
 #define CULTURE_K_IN 50		/* synapses onto each neuron */
 #define CULTURE_W_EXC 13.0f	/* mean excitatory weight (current units) */
@@ -107,7 +108,7 @@ struct culture {
 	size_t		 n_stims;
 	size_t		 size_stims;
 
-	struct culture_rng rng;		/* run time (noise) */
+	struct sb_rng	 rng;		/* run time (noise) */
 	double		 next_noise;	/* in steps */
 	double		 noise_steps;	/* mean gap, steps */
 
@@ -126,20 +127,6 @@ culture_params_default(struct culture_params *p)
 	p->seed = 1;
 }
 
-/* Fill *cause with a formatted message. */
-static void __attribute__((format(printf, 2, 3)))
-culture_cause(char **cause, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-}
-
 /* Allocate n elements of size, zeroed; NULL sets *failed. */
 static void *
 culture_alloc(size_t n, size_t size, int *failed)
@@ -154,7 +141,7 @@ culture_alloc(size_t n, size_t size, int *failed)
 /* Pick the electrodes that record nothing. */
 static int
 culture_pick_inactive(struct culture *c, const struct culture_params *p,
-    struct culture_rng *r, char **cause)
+    struct sb_rng *r, char **cause)
 {
 	uint8_t		*dead;
 	uint32_t	 i, j, k, want, *order;
@@ -164,7 +151,7 @@ culture_pick_inactive(struct culture *c, const struct culture_params *p,
 	if (dead == NULL || order == NULL) {
 		free(dead);
 		free(order);
-		culture_cause(cause, "sim_culture: out of memory");
+		sb_cause(cause, "sim_culture: out of memory");
 		return (-1);
 	}
 	if (c->electrodes == 60)
@@ -179,7 +166,7 @@ culture_pick_inactive(struct culture *c, const struct culture_params *p,
 	for (i = 0; i < c->electrodes; i++)
 		order[i] = i;
 	for (i = c->electrodes - 1; i > 0; i--) {
-		j = culture_rng_below(r, i + 1);
+		j = sb_rng_below(r, i + 1);
 		k = order[i];
 		order[i] = order[j];
 		order[j] = k;
@@ -201,7 +188,7 @@ culture_pick_inactive(struct culture *c, const struct culture_params *p,
 	free(dead);
 	free(order);
 	if (c->n_active == 0) {
-		culture_cause(cause, "sim_culture: no active electrodes left "
+		sb_cause(cause, "sim_culture: no active electrodes left "
 		    "(lower inactive_fraction or shorten the inactive list)");
 		return (-1);
 	}
@@ -256,7 +243,7 @@ culture_build_neighbours(struct culture *c)
 
 /* Build the random recurrent connectivity, stored by presynaptic neuron. */
 static int
-culture_build_synapses(struct culture *c, struct culture_rng *r)
+culture_build_synapses(struct culture *c, struct sb_rng *r)
 {
 	uint32_t	 k_in = CULTURE_K_IN;
 	uint32_t	 k_exc = (CULTURE_K_IN * 4 + 2) / 5;
@@ -286,7 +273,7 @@ culture_build_synapses(struct culture *c, struct culture_rng *r)
 			uint32_t span = k < k_exc ? c->n_exc : c->n - c->n_exc;
 
 		again:
-			pre = lo + culture_rng_below(r, span);
+			pre = lo + sb_rng_below(r, span);
 			if (pre == i)
 				goto again;
 			for (j = 0; j < k; j++) {
@@ -303,7 +290,7 @@ culture_build_synapses(struct culture *c, struct culture_rng *r)
 	/* Scatter into CSR, with weights jittered uniformly by +-50%. */
 	for (i = 0; i < c->n; i++) {
 		for (k = 0; k < k_in; k++) {
-			float jitter = 0.5f + (float)culture_rng_uniform(r);
+			float jitter = 0.5f + (float)sb_rng_uniform(r);
 
 			pre = pre_of[(size_t)i * k_in + k];
 			j = c->row[pre] + fill[pre]++;
@@ -324,22 +311,22 @@ struct culture *
 culture_create(const struct culture_params *p, char **cause)
 {
 	struct culture		*c;
-	struct culture_rng	 r;
+	struct sb_rng		 r;
 	uint32_t		 i, j, k;
 	int			 failed = 0;
 
 	if (!culture_mea_valid(p->electrodes)) {
-		culture_cause(cause, "sim_culture: unsupported electrodes=%u "
+		sb_cause(cause, "sim_culture: unsupported electrodes=%u "
 		    "(use 60, 120, 256, 1024 or 4096)", p->electrodes);
 		return (NULL);
 	}
 	if (p->npe < 1 || p->npe > CULTURE_NPE_MAX) {
-		culture_cause(cause, "sim_culture: neurons_per_electrode=%u "
+		sb_cause(cause, "sim_culture: neurons_per_electrode=%u "
 		    "out of range (use 1-%u)", p->npe, CULTURE_NPE_MAX);
 		return (NULL);
 	}
 	if (!(p->inactive_fraction >= 0 && p->inactive_fraction < 1)) {
-		culture_cause(cause, "sim_culture: inactive_fraction=%g out "
+		sb_cause(cause, "sim_culture: inactive_fraction=%g out "
 		    "of range (use 0 up to but not including 1)",
 		    p->inactive_fraction);
 		return (NULL);
@@ -347,7 +334,7 @@ culture_create(const struct culture_params *p, char **cause)
 
 	c = calloc(1, sizeof *c);
 	if (c == NULL) {
-		culture_cause(cause, "sim_culture: out of memory");
+		sb_cause(cause, "sim_culture: out of memory");
 		return (NULL);
 	}
 	c->electrodes = p->electrodes;
@@ -375,13 +362,13 @@ culture_create(const struct culture_params *p, char **cause)
 	c->stim_until = culture_alloc(c->n, sizeof *c->stim_until, &failed);
 	c->fired = culture_alloc(c->n, sizeof *c->fired, &failed);
 	if (failed || culture_build_neighbours(c) != 0) {
-		culture_cause(cause, "sim_culture: out of memory");
+		sb_cause(cause, "sim_culture: out of memory");
 		culture_free(c);
 		return (NULL);
 	}
 
 	/* The culture (placement, wiring, start state) from stream 0. */
-	culture_rng_seed(&r, p->seed, 0);
+	sb_rng_seed(&r, p->seed, 0);
 	if (culture_pick_inactive(c, p, &r, cause) != 0) {
 		culture_free(c);
 		return (NULL);
@@ -389,7 +376,7 @@ culture_create(const struct culture_params *p, char **cause)
 	for (i = 0; i < c->n; i++)
 		c->members[i] = i;
 	for (i = c->n - 1; i > 0; i--) {
-		j = culture_rng_below(&r, i + 1);
+		j = sb_rng_below(&r, i + 1);
 		k = c->members[i];
 		c->members[i] = c->members[j];
 		c->members[j] = k;
@@ -397,7 +384,7 @@ culture_create(const struct culture_params *p, char **cause)
 	for (i = 0; i < c->n; i++)
 		c->electrode_of[c->members[i]] = i / c->npe;
 	if (culture_build_synapses(c, &r) != 0) {
-		culture_cause(cause, "sim_culture: out of memory");
+		sb_cause(cause, "sim_culture: out of memory");
 		culture_free(c);
 		return (NULL);
 	}
@@ -408,16 +395,16 @@ culture_create(const struct culture_params *p, char **cause)
 	}
 	for (i = 0; i < c->n; i++) {
 		c->a[i] = i < c->n_exc ? 0.02f : 0.1f;
-		c->v[i] = -65.0f + 5.0f * (float)culture_rng_uniform(&r);
+		c->v[i] = -65.0f + 5.0f * (float)sb_rng_uniform(&r);
 		c->u[i] = 0.2f * c->v[i];
-		c->res[i] = 0.3f + 0.4f * (float)culture_rng_uniform(&r);
+		c->res[i] = 0.3f + 0.4f * (float)sb_rng_uniform(&r);
 		c->stim_until[i] = -1;
 	}
 
 	/* Background noise from stream 1. */
-	culture_rng_seed(&c->rng, p->seed, 1);
+	sb_rng_seed(&c->rng, p->seed, 1);
 	c->noise_steps = 1e6 / (CULTURE_NOISE_HZ * c->n * CULTURE_DT_US);
-	c->next_noise = c->noise_steps * culture_rng_exp(&c->rng);
+	c->next_noise = c->noise_steps * sb_rng_exp(&c->rng);
 	return (c);
 }
 
@@ -565,10 +552,10 @@ culture_noise(struct culture *c)
 	uint32_t	i;
 
 	while (c->next_noise < (double)(c->step + 1)) {
-		i = culture_rng_below(&c->rng, c->n);
+		i = sb_rng_below(&c->rng, c->n);
 		c->isyn[i] += (float)(CULTURE_NOISE_AMP *
-		    culture_rng_exp(&c->rng));
-		c->next_noise += c->noise_steps * culture_rng_exp(&c->rng);
+		    sb_rng_exp(&c->rng));
+		c->next_noise += c->noise_steps * sb_rng_exp(&c->rng);
 	}
 }
 
@@ -691,25 +678,25 @@ culture_stimulate(struct culture *c, uint32_t electrode, double amplitude_v,
     uint32_t width_us, int64_t t_us, char **cause)
 {
 	if (electrode >= c->electrodes) {
-		culture_cause(cause, "sim_culture: no electrode %u (have "
+		sb_cause(cause, "sim_culture: no electrode %u (have "
 		    "0-%u)", electrode, c->electrodes - 1);
 		return (-1);
 	}
 	if (!c->active[electrode]) {
-		culture_cause(cause, "sim_culture: electrode %u is %s and "
+		sb_cause(cause, "sim_culture: electrode %u is %s and "
 		    "cannot stimulate (choose an active electrode)", electrode,
 		    (c->electrodes == 60 && electrode == CULTURE_REFERENCE_60) ?
 		    "the reference electrode" : "inactive");
 		return (-1);
 	}
 	if (!(fabs(amplitude_v) > 0 && fabs(amplitude_v) <= CULTURE_MAX_V)) {
-		culture_cause(cause, "sim_culture: stimulus amplitude %g V "
+		sb_cause(cause, "sim_culture: stimulus amplitude %g V "
 		    "out of range (use 0 < |V| <= %g, e.g. 0.8)", amplitude_v,
 		    CULTURE_MAX_V);
 		return (-1);
 	}
 	if (width_us > CULTURE_MAX_WIDTH_US) {
-		culture_cause(cause, "sim_culture: stimulus width %u us too "
+		sb_cause(cause, "sim_culture: stimulus width %u us too "
 		    "long (use at most %u us, e.g. 200)", width_us,
 		    CULTURE_MAX_WIDTH_US);
 		return (-1);
@@ -718,7 +705,7 @@ culture_stimulate(struct culture *c, uint32_t electrode, double amplitude_v,
 		width_us = CULTURE_DEFAULT_WIDTH_US;
 	if (culture_queue(c, electrode, culture_stim_drive(amplitude_v,
 	    width_us), t_us) != 0) {
-		culture_cause(cause, "sim_culture: too many pending stimuli "
+		sb_cause(cause, "sim_culture: too many pending stimuli "
 		    "(%u not yet due; stimulate nearer to now)",
 		    (unsigned)c->n_stims);
 		return (-1);

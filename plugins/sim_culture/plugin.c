@@ -9,7 +9,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 
 #include "synbridge-plugin.h"
 #include "culture.h"
+#include "sb-args.h"
 
 SB_PLUGIN("sim_culture");
 
@@ -113,19 +113,11 @@ static int
 sim_culture_uint(const char *key, const char *value, uint32_t *out,
     char **cause)
 {
-	char		*end;
-	unsigned long	 n;
-
-	errno = 0;
-	n = strtoul(value, &end, 10);
-	if (value[0] < '0' || value[0] > '9' || *end != '\0' || errno != 0 ||
-	    n > UINT32_MAX) {
-		if (asprintf(cause, "sim_culture: %s='%s' is not a whole "
-		    "number", key, value) == -1)
-			*cause = NULL;
+	if (sb_args_uint32(value, out) != 0) {
+		sb_cause(cause, "sim_culture: %s='%s' is not a whole number",
+		    key, value);
 		return (-1);
 	}
-	*out = (uint32_t)n;
 	return (0);
 }
 
@@ -134,14 +126,9 @@ static int
 sim_culture_fraction(const char *key, const char *value, double *out,
     char **cause)
 {
-	char	*end;
-
-	errno = 0;
-	*out = strtod(value, &end);
-	if (end == value || *end != '\0' || errno != 0) {
-		if (asprintf(cause, "sim_culture: %s='%s' is not a number "
-		    "(e.g. 0.1)", key, value) == -1)
-			*cause = NULL;
+	if (sb_args_strtod(value, out) != 0) {
+		sb_cause(cause, "sim_culture: %s='%s' is not a number (e.g. "
+		    "0.1)", key, value);
 		return (-1);
 	}
 	return (0);
@@ -174,9 +161,8 @@ sim_culture_args(struct sb_plugin *p, const struct sb_host_api *host,
 	if (*name == NULL)
 		*name = "mea";
 	if (**name == '\0') {
-		if (asprintf(cause, "sim_culture: name= is empty (give the "
-		    "population a name, e.g. name=mea)") == -1)
-			*cause = NULL;
+		sb_cause(cause, "sim_culture: name= is empty (give the "
+		    "population a name, e.g. name=mea)");
 		return (-1);
 	}
 	return (0);

@@ -97,7 +97,6 @@ struct memristor_xbar {
 };
 
 /* memristor-rng.c */
-uint64_t memristor_rng_next(uint64_t *state);
 uint64_t memristor_rng_stream(uint64_t seed, uint64_t index);
 double memristor_rng_uniform(uint64_t *state);
 double memristor_rng_gauss(uint64_t *state);

@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +17,7 @@
 
 #include "synbridge-plugin.h"
 #include "memristor.h"
+#include "sb-args.h"
 
 SB_PLUGIN(MEMRISTOR_NAME);
 
@@ -124,24 +124,19 @@ memristor_plugin_uint(const struct sb_host_api *host, struct sb_plugin *p,
     const char *key, uint32_t def, uint32_t min, uint32_t max,
     uint32_t *out, char **cause)
 {
-	const char *s = host->arg(p, key), *c;
-	unsigned long long v = 0;
+	const char *s = host->arg(p, key);
+	uint32_t v;
 
 	if (s == NULL) {
 		*out = def;
 		return 0;
 	}
-	for (c = s; *c != '\0'; c++) {
-		if (!isdigit((unsigned char)*c) || v > UINT32_MAX)
-			break;
-		v = v * 10 + (unsigned)(*c - '0');
-	}
-	if (*s == '\0' || *c != '\0' || v < min || v > max) {
+	if (sb_args_uint32(s, &v) != 0 || v < min || v > max) {
 		memristor_cause(cause, "%s=%s: expected an integer %u-%u", key,
 		    s, min, max);
 		return -1;
 	}
-	*out = (uint32_t)v;
+	*out = v;
 	return 0;
 }
 
@@ -152,17 +147,13 @@ memristor_plugin_double(const struct sb_host_api *host, struct sb_plugin *p,
     double *out, char **cause)
 {
 	const char *s = host->arg(p, key);
-	char *end;
 	double v;
 
 	if (s == NULL) {
 		*out = def;
 		return 0;
 	}
-	errno = 0;
-	v = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) ||
-	    v < min || v > max) {
+	if (sb_args_number(s, &v) != 0 || v < min || v > max) {
 		memristor_cause(cause, "%s=%s: expected %s, a number %g-%g",
 		    key, s, unit, min, max);
 		return -1;

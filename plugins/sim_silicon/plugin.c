@@ -30,7 +30,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -38,6 +37,7 @@
 #include <string.h>
 
 #include "synbridge-plugin.h"
+#include "sb-args.h"
 #include "silicon.h"
 
 SB_PLUGIN("sim_silicon");
@@ -111,19 +111,12 @@ sim_silicon_stimulate(void *data, uint32_t unit, double amplitude,
 	struct sim_silicon *ss = data;
 
 	if (!isfinite(amplitude) || fabs(amplitude) > 1000) {
-		silicon_error(cause, "sim_silicon: stimulus amplitude %g nA out "
+		sb_cause(cause, "sim_silicon: stimulus amplitude %g nA out "
 		    "of range (use -1000 to 1000 nA)", amplitude);
 		return -1;
 	}
 	return silicon_stimulate(ss->model, unit, (float)(amplitude * 1000),
 	    width_us, t_us, cause);
-}
-
-/* Log when a counter reaches 1, 2, 4, 8, ... (visible, never a flood). */
-static int
-sim_silicon_worth_logging(uint64_t n)
-{
-	return n != 0 && (n & (n - 1)) == 0;
 }
 
 /* neurons.synaptic_input: a weighted event into the chosen synapse. */
@@ -135,7 +128,7 @@ sim_silicon_synaptic_input(void *data, uint32_t unit, unsigned weight,
 	uint64_t overflows;
 
 	if (silicon_input(ss->model, unit, ss->synapse, weight, t_us) != 0) {
-		if (sim_silicon_worth_logging(++ss->bad_units)) {
+		if (sb_worth_logging(++ss->bad_units)) {
 			ss->host->log(ss->plugin, SB_LOG_WARNING, "sim_silicon: "
 			    "synaptic input for unit %u ignored: no such unit "
 			    "(%" PRIu64 " so far)", unit, ss->bad_units);
@@ -145,25 +138,12 @@ sim_silicon_synaptic_input(void *data, uint32_t unit, unsigned weight,
 	overflows = silicon_queue_overflows(ss->model);
 	if (overflows != ss->overflows_logged) {
 		ss->overflows_logged = overflows;
-		if (sim_silicon_worth_logging(overflows)) {
+		if (sb_worth_logging(overflows)) {
 			ss->host->log(ss->plugin, SB_LOG_WARNING, "sim_silicon: "
 			    "event queue full (%u): %" PRIu64 " future events "
 			    "applied early", SILICON_QUEUE_MAX, overflows);
 		}
 	}
-}
-
-/* Parse a whole string as a finite number. */
-static int
-sim_silicon_number(const char *s, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	if (end == s || *end != '\0' || errno != 0 || !isfinite(*out))
-		return -1;
-	return 0;
 }
 
 /* Read a numeric argument into *out; -1 with a logged reason. */
@@ -175,7 +155,7 @@ sim_silicon_arg_float(struct sim_silicon *ss, const char *key,
 
 	if (value == NULL)
 		return 0;
-	if (sim_silicon_number(value, &v) != 0) {
+	if (sb_args_number(value, &v) != 0) {
 		ss->host->log(ss->plugin, SB_LOG_ERROR, "sim_silicon: %s='%s' "
 		    "is not a number", key, value);
 		return -1;
@@ -193,7 +173,7 @@ sim_silicon_arg_int(struct sim_silicon *ss, const char *key,
 
 	if (value == NULL)
 		return 0;
-	if (sim_silicon_number(value, &v) != 0 || v != floor(v) || v < lo ||
+	if (sb_args_number(value, &v) != 0 || v != floor(v) || v < lo ||
 	    v > hi) {
 		ss->host->log(ss->plugin, SB_LOG_ERROR, "sim_silicon: %s='%s' "
 		    "invalid (use a whole number from %d to %d)", key, value,
@@ -221,7 +201,7 @@ sim_silicon_bias(struct sim_silicon *ss, const char *value,
 		return -1;
 	next = copy;
 	while ((tok = strsep(&next, ",")) != NULL) {
-		if (n == ncores || sim_silicon_number(tok, &v) != 0) {
+		if (n == ncores || sb_args_number(tok, &v) != 0) {
 			ss->host->log(ss->plugin, SB_LOG_ERROR, "sim_silicon: "
 			    "bias_pa='%s' invalid (give one number in pA, or "
 			    "%u comma-separated, one per core)", value, ncores);

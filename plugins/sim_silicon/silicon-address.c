@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "sb-args.h"
 #include "silicon.h"
 
 /* Read a decimal number at *sp; -1 if there is none. */
@@ -38,14 +39,14 @@ silicon_address_parse(int chips, int cores, const char *spec, uint32_t *unit,
 	long chip, core, neuron, index;
 
 	if (spec == NULL || *spec == '\0') {
-		silicon_error(cause, "sim_silicon: empty address (use cCkKnN, "
+		sb_cause(cause, "sim_silicon: empty address (use cCkKnN, "
 		    "e.g. c0k1n17, or a unit index)");
 		return -1;
 	}
 	if (isdigit((unsigned char)*s)) {
 		index = silicon_address_number(&s);
 		if (index < 0 || *s != '\0') {
-			silicon_error(cause, "sim_silicon: bad address '%s' "
+			sb_cause(cause, "sim_silicon: bad address '%s' "
 			    "(use cCkKnN, e.g. c0k1n17, or a unit index)",
 			    spec);
 			return -1;
@@ -68,24 +69,24 @@ silicon_address_parse(int chips, int cores, const char *spec, uint32_t *unit,
 			neuron = silicon_address_number(&s);
 		}
 		if (neuron < 0 || *s != '\0') {
-			silicon_error(cause, "sim_silicon: bad address '%s' "
+			sb_cause(cause, "sim_silicon: bad address '%s' "
 			    "(use cCkKnN, e.g. c0k1n17, or a unit index)",
 			    spec);
 			return -1;
 		}
 	}
 	if (chip >= chips) {
-		silicon_error(cause, "sim_silicon: address '%s': no chip %ld "
+		sb_cause(cause, "sim_silicon: address '%s': no chip %ld "
 		    "(have c0-c%d)", spec, chip, chips - 1);
 		return -1;
 	}
 	if (core >= cores) {
-		silicon_error(cause, "sim_silicon: address '%s': no core %ld "
+		sb_cause(cause, "sim_silicon: address '%s': no core %ld "
 		    "(have k0-k%d on each chip)", spec, core, cores - 1);
 		return -1;
 	}
 	if (neuron >= SILICON_CORE_NEURONS) {
-		silicon_error(cause, "sim_silicon: address '%s': no neuron %ld "
+		sb_cause(cause, "sim_silicon: address '%s': no neuron %ld "
 		    "(have n0-n%d on each core)", spec, neuron,
 		    SILICON_CORE_NEURONS - 1);
 		return -1;

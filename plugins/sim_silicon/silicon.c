@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb-args.h"
+#include "sb-rng.h"
 #include "silicon.h"
 
 #define SILICON_NOISE_TAU_MS 5.0
@@ -43,92 +45,32 @@ struct silicon {
 	uint32_t *fired;	/* slots that spiked this step */
 
 	int64_t t_us;		/* simulated time (grid) */
-	uint64_t rng[4];	/* xoshiro256** (noise) */
+	struct sb_rng rng;	/* noise */
 
 	struct silicon_queue queue;
 	uint64_t overflows;
 };
 
-/* Set *cause (if cause is not NULL) to a formatted, malloc'd message. */
-void
-silicon_error(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		*cause = NULL;
-	va_end(ap);
-}
-
-/* splitmix64: seeds the generators. */
-static uint64_t
-silicon_splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* Rotate left. */
-static inline uint64_t
-silicon_rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-/* xoshiro256**: next 64 random bits. */
-static inline uint64_t
-silicon_random(uint64_t *s)
-{
-	uint64_t r = silicon_rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = silicon_rotl(s[3], 45);
-	return r;
-}
-
-/* Seed a xoshiro256** state from a seed and a stream number. */
-static void
-silicon_seed(uint64_t *s, uint64_t seed, uint64_t stream)
-{
-	uint64_t x = seed ^ (stream * 0xd1342543de82ef95ULL);
-	int i;
-
-	for (i = 0; i < 4; i++)
-		s[i] = silicon_splitmix(&x);
-}
-
 /* Uniform in (0, 1). */
 static inline double
-silicon_uniform(uint64_t *s)
+silicon_uniform(struct sb_rng *r)
 {
-	return ((silicon_random(s) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+	return sb_rng_unit_open(sb_rng_next(r));
 }
 
 /* Standard normal (Box-Muller, both values used). */
 static double
-silicon_gauss(uint64_t *s, int *have_spare, double *spare)
+silicon_gauss(struct sb_rng *r, int *have_spare, double *spare)
 {
-	double r, th;
+	double u1;
 
 	if (*have_spare) {
 		*have_spare = 0;
 		return *spare;
 	}
-	r = sqrt(-2.0 * log(silicon_uniform(s)));
-	th = 2.0 * M_PI * silicon_uniform(s);
-	*spare = r * sin(th);
+	u1 = silicon_uniform(r);
 	*have_spare = 1;
-	return r * cos(th);
+	return sb_rng_box_muller(u1, silicon_uniform(r), spare);
 }
 
 /*
@@ -137,9 +79,9 @@ silicon_gauss(uint64_t *s, int *have_spare, double *spare)
  * noise current; tails stop at +-3.46.
  */
 static inline float
-silicon_gauss_fast(uint64_t *s)
+silicon_gauss_fast(struct sb_rng *rng)
 {
-	uint64_t r = silicon_random(s);
+	uint64_t r = sb_rng_next(rng);
 	uint32_t sum = (uint32_t)(r & 0xffff) + (uint32_t)((r >> 16) & 0xffff) +
 	    (uint32_t)((r >> 32) & 0xffff) + (uint32_t)(r >> 48);
 
@@ -198,7 +140,7 @@ silicon_check_range(const char *name, float v, float lo, float hi,
 {
 	if (isfinite(v) && v >= lo && v <= hi)
 		return 0;
-	silicon_error(cause, "sim_silicon: %s %g out of range (use %g to %g)",
+	sb_cause(cause, "sim_silicon: %s %g out of range (use %g to %g)",
 	    name, v, lo, hi);
 	return -1;
 }
@@ -231,12 +173,12 @@ silicon_params_check(const struct silicon_core_params *p, char **cause)
 	    silicon_check_range("noise_pa", p->noise_pa, 0, 1e5, cause))
 		return -1;
 	if (p->vpeak_mv <= p->vt_mv || p->vpeak_mv > 50) {
-		silicon_error(cause, "sim_silicon: vpeak_mv %g must lie above "
+		sb_cause(cause, "sim_silicon: vpeak_mv %g must lie above "
 		    "vt_mv %g and at most 50", p->vpeak_mv, p->vt_mv);
 		return -1;
 	}
 	if (p->vr_mv >= p->vpeak_mv) {
-		silicon_error(cause, "sim_silicon: vr_mv %g must lie below "
+		sb_cause(cause, "sim_silicon: vr_mv %g must lie below "
 		    "vpeak_mv %g", p->vr_mv, p->vpeak_mv);
 		return -1;
 	}
@@ -245,7 +187,7 @@ silicon_params_check(const struct silicon_core_params *p, char **cause)
 
 /* A standard normal value clipped to +-3. */
 static double
-silicon_clipped_gauss(uint64_t *rng, int *have, double *spare)
+silicon_clipped_gauss(struct sb_rng *rng, int *have, double *spare)
 {
 	double z = silicon_gauss(rng, have, spare);
 
@@ -258,7 +200,7 @@ silicon_clipped_gauss(uint64_t *rng, int *have, double *spare)
 
 /* A mean-one lognormal factor with sigma, z clipped to +-3. */
 static float
-silicon_lognormal(uint64_t *rng, float sigma, int *have, double *spare)
+silicon_lognormal(struct sb_rng *rng, float sigma, int *have, double *spare)
 {
 	double z = silicon_clipped_gauss(rng, have, spare);
 
@@ -308,19 +250,19 @@ silicon_create(const struct silicon_config *cfg, char **cause)
 {
 	struct silicon *s;
 	float **arrays[25];
-	uint64_t mrng[4];
+	struct sb_rng mrng;
 	size_t i, narrays = 0;
 	uint32_t c, j;
 	int have = 0;
 	double spare = 0;
 
 	if (cfg->chips < 1 || cfg->chips > SILICON_MAX_CHIPS) {
-		silicon_error(cause, "sim_silicon: chips=%d out of range "
+		sb_cause(cause, "sim_silicon: chips=%d out of range "
 		    "(use 1 to %d)", cfg->chips, SILICON_MAX_CHIPS);
 		return NULL;
 	}
 	if (cfg->cores < 1 || cfg->cores > SILICON_CHIP_CORES) {
-		silicon_error(cause, "sim_silicon: cores=%d out of range "
+		sb_cause(cause, "sim_silicon: cores=%d out of range "
 		    "(use 1 to %d per chip)", cfg->cores, SILICON_CHIP_CORES);
 		return NULL;
 	}
@@ -372,20 +314,22 @@ silicon_create(const struct silicon_config *cfg, char **cause)
 		goto nomem;
 
 	/* Mismatch from its own stream, so noise never changes it. */
-	silicon_seed(mrng, cfg->seed, 1);
+	sb_rng_seed(&mrng, cfg->seed, 1);
 	for (j = 0; j < s->n; j++) {
-		s->m_gl[j] = silicon_lognormal(mrng, s->mismatch, &have, &spare);
-		s->m_gain[j] = silicon_lognormal(mrng, s->mismatch, &have,
+		s->m_gl[j] = silicon_lognormal(&mrng, s->mismatch, &have,
 		    &spare);
-		s->m_tau[j] = silicon_lognormal(mrng, s->mismatch, &have,
+		s->m_gain[j] = silicon_lognormal(&mrng, s->mismatch, &have,
 		    &spare);
-		s->m_b[j] = silicon_lognormal(mrng, s->mismatch, &have, &spare);
-		s->m_bias[j] = silicon_lognormal(mrng, s->mismatch, &have,
+		s->m_tau[j] = silicon_lognormal(&mrng, s->mismatch, &have,
+		    &spare);
+		s->m_b[j] = silicon_lognormal(&mrng, s->mismatch, &have,
+		    &spare);
+		s->m_bias[j] = silicon_lognormal(&mrng, s->mismatch, &have,
 		    &spare);
 		s->m_vt[j] = (float)(s->mismatch * SILICON_VT_MISMATCH_MV *
-		    silicon_clipped_gauss(mrng, &have, &spare));
+		    silicon_clipped_gauss(&mrng, &have, &spare));
 	}
-	silicon_seed(s->rng, cfg->seed, 2);
+	sb_rng_seed(&s->rng, cfg->seed, 2);
 
 	for (c = 0; c < s->ncores; c++)
 		silicon_core_set(s, c, &cfg->core, NULL);
@@ -394,7 +338,7 @@ silicon_create(const struct silicon_config *cfg, char **cause)
 	return s;
 
 nomem:
-	silicon_error(cause, "sim_silicon: out of memory for %d chips of %d "
+	sb_cause(cause, "sim_silicon: out of memory for %d chips of %d "
 	    "cores", cfg->chips, cfg->cores);
 	silicon_free(s);
 	return NULL;
@@ -411,7 +355,7 @@ silicon_core_set(struct silicon *s, uint32_t core,
 	uint32_t j, first;
 
 	if (core >= s->ncores) {
-		silicon_error(cause, "sim_silicon: no core %u (have 0-%u)",
+		sb_cause(cause, "sim_silicon: no core %u (have 0-%u)",
 		    core, s->ncores - 1);
 		return -1;
 	}
@@ -599,17 +543,17 @@ silicon_stimulate(struct silicon *s, uint32_t unit, float amplitude_pa,
 
 	if (slot < 0) {
 		silicon_address_format(unit, name, sizeof name);
-		silicon_error(cause, "sim_silicon: no unit %u (%s): have %d "
+		sb_cause(cause, "sim_silicon: no unit %u (%s): have %d "
 		    "chips of %d cores", unit, name, s->chips, s->cores);
 		return -1;
 	}
 	if (!isfinite(amplitude_pa) || fabsf(amplitude_pa) > 1e6f) {
-		silicon_error(cause, "sim_silicon: stimulus amplitude %g nA "
+		sb_cause(cause, "sim_silicon: stimulus amplitude %g nA "
 		    "out of range (use -1000 to 1000)", amplitude_pa / 1000);
 		return -1;
 	}
 	if (width_us == 0) {
-		silicon_error(cause, "sim_silicon: stimulus width must be at "
+		sb_cause(cause, "sim_silicon: stimulus width must be at "
 		    "least 1 us");
 		return -1;
 	}
@@ -659,7 +603,7 @@ silicon_step_noise(struct silicon *s, const struct silicon_core *c,
 
 	for (j = 0; j < SILICON_CORE_NEURONS; j++) {
 		noise[j] = noise[j] * c->d_noise + c->noise_kick *
-		    silicon_gauss_fast(s->rng);
+		    silicon_gauss_fast(&s->rng);
 	}
 }
 

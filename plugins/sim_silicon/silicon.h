@@ -148,8 +148,6 @@ int silicon_probe(const struct silicon *s, uint32_t unit,
     struct silicon_probe *out);
 uint64_t silicon_queue_overflows(const struct silicon *s);
 size_t silicon_queue_length(const struct silicon *s);
-void silicon_error(char **cause, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /* silicon-address.c */
 int silicon_address_parse(int chips, int cores, const char *spec,
