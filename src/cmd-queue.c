@@ -477,6 +477,42 @@ cmdq_blank(const char *line)
 	return *line == '\0' || *line == '#';
 }
 
+/*
+ * The line as the audit log keeps it: values of token=, password= and
+ * secret= arguments are replaced by *** (a token file is the better way).
+ */
+char *
+cmdq_mask_secrets(const char *line)
+{
+	static const char *const keys[] = { "token=", "password=", "secret=" };
+	/* each masked value grows by at most 3 bytes: room for all of them */
+	char *out = xmalloc(2 * strlen(line) + 16), *p, *end, *v;
+	size_t i, klen;
+
+	strcpy(out, line);
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		klen = strlen(keys[i]);
+		for (p = strstr(out, keys[i]); p != NULL;
+		    p = strstr(p + klen, keys[i])) {
+			if (p != out && p[-1] != ' ' && p[-1] != '\t' &&
+			    p[-1] != '"' && p[-1] != '\'')
+				continue;	/* part of another word */
+			v = p + klen;
+			if (*v == '"' || *v == '\'') {
+				/* a quoted value: mask what is inside */
+				end = strchr(v + 1, *v);
+				if (end == NULL)
+					end = v + strlen(v);
+				v++;
+			} else
+				end = v + strcspn(v, " \t");
+			memmove(v + 3, end, strlen(end) + 1);
+			memcpy(v, "***", 3);
+		}
+	}
+	return out;
+}
+
 /* Finish the head item: audit, drop, and stop its group on failure. */
 static void
 cmdq_finish(struct cmdq *q, struct cmdq_item *item)
@@ -485,9 +521,13 @@ cmdq_finish(struct cmdq *q, struct cmdq_item *item)
 	int group = item->group;
 
 	TAILQ_REMOVE(&q->items, item, entry);
-	if (!cmdq_blank(item->line))
-		engine_audit(q->session, item->site, item->user, item->line,
+	if (!cmdq_blank(item->line)) {
+		char *line = cmdq_mask_secrets(item->line);
+
+		engine_audit(q->session, item->site, item->user, line,
 		    item->failed ? "error" : "ok", item->message);
+		free(line);
+	}
 	if (item->client.done != NULL)
 		item->client.done(item->client.ctx, item->failed,
 		    item->message);

@@ -98,6 +98,8 @@ int cmdq_insert_file(struct cmdq *q, struct cmdq_item *after,
 /* Load a file at the end of the queue. */
 int cmdq_append_file(struct cmdq *q, const char *path,
     const struct cmd_client *client, int group, int strict, char **cause);
+/* A copy of line with secret argument values masked, for the audit log. */
+char *cmdq_mask_secrets(const char *line);
 /* Run queued commands until the queue is empty or its head waits. */
 void cmdq_run(struct cmdq *q);
 int cmdq_empty(const struct cmdq *q);

@@ -126,6 +126,27 @@ test_split_variables(void **state)
 	cmd_free_argv(argc, argv);
 }
 
+/* Secrets never reach the audit log. */
+static void
+test_mask_secrets(void **state)
+{
+	char *m;
+
+	m = cmdq_mask_secrets("load relay url=https://r:1 token=abcdef0123 "
+	    "pin=sha256//x");
+	assert_string_equal(m, "load relay url=https://r:1 token=*** "
+	    "pin=sha256//x");
+	free(m);
+	m = cmdq_mask_secrets("load x token=a password=\"p w\" secret=");
+	assert_string_equal(m, "load x token=*** password=\"***\" "
+	    "secret=***");
+	free(m);
+	/* only whole arguments: mytoken= is not a secret argument */
+	m = cmdq_mask_secrets("mark mytoken=visible token_file=/etc/t");
+	assert_string_equal(m, "mark mytoken=visible token_file=/etc/t");
+	free(m);
+}
+
 static void
 test_split_errors(void **state)
 {
@@ -732,6 +753,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_words),
 		cmocka_unit_test(test_split_variables),
+		cmocka_unit_test(test_mask_secrets),
 		cmocka_unit_test(test_split_errors),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_args_flags),
