@@ -1,0 +1,84 @@
+#!/bin/sh
+# kill -9 of the relay in the middle of a session, and a restart on the
+# same spool and port: the consoles reconnect by themselves, and the site
+# that reads another's stream ends up with every spike exactly once.
+. "${top_srcdir:-.}/tests/headless-common.sh"
+RELAY="$top_builddir/src/relay/synbridge-relay"
+echo "1..4"
+
+for site in a b; do
+	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.$site"
+done
+{
+	echo "$(cat "$tmp/tok.a") a r1 * */* -"
+	echo "$(cat "$tmp/tok.b") b r1 * */* -"
+} >"$tmp/tokens"
+mkdir "$tmp/spool"
+relay() {
+	"$RELAY" --listen "127.0.0.1:$1" --self-signed "$tmp/tls" \
+	    --tokens "$tmp/tokens" --spool "$tmp/spool" \
+	    >"$tmp/relay.out" 2>&1 &
+	relay_pid=$!
+}
+relay 0
+trap 'kill -9 $relay_pid 2>/dev/null; rm -rf "$tmp"' EXIT
+listening() { grep -q '^listening on ' "$tmp/relay.out"; }
+if ! wait_for 15 listening; then
+	diag "the relay did not start:" "$(cat "$tmp/relay.out")"
+	exit 1
+fi
+addr=$(sed -n 's/^listening on //p' "$tmp/relay.out")
+port=${addr##*:}
+pin=$(sed -n 's/^pin //p' "$tmp/relay.out")
+link() {
+	echo "load relay url=https://$addr token_file=$tmp/tok.$1 pin=$pin"
+}
+{
+	echo "site a"
+	link a
+	echo "load test_neurons name=n units=4 period_ms=5"
+} >"$tmp/a.conf"
+{
+	echo "site b"
+	link b
+	echo "remote a/n 4"
+} >"$tmp/b.conf"
+"$SB" --headless --plugin-dir "$PLUGDIR" -c "$tmp/b.conf" \
+    --log-dir "$tmp/b" --duration 10 </dev/null >"$tmp/b.out" 2>&1 &
+b_pid=$!
+"$SB" --headless --plugin-dir "$PLUGDIR" -c "$tmp/a.conf" \
+    --log-dir "$tmp/a" --duration 7 </dev/null >"$tmp/a.out" 2>&1 &
+a_pid=$!
+
+# once b has recorded a's spikes for a while, kill the relay outright
+arrived() {
+	[ -f "$tmp/b/spikes.csv" ] &&
+	    [ "$(wc -l <"$tmp/b/spikes.csv")" -gt 400 ]
+}
+wait_for 20 arrived
+kill -9 $relay_pid
+wait $relay_pid 2>/dev/null
+before=$(wc -l <"$tmp/b/spikes.csv")
+# the consoles keep spiking and queueing while the relay is gone
+sleep_until() { [ "$(wc -l <"$tmp/a/spikes.csv")" -gt "$1" ]; }
+wait_for 10 sleep_until $(($(wc -l <"$tmp/a/spikes.csv") + 400))
+relay "$port"
+restarted=0
+wait_for 15 listening && restarted=1
+ok=0
+wait $a_pid && wait $b_pid && ok=1
+check "the relay came back on its spool and port" [ $restarted = 1 ]
+check "both consoles ran to the end through the restart" [ $ok = 1 ]
+[ $ok = 1 ] || diag "$(cat "$tmp/a.out" "$tmp/b.out")"
+
+# what a sent (its own record) against what b received (b's record of a/n)
+awk -F, 'NR > 1 && $2 == "a" { print $1, $4 }' "$tmp/a/spikes.csv" |
+    sort >"$tmp/sent"
+awk -F, 'NR > 1 && $2 == "a" { print $1, $4 }' "$tmp/b/spikes.csv" |
+    sort >"$tmp/received"
+dups=$(uniq -d "$tmp/received" | wc -l)
+missing=$(comm -23 "$tmp/sent" "$tmp/received" | wc -l)
+check "no spike arrived twice ($(wc -l <"$tmp/received") received)" \
+    [ "$dups" -eq 0 ]
+check "every spike a sent reached b ($(wc -l <"$tmp/sent") sent, \
+$before rows before the kill, $missing missing)" [ "$missing" -eq 0 ]
