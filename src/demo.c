@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -159,6 +160,10 @@ demo_start_relay(const char *relay_path, char tokens[][64], char **pin,
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
 		setpgid(0, 0);
+		/* the demo's relay ends with the console, however it ends */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(0);
 		execl(relay_path, "synbridge-relay", "--listen",
 		    "127.0.0.1:0", "--self-signed", certdir, "--tokens",
 		    tokfile, (char *)NULL);
