@@ -202,6 +202,14 @@ main(int argc, char **argv)
 	}
 	if (ho.script != NULL)
 		ho.read_stdin = 0;
+	if (ho.script != NULL)
+		headless = 1;	/* -x runs a script, then exits */
+	if (!headless && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		fprintf(stderr, "synbridge: the console needs a terminal (stdin "
+		    "and stdout are not both one); use --headless to read "
+		    "commands from stdin or -x FILE\n");
+		return 2;
+	}
 	if (demo) {
 		if (ho.session_file != NULL) {
 			fprintf(stderr, "synbridge: --demo and -c cannot be "
@@ -218,15 +226,6 @@ main(int argc, char **argv)
 			return 1;
 		}
 		ho.session_file = demo_file;
-	}
-	if (ho.script != NULL)
-		headless = 1;	/* -x runs a script, then exits */
-	if (!headless && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
-		fprintf(stderr, "synbridge: the console needs a terminal (stdin "
-		    "and stdout are not both one); use --headless to read "
-		    "commands from stdin or -x FILE\n");
-		free(demo_file);
-		return 2;
 	}
 
 	s = session_create(fast, seed);

@@ -357,8 +357,25 @@ void
 term_free(struct term *t)
 {
 	if (!t->exited && t->pid > 0) {
-		kill(t->pid, SIGKILL);
-		waitpid(t->pid, NULL, 0);
+		/* SIGTERM first: the console cleans up (the demo's relay) */
+		struct timespec ts = { 0, 10000000 };
+		int i;
+
+		kill(t->pid, SIGTERM);
+		for (i = 0; i < 500; i++) {
+			char buf[4096];
+
+			/* keep the pty drained so the console can write */
+			while (read(t->fd, buf, sizeof buf) > 0)
+				;
+			if (waitpid(t->pid, NULL, WNOHANG) == t->pid)
+				break;
+			nanosleep(&ts, NULL);
+		}
+		if (i == 500) {
+			kill(t->pid, SIGKILL);
+			waitpid(t->pid, NULL, 0);
+		}
 	}
 	if (t->vt != NULL)
 		vterm_free(t->vt);
