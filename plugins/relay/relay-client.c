@@ -18,11 +18,36 @@
 
 #define RELAY_ERRORS_MAX 16
 
-/* Set libcurl up once per process. */
+/*
+ * libcurl's global state: set up with the first link, cleaned up with the
+ * last, so that unloading the plugin leaves nothing of libcurl (or of the
+ * TLS library under it) behind.
+ */
+static pthread_mutex_t relay_curl_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned relay_curl_users;
+
+/* Take a reference on libcurl's global state. */
 static void
-relay_client_curl_init(void)
+relay_client_curl_ref(struct relay_client *c)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	pthread_mutex_lock(&relay_curl_lock);
+	if (relay_curl_users++ == 0)
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+	pthread_mutex_unlock(&relay_curl_lock);
+	c->curl_ref = 1;
+}
+
+/* Drop it; the last link cleans libcurl up (no transfer runs by then). */
+static void
+relay_client_curl_unref(struct relay_client *c)
+{
+	if (!c->curl_ref)
+		return;
+	c->curl_ref = 0;
+	pthread_mutex_lock(&relay_curl_lock);
+	if (--relay_curl_users == 0)
+		curl_global_cleanup();
+	pthread_mutex_unlock(&relay_curl_lock);
 }
 
 /* Lookup through the host's arg(). */
@@ -39,7 +64,6 @@ struct relay_client *
 relay_client_create(const struct sb_host_api *host, struct sb_plugin *p,
     char **cause)
 {
-	static pthread_once_t	 once = PTHREAD_ONCE_INIT;
 	struct relay_client	*c;
 	const char		*hostport;
 
@@ -65,7 +89,7 @@ relay_client_create(const struct sb_host_api *host, struct sb_plugin *p,
 	hostport = c->cfg.url + 8;
 	snprintf(c->link_name, sizeof c->link_name, "relay %s", hostport);
 
-	pthread_once(&once, relay_client_curl_init);
+	relay_client_curl_ref(c);
 	if (relay_net_start(c, cause) != 0) {
 		relay_client_free(c);
 		return (NULL);
@@ -81,6 +105,7 @@ relay_client_free(void *data)
 	struct relay_item	*item;
 
 	relay_net_stop(c);
+	relay_client_curl_unref(c);
 	while ((item = c->items) != NULL) {
 		c->items = item->next;
 		relay_item_free(item);

@@ -298,6 +298,7 @@ struct relay_client {
 	/* Clock and health (network writes, engine reads, under stat_lock). */
 	pthread_mutex_t	 stat_lock;
 	pthread_cond_t	 clock_cond;	/* signalled at the first estimate */
+	int		 curl_ref;	/* holds libcurl's global state */
 	struct relay_clock clock;
 	struct relay_health health;
 	int		 clock_changed;
