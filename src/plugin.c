@@ -85,6 +85,24 @@ plugin_host_now(struct sb_plugin *p)
 	return clock_now(&p->site->session->clock);
 }
 
+/* Refuse a registration: say why, and free what the plugin handed over. */
+static int __attribute__((format(printf, 4, 5)))
+plugin_refuse(struct sb_plugin *p, void *data, void (*free_func)(void *),
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	session_log(p->site->session, SB_LOG_ERROR, "%s: %s", p->name, msg);
+	free(msg);
+	if (free_func != NULL)
+		free_func(data);
+	return -1;
+}
+
 /* Is this capability name free at the site? */
 static int
 plugin_name_taken(struct site *site, const char *name)
@@ -100,24 +118,22 @@ plugin_host_register_neurons(struct sb_plugin *p, const struct sb_neurons *n,
 {
 	struct site *site = p->site;
 	struct population *pop;
+	struct sb_ring *ring;
 
 	if (n == NULL || n->name == NULL || n->units == 0 ||
-	    (n->advance == NULL && n->start == NULL)) {
-		session_log(site->session, SB_LOG_ERROR, "%s: neurons need a "
-		    "name, units > 0 and advance() or start()", p->name);
-		goto fail;
-	}
-	if (plugin_name_taken(site, n->name)) {
-		session_log(site->session, SB_LOG_ERROR, "%s: population '%s' "
+	    (n->advance == NULL && n->start == NULL))
+		return plugin_refuse(p, data, free_func, "neurons need a name, "
+		    "units > 0 and advance() or start()");
+	if (plugin_name_taken(site, n->name))
+		return plugin_refuse(p, data, free_func, "population '%s' "
 		    "exists at site '%s' (give the plugin another name=)",
-		    p->name, n->name, site->name);
-		goto fail;
-	}
-	if (site->npops >= 0xfff0) {
-		session_log(site->session, SB_LOG_ERROR, "%s: too many "
-		    "populations", p->name);
-		goto fail;
-	}
+		    n->name, site->name);
+	if (site->npops >= 0xfff0)
+		return plugin_refuse(p, data, free_func, "too many populations");
+	ring = ring_create(PLUGIN_RING_EVENTS);
+	if (ring == NULL)
+		return plugin_refuse(p, data, free_func, "cannot make an event "
+		    "ring for %s: %s", n->name, strerror(errno));
 	pop = xcalloc(1, sizeof *pop);
 	pop->name = xstrdup(n->name);
 	pop->id = (uint16_t)site->npops;
@@ -130,16 +146,12 @@ plugin_host_register_neurons(struct sb_plugin *p, const struct sb_neurons *n,
 	pop->emitter.session = site->session;
 	pop->emitter.site = site->id;
 	pop->emitter.pop = pop->id;
-	pop->emitter.ring = ring_create(PLUGIN_RING_EVENTS);
+	pop->emitter.ring = ring;
 	pthread_mutex_init(&pop->lock, NULL);
 	site->pops = xreallocarray(site->pops, site->npops + 1,
 	    sizeof *site->pops);
 	site->pops[site->npops++] = pop;
 	return 0;
-fail:
-	if (free_func != NULL)
-		free_func(data);
-	return -1;
 }
 
 /* host->register_synapses. */
@@ -152,17 +164,13 @@ plugin_host_register_synapses(struct sb_plugin *p,
 
 	if (sy == NULL || sy->name == NULL || sy->devices == 0 ||
 	    sy->address == NULL || sy->limits == NULL || sy->pulse == NULL ||
-	    sy->read == NULL || sy->conductance == NULL || sy->poll == NULL) {
-		session_log(site->session, SB_LOG_ERROR, "%s: synapses need a "
-		    "name, devices > 0 and every callback", p->name);
-		goto fail;
-	}
-	if (plugin_name_taken(site, sy->name)) {
-		session_log(site->session, SB_LOG_ERROR, "%s: device set '%s' "
+	    sy->read == NULL || sy->conductance == NULL || sy->poll == NULL)
+		return plugin_refuse(p, data, free_func, "synapses need a name, "
+		    "devices > 0 and every callback");
+	if (plugin_name_taken(site, sy->name))
+		return plugin_refuse(p, data, free_func, "device set '%s' "
 		    "exists at site '%s' (give the plugin another name=)",
-		    p->name, sy->name, site->name);
-		goto fail;
-	}
+		    sy->name, site->name);
 	ds = xcalloc(1, sizeof *ds);
 	ds->name = xstrdup(sy->name);
 	ds->site = site;
@@ -175,10 +183,6 @@ plugin_host_register_synapses(struct sb_plugin *p,
 	    sizeof *site->devsets);
 	site->devsets[site->ndevsets++] = ds;
 	return 0;
-fail:
-	if (free_func != NULL)
-		free_func(data);
-	return -1;
 }
 
 /* host->register_transport. */
@@ -190,21 +194,13 @@ plugin_host_register_transport(struct sb_plugin *p,
 	struct transport *tr;
 
 	if (t == NULL || t->name == NULL || t->send == NULL ||
-	    t->poll == NULL) {
-		session_log(site->session, SB_LOG_ERROR, "%s: a transport "
-		    "needs a name, send() and poll()", p->name);
-		if (free_func != NULL)
-			free_func(data);
-		return -1;
-	}
-	if (site->session->fast || site->remote) {
-		session_log(site->session, SB_LOG_ERROR, "%s: %s", p->name,
-		    site->remote ? "this site is hosted elsewhere" :
-		    "--fast runs on virtual time; a transport needs real time");
-		if (free_func != NULL)
-			free_func(data);
-		return -1;
-	}
+	    t->poll == NULL)
+		return plugin_refuse(p, data, free_func, "a transport needs a "
+		    "name, send() and poll()");
+	if (site->session->fast || site->remote)
+		return plugin_refuse(p, data, free_func, "%s", site->remote ?
+		    "this site is hosted elsewhere" : "--fast runs on virtual "
+		    "time; a transport needs real time");
 	tr = xcalloc(1, sizeof *tr);
 	tr->site = site;
 	tr->owner = p;
@@ -226,18 +222,13 @@ plugin_host_register_command(struct sb_plugin *p, const struct sb_command *c,
 	struct plugin_command *pc;
 	size_t i;
 
-	if (c == NULL || c->name == NULL || c->exec == NULL) {
-		session_log(site->session, SB_LOG_ERROR, "%s: a command needs "
-		    "a name and exec()", p->name);
-		goto fail;
-	}
-	for (i = 0; i < site->ncommands; i++) {
-		if (strcmp(site->commands[i]->ops.name, c->name) == 0) {
-			session_log(site->session, SB_LOG_ERROR, "%s: command "
-			    "'%s' exists", p->name, c->name);
-			goto fail;
-		}
-	}
+	if (c == NULL || c->name == NULL || c->exec == NULL)
+		return plugin_refuse(p, data, free_func, "a command needs a name "
+		    "and exec()");
+	for (i = 0; i < site->ncommands; i++)
+		if (strcmp(site->commands[i]->ops.name, c->name) == 0)
+			return plugin_refuse(p, data, free_func, "command '%s' "
+			    "exists", c->name);
 	pc = xcalloc(1, sizeof *pc);
 	pc->site = site;
 	pc->owner = p;
@@ -248,10 +239,6 @@ plugin_host_register_command(struct sb_plugin *p, const struct sb_command *c,
 	    sizeof *site->commands);
 	site->commands[site->ncommands++] = pc;
 	return 0;
-fail:
-	if (free_func != NULL)
-		free_func(data);
-	return -1;
 }
 
 /* host->emit: into the population's ring; a full ring is a counted gap. */
