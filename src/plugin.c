@@ -370,12 +370,39 @@ plugin_stop_populations(struct sb_plugin *p)
 			engine_stop_population(site->pops[i]);
 }
 
+/*
+ * Keep the entries of a registration array that p does not own; free p's
+ * (its data through its free_func, then the entry with release).
+ */
+#define PLUGIN_DROP_OWNED(array, count, p, release) do {		\
+	size_t i_, j_;							\
+									\
+	for (i_ = j_ = 0; i_ < (count); i_++) {				\
+		if ((array)[i_]->owner != (p)) {			\
+			(array)[j_++] = (array)[i_];			\
+			continue;					\
+		}							\
+		if ((array)[i_]->free_func != NULL)			\
+			(array)[i_]->free_func((array)[i_]->data);	\
+		release((array)[i_]);					\
+	}								\
+	(count) = j_;							\
+} while (0)
+
+/* Free a device set record. */
+static void
+plugin_free_devset(struct device_set *ds)
+{
+	free(ds->name);
+	free(ds);
+}
+
 /* Free everything registered by p at its site. */
 static void
 plugin_free_registered(struct sb_plugin *p)
 {
 	struct site *site = p->site;
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < site->npops; i++) {
 		struct population *pop = site->pops[i];
@@ -393,43 +420,9 @@ plugin_free_registered(struct sb_plugin *p)
 		/* ids stay stable: leave a hole */
 		site->pops[i] = NULL;
 	}
-	for (i = j = 0; i < site->ndevsets; i++) {
-		struct device_set *ds = site->devsets[i];
-
-		if (ds->owner != p) {
-			site->devsets[j++] = ds;
-			continue;
-		}
-		if (ds->free_func != NULL)
-			ds->free_func(ds->data);
-		free(ds->name);
-		free(ds);
-	}
-	site->ndevsets = j;
-	for (i = j = 0; i < site->ntransports; i++) {
-		struct transport *tr = site->transports[i];
-
-		if (tr->owner != p) {
-			site->transports[j++] = tr;
-			continue;
-		}
-		if (tr->free_func != NULL)
-			tr->free_func(tr->data);
-		free(tr);
-	}
-	site->ntransports = j;
-	for (i = j = 0; i < site->ncommands; i++) {
-		struct plugin_command *pc = site->commands[i];
-
-		if (pc->owner != p) {
-			site->commands[j++] = pc;
-			continue;
-		}
-		if (pc->free_func != NULL)
-			pc->free_func(pc->data);
-		free(pc);
-	}
-	site->ncommands = j;
+	PLUGIN_DROP_OWNED(site->devsets, site->ndevsets, p, plugin_free_devset);
+	PLUGIN_DROP_OWNED(site->transports, site->ntransports, p, free);
+	PLUGIN_DROP_OWNED(site->commands, site->ncommands, p, free);
 	/* trailing holes can go */
 	while (site->npops > 0 && site->pops[site->npops - 1] == NULL)
 		site->npops--;
