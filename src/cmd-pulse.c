@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "remote.h"
 #include "synapse.h"
+#include "xmalloc.h"
 
 static enum cmd_retval cmd_pulse_exec(struct session *, struct args *,
     struct cmdq_item *);
@@ -43,6 +45,57 @@ const struct cmd_entry cmd_read_entry = {
 	.exec = cmd_pulse_exec,
 };
 
+/*
+ * Synapses of another site: the command goes to the site that owns the
+ * devices (as 'at SITE ...' would send it) and its result comes back.
+ */
+static enum cmd_retval
+cmd_pulse_forward(struct session *s, struct args *a, struct cmdq_item *item,
+    const char *name, const uint32_t *ids, int n)
+{
+	static const char flags[] = "naw";
+	struct site *owner = s->synapses[ids[0]]->site;
+	char *line, *next, *cause = NULL;
+	const char *v, *remote;
+	size_t plen = strlen(owner->name);
+	int i;
+
+	line = xstrdup(name);
+	for (i = 0; i < n; i++) {
+		struct synapse *syn = s->synapses[ids[i]];
+
+		if (!syn->mirror || syn->site != owner) {
+			cmdq_item_error(item, "%s: %s and %s are at different "
+			    "sites (one command per site)", name,
+			    s->synapses[ids[0]]->name, syn->name);
+			free(line);
+			return CMD_ERROR;
+		}
+		remote = syn->name;
+		if (strncmp(remote, owner->name, plen) == 0 &&
+		    remote[plen] == ':')
+			remote += plen + 1;
+		xasprintf(&next, "%s %s", line, remote);
+		free(line);
+		line = next;
+	}
+	for (i = 0; flags[i] != '\0'; i++) {
+		if ((v = args_get(a, flags[i])) == NULL)
+			continue;
+		xasprintf(&next, "%s -%c %s", line, flags[i], v);
+		free(line);
+		line = next;
+	}
+	if (remote_send(s, owner->name, line, item, &cause) != 0) {
+		cmdq_item_error(item, "%s: %s", name, cause);
+		free(cause);
+		free(line);
+		return CMD_ERROR;
+	}
+	free(line);
+	return CMD_WAIT;
+}
+
 /* Queue pulses (or reads) on every selected synapse; wait for them. */
 static enum cmd_retval
 cmd_pulse_exec(struct session *s, struct args *a, struct cmdq_item *item)
@@ -66,6 +119,12 @@ cmd_pulse_exec(struct session *s, struct args *a, struct cmdq_item *item)
 	}
 	if (args_uint(a, 'n', 1, 1000000, &count, item) < 0)
 		goto fail;
+	if (s->synapses[ids[0]]->mirror) {
+		enum cmd_retval rv = cmd_pulse_forward(s, a, item, name, ids, n);
+
+		free(ids);
+		return rv;
+	}
 	for (i = 0; i < n; i++) {
 		struct synapse *syn = s->synapses[ids[i]];
 		const struct sb_device_limits *l = &syn->limits;

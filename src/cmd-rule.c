@@ -55,6 +55,13 @@ cmd_rule_exec(struct session *s, struct args *a, struct cmdq_item *item)
 	for (i = 0; i < n; i++) {
 		struct synapse *syn = s->synapses[ids[i]];
 
+		if (syn->mirror) {
+			cmdq_item_error(item, "rule: %s runs its rule at %s "
+			    "(use 'at %s rule ...')", syn->name,
+			    syn->site->name, syn->site->name);
+			free(ids);
+			return CMD_ERROR;
+		}
 		if (k < a->argc) {
 			if (rule_defaults(&r, a->argv[k], &syn->limits,
 			    &cause) != 0 || rule_parse_params(&r,

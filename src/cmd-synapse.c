@@ -24,11 +24,12 @@ const struct cmd_entry cmd_synapse_entry = {
 
 const struct cmd_entry cmd_synapses_entry = {
 	.name = "synapses",
-	.template = "",
+	.template = "m",
 	.lower = 0,
 	.upper = -1,
-	.usage = "[SYNAPSE ...]",
-	.help = "list synapses with their conductance, weight and rule",
+	.usage = "[-m] [SYNAPSE ...]",
+	.help = "list synapses with their conductance, weight and rule (-m: "
+	    "for programs: ID NAME PRE POST GMIN GMAX G, this site's own)",
 	.exec = cmd_synapses_exec,
 };
 
@@ -99,6 +100,23 @@ cmd_synapses_exec(struct session *s, struct args *a, struct cmdq_item *item)
 	for (i = 0; i < n; i++) {
 		struct synapse *syn = s->synapses[ids ? ids[i] : (uint32_t)i];
 
+		if (args_has(a, 'm')) {
+			/* what other sites' consoles read to mirror ours */
+			if (!syn->mirror)
+				cmdq_item_reply(item, "%u %s %s %s %.4f %.4f "
+				    "%.4f", syn->id, syn->name, syn->pre_name,
+				    syn->post_name, syn->limits.g_min_us,
+				    syn->limits.g_max_us, syn->g_us);
+			continue;
+		}
+		if (syn->mirror) {
+			cmdq_item_reply(item, "%s %s -> %s at %s G %.3f uS "
+			    "weight %u (a synapse of %s)", syn->name,
+			    syn->pre_name, syn->post_name, syn->site->name,
+			    syn->g_us, synapse_weight(syn, syn->g_us),
+			    syn->site->name);
+			continue;
+		}
 		desc = rule_describe(&syn->rule);
 		cmdq_item_reply(item, "%s %s -> %s %s G %.3f uS weight %u "
 		    "rule %s last %s%s", syn->name, syn->pre_name,

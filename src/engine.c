@@ -26,6 +26,8 @@
 /* Real-time pacing: advance at most this much session time per call. */
 #define ENGINE_SLICE_US 10000
 #define ENGINE_BEHIND_US 1000000
+/* Local synapses' state goes to other sites this often. */
+#define ENGINE_STATE_US 5000000
 
 /* Real-time pacing of one simulated population. */
 static void *
@@ -422,6 +424,37 @@ engine_link_row(struct session *s, struct site *site,
 		recorder_row(s->recorder, &row);
 }
 
+/*
+ * Every few seconds each local synapse's G goes to the relay, so consoles
+ * at other sites (and ones that join late) show it.
+ */
+static void
+engine_publish_states(struct session *s, int64_t now)
+{
+	struct sb_event ev;
+	size_t i;
+
+	if (now - s->last_state_us < ENGINE_STATE_US)
+		return;
+	s->last_state_us = now;
+	for (i = 0; i < s->nsynapses; i++) {
+		struct synapse *syn = s->synapses[i];
+
+		if (syn->mirror || syn->site->ntransports == 0)
+			continue;
+		memset(&ev, 0, sizeof ev);
+		ev.t_us = clock_now(&s->clock);
+		ev.kind = SB_EV_CONDUCTANCE;
+		ev.index = syn->id;
+		ev.site = syn->site->id;
+		ev.pop = SB_POP_SYNAPSE;
+		ev.aux = COND_STATE;
+		ev.amplitude = NAN;
+		ev.g_before = ev.g_after = (float)syn->g_us;
+		synapse_publish(s, syn, &ev);
+	}
+}
+
 /* Once a second: every link's health into links.csv. */
 static void
 engine_links_due(struct session *s)
@@ -443,6 +476,7 @@ engine_links_due(struct session *s)
 			for (k = 0; k < n && k < 8; k++)
 				engine_link_row(s, s->sites[i], &h[k]);
 		}
+	engine_publish_states(s, now);
 }
 
 /* Say when a simulator cannot keep up with real time. */

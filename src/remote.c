@@ -12,11 +12,14 @@
 #include "cmd.h"
 #include "engine.h"
 #include "remote.h"
+#include "synapse.h"
 #include "xmalloc.h"
 
 #define REMOTE_TIMEOUT_US 30000000
 /* Larger corrections than this after start are refused as clock jumps. */
 #define REMOTE_MAX_STEP_US 50000
+/* Ask a site to describe its synapses at most this often. */
+#define REMOTE_DESCRIBE_US 10000000
 
 /* Synaptic events for one of our populations ("syn:SITE/POP"). */
 static void
@@ -47,6 +50,89 @@ remote_deliver_synaptic(struct sb_plugin *p, const char *from,
 		    ev[i].g_before, ev[i].t_us);
 	}
 	pthread_mutex_unlock(&pop->lock);
+}
+
+static int remote_send_via(struct session *, struct transport *,
+    const char *, const char *, struct cmdq_item *,
+    void (*)(struct session *, struct site *, int, const char *), char **);
+
+/* The owner's description of its synapses: mirror each here. */
+static void
+remote_described(struct session *s, struct site *from, int status,
+    const char *text)
+{
+	char name[64], pre[160], post[160];
+	double gmin, gmax, g;
+	const char *line, *nl;
+	unsigned id, n = 0;
+
+	if (from == NULL)
+		return;
+	if (status != 0) {
+		session_log(s, SB_LOG_WARNING, "%s does not show us its synapses "
+		    "(%s); its token list must let this site command it",
+		    from->name, text);
+		return;
+	}
+	for (line = text; *line != '\0'; line = nl + 1) {
+		if (sscanf(line, "%u %63s %159s %159s %lf %lf %lf", &id, name,
+		    pre, post, &gmin, &gmax, &g) == 7) {
+			synapse_mirror(s, from, id, name, pre, post, gmin, gmax,
+			    g);
+			n++;
+		}
+		nl = strchr(line, '\n');
+		if (nl == NULL)
+			break;
+	}
+	session_log(s, SB_LOG_INFO, "%u synapses of %s shown here", n,
+	    from->name);
+}
+
+/* Conductance events of another site's synapses arrived. */
+static void
+remote_deliver_synapses(struct sb_plugin *p, struct site *site,
+    const struct sb_event *ev, size_t n)
+{
+	struct session *s = p->site->session;
+	struct transport *tr = NULL;
+	struct synapse *syn;
+	struct sb_event e;
+	char *cause = NULL;
+	size_t i, t;
+
+	for (i = 0; i < n; i++) {
+		if (ev[i].kind != SB_EV_CONDUCTANCE)
+			continue;
+		syn = synapse_find_mirror(s, site, ev[i].index);
+		if (syn == NULL) {
+			/* ask the owner what its synapses are, now and then */
+			if (site->described_us != 0 && clock_mono_us() -
+			    site->described_us < REMOTE_DESCRIBE_US)
+				continue;
+			site->described_us = clock_mono_us();
+			for (t = 0; t < p->site->ntransports; t++)
+				if (p->site->transports[t]->owner == p)
+					tr = p->site->transports[t];
+			if (remote_send_via(s, tr, site->name, "synapses -m",
+			    NULL, remote_described, &cause) != 0) {
+				session_log(s, SB_LOG_WARNING, "cannot ask %s "
+				    "for its synapses: %s", site->name, cause);
+				free(cause);
+				cause = NULL;
+			}
+			continue;
+		}
+		if (ev[i].aux != COND_FAILED)
+			syn->g_us = ev[i].g_after;
+		if (ev[i].aux == COND_STATE)
+			continue;	/* a reminder, not an event */
+		e = ev[i];
+		e.index = syn->id;
+		e.site = site->id;
+		engine_record_event(s, &e);
+	}
+	s->dirty = 1;
 }
 
 /* Events of another site's stream arrived. */
@@ -81,6 +167,12 @@ remote_deliver(struct sb_plugin *p, const char *site_name,
 	}
 	if (site == p->site)
 		return;	/* our own stream echoed back */
+	if (strcmp(stream, "synapses") == 0) {
+		/* a site hosted here shows its own synapses already */
+		if (site->remote)
+			remote_deliver_synapses(p, site, ev, n);
+		return;
+	}
 	for (i = 0; i < n; i++)
 		if (ev[i].index >= max)
 			max = ev[i].index + 1;
@@ -193,21 +285,16 @@ remote_command(struct sb_plugin *p, const char *from, uint64_t id,
 	    line);
 }
 
-/* Send a command to another site; item waits for the result. */
-int
-remote_send(struct session *s, const char *target, const char *line,
-    struct cmdq_item *item, char **cause)
+/* Send line to target through tr; the answer goes to item or fn. */
+static int
+remote_send_via(struct session *s, struct transport *tr, const char *target,
+    const char *line, struct cmdq_item *item,
+    void (*fn)(struct session *, struct site *, int, const char *),
+    char **cause)
 {
-	struct transport *tr = NULL;
 	struct remote_wait *w;
 	uint64_t id;
-	size_t i;
 
-	if (s->current != NULL && !s->current->remote)
-		tr = engine_site_transport(s->current);
-	for (i = 0; tr == NULL && i < s->nsites; i++)
-		if (!s->sites[i]->remote)
-			tr = engine_site_transport(s->sites[i]);
 	if (tr == NULL || tr->ops.command == NULL) {
 		xasprintf(cause, "no relay link to reach '%s' (load the relay "
 		    "plugin first)", target);
@@ -221,10 +308,28 @@ remote_send(struct session *s, const char *target, const char *line,
 	w = &s->remote_waits[s->nremote_waits++];
 	w->id = id;
 	w->item = item;
+	w->fn = fn;
 	w->deadline_mono_us = clock_mono_us() + REMOTE_TIMEOUT_US;
 	w->target = xstrdup(target);
-	cmdq_item_hold(item);
+	if (item != NULL)
+		cmdq_item_hold(item);
 	return 0;
+}
+
+/* Send a command to another site; item waits for the result. */
+int
+remote_send(struct session *s, const char *target, const char *line,
+    struct cmdq_item *item, char **cause)
+{
+	struct transport *tr = NULL;
+	size_t i;
+
+	if (s->current != NULL && !s->current->remote)
+		tr = engine_site_transport(s->current);
+	for (i = 0; tr == NULL && i < s->nsites; i++)
+		if (!s->sites[i]->remote)
+			tr = engine_site_transport(s->sites[i]);
+	return remote_send_via(s, tr, target, line, item, NULL, cause);
 }
 
 /* Drop wait i. */
@@ -254,6 +359,12 @@ remote_result(struct sb_plugin *p, uint64_t id, int status, const char *text)
 		return;
 	}
 	w = &s->remote_waits[i];
+	if (w->fn != NULL) {
+		w->fn(s, site_find(s, w->target), status, text != NULL ? text :
+		    "");
+		remote_wait_remove(s, i);
+		return;
+	}
 	for (line = text != NULL ? text : ""; *line != '\0'; line = nl + 1) {
 		nl = strchr(line, '\n');
 		one = nl ? xstrndup(line, (size_t)(nl - line)) : xstrdup(line);
@@ -285,10 +396,12 @@ remote_expire(struct session *s)
 			i++;
 			continue;
 		}
-		cmdq_item_error(w->item, "no answer from %s within %d s (is "
-		    "its console running and linked?)", w->target,
-		    REMOTE_TIMEOUT_US / 1000000);
-		cmdq_item_release(w->item);
+		if (w->item != NULL) {
+			cmdq_item_error(w->item, "no answer from %s within %d s "
+			    "(is its console running and linked?)", w->target,
+			    REMOTE_TIMEOUT_US / 1000000);
+			cmdq_item_release(w->item);
+		}
 		remote_wait_remove(s, i);
 	}
 }

@@ -29,6 +29,8 @@ cond_event_name(unsigned event)
 		return "rule-ltd";
 	case COND_FAILED:
 		return "failed";
+	case COND_STATE:
+		return "state";
 	}
 	return "unknown";
 }

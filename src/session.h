@@ -148,6 +148,9 @@ struct synapse {
 	char last_decision[48];
 	uint64_t pre_spikes, post_spikes, ltp, ltd;
 	uint64_t rule_refusals;		/* rule pulses the device refused */
+	/* a mirror of another site's synapse (dev == NULL): its id there */
+	int mirror;
+	uint32_t remote_id;
 };
 
 /* One site: a lab's console, with its plugins and streams. */
@@ -155,6 +158,7 @@ struct site {
 	char *name;
 	uint16_t id;
 	int remote;		/* another process hosts it (seen via a relay) */
+	int64_t described_us;	/* when its synapses were last asked for */
 	struct session *session;
 	struct sb_plugin **plugins;
 	size_t nplugins;
@@ -211,13 +215,17 @@ struct session {
 	int clock_synced;
 	int64_t last_links_us;		/* monotonic time of the last links row */
 	int64_t last_flush_us;		/* monotonic time of the last log flush */
+	int64_t last_state_us;		/* last synapse state published */
 	int dirty;		/* views need redrawing */
 };
 
 /* A remote command waiting for its result. */
 struct remote_wait {
 	uint64_t id;
-	struct cmdq_item *item;
+	struct cmdq_item *item;		/* a command waiting, or NULL */
+	/* or the console's own question (e.g. describe your synapses) */
+	void (*fn)(struct session *s, struct site *from, int status,
+	    const char *text);
 	int64_t deadline_mono_us;
 	char *target;
 };
@@ -241,6 +249,7 @@ enum cond_event {
 	COND_RULE_LTP,
 	COND_RULE_LTD,
 	COND_FAILED,
+	COND_STATE,	/* periodic state of a synapse, for other sites */
 };
 const char *cond_event_name(unsigned event);
 

@@ -334,6 +334,8 @@ synapse_users_of_plugin(struct session *s, struct sb_plugin *p)
 
 		pre = session_population(s, syn->pre.site, syn->pre.pop);
 		post = session_population(s, syn->post.site, syn->post.pop);
+		if (syn->mirror)
+			continue;
 		if (syn->dev->owner != p && (pre == NULL || pre->owner != p) &&
 		    (post == NULL || post->owner != p))
 			continue;
@@ -343,6 +345,58 @@ synapse_users_of_plugin(struct session *s, struct sb_plugin *p)
 		out = next;
 	}
 	return out;
+}
+
+/* The mirror of synapse remote_id of a remote site, or NULL. */
+struct synapse *
+synapse_find_mirror(struct session *s, struct site *site, uint32_t remote_id)
+{
+	size_t i;
+
+	for (i = 0; i < s->nsynapses; i++)
+		if (s->synapses[i]->mirror && s->synapses[i]->site == site &&
+		    s->synapses[i]->remote_id == remote_id)
+			return s->synapses[i];
+	return NULL;
+}
+
+/*
+ * Show another site's synapse here: its name, units, window and G, as its
+ * owner describes it. Pulses on it go to the owner.
+ */
+struct synapse *
+synapse_mirror(struct session *s, struct site *site, uint32_t remote_id,
+    const char *name, const char *pre, const char *post, double g_min_us,
+    double g_max_us, double g_us)
+{
+	struct synapse *syn = synapse_find_mirror(s, site, remote_id);
+
+	if (syn == NULL) {
+		syn = xcalloc(1, sizeof *syn);
+		/* a local synapse keeps its name; the mirror says its site */
+		if (synapse_find(s, name) != NULL)
+			xasprintf(&syn->name, "%s:%s", site->name, name);
+		else
+			syn->name = xstrdup(name);
+		syn->id = (uint32_t)s->nsynapses;
+		syn->site = site;
+		syn->mirror = 1;
+		syn->remote_id = remote_id;
+		syn->pre_name = xstrdup(pre);
+		syn->post_name = xstrdup(post);
+		xasprintf(&syn->device_spec, "at %s", site->name);
+		syn->pre.site = syn->post.site = 0xffff;
+		syn->last_post_us = syn->last_rule_us = INT64_MIN;
+		strcpy(syn->last_decision, "-");
+		s->synapses = xreallocarray(s->synapses, s->nsynapses + 1,
+		    sizeof *s->synapses);
+		s->synapses[s->nsynapses++] = syn;
+	}
+	syn->limits.g_min_us = g_min_us;
+	syn->limits.g_max_us = g_max_us;
+	syn->g_us = g_us;
+	s->dirty = 1;
+	return syn;
 }
 
 /* Free every synapse (routing lists go with their populations). */
@@ -392,6 +446,11 @@ synapse_operate(struct session *s, struct synapse *syn, enum cond_event event,
 	char *why = NULL;
 	int rc;
 
+	if (syn->mirror) {
+		xasprintf(cause, "%s lives at %s (use 'at %s ...' there)",
+		    syn->name, syn->site->name, syn->site->name);
+		return -1;
+	}
 	if (event != COND_READ) {
 		if (!isfinite(amplitude_v) || fabs(amplitude_v) > l->max_abs_v ||
 		    width_us == 0 || width_us > l->max_width_us ||
@@ -475,6 +534,7 @@ synapse_complete(void *ctx, const struct sb_completion *c)
 	if (c->status == 0)
 		syn->g_us = c->g_after_us;
 	engine_record_event(s, &ev);
+	synapse_publish(s, syn, &ev);
 	s->dirty = 1;
 	if (op.item == NULL) {
 		if (c->status != 0)
@@ -495,6 +555,24 @@ synapse_complete(void *ctx, const struct sb_completion *c)
 		    op.count, op.amplitude_v, op.width_us, c->g_before_us,
 		    c->g_after_us);
 	cmdq_item_release(op.item);
+}
+
+/* Publish a local synapse's conductance event on its site's relay links. */
+void
+synapse_publish(struct session *s, struct synapse *syn,
+    const struct sb_event *ev)
+{
+	struct site *site = syn->site;
+	size_t t;
+
+	(void)s;
+	if (syn->mirror)
+		return;
+	for (t = 0; t < site->ntransports; t++) {
+		struct transport *tr = site->transports[t];
+
+		tr->ops.send(tr->data, "synapses", ev, 1);
+	}
 }
 
 /* Collect completions from every device set. */

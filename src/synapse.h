@@ -33,6 +33,15 @@ unsigned synapse_weight(const struct synapse *syn, double g_us);
 int synapse_operate(struct session *s, struct synapse *syn,
     enum cond_event event, double amplitude_v, uint32_t width_us,
     uint32_t count, struct cmdq_item *item, char **cause);
+/* Mirrors of other sites' synapses (see synapse.c). */
+struct synapse *synapse_find_mirror(struct session *s, struct site *site,
+    uint32_t remote_id);
+struct synapse *synapse_mirror(struct session *s, struct site *site,
+    uint32_t remote_id, const char *name, const char *pre, const char *post,
+    double g_min_us, double g_max_us, double g_us);
+/* Publish a local synapse's event to the sites linked through a relay. */
+void synapse_publish(struct session *s, struct synapse *syn,
+    const struct sb_event *ev);
 /* Poll every device set of the session for completions due by now. */
 void synapse_poll_devices(struct session *s, int64_t now_us);
 

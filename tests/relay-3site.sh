@@ -6,7 +6,7 @@
 . "${top_srcdir:-.}/tests/headless-common.sh"
 RELAY="$top_builddir/src/relay/synbridge-relay"
 SESS="$top_srcdir/share/sessions/hybrid-3site"
-echo "1..8"
+echo "1..10"
 
 for site in padova southampton zurich; do
 	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.$site"
@@ -33,6 +33,9 @@ export SYNBRIDGE_RELAY SYNBRIDGE_RELAY_PIN
 cat >"$tmp/padova.x" <<'X'
 wait 4
 at southampton potentiate s0 -n 2
+wait 3
+synapses
+potentiate s1 -n 1
 X
 start() {
 	site=$1
@@ -66,6 +69,11 @@ check "the remote potentiate came back with G before and after" \
     contains "$tmp/padova.out" "southampton: s0: potentiate 2 x +4.00 V"
 check "southampton's audit log shows who asked" \
     contains "$tmp/southampton/commands.csv" "@padova,potentiate s0 -n 2,ok"
+check "padova's console shows southampton's synapses" \
+    contains "$tmp/padova.out" \
+    "s5 zurich/silicon:0 -> padova/mea:41 at southampton G"
+check "a pulse typed at padova on s1 ran where the device is" \
+    contains "$tmp/padova.out" "southampton: s1: potentiate 1 x +4.00 V"
 # the link worked all along: rows every second, never down after start
 linked=0
 for site in padova southampton zurich; do
