@@ -984,6 +984,9 @@ tui_run(struct session *s, const struct tui_options *o)
 				fprintf(stderr, "  %s\n", t->log[idx].text);
 		}
 	}
+	/* as headless: a failed command (session file or typed) shows */
+	if (status == 0 && t->q != NULL && cmdq_failures(t->q) > 0)
+		status = 1;
 	tui_free(t);
 	free(t);
 	return status;
