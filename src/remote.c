@@ -204,9 +204,13 @@ remote_gap(struct sb_plugin *p, const char *site, const char *stream,
 	struct session *s = p->site->session;
 	char *msg;
 
-	xasprintf(&msg, "%s/%s: batches %llu-%llu lost (%s)", site, stream,
-	    (unsigned long long)first_seq, (unsigned long long)last_seq,
-	    why != NULL ? why : "gap");
+	if (first_seq == 0 && last_seq == 0)	/* not counted in batches */
+		xasprintf(&msg, "%s/%s: %s", site, stream,
+		    why != NULL ? why : "events lost");
+	else
+		xasprintf(&msg, "%s/%s: batches %llu-%llu lost (%s)", site,
+		    stream, (unsigned long long)first_seq,
+		    (unsigned long long)last_seq, why != NULL ? why : "gap");
 	session_log(s, SB_LOG_WARNING, "gap: %s", msg);
 	engine_audit(s, p->site->name, p->name, "gap", "gap", msg);
 	free(msg);

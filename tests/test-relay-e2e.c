@@ -17,6 +17,11 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "relay-test-host.h"
 
 #define TOKENS \
@@ -276,6 +281,53 @@ test_faulty_network(void **state)
 	test_proc_stop(&pb);
 }
 
+/*
+ * With the relay unreachable, events beyond max_queue are dropped oldest
+ * first, and the loss reaches the host as a gap (log and audit trail),
+ * never silently.
+ */
+static void
+test_queue_bound_is_a_gap(void **state)
+{
+	struct sb_plugin *p = fake_plugin_new("lonely", 1);
+	struct sb_event ev[500];
+	struct sockaddr_in sa;
+	socklen_t len = sizeof sa;
+	char url[64];
+	const char *kv[] = { "url", url, "token", "tok-lonely-site", "pin",
+	    "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+	    "max_queue", "1000", NULL };
+	int fd, i;
+
+	(void)state;
+	/* a port nothing listens on */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(url, sizeof url, "https://127.0.0.1:%d", ntohs(sa.sin_port));
+	close(fd);
+
+	p->quiet = 1;
+	assert_int_equal(test_relay_load(p, "lonely", kv), 0);
+	memset(ev, 0, sizeof ev);
+	for (i = 0; i < 500; i++) {
+		ev[i].kind = SB_EV_SPIKE;
+		ev[i].index = (uint32_t)i;
+	}
+	for (i = 0; i < 6; i++)
+		p->t.send(p->data, "mea", ev, 500);
+	p->t.poll(p->data);
+	assert_int_equal(p->gaps, 1);
+	/* and it is said once, not at every poll */
+	p->t.poll(p->data);
+	assert_int_equal(p->gaps, 1);
+	test_relay_unload(p);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -284,6 +336,7 @@ main(void)
 		cmocka_unit_test(test_clock_offset),
 		cmocka_unit_test(test_remote_command),
 		cmocka_unit_test(test_faulty_network),
+		cmocka_unit_test(test_queue_bound_is_a_gap),
 	};
 
 	return (cmocka_run_group_tests(tests, group_setup, group_teardown));

@@ -185,10 +185,20 @@ relay_client_report_drops(struct relay_client *c)
 	c->health.gaps++;
 	c->health.last_gap_us = relay_mono_us();
 	pthread_mutex_unlock(&c->stat_lock);
-	c->host->log(c->plugin, SB_LOG_WARNING, "relay: gap: %" PRIu64
-	    " events dropped unsent, the oldest first: more than max_queue="
-	    "%" PRIu64 " were waiting for the relay", drops,
-	    c->cfg.max_queue);
+	{
+		char why[160];
+
+		/* a gap like the relay's: in the log and in commands.csv */
+		snprintf(why, sizeof why, "%" PRIu64 " events dropped unsent, "
+		    "the oldest first: more than max_queue=%" PRIu64 " were "
+		    "waiting for the relay", drops, c->cfg.max_queue);
+		if (c->host->gap != NULL)
+			c->host->gap(c->plugin, c->host->site(c->plugin),
+			    "outgoing", 0, 0, why);
+		else
+			c->host->log(c->plugin, SB_LOG_WARNING, "relay: gap: "
+			    "%s", why);
+	}
 }
 
 /* transport poll(): hand arrivals to the host. */
