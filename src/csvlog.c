@@ -109,7 +109,11 @@ struct csv_file {
 	char *buf;
 	size_t len, size;
 	uint64_t rows;
+	uint64_t dropped;	/* rows refused while the file could not be written */
 };
+
+/* Rows waiting for a file that cannot be written are bounded (disk full). */
+#define CSV_MAX_PENDING (64u << 20)
 
 /* Bytes that force a string field into quotes. */
 static const unsigned char csv_special[256] = {
@@ -313,6 +317,10 @@ csv_file_row(struct csv_file *f, const struct csv_row *row)
 		fatal("%s: row of kind %d written to a %s file", f->path,
 		    (int)row->kind, csv_kind_names[f->kind]);
 	}
+	if (f->len > CSV_MAX_PENDING) {
+		f->dropped++;	/* counted, and reported by the next flush */
+		return;
+	}
 	for (i = 0; i < info->ncols; i++) {
 		if (i != 0) {
 			*csv_file_reserve(f, 1) = ',';
@@ -353,12 +361,20 @@ csv_file_flush(struct csv_file *f, char **cause)
 	ssize_t n;
 	int error;
 
-	if (f->len == 0)
+	if (f->len == 0 && f->dropped == 0)
 		return 0;
-	n = csv_write_all(f->fd, f->buf, f->len);
+	n = f->len == 0 ? 0 : csv_write_all(f->fd, f->buf, f->len);
 	if (n == (ssize_t)f->len) {
 		f->len = 0;
-		return 0;
+		if (f->dropped == 0)
+			return 0;
+		/* say once how many rows could not be kept, then go on */
+		if (cause != NULL)
+			xasprintf(cause, "%s: %llu rows were not recorded while "
+			    "the file could not be written", f->path,
+			    (unsigned long long)f->dropped);
+		f->dropped = 0;
+		return -1;
 	}
 	error = errno;
 	if (n > 0) {

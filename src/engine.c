@@ -540,9 +540,22 @@ engine_flush_due(struct session *s, int force)
 	if (!force && now - s->last_flush_us < ENGINE_FLUSH_US)
 		return;
 	s->last_flush_us = now;
-	if (s->recorder != NULL && recorder_flush(s->recorder, &cause) != 0) {
-		session_log(s, SB_LOG_ERROR, "record: %s", cause);
-		free(cause);
+	if (s->recorder == NULL)
+		return;
+	if (recorder_flush(s->recorder, &cause) != 0) {
+		/* a failing disk is said once per cause, not twice a second */
+		if (s->flush_error == NULL || strcmp(s->flush_error,
+		    cause) != 0) {
+			session_log(s, SB_LOG_ERROR, "record: %s", cause);
+			free(s->flush_error);
+			s->flush_error = cause;
+		} else
+			free(cause);
+	} else if (s->flush_error != NULL) {
+		session_log(s, SB_LOG_WARNING, "record: writing to %s again",
+		    recorder_dir(s->recorder));
+		free(s->flush_error);
+		s->flush_error = NULL;
 	}
 }
 
@@ -714,6 +727,7 @@ engine_shutdown(struct session *s)
 		free(s->marks[i]);
 	free(s->marks);
 	free(s->pending);
+	free(s->flush_error);
 	if (s->history != NULL)
 		history_free(s->history);
 	free(s->log_dir);

@@ -216,6 +216,7 @@ struct session {
 	int64_t last_links_us;		/* monotonic time of the last links row */
 	int64_t last_flush_us;		/* monotonic time of the last log flush */
 	int64_t last_state_us;		/* last synapse state published */
+	char *flush_error;		/* the recorder's last failure */
 	int dirty;		/* views need redrawing */
 };
 
