@@ -85,6 +85,19 @@ plugin_host_now(struct sb_plugin *p)
 	return clock_now(&p->site->session->clock);
 }
 
+/*
+ * Keep a registration: the host owns data (freed with free_func) from now
+ * on, and the record joins its site's array.
+ */
+#define PLUGIN_KEEP(array, count, item, p, d, ff) do {			\
+	(item)->site = (p)->site;					\
+	(item)->owner = (p);						\
+	(item)->data = (d);						\
+	(item)->free_func = (ff);					\
+	(array) = xreallocarray((array), (count) + 1, sizeof *(array));	\
+	(array)[(count)++] = (item);					\
+} while (0)
+
 /* Refuse a registration: say why, and free what the plugin handed over. */
 static int __attribute__((format(printf, 4, 5)))
 plugin_refuse(struct sb_plugin *p, void *data, void (*free_func)(void *),
@@ -137,20 +150,14 @@ plugin_host_register_neurons(struct sb_plugin *p, const struct sb_neurons *n,
 	pop = xcalloc(1, sizeof *pop);
 	pop->name = xstrdup(n->name);
 	pop->id = (uint16_t)site->npops;
-	pop->site = site;
-	pop->owner = p;
 	pop->ops = *n;
 	pop->ops.name = pop->name;
-	pop->data = data;
-	pop->free_func = free_func;
 	pop->emitter.session = site->session;
 	pop->emitter.site = site->id;
 	pop->emitter.pop = pop->id;
 	pop->emitter.ring = ring;
 	pthread_mutex_init(&pop->lock, NULL);
-	site->pops = xreallocarray(site->pops, site->npops + 1,
-	    sizeof *site->pops);
-	site->pops[site->npops++] = pop;
+	PLUGIN_KEEP(site->pops, site->npops, pop, p, data, free_func);
 	return 0;
 }
 
@@ -173,15 +180,9 @@ plugin_host_register_synapses(struct sb_plugin *p,
 		    sy->name, site->name);
 	ds = xcalloc(1, sizeof *ds);
 	ds->name = xstrdup(sy->name);
-	ds->site = site;
-	ds->owner = p;
 	ds->ops = *sy;
 	ds->ops.name = ds->name;
-	ds->data = data;
-	ds->free_func = free_func;
-	site->devsets = xreallocarray(site->devsets, site->ndevsets + 1,
-	    sizeof *site->devsets);
-	site->devsets[site->ndevsets++] = ds;
+	PLUGIN_KEEP(site->devsets, site->ndevsets, ds, p, data, free_func);
 	return 0;
 }
 
@@ -202,14 +203,9 @@ plugin_host_register_transport(struct sb_plugin *p,
 		    "this site is hosted elsewhere" : "--fast runs on virtual "
 		    "time; a transport needs real time");
 	tr = xcalloc(1, sizeof *tr);
-	tr->site = site;
-	tr->owner = p;
 	tr->ops = *t;
-	tr->data = data;
-	tr->free_func = free_func;
-	site->transports = xreallocarray(site->transports,
-	    site->ntransports + 1, sizeof *site->transports);
-	site->transports[site->ntransports++] = tr;
+	PLUGIN_KEEP(site->transports, site->ntransports, tr, p, data,
+	    free_func);
 	return 0;
 }
 
@@ -230,14 +226,8 @@ plugin_host_register_command(struct sb_plugin *p, const struct sb_command *c,
 			return plugin_refuse(p, data, free_func, "command '%s' "
 			    "exists", c->name);
 	pc = xcalloc(1, sizeof *pc);
-	pc->site = site;
-	pc->owner = p;
 	pc->ops = *c;
-	pc->data = data;
-	pc->free_func = free_func;
-	site->commands = xreallocarray(site->commands, site->ncommands + 1,
-	    sizeof *site->commands);
-	site->commands[site->ncommands++] = pc;
+	PLUGIN_KEEP(site->commands, site->ncommands, pc, p, data, free_func);
 	return 0;
 }
 
