@@ -1,5 +1,8 @@
-/* cmd-link.c: show the health of every relay link. */
+/* cmd-link.c: show the health of every link (the relay's and devices'). */
 #include "config.h"
+
+#include <math.h>
+#include <stdio.h>
 
 #include "cmd.h"
 
@@ -13,43 +16,65 @@ const struct cmd_entry cmd_link_entry = {
 	.lower = 0,
 	.upper = 0,
 	.usage = "",
-	.help = "show every link: state, RTT, jitter, offset, loss, queue",
+	.help = "show every link: state, RTT, jitter, offset, loss, queue; "
+	    "device links: rates in and out, malformed, age",
 	.exec = cmd_link_exec,
 };
 
-/* One line per link. */
+/* A figure with decimals and a unit, or "unknown" when it is NaN. */
+static const char *
+cmd_link_figure(char *buf, size_t len, int decimals, const char *unit,
+    double v)
+{
+	if (isnan(v))
+		return "unknown";
+	snprintf(buf, len, "%.*f%s", decimals, v, unit);
+	return buf;
+}
+
+/* One line per link: the relay's with its clock, a device's with its far end. */
 static enum cmd_retval
 cmd_link_exec(struct session *s, struct args *a, struct cmdq_item *item)
 {
 	static const char *const states[] = { "down", "degraded", "up" };
-	struct sb_link_health h[8];
-	size_t i, t, k, n, rows = 0;
+	struct session_link_row rows[64];
+	char b1[32], b2[32];
+	size_t i, n;
 
-	for (i = 0; i < s->nsites; i++)
-		for (t = 0; t < s->sites[i]->ntransports; t++) {
-			struct transport *tr = s->sites[i]->transports[t];
+	n = session_links(s, rows, 64);
+	for (i = 0; i < n; i++) {
+		const struct sb_link_health *h = &rows[i].h;
+		const char *state = states[h->state <= SB_LINK_UP ?
+		    h->state : 0];
 
-			if (tr->ops.health == NULL)
-				continue;
-			n = tr->ops.health(tr->data, h, 8);
-			for (k = 0; k < n && k < 8; k++, rows++)
-				cmdq_item_reply(item, "%s/%s %s rtt %.3f ms "
-				    "(p99 %.3f) jitter %.3f ms offset %+.3f "
-				    "+- %.3f ms drift %+.2f ppm loss %.2f%% "
-				    "gaps %llu retransmits %llu queue %llu "
-				    "%.0f ev/s last batch %.1f s ago",
-				    s->sites[i]->name, h[k].name,
-				    states[h[k].state <= SB_LINK_UP ?
-				    h[k].state : 0], h[k].rtt_ms,
-				    h[k].rtt_p99_ms, h[k].jitter_ms,
-				    h[k].offset_ms, h[k].uncertainty_ms,
-				    h[k].drift_ppm, h[k].loss_pct,
-				    (unsigned long long)h[k].gaps,
-				    (unsigned long long)h[k].retransmits,
-				    (unsigned long long)h[k].queue,
-				    h[k].events_per_s, h[k].last_batch_age_s);
+		if (rows[i].device) {
+			cmdq_item_reply(item, "%s/%s %s in %.0f/s out %.0f/s "
+			    "loss %s malformed %llu out-of-range %llu "
+			    "dropped %llu last %s ago%s%s",
+			    rows[i].site->name, h->name, state,
+			    h->events_in_per_s, h->events_out_per_s,
+			    cmd_link_figure(b1, sizeof b1, 2, "%",
+			    h->loss_pct), (unsigned long long)h->malformed,
+			    (unsigned long long)h->out_of_range,
+			    (unsigned long long)h->gaps,
+			    cmd_link_figure(b2, sizeof b2, 1, " s",
+			    h->last_batch_age_s), *h->detail != '\0' ?
+			    ": " : "", h->detail);
+			continue;
 		}
-	if (rows == 0)
-		cmdq_item_reply(item, "no links (load the relay plugin)");
+		cmdq_item_reply(item, "%s/%s %s rtt %.3f ms (p99 %.3f) jitter "
+		    "%.3f ms offset %+.3f +- %.3f ms drift %+.2f ppm loss "
+		    "%.2f%% gaps %llu retransmits %llu queue %llu %.0f ev/s "
+		    "last batch %.1f s ago", rows[i].site->name, h->name,
+		    state, h->rtt_ms, h->rtt_p99_ms, h->jitter_ms,
+		    h->offset_ms, h->uncertainty_ms, h->drift_ppm,
+		    h->loss_pct, (unsigned long long)h->gaps,
+		    (unsigned long long)h->retransmits,
+		    (unsigned long long)h->queue, h->events_per_s,
+		    h->last_batch_age_s);
+	}
+	if (n == 0)
+		cmdq_item_reply(item, "no links (load the relay plugin, or a "
+		    "device plugin such as arc1 or ramp)");
 	return CMD_NORMAL;
 }

@@ -81,8 +81,8 @@ static enum cmd_retval
 cmd_synapses_exec(struct session *s, struct args *a, struct cmdq_item *item)
 {
 	uint32_t *ids = NULL;
-	char *cause = NULL, *desc;
-	int i, n;
+	char *cause = NULL, *desc, state[128];
+	int i, n, off;
 
 	if (s->nsynapses == 0) {
 		cmdq_item_reply(item, "no synapses defined");
@@ -118,11 +118,13 @@ cmd_synapses_exec(struct session *s, struct args *a, struct cmdq_item *item)
 			continue;
 		}
 		desc = rule_describe(&syn->rule);
+		off = synapse_offline(syn, state, sizeof state) != 0;
 		cmdq_item_reply(item, "%s %s -> %s %s G %.3f uS weight %u "
-		    "rule %s last %s%s", syn->name, syn->pre_name,
+		    "rule %s last %s%s%s%s%s", syn->name, syn->pre_name,
 		    syn->post_name, syn->device_spec, syn->g_us,
 		    synapse_weight(syn, syn->g_us), desc, syn->last_decision,
-		    syn->in_flight ? " (pulse in flight)" : "");
+		    syn->in_flight ? " (pulse in flight)" : "",
+		    off ? " [" : "", off ? state : "", off ? "]" : "");
 		free(desc);
 	}
 	free(ids);

@@ -380,18 +380,34 @@ engine_publish(struct site *site, struct population *pop,
 	}
 }
 
-/* Let every transport hand over what arrived. */
+/* Show a local population's events to the plugins that tap it. */
+static void
+engine_tap(struct site *site, struct population *pop,
+    const struct sb_event *evs, size_t n)
+{
+	size_t t;
+
+	for (t = 0; t < site->ntaps; t++)
+		if (strcmp(site->taps[t]->population, pop->name) == 0)
+			site->taps[t]->fn(site->taps[t]->data, evs, n);
+}
+
+/* Let every transport and device link hand over what arrived. */
 static void
 engine_poll_transports(struct session *s)
 {
 	size_t i, t;
 
-	for (i = 0; i < s->nsites; i++)
-		for (t = 0; t < s->sites[i]->ntransports; t++) {
-			struct transport *tr = s->sites[i]->transports[t];
+	for (i = 0; i < s->nsites; i++) {
+		struct site *site = s->sites[i];
 
-			tr->ops.poll(tr->data);
-		}
+		for (t = 0; t < site->ntransports; t++)
+			site->transports[t]->ops.poll(
+			    site->transports[t]->data);
+		for (t = 0; t < site->nlinks; t++)
+			if (site->links[t]->ops.poll != NULL)
+				site->links[t]->ops.poll(site->links[t]->data);
+	}
 }
 
 /* One links.csv row; the link is named SITE/NAME. */
@@ -459,23 +475,16 @@ engine_publish_states(struct session *s, int64_t now)
 static void
 engine_links_due(struct session *s)
 {
-	struct sb_link_health h[8];
+	struct session_link_row rows[64];
 	int64_t now = clock_mono_us();
-	size_t i, t, k, n;
+	size_t i, n;
 
 	if (now - s->last_links_us < 1000000)
 		return;
 	s->last_links_us = now;
-	for (i = 0; i < s->nsites; i++)
-		for (t = 0; t < s->sites[i]->ntransports; t++) {
-			struct transport *tr = s->sites[i]->transports[t];
-
-			if (tr->ops.health == NULL)
-				continue;
-			n = tr->ops.health(tr->data, h, 8);
-			for (k = 0; k < n && k < 8; k++)
-				engine_link_row(s, s->sites[i], &h[k]);
-		}
+	n = session_links(s, rows, 64);
+	for (i = 0; i < n; i++)
+		engine_link_row(s, rows[i].site, &rows[i].h);
 	engine_publish_states(s, now);
 }
 
@@ -519,6 +528,7 @@ engine_drain(struct session *s)
 						    &evs[k], NULL);
 				}
 				engine_publish(site, pop, evs, n);
+				engine_tap(site, pop, evs, n);
 				total += n;
 			}
 			engine_report_gap(s, pop);
@@ -716,6 +726,8 @@ engine_shutdown(struct session *s)
 		free(site->devsets);
 		free(site->transports);
 		free(site->commands);
+		free(site->links);
+		free(site->taps);
 		free(site->name);
 		free(site);
 	}

@@ -231,6 +231,53 @@ plugin_host_register_command(struct sb_plugin *p, const struct sb_command *c,
 	return 0;
 }
 
+/* host->register_link: a device link shown beside the relay's. */
+static int
+plugin_host_register_link(struct sb_plugin *p, const struct sb_link *l,
+    void *data, void (*free_func)(void *))
+{
+	struct site *site = p->site;
+	struct device_link *dl;
+
+	if (l == NULL || l->name == NULL || l->health == NULL)
+		return plugin_refuse(p, data, free_func, "a link needs a name "
+		    "and health()");
+	dl = xcalloc(1, sizeof *dl);
+	dl->name = xstrdup(l->name);
+	dl->ops = *l;
+	dl->ops.name = dl->name;
+	PLUGIN_KEEP(site->links, site->nlinks, dl, p, data, free_func);
+	return 0;
+}
+
+/* host->register_spike_tap: see a local population's spikes. */
+static int
+plugin_host_register_spike_tap(struct sb_plugin *p, const char *population,
+    void (*fn)(void *, const struct sb_event *, size_t), void *data,
+    void (*free_func)(void *))
+{
+	struct site *site = p->site;
+	struct spike_tap *tap;
+	char *names;
+
+	if (population == NULL || fn == NULL)
+		return plugin_refuse(p, data, free_func, "a spike tap needs a "
+		    "population and a function");
+	if (site_find_population(site, population) == NULL) {
+		names = site_population_list(site);
+		plugin_refuse(p, data, free_func, "no population '%s' at site "
+		    "'%s' (have: %s; load its backend first)", population,
+		    site->name, *names != '\0' ? names : "none");
+		free(names);
+		return -1;
+	}
+	tap = xcalloc(1, sizeof *tap);
+	tap->population = xstrdup(population);
+	tap->fn = fn;
+	PLUGIN_KEEP(site->taps, site->ntaps, tap, p, data, free_func);
+	return 0;
+}
+
 /* host->emit: into the population's ring; a full ring is a counted gap. */
 static int
 plugin_host_emit(struct sb_emitter *em, const struct sb_event *ev)
@@ -276,6 +323,8 @@ const struct sb_host_api plugin_host_api = {
 	.remote_command = remote_command,
 	.remote_result = remote_result,
 	.clock_update = remote_clock_update,
+	.register_link = plugin_host_register_link,
+	.register_spike_tap = plugin_host_register_spike_tap,
 };
 
 /* Find a loaded instance at a site. */
@@ -379,6 +428,22 @@ plugin_stop_populations(struct sb_plugin *p)
 	(count) = j_;							\
 } while (0)
 
+/* Free a device link record. */
+static void
+plugin_free_link(struct device_link *dl)
+{
+	free(dl->name);
+	free(dl);
+}
+
+/* Free a spike tap record. */
+static void
+plugin_free_tap(struct spike_tap *tap)
+{
+	free(tap->population);
+	free(tap);
+}
+
 /* Free a device set record. */
 static void
 plugin_free_devset(struct device_set *ds)
@@ -394,6 +459,9 @@ plugin_free_registered(struct sb_plugin *p)
 	struct site *site = p->site;
 	size_t i;
 
+	/* links and taps look into the plugin's data: they go first */
+	PLUGIN_DROP_OWNED(site->taps, site->ntaps, p, plugin_free_tap);
+	PLUGIN_DROP_OWNED(site->links, site->nlinks, p, plugin_free_link);
 	for (i = 0; i < site->npops; i++) {
 		struct population *pop = site->pops[i];
 

@@ -191,8 +191,8 @@ session_site_names(struct session *s)
 }
 
 /* Comma-separated list of a site's populations with their sizes. */
-static char *
-site_population_names(struct site *site)
+char *
+site_population_list(struct site *site)
 {
 	char *out = xstrdup(""), *next;
 	size_t i;
@@ -252,7 +252,7 @@ session_parse_unit(struct session *s, const char *text, struct unit_ref *u,
 	pname = xstrndup(popname, (size_t)(colon - popname));
 	pop = site_find_population(site, pname);
 	if (pop == NULL) {
-		names = site_population_names(site);
+		names = site_population_list(site);
 		xasprintf(cause, "unknown population '%s' at site '%s' (have: "
 		    "%s)", pname, site->name, *names ? names : "none");
 		free(names);
@@ -347,4 +347,42 @@ session_remote_population(struct session *s, struct site *site,
 	    sizeof *site->pops);
 	site->pops[site->npops++] = pop;
 	return pop;
+}
+
+/* Every link of every site: relay transports, then device links. */
+size_t
+session_links(struct session *s, struct session_link_row *out, size_t max)
+{
+	struct sb_link_health h[8];
+	size_t i, j, k, got, n = 0;
+
+	for (i = 0; i < s->nsites; i++) {
+		struct site *site = s->sites[i];
+
+		for (j = 0; j < site->ntransports + site->nlinks; j++) {
+			int device = j >= site->ntransports;
+
+			memset(h, 0, sizeof h);
+			if (!device) {
+				struct transport *tr = site->transports[j];
+
+				if (tr->ops.health == NULL)
+					continue;
+				got = tr->ops.health(tr->data, h, 8);
+			} else {
+				struct device_link *dl =
+				    site->links[j - site->ntransports];
+
+				got = dl->ops.health(dl->data, h, 8);
+			}
+			for (k = 0; k < got && k < 8 && n < max; k++) {
+				h[k].name[sizeof h[k].name - 1] = '\0';
+				h[k].detail[sizeof h[k].detail - 1] = '\0';
+				out[n].site = site;
+				out[n].device = device;
+				out[n++].h = h[k];
+			}
+		}
+	}
+	return n;
 }

@@ -95,6 +95,26 @@ struct transport {
 	void (*free_func)(void *);
 };
 
+/* A device link registered by a plugin (an instrument, a partner lab). */
+struct device_link {
+	struct site *site;
+	struct sb_plugin *owner;
+	struct sb_link ops;
+	char *name;
+	void *data;
+	void (*free_func)(void *);
+};
+
+/* A plugin's view of a local population's spikes (e.g. to forward them). */
+struct spike_tap {
+	struct site *site;
+	struct sb_plugin *owner;
+	char *population;
+	void (*fn)(void *data, const struct sb_event *ev, size_t n);
+	void *data;
+	void (*free_func)(void *);
+};
+
 /* A command registered by a plugin. */
 struct plugin_command {
 	struct site *site;
@@ -170,6 +190,10 @@ struct site {
 	size_t ntransports;
 	struct plugin_command **commands;
 	size_t ncommands;
+	struct device_link **links;
+	size_t nlinks;
+	struct spike_tap **taps;
+	size_t ntaps;
 };
 
 typedef void (*session_log_fn)(void *ctx, enum sb_log_level level,
@@ -274,7 +298,19 @@ struct population *session_remote_population(struct session *s,
     struct site *site, const char *name, uint32_t units);
 /* Canonical "site/pop:index". */
 char *session_unit_name(struct session *s, const struct unit_ref *u);
+/* A site's populations with their sizes, comma separated (malloc'd). */
+char *site_population_list(struct site *site);
 /* Names of every site, comma separated (for messages). */
 char *session_site_names(struct session *s);
+
+/* One link row: its site and its health (name without the site). */
+struct session_link_row {
+	struct site *site;
+	int device;		/* a device link, not the relay's */
+	struct sb_link_health h;
+};
+/* Every link of every site (relay transports, then device links). */
+size_t session_links(struct session *s, struct session_link_row *out,
+    size_t max);
 
 #endif

@@ -433,6 +433,22 @@ synapse_weight(const struct synapse *syn, double g_us)
 	return (unsigned)lround(w);
 }
 
+/* Can syn's device take operations now? 0, or -1 with why[len] filled. */
+int
+synapse_offline(const struct synapse *syn, char *why, size_t len)
+{
+	struct device_set *ds = syn->dev;
+
+	if (ds == NULL || ds->ops.offline == NULL)
+		return 0;
+	if (ds->ops.offline(ds->data, syn->device, why, len) == 0)
+		return 0;
+	if (len > 0 && *why == '\0')
+		snprintf(why, len, "offline");
+	why[len - 1] = '\0';
+	return -1;
+}
+
 /* Queue an operation at a synapse's device after checking its limits. */
 int
 synapse_operate(struct session *s, struct synapse *syn, enum cond_event event,
@@ -443,12 +459,17 @@ synapse_operate(struct session *s, struct synapse *syn, enum cond_event event,
 	struct device_set *ds = syn->dev;
 	struct pending_op *op;
 	uint64_t tag = ++s->next_tag;
-	char *why = NULL;
+	char *why = NULL, state[128];
 	int rc;
 
 	if (syn->mirror) {
 		xasprintf(cause, "%s lives at %s (use 'at %s ...' there)",
 		    syn->name, syn->site->name, syn->site->name);
+		return -1;
+	}
+	if (synapse_offline(syn, state, sizeof state) != 0) {
+		xasprintf(cause, "%s: device %s:%s is %s", syn->name, ds->name,
+		    syn->device_spec, state);
 		return -1;
 	}
 	if (event != COND_READ) {

@@ -24,6 +24,8 @@ void synapse_lists_free(struct population *pop);
 void synapse_free_all(struct session *s);
 
 /* Weight 0-255 of a conductance within the device's window. */
+/* Can syn's device take operations now? 0, or -1 with why[len] filled. */
+int synapse_offline(const struct synapse *syn, char *why, size_t len);
 unsigned synapse_weight(const struct synapse *syn, double g_us);
 
 /*

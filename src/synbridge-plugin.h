@@ -32,7 +32,7 @@
 #include <stdint.h>
 #include <stdarg.h>
 
-#define SB_PLUGIN_API_VERSION "synbridge-plugin-2"
+#define SB_PLUGIN_API_VERSION "synbridge-plugin-3"
 
 /* Event kinds (DESIGN.md: spike, synaptic, conductance, stimulation, mark). */
 enum sb_event_kind {
@@ -94,17 +94,33 @@ struct sb_neurons {
 	    double g_us, int64_t t_us);
 };
 
+/*
+ * How a device's state maps to a synaptic weight 0-255.
+ * SB_WEIGHT_FROM_R: 255 (R - Rmin) / (Rmax - Rmin), R = 1/G, the window
+ * [Rmin, Rmax] = [1/g_max, 1/g_min]: weight grows with resistance, as the
+ * published experiment computed it (arc1_pyqt UDPmod, Rmin 4 k, Rmax 9 k).
+ * SB_WEIGHT_FROM_G: 255 (G - g_min) / (g_max - g_min).
+ */
+enum sb_weight_from { SB_WEIGHT_FROM_G = 0, SB_WEIGHT_FROM_R = 1 };
+
 /* Pulse limits and defaults of one synaptic device. */
 struct sb_device_limits {
 	double max_abs_v;	/* refuse |amplitude| above this */
 	uint32_t max_width_us;	/* refuse width above this */
 	uint32_t max_count;	/* refuse more pulses per request */
-	double ltp_v;		/* default potentiation amplitude (> 0) */
-	double ltd_v;		/* default depression amplitude (< 0) */
+	/*
+	 * Default potentiation and depression amplitudes (volts). Their
+	 * signs say which polarity potentiates on this device: the
+	 * published experiment potentiated with +4 V (ltp_v > 0, ltd_v < 0).
+	 */
+	double ltp_v;
+	double ltd_v;
 	uint32_t width_us;	/* default pulse width */
 	double g_min_us;	/* conductance window, for weights and bars */
 	double g_max_us;
 	uint32_t latency_us;	/* typical time to complete one operation */
+	uint32_t min_width_us;	/* refuse width below this (0: no bound) */
+	enum sb_weight_from weight_from;
 };
 
 /* Completion of an asynchronous device operation. */
@@ -136,9 +152,15 @@ struct sb_synapses {
 	double (*conductance)(void *data, uint32_t device);
 	/* Deliver completions due by now_us (session time). */
 	void (*poll)(void *data, int64_t now_us, sb_complete_fn fn, void *ctx);
+	/*
+	 * Optional (NULL: always online). 0 if the device can take
+	 * operations now; -1 if not, with why (e.g. "offline: /dev/ttyACM0
+	 * unplugged, reconnecting") written into why[len]. Any thread.
+	 */
+	int (*offline)(void *data, uint32_t device, char *why, size_t len);
 };
 
-/* Link health, as reported by a transport. */
+/* Link health, as reported by a transport or a device link. */
 enum sb_link_state { SB_LINK_DOWN, SB_LINK_DEGRADED, SB_LINK_UP };
 struct sb_link_health {
 	char name[64];
@@ -149,6 +171,35 @@ struct sb_link_health {
 	uint64_t gaps, retransmits, queue;
 	double events_per_s;
 	double last_batch_age_s;
+	/*
+	 * Device links (instruments, acquisition systems, UDP partners):
+	 * what the relay columns cannot say. A figure that does not apply
+	 * or is not known is NaN: loss_pct NaN means loss is unknown (a
+	 * protocol without sequence numbers), never 0. events_in_per_s and
+	 * events_out_per_s count records or datagrams each way; malformed and
+	 * out_of_range are cumulative; detail is free text (the far end's own
+	 * state: "RHX running", "board v1.2"), shown after the figures.
+	 */
+	double events_in_per_s, events_out_per_s;
+	uint64_t malformed, out_of_range;
+	char detail[96];
+};
+
+/*
+ * A device link: a connection to an instrument or a partner lab that is
+ * not a relay transport. Its rows are shown in the link pane, `link` and
+ * links.csv like the relay's. health runs in the engine thread and must
+ * not block.
+ */
+struct sb_link {
+	const char *name;
+	size_t (*health)(void *data, struct sb_link_health *out, size_t max);
+	/*
+	 * Optional: called on every engine pass (engine thread, must not
+	 * block), where the plugin may hand over what its own threads
+	 * received through host->deliver and host->gap, as a transport does.
+	 */
+	void (*poll)(void *data);
 };
 
 /*
@@ -235,6 +286,20 @@ struct sb_host_api {
 	/* Session clock offset estimate changed (transport -> host). */
 	void (*clock_update)(struct sb_plugin *p, int64_t offset_us,
 	    int64_t uncertainty_us);
+
+	/* synbridge-plugin-3: */
+	/* A device link shown beside the relay's links (struct sb_link). */
+	int (*register_link)(struct sb_plugin *p, const struct sb_link *l,
+	    void *data, void (*free_func)(void *));
+	/*
+	 * Spikes of this site's populations, as the engine records them
+	 * (one call per drained run of events, engine thread, must not
+	 * block): for plugins that forward a local population elsewhere,
+	 * e.g. to a partner over the RAMP UDP link. population is the name.
+	 */
+	int (*register_spike_tap)(struct sb_plugin *p, const char *population,
+	    void (*fn)(void *data, const struct sb_event *ev, size_t n),
+	    void *data, void (*free_func)(void *));
 };
 
 /* What a plugin exports (visible even when built -fvisibility=hidden). */

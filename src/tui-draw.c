@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "recorder.h"
+#include "synapse.h"
 #include "tui.h"
 #include "xmalloc.h"
 
@@ -297,7 +298,7 @@ tui_draw_synapses(struct tui *t, WINDOW *w, int h, int wd)
 	struct session *s = t->s;
 	wchar_t bar[64], spark[TUI_SPARK + 1];
 	double samples[TUI_SPARK];
-	char details[96], pp[128];
+	char details[96], pp[128], state[128];
 	int y, x, ppw, barw, sparkw, namew, shorten, rows;
 	size_t i;
 
@@ -377,7 +378,12 @@ tui_draw_synapses(struct tui *t, WINDOW *w, int h, int wd)
 			}
 			x += 2;
 		}
-		if (x < wd)
+		if (x < wd && synapse_offline(syn, state, sizeof state) != 0) {
+			/* an unplugged instrument outweighs the last decision */
+			wattron(w, tui_draw_pair(t, TUI_PAIR_DOWN) | A_BOLD);
+			tui_draw_put(w, y, x, wd - x, state);
+			wattroff(w, tui_draw_pair(t, TUI_PAIR_DOWN) | A_BOLD);
+		} else if (x < wd)
 			tui_draw_put(w, y, x, wd - x, syn->last_decision);
 	}
 	wattrset(w, A_NORMAL);
@@ -397,6 +403,27 @@ tui_draw_link_state(const struct tui *t, int state, attr_t *a)
 	}
 	*a = tui_draw_pair(t, TUI_PAIR_DOWN) | A_BOLD;
 	return "down";
+}
+
+/* A device link's figures: rates each way, what went wrong, its far end. */
+static void
+tui_draw_device_link(WINDOW *w, int y, int x, int wd,
+    const struct sb_link_health *l)
+{
+	char loss[16], age[16];
+
+	if (isnan(l->loss_pct))
+		snprintf(loss, sizeof loss, "?");
+	else
+		snprintf(loss, sizeof loss, "%.1f%%", l->loss_pct);
+	if (isnan(l->last_batch_age_s))
+		snprintf(age, sizeof age, "-");
+	else
+		snprintf(age, sizeof age, "%.1fs", l->last_batch_age_s);
+	tui_draw_printf(w, y, x, wd, " in %.0f/s out %.0f/s loss %s bad "
+	    "%llu range %llu age %s %s", l->events_in_per_s,
+	    l->events_out_per_s, loss, (unsigned long long)l->malformed,
+	    (unsigned long long)l->out_of_range, age, l->detail);
 }
 
 /* Links: one row each with its health. */
@@ -439,6 +466,10 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 		wattrset(w, a);
 		tui_draw_printf(w, y, nw + 2, 8, "%-8s", word);
 		wattrset(w, A_NORMAL);
+		if (t->link_device[i]) {
+			tui_draw_device_link(w, y, nw + 10, wd - nw - 10, l);
+			continue;
+		}
 		snprintf(off, sizeof off, "%+.2f%s%.2f", l->offset_ms, pm,
 		    l->uncertainty_ms);
 		tui_draw_printf(w, y, nw + 10, wd - nw - 10, " %8.2f %7.2f "

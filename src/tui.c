@@ -212,34 +212,22 @@ tui_frame(struct tui *t, struct tui_windows *wins)
 	t->s->dirty = 0;
 }
 
-/* Poll every transport's link health; log state changes. */
+/* Poll every link's health (relay and devices); log state changes. */
 static void
 tui_poll_links(struct tui *t)
 {
 	static const char *names[] = { "down", "degraded", "up" };
+	struct session_link_row rows[TUI_MAX_LINKS];
 	struct session *s = t->s;
-	size_t i, j, k, n = 0;
+	size_t i, k, n;
 
-	for (i = 0; i < s->nsites; i++) {
-		for (j = 0; j < s->sites[i]->ntransports; j++) {
-			struct transport *tr = s->sites[i]->transports[j];
-
-			size_t first = n;
-
-			if (tr->ops.health == NULL || n >= TUI_MAX_LINKS)
-				continue;
-			n += tr->ops.health(tr->data, t->links + n,
-			    TUI_MAX_LINKS - n);
-			/* one site's link is not another's: name the site */
-			for (k = first; k < n; k++) {
-				char name[sizeof t->links[k].name];
-
-				t->links[k].name[sizeof name - 1] = '\0';
-				snprintf(name, sizeof name, "%s/%s",
-				    s->sites[i]->name, t->links[k].name);
-				memcpy(t->links[k].name, name, sizeof name);
-			}
-		}
+	n = session_links(s, rows, TUI_MAX_LINKS);
+	/* one site's link is not another's: name the site */
+	for (k = 0; k < n; k++) {
+		t->links[k] = rows[k].h;
+		t->link_device[k] = (unsigned char)rows[k].device;
+		snprintf(t->links[k].name, sizeof t->links[k].name, "%s/%s",
+		    rows[k].site->name, rows[k].h.name);
 	}
 	if (n != t->nlinks)
 		s->dirty = 2;	/* the layout depends on the count */

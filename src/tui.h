@@ -196,6 +196,7 @@ struct tui {
 
 	/* links */
 	struct sb_link_health links[TUI_MAX_LINKS];
+	unsigned char link_device[TUI_MAX_LINKS];	/* not the relay's */
 	size_t nlinks;
 	struct tui_link_seen seen[TUI_MAX_LINKS];
 	size_t nseen;

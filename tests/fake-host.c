@@ -106,6 +106,10 @@ fake_register_neurons(struct sb_plugin *p, const struct sb_neurons *n,
 	if (fake_register(p, data, free_func) != 0)
 		return (-1);
 	p->neurons = *n;
+	if (p->npops < FAKE_POPS) {
+		p->pops[p->npops] = *n;
+		p->pops_data[p->npops++] = data;
+	}
 	return (0);
 }
 
@@ -117,6 +121,7 @@ fake_register_synapses(struct sb_plugin *p, const struct sb_synapses *s,
 	if (fake_register(p, data, free_func) != 0)
 		return (-1);
 	p->synapses = *s;
+	p->synapses_data = data;
 	return (0);
 }
 
@@ -128,6 +133,34 @@ fake_register_transport(struct sb_plugin *p, const struct sb_transport *t,
 	if (fake_register(p, data, free_func) != 0)
 		return (-1);
 	p->t = *t;
+	return (0);
+}
+
+/* host->register_link */
+static int
+fake_register_link(struct sb_plugin *p, const struct sb_link *l, void *data,
+    void (*free_func)(void *))
+{
+	if (fake_register(p, data, free_func) != 0)
+		return (-1);
+	p->link = *l;
+	p->link_data = data;
+	p->nlinks++;
+	return (0);
+}
+
+/* host->register_spike_tap */
+static int
+fake_register_spike_tap(struct sb_plugin *p, const char *population,
+    void (*fn)(void *, const struct sb_event *, size_t), void *data,
+    void (*free_func)(void *))
+{
+	if (fake_register(p, data, free_func) != 0)
+		return (-1);
+	snprintf(p->tap_population, sizeof p->tap_population, "%s",
+	    population);
+	p->tap_fn = fn;
+	p->tap_data = data;
 	return (0);
 }
 
@@ -263,6 +296,8 @@ const struct sb_host_api fake_host = {
 	.register_synapses = fake_register_synapses,
 	.register_transport = fake_register_transport,
 	.register_command = fake_register_command,
+	.register_link = fake_register_link,
+	.register_spike_tap = fake_register_spike_tap,
 	.emit = fake_emit,
 	.reply = fake_reply,
 	.deliver = fake_deliver,

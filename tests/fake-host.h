@@ -18,6 +18,7 @@
 #define FAKE_LOGS 32		/* log lines kept (the rest are counted) */
 #define FAKE_LOG_LEN 1024
 #define FAKE_COMMANDS 8		/* console commands kept */
+#define FAKE_POPS 4		/* populations kept */
 
 /* One registration: the host owns data from then on. */
 struct fake_registration {
@@ -51,6 +52,18 @@ struct sb_plugin {
 	struct sb_transport	 t;
 	struct sb_command	 cmds[FAKE_COMMANDS];	/* console */
 	int			 ncmds;
+	/* each capability with its own data (a plugin may register several) */
+	struct sb_neurons	 pops[FAKE_POPS];
+	void			*pops_data[FAKE_POPS];
+	int			 npops;
+	void			*synapses_data;
+	struct sb_link		 link;
+	void			*link_data;
+	int			 nlinks;
+	char			 tap_population[64];
+	void			(*tap_fn)(void *, const struct sb_event *,
+				    size_t);
+	void			*tap_data;
 	void			*data;
 	void			(*free_func)(void *);
 	struct fake_registration *regs;
