@@ -56,8 +56,11 @@ cmd_load_exec(struct session *s, struct args *a, struct cmdq_item *item)
 		    "NAME' first)");
 		return CMD_ERROR;
 	}
+	/* what the plugin queues while loading runs right after this load */
+	s->load_item = s->load_after = item;
 	p = plugin_load(s->current, a->argv[0], a->argc - 1, a->argv + 1,
 	    &cause);
+	s->load_item = s->load_after = NULL;
 	if (p == NULL) {
 		cmdq_item_error(item, "load: %s", cause);
 		free(cause);

@@ -144,7 +144,7 @@ cmdq_append_at(struct cmdq *q, const char *line, const char *source,
 }
 
 /* Insert one line right after item, in its group. */
-void
+struct cmdq_item *
 cmdq_insert_line(struct cmdq *q, struct cmdq_item *after, const char *line)
 {
 	struct cmdq_item *item;
@@ -152,6 +152,7 @@ cmdq_insert_line(struct cmdq *q, struct cmdq_item *after, const char *line)
 	item = cmdq_item_new(q, line, after->source, &after->client,
 	    after->group, after->strict);
 	TAILQ_INSERT_AFTER(&q->items, after, item, entry);
+	return item;
 }
 
 /* Read a file's lines as items, after `after` (or at the end). */

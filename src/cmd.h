@@ -88,8 +88,8 @@ void cmdq_append(struct cmdq *q, const char *line, const char *source,
 /* Append a command that runs with site as the current site. */
 void cmdq_append_at(struct cmdq *q, const char *line, const char *source,
     const struct cmd_client *client, struct site *site, const char *user);
-/* Insert one command line right after item (same group). */
-void cmdq_insert_line(struct cmdq *q, struct cmdq_item *after,
+/* Insert one command line right after item (same group); the new item. */
+struct cmdq_item *cmdq_insert_line(struct cmdq *q, struct cmdq_item *after,
     const char *line);
 /* Insert commands of a file after item (source). 0 or -1 with *cause. */
 int cmdq_insert_file(struct cmdq *q, struct cmdq_item *after,

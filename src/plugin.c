@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "engine.h"
 #include "plugin.h"
 #include "remote.h"
@@ -278,6 +279,19 @@ plugin_host_register_spike_tap(struct sb_plugin *p, const char *population,
 	return 0;
 }
 
+/* host->queue_command: a command to run right after this plugin's load. */
+static int
+plugin_host_queue_command(struct sb_plugin *p, const char *line)
+{
+	struct session *s = p->site->session;
+
+	if (s->load_item == NULL || p->initialised || line == NULL)
+		return -1;
+	s->load_after = cmdq_insert_line(cmdq_of(s->load_item),
+	    s->load_after, line);
+	return 0;
+}
+
 /* host->emit: into the population's ring; a full ring is a counted gap. */
 static int
 plugin_host_emit(struct sb_emitter *em, const struct sb_event *ev)
@@ -325,6 +339,7 @@ const struct sb_host_api plugin_host_api = {
 	.clock_update = remote_clock_update,
 	.register_link = plugin_host_register_link,
 	.register_spike_tap = plugin_host_register_spike_tap,
+	.queue_command = plugin_host_queue_command,
 };
 
 /* Find a loaded instance at a site. */

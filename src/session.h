@@ -242,6 +242,8 @@ struct session {
 	int64_t last_state_us;		/* last synapse state published */
 	char *flush_error;		/* the recorder's last failure */
 	int dirty;		/* views need redrawing */
+	/* the load command running a plugin's init, and its last follower */
+	struct cmdq_item *load_item, *load_after;
 };
 
 /* A remote command waiting for its result. */

@@ -300,6 +300,13 @@ struct sb_host_api {
 	int (*register_spike_tap)(struct sb_plugin *p, const char *population,
 	    void (*fn)(void *data, const struct sb_event *ev, size_t n),
 	    void *data, void (*free_func)(void *));
+	/*
+	 * Only from init: queue a console command line to run right after
+	 * the load command, in order, as if the session file held it there
+	 * (e.g. the synapses of a connectivity file). Its errors are
+	 * reported like the session file's own. 0, or -1 outside init.
+	 */
+	int (*queue_command)(struct sb_plugin *p, const char *line);
 };
 
 /* What a plugin exports (visible even when built -fvisibility=hidden). */

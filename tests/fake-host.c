@@ -164,6 +164,16 @@ fake_register_spike_tap(struct sb_plugin *p, const char *population,
 	return (0);
 }
 
+/* host->queue_command: kept for the test to read */
+static int
+fake_queue_command(struct sb_plugin *p, const char *line)
+{
+	if (p->nqueued == FAKE_QUEUED)
+		return (-1);
+	snprintf(p->queued[p->nqueued++], FAKE_LOG_LEN, "%s", line);
+	return (0);
+}
+
 /* host->register_command */
 static int
 fake_register_command(struct sb_plugin *p, const struct sb_command *c,
@@ -298,6 +308,7 @@ const struct sb_host_api fake_host = {
 	.register_command = fake_register_command,
 	.register_link = fake_register_link,
 	.register_spike_tap = fake_register_spike_tap,
+	.queue_command = fake_queue_command,
 	.emit = fake_emit,
 	.reply = fake_reply,
 	.deliver = fake_deliver,

@@ -19,6 +19,7 @@
 #define FAKE_LOG_LEN 1024
 #define FAKE_COMMANDS 8		/* console commands kept */
 #define FAKE_POPS 4		/* populations kept */
+#define FAKE_QUEUED 64		/* queued command lines kept */
 
 /* One registration: the host owns data from then on. */
 struct fake_registration {
@@ -64,6 +65,8 @@ struct sb_plugin {
 	void			(*tap_fn)(void *, const struct sb_event *,
 				    size_t);
 	void			*tap_data;
+	char			 queued[FAKE_QUEUED][FAKE_LOG_LEN];	/* lines */
+	int			 nqueued;
 	void			*data;
 	void			(*free_func)(void *);
 	struct fake_registration *regs;
