@@ -29,3 +29,4 @@ TESTS += tests/relay-3site.sh tests/relay-restart.sh tests/record-full.sh
 EXTRA_DIST += tests/relay-3site.sh tests/relay-restart.sh tests/record-full.sh
 
 include tests/tui.mk
+include tests/ramp.mk
