@@ -6,7 +6,8 @@ fake_host_sources = tests/fake-host.c tests/fake-host.h
 # Helpers shared by the plugins, header-only: a module links no host
 # symbols, so each one compiles in what it uses.
 plugin_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common
-EXTRA_DIST += plugins/common/sb-args.h plugins/common/sb-rng.h
+EXTRA_DIST += plugins/common/sb-args.h plugins/common/sb-crossbar.h \
+	plugins/common/sb-rng.h
 
 include plugins/sim_culture/local.mk
 include plugins/sim_memristor/local.mk

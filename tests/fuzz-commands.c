@@ -30,7 +30,7 @@ static const char *const fuzz_words[] = {
 	"p", "po", "re", "s", "test_neurons", "test_synapses", "test_nosym",
 	"sim_nothing", "lab", "other", "s0", "s1", "s0-3", "s0-s9", "s3-1",
 	"all", "s0,s1", "n:0", "n:3", "n:99", "lab/n:1", "nosite/n:1",
-	"lab/none:1", "d:0", "d:w0b0", "d:7", "d:999", "rate", "stdp", "off",
+	"lab/none:1", "d:0", "d:w1b1", "d:7", "d:999", "rate", "stdp", "off",
 	"window=0.5", "ltp_above=3", "ltd_below=1", "ltd_below=50",
 	"window=-1", "ltp_v=2", "ltd_v=3", "width_us=10", "x=y", "=", "==",
 	"-n", "-n", "3", "-a", "-a", "4", "-4", "0", "1e309", "nan", "-w",

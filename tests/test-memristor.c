@@ -81,7 +81,7 @@ pulse_now(struct memristor_xbar *x, uint32_t dev, double v, uint32_t w,
 	return d.c[0];
 }
 
-/* Positive pulses raise G (lower R), negative pulses lower G. */
+/* Positive pulses raise R (lower G), negative pulses lower R. */
 static void
 test_direction(void **state)
 {
@@ -92,14 +92,17 @@ test_direction(void **state)
 	double r0 = ohms(x, 5);
 
 	c = pulse_now(x, 5, 4.0, 100, 1, &now);
+	assert_true(ohms(x, 5) > r0);
+	assert_true(c.g_after_us < c.g_before_us - 1.0);
+	r0 = ohms(x, 5);
+	c = pulse_now(x, 5, -4.0, 100, 1, &now);
 	assert_true(ohms(x, 5) < r0);
 	assert_true(c.g_after_us > c.g_before_us + 1.0);
-	r0 = ohms(x, 5);
-	pulse_now(x, 5, -4.0, 100, 1, &now);
-	assert_true(ohms(x, 5) > r0);
-	/* Depression is the weaker branch: ten pulses beat the read noise. */
-	c = pulse_now(x, 5, -4.0, 100, 10, &now);
+	/* The same both ways: ten pulses each, well beyond the read noise. */
+	c = pulse_now(x, 5, 4.0, 100, 10, &now);
 	assert_true(c.g_after_us < c.g_before_us - 3.0);
+	c = pulse_now(x, 5, -4.0, 100, 10, &now);
+	assert_true(c.g_after_us > c.g_before_us + 3.0);
 	memristor_xbar_free(x);
 }
 
@@ -123,17 +126,17 @@ test_saturates_in_window(void **state)
 			assert_true(c.g_after_us > gmin * 0.95 &&
 			    c.g_after_us < gmax * 1.05);
 			if (i == 19)
-				assert_true(r < x->cfg.rmin + 1.0);
+				assert_true(r > x->cfg.rmax - 1.0);
 		}
-		/* 20 trains of -6 V: at the top of the window. */
-		assert_true(ohms(x, dev) > x->cfg.rmax - 1.0);
+		/* 20 trains of -6 V: at the bottom of the window. */
+		assert_true(ohms(x, dev) < x->cfg.rmin + 1.0);
 	}
-	/* Nominal +4 V trains approach rmin but never pass it. */
+	/* Nominal +4 V trains reach rmax but never pass it. */
 	for (i = 0; i < 50; i++) {
 		pulse_now(x, 9, 4.0, 100, 100, &now);
-		assert_true(ohms(x, 9) >= x->cfg.rmin);
+		assert_true(ohms(x, 9) <= x->cfg.rmax);
 	}
-	assert_true(ohms(x, 9) < x->cfg.rmin + 0.02 *
+	assert_true(ohms(x, 9) > x->cfg.rmax - 0.02 *
 	    (x->cfg.rmax - x->cfg.rmin));
 	memristor_xbar_free(x);
 }
@@ -142,9 +145,9 @@ test_saturates_in_window(void **state)
 static double
 delta_for(double v, uint32_t count)
 {
-	/* Potentiation from the top of R, depression from the middle. */
-	struct memristor_xbar *x = make_xbar(3, v > 0 ? MEMRISTOR_INIT_LOW :
-	    MEMRISTOR_INIT_MID, 0.0, 0.05);
+	/* Positive pulses from the bottom of R, negative from the top. */
+	struct memristor_xbar *x = make_xbar(3, v > 0 ? MEMRISTOR_INIT_HIGH :
+	    MEMRISTOR_INIT_LOW, 0.0, 0.05);
 	int64_t now = 0;
 	double r0 = ohms(x, 0), d;
 
@@ -163,11 +166,11 @@ test_amplitude(void **state)
 	double n3 = delta_for(-3.0, 1), n4 = delta_for(-4.0, 1);
 	double n5 = delta_for(-5.0, 1);
 
-	assert_true(p3 < 0 && p4 < p3 && p5 < p4);
-	assert_true(n3 > 0 && n4 > n3 && n5 > n4);
+	assert_true(p3 > 0 && p4 > p3 && p5 > p4);
+	assert_true(n3 < 0 && n4 < n3 && n5 < n4);
 	/* Exponential sensitivity: 5 V does several times what 4 V does. */
-	assert_true(p5 < 2.0 * p4);
-	assert_true(n5 > 2.0 * n4);
+	assert_true(p5 > 2.0 * p4);
+	assert_true(n5 < 2.0 * n4);
 }
 
 /* Reads (and anything up to read_v) never change a device. */
@@ -178,6 +181,7 @@ test_threshold(void **state)
 	    0.05);
 	double window = x->cfg.rmax - x->cfg.rmin, r0 = ohms(x, 0);
 	int64_t now = 0;
+	uint32_t dev;
 	int i;
 
 	for (i = 0; i < 20; i++) {
@@ -186,7 +190,21 @@ test_threshold(void **state)
 		pulse_now(x, 0, 0.1, 1000, 100, &now);
 	}
 	assert_true(ohms(x, 0) == r0);
-	/* 1 V: above the read voltage, but exp(|v|/t) keeps it tiny. */
+	/* From either edge too, where a pulse has furthest to go. */
+	memristor_xbar_free(x);
+	for (i = 0; i < 2; i++) {
+		x = make_xbar(4, i ? MEMRISTOR_INIT_LOW : MEMRISTOR_INIT_HIGH,
+		    0.15, 0.05);
+		for (dev = 0; dev < 4; dev++) {
+			r0 = ohms(x, dev);
+			pulse_now(x, dev, i ? -0.2 : 0.2, 1000, 100, &now);
+			assert_true(ohms(x, dev) == r0);
+		}
+		memristor_xbar_free(x);
+	}
+	/* 1 V: above the read voltage, but a tenth of an ohm per pulse. */
+	x = make_xbar(4, MEMRISTOR_INIT_MID, 0.15, 0.05);
+	r0 = ohms(x, 0);
 	pulse_now(x, 0, 1.0, 100, 10, &now);
 	pulse_now(x, 0, -1.0, 100, 10, &now);
 	assert_true(fabs(ohms(x, 0) - r0) < 0.001 * window);
@@ -322,7 +340,7 @@ test_async_order(void **state)
 	assert_int_equal(d.c[0].t_us, 10000);
 	assert_int_equal(d.c[0].status, 0);
 	assert_true(d.c[0].g_before_us == g0);
-	assert_true(d.c[0].g_after_us > g0);
+	assert_true(d.c[0].g_after_us < g0);	/* +4 V raised R */
 	assert_true(memristor_xbar_conductance(x, 0) == d.c[0].g_after_us);
 
 	/* Device 1 (queued at 5000) finishes before device 0's read. */
@@ -334,7 +352,7 @@ test_async_order(void **state)
 	assert_int_equal(d.c[2].tag, 2);
 	assert_int_equal(d.c[2].t_us, 20000);
 	assert_true(d.c[2].g_before_us == d.c[0].g_after_us);
-	assert_string_equal(d.c[0].message, "w0b0: 1 x +4.00 V 100 us");
+	assert_string_equal(d.c[0].message, "w1b1: 1 x +4.00 V 100 us");
 
 	/* A request after a quiet spell starts from now, not from before. */
 	assert_int_equal(memristor_xbar_read(x, 0, 4, 2000000, NULL), 0);
@@ -362,7 +380,7 @@ test_queue_full(void **state)
 		    &cause), 0);
 	}
 	assert_int_equal(memristor_xbar_read(x, 37, 99, 0, &cause), -1);
-	assert_string_equal(cause, "sim_memristor: device w1b5 is busy: 16 "
+	assert_string_equal(cause, "sim_memristor: device w2b6 is busy: 16 "
 	    "operations already queued (wait for them to complete)");
 	free(cause);
 	cause = NULL;
@@ -419,50 +437,70 @@ address_fails(const char *spec, const char *msg)
 	uint32_t dev = 12345;
 	char *cause = NULL;
 
-	assert_int_equal(memristor_address_parse(32, 32, spec, &dev, &cause),
-	    -1);
+	assert_int_equal(sb_crossbar_parse(MEMRISTOR_NAME, 32, 32, spec, &dev,
+	    &cause), -1);
 	assert_int_equal(dev, 12345);
 	assert_string_equal(cause, msg);
 	free(cause);
 }
 
-/* Addresses in all three forms, and the errors for bad ones. */
+/* Parse spec on a rows x cols crossbar; the device index. */
+static uint32_t
+address_of(uint32_t rows, uint32_t cols, const char *spec)
+{
+	uint32_t dev = 12345;
+	char *cause = NULL;
+
+	if (sb_crossbar_parse(MEMRISTOR_NAME, rows, cols, spec, &dev,
+	    &cause) != 0)
+		fail_msg("%s: %s", spec, cause);
+	return dev;
+}
+
+/* Addresses as the ArC ONE numbers them (from 1), and the errors. */
 static void
 test_address(void **state)
 {
-	const char *bad = "use w<wordline>b<bitline> (w3b5), "
-	    "<wordline>,<bitline> (3,5) or an index (0-1023)";
+	const char *bad = "use w<wordline>b<bitline> (w3b5) or "
+	    "<wordline>,<bitline> (3,5), counting from 1, or a device index "
+	    "(0-1023)";
 	char msg[256], buf[32];
-	uint32_t dev;
 	const char *specs[] = { "w3", "w3b", "3,", "", "w3b5x", "-1", "abc",
-	    "w 3b5", "99999999999" };
+	    "w 3b5", "99999999999", "w-1b2" };
+	uint32_t dev;
 	size_t i;
 
-	assert_int_equal(memristor_address_parse(32, 32, "w3b5", &dev, NULL),
-	    0);
-	assert_int_equal(dev, 3 * 32 + 5);
-	assert_int_equal(memristor_address_parse(32, 32, "3,5", &dev, NULL),
-	    0);
-	assert_int_equal(dev, 101);
-	assert_int_equal(memristor_address_parse(32, 32, " 3 , 5 ", &dev,
-	    NULL), 0);
-	assert_int_equal(dev, 101);
-	assert_int_equal(memristor_address_parse(32, 32, "W31B31", &dev,
-	    NULL), 0);
-	assert_int_equal(dev, 1023);
-	assert_int_equal(memristor_address_parse(32, 32, "29", &dev, NULL),
-	    0);
-	assert_int_equal(dev, 29);
-	assert_int_equal(memristor_address_parse(4, 8, "w3b7", &dev, NULL),
-	    0);
-	assert_int_equal(dev, 31);
-	memristor_address_format(32, 101, buf, sizeof buf);
+	assert_int_equal(address_of(32, 32, "w1b1"), 0);
+	assert_int_equal(address_of(32, 32, "w1b2"), 1);
+	assert_int_equal(address_of(32, 32, "w2b1"), 32);
+	assert_int_equal(address_of(32, 32, "w3b5"), 2 * 32 + 4);
+	assert_int_equal(address_of(32, 32, "3,5"), 68);
+	assert_int_equal(address_of(32, 32, " 3 , 5 "), 68);
+	assert_int_equal(address_of(32, 32, "W32B32"), 1023);
+	assert_int_equal(address_of(32, 32, "32,32"), 1023);
+	assert_int_equal(address_of(32, 32, "0"), 0);
+	assert_int_equal(address_of(32, 32, "29"), 29);
+	assert_int_equal(address_of(4, 8, "w4b8"), 31);
+	/* The formatter gives back what the parser takes. */
+	for (dev = 0; dev < 32; dev++) {
+		sb_crossbar_format(8, dev, buf, sizeof buf);
+		assert_int_equal(address_of(4, 8, buf), dev);
+	}
+	sb_crossbar_format(32, 68, buf, sizeof buf);
 	assert_string_equal(buf, "w3b5");
+	sb_crossbar_format(32, 0, buf, sizeof buf);
+	assert_string_equal(buf, "w1b1");
+	sb_crossbar_format(32, 1023, buf, sizeof buf);
+	assert_string_equal(buf, "w32b32");
 
-	address_fails("w40b2", "sim_memristor: no device w40b2 (crossbar is "
-	    "32x32: w0-31, b0-31)");
-	address_fails("2,32", "sim_memristor: no device w2b32 (crossbar is "
-	    "32x32: w0-31, b0-31)");
+	address_fails("w33b1", "sim_memristor: no device w33b1 (crossbar is "
+	    "32x32: w1-w32, b1-b32)");
+	address_fails("2,33", "sim_memristor: no device w2b33 (crossbar is "
+	    "32x32: w1-w32, b1-b32)");
+	address_fails("w0b0", "sim_memristor: no device w0b0 (crossbar is "
+	    "32x32: w1-w32, b1-b32; lines count from 1)");
+	address_fails("3,0", "sim_memristor: no device w3b0 (crossbar is "
+	    "32x32: w1-w32, b1-b32; lines count from 1)");
 	address_fails("1024", "sim_memristor: no device 1024 (crossbar has "
 	    "1024 devices: 0-1023)");
 	for (i = 0; i < sizeof specs / sizeof specs[0]; i++) {
@@ -470,37 +508,80 @@ test_address(void **state)
 		    "'%s': %s", specs[i], bad);
 		address_fails(specs[i], msg);
 	}
+	/* No cause asked for: still refused. */
+	assert_int_equal(sb_crossbar_parse(MEMRISTOR_NAME, 32, 32, "w0b1",
+	    &dev, NULL), -1);
 }
 
 /*
- * The paper's loop: +/-4 V, 100 us pulses, one per request, over the
- * 4-9 kOhm window (111.1-250 uS). From the bottom of the conductance
- * window (R = rmax), 30 LTP pulses raise G by about 63 uS (45% of the
- * window; the first pulse about +2.8 uS); 30 LTD pulses then lower it by
- * about 28 uS (LTD is the weaker branch, as in the fitted device). The
- * test asks for at least 35% and 12% of the window.
+ * The paper's pulses, +/-4 V and 100 us, one per request, over the
+ * 4-9 kOhm window: R goes from one edge to the other in tens of pulses,
+ * each of them a visible step, never in one.
  */
 static void
-test_loop_sequence(void **state)
+test_end_to_end(void **state)
 {
-	struct memristor_xbar *x = make_xbar(9, MEMRISTOR_INIT_LOW, 0.15,
+	struct memristor_xbar *x = make_xbar(9, MEMRISTOR_INIT_HIGH, 0.15,
 	    0.05);
-	double gwin = 1e6 / x->cfg.rmin - 1e6 / x->cfg.rmax, g0, g1, g2;
-	struct sb_completion c;
+	double window = x->cfg.rmax - x->cfg.rmin, r0, r1, first = 0;
 	int64_t now = 0;
+	uint32_t dev;
+	int n, up, fewest[2] = { 1000, 1000 }, most[2] = { 0, 0 };
+
+	for (dev = 0; dev < 16; dev++) {
+		for (up = 1; up >= 0; up--) {
+			/* to within 2 % of the far edge */
+			for (n = 0; n < 1000; n++) {
+				r0 = ohms(x, dev);
+				if (up ? r0 >= x->cfg.rmax - 0.02 * window :
+				    r0 <= x->cfg.rmin + 0.02 * window)
+					break;
+				pulse_now(x, dev, up ? 4.0 : -4.0, 100, 1,
+				    &now);
+				r1 = ohms(x, dev);
+				if (n == 0)
+					first = fabs(r1 - r0);
+				/* every pulse moves R its own way */
+				assert_true(up ? r1 > r0 : r1 < r0);
+			}
+			assert_true(n >= 15 && n <= 60);
+			assert_true(first > 0.02 * window &&
+			    first < 0.2 * window);
+			fewest[up] = n < fewest[up] ? n : fewest[up];
+			most[up] = n > most[up] ? n : most[up];
+		}
+	}
+	print_message("end to end: rmin -> rmax in %d-%d pulses, rmax -> rmin "
+	    "in %d-%d (16 devices)\n", fewest[1], most[1], fewest[0], most[0]);
+	memristor_xbar_free(x);
+}
+
+/* Lowest and highest R devices reach under +/-4 V trains. */
+static void
+test_reachable_range(void **state)
+{
+	struct memristor_xbar *x = make_xbar(10, MEMRISTOR_INIT_SPREAD, 0.15,
+	    0.05);
+	double window = x->cfg.rmax - x->cfg.rmin, lo, hi, r;
+	int64_t now = 0;
+	uint32_t dev;
 	int i;
 
-	c = pulse_now(x, 0, 4.0, 100, 1, &now);
-	g0 = c.g_before_us;
-	assert_true(fabs(g0 - 1e6 / x->cfg.rmax) < 0.05 * gwin);
-	for (i = 1; i < 30; i++)
-		c = pulse_now(x, 0, 4.0, 100, 1, &now);
-	g1 = c.g_after_us;
-	for (i = 0; i < 30; i++)
-		c = pulse_now(x, 0, -4.0, 100, 1, &now);
-	g2 = c.g_after_us;
-	assert_true(g1 - g0 > 0.35 * gwin && g1 - g0 < 0.7 * gwin);
-	assert_true(g1 - g2 > 0.12 * gwin && g1 - g2 < 0.4 * gwin);
+	for (dev = 0; dev < 32; dev++) {
+		lo = hi = ohms(x, dev);
+		for (i = 0; i < 240; i++) {
+			/* 60 up, 60 down, twice */
+			pulse_now(x, dev, (i / 60) % 2 ? -4.0 : 4.0, 100, 1,
+			    &now);
+			r = ohms(x, dev);
+			lo = r < lo ? r : lo;
+			hi = r > hi ? r : hi;
+		}
+		if (dev == 0)
+			print_message("reachable: %.0f-%.0f ohms, %.1f %% of "
+			    "the window\n", lo, hi, 100 * (hi - lo) / window);
+		assert_true(hi - lo >= 0.9 * window);
+	}
 	memristor_xbar_free(x);
 }
 
@@ -543,6 +624,8 @@ test_plugin_args(void **state)
 	const char *a8[] = { "latency_us", "-5", NULL };
 	const char *a9[] = { "max_count", "10001", NULL };
 	const char *a10[] = { "rows", "1025", NULL };
+	const char *a11[] = { "ltp_polarity", "positive", NULL };
+	const char *a12[] = { "weight", "G", NULL };
 
 	init_fails(a1, "sim_memristor: rows=abc: expected an integer 1-1024");
 	init_fails(a2, "sim_memristor: cols=0: expected an integer 1-1024");
@@ -562,6 +645,133 @@ test_plugin_args(void **state)
 	    "1-10000");
 	init_fails(a10, "sim_memristor: rows=1025: expected an integer "
 	    "1-1024");
+	init_fails(a11, "sim_memristor: ltp_polarity=positive: expected + "
+	    "(positive pulses potentiate) or - (negative pulses potentiate)");
+	init_fails(a12, "sim_memristor: weight=G: expected r (weight grows "
+	    "with resistance) or g (weight grows with conductance)");
+}
+
+/* The weight 0-255 a host gives G under l (synbridge-plugin.h). */
+static double
+weight_of(const struct sb_device_limits *l, double g_us)
+{
+	double rmin = 1e6 / l->g_max_us, rmax = 1e6 / l->g_min_us, w;
+
+	if (l->weight_from == SB_WEIGHT_FROM_R)
+		w = 255.0 * (1e6 / g_us - rmin) / (rmax - rmin);
+	else
+		w = 255.0 * (g_us - l->g_min_us) / (l->g_max_us - l->g_min_us);
+	return rint(w < 0 ? 0 : w > 255 ? 255 : w);
+}
+
+#define RULE_DEVICES 32
+#define RULE_PULSES 60
+
+/*
+ * Give each of the loaded crossbar's devices RULE_PULSES of its default
+ * potentiation (ltp) or depression pulse, one per request, as a rule
+ * would. mean[i]: the devices' mean weight after pulse i; tail[d]: device
+ * d's mean weight over its last 10 pulses.
+ */
+static void
+run_rule(const struct sb_device_limits *l, int ltp, double *mean,
+    double *tail)
+{
+	const struct sb_synapses *s = &fake.synapses;
+	struct done d;
+	uint32_t dev;
+	size_t k;
+	int i;
+
+	memset(tail, 0, RULE_DEVICES * sizeof *tail);
+	for (i = 0; i < RULE_PULSES; i++) {
+		for (dev = 0; dev < RULE_DEVICES; dev++) {
+			assert_int_equal(s->pulse(fake.data, dev, ltp ?
+			    l->ltp_v : l->ltd_v, l->width_us, 1, dev, NULL),
+			    0);
+		}
+		fake.now += l->latency_us;
+		d.n = 0;
+		s->poll(fake.data, fake.now, collect, &d);
+		assert_int_equal(d.n, RULE_DEVICES);
+		mean[i] = 0;
+		for (k = 0; k < d.n; k++) {
+			double w = weight_of(l, d.c[k].g_after_us);
+
+			mean[i] += w / RULE_DEVICES;
+			if (i >= RULE_PULSES - 10)
+				tail[d.c[k].device] += w / 10;
+		}
+	}
+}
+
+/* Load with args; potentiation then depression move the weight. */
+static void
+check_rule_moves_weight(const char **args, double ltp_v,
+    enum sb_weight_from from)
+{
+	double mean[RULE_PULSES], tail[RULE_DEVICES], start;
+	struct sb_device_limits l;
+	uint32_t dev;
+	int i;
+
+	assert_int_equal(fake_load(synbridge_plugin_init, args), 0);
+	assert_false(fake_plugin_logged(&fake, "LOWERS the weight"));
+	fake.synapses.limits(fake.data, 0, &l);
+	assert_true(l.ltp_v == ltp_v && l.ltd_v == -ltp_v);
+	assert_int_equal(l.weight_from, from);
+	start = 0;
+	for (dev = 0; dev < RULE_DEVICES; dev++)
+		start += weight_of(&l, fake.synapses.conductance(fake.data,
+		    dev)) / RULE_DEVICES;
+
+	/* Potentiation: up on average, block by block, to the top. */
+	run_rule(&l, 1, mean, tail);
+	print_message("ltp_v %+.0f V, weight from %s: mean weight %.1f, after "
+	    "10 potentiations %.1f, after 60 %.1f\n", ltp_v,
+	    from == SB_WEIGHT_FROM_R ? "R" : "G", start, mean[9],
+	    mean[RULE_PULSES - 1]);
+	assert_true(mean[0] > start);
+	for (i = 10; i < RULE_PULSES; i += 10)
+		assert_true(mean[i + 9] >= mean[i - 1] - 1.0);
+	assert_true(mean[19] > mean[0] + 40);
+	for (dev = 0; dev < RULE_DEVICES; dev++)
+		assert_true(tail[dev] >= 0.95 * 255);
+
+	/* Depression: down on average, to the bottom. */
+	start = mean[RULE_PULSES - 1];
+	run_rule(&l, 0, mean, tail);
+	print_message("after 60 depressions %.1f\n", mean[RULE_PULSES - 1]);
+	assert_true(mean[0] < start);
+	for (i = 10; i < RULE_PULSES; i += 10)
+		assert_true(mean[i + 9] <= mean[i - 1] + 1.0);
+	assert_true(mean[19] < mean[0] - 40);
+	for (dev = 0; dev < RULE_DEVICES; dev++)
+		assert_true(tail[dev] <= 0.05 * 255);
+	fake_plugin_unload(&fake, NULL);
+}
+
+/*
+ * What a rule does to the synaptic weight: with the defaults (+4 V
+ * potentiates, weight from R, as in the published experiment) and with
+ * ltp_polarity=- weight=g, potentiation strengthens and depression
+ * weakens. The two other pairs are allowed, but said to be backwards.
+ */
+static void
+test_weight_follows_rule(void **state)
+{
+	const char *defaults[] = { "rows", "4", "cols", "8", NULL };
+	const char *negative[] = { "rows", "4", "cols", "8", "ltp_polarity",
+	    "-", "weight", "g", NULL };
+	const char *backwards[] = { "ltp_polarity", "+", "weight", "g", NULL };
+
+	check_rule_moves_weight(defaults, 4.0, SB_WEIGHT_FROM_R);
+	check_rule_moves_weight(negative, -4.0, SB_WEIGHT_FROM_G);
+	assert_int_equal(fake_load(synbridge_plugin_init, backwards), 0);
+	assert_true(fake_plugin_logged(&fake, "sim_memristor: xbar: "
+	    "ltp_polarity=+ with weight=g: potentiation raises R and so "
+	    "LOWERS the weight"));
+	fake_plugin_unload(&fake, NULL);
 }
 
 /* Registration through a given init, then drive the registered callbacks. */
@@ -584,16 +794,18 @@ check_registration(sb_plugin_init_fn init)
 	assert_int_equal(s->devices, 32);
 	assert_non_null(fake.free_func);
 
-	assert_int_equal(s->address(fake.data, "w3b7", &dev, &cause), 0);
+	assert_int_equal(s->address(fake.data, "w4b8", &dev, &cause), 0);
 	assert_int_equal(dev, 31);
-	assert_int_equal(s->address(fake.data, "w4b0", &dev, &cause), -1);
-	assert_string_equal(cause, "sim_memristor: no device w4b0 (crossbar "
-	    "is 4x8: w0-3, b0-7)");
+	assert_int_equal(s->address(fake.data, "w5b1", &dev, &cause), -1);
+	assert_string_equal(cause, "sim_memristor: no device w5b1 (crossbar "
+	    "is 4x8: w1-w4, b1-b8)");
 	free(cause);
 	cause = NULL;
 
 	s->limits(fake.data, 0, &l);
 	assert_true(l.max_abs_v == 5.0 && l.ltp_v == 4.0 && l.ltd_v == -4.0);
+	assert_int_equal(l.weight_from, SB_WEIGHT_FROM_R);
+	assert_int_equal(l.min_width_us, 1);
 	assert_int_equal(l.max_width_us, 1000);
 	assert_int_equal(l.max_count, 100);
 	assert_int_equal(l.width_us, 100);
@@ -607,7 +819,8 @@ check_registration(sb_plugin_init_fn init)
 	assert_non_null(strstr(cause, "+/-5.00 V"));
 	free(cause);
 	fake.now = 500;
-	assert_int_equal(s->pulse(fake.data, 31, -4.0, 100, 2, 8, NULL), 0);
+	/* +4 V raises R from the bottom of the window: G falls. */
+	assert_int_equal(s->pulse(fake.data, 31, 4.0, 100, 2, 8, NULL), 0);
 	assert_int_equal(s->read(fake.data, 30, 9, NULL), 0);
 	s->poll(fake.data, 2499, collect, &d);
 	assert_int_equal(d.n, 0);
@@ -668,7 +881,9 @@ main(void)
 		cmocka_unit_test(test_queue_full),
 		cmocka_unit_test(test_refuse_limits),
 		cmocka_unit_test(test_address),
-		cmocka_unit_test(test_loop_sequence),
+		cmocka_unit_test(test_end_to_end),
+		cmocka_unit_test(test_reachable_range),
+		cmocka_unit_test(test_weight_follows_rule),
 		cmocka_unit_test(test_plugin_args),
 		cmocka_unit_test(test_plugin_register),
 		cmocka_unit_test(test_plugin_dlopen),

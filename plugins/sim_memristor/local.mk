@@ -1,7 +1,6 @@
 ## sim_memristor: a simulated TiOx ReRAM crossbar (synapses capability).
 memristor_model_sources = \
 	plugins/sim_memristor/memristor.h \
-	plugins/sim_memristor/memristor-address.c \
 	plugins/sim_memristor/memristor-cause.c \
 	plugins/sim_memristor/memristor-device.c \
 	plugins/sim_memristor/memristor-rng.c \

@@ -35,6 +35,9 @@ memristor_config_default(struct memristor_config *cfg)
 	cfg->d2d_sigma_t = 0.02;
 	cfg->c2c_sigma = 0.15;
 	cfg->read_sigma = 0.007;
+	cfg->ltp_negative = 0;
+	cfg->weight_from = SB_WEIGHT_FROM_R;
+	cfg->min_width_us = 1;
 }
 
 /* Build a crossbar: every device drawn from the seed. NULL with *cause. */
@@ -59,7 +62,7 @@ memristor_xbar_create(const struct memristor_config *cfg, char **cause)
 	if (x == NULL)
 		goto oom;
 	x->cfg = *cfg;
-	memristor_model_published(&x->model);
+	memristor_model_fitted(&x->model);
 	x->alpha = (cfg->rmax - cfg->rmin) /
 	    (x->model.win_hi - x->model.win_lo);
 	x->devices = cfg->rows * cfg->cols;
@@ -102,12 +105,17 @@ memristor_xbar_limits(const struct memristor_xbar *x,
 	l->max_abs_v = cfg->max_v;
 	l->max_width_us = cfg->max_width_us;
 	l->max_count = cfg->max_count;
+	/* The published experiment: +4 V potentiates, -4 V depresses. */
 	l->ltp_v = cfg->max_v < 4.0 ? cfg->max_v : 4.0;
+	if (cfg->ltp_negative)
+		l->ltp_v = -l->ltp_v;
 	l->ltd_v = -l->ltp_v;
 	l->width_us = cfg->max_width_us < 100 ? cfg->max_width_us : 100;
 	l->g_min_us = 1e6 / cfg->rmax;
 	l->g_max_us = 1e6 / cfg->rmin;
 	l->latency_us = cfg->latency_us;
+	l->min_width_us = cfg->min_width_us;
+	l->weight_from = cfg->weight_from;
 }
 
 /* Is heap entry a due before b? */
@@ -132,8 +140,7 @@ memristor_xbar_queue(struct memristor_xbar *x, struct memristor_op *op,
 	char addr[32];
 
 	if (d->queued >= MEMRISTOR_QUEUE_MAX) {
-		memristor_address_format(x->cfg.cols, op->device, addr,
-		    sizeof addr);
+		sb_crossbar_format(x->cfg.cols, op->device, addr, sizeof addr);
 		memristor_cause(cause, "device %s is busy: %u operations "
 		    "already queued (wait for them to complete)", addr,
 		    d->queued);
@@ -232,9 +239,11 @@ memristor_xbar_pulse(struct memristor_xbar *x, uint32_t device,
 		    "+/-%.2f V (max_v)", amplitude_v, cfg->max_v);
 		return -1;
 	}
-	if (width_us == 0 || width_us > cfg->max_width_us) {
-		memristor_cause(cause, "pulse width %u us refused: use 1-%u us "
-		    "(max_width_us)", width_us, cfg->max_width_us);
+	if (width_us == 0 || width_us < cfg->min_width_us ||
+	    width_us > cfg->max_width_us) {
+		memristor_cause(cause, "pulse width %u us refused: use %u-%u us "
+		    "(max_width_us)", width_us, cfg->min_width_us > 0 ?
+		    cfg->min_width_us : 1, cfg->max_width_us);
 		return -1;
 	}
 	if (count == 0 || count > cfg->max_count) {
@@ -303,8 +312,7 @@ memristor_xbar_poll(struct memristor_xbar *x, int64_t now_us,
 			    op.amplitude_v, op.width_us, op.count);
 		}
 		c.g_after_us = memristor_device_read(d, &x->model, &x->cfg);
-		memristor_address_format(x->cfg.cols, op.device, addr,
-		    sizeof addr);
+		sb_crossbar_format(x->cfg.cols, op.device, addr, sizeof addr);
 		if (op.count != 0) {
 			snprintf(c.message, sizeof c.message,
 			    "%s: %u x %+.2f V %u us", addr, op.count,

@@ -1,20 +1,32 @@
 /*
  * memristor.h: a simulated TiOx ReRAM crossbar on a memristor instrument.
  *
- * Device model: Messaris, Serb, Prodromakis et al., "A data-driven
- * Verilog-A ReRAM model", IEEE TCAD 2018 (see memristor-device.c for the
- * equations, the published fit, its sign conventions and how it is mapped
- * onto synbridge's resistance window).
+ * Device model: the form of Messaris, Serb, Prodromakis et al., "A
+ * data-driven Verilog-A ReRAM model", IEEE TCAD 2018, with parameters fitted
+ * to the published hybrid experiment's pulses and window (see
+ * memristor-device.c for the equations, the fit and why it is not the
+ * paper's own fit nor VirtualArC's).
  *
- * Direction, as synbridge sees it: a POSITIVE pulse (potentiation) LOWERS
- * the resistance R (raises the conductance G); a NEGATIVE pulse
- * (depression) RAISES R (lowers G). |v| at or below the read voltage never
- * changes the device (reads are non-destructive).
+ * Direction, as synbridge sees it: as in the published model and in the
+ * maker's emulator (VirtualArC), a POSITIVE pulse RAISES the resistance R
+ * (lowers the conductance G) and a NEGATIVE pulse LOWERS R (raises G).
+ * Which of them potentiates is a setting (ltp_polarity=, default +: +4 V
+ * potentiates, as the published experiment's node applied +4 V for LTP),
+ * and so is the weight (weight=, default r: 255 (R - rmin) / (rmax - rmin),
+ * growing with R, as that node computed it): with the defaults a
+ * potentiation pulse raises R and so the weight. |v| at or below the read
+ * voltage never changes the device (reads are non-destructive).
  *
- * Instrument: rows x cols devices, device index = wordline * cols + bitline,
- * addressed as "w3b5", "3,5" or "29". Pulse and read requests queue per
- * device and complete later through memristor_xbar_poll(), latency_us of
- * session time each, in order of completion time.
+ * Fitted so that under the experiment's +/-4 V, 100 us pulses R crosses the
+ * 4-9 kOhm window in about 30 pulses either way (the first about 9 % of the
+ * window, then smaller steps as R nears the edge), and stops at the edge.
+ *
+ * Instrument: rows x cols devices, numbered as the ArC ONE numbers them:
+ * "w3b5" or "3,5" is wordline 3, bitline 5, both from 1 (sb-crossbar.h);
+ * a bare number is the 0-based device index (w - 1) cols + (b - 1). Pulse
+ * and read requests queue per device and complete later through
+ * memristor_xbar_poll(), latency_us of session time each, in order of
+ * completion time.
  */
 #ifndef MEMRISTOR_H
 #define MEMRISTOR_H
@@ -23,6 +35,7 @@
 #include <stdint.h>
 
 #include "synbridge-plugin.h"
+#include "sb-crossbar.h"
 
 #define MEMRISTOR_NAME "sim_memristor"
 #define MEMRISTOR_QUEUE_MAX 16	/* pending operations per device */
@@ -35,13 +48,16 @@ enum memristor_init {
 	MEMRISTOR_INIT_MID,	/* R in the middle of the window */
 };
 
-/* The published fit, in the paper's own units (ohms, volts, seconds). */
+/*
+ * The model's parameters (ohms, applied volts, seconds), fitted over the
+ * published experiment's window [win_lo, win_hi] = 4-9 kOhm, which is
+ * mapped affinely onto the configured [rmin, rmax].
+ */
 struct memristor_model {
-	double t0, t1;		/* r_p(v) = t0 + t1 v: R_max for v > 0 */
-	double b0, b1;		/* r_n(v) = b0 + b1 v: R_min for v <= 0 */
-	double a_p, t_p;	/* s_p(v) = |A_p| (exp(|v| / t_p) - 1) */
-	double a_n, t_n;	/* s_n(v) = |A_n| (exp(|v| / t_n) - 1) */
-	double v_scale;		/* cell volts per applied volt */
+	double t0, t1;		/* r_p(v) = t0 + t1 v: R rises to it, v > 0 */
+	double b0, b1;		/* r_n(v) = b0 + b1 v: R falls to it, v < 0 */
+	double a_p, t_p;	/* s_p(v) = A_p (exp(|v| / t_p) - 1) */
+	double a_n, t_n;	/* s_n(v) = A_n (exp(|v| / t_n) - 1) */
 	double win_lo, win_hi;	/* model R mapped onto [rmin, rmax] */
 };
 
@@ -60,6 +76,9 @@ struct memristor_config {
 	double d2d_sigma_t;	/* device-to-device spread of t (log) */
 	double c2c_sigma;	/* cycle-to-cycle noise on each dR (log) */
 	double read_sigma;	/* relative read noise */
+	int ltp_negative;	/* ltp_polarity=-: negative pulses potentiate */
+	enum sb_weight_from weight_from;	/* weight=r or weight=g */
+	uint32_t min_width_us;	/* refuse shorter pulses */
 };
 
 /* One device: its state in model ohms and its own parameters. */
@@ -102,7 +121,9 @@ double memristor_rng_uniform(uint64_t *state);
 double memristor_rng_gauss(uint64_t *state);
 
 /* memristor-device.c */
-void memristor_model_published(struct memristor_model *m);
+void memristor_model_fitted(struct memristor_model *m);
+/* Its former name, still used by the ArC ONE emulator of the tests. */
+#define memristor_model_published memristor_model_fitted
 void memristor_device_init(struct memristor_device *d,
     const struct memristor_model *m, const struct memristor_config *cfg,
     uint64_t stream);
@@ -113,12 +134,6 @@ double memristor_device_ohms(const struct memristor_device *d,
     const struct memristor_model *m, const struct memristor_config *cfg);
 double memristor_device_read(struct memristor_device *d,
     const struct memristor_model *m, const struct memristor_config *cfg);
-
-/* memristor-address.c */
-int memristor_address_parse(uint32_t rows, uint32_t cols, const char *spec,
-    uint32_t *device, char **cause);
-void memristor_address_format(uint32_t cols, uint32_t device, char *buf,
-    size_t len);
 
 /* memristor-xbar.c */
 void memristor_config_default(struct memristor_config *cfg);

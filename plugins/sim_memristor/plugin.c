@@ -4,7 +4,14 @@
  *
  * load sim_memristor [name=xbar] [rows=32] [cols=32] [rmin=4000]
  *     [rmax=9000] [latency_us=10000] [max_v=6] [max_width_us=1000]
- *     [max_count=100] [read_v=0.2] [init=spread|low|high|mid] [seed=N]
+ *     [max_count=100] [read_v=0.2] [init=spread|low|high|mid]
+ *     [ltp_polarity=+|-] [weight=r|g] [seed=N]
+ *
+ * ltp_polarity: which pulses potentiate (+: +4 V, as the published
+ * experiment). weight: r, 255 (R - rmin) / (rmax - rmin), growing with R as
+ * the experiment computed it, or g, growing with G. Positive pulses raise R,
+ * so the defaults (+, r) and the pair (-, g) make potentiation raise the
+ * weight; the other two pairs make it lower the weight, and are logged.
  */
 #include "config.h"
 
@@ -51,8 +58,8 @@ memristor_plugin_address(void *data, const char *spec, uint32_t *device,
 {
 	struct memristor_plugin *mp = data;
 
-	return memristor_address_parse(mp->x->cfg.rows, mp->x->cfg.cols, spec,
-	    device, cause);
+	return sb_crossbar_parse(MEMRISTOR_NAME, mp->x->cfg.rows,
+	    mp->x->cfg.cols, spec, device, cause);
 }
 
 /* sb_synapses.limits */
@@ -206,6 +213,35 @@ memristor_plugin_init_state(const struct sb_host_api *host,
 	return 0;
 }
 
+/* Read the ltp_polarity= and weight= arguments. */
+static int
+memristor_plugin_direction(const struct sb_host_api *host,
+    struct sb_plugin *p, struct memristor_config *cfg, char **cause)
+{
+	const char *s = host->arg(p, "ltp_polarity");
+
+	if (s == NULL || strcmp(s, "+") == 0)
+		cfg->ltp_negative = 0;
+	else if (strcmp(s, "-") == 0)
+		cfg->ltp_negative = 1;
+	else {
+		memristor_cause(cause, "ltp_polarity=%s: expected + (positive "
+		    "pulses potentiate) or - (negative pulses potentiate)", s);
+		return -1;
+	}
+	s = host->arg(p, "weight");
+	if (s == NULL || strcmp(s, "r") == 0)
+		cfg->weight_from = SB_WEIGHT_FROM_R;
+	else if (strcmp(s, "g") == 0)
+		cfg->weight_from = SB_WEIGHT_FROM_G;
+	else {
+		memristor_cause(cause, "weight=%s: expected r (weight grows "
+		    "with resistance) or g (weight grows with conductance)", s);
+		return -1;
+	}
+	return 0;
+}
+
 /* Read and check every argument into cfg. */
 static int
 memristor_plugin_config(struct memristor_plugin *mp,
@@ -234,7 +270,8 @@ memristor_plugin_config(struct memristor_plugin *mp,
 	    &cfg->max_count, cause) != 0 ||
 	    memristor_plugin_double(h, p, "read_v", cfg->read_v, 0.01, 2,
 	    "volts", &cfg->read_v, cause) != 0 ||
-	    memristor_plugin_init_state(h, p, &cfg->init, cause) != 0)
+	    memristor_plugin_init_state(h, p, &cfg->init, cause) != 0 ||
+	    memristor_plugin_direction(h, p, cfg, cause) != 0)
 		return -1;
 	if (cfg->rmin >= cfg->rmax) {
 		memristor_cause(cause, "rmin=%g rmax=%g: rmin must be below "
@@ -285,9 +322,21 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 	mp->syn.conductance = memristor_plugin_conductance;
 	mp->syn.poll = memristor_plugin_poll;
 	host->log(p, SB_LOG_INFO, "%s: %s: %ux%u TiOx crossbar, %g-%g ohms "
-	    "(%.1f-%.1f uS), %u us per operation", MEMRISTOR_NAME, mp->name,
-	    cfg.rows, cfg.cols, cfg.rmin, cfg.rmax, 1e6 / cfg.rmax,
-	    1e6 / cfg.rmin, cfg.latency_us);
+	    "(%.1f-%.1f uS), %u us per operation, %s pulses potentiate, "
+	    "weight from %s", MEMRISTOR_NAME, mp->name, cfg.rows, cfg.cols,
+	    cfg.rmin, cfg.rmax, 1e6 / cfg.rmax, 1e6 / cfg.rmin,
+	    cfg.latency_us, cfg.ltp_negative ? "negative" : "positive",
+	    cfg.weight_from == SB_WEIGHT_FROM_R ? "R" : "G");
+	/* Positive pulses raise R: these pairs make LTP lower the weight. */
+	if (cfg.ltp_negative == (cfg.weight_from == SB_WEIGHT_FROM_R)) {
+		host->log(p, SB_LOG_WARNING, "%s: %s: ltp_polarity=%c with "
+		    "weight=%c: potentiation %s R and so LOWERS the weight (for "
+		    "potentiation to strengthen, use ltp_polarity=+ weight=r "
+		    "or ltp_polarity=- weight=g)", MEMRISTOR_NAME, mp->name,
+		    cfg.ltp_negative ? '-' : '+',
+		    cfg.weight_from == SB_WEIGHT_FROM_R ? 'r' : 'g',
+		    cfg.ltp_negative ? "lowers" : "raises");
+	}
 	/* From here on the host owns mp, also when registration fails. */
 	if (host->register_synapses(p, &mp->syn, mp,
 	    memristor_plugin_free) != 0) {
