@@ -12,7 +12,9 @@
  * (again after every replug), "unplugged PATH", the answers of the control
  * commands below, and "pacing violations: N" at exit. stderr gets one line
  * per request the board would not understand and, with --verbose, one per
- * request. SIGTERM or SIGINT ends it, removing PATH and FIFO.
+ * request. SIGTERM or SIGINT ends it, removing PATH and FIFO; so does the
+ * exit of the process (thread) that started it, so that a test that dies
+ * leaves no emulator behind.
  *
  * Control channel: FIFO is created (mkfifo) and read line by line, so a
  * shell drives it with  printf 'slow 50\n' >FIFO
@@ -81,6 +83,7 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -1111,6 +1114,7 @@ main(int argc, char **argv)
 	struct stat		 sb;
 	sigset_t		 block, unblocked;
 	char			*cause = NULL;
+	pid_t			 ppid;
 	int			 ch, silent = 0;
 
 	memset(&a, 0, sizeof a);
@@ -1215,6 +1219,13 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	/* A test that dies without stopping us does not leave us behind. */
+	ppid = getppid();
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+		arc1_emu_log("prctl: %s", strerror(errno));
+	else if (getppid() != ppid)
+		arc1_emu_stop = SIGTERM;
 
 	if (a.control != NULL &&
 	    (a.ctl = arc1_emu_open_control(a.control)) == -1)
