@@ -108,7 +108,7 @@ cmd_pulse_exec(struct session *s, struct args *a, struct cmdq_item *item)
 	unsigned long count = 1, width;
 	uint32_t *ids = NULL;
 	char *cause = NULL;
-	double amp;
+	double amp, sign;
 	int i, n, rc = 0, got;
 
 	n = synapse_select(s, a->argc, a->argv, &ids, &cause);
@@ -129,22 +129,19 @@ cmd_pulse_exec(struct session *s, struct args *a, struct cmdq_item *item)
 		struct synapse *syn = s->synapses[ids[i]];
 		const struct sb_device_limits *l = &syn->limits;
 
+		/* the device's defaults: their signs say what potentiates */
 		amp = potentiate ? l->ltp_v : l->ltd_v;
 		width = l->width_us;
 		got = args_double(a, 'a', -1000, 1000, &amp, item);
 		if (got < 0 ||
 		    args_uint(a, 'w', 1, 100000000, &width, item) < 0)
 			goto fail;
+		/* -a is a magnitude: the polarity stays the device's */
 		if (got > 0 && !reading) {
-			if (potentiate && amp < 0) {
-				cmdq_item_error(item, "%s: -a %s: potentiation "
-				    "pulses are positive (use depress)", name,
-				    args_get(a, 'a'));
-				goto fail;
-			}
-			/* depression pulses are negative: -a is a magnitude */
-			if (!potentiate)
-				amp = -fabs(amp);
+			sign = potentiate ? l->ltp_v : l->ltd_v;
+			if (sign == 0)
+				sign = potentiate ? 1 : -1;
+			amp = copysign(fabs(amp), sign);
 		}
 		if (synapse_operate(s, syn, ev, amp, (uint32_t)width,
 		    (uint32_t)count, item, &cause) != 0) {

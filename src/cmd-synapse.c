@@ -29,7 +29,8 @@ const struct cmd_entry cmd_synapses_entry = {
 	.upper = -1,
 	.usage = "[-m] [SYNAPSE ...]",
 	.help = "list synapses with their conductance, weight and rule (-m: "
-	    "for programs: ID NAME PRE POST GMIN GMAX G, this site's own)",
+	    "for programs: ID NAME PRE POST GMIN GMAX G WEIGHT_FROM, this "
+	    "site's own)",
 	.exec = cmd_synapses_exec,
 };
 
@@ -104,9 +105,11 @@ cmd_synapses_exec(struct session *s, struct args *a, struct cmdq_item *item)
 			/* what other sites' consoles read to mirror ours */
 			if (!syn->mirror)
 				cmdq_item_reply(item, "%u %s %s %s %.4f %.4f "
-				    "%.4f", syn->id, syn->name, syn->pre_name,
-				    syn->post_name, syn->limits.g_min_us,
-				    syn->limits.g_max_us, syn->g_us);
+				    "%.4f %s", syn->id, syn->name,
+				    syn->pre_name, syn->post_name,
+				    syn->limits.g_min_us, syn->limits.g_max_us,
+				    syn->g_us, syn->limits.weight_from ==
+				    SB_WEIGHT_FROM_R ? "r" : "g");
 			continue;
 		}
 		if (syn->mirror) {

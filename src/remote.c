@@ -61,10 +61,12 @@ static void
 remote_described(struct session *s, struct site *from, int status,
     const char *text)
 {
-	char name[64], pre[160], post[160];
+	char name[64], pre[160], post[160], from_what[2], one[640];
 	double gmin, gmax, g;
 	const char *line, *nl;
 	unsigned id, n = 0;
+	size_t len;
+	enum sb_weight_from weight_from;
 
 	if (from == NULL)
 		return;
@@ -75,13 +77,30 @@ remote_described(struct session *s, struct site *from, int status,
 		return;
 	}
 	for (line = text; *line != '\0'; line = nl + 1) {
-		if (sscanf(line, "%u %63s %159s %159s %lf %lf %lf", &id, name,
-		    pre, post, &gmin, &gmax, &g) == 7) {
-			synapse_mirror(s, from, id, name, pre, post, gmin, gmax,
-			    g);
-			n++;
-		}
+		/*
+		 * ID NAME PRE POST GMIN GMAX G [r|g]: the weight's source came
+		 * later; a site that does not say computes it from G.
+		 */
 		nl = strchr(line, '\n');
+		len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+		if (len < sizeof one) {
+			memcpy(one, line, len);
+			one[len] = '\0';
+			weight_from = SB_WEIGHT_FROM_G;
+			switch (sscanf(one, "%u %63s %159s %159s %lf %lf %lf "
+			    "%1s", &id, name, pre, post, &gmin, &gmax, &g,
+			    from_what)) {
+			case 8:
+				if (strcmp(from_what, "r") == 0)
+					weight_from = SB_WEIGHT_FROM_R;
+				/* FALLTHROUGH */
+			case 7:
+				synapse_mirror(s, from, id, name, pre, post,
+				    gmin, gmax, weight_from, g);
+				n++;
+				break;
+			}
+		}
 		if (nl == NULL)
 			break;
 	}

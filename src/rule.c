@@ -4,7 +4,9 @@
  * rate (Serb et al., Sci Rep 10:2590, 2020): on a post spike, count the pre
  * unit's spikes in the last window (1 s; up to 100 kept): more than
  * ltp_above (20) -> a potentiation pulse, fewer than ltd_below (5) -> a
- * depression pulse; pulses +4.0 V / -4.0 V, 100 us.
+ * depression pulse; pulses +4.0 V / -4.0 V, 100 us (a device's own
+ * defaults, whose signs say which polarity potentiates on it; ltp_v= and
+ * ltd_v= give magnitudes).
  * stdp: pair-based, nearest neighbour: a post spike within ltp_window after
  * a pre spike -> potentiation; a pre spike within ltd_window after a post
  * spike -> depression (the paper's earlier variant: 100 ms and 37.5 ms).
@@ -31,8 +33,9 @@ rule_defaults(struct rule *r, const char *kind,
 	r->ltd_below = 5;
 	r->ltp_window_us = 100000;
 	r->ltd_window_us = 37500;
-	r->ltp_v = l->ltp_v > 0 ? l->ltp_v : 4.0;
-	r->ltd_v = l->ltd_v < 0 ? l->ltd_v : -4.0;
+	/* the device's, whose signs say which polarity potentiates */
+	r->ltp_v = l->ltp_v != 0 ? l->ltp_v : 4.0;
+	r->ltd_v = l->ltd_v != 0 ? l->ltd_v : -4.0;
 	r->width_us = l->width_us > 0 ? l->width_us : 100;
 	r->refractory_us = 0;
 	if (strcmp(kind, "off") == 0)
@@ -64,6 +67,26 @@ rule_number(const char *key, const char *text, double lo, double hi,
 	    v < lo || v > hi) {
 		xasprintf(cause, "%s=%s: expected a number from %g to %g", key,
 		    text, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Parse a pulse amplitude's magnitude, 0.001-100 V (a sign is ignored). */
+static int
+rule_magnitude(const char *key, const char *text, double *out,
+    char **cause)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = fabs(strtod(text, &end));
+	if (*text == '\0' || *end != '\0' || errno != 0 || !isfinite(v) ||
+	    v < 0.001 || v > 100) {
+		xasprintf(cause, "%s=%s: expected volts, 0.001-100 (the sign "
+		    "is the device's)", key, text);
 		return -1;
 	}
 	*out = v;
@@ -109,13 +132,12 @@ rule_parse_params(struct rule *r, int argc, char **argv, char **cause)
 			    cause)) == 0)
 				n.ltd_window_us = llround(v * 1e6);
 		} else if (strcmp(key, "ltp_v") == 0) {
-			if ((rc = rule_number(key, val, 0.001, 100, &v,
-			    cause)) == 0)
-				n.ltp_v = v;
+			/* a magnitude: the sign stays the device's */
+			if ((rc = rule_magnitude(key, val, &v, cause)) == 0)
+				n.ltp_v = copysign(v, n.ltp_v);
 		} else if (strcmp(key, "ltd_v") == 0) {
-			if ((rc = rule_number(key, val, -100, -0.001, &v,
-			    cause)) == 0)
-				n.ltd_v = v;
+			if ((rc = rule_magnitude(key, val, &v, cause)) == 0)
+				n.ltd_v = copysign(v, n.ltd_v);
 		} else if (strcmp(key, "width_us") == 0) {
 			if ((rc = rule_number(key, val, 1, 1e7, &v,
 			    cause)) == 0)

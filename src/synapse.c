@@ -149,7 +149,7 @@ synapse_define(struct session *s, const char *name, const char *pre,
 	colon = strchr(device, ':');
 	if (colon == NULL || colon == device || colon[1] == '\0') {
 		xasprintf(cause, "bad device '%s' (write DEVICESET:ADDRESS, "
-		    "e.g. xbar:w0b0)", device);
+		    "e.g. xbar:w1b1)", device);
 		return NULL;
 	}
 	dsname = xstrndup(device, (size_t)(colon - device));
@@ -361,13 +361,14 @@ synapse_find_mirror(struct session *s, struct site *site, uint32_t remote_id)
 }
 
 /*
- * Show another site's synapse here: its name, units, window and G, as its
- * owner describes it. Pulses on it go to the owner.
+ * Show another site's synapse here: its name, units, window, how its
+ * weight is computed and G, as its owner describes it. Pulses on it go to
+ * the owner.
  */
 struct synapse *
 synapse_mirror(struct session *s, struct site *site, uint32_t remote_id,
     const char *name, const char *pre, const char *post, double g_min_us,
-    double g_max_us, double g_us)
+    double g_max_us, enum sb_weight_from weight_from, double g_us)
 {
 	struct synapse *syn = synapse_find_mirror(s, site, remote_id);
 
@@ -394,6 +395,7 @@ synapse_mirror(struct session *s, struct site *site, uint32_t remote_id,
 	}
 	syn->limits.g_min_us = g_min_us;
 	syn->limits.g_max_us = g_max_us;
+	syn->limits.weight_from = weight_from;
 	syn->g_us = g_us;
 	s->dirty = 1;
 	return syn;
@@ -417,20 +419,41 @@ synapse_free_all(struct session *s)
 	s->nsynapses = 0;
 }
 
-/* Weight 0-255 from G within the window (higher G, stronger synapse). */
-unsigned
-synapse_weight(const struct synapse *syn, double g_us)
+/*
+ * Weight 0-255 of a conductance under a device's limits, or -1 when it has
+ * none (G not a number, no window). From R (the published experiment's
+ * way): 255 (R - Rmin) / (Rmax - Rmin) over [Rmin, Rmax] = [1/Gmax, 1/Gmin];
+ * from G: 255 (G - Gmin) / (Gmax - Gmin). Clipped, rounded half to even
+ * (the experiment's numpy.round).
+ */
+int
+synapse_weight_of(const struct sb_device_limits *l, double g_us)
 {
-	double lo = syn->limits.g_min_us, hi = syn->limits.g_max_us, w;
+	double lo = l->g_min_us, hi = l->g_max_us, w;
 
-	if (!(hi > lo) || !isfinite(g_us))
-		return 0;
-	w = 255.0 * (g_us - lo) / (hi - lo);
-	if (w < 0)
+	if (!(hi > lo) || isnan(g_us))
+		return -1;
+	if (l->weight_from == SB_WEIGHT_FROM_R) {
+		if (!(lo > 0))
+			return -1;	/* no Rmax */
+		/* G = 0 is an open device: R beyond Rmax, weight 255 */
+		w = 255.0 * (1e6 / g_us - 1e6 / hi) / (1e6 / lo - 1e6 / hi);
+	} else
+		w = 255.0 * (g_us - lo) / (hi - lo);
+	if (!(w > 0))
 		w = 0;
 	if (w > 255)
 		w = 255;
-	return (unsigned)lround(w);
+	return (int)rint(w);
+}
+
+/* Weight 0-255 of a conductance of a synapse (0 if it has no window). */
+unsigned
+synapse_weight(const struct synapse *syn, double g_us)
+{
+	int w = synapse_weight_of(&syn->limits, g_us);
+
+	return w < 0 ? 0 : (unsigned)w;
 }
 
 /* Can syn's device take operations now? 0, or -1 with why[len] filled. */
@@ -459,6 +482,7 @@ synapse_operate(struct session *s, struct synapse *syn, enum cond_event event,
 	struct device_set *ds = syn->dev;
 	struct pending_op *op;
 	uint64_t tag = ++s->next_tag;
+	uint32_t min_width;
 	char *why = NULL, state[128];
 	int rc;
 
@@ -473,14 +497,16 @@ synapse_operate(struct session *s, struct synapse *syn, enum cond_event event,
 		return -1;
 	}
 	if (event != COND_READ) {
+		min_width = l->min_width_us > 0 ? l->min_width_us : 1;
 		if (!isfinite(amplitude_v) || fabs(amplitude_v) > l->max_abs_v ||
-		    width_us == 0 || width_us > l->max_width_us ||
+		    width_us < min_width || width_us > l->max_width_us ||
 		    count == 0 || count > l->max_count) {
 			xasprintf(cause, "%s: %+.2f V, %u us, %u pulse%s is "
 			    "beyond the device's safe limits (|V| <= %.2f V, "
-			    "width 1-%u us, 1-%u pulses)", syn->name,
+			    "width %u-%u us, 1-%u pulses)", syn->name,
 			    amplitude_v, width_us, count, count == 1 ? "" : "s",
-			    l->max_abs_v, l->max_width_us, l->max_count);
+			    l->max_abs_v, min_width, l->max_width_us,
+			    l->max_count);
 			return -1;
 		}
 		rc = ds->ops.pulse(ds->data, syn->device, amplitude_v,
@@ -572,9 +598,11 @@ synapse_complete(void *ctx, const struct sb_completion *c)
 		    c->g_after_us));
 	else
 		cmdq_item_reply(op.item, "%s: %s %u x %+.2f V %u us: G "
-		    "%.3f -> %.3f uS", syn->name, cond_event_name(op.event),
-		    op.count, op.amplitude_v, op.width_us, c->g_before_us,
-		    c->g_after_us);
+		    "%.3f -> %.3f uS, weight %u -> %u", syn->name,
+		    cond_event_name(op.event), op.count, op.amplitude_v,
+		    op.width_us, c->g_before_us, c->g_after_us,
+		    synapse_weight(syn, c->g_before_us),
+		    synapse_weight(syn, c->g_after_us));
 	cmdq_item_release(op.item);
 }
 

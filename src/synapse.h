@@ -23,9 +23,14 @@ char *synapse_users_of_plugin(struct session *s, struct sb_plugin *p);
 void synapse_lists_free(struct population *pop);
 void synapse_free_all(struct session *s);
 
-/* Weight 0-255 of a conductance within the device's window. */
 /* Can syn's device take operations now? 0, or -1 with why[len] filled. */
 int synapse_offline(const struct synapse *syn, char *why, size_t len);
+/*
+ * Weight 0-255 of a conductance within a device's window, from R or from G
+ * as its limits say; -1 if there is none (G not a number, no window).
+ */
+int synapse_weight_of(const struct sb_device_limits *l, double g_us);
+/* The same for a synapse, 0 if there is none. */
 unsigned synapse_weight(const struct synapse *syn, double g_us);
 
 /*
@@ -40,7 +45,8 @@ struct synapse *synapse_find_mirror(struct session *s, struct site *site,
     uint32_t remote_id);
 struct synapse *synapse_mirror(struct session *s, struct site *site,
     uint32_t remote_id, const char *name, const char *pre, const char *post,
-    double g_min_us, double g_max_us, double g_us);
+    double g_min_us, double g_max_us, enum sb_weight_from weight_from,
+    double g_us);
 /* Publish a local synapse's event to the sites linked through a relay. */
 void synapse_publish(struct session *s, struct synapse *syn,
     const struct sb_event *ev);

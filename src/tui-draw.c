@@ -278,8 +278,8 @@ tui_draw_syn_columns(const struct tui *t, int wd, int *namew, int *ppw,
 		brief = l > brief ? l : brief;
 	}
 	*namew = name + 2 < 12 ? name + 2 : 12;
-	/* fixed: G value 11, pulse marker 2, a decision of 14 at least */
-	rest = wd - *namew - 11 - 2 - 14;
+	/* fixed: G and weight 16, pulse marker 2, a decision of 14 at least */
+	rest = wd - *namew - 16 - 2 - 14;
 	*shorten = full > rest - 8 - 12;
 	*ppw = *shorten ? brief : full;
 	if (*ppw > rest - 8)
@@ -347,7 +347,7 @@ tui_draw_synapses(struct tui *t, WINDOW *w, int h, int wd)
 		    tui_draw_unit(syn->post_name, shorten));
 		tui_draw_put(w, y, x, ppw - 1, pp);
 		x += ppw;
-		if (x + barw + 12 > wd)
+		if (x + barw + 17 > wd)
 			continue;
 		tui_glyph_bar(&t->gl, bar, barw, syn->g_us, lim->g_min_us,
 		    lim->g_max_us);
@@ -357,9 +357,10 @@ tui_draw_synapses(struct tui *t, WINDOW *w, int h, int wd)
 		x += barw + 1;
 		if (!(selected && t->focus == TUI_FOCUS_SYNAPSES))
 			wattrset(w, selected ? A_BOLD : A_NORMAL);
-		tui_draw_printf(w, y, x, 11, "%7.2f %s", syn->g_us,
-		    t->gl.utf8 ? "µS" : "uS");
-		x += 11;
+		/* G, and the weight the device's limits give it */
+		tui_draw_printf(w, y, x, 16, "%7.2f %s w%-3u", syn->g_us,
+		    t->gl.utf8 ? "µS" : "uS", synapse_weight(syn, syn->g_us));
+		x += 16;
 		if (sparkw > 0 && x + sparkw + 1 < wd) {
 			tui_synapse_samples(t, i, samples);
 			tui_glyph_spark(&t->gl, spark, samples + TUI_SPARK -

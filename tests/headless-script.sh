@@ -24,7 +24,7 @@ check "results come one per line, in order" same "$tmp/out" \
 "loaded test_neurons at lab ($PLUGDIR/test_neurons.so)
 loaded test_synapses at lab ($PLUGDIR/test_synapses.so)
 s0: lab/neurons:0 -> lab/neurons:1 on lin:0, G 50.000 uS, rule off
-s0: potentiate 3 x +2.00 V 100 us: G 50.000 -> 51.500 uS
+s0: potentiate 3 x +2.00 V 100 us: G 50.000 -> 51.500 uS, weight 128 -> 131
 s0: G 51.500 uS (weight 131)
 hello from test_neurons at lab (1 argument)"
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <math.h>
 
 #include "cmd.h"
 #include "engine.h"
@@ -692,6 +693,119 @@ test_rule_params(void **state)
 	assert_int_equal(r.window_us, 1000000);	/* unchanged on failure */
 }
 
+/* Weights 0-255 from G or from R, clipped and rounded half to even. */
+static void
+test_weight(void **state)
+{
+	struct sb_device_limits l = { 0 };
+
+	/* From G over 0-510 uS: the weight is G / 2. */
+	l.g_min_us = 0;
+	l.g_max_us = 510;
+	l.weight_from = SB_WEIGHT_FROM_G;
+	assert_int_equal(synapse_weight_of(&l, 0), 0);
+	assert_int_equal(synapse_weight_of(&l, 253), 126);	/* 126.5 */
+	assert_int_equal(synapse_weight_of(&l, 255), 128);	/* 127.5 */
+	assert_int_equal(synapse_weight_of(&l, 510), 255);
+	assert_int_equal(synapse_weight_of(&l, 600), 255);
+	assert_int_equal(synapse_weight_of(&l, -1), 0);
+	assert_int_equal(synapse_weight_of(&l, NAN), -1);
+
+	/* From R over 4-9 kOhm (111.1-250 uS), as the experiment did. */
+	l.g_min_us = 1e6 / 9000;
+	l.g_max_us = 1e6 / 4000;
+	l.weight_from = SB_WEIGHT_FROM_R;
+	assert_int_equal(synapse_weight_of(&l, 250), 0);
+	assert_int_equal(synapse_weight_of(&l, 1e6 / 9000), 255);
+	assert_int_equal(synapse_weight_of(&l, 1e6 / 6500), 128);  /* 127.5 */
+	assert_int_equal(synapse_weight_of(&l, 1e6 / 5000), 51);
+	assert_int_equal(synapse_weight_of(&l, 1e6 / 20000), 255);
+	assert_int_equal(synapse_weight_of(&l, 0), 255);	/* open */
+	assert_int_equal(synapse_weight_of(&l, 400), 0);
+	/* no window, or no Rmax to compute R against */
+	l.g_min_us = 0;
+	assert_int_equal(synapse_weight_of(&l, 100), -1);
+	l.weight_from = SB_WEIGHT_FROM_G;
+	l.g_max_us = 0;
+	assert_int_equal(synapse_weight_of(&l, 100), -1);
+}
+
+static char cmd_out[4096], cmd_err[4096];
+
+/* cmd_client.out and .err: keep the lines. */
+static void
+cmd_keep(void *ctx, const char *line)
+{
+	char *buf = ctx != NULL ? cmd_err : cmd_out;
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, sizeof cmd_out - len, "%s\n", line);
+}
+
+/* Run one command line; wait for its device operations. */
+static void
+run_line(struct session *s, const char *line)
+{
+	struct cmd_client client = { .out = cmd_keep, .err = cmd_keep };
+	struct cmdq *q = cmdq_create(s);
+
+	client.ctx = NULL;
+	cmd_out[0] = cmd_err[0] = '\0';
+	cmdq_append(q, line, "stdin", &client, cmdq_new_group(q), 0);
+	cmdq_run(q);
+	engine_run_fast(s, clock_now(&s->clock) + 100000);
+	cmdq_run(q);
+	assert_true(cmdq_empty(q));
+	cmdq_free(q);
+}
+
+/*
+ * A device whose potentiation is negative (ltp_v < 0): potentiate, depress
+ * and rules use its signs, and -a and ltp_v= / ltd_v= give magnitudes.
+ */
+static void
+test_device_polarity(void **state)
+{
+	struct session *s = session_with_plugins(2);
+	struct synapse *syn = s->synapses[0];
+	char *cause = NULL;
+	char *ltp3[] = { "ltp_v=3" }, *ltd15[] = { "ltd_v=-1.5" };
+	char *zero[] = { "ltp_v=0" };
+	struct rule r;
+	double amp = 0;
+
+	syn->limits.ltp_v = -2.0;
+	syn->limits.ltd_v = 2.0;
+	run_line(s, "potentiate s0");
+	assert_string_equal(cmd_err, "");
+	assert_non_null(strstr(cmd_out, "s0: potentiate 1 x -2.00 V 100 us: "
+	    "G 50.000 -> 49.500 uS, weight 128 -> 126"));
+	run_line(s, "potentiate s0 -a 3");
+	assert_non_null(strstr(cmd_out, "potentiate 1 x -3.00 V"));
+	run_line(s, "depress s0 -a -1");
+	assert_non_null(strstr(cmd_out, "depress 1 x +1.00 V"));
+	run_line(s, "depress s0");
+	assert_non_null(strstr(cmd_out, "depress 1 x +2.00 V"));
+
+	/* Rules start from the device's signs; values are magnitudes. */
+	assert_int_equal(rule_defaults(&r, "rate", &syn->limits, NULL), 0);
+	assert_true(r.ltp_v == -2.0 && r.ltd_v == 2.0);
+	assert_int_equal(rule_parse_params(&r, 1, ltp3, NULL), 0);
+	assert_int_equal(rule_parse_params(&r, 1, ltd15, NULL), 0);
+	assert_true(r.ltp_v == -3.0 && r.ltd_v == 1.5);
+	assert_int_equal(rule_parse_params(&r, 1, zero, &cause), -1);
+	assert_string_equal(cause, "ltp_v=0: expected volts, 0.001-100 (the "
+	    "sign is the device's)");
+	free(cause);
+	/* and so do their pulses */
+	s->synapses[1]->limits.ltp_v = -2.0;
+	s->synapses[1]->limits.ltd_v = 2.0;
+	syn = rate_case(s, 1, 21, clock_now(&s->clock) + 2000000);
+	assert_int_equal(pending_event(s, syn, &amp), COND_RULE_LTP);
+	assert_true(amp == -2.0);
+	engine_shutdown(s);
+}
+
 /* Pulses beyond the device's limits are refused, naming the limits. */
 static void
 test_device_limits(void **state)
@@ -715,6 +829,15 @@ test_device_limits(void **state)
 	assert_int_equal(synapse_operate(s, syn, COND_DEPRESS, -2.0, 100, 101,
 	    NULL, &cause), -1);
 	assert_non_null(strstr(cause, "101 pulses"));
+	free(cause);
+	cause = NULL;
+	/* a device with a shortest pulse says so */
+	syn->limits.min_width_us = 10;
+	assert_int_equal(synapse_operate(s, syn, COND_POTENTIATE, 2.0, 9, 1,
+	    NULL, &cause), -1);
+	assert_string_equal(cause, "s0: +2.00 V, 9 us, 1 pulse is beyond "
+	    "the device's safe limits (|V| <= 5.00 V, width 10-1000 us, "
+	    "1-100 pulses)");
 	free(cause);
 	cause = NULL;
 	assert_int_equal(s->npending, 0);
@@ -765,6 +888,8 @@ main(void)
 		cmocka_unit_test(test_rate_window_edges),
 		cmocka_unit_test(test_stdp_windows),
 		cmocka_unit_test(test_rule_params),
+		cmocka_unit_test(test_weight),
+		cmocka_unit_test(test_device_polarity),
 		cmocka_unit_test(test_device_limits),
 		cmocka_unit_test(test_device_complete),
 	};

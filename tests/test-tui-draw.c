@@ -273,6 +273,8 @@ test_synapse_pane(void **state)
 	syn[1].post_name = "padova/mea:41";
 	syn[1].g_us = 200;
 	syn[1].in_flight = 1;
+	/* weight from R: 200 uS is 5 kOhm, the bottom of 5-10 kOhm */
+	syn[1].limits.weight_from = SB_WEIGHT_FROM_R;
 	s->synapses = list;
 	s->nsynapses = 2;
 
@@ -293,7 +295,8 @@ test_synapse_pane(void **state)
 	row = window_row(w, 1, 140);
 	assert_non_null(strstr(row, "s0"));
 	assert_non_null(strstr(row, "padova/mea:12 → zurich/silicon:0"));
-	assert_non_null(strstr(row, " 150.00 µS"));
+	/* G and its weight: 127.5 rounds half to even */
+	assert_non_null(strstr(row, " 150.00 µS w128 "));
 	for (i = 0; row[i] != '\0'; i++) {
 		full += strncmp(row + i, "█", strlen("█")) == 0;
 		dots += strncmp(row + i, "·", strlen("·")) == 0;
@@ -303,7 +306,7 @@ test_synapse_pane(void **state)
 	assert_int_equal(full, dots);
 	assert_null(strstr(row, "⚡"));
 	row = window_row(w, 2, 140);
-	assert_non_null(strstr(row, " 200.00 µS"));
+	assert_non_null(strstr(row, " 200.00 µS w0 "));
 	assert_non_null(strstr(row, "⚡"));
 	assert_non_null(strstr(row, "ltd (3 pre)"));
 	delwin(w);

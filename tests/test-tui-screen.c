@@ -166,13 +166,19 @@ test_panes(void **state)
 	term_free(&t);
 }
 
-/* A typed potentiate changes the shown conductance and logs a line. */
+/*
+ * A typed potentiate raises the weight, changes the shown conductance and
+ * logs a line. The demo's crossbar does as the published experiment did:
+ * +4 V raises R, and the weight grows with R, so G falls.
+ */
 static void
 test_potentiate(void **state)
 {
 	struct term t;
 	double before, after;
 	const char *row, *arrow;
+	unsigned w0, w1;
+	char shown[16];
 	int r;
 
 	(void)state;
@@ -188,8 +194,15 @@ test_potentiate(void **state)
 	arrow = strstr(row, "-> ");
 	assert_non_null(arrow);
 	after = strtod(arrow + 3, NULL);
-	assert_true(after > before + 0.05);
+	assert_true(after < before - 0.05);
+	assert_non_null(strstr(row, "weight "));
+	assert_int_equal(sscanf(strstr(row, "weight "), "weight %u -> %u",
+	    &w0, &w1), 2);
+	assert_true(w1 > w0);
 	assert_true(term_wait(&t, s0_shows, &after, DEADLINE));
+	/* the pane shows the new weight beside G */
+	snprintf(shown, sizeof shown, "µS w%u ", w1);
+	assert_true(term_wait_text(&t, shown, DEADLINE) >= 0);
 	term_free(&t);
 }
 
