@@ -21,6 +21,7 @@ enum csv_col_type {
 	CSV_COL_DBL,		/* double, NaN written as empty */
 	CSV_COL_DBL_NONNEG,	/* double >= 0, NaN written as empty */
 	CSV_COL_PCT,		/* double 0-100, NaN written as empty */
+	CSV_COL_WEIGHT,		/* int 0-255, -1 written as empty */
 };
 
 /* One column: its header name, type, place in struct csv_row, decimals. */

@@ -51,6 +51,8 @@ static const struct csv_col csv_synapse_cols[] = {
 	{ "count", CSV_COL_U32_OPT, ROW_OFF(synapse, count), 0 },
 	{ "g_before_us", CSV_COL_DBL, ROW_OFF(synapse, g_before_us), 4 },
 	{ "g_after_us", CSV_COL_DBL, ROW_OFF(synapse, g_after_us), 4 },
+	{ "weight_before", CSV_COL_WEIGHT, ROW_OFF(synapse, weight_before), 0 },
+	{ "weight_after", CSV_COL_WEIGHT, ROW_OFF(synapse, weight_after), 0 },
 };
 
 static const struct csv_col csv_link_cols[] = {
@@ -96,7 +98,7 @@ const char *const csv_kind_names[CSV_KINDS] = {
 const char *const csv_kind_headers[CSV_KINDS] = {
 	[CSV_SPIKES] = "t_s,site,population,unit",
 	[CSV_SYNAPSES] = "t_s,synapse,pre,post,event,amplitude_v,width_us,"
-	    "count,g_before_us,g_after_us",
+	    "count,g_before_us,g_after_us,weight_before,weight_after",
 	[CSV_LINKS] = "t_s,link,state,rtt_ms,jitter_ms,offset_ms,"
 	    "uncertainty_ms,loss_pct,retransmits,queue,events_per_s",
 	[CSV_COMMANDS] = "t_s,site,user,command,status,message",
@@ -266,6 +268,7 @@ csv_file_put_field(struct csv_file *f, const struct csv_col *col,
 	uint32_t u32;
 	uint64_t u64;
 	double d;
+	int w;
 
 	switch (col->type) {
 	case CSV_COL_STR:
@@ -297,6 +300,10 @@ csv_file_put_field(struct csv_file *f, const struct csv_col *col,
 	case CSV_COL_U64:
 		memcpy(&u64, field, sizeof u64);
 		end = csv_put_u64(p, u64);
+		break;
+	case CSV_COL_WEIGHT:
+		memcpy(&w, field, sizeof w);
+		end = w < 0 ? p : csv_put_u64(p, (uint64_t)w);
 		break;
 	default:
 		memcpy(&d, field, sizeof d);

@@ -27,13 +27,18 @@ struct csv_spike_row {
 	uint32_t unit;
 };
 
-/* NaN amplitude/G and 0 width/count are written as empty fields. */
+/*
+ * NaN amplitude/G, 0 width/count and -1 weights are written as empty
+ * fields. Weights are 0-255, from G before and after with the synapse's
+ * limits (or the weight a synaptic event carried).
+ */
 struct csv_synapse_row {
 	int64_t t_us;
 	const char *synapse, *pre, *post, *event;
 	double amplitude_v;
 	uint32_t width_us, count;
 	double g_before_us, g_after_us;
+	int weight_before, weight_after;
 };
 
 struct csv_link_row {

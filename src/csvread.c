@@ -213,6 +213,7 @@ csv_read_value(struct csv_reader *r, const struct csv_col *col, size_t k,
 	uint64_t u;
 	uint32_t u32;
 	double d;
+	int w;
 
 	switch (col->type) {
 	case CSV_COL_TIME:
@@ -260,6 +261,15 @@ csv_read_value(struct csv_reader *r, const struct csv_col *col, size_t k,
 			break;
 		}
 		memcpy(field, &u, sizeof u);
+		return;
+	case CSV_COL_WEIGHT:
+		u = 0;
+		if (len != 0 && csv_parse_uint(s, len, 255, &u) != 0) {
+			expect = "a weight from 0 to 255 or an empty field";
+			break;
+		}
+		w = len != 0 ? (int)u : -1;
+		memcpy(field, &w, sizeof w);
 		return;
 	case CSV_COL_DBL:
 	case CSV_COL_DBL_NONNEG:

@@ -159,6 +159,18 @@ engine_event_name(void *ctx, const struct sb_event *ev)
 	return cond_event_name(ev->aux);
 }
 
+/* Weight of G at a synapse for CSV rows, with the synapse's limits. */
+static int
+engine_synapse_weight(void *ctx, uint16_t site, uint32_t index, double g_us)
+{
+	struct session *s = ctx;
+
+	(void)site;
+	if (index >= s->nsynapses)
+		return -1;
+	return synapse_weight_of(&s->synapses[index]->limits, g_us);
+}
+
 /* Fill the name resolver. */
 void
 engine_history_names(struct session *s, struct history_names *n)
@@ -168,6 +180,7 @@ engine_history_names(struct session *s, struct history_names *n)
 	n->population = engine_pop_name;
 	n->synapse = engine_synapse_names;
 	n->event = engine_event_name;
+	n->weight = engine_synapse_weight;
 }
 
 /* Turn an event into a CSV row for the recorder. */
@@ -201,12 +214,19 @@ engine_event_row(struct session *s, const struct sb_event *ev,
 			row->u.synapse.amplitude_v = NAN;
 			row->u.synapse.g_before_us = ev->g_before;
 			row->u.synapse.g_after_us = ev->g_before;
+			/* the weight the event carried */
+			row->u.synapse.weight_before = ev->aux;
+			row->u.synapse.weight_after = ev->aux;
 		} else {
 			row->u.synapse.amplitude_v = ev->amplitude;
 			row->u.synapse.width_us = ev->width_us;
 			row->u.synapse.count = ev->count;
 			row->u.synapse.g_before_us = ev->g_before;
 			row->u.synapse.g_after_us = ev->g_after;
+			row->u.synapse.weight_before = synapse_weight_of(
+			    &syn->limits, ev->g_before);
+			row->u.synapse.weight_after = synapse_weight_of(
+			    &syn->limits, ev->g_after);
 		}
 		return 0;
 	}

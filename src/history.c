@@ -260,6 +260,8 @@ history_event_row(struct history_lookup *l, const struct sb_event *ev,
 		s->count = 0;
 		s->g_before_us = ev->g_before;
 		s->g_after_us = ev->g_before;
+		/* the weight the event carried */
+		s->weight_before = s->weight_after = ev->aux;
 		return 1;
 	}
 	if (names != NULL && names->event != NULL)
@@ -270,6 +272,13 @@ history_event_row(struct history_lookup *l, const struct sb_event *ev,
 	s->count = ev->count;
 	s->g_before_us = ev->g_before;
 	s->g_after_us = ev->g_after;
+	s->weight_before = s->weight_after = -1;
+	if (names != NULL && names->weight != NULL) {
+		s->weight_before = names->weight(names->ctx, ev->site,
+		    ev->index, ev->g_before);
+		s->weight_after = names->weight(names->ctx, ev->site,
+		    ev->index, ev->g_after);
+	}
 	return 1;
 }
 

@@ -22,6 +22,8 @@ struct history_names {
 	    const char **name, const char **pre, const char **post);
 	/* conductance event aux -> "potentiate", "depress", "read", ... */
 	const char *(*event)(void *ctx, const struct sb_event *ev);
+	/* weight 0-255 of G at a synapse, -1 if unknown (may be NULL) */
+	int (*weight)(void *ctx, uint16_t site, uint32_t index, double g_us);
 };
 
 struct history;

@@ -77,6 +77,8 @@ gen_row(enum csv_kind kind, uint32_t i, struct csv_row *row, struct gen *g)
 		row->u.synapse.g_before_us = 50 + (i % 1000) * 0.0625;
 		row->u.synapse.g_after_us = (i % 7) ? 50 + (i % 999) * 0.0625 :
 		    NAN;
+		row->u.synapse.weight_before = i % 256;
+		row->u.synapse.weight_after = (i % 7) ? (int)(i % 251) : -1;
 		break;
 	case CSV_LINKS:
 		row->u.link.t_us = (int64_t)i * 250000;
@@ -226,7 +228,9 @@ check_row(void *ctx, const struct csv_row *got)
 		    same_double(s->amplitude_v, ws->amplitude_v) &&
 		    s->width_us == ws->width_us && s->count == ws->count &&
 		    same_double(s->g_before_us, ws->g_before_us) &&
-		    same_double(s->g_after_us, ws->g_after_us);
+		    same_double(s->g_after_us, ws->g_after_us) &&
+		    s->weight_before == ws->weight_before &&
+		    s->weight_after == ws->weight_after;
 		break;
 	case CSV_LINKS:
 		l = &got->u.link;

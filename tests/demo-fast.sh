@@ -6,7 +6,7 @@ sb="$top_builddir/src/synbridge"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-echo "1..5"
+echo "1..6"
 "$sb" --headless --demo --fast --duration 60 --log-dir "$dir/log" \
     >"$dir/out" 2>"$dir/err"
 rc=$?
@@ -26,7 +26,7 @@ if [ "$syn" -gt 50 ]; then echo "ok 3 - $syn weighted synaptic events"
 else echo "not ok 3 - only $syn synaptic events"; fi
 ltp=$(count 5 rule-ltp "$dir/log/synapses.csv")
 ltd=$(count 5 rule-ltd "$dir/log/synapses.csv")
-if [ $((ltp + ltd)) -gt 5 ]; then
+if [ "$ltp" -gt 0 ] && [ "$ltd" -gt 0 ] && [ $((ltp + ltd)) -gt 5 ]; then
 	echo "ok 4 - the rate rule programmed the devices ($ltp ltp, $ltd ltd)"
 else
 	echo "not ok 4 - rule pulses: $ltp ltp, $ltd ltd"
@@ -36,3 +36,17 @@ bad=$(awk -F, 'NR > 1 && ($5 == "rule-ltp" || $5 == "rule-ltd") &&
     ($9 == $10 || $10 < 100 || $10 > 260)' "$dir/log/synapses.csv" | wc -l)
 if [ "$bad" -eq 0 ]; then echo "ok 5 - rule pulses move G within 4-9 kOhm"
 else echo "not ok 5 - $bad rule pulses did not move G inside the window"; fi
+# the weights the rule's pulses leave (from R, as the experiment computed
+# them): potentiation raises them on average, depression lowers them
+moved=$(awk -F, 'NR > 1 && $11 != "" && $12 != "" {
+	if ($5 == "rule-ltp") { up += $12 - $11; nup++ }
+	if ($5 == "rule-ltd") { down += $12 - $11; ndown++ }
+    } END { printf "%.1f %.1f", nup ? up / nup : 0, ndown ? down / ndown : 0 }' \
+    "$dir/log/synapses.csv")
+set -- $moved
+if awk -v up="$1" -v down="$2" 'BEGIN {
+    exit !(up > 0 && down < 0) }'; then
+	echo "ok 6 - rule pulses move the weight their way (ltp $1, ltd $2 on average)"
+else
+	echo "not ok 6 - weights: ltp $1, ltd $2 on average"
+fi

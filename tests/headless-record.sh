@@ -8,7 +8,7 @@ echo 1..12
 headers_ok() {
 	[ "$(head -1 "$1/spikes.csv")" = "t_s,site,population,unit" ] &&
 	[ "$(head -1 "$1/synapses.csv")" = "t_s,synapse,pre,post,event,\
-amplitude_v,width_us,count,g_before_us,g_after_us" ] &&
+amplitude_v,width_us,count,g_before_us,g_after_us,weight_before,weight_after" ] &&
 	[ "$(head -1 "$1/links.csv")" = "t_s,link,state,rtt_ms,jitter_ms,\
 offset_ms,uncertainty_ms,loss_pct,retransmits,queue,events_per_s" ] &&
 	[ "$(head -1 "$1/commands.csv")" = \
@@ -34,12 +34,13 @@ check "record start writes the four files with their headers" \
     headers_ok "$tmp/rec"
 
 # potentiate: +0.25 uS/V x 2 V x 3 = +1.5; depress -a 1: -0.25
-check "potentiate is logged with g_before/g_after" contains \
+# weights from G over 0-100 uS: 127.5 rounds half to even
+check "potentiate is logged with G and weight before and after" contains \
     "$tmp/rec/synapses.csv" \
-    ",s0,lab/neurons:0,lab/neurons:0,potentiate,2.0000,100,3,50.0000,51.5000"
+    ",s0,lab/neurons:0,lab/neurons:0,potentiate,2.0000,100,3,50.0000,51.5000,128,131"
 check "depress -a is a magnitude, logged negative" contains \
     "$tmp/rec/synapses.csv" \
-    ",s0,lab/neurons:0,lab/neurons:0,depress,-1.0000,100,1,51.5000,51.2500"
+    ",s0,lab/neurons:0,lab/neurons:0,depress,-1.0000,100,1,51.5000,51.2500,131,131"
 
 if [ "$have_python" = 1 ]; then
 	python3 - "$tmp/rec/commands.csv" >"$tmp/py" 2>&1 <<'END'

@@ -25,7 +25,7 @@ check "each pre spike reaches the post backend with its weight" \
     contains "$tmp/out" "emitted 5 stimulations 0 last_stim 0 \
 synaptic_inputs 5 last_input 1 weight 128"
 check "each pre spike is logged as a synaptic event" sh -c "
-    [ \$(grep -c ',s0,lab/neurons:0,lab/neurons:1,synaptic,,,,50.0000,50.0000\$' \
+    [ \$(grep -c ',s0,lab/neurons:0,lab/neurons:1,synaptic,,,,50.0000,50.0000,128,128\$' \
     '$tmp/route/synapses.csv') -eq 5 ]"
 check "the first synaptic event has the pre spike's time" contains \
     "$tmp/route/synapses.csv" "0.010000,s0,lab/neurons:0,lab/neurons:1,synaptic"
@@ -58,7 +58,7 @@ check "the rule script runs" sh -c "[ $status -eq 0 ] && [ ! -s '$tmp/err' ]"
 check "the rate rule potentiates on post spikes after >20 pre" sh -c "
     [ \$(grep -c ',up,fast/neurons:0,post/neurons:0,rule-ltp,2.0000,100,1,' \
     '$tmp/rule/synapses.csv') -eq 4 ] &&
-    grep -q '^0.401000,up,.*,rule-ltp,2.0000,100,1,50.0000,50.5000\$' \
+    grep -q '^0.401000,up,.*,rule-ltp,2.0000,100,1,50.0000,50.5000,128,129\$' \
     '$tmp/rule/synapses.csv'"
 check "the rate rule depresses with few pre spikes (<5)" sh -c "
     [ \$(grep -c ',down,slow/neurons:0,post/neurons:0,rule-ltd,-2.0000,100,1,' \

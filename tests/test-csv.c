@@ -210,7 +210,7 @@ test_kinds(void **state)
 	assert_int_equal(csv_kind_from_name("spike"), -1);
 	assert_string_equal(csv_kind_headers[CSV_SYNAPSES],
 	    "t_s,synapse,pre,post,event,amplitude_v,width_us,count,"
-	    "g_before_us,g_after_us");
+	    "g_before_us,g_after_us,weight_before,weight_after");
 	assert_string_equal(csv_kind_headers[CSV_LINKS],
 	    "t_s,link,state,rtt_ms,jitter_ms,offset_ms,uncertainty_ms,"
 	    "loss_pct,retransmits,queue,events_per_s");
@@ -260,25 +260,29 @@ test_spikes_roundtrip(void **state)
 	free(path);
 }
 
-/* Synapses: fixed decimals, NaN and zero counts as empty fields. */
+/*
+ * Synapses: fixed decimals, NaN and zero counts as empty fields, weights
+ * last (unknown ones empty).
+ */
 static void
 test_synapses_roundtrip(void **state)
 {
 	struct csv_row in[] = {
 		{ CSV_SYNAPSES, .u.synapse = { 1500000, "s0", "padova/mea:3",
 		    "zurich/silicon:7", "potentiate", 4.0, 100, 1, 57.12341,
-		    61.0 } },
+		    61.0, 0, 17 } },
 		{ CSV_SYNAPSES, .u.synapse = { 1500100, "s1", "", "",
-		    "synaptic", NAN, 0, 0, 0.00004, 0.00005 } },
+		    "synaptic", NAN, 0, 0, 0.00004, 0.00005, 255, 255 } },
 		{ CSV_SYNAPSES, .u.synapse = { 2000000, "s7", NULL, NULL,
-		    "depress", -3.99996, 90, 255, NAN, 123456.78915 } },
+		    "depress", -3.99996, 90, 255, NAN, 123456.78915, -1,
+		    128 } },
 	};
 	const char *want = "t_s,synapse,pre,post,event,amplitude_v,width_us,"
-	    "count,g_before_us,g_after_us\n"
+	    "count,g_before_us,g_after_us,weight_before,weight_after\n"
 	    "1.500000,s0,padova/mea:3,zurich/silicon:7,potentiate,4.0000,"
-	    "100,1,57.1234,61.0000\n"
-	    "1.500100,s1,,,synaptic,,,,0.0000,0.0001\n"
-	    "2.000000,s7,,,depress,-4.0000,90,255,,123456.7892\n";
+	    "100,1,57.1234,61.0000,0,17\n"
+	    "1.500100,s1,,,synaptic,,,,0.0000,0.0001,255,255\n"
+	    "2.000000,s7,,,depress,-4.0000,90,255,,123456.7892,,128\n";
 	char *path = path_of("synapses.csv"), *text;
 	const struct csv_synapse_row *a, *b;
 	struct rows out;
@@ -302,6 +306,8 @@ test_synapses_roundtrip(void **state)
 		assert_int_equal(a->count, b->count);
 		assert_near(a->g_before_us, b->g_before_us, 0.00005);
 		assert_near(a->g_after_us, b->g_after_us, 0.000051);
+		assert_int_equal(a->weight_before, b->weight_before);
+		assert_int_equal(a->weight_after, b->weight_after);
 	}
 	rows_free(&out);
 	free(text);
@@ -606,6 +612,8 @@ struct bad_case {
 #define COMMANDS_H "t_s,site,user,command,status,message\n"
 #define LINKS_H "t_s,link,state,rtt_ms,jitter_ms,offset_ms,uncertainty_ms," \
 	"loss_pct,retransmits,queue,events_per_s\n"
+#define SYNAPSES_H "t_s,synapse,pre,post,event,amplitude_v,width_us,count," \
+	"g_before_us,g_after_us,weight_before,weight_after\n"
 
 static const struct bad_case bad_cases[] = {
 	/* empty file */
@@ -653,6 +661,19 @@ static const struct bad_case bad_cases[] = {
 	{ CSV_SPIKES, SPIKES_H " 1,a,b,1\n", 0, "2:1: bad t_s ' 1'" },
 	{ CSV_SPIKES, SPIKES_H "99999999999999,a,b,1\n", 0, "2:1: bad t_s" },
 	{ CSV_SPIKES, SPIKES_H "1,,b,1\n", 0, "2:3: empty site" },
+	{ CSV_SYNAPSES, SYNAPSES_H "1,s0,a,b,read,,,,5,5,0,255\n"
+	    "2,s0,a,b,read,,,,5,5,12,256\n", 0, "3:25: bad weight_after "
+	    "'256': expected a weight from 0 to 255 or an empty field" },
+	{ CSV_SYNAPSES, SYNAPSES_H "2,s0,a,b,read,,,,5,5,-1,\n", 0, "2:22: "
+	    "bad weight_before '-1'" },
+	{ CSV_SYNAPSES, SYNAPSES_H "2,s0,a,b,read,,,,5,5,1.5,\n", 0, "2:22: "
+	    "bad weight_before '1.5'" },
+	/* a log from before the weight columns */
+	{ CSV_SYNAPSES, "t_s,synapse,pre,post,event,amplitude_v,width_us,"
+	    "count,g_before_us,g_after_us\n", 0, "1:77: header has 10 fields; "
+	    "a synapses file starts with 't_s,synapse,pre,post,event,"
+	    "amplitude_v,width_us,count,g_before_us,g_after_us,weight_before,"
+	    "weight_after'" },
 	{ CSV_LINKS, LINKS_H "1,a,up,1,1,-1,1,5,0,0,1\n"
 	    "2,a,sideways,1,1,1,1,5,0,0,1\n", 0, "3:5: bad state 'sideways': "
 	    "expected up, degraded or down" },

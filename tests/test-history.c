@@ -94,8 +94,20 @@ name_event(void *ctx, const struct sb_event *ev)
 	return ev->aux < 3 ? names[ev->aux] : NULL;
 }
 
+/* Weights of s0-s7: from G over a 40-80 uS window. */
+static int
+name_weight(void *ctx, uint16_t site, uint32_t index, double g_us)
+{
+	double w = 255.0 * (g_us - 40.0) / 40.0;
+
+	if (index >= 8)
+		return -1;
+	return (int)rint(w < 0 ? 0 : w > 255 ? 255 : w);
+}
+
 static const struct history_names names = {
-	NULL, name_site, name_population, name_synapse, name_event
+	NULL, name_site, name_population, name_synapse, name_event,
+	name_weight
 };
 
 /* A spike event. */
@@ -285,13 +297,27 @@ test_export_synapses(void **state)
 	assert_int_equal(history_export(h, CSV_SYNAPSES, path, INT64_MIN,
 	    INT64_MAX, &names, &cause), 3);
 	text = get_file(path);
+	/*
+	 * Weights: what a synaptic event carried; for the others from G
+	 * before and after with the synapse's window, empty where unknown.
+	 */
 	assert_string_equal(text, "t_s,synapse,pre,post,event,amplitude_v,"
-	    "width_us,count,g_before_us,g_after_us\n"
+	    "width_us,count,g_before_us,g_after_us,weight_before,weight_after\n"
 	    "1.000002,s2,padova/mea:4,zurich/silicon:2,synaptic,,,,57.1234,"
-	    "57.1234\n"
+	    "57.1234,200,200\n"
 	    "1.500000,s2,padova/mea:4,zurich/silicon:2,potentiate,4.0000,100,"
-	    "1,57.1234,61.5000\n"
-	    "2.000000,s99,,,depress,-4.0000,100,1,61.5000,55.2500\n");
+	    "1,57.1234,61.5000,109,137\n"
+	    "2.000000,s99,,,depress,-4.0000,100,1,61.5000,55.2500,,\n");
+	free(text);
+
+	/* Without names, no weights but the ones events carried. */
+	assert_int_equal(history_export(h, CSV_SYNAPSES, path, INT64_MIN,
+	    1500001, NULL, &cause), 2);
+	text = get_file(path);
+	assert_string_equal(text, "t_s,synapse,pre,post,event,amplitude_v,"
+	    "width_us,count,g_before_us,g_after_us,weight_before,weight_after\n"
+	    "1.000002,s2,,,synaptic,,,,57.1234,57.1234,200,200\n"
+	    "1.500000,s2,,,conductance,4.0000,100,1,57.1234,61.5000,,\n");
 	free(text);
 	free(path);
 	history_free(h);
