@@ -122,8 +122,6 @@ double memristor_rng_gauss(uint64_t *state);
 
 /* memristor-device.c */
 void memristor_model_fitted(struct memristor_model *m);
-/* Its former name, still used by the ArC ONE emulator of the tests. */
-#define memristor_model_published memristor_model_fitted
 void memristor_device_init(struct memristor_device *d,
     const struct memristor_model *m, const struct memristor_config *cfg,
     uint64_t stream);
