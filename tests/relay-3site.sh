@@ -6,7 +6,7 @@
 . "${top_srcdir:-.}/tests/headless-common.sh"
 RELAY="$top_builddir/src/relay/synbridge-relay"
 SESS="$top_srcdir/share/sessions/hybrid-3site"
-echo "1..10"
+echo "1..11"
 
 for site in padova southampton zurich; do
 	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.$site"
@@ -72,6 +72,22 @@ check "southampton's audit log shows who asked" \
 check "padova's console shows southampton's synapses" \
     contains "$tmp/padova.out" \
     "s5 zurich/silicon:0 -> padova/mea:41 at southampton G"
+# weights as southampton computes them: from R over 4-9 kOhm (G to 3
+# decimals here, so within 1)
+weighed() {
+	awk '/ at southampton G / {
+		for (i = 1; i < NF; i++) {
+			if ($i == "G") g = $(i + 1)
+			if ($i == "weight") w = $(i + 1)
+		}
+		want = 255 * (1e6 / g - 4000) / 5000
+		want = want < 0 ? 0 : want > 255 ? 255 : want
+		if (w - want > 1 || want - w > 1) bad++
+		n++
+	} END { exit !(n == 6 && bad == 0) }' "$1"
+}
+check "padova weighs southampton's synapses as southampton does (from R)" \
+    weighed "$tmp/padova.out"
 check "a pulse typed at padova on s1 ran where the device is" \
     contains "$tmp/padova.out" "southampton: s1: potentiate 1 x +4.00 V"
 # the link worked all along: rows every second, never down after start
