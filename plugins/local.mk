@@ -14,3 +14,4 @@ include plugins/sim_memristor/local.mk
 include plugins/sim_silicon/local.mk
 include plugins/replay/local.mk
 include plugins/relay/local.mk
+include plugins/ramp/local.mk
