@@ -37,11 +37,16 @@ cmd_word_add(struct cmd_word *w, const char *p, size_t n)
 	w->len += n;
 }
 
-/* Expand ${NAME} from the environment at *pp (which points at '$'). */
+/*
+ * Expand ${NAME} from the environment at *pp (which points at '$');
+ * ${NAME:-DEFAULT} gives DEFAULT (literal text up to the first '}') when
+ * NAME is not set or empty, as in sh.
+ */
 static int
 cmd_expand(const char **pp, struct cmd_word *w, char **cause)
 {
 	const char *p = *pp + 2, *end = strchr(p, '}'), *q, *value;
+	const char *def = NULL, *name_end;
 	char *name;
 
 	if (end == NULL) {
@@ -49,18 +54,31 @@ cmd_expand(const char **pp, struct cmd_word *w, char **cause)
 		return -1;
 	}
 	for (q = p; q < end; q++) {
+		if (q[0] == ':' && q[1] == '-') {
+			def = q + 2;
+			break;
+		}
 		if (!(isalnum((unsigned char)*q) || *q == '_')) {
 			xasprintf(cause, "bad variable name in ${%.*s} (use "
-			    "letters, digits and _)", (int)(end - p), p);
+			    "letters, digits and _; ${NAME:-DEFAULT} for a "
+			    "default)", (int)(end - p), p);
 			return -1;
 		}
 	}
-	if (end == p) {
-		xasprintf(cause, "empty variable name ${}");
+	name_end = def != NULL ? def - 2 : end;
+	if (name_end == p) {
+		xasprintf(cause, "empty variable name ${%.*s}", (int)(end - p),
+		    p);
 		return -1;
 	}
-	name = xstrndup(p, (size_t)(end - p));
+	name = xstrndup(p, (size_t)(name_end - p));
 	value = getenv(name);
+	if (def != NULL && (value == NULL || *value == '\0')) {
+		free(name);
+		cmd_word_add(w, def, (size_t)(end - def));
+		*pp = end + 1;
+		return 0;
+	}
 	if (value == NULL) {
 		xasprintf(cause, "${%s} is not set (export %s=... before "
 		    "starting synbridge)", name, name);
@@ -75,7 +93,8 @@ cmd_expand(const char **pp, struct cmd_word *w, char **cause)
 
 /*
  * Split a line into words: 'single' (literal), "double" (with \ escapes
- * and ${NAME}), ${NAME} from the environment, # comment.
+ * and ${NAME}), ${NAME} or ${NAME:-DEFAULT} from the environment,
+ * # comment.
  */
 int
 cmd_split(const char *line, int *argc, char ***argv, char **cause)

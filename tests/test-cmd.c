@@ -119,12 +119,56 @@ test_split_variables(void **state)
 	cause = NULL;
 	assert_int_equal(cmd_split("x ${A-B}", &argc, &argv, &cause), -1);
 	assert_string_equal(cause, "bad variable name in ${A-B} (use letters, "
-	    "digits and _)");
+	    "digits and _; ${NAME:-DEFAULT} for a default)");
+	free(cause);
+	cause = NULL;
+	assert_int_equal(cmd_split("x ${}", &argc, &argv, &cause), -1);
+	assert_string_equal(cause, "empty variable name ${}");
+	free(cause);
+	cause = NULL;
+	assert_int_equal(cmd_split("x ${:-a}", &argc, &argv, &cause), -1);
+	assert_string_equal(cause, "empty variable name ${:-a}");
 	free(cause);
 	/* a lone $ is just a character */
 	assert_int_equal(cmd_split("mark cost $5", &argc, &argv, &cause), 0);
 	assert_string_equal(argv[2], "$5");
 	cmd_free_argv(argc, argv);
+}
+
+/* ${NAME:-DEFAULT}: the default when NAME is unset or empty, as in sh. */
+static void
+test_split_defaults(void **state)
+{
+	char **argv = NULL, *cause = NULL;
+	int argc = 0;
+
+	unsetenv("SB_TEST_UNSET");
+	setenv("SB_TEST_EMPTY", "", 1);
+	setenv("SB_TEST_URL", "https://127.0.0.1:8443", 1);
+	assert_int_equal(cmd_split("load ramp listen=${SB_TEST_UNSET:-0.0.0.0:"
+	    "5005} \"x=${SB_TEST_EMPTY:-a b}\" ${SB_TEST_URL:-unused} "
+	    "'${SB_TEST_UNSET:-kept}' ${SB_TEST_UNSET:-} end", &argc, &argv,
+	    &cause), 0);
+	assert_int_equal(argc, 8);
+	assert_string_equal(argv[2], "listen=0.0.0.0:5005");
+	assert_string_equal(argv[3], "x=a b");
+	assert_string_equal(argv[4], "https://127.0.0.1:8443");
+	assert_string_equal(argv[5], "${SB_TEST_UNSET:-kept}");
+	/* an empty default is an empty word */
+	assert_string_equal(argv[6], "");
+	assert_string_equal(argv[7], "end");
+	cmd_free_argv(argc, argv);
+	/* the default ends at the first } */
+	assert_int_equal(cmd_split("x ${SB_TEST_UNSET:-a}b}", &argc, &argv,
+	    &cause), 0);
+	assert_int_equal(argc, 2);
+	assert_string_equal(argv[1], "ab}");
+	cmd_free_argv(argc, argv);
+	assert_int_equal(cmd_split("x ${SB_TEST_UNSET:-abc", &argc, &argv,
+	    &cause), -1);
+	assert_string_equal(cause, "unterminated ${ (write ${NAME})");
+	free(cause);
+	unsetenv("SB_TEST_EMPTY");
 }
 
 /* Secrets never reach the audit log. */
@@ -876,6 +920,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_words),
 		cmocka_unit_test(test_split_variables),
+		cmocka_unit_test(test_split_defaults),
 		cmocka_unit_test(test_mask_secrets),
 		cmocka_unit_test(test_split_errors),
 		cmocka_unit_test(test_find),
