@@ -5,3 +5,8 @@ dist_hybrid3site_DATA = share/sessions/hybrid-3site/one-machine.conf \
 	share/sessions/hybrid-3site/southampton.conf \
 	share/sessions/hybrid-3site/zurich.conf \
 	share/sessions/hybrid-3site/tokens.example
+
+rampdir = $(pkgdatadir)/sessions/ramp
+dist_ramp_DATA = share/sessions/ramp/node.conf \
+	share/sessions/ramp/connectivity.txt \
+	share/sessions/ramp/padova.conf
