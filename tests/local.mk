@@ -31,3 +31,4 @@ EXTRA_DIST += tests/relay-3site.sh tests/relay-restart.sh tests/record-full.sh
 include tests/tui.mk
 include tests/ramp.mk
 include tests/arc1.mk
+include tests/ramp-plugin.mk

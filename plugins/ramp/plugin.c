@@ -437,8 +437,8 @@ ramp_connectivity_queue(struct ramp *r, const struct ramp_args *ra)
 		if (ramp_queue_synapse(r, ra, &ra->syn[i]) != 0)
 			return -1;
 	if (ra->nsyn > 0)
-		r->host->log(r->plugin, SB_LOG_INFO, "ramp: %s: %zu synapses on "
-		    "%s, rule %s", ra->connectivity, ra->nsyn, ra->device,
+		r->host->log(r->plugin, SB_LOG_INFO, "ramp: %s: %zu synapses to "
+		    "define on %s, rule %s", ra->connectivity, ra->nsyn, ra->device,
 		    ra->rule);
 	return 0;
 }
