@@ -14,4 +14,5 @@ include plugins/sim_memristor/local.mk
 include plugins/sim_silicon/local.mk
 include plugins/replay/local.mk
 include plugins/relay/local.mk
+include plugins/arc1/local.mk
 include plugins/ramp/local.mk

@@ -477,9 +477,11 @@ sb_devlink_health(struct sb_devlink *l, struct sb_link_health *h)
 	pthread_mutex_lock(&l->lock);
 	h->loss_pct = l->loss_pct;
 	h->state = l->state == SB_DEVLINK_UP ? SB_LINK_UP : SB_LINK_DOWN;
+	/* the detail column is narrower than a reason: cut to fit */
 	if (l->state == SB_DEVLINK_UP)
 		snprintf(h->detail, sizeof h->detail, "%s", l->detail);
 	else
-		snprintf(h->detail, sizeof h->detail, "%s", l->why);
+		snprintf(h->detail, sizeof h->detail, "%.*s",
+		    (int)sizeof h->detail - 1, l->why);
 	pthread_mutex_unlock(&l->lock);
 }

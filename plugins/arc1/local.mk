@@ -1,0 +1,25 @@
+## arc1: the ArC ONE memristor instrument on its serial port (synapses).
+arc1_sources = \
+	plugins/arc1/arc1.h \
+	plugins/arc1/arc1-config.c \
+	plugins/arc1/arc1-proto.c \
+	plugins/arc1/arc1-serial.c \
+	plugins/common/sb-devlink.c \
+	plugins/common/sb-devlink.h
+
+pkglib_LTLIBRARIES += plugins/arc1/arc1.la
+plugins_arc1_arc1_la_SOURCES = $(arc1_sources) plugins/arc1/plugin.c
+plugins_arc1_arc1_la_CPPFLAGS = $(plugin_cppflags)
+plugins_arc1_arc1_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+plugins_arc1_arc1_la_LDFLAGS = $(plugin_ldflags)
+plugins_arc1_arc1_la_LIBADD = -lm
+
+# The test links the plugin directly and drives it through the fake host
+# against tests/arc1-emu (an emulator written from the protocol notes).
+check_PROGRAMS += tests/test-arc1
+tests_test_arc1_SOURCES = tests/test-arc1.c $(fake_host_sources) \
+	$(arc1_sources) plugins/arc1/plugin.c
+tests_test_arc1_CPPFLAGS = $(plugin_cppflags) -I$(top_srcdir)/plugins/arc1
+tests_test_arc1_CFLAGS = $(TEST_CFLAGS)
+tests_test_arc1_LDADD = $(TEST_LIBS) -lm
+TESTS += tests/test-arc1

@@ -1,0 +1,665 @@
+/*
+ * test-arc1.c: the arc1 plugin against an ArC ONE emulator on a
+ * pseudo-terminal (tests/arc1-emu, written from the protocol notes, not
+ * from the plugin): handshake, reads, pulses that move R the way the
+ * device model says, batched reads, and every fault the emulator can
+ * play (slow replies, silence until reset, junk bytes, a refused init,
+ * the port unplugged and back), each recovered with nothing else
+ * disturbed. Every wait is a condition with a deadline.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fake-host.h"
+#include "sb-devlink.h"
+
+int synbridge_plugin_init(struct sb_plugin *, const struct sb_host_api *);
+void synbridge_plugin_end(struct sb_plugin *);
+
+#define DEADLINE_MS 15000	/* generous: a loaded CI machine */
+
+/* The emulator process and its channels. */
+struct emu {
+	pid_t pid;
+	int out;		/* its stdout */
+	char dir[64], port[96], fifo[96];
+	char buf[8192];
+	size_t len;
+};
+
+/* A test's world: the emulator and a loaded plugin. */
+struct world {
+	struct emu emu;
+	struct sb_plugin *p;
+	struct sb_completion done[512];
+	size_t ndone;
+	uint64_t tag;
+};
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+static int64_t
+now_ms(void)
+{
+	return sb_devlink_mono_us() / 1000;
+}
+
+/* Read the emulator's stdout until a line starting with prefix; copy it. */
+static int
+emu_wait_line(struct emu *e, const char *prefix, char *line, size_t len)
+{
+	int64_t deadline = now_ms() + DEADLINE_MS;
+	struct pollfd pfd = { .fd = e->out, .events = POLLIN };
+	char *nl, *start;
+	ssize_t n;
+
+	for (;;) {
+		start = e->buf;
+		while ((nl = memchr(start, '\n', e->len - (size_t)(start -
+		    e->buf))) != NULL) {
+			*nl = '\0';
+			if (strncmp(start, prefix, strlen(prefix)) == 0) {
+				if (line != NULL)
+					snprintf(line, len, "%.*s", (int)len - 1,
+					    start);
+				e->len -= (size_t)(nl + 1 - e->buf);
+				memmove(e->buf, nl + 1, e->len);
+				return 0;
+			}
+			start = nl + 1;
+		}
+		/* drop the lines that did not match */
+		e->len -= (size_t)(start - e->buf);
+		memmove(e->buf, start, e->len);
+		if (now_ms() > deadline || e->len == sizeof e->buf)
+			return -1;
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(e->out, e->buf + e->len, sizeof e->buf - e->len);
+		if (n <= 0)
+			return -1;
+		e->len += (size_t)n;
+	}
+}
+
+/* Start the emulator with extra arguments (NULL-terminated). */
+static void
+emu_start(struct emu *e, ...)
+{
+	const char *top = getenv("top_builddir"), *argv[32], *a;
+	char prog[256];
+	int pipefd[2], argc = 0;
+	va_list ap;
+
+	memset(e, 0, sizeof *e);
+	snprintf(e->dir, sizeof e->dir, "/tmp/sb-arc1-XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	snprintf(e->port, sizeof e->port, "%s/ttyARC", e->dir);
+	snprintf(e->fifo, sizeof e->fifo, "%s/control", e->dir);
+	snprintf(prog, sizeof prog, "%s/tests/arc1-emu", top ? top : ".");
+	argv[argc++] = prog;
+	argv[argc++] = "--link";
+	argv[argc++] = e->port;
+	argv[argc++] = "--control";
+	argv[argc++] = e->fifo;
+	argv[argc++] = "--reset-ms";
+	argv[argc++] = "20";
+	argv[argc++] = "--seed";
+	argv[argc++] = "7";
+	va_start(ap, e);
+	while ((a = va_arg(ap, const char *)) != NULL && argc < 30)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	assert_int_equal(pipe(pipefd), 0);
+	e->pid = fork();
+	assert_true(e->pid >= 0);
+	if (e->pid == 0) {
+		dup2(pipefd[1], 1);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		execv(prog, (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	e->out = pipefd[0];
+	assert_int_equal(emu_wait_line(e, "ready", NULL, 0), 0);
+}
+
+/* Send a control command. */
+static void
+emu_control(struct emu *e, const char *cmd)
+{
+	int fd = open(e->fifo, O_WRONLY);
+	char line[128];
+
+	assert_true(fd >= 0);
+	snprintf(line, sizeof line, "%s\n", cmd);
+	assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	close(fd);
+}
+
+/* A counter from the emulator's stats line. */
+static long
+emu_stat(struct emu *e, const char *key)
+{
+	char line[512], want[64], *at;
+
+	emu_control(e, "stats");
+	assert_int_equal(emu_wait_line(e, "stats", line, sizeof line), 0);
+	snprintf(want, sizeof want, " %s=", key);
+	at = strstr(line, want);
+	assert_non_null(at);
+	return strtol(at + strlen(want), NULL, 10);
+}
+
+/* The emulator's noise-free resistance of a device (1-based lines). */
+static double
+emu_ohms(struct emu *e, unsigned w, unsigned b)
+{
+	char cmd[32], line[128];
+	double r;
+
+	snprintf(cmd, sizeof cmd, "ohms %u %u", w, b);
+	emu_control(e, cmd);
+	assert_int_equal(emu_wait_line(e, "ohms", line, sizeof line), 0);
+	assert_int_equal(sscanf(line, "ohms %*u %*u %lf", &r), 1);
+	return r;
+}
+
+/* Stop the emulator and remove its files. */
+static void
+emu_stop(struct emu *e)
+{
+	int status;
+
+	kill(e->pid, SIGTERM);
+	waitpid(e->pid, &status, 0);
+	close(e->out);
+	unlink(e->port);
+	unlink(e->fifo);
+	rmdir(e->dir);
+}
+
+/* sb_complete_fn: keep every completion. */
+static void
+collect(void *ctx, const struct sb_completion *c)
+{
+	struct world *w = ctx;
+
+	if (w->ndone < sizeof w->done / sizeof w->done[0])
+		w->done[w->ndone++] = *c;
+}
+
+/* Poll the plugin (as the engine does) until tag completes; its entry. */
+static const struct sb_completion *
+wait_done(struct world *w, uint64_t tag)
+{
+	int64_t deadline = now_ms() + DEADLINE_MS;
+	struct timespec ts = { 0, 2000000L };
+	size_t i;
+
+	while (now_ms() < deadline) {
+		w->p->synapses.poll(w->p->synapses_data, w->p->now, collect, w);
+		w->p->link.poll(w->p->link_data);
+		for (i = 0; i < w->ndone; i++)
+			if (w->done[i].tag == tag)
+				return &w->done[i];
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("operation %llu did not complete within %d ms",
+	    (unsigned long long)tag, DEADLINE_MS);
+	return NULL;
+}
+
+/* Wait until the link is up (or down, with up = 0). */
+static void
+wait_link(struct world *w, int up)
+{
+	int64_t deadline = now_ms() + DEADLINE_MS;
+	struct timespec ts = { 0, 5000000L };
+	struct sb_link_health h;
+
+	while (now_ms() < deadline) {
+		w->p->link.health(w->p->link_data, &h, 1);
+		w->p->link.poll(w->p->link_data);
+		if ((h.state == SB_LINK_UP) == up)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("the link did not go %s within %d ms", up ? "up" : "down",
+	    DEADLINE_MS);
+}
+
+/* Load the plugin on the emulator's port with quick test timings. */
+static void
+world_load(struct world *w, const char *timeout_ms)
+{
+	w->p = fake_plugin_new("southampton", 1);
+	assert_non_null(w->p);
+	w->p->echo = getenv("ARC1_TEST_ECHO") != NULL;
+	w->p->fast = 0;		/* an instrument runs in real time */
+	assert_int_equal(fake_plugin_load(w->p, synbridge_plugin_init,
+	    "name", "arc", "port", w->emu.port, "reset_ms", "30",
+	    "settle_ms", "0", "timeout_ms", timeout_ms, "init_timeout_ms",
+	    "600", "version_timeout_ms", "200", "pace_us", "500",
+	    "backoff_max_ms", "200", NULL), 0);
+}
+
+/* Queue a read of device; returns its tag. */
+static uint64_t
+start_read(struct world *w, uint32_t device)
+{
+	char *cause = NULL;
+
+	assert_int_equal(w->p->synapses.read(w->p->synapses_data, device,
+	    ++w->tag, &cause), 0);
+	assert_null(cause);
+	return w->tag;
+}
+
+/* Read device until it works (the link may be down meanwhile); its G. */
+static double
+read_eventually(struct world *w, uint32_t device)
+{
+	int64_t deadline = now_ms() + DEADLINE_MS;
+	struct timespec ts = { 0, 10000000L };
+	const struct sb_completion *c;
+	char *cause = NULL;
+
+	while (now_ms() < deadline) {
+		if (w->p->synapses.read(w->p->synapses_data, device,
+		    ++w->tag, &cause) != 0) {
+			free(cause);	/* offline while it reconnects */
+			cause = NULL;
+			w->p->link.poll(w->p->link_data);
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		c = wait_done(w, w->tag);
+		if (c->status == 0)
+			return c->g_after_us;
+	}
+	fail_msg("device %u could not be read within %d ms", device,
+	    DEADLINE_MS);
+	return NAN;
+}
+
+/* Read device and return its conductance (uS); the read must succeed. */
+static double
+read_ok(struct world *w, uint32_t device)
+{
+	const struct sb_completion *c = wait_done(w, start_read(w, device));
+
+	assert_int_equal(c->status, 0);
+	assert_true(isfinite(c->g_after_us));
+	return c->g_after_us;
+}
+
+/* Pulse device once; the completion. */
+static const struct sb_completion *
+pulse(struct world *w, uint32_t device, double v, uint32_t width_us)
+{
+	char *cause = NULL;
+
+	assert_int_equal(w->p->synapses.pulse(w->p->synapses_data, device, v,
+	    width_us, 1, ++w->tag, &cause), 0);
+	assert_null(cause);
+	return wait_done(w, w->tag);
+}
+
+/* Set up a world (state for cmocka). */
+static int
+setup(void **state)
+{
+	struct world *w = calloc(1, sizeof *w);
+
+	emu_start(&w->emu, NULL);
+	world_load(w, "300");
+	wait_link(w, 1);
+	*state = w;
+	return 0;
+}
+
+/* Tear a world down. */
+static int
+teardown(void **state)
+{
+	struct world *w = *state;
+
+	fake_plugin_free(w->p, synbridge_plugin_end);
+	emu_stop(&w->emu);
+	free(w);
+	return 0;
+}
+
+/* Handshake: up, the firmware named, every device read at connect. */
+static void
+test_handshake(void **state)
+{
+	struct world *w = *state;
+	struct sb_link_health h;
+	struct sb_device_limits l;
+	uint32_t dev;
+	char *cause = NULL;
+	double g;
+
+	w->p->link.health(w->p->link_data, &h, 1);
+	assert_int_equal(h.state, SB_LINK_UP);
+	assert_string_equal(h.name, "arc");
+	assert_non_null(strstr(h.detail, "firmware"));
+	assert_true(isnan(h.rtt_ms));
+	assert_true(emu_stat(&w->emu, "inits") >= 1);
+	assert_true(emu_stat(&w->emu, "readalls") >= 1);
+	/* every device known after the read of the whole array */
+	for (dev = 0; dev < 1024; dev += 37) {
+		g = w->p->synapses.conductance(w->p->synapses_data, dev);
+		assert_true(isfinite(g) && g > 1 && g < 1e6);
+	}
+	/* addresses as the instrument numbers them */
+	assert_int_equal(w->p->synapses.address(w->p->synapses_data, "w1b1",
+	    &dev, &cause), 0);
+	assert_int_equal(dev, 0);
+	assert_int_equal(w->p->synapses.address(w->p->synapses_data, "w32b32",
+	    &dev, &cause), 0);
+	assert_int_equal(dev, 1023);
+	assert_int_equal(w->p->synapses.address(w->p->synapses_data, "w0b1",
+	    &dev, &cause), -1);
+	assert_non_null(strstr(cause, "count from 1"));
+	free(cause);
+	/* the paper's defaults; weight grows with R */
+	w->p->synapses.limits(w->p->synapses_data, 0, &l);
+	assert_true(l.ltp_v == 4.0 && l.ltd_v == -4.0 && l.width_us == 100);
+	assert_int_equal(l.weight_from, SB_WEIGHT_FROM_R);
+	assert_true(fabs(l.g_min_us - 1e6 / 9000) < 1e-9);
+}
+
+/* A read agrees with the emulator's device; a pulse moves R its way. */
+static void
+test_read_and_pulse(void **state)
+{
+	struct world *w = *state;
+	const struct sb_completion *c;
+	char dir[64];
+	double r_true, r_read, r_before, r_after;
+	int i, raises;
+
+	r_true = emu_ohms(&w->emu, 3, 5);
+	r_read = 1e6 / read_ok(w, 2 * 32 + 4);
+	assert_true(fabs(r_read - r_true) / r_true < 0.05);
+
+	emu_control(&w->emu, "direction");
+	assert_int_equal(emu_wait_line(&w->emu, "direction", dir, sizeof dir),
+	    0);
+	raises = strstr(dir, "raises") != NULL;
+	assert_true(raises || strstr(dir, "lowers") != NULL);
+	r_before = emu_ohms(&w->emu, 3, 5);
+	for (i = 0; i < 5; i++) {
+		c = pulse(w, 2 * 32 + 4, 4.0, 100);
+		assert_int_equal(c->status, 0);
+		assert_true(isfinite(c->g_before_us) &&
+		    isfinite(c->g_after_us));
+	}
+	r_after = emu_ohms(&w->emu, 3, 5);
+	if (raises)
+		assert_true(r_after > r_before);
+	else
+		assert_true(r_after < r_before);
+	/* what the plugin read back is the device's state */
+	assert_true(fabs(1e6 / c->g_after_us - r_after) / r_after < 0.05);
+	assert_true(emu_stat(&w->emu, "pulses") >= 5);
+}
+
+/* Several pulses in one request: select and pulse, then one read. */
+static void
+test_pulse_train(void **state)
+{
+	struct world *w = *state;
+	const struct sb_completion *c;
+	long before = emu_stat(&w->emu, "pulses");
+	char *cause = NULL;
+
+	assert_int_equal(w->p->synapses.pulse(w->p->synapses_data, 7, -4.0,
+	    100, 10, ++w->tag, &cause), 0);
+	c = wait_done(w, w->tag);
+	assert_int_equal(c->status, 0);
+	assert_int_equal(emu_stat(&w->emu, "pulses") - before, 10);
+}
+
+/* Reads side by side go out as one job; each gets its own answer. */
+static void
+test_read_batch(void **state)
+{
+	struct world *w = *state;
+	uint64_t tags[6];
+	long before = emu_stat(&w->emu, "readalls");
+	const struct sb_completion *c;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		tags[i] = start_read(w, (uint32_t)(100 + i * 33));
+	for (i = 0; i < 6; i++) {
+		c = wait_done(w, tags[i]);
+		assert_int_equal(c->status, 0);
+		assert_int_equal(c->device, 100 + i * 33);
+		assert_true(fabs(1e6 / c->g_after_us - emu_ohms(&w->emu,
+		    (100 + i * 33) / 32 + 1, (100 + i * 33) % 32 + 1)) <
+		    0.05 * 1e6 / c->g_after_us);
+	}
+	/* at least one list read carried more than one device */
+	assert_true(emu_stat(&w->emu, "readalls") > before);
+}
+
+/* The safety limits are enforced in the plugin itself. */
+static void
+test_limits(void **state)
+{
+	struct world *w = *state;
+	char *cause = NULL;
+
+	assert_int_equal(w->p->synapses.pulse(w->p->synapses_data, 0, 4.5,
+	    100, 1, ++w->tag, &cause), -1);
+	assert_non_null(strstr(cause, "|V| <= 4.00 V"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(w->p->synapses.pulse(w->p->synapses_data, 0, 4.0,
+	    5000, 1, ++w->tag, &cause), -1);
+	assert_non_null(strstr(cause, "max_width_us"));
+	free(cause);
+}
+
+/*
+ * A fault: the operation in flight fails with what happened, the board is
+ * reset and re-initialised, and the next operation works; the device
+ * state is undisturbed. Returns the recovery time in ms.
+ */
+static double
+fault_recovers(struct world *w, const char *fault, const char *expect,
+    const char *after)
+{
+	const struct sb_completion *c;
+	double g_other = read_ok(w, 500), g, t0, t1;
+	long inits = emu_stat(&w->emu, "inits");
+
+	emu_control(&w->emu, fault);
+	c = wait_done(w, start_read(w, 1));
+	t0 = now_ms();
+	assert_int_equal(c->status, -1);
+	if (strstr(c->message, expect) == NULL)
+		fail_msg("%s: '%s' does not say '%s'", fault, c->message,
+		    expect);
+	if (after != NULL)
+		emu_control(&w->emu, after);
+	/* the next read works once the board is back in step */
+	g = read_eventually(w, 500);
+	t1 = now_ms();
+	/* a read of the other device gives what it gave before */
+	assert_true(fabs(g - g_other) / g_other < 0.05);
+	assert_true(emu_stat(&w->emu, "inits") > inits);
+	print_message("# %s: recovered in %.0f ms\n", fault, t1 - t0);
+	return t1 - t0;
+}
+
+/* Silence until reset (a hung board). */
+static void
+test_fault_silent(void **state)
+{
+	fault_recovers(*state, "silent", "no reply", NULL);
+}
+
+/* Junk in front of a reply (line noise). */
+static void
+test_fault_junk(void **state)
+{
+	struct world *w = *state;
+
+	/* junk shorter or longer than a float: both are caught */
+	fault_recovers(w, "junk 3", "arc", NULL);
+	fault_recovers(w, "junk 9", "arc", NULL);
+	/* and the link logged the resync once, naming the cause */
+	(void)read_eventually(w, 2);
+	assert_true(fake_plugin_logged(w->p, "out of step"));
+}
+
+/* Replies slower than the timeout fail; slow but in time is fine. */
+static void
+test_fault_slow(void **state)
+{
+	struct world *w = *state;
+
+	emu_control(&w->emu, "slow 50");
+	(void)read_ok(w, 3);	/* 50 ms < 300 ms timeout: fine */
+	fault_recovers(w, "slow 1000", "no reply", "slow 0");
+}
+
+/* A refused init: the link retries until the board confirms. */
+static void
+test_fault_garble(void **state)
+{
+	struct world *w = *state;
+
+	/* the next init says "0": the resync after silence meets it */
+	emu_control(&w->emu, "garble");
+	fault_recovers(w, "silent", "no reply", NULL);
+	assert_true(fake_plugin_logged(w->p, "refused init"));
+}
+
+/* Unplugged: offline with the reason, refused; back when replugged. */
+static void
+test_fault_unplug(void **state)
+{
+	struct world *w = *state;
+	char why[160], *cause = NULL;
+	double g = read_ok(w, 64), t0;
+
+	emu_control(&w->emu, "unplug");
+	wait_link(w, 0);
+	assert_int_equal(w->p->synapses.offline(w->p->synapses_data, 64, why,
+	    sizeof why), -1);
+	assert_non_null(strstr(why, "offline"));
+	assert_int_equal(w->p->synapses.read(w->p->synapses_data, 64,
+	    ++w->tag, &cause), -1);
+	assert_non_null(strstr(cause, "offline"));
+	free(cause);
+	t0 = now_ms();
+	emu_control(&w->emu, "replug");
+	wait_link(w, 1);
+	print_message("# unplug: back %.0f ms after replug\n", now_ms() - t0);
+	assert_int_equal(w->p->synapses.offline(w->p->synapses_data, 64, why,
+	    sizeof why), 0);
+	/* the device kept its state across the unplug */
+	assert_true(fabs(read_eventually(w, 64) - g) / g < 0.05);
+	assert_true(fake_plugin_logged(w->p, "up again"));
+}
+
+/* Old firmware (no answer to 999) is tolerated. */
+static void
+test_old_firmware(void **state)
+{
+	struct world w;
+	struct sb_link_health h;
+
+	(void)state;
+	memset(&w, 0, sizeof w);
+	emu_start(&w.emu, "--old-firmware", NULL);
+	world_load(&w, "300");
+	wait_link(&w, 1);
+	w.p->link.health(w.p->link_data, &h, 1);
+	assert_non_null(strstr(h.detail, "old firmware"));
+	(void)read_ok(&w, 9);
+	fake_plugin_free(w.p, synbridge_plugin_end);
+	emu_stop(&w.emu);
+}
+
+/* No port at all: load works, devices offline with a reason to act on. */
+static void
+test_no_port(void **state)
+{
+	struct sb_plugin *p = fake_plugin_new("southampton", 1);
+	char why[160];
+
+	(void)state;
+	p->quiet = 1;
+	p->fast = 0;
+	assert_int_equal(fake_plugin_load(p, synbridge_plugin_init, "port",
+	    "/nonexistent/ttyACM9", "reset_ms", "10", "init_timeout_ms",
+	    "100", "version_timeout_ms", "50", "settle_ms", "0", NULL), 0);
+	assert_int_equal(p->synapses.offline(p->synapses_data, 0, why,
+	    sizeof why), -1);
+	assert_non_null(strstr(why, "plugged in"));
+	fake_plugin_free(p, synbridge_plugin_end);
+	/* no port= at all is refused at load */
+	p = fake_plugin_new("southampton", 1);
+	p->quiet = 1;
+	p->fast = 0;
+	assert_int_equal(fake_plugin_load(p, synbridge_plugin_init, NULL), -1);
+	assert_true(fake_plugin_logged(p, "port=/dev/ttyACM0"));
+	fake_plugin_free(p, synbridge_plugin_end);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_handshake, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_read_and_pulse, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pulse_train, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_read_batch, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_silent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_fault_junk, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_fault_slow, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_fault_garble, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_fault_unplug, setup,
+		    teardown),
+		cmocka_unit_test(test_old_firmware),
+		cmocka_unit_test(test_no_port),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
