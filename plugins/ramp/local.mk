@@ -25,3 +25,14 @@ tests_test_ramp_CPPFLAGS = $(plugin_cppflags) -I$(top_srcdir)/plugins/ramp
 tests_test_ramp_CFLAGS = $(TEST_CFLAGS)
 tests_test_ramp_LDADD = $(TEST_LIBS) -lm
 TESTS += tests/test-ramp
+
+# The benchmark runs the real console (src/synbridge, headless), the plugin
+# alone through the fake host, and a bare echo loop, over loopback UDP;
+# never part of make check.
+EXTRA_PROGRAMS += tests/bench/bench-ramp
+bench_programs += tests/bench/bench-ramp
+tests_bench_bench_ramp_SOURCES = tests/bench/bench-ramp.c \
+	$(fake_host_sources) $(ramp_sources) plugins/ramp/plugin.c
+tests_bench_bench_ramp_CPPFLAGS = $(plugin_cppflags) \
+	-I$(top_srcdir)/plugins/ramp -I$(top_srcdir)/tests
+tests_bench_bench_ramp_LDADD = -lm
