@@ -10,3 +10,6 @@ rampdir = $(pkgdatadir)/sessions/ramp
 dist_ramp_DATA = share/sessions/ramp/node.conf \
 	share/sessions/ramp/connectivity.txt \
 	share/sessions/ramp/padova.conf
+
+arc1dir = $(pkgdatadir)/sessions/arc1
+dist_arc1_DATA = share/sessions/arc1/one-machine.conf

@@ -492,7 +492,7 @@ synapse_operate(struct session *s, struct synapse *syn, enum cond_event event,
 		return -1;
 	}
 	if (synapse_offline(syn, state, sizeof state) != 0) {
-		xasprintf(cause, "%s: device %s:%s is %s", syn->name, ds->name,
+		xasprintf(cause, "%s: device %s is %s", syn->name,
 		    syn->device_spec, state);
 		return -1;
 	}

@@ -23,3 +23,7 @@ tests_test_arc1_CPPFLAGS = $(plugin_cppflags) -I$(top_srcdir)/plugins/arc1
 tests_test_arc1_CFLAGS = $(TEST_CFLAGS)
 tests_test_arc1_LDADD = $(TEST_LIBS) -lm
 TESTS += tests/test-arc1
+
+# The demo's session with its synapses on an ArC ONE, through the console.
+TESTS += tests/arc1-session.sh
+EXTRA_DIST += tests/arc1-session.sh
