@@ -28,174 +28,63 @@
 #include <unistd.h>
 
 #include "fake-host.h"
+#include "arc1-driver.h"
 #include "sb-devlink.h"
 
 int synbridge_plugin_init(struct sb_plugin *, const struct sb_host_api *);
 void synbridge_plugin_end(struct sb_plugin *);
 
-#define DEADLINE_MS 15000	/* generous: a loaded CI machine */
-
-/* The emulator process and its channels. */
-struct emu {
-	pid_t pid;
-	int out;		/* its stdout */
-	char dir[64], port[96], fifo[96];
-	char buf[8192];
-	size_t len;
-};
+#define DEADLINE_MS ARC1_EMU_DEADLINE_MS
 
 /* A test's world: the emulator and a loaded plugin. */
 struct world {
-	struct emu emu;
+	struct arc1_emu emu;
 	struct sb_plugin *p;
 	struct sb_completion done[512];
 	size_t ndone;
 	uint64_t tag;
 };
 
-/* Milliseconds of CLOCK_MONOTONIC. */
-static int64_t
-now_ms(void)
-{
-	return sb_devlink_mono_us() / 1000;
-}
-
-/* Read the emulator's stdout until a line starting with prefix; copy it. */
-static int
-emu_wait_line(struct emu *e, const char *prefix, char *line, size_t len)
-{
-	int64_t deadline = now_ms() + DEADLINE_MS;
-	struct pollfd pfd = { .fd = e->out, .events = POLLIN };
-	char *nl, *start;
-	ssize_t n;
-
-	for (;;) {
-		start = e->buf;
-		while ((nl = memchr(start, '\n', e->len - (size_t)(start -
-		    e->buf))) != NULL) {
-			*nl = '\0';
-			if (strncmp(start, prefix, strlen(prefix)) == 0) {
-				if (line != NULL)
-					snprintf(line, len, "%.*s", (int)len - 1,
-					    start);
-				e->len -= (size_t)(nl + 1 - e->buf);
-				memmove(e->buf, nl + 1, e->len);
-				return 0;
-			}
-			start = nl + 1;
-		}
-		/* drop the lines that did not match */
-		e->len -= (size_t)(start - e->buf);
-		memmove(e->buf, start, e->len);
-		if (now_ms() > deadline || e->len == sizeof e->buf)
-			return -1;
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		n = read(e->out, e->buf + e->len, sizeof e->buf - e->len);
-		if (n <= 0)
-			return -1;
-		e->len += (size_t)n;
-	}
-}
-
-/* Start the emulator with extra arguments (NULL-terminated). */
-static void
-emu_start(struct emu *e, ...)
-{
-	const char *top = getenv("top_builddir"), *argv[32], *a;
-	char prog[256];
-	int pipefd[2], argc = 0;
-	va_list ap;
-
-	memset(e, 0, sizeof *e);
-	snprintf(e->dir, sizeof e->dir, "/tmp/sb-arc1-XXXXXX");
-	assert_non_null(mkdtemp(e->dir));
-	snprintf(e->port, sizeof e->port, "%s/ttyARC", e->dir);
-	snprintf(e->fifo, sizeof e->fifo, "%s/control", e->dir);
-	snprintf(prog, sizeof prog, "%s/tests/arc1-emu", top ? top : ".");
-	argv[argc++] = prog;
-	argv[argc++] = "--link";
-	argv[argc++] = e->port;
-	argv[argc++] = "--control";
-	argv[argc++] = e->fifo;
-	argv[argc++] = "--reset-ms";
-	argv[argc++] = "20";
-	argv[argc++] = "--seed";
-	argv[argc++] = "7";
-	va_start(ap, e);
-	while ((a = va_arg(ap, const char *)) != NULL && argc < 30)
-		argv[argc++] = a;
-	va_end(ap);
-	argv[argc] = NULL;
-	assert_int_equal(pipe(pipefd), 0);
-	e->pid = fork();
-	assert_true(e->pid >= 0);
-	if (e->pid == 0) {
-		dup2(pipefd[1], 1);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		execv(prog, (char *const *)argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	e->out = pipefd[0];
-	assert_int_equal(emu_wait_line(e, "ready", NULL, 0), 0);
-}
+/* Start the emulator with the tests' options and extra ones. */
+#define emu_start(e, ...) \
+	assert_int_equal(arc1_emu_start((e), "--reset-ms", "20", "--seed", \
+	    "7", __VA_ARGS__), 0)
 
 /* Send a control command. */
 static void
-emu_control(struct emu *e, const char *cmd)
+emu_control(struct arc1_emu *e, const char *cmd)
 {
-	int fd = open(e->fifo, O_WRONLY);
-	char line[128];
+	assert_int_equal(arc1_emu_control(e, cmd), 0);
+}
 
-	assert_true(fd >= 0);
-	snprintf(line, sizeof line, "%s\n", cmd);
-	assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
-	close(fd);
+/* Wait for a line of the emulator's. */
+static int
+emu_wait_line(struct arc1_emu *e, const char *prefix, char *line, size_t len)
+{
+	return arc1_emu_wait_line(e, prefix, line, len);
 }
 
 /* A counter from the emulator's stats line. */
 static long
-emu_stat(struct emu *e, const char *key)
+emu_stat(struct arc1_emu *e, const char *key)
 {
-	char line[512], want[64], *at;
+	long n = arc1_emu_stat(e, key);
 
-	emu_control(e, "stats");
-	assert_int_equal(emu_wait_line(e, "stats", line, sizeof line), 0);
-	snprintf(want, sizeof want, " %s=", key);
-	at = strstr(line, want);
-	assert_non_null(at);
-	return strtol(at + strlen(want), NULL, 10);
+	assert_true(n >= 0);
+	return n;
 }
 
 /* The emulator's noise-free resistance of a device (1-based lines). */
 static double
-emu_ohms(struct emu *e, unsigned w, unsigned b)
+emu_ohms(struct arc1_emu *e, unsigned w, unsigned b)
 {
-	char cmd[32], line[128];
-	double r;
+	double r = arc1_emu_ohms(e, w, b);
 
-	snprintf(cmd, sizeof cmd, "ohms %u %u", w, b);
-	emu_control(e, cmd);
-	assert_int_equal(emu_wait_line(e, "ohms", line, sizeof line), 0);
-	assert_int_equal(sscanf(line, "ohms %*u %*u %lf", &r), 1);
+	assert_true(isfinite(r));
 	return r;
 }
 
-/* Stop the emulator and remove its files. */
-static void
-emu_stop(struct emu *e)
-{
-	int status;
-
-	kill(e->pid, SIGTERM);
-	waitpid(e->pid, &status, 0);
-	close(e->out);
-	unlink(e->port);
-	unlink(e->fifo);
-	rmdir(e->dir);
-}
+#define emu_stop arc1_emu_stop
 
 /* sb_complete_fn: keep every completion. */
 static void
@@ -211,11 +100,11 @@ collect(void *ctx, const struct sb_completion *c)
 static const struct sb_completion *
 wait_done(struct world *w, uint64_t tag)
 {
-	int64_t deadline = now_ms() + DEADLINE_MS;
+	int64_t deadline = arc1_emu_now_ms() + DEADLINE_MS;
 	struct timespec ts = { 0, 2000000L };
 	size_t i;
 
-	while (now_ms() < deadline) {
+	while (arc1_emu_now_ms() < deadline) {
 		w->p->synapses.poll(w->p->synapses_data, w->p->now, collect, w);
 		w->p->link.poll(w->p->link_data);
 		for (i = 0; i < w->ndone; i++)
@@ -232,11 +121,11 @@ wait_done(struct world *w, uint64_t tag)
 static void
 wait_link(struct world *w, int up)
 {
-	int64_t deadline = now_ms() + DEADLINE_MS;
+	int64_t deadline = arc1_emu_now_ms() + DEADLINE_MS;
 	struct timespec ts = { 0, 5000000L };
 	struct sb_link_health h;
 
-	while (now_ms() < deadline) {
+	while (arc1_emu_now_ms() < deadline) {
 		w->p->link.health(w->p->link_data, &h, 1);
 		w->p->link.poll(w->p->link_data);
 		if ((h.state == SB_LINK_UP) == up)
@@ -278,12 +167,12 @@ start_read(struct world *w, uint32_t device)
 static double
 read_eventually(struct world *w, uint32_t device)
 {
-	int64_t deadline = now_ms() + DEADLINE_MS;
+	int64_t deadline = arc1_emu_now_ms() + DEADLINE_MS;
 	struct timespec ts = { 0, 10000000L };
 	const struct sb_completion *c;
 	char *cause = NULL;
 
-	while (now_ms() < deadline) {
+	while (arc1_emu_now_ms() < deadline) {
 		if (w->p->synapses.read(w->p->synapses_data, device,
 		    ++w->tag, &cause) != 0) {
 			free(cause);	/* offline while it reconnects */
@@ -499,7 +388,7 @@ fault_recovers(struct world *w, const char *fault, const char *expect,
 
 	emu_control(&w->emu, fault);
 	c = wait_done(w, start_read(w, 1));
-	t0 = now_ms();
+	t0 = arc1_emu_now_ms();
 	assert_int_equal(c->status, -1);
 	if (strstr(c->message, expect) == NULL)
 		fail_msg("%s: '%s' does not say '%s'", fault, c->message,
@@ -508,7 +397,7 @@ fault_recovers(struct world *w, const char *fault, const char *expect,
 		emu_control(&w->emu, after);
 	/* the next read works once the board is back in step */
 	g = read_eventually(w, 500);
-	t1 = now_ms();
+	t1 = arc1_emu_now_ms();
 	/* a read of the other device gives what it gave before */
 	assert_true(fabs(g - g_other) / g_other < 0.05);
 	assert_true(emu_stat(&w->emu, "inits") > inits);
@@ -577,10 +466,10 @@ test_fault_unplug(void **state)
 	    ++w->tag, &cause), -1);
 	assert_non_null(strstr(cause, "offline"));
 	free(cause);
-	t0 = now_ms();
+	t0 = arc1_emu_now_ms();
 	emu_control(&w->emu, "replug");
 	wait_link(w, 1);
-	print_message("# unplug: back %.0f ms after replug\n", now_ms() - t0);
+	print_message("# unplug: back %.0f ms after replug\n", arc1_emu_now_ms() - t0);
 	assert_int_equal(w->p->synapses.offline(w->p->synapses_data, 64, why,
 	    sizeof why), 0);
 	/* the device kept its state across the unplug */

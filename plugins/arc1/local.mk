@@ -17,7 +17,8 @@ plugins_arc1_arc1_la_LIBADD = -lm
 # The test links the plugin directly and drives it through the fake host
 # against tests/arc1-emu (an emulator written from the protocol notes).
 check_PROGRAMS += tests/test-arc1
-tests_test_arc1_SOURCES = tests/test-arc1.c $(fake_host_sources) \
+tests_test_arc1_SOURCES = tests/test-arc1.c tests/arc1-driver.c \
+	tests/arc1-driver.h $(fake_host_sources) \
 	$(arc1_sources) plugins/arc1/plugin.c
 tests_test_arc1_CPPFLAGS = $(plugin_cppflags) -I$(top_srcdir)/plugins/arc1
 tests_test_arc1_CFLAGS = $(TEST_CFLAGS)
@@ -27,3 +28,14 @@ TESTS += tests/test-arc1
 # The demo's session with its synapses on an ArC ONE, through the console.
 TESTS += tests/arc1-session.sh
 EXTRA_DIST += tests/arc1-session.sh
+
+# make bench: operations per second beside a bare client on the same
+# emulator, and the recovery time after each fault.
+EXTRA_PROGRAMS += tests/bench/bench-arc1
+bench_programs += tests/bench/bench-arc1
+tests_bench_bench_arc1_SOURCES = tests/bench/bench-arc1.c \
+	tests/arc1-driver.c tests/arc1-driver.h $(fake_host_sources) \
+	$(arc1_sources) plugins/arc1/plugin.c
+tests_bench_bench_arc1_CPPFLAGS = $(plugin_cppflags) \
+	-I$(top_srcdir)/plugins/arc1 -I$(top_srcdir)/tests
+tests_bench_bench_arc1_LDADD = -lm
