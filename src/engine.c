@@ -637,10 +637,59 @@ engine_tick(struct session *s)
 	engine_flush_due(s, 0);
 }
 
+/*
+ * Does a stimulation request fit the population: the unit its backend
+ * stimulates in, its largest amplitude, its step and its longest width?
+ */
+static int
+engine_stim_check(const struct population *pop, double amplitude,
+    enum sb_stim_unit unit, uint32_t width_us, char **cause)
+{
+	const struct sb_neurons *n = &pop->ops;
+	const char *name = unit == SB_STIM_MICROAMPS ? "uA" : "V";
+	double steps;
+
+	if (n->stim_unit != unit) {
+		if (n->stim_unit == SB_STIM_MICROAMPS)
+			xasprintf(cause, "%s stimulates with current: give "
+			    "-i MICROAMPS, not -a VOLTS (up to %g uA in steps "
+			    "of %g uA)", pop->name, n->stim_max, n->stim_step);
+		else
+			xasprintf(cause, "%s stimulates with voltage: give -a "
+			    "VOLTS, not -i MICROAMPS", pop->name);
+		return -1;
+	}
+	if (n->stim_max > 0 && fabs(amplitude) > n->stim_max * (1 + 1e-9)) {
+		xasprintf(cause, "%s: %g %s is beyond the backend's limit "
+		    "(|amplitude| <= %g %s)", pop->name, amplitude, name,
+		    n->stim_max, name);
+		return -1;
+	}
+	if (n->stim_step > 0) {
+		steps = fabs(amplitude) / n->stim_step;
+		if (fabs(steps - nearbyint(steps)) > 1e-6) {
+			xasprintf(cause, "%s: %g %s is not a multiple of the "
+			    "backend's step (%g %s: try %g)", pop->name,
+			    amplitude, name, n->stim_step, name,
+			    copysign(nearbyint(steps) * n->stim_step,
+			    amplitude));
+			return -1;
+		}
+	}
+	if (n->stim_max_width_us > 0 && width_us > n->stim_max_width_us) {
+		xasprintf(cause, "%s: %u us is longer than the backend takes "
+		    "(at most %u us)", pop->name, width_us,
+		    n->stim_max_width_us);
+		return -1;
+	}
+	return 0;
+}
+
 /* Stimulate a unit through its backend; logged as a stimulation event. */
 int
 engine_stimulate(struct session *s, const struct unit_ref *u,
-    double amplitude_v, uint32_t width_us, char **cause)
+    double amplitude_v, enum sb_stim_unit unit, uint32_t width_us,
+    char **cause)
 {
 	struct population *pop = session_population(s, u->site, u->pop);
 	int64_t t = clock_now(&s->clock);
@@ -653,6 +702,8 @@ engine_stimulate(struct session *s, const struct unit_ref *u,
 		    "no stimulation)", pop ? pop->name : "unit");
 		return -1;
 	}
+	if (engine_stim_check(pop, amplitude_v, unit, width_us, cause) != 0)
+		return -1;
 	pthread_mutex_lock(&pop->lock);
 	rc = pop->ops.stimulate(pop->data, u->index, amplitude_v, width_us,
 	    t, &why);
@@ -669,6 +720,7 @@ engine_stimulate(struct session *s, const struct unit_ref *u,
 	ev.pop = u->pop;
 	ev.index = u->index;
 	ev.amplitude = (float)amplitude_v;
+	ev.aux = (uint8_t)unit;
 	ev.width_us = width_us;
 	ev.count = 1;
 	engine_record_event(s, &ev);

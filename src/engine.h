@@ -25,7 +25,8 @@ void engine_run_fast(struct session *s, int64_t until_us);
 void engine_tick(struct session *s);
 /* Stimulate a unit through its backend. */
 int engine_stimulate(struct session *s, const struct unit_ref *u,
-    double amplitude_v, uint32_t width_us, char **cause);
+    double amplitude, enum sb_stim_unit unit, uint32_t width_us,
+    char **cause);
 /* History + recorder (+ views) for one event. */
 void engine_record_event(struct session *s, const struct sb_event *ev);
 /* The audit log: commands.csv and history. */

@@ -74,6 +74,12 @@ struct sb_reply;	/* where a command writes its result */
 
 enum sb_log_level { SB_LOG_ERROR, SB_LOG_WARNING, SB_LOG_INFO, SB_LOG_DEBUG };
 
+/* What a population's stimulate() amplitude is in. */
+enum sb_stim_unit {
+	SB_STIM_VOLTS = 0,	/* voltage-controlled stimulation (default) */
+	SB_STIM_MICROAMPS = 1,	/* current-controlled (e.g. Intan RHS) */
+};
+
 /* Neurons: a population of spiking units. */
 struct sb_neurons {
 	const char *name;	/* population name, unique at its site */
@@ -84,14 +90,28 @@ struct sb_neurons {
 	int (*start)(void *data, struct sb_emitter *em, char **cause);
 	void (*stop)(void *data);
 	/*
-	 * Stimulate one unit (an electrode) at t_us. Must not emit: spikes it
-	 * evokes are emitted by the next advance() (or the backend's thread).
+	 * Stimulate one unit (an electrode) at t_us; amplitude in stim_unit
+	 * (volts unless the population says microamps). Must not emit:
+	 * spikes it evokes are emitted by the next advance() (or the
+	 * backend's thread).
 	 */
-	int (*stimulate)(void *data, uint32_t unit, double amplitude_v,
+	int (*stimulate)(void *data, uint32_t unit, double amplitude,
 	    uint32_t width_us, int64_t t_us, char **cause);
 	/* A synaptic event for unit: weight 0-255 and conductance in uS. */
 	void (*synaptic_input)(void *data, uint32_t unit, unsigned weight,
 	    double g_us, int64_t t_us);
+	/*
+	 * synbridge-plugin-3: what stimulate()'s amplitude is in. The host
+	 * refuses `stim -a VOLTS` on a current-controlled population and
+	 * `stim -i MICROAMPS` on a voltage-controlled one, naming the other
+	 * option; stim_max (> 0: the largest |amplitude| accepted) and
+	 * stim_step (> 0: the resolution) are quoted in its messages and
+	 * checked by the host. 0 = not stated.
+	 */
+	enum sb_stim_unit stim_unit;
+	double stim_max, stim_step;
+	/* the largest stimulation width accepted, us (0: not stated) */
+	uint32_t stim_max_width_us;
 };
 
 /*
