@@ -35,9 +35,9 @@ const struct cmd_entry cmd_remote_entry = {
 	.exec = cmd_remote_exec,
 };
 
-/* Quote one word so the remote side splits it back the same. */
-static char *
-cmd_at_quote(const char *word)
+/* Quote one word so cmd_split() splits it back the same. */
+char *
+cmd_quote_word(const char *word)
 {
 	size_t len = strlen(word), i, j = 0;
 	char *out = xmalloc(len * 2 + 3);
@@ -71,7 +71,7 @@ cmd_at_exec(struct session *s, struct args *a, struct cmdq_item *item)
 	int i;
 
 	for (i = 1; i < a->argc; i++) {
-		q = cmd_at_quote(a->argv[i]);
+		q = cmd_quote_word(a->argv[i]);
 		xasprintf(&next, "%s%s%s", line, i > 1 ? " " : "", q);
 		free(q);
 		free(line);

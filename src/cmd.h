@@ -58,6 +58,8 @@ struct cmd_client {
 
 /* Split a command line into words; -1 with *cause on bad quoting. */
 int cmd_split(const char *line, int *argc, char ***argv, char **cause);
+/* One word quoted so that cmd_split() gives it back unchanged (malloc'd). */
+char *cmd_quote_word(const char *word);
 void cmd_free_argv(int argc, char **argv);
 /* Find by exact name, alias or unique prefix; NULL with *cause. */
 const struct cmd_entry *cmd_find(const char *name, char **cause);
