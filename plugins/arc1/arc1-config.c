@@ -30,18 +30,7 @@ static int
 arc1_config_uint(const struct sb_host_api *host, struct sb_plugin *p,
     const char *key, uint32_t lo, uint32_t hi, uint32_t *out, char **cause)
 {
-	const char *s = host->arg(p, key);
-	uint32_t v;
-
-	if (s == NULL)
-		return 0;
-	if (sb_args_uint32(s, &v) != 0 || v < lo || v > hi) {
-		sb_cause(cause, "arc1: bad %s=%s: give a whole number from %u "
-		    "to %u", key, s, lo, hi);
-		return -1;
-	}
-	*out = v;
-	return 0;
+	return sb_args_get_uint32(host, p, ARC1_NAME, key, lo, hi, out, cause);
 }
 
 /* A number argument within [lo, hi], or its default. */
@@ -49,18 +38,7 @@ static int
 arc1_config_double(const struct sb_host_api *host, struct sb_plugin *p,
     const char *key, double lo, double hi, double *out, char **cause)
 {
-	const char *s = host->arg(p, key);
-	double v;
-
-	if (s == NULL)
-		return 0;
-	if (sb_args_number(s, &v) != 0 || v < lo || v > hi) {
-		sb_cause(cause, "arc1: bad %s=%s: give a number from %g to %g",
-		    key, s, lo, hi);
-		return -1;
-	}
-	*out = v;
-	return 0;
+	return sb_args_get_number(host, p, ARC1_NAME, key, lo, hi, out, cause);
 }
 
 /* Defaults (see the top of this file). */

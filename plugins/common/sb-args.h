@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "synbridge-plugin.h"
+
 /* Parse all of s as a number (inf and nan included); 0, or -1. */
 static inline int
 sb_args_strtod(const char *s, double *out)
@@ -66,6 +68,50 @@ sb_cause(char **cause, const char *fmt, ...)
 	if (vasprintf(cause, fmt, ap) == -1)
 		*cause = NULL;
 	va_end(ap);
+}
+
+/*
+ * The load argument key as a whole number in [lo, hi]: *out is left as it
+ * is (the default) when the argument is absent. 0, or -1 with *cause
+ * "WHO: bad KEY=VALUE: give a whole number from LO to HI".
+ */
+static inline int
+sb_args_get_uint32(const struct sb_host_api *host, struct sb_plugin *p,
+    const char *who, const char *key, uint32_t lo, uint32_t hi,
+    uint32_t *out, char **cause)
+{
+	const char	*s = host->arg(p, key);
+	uint32_t	 v;
+
+	if (s == NULL)
+		return (0);
+	if (sb_args_uint32(s, &v) != 0 || v < lo || v > hi) {
+		sb_cause(cause, "%s: bad %s=%s: give a whole number from %u to "
+		    "%u", who, key, s, lo, hi);
+		return (-1);
+	}
+	*out = v;
+	return (0);
+}
+
+/* The load argument key as a finite number in [lo, hi]; as above. */
+static inline int
+sb_args_get_number(const struct sb_host_api *host, struct sb_plugin *p,
+    const char *who, const char *key, double lo, double hi, double *out,
+    char **cause)
+{
+	const char	*s = host->arg(p, key);
+	double		 v;
+
+	if (s == NULL)
+		return (0);
+	if (sb_args_number(s, &v) != 0 || v < lo || v > hi) {
+		sb_cause(cause, "%s: bad %s=%s: give a number from %g to %g",
+		    who, key, s, lo, hi);
+		return (-1);
+	}
+	*out = v;
+	return (0);
 }
 
 /* Is a counter at 1, 2, 4, 8, ...? Logging then is visible, never a flood. */
