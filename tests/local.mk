@@ -33,3 +33,4 @@ include tests/tui.mk
 include tests/ramp.mk
 include tests/arc1.mk
 include tests/ramp-plugin.mk
+include tests/oe.mk
