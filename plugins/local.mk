@@ -16,3 +16,4 @@ include plugins/replay/local.mk
 include plugins/relay/local.mk
 include plugins/arc1/local.mk
 include plugins/ramp/local.mk
+include plugins/openephys/local.mk

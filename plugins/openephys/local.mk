@@ -1,0 +1,38 @@
+## openephys: the Open Ephys GUI (HTTP API, Event Broadcaster, Network
+## Events) as a neurons plugin.
+openephys_sources = \
+	plugins/openephys/openephys.h \
+	plugins/openephys/oe-api.c \
+	plugins/openephys/oe-clock.c \
+	plugins/openephys/oe-config.c \
+	plugins/openephys/oe-event.c \
+	plugins/openephys/oe-http.c \
+	plugins/openephys/oe-link.c \
+	plugins/openephys/oe-stim.c \
+	plugins/common/sb-devlink.c \
+	plugins/common/sb-devlink.h
+openephys_cflags = $(CURL_CFLAGS) $(ZMQ_CFLAGS) $(JANSSON_CFLAGS)
+openephys_libs = $(CURL_LIBS) $(ZMQ_LIBS) $(JANSSON_LIBS) -lm
+
+pkglib_LTLIBRARIES += plugins/openephys/openephys.la
+plugins_openephys_openephys_la_SOURCES = $(openephys_sources) \
+	plugins/openephys/plugin.c
+plugins_openephys_openephys_la_CPPFLAGS = $(plugin_cppflags)
+plugins_openephys_openephys_la_CFLAGS = $(AM_CFLAGS) $(openephys_cflags) \
+	-fvisibility=hidden
+plugins_openephys_openephys_la_LDFLAGS = $(plugin_ldflags)
+plugins_openephys_openephys_la_LIBADD = $(openephys_libs)
+
+# The test compiles the plugin in: pure tests of its parts (events, units,
+# clock, the GUI's replies), then the plugin through the fake host against
+# tests/oe-emu, an emulator of the GUI written from the same notes by
+# someone else.
+check_PROGRAMS += tests/test-openephys
+tests_test_openephys_SOURCES = tests/test-openephys.c tests/oe-driver.c \
+	tests/oe-driver.h $(fake_host_sources) $(openephys_sources) \
+	plugins/openephys/plugin.c
+tests_test_openephys_CPPFLAGS = $(plugin_cppflags) \
+	-I$(top_srcdir)/plugins/openephys
+tests_test_openephys_CFLAGS = $(TEST_CFLAGS) $(openephys_cflags)
+tests_test_openephys_LDADD = $(TEST_LIBS) $(openephys_libs)
+TESTS += tests/test-openephys
