@@ -38,7 +38,7 @@
 #include "synbridge-plugin.h"
 
 #define SB_DEVLINK_MESSAGES 16		/* queued log lines (more: counted) */
-#define SB_DEVLINK_TEXT 160
+#define SB_DEVLINK_TEXT 320	/* a reason with what to do fits */
 
 enum sb_devlink_state {
 	SB_DEVLINK_DOWN,	/* not connected; waiting to retry */
