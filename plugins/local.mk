@@ -16,4 +16,5 @@ include plugins/replay/local.mk
 include plugins/relay/local.mk
 include plugins/arc1/local.mk
 include plugins/ramp/local.mk
+include plugins/intan/local.mk
 include plugins/openephys/local.mk

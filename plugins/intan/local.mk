@@ -1,0 +1,33 @@
+## intan: Intan RHX (RHD/RHS controllers) over TCP (neurons, link).
+intan_sources = \
+	plugins/intan/intan.h \
+	plugins/intan/intan-channels.c \
+	plugins/intan/intan-clock.c \
+	plugins/intan/intan-config.c \
+	plugins/intan/intan-net.c \
+	plugins/intan/intan-reply.c \
+	plugins/intan/intan-rhx.c \
+	plugins/intan/intan-spike.c \
+	plugins/intan/intan-stim.c \
+	plugins/common/sb-devlink.c \
+	plugins/common/sb-devlink.h
+
+pkglib_LTLIBRARIES += plugins/intan/intan.la
+plugins_intan_intan_la_SOURCES = $(intan_sources) plugins/intan/plugin.c
+plugins_intan_intan_la_CPPFLAGS = $(plugin_cppflags)
+plugins_intan_intan_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+plugins_intan_intan_la_LDFLAGS = $(plugin_ldflags)
+plugins_intan_intan_la_LIBADD = -lm
+
+# The pure parts (records, channels, time mapping, replies, stimulation
+# commands) without RHX or its emulator.
+check_PROGRAMS += tests/test-intan-proto
+tests_test_intan_proto_SOURCES = tests/test-intan-proto.c \
+	plugins/intan/intan.h plugins/intan/intan-channels.c \
+	plugins/intan/intan-clock.c plugins/intan/intan-reply.c \
+	plugins/intan/intan-spike.c plugins/intan/intan-stim.c
+tests_test_intan_proto_CPPFLAGS = $(plugin_cppflags) \
+	-I$(top_srcdir)/plugins/intan
+tests_test_intan_proto_CFLAGS = $(TEST_CFLAGS)
+tests_test_intan_proto_LDADD = $(TEST_LIBS) -lm
+TESTS += tests/test-intan-proto
