@@ -33,4 +33,5 @@ include tests/tui.mk
 include tests/ramp.mk
 include tests/arc1.mk
 include tests/ramp-plugin.mk
+include tests/rhx.mk
 include tests/oe.mk
