@@ -1,6 +1,8 @@
 /* cmd-synapse.c: synapse (define) and synapses (list with current G). */
 #include "config.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cmd.h"
@@ -82,7 +84,7 @@ static enum cmd_retval
 cmd_synapses_exec(struct session *s, struct args *a, struct cmdq_item *item)
 {
 	uint32_t *ids = NULL;
-	char *cause = NULL, *desc, state[128];
+	char *cause = NULL, *desc, state[160], gw[80];
 	int i, n, off;
 
 	if (s->nsynapses == 0) {
@@ -122,10 +124,16 @@ cmd_synapses_exec(struct session *s, struct args *a, struct cmdq_item *item)
 		}
 		desc = rule_describe(&syn->rule);
 		off = synapse_offline(syn, state, sizeof state) != 0;
-		cmdq_item_reply(item, "%s %s -> %s %s G %.3f uS weight %u "
-		    "rule %s last %s%s%s%s%s", syn->name, syn->pre_name,
-		    syn->post_name, syn->device_spec, syn->g_us,
-		    synapse_weight(syn, syn->g_us), desc, syn->last_decision,
+		if (isfinite(syn->g_us))
+			snprintf(gw, sizeof gw, "G %.3f uS weight %u",
+			    syn->g_us, synapse_weight(syn, syn->g_us));
+		else
+			snprintf(gw, sizeof gw, "G unknown (not read yet%s)",
+			    syn->unknown_g > 0 ? ", pre spikes held back" :
+			    "");
+		cmdq_item_reply(item, "%s %s -> %s %s %s rule %s last %s%s%s%s"
+		    "%s", syn->name, syn->pre_name, syn->post_name,
+		    syn->device_spec, gw, desc, syn->last_decision,
 		    syn->in_flight ? " (pulse in flight)" : "",
 		    off ? " [" : "", off ? state : "", off ? "]" : "");
 		free(desc);

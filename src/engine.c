@@ -321,6 +321,16 @@ engine_synaptic_output(struct session *s, struct synapse *syn,
 	}
 }
 
+/* A pre spike met a device with no reading yet: say so once, count. */
+static void
+engine_unknown_g(struct session *s, struct synapse *syn)
+{
+	if (syn->unknown_g++ == 0)
+		session_log(s, SB_LOG_WARNING, "%s: %s has not been read yet: "
+		    "its pre spikes send no synaptic event until it is "
+		    "(counted in synapses)", syn->name, syn->device_spec);
+}
+
 /* Route a spike through the synapses it is pre or post of. */
 void
 engine_route_spike(struct session *s, struct population *pop,
@@ -342,6 +352,11 @@ engine_route_spike(struct session *s, struct population *pop,
 			rule_on_pre(s, syn, ev->t_us);
 			g = syn->dev->ops.conductance(syn->dev->data,
 			    syn->device);
+			if (!isfinite(g)) {
+				/* no reading yet: no weight to send */
+				engine_unknown_g(s, syn);
+				continue;
+			}
 			memset(&se, 0, sizeof se);
 			se.t_us = ev->t_us;
 			se.kind = SB_EV_SYNAPTIC;

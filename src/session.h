@@ -168,6 +168,7 @@ struct synapse {
 	char last_decision[48];
 	uint64_t pre_spikes, post_spikes, ltp, ltd;
 	uint64_t rule_refusals;		/* rule pulses the device refused */
+	uint64_t unknown_g;		/* pre spikes while G was unknown */
 	/* a mirror of another site's synapse (dev == NULL): its id there */
 	int mirror;
 	uint32_t remote_id;
@@ -242,6 +243,7 @@ struct session {
 	int64_t last_state_us;		/* last synapse state published */
 	char *flush_error;		/* the recorder's last failure */
 	int dirty;		/* views need redrawing */
+	struct device_set *polling;	/* whose completions are handed over */
 	/* the load command running a plugin's init, and its last follower */
 	struct cmdq_item *load_item, *load_after;
 };

@@ -483,7 +483,7 @@ synapse_operate(struct session *s, struct synapse *syn, enum cond_event event,
 	struct pending_op *op;
 	uint64_t tag = ++s->next_tag;
 	uint32_t min_width;
-	char *why = NULL, state[128];
+	char *why = NULL, state[160];
 	int rc;
 
 	if (syn->mirror) {
@@ -540,6 +540,42 @@ synapse_operate(struct session *s, struct synapse *syn, enum cond_event event,
 	return 0;
 }
 
+/*
+ * A device read itself without being asked (after a reconnect or a
+ * reset): each synapse on it takes the new G, and the jump is a `read`
+ * row in the logs, so a G trajectory never jumps silently.
+ */
+static void
+synapse_unasked(struct session *s, struct device_set *ds,
+    const struct sb_completion *c)
+{
+	struct synapse *syn;
+	struct sb_event ev;
+	size_t i;
+
+	if (ds == NULL || c->status != 0 || !isfinite(c->g_after_us))
+		return;
+	for (i = 0; i < s->nsynapses; i++) {
+		syn = s->synapses[i];
+		if (syn->dev != ds || syn->device != c->device)
+			continue;
+		memset(&ev, 0, sizeof ev);
+		ev.t_us = c->t_us;
+		ev.kind = SB_EV_CONDUCTANCE;
+		ev.index = syn->id;
+		ev.site = syn->site->id;
+		ev.pop = SB_POP_SYNAPSE;
+		ev.aux = COND_READ;
+		ev.amplitude = NAN;
+		ev.g_before = (float)syn->g_us;
+		ev.g_after = (float)c->g_after_us;
+		syn->g_us = c->g_after_us;
+		engine_record_event(s, &ev);
+		synapse_publish(s, syn, &ev);
+		s->dirty = 1;
+	}
+}
+
 /* A device finished an operation. */
 static void
 synapse_complete(void *ctx, const struct sb_completion *c)
@@ -550,6 +586,10 @@ synapse_complete(void *ctx, const struct sb_completion *c)
 	struct sb_event ev;
 	size_t i;
 
+	if (c->tag == SB_TAG_UNASKED) {
+		synapse_unasked(s, s->polling, c);
+		return;
+	}
 	for (i = 0; i < s->npending; i++)
 		if (s->pending[i].tag == c->tag)
 			break;
@@ -633,8 +673,11 @@ synapse_poll_devices(struct session *s, int64_t now_us)
 	for (i = 0; i < s->nsites; i++) {
 		struct site *site = s->sites[i];
 
-		for (j = 0; j < site->ndevsets; j++)
+		for (j = 0; j < site->ndevsets; j++) {
+			s->polling = site->devsets[j];
 			site->devsets[j]->ops.poll(site->devsets[j]->data,
 			    now_us, synapse_complete, s);
+		}
 	}
+	s->polling = NULL;
 }

@@ -143,6 +143,13 @@ struct sb_device_limits {
 	enum sb_weight_from weight_from;
 };
 
+/*
+ * A completion with this tag reports a reading nobody asked for (e.g. the
+ * whole array read again after a reconnect): the host gives it to the
+ * synapses on that device and logs it as a read.
+ */
+#define SB_TAG_UNASKED 0
+
 /* Completion of an asynchronous device operation. */
 struct sb_completion {
 	uint64_t tag;		/* as passed to pulse() or read() */
@@ -151,7 +158,7 @@ struct sb_completion {
 	double g_before_us;
 	double g_after_us;
 	int64_t t_us;		/* when it completed (session time) */
-	char message[128];
+	char message[256];
 };
 typedef void (*sb_complete_fn)(void *ctx, const struct sb_completion *c);
 
@@ -202,7 +209,7 @@ struct sb_link_health {
 	 */
 	double events_in_per_s, events_out_per_s;
 	uint64_t malformed, out_of_range;
-	char detail[96];
+	char detail[160];
 };
 
 /*

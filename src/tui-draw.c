@@ -298,7 +298,7 @@ tui_draw_synapses(struct tui *t, WINDOW *w, int h, int wd)
 	struct session *s = t->s;
 	wchar_t bar[64], spark[TUI_SPARK + 1];
 	double samples[TUI_SPARK];
-	char details[96], pp[128], state[128];
+	char details[96], pp[128], state[160];
 	int y, x, ppw, barw, sparkw, namew, shorten, rows;
 	size_t i;
 
@@ -358,8 +358,13 @@ tui_draw_synapses(struct tui *t, WINDOW *w, int h, int wd)
 		if (!(selected && t->focus == TUI_FOCUS_SYNAPSES))
 			wattrset(w, selected ? A_BOLD : A_NORMAL);
 		/* G, and the weight the device's limits give it */
-		tui_draw_printf(w, y, x, 16, "%7.2f %s w%-3u", syn->g_us,
-		    t->gl.utf8 ? "µS" : "uS", synapse_weight(syn, syn->g_us));
+		if (isfinite(syn->g_us))
+			tui_draw_printf(w, y, x, 16, "%7.2f %s w%-3u",
+			    syn->g_us, t->gl.utf8 ? "µS" : "uS",
+			    synapse_weight(syn, syn->g_us));
+		else
+			tui_draw_printf(w, y, x, 16, "%7s %s w?  ", "?",
+			    t->gl.utf8 ? "µS" : "uS");
 		x += 16;
 		if (sparkw > 0 && x + sparkw + 1 < wd) {
 			tui_synapse_samples(t, i, samples);

@@ -11,7 +11,7 @@
 
 EMU="$top_builddir/tests/arc1-emu"
 CONF="$top_srcdir/share/sessions/arc1/one-machine.conf"
-echo "1..14"
+echo "1..15"
 
 "$EMU" --link "$tmp/tty" --control "$tmp/ctl" --seed 3 >"$tmp/emu.out" \
     2>"$tmp/emu.err" &
@@ -66,9 +66,16 @@ settle() {
 
 check "the session loads with the instrument up" \
     wait_for 60 grep -q 'hybrid-3site: loop wired' "$tmp/out"
-say "link"
-check "its link is up with the firmware named" \
-    wait_for 20 grep -q 'southampton/xbar up .*ArC ONE firmware' "$tmp/out"
+link_up() {
+	say "link"
+	settle grep -q 'southampton/xbar up .*ArC ONE firmware' "$tmp/out"
+}
+check "its link comes up with the firmware named" wait_for 30 link_up
+has_reads() {
+	grep -q '^[0-9.]*,s5,.*,read,' "$tmp/run/synapses.csv" 2>/dev/null
+}
+check "the array read at connect is logged as reads of each synapse" \
+    wait_for 20 has_reads
 
 # potentiate raises the weight on the instrument, as on the simulator
 say "potentiate s0 -n 3"

@@ -42,6 +42,7 @@ struct world {
 	struct sb_plugin *p;
 	struct sb_completion done[512];
 	size_t ndone;
+	size_t unasked;		/* readings handed over without a request */
 	uint64_t tag;
 };
 
@@ -92,6 +93,10 @@ collect(void *ctx, const struct sb_completion *c)
 {
 	struct world *w = ctx;
 
+	if (c->tag == SB_TAG_UNASKED) {
+		w->unasked++;	/* the array read at (re)connect */
+		return;
+	}
 	if (w->ndone < sizeof w->done / sizeof w->done[0])
 		w->done[w->ndone++] = *c;
 }
@@ -247,6 +252,7 @@ test_handshake(void **state)
 	struct sb_device_limits l;
 	uint32_t dev;
 	char *cause = NULL;
+	int64_t deadline;
 	double g;
 
 	w->p->link.health(w->p->link_data, &h, 1);
@@ -256,6 +262,11 @@ test_handshake(void **state)
 	assert_true(isnan(h.rtt_ms));
 	assert_true(emu_stat(&w->emu, "inits") >= 1);
 	assert_true(emu_stat(&w->emu, "readalls") >= 1);
+	/* the whole array read at connect reaches the host as readings */
+	deadline = arc1_emu_now_ms() + DEADLINE_MS;
+	while (w->unasked < 1024 && arc1_emu_now_ms() < deadline)
+		w->p->synapses.poll(w->p->synapses_data, 0, collect, w);
+	assert_int_equal(w->unasked, 1024);
 	/* every device known after the read of the whole array */
 	for (dev = 0; dev < 1024; dev += 37) {
 		g = w->p->synapses.conductance(w->p->synapses_data, dev);
@@ -387,7 +398,8 @@ fault_recovers(struct world *w, const char *fault, const char *expect,
 	long inits = emu_stat(&w->emu, "inits");
 
 	emu_control(&w->emu, fault);
-	c = wait_done(w, start_read(w, 1));
+	/* a pulse meets the fault (a read would be tried again) */
+	c = pulse(w, 1, 4.0, 100);
 	t0 = arc1_emu_now_ms();
 	assert_int_equal(c->status, -1);
 	if (strstr(c->message, expect) == NULL)
@@ -403,6 +415,19 @@ fault_recovers(struct world *w, const char *fault, const char *expect,
 	assert_true(emu_stat(&w->emu, "inits") > inits);
 	print_message("# %s: recovered in %.0f ms\n", fault, t1 - t0);
 	return t1 - t0;
+}
+
+/* A read that meets a fault is tried again after the resync. */
+static void
+test_read_retried(void **state)
+{
+	struct world *w = *state;
+	long inits = emu_stat(&w->emu, "inits");
+
+	emu_control(&w->emu, "silent");
+	(void)read_ok(w, 77);
+	assert_true(emu_stat(&w->emu, "inits") > inits);
+	assert_true(fake_plugin_logged(w->p, "out of step"));
 }
 
 /* Silence until reset (a hung board). */
@@ -456,6 +481,7 @@ test_fault_unplug(void **state)
 	struct world *w = *state;
 	char why[160], *cause = NULL;
 	double g = read_ok(w, 64), t0;
+	size_t unasked;
 
 	emu_control(&w->emu, "unplug");
 	wait_link(w, 0);
@@ -472,8 +498,11 @@ test_fault_unplug(void **state)
 	print_message("# unplug: back %.0f ms after replug\n", arc1_emu_now_ms() - t0);
 	assert_int_equal(w->p->synapses.offline(w->p->synapses_data, 64, why,
 	    sizeof why), 0);
-	/* the device kept its state across the unplug */
+	/* the device kept its state across the unplug, and the array read
+	 * again at reconnect reached the host */
+	unasked = w->unasked;
 	assert_true(fabs(read_eventually(w, 64) - g) / g < 0.05);
+	assert_true(w->unasked >= unasked + 1024);
 	assert_true(fake_plugin_logged(w->p, "up again"));
 }
 
@@ -506,11 +535,16 @@ test_no_port(void **state)
 	(void)state;
 	p->quiet = 1;
 	p->fast = 0;
+	int64_t deadline;
+
 	assert_int_equal(fake_plugin_load(p, synbridge_plugin_init, "port",
 	    "/nonexistent/ttyACM9", "reset_ms", "10", "init_timeout_ms",
 	    "100", "version_timeout_ms", "50", "settle_ms", "0", NULL), 0);
-	assert_int_equal(p->synapses.offline(p->synapses_data, 0, why,
-	    sizeof why), -1);
+	/* the load does not wait: offline once the first attempt failed */
+	deadline = arc1_emu_now_ms() + DEADLINE_MS;
+	while (p->synapses.offline(p->synapses_data, 0, why,
+	    sizeof why) == 0 && arc1_emu_now_ms() < deadline)
+		p->link.poll(p->link_data);
 	assert_non_null(strstr(why, "plugged in"));
 	fake_plugin_free(p, synbridge_plugin_end);
 	/* no port= at all is refused at load */
@@ -519,6 +553,14 @@ test_no_port(void **state)
 	p->fast = 0;
 	assert_int_equal(fake_plugin_load(p, synbridge_plugin_init, NULL), -1);
 	assert_true(fake_plugin_logged(p, "port=/dev/ttyACM0"));
+	fake_plugin_free(p, synbridge_plugin_end);
+	/* a path that can never be a serial port is refused at load */
+	p = fake_plugin_new("southampton", 1);
+	p->quiet = 1;
+	p->fast = 0;
+	assert_int_equal(fake_plugin_load(p, synbridge_plugin_init, "port",
+	    "/tmp", NULL), -1);
+	assert_true(fake_plugin_logged(p, "is a directory"));
 	fake_plugin_free(p, synbridge_plugin_end);
 }
 
@@ -535,6 +577,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_read_batch, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_retried, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_fault_silent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fault_junk, setup,

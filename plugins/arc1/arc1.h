@@ -79,6 +79,7 @@ enum arc1_op_kind { ARC1_OP_READ, ARC1_OP_PULSE };
 /* One queued operation. */
 struct arc1_op {
 	enum arc1_op_kind kind;
+	int retried;		/* a read tried again after a resync */
 	uint64_t tag;
 	uint32_t device;
 	double amplitude_v;
@@ -115,7 +116,8 @@ struct arc1 {
 	size_t ndone, adone;
 	double *g_us;		/* last read conductance per device */
 	uint64_t ops, failures;
-	char offline_why[SB_DEVLINK_TEXT];
+	int first_done;		/* the first connection attempt ended */
+	int fresh;		/* the array was just read: tell the host */
 };
 
 /* arc1-serial.c: the port */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "synbridge-plugin.h"
 #include "arc1.h"
@@ -105,6 +106,7 @@ arc1_link_handshake(void *ctx, char **cause)
 		pthread_mutex_lock(&a->lock);
 		for (i = 0; i < n; i++)
 			a->g_us[i] = 1e6 / ohms[i];
+		a->fresh = 1;	/* poll() hands the readings to the host */
 		pthread_mutex_unlock(&a->lock);
 	}
 	free(ohms);
@@ -124,10 +126,12 @@ arc1_link_state(void *ctx, enum sb_devlink_state state, const char *why)
 {
 	struct arc1 *a = ctx;
 
-	if (state != SB_DEVLINK_DOWN)
+	if (state == SB_DEVLINK_CONNECTING)
 		return;
 	pthread_mutex_lock(&a->lock);
-	arc1_fail_queue(a, why);
+	a->first_done = 1;
+	if (state == SB_DEVLINK_DOWN)
+		arc1_fail_queue(a, why);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -194,7 +198,7 @@ arc1_link_work(void *ctx, char **cause)
 	struct arc1 *a = ctx;
 	uint32_t devices[ARC1_READALL_MAX];
 	double ohms[ARC1_READALL_MAX], g_before;
-	char addr[16], msg[160];
+	char addr[16], msg[256];
 	struct arc1_op *op = &a->current[0];
 	unsigned i, n;
 	int rc;
@@ -223,11 +227,22 @@ arc1_link_work(void *ctx, char **cause)
 			    "");
 			continue;
 		}
-		snprintf(msg, sizeof msg, "%s %s: %s failed: %s; %s", a->name,
+		/* a read is safe to repeat: once, after the resync */
+		if (rc == -1 && op->kind == ARC1_OP_READ && !op->retried &&
+		    a->qlen < ARC1_QUEUE_MAX) {
+			a->qhead = (a->qhead + ARC1_QUEUE_MAX - 1) %
+			    ARC1_QUEUE_MAX;
+			a->queue[a->qhead] = *op;
+			a->queue[a->qhead].retried = 1;
+			a->qlen++;
+			continue;
+		}
+		snprintf(msg, sizeof msg, "%s %s: %s failed: %s; %s%s", a->name,
 		    addr, op->kind == ARC1_OP_PULSE ? "pulse" : "read",
 		    *cause != NULL ? *cause : "no reason given", rc == -2 ?
 		    "the instrument is gone (reconnecting)" : "resetting the "
-		    "instrument");
+		    "instrument", op->kind == ARC1_OP_PULSE ? " (the pulses "
+		    "may or may not have been applied: read it to know)" : "");
 		arc1_complete(a, op, -1, g_before, NAN, msg);
 	}
 	a->ncurrent = 0;
@@ -276,15 +291,16 @@ arc1_limits(void *data, uint32_t device, struct sb_device_limits *l)
 	l->weight_from = c->weight_from;
 }
 
+static int arc1_offline(void *, uint32_t, char *, size_t);
+
 /* Queue one operation; -1 with *cause when it cannot be taken. */
 static int
 arc1_queue(struct arc1 *a, const struct arc1_op *op, char **cause)
 {
 	char why[SB_DEVLINK_TEXT];
 
-	if (!sb_devlink_is_up(&a->dl)) {
-		sb_devlink_why(&a->dl, why, sizeof why);
-		sb_cause(cause, "%s is offline: %s", a->name, why);
+	if (arc1_offline(a, 0, why, sizeof why) != 0) {
+		sb_cause(cause, "%s is %s", a->name, why);
 		return -1;
 	}
 	pthread_mutex_lock(&a->lock);
@@ -309,8 +325,9 @@ arc1_pulse(void *data, uint32_t device, double amplitude_v,
 {
 	struct arc1 *a = data;
 	const struct arc1_config *c = &a->cfg;
-	struct arc1_op op = { ARC1_OP_PULSE, tag, device, amplitude_v,
-	    width_us, count };
+	struct arc1_op op = { .kind = ARC1_OP_PULSE, .tag = tag,
+	    .device = device, .amplitude_v = amplitude_v, .width_us = width_us,
+	    .count = count };
 
 	if (device >= c->words * c->bits) {
 		sb_cause(cause, "%s: no device %u", a->name, device);
@@ -335,7 +352,8 @@ static int
 arc1_read(void *data, uint32_t device, uint64_t tag, char **cause)
 {
 	struct arc1 *a = data;
-	struct arc1_op op = { ARC1_OP_READ, tag, device, 0, 0, 0 };
+	struct arc1_op op = { .kind = ARC1_OP_READ, .tag = tag,
+	    .device = device };
 
 	if (device >= a->cfg.words * a->cfg.bits) {
 		sb_cause(cause, "%s: no device %u", a->name, device);
@@ -359,6 +377,39 @@ arc1_conductance(void *data, uint32_t device)
 	return g;
 }
 
+/* After a (re)connect: every device's reading, as readings nobody asked
+ * for, so the host's view and logs follow the instrument. */
+static void
+arc1_poll_fresh(struct arc1 *a, int64_t now_us, sb_complete_fn fn, void *ctx)
+{
+	struct sb_completion c;
+	uint32_t i, n = a->cfg.words * a->cfg.bits;
+	double *g;
+
+	pthread_mutex_lock(&a->lock);
+	if (!a->fresh) {
+		pthread_mutex_unlock(&a->lock);
+		return;
+	}
+	a->fresh = 0;
+	g = malloc(n * sizeof *g);
+	if (g != NULL)
+		memcpy(g, a->g_us, n * sizeof *g);
+	pthread_mutex_unlock(&a->lock);
+	if (g == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		memset(&c, 0, sizeof c);
+		c.tag = SB_TAG_UNASKED;
+		c.device = i;
+		c.g_before_us = NAN;
+		c.g_after_us = g[i];
+		c.t_us = now_us;
+		fn(ctx, &c);
+	}
+	free(g);
+}
+
 /* sb_synapses.poll: hand finished operations to the host. */
 static void
 arc1_poll(void *data, int64_t now_us, sb_complete_fn fn, void *ctx)
@@ -369,6 +420,7 @@ arc1_poll(void *data, int64_t now_us, sb_complete_fn fn, void *ctx)
 	size_t i, n;
 
 	sb_devlink_poll(&a->dl, a->host, a->p);
+	arc1_poll_fresh(a, now_us, fn, ctx);
 	pthread_mutex_lock(&a->lock);
 	done = a->done;
 	n = a->ndone;
@@ -389,8 +441,14 @@ arc1_offline(void *data, uint32_t device, char *why, size_t len)
 	struct arc1 *a = data;
 	char text[SB_DEVLINK_TEXT];
 
+	int first_done;
+
 	(void)device;
-	if (sb_devlink_is_up(&a->dl))
+	pthread_mutex_lock(&a->lock);
+	first_done = a->first_done;
+	pthread_mutex_unlock(&a->lock);
+	/* while the first connection is made, operations wait for it */
+	if (!first_done || sb_devlink_is_up(&a->dl))
 		return 0;
 	sb_devlink_why(&a->dl, text, sizeof text);
 	snprintf(why, len, "offline: %s", text);
@@ -435,24 +493,27 @@ arc1_free(void *data)
 	free(a);
 }
 
-/* Wait (at most ms) for the first connection, so a session file's next
- * lines find the instrument up; the console goes on either way. */
-static void
-arc1_wait_up(struct arc1 *a, uint32_t ms)
+/* A port path that can never be a serial port: 0, or -1 with *cause.
+ * A path that does not exist yet is fine (the board may come later). */
+static int
+arc1_port_plausible(const char *port, char **cause)
 {
-	int64_t deadline = sb_devlink_mono_us() + (int64_t)ms * 1000;
-	struct timespec ts = { 0, 10000000L };
-	char why[SB_DEVLINK_TEXT];
+	struct stat st;
 
-	while (!sb_devlink_is_up(&a->dl) && sb_devlink_mono_us() < deadline)
-		nanosleep(&ts, NULL);
-	sb_devlink_poll(&a->dl, a->host, a->p);
-	if (!sb_devlink_is_up(&a->dl)) {
-		sb_devlink_why(&a->dl, why, sizeof why);
-		a->host->log(a->p, SB_LOG_WARNING, "%s: not connected yet (%s): "
-		    "its synapses are offline until it is; retrying in the "
-		    "background", a->name, why);
+	if (stat(port, &st) != 0)
+		return 0;
+	if (S_ISDIR(st.st_mode)) {
+		sb_cause(cause, "arc1: port=%s is a directory: give the serial "
+		    "device, e.g. port=/dev/ttyACM0", port);
+		return -1;
 	}
+	if (!S_ISCHR(st.st_mode)) {
+		sb_cause(cause, "arc1: port=%s is not a serial device (a "
+		    "regular file?): give the board's port, e.g. "
+		    "port=/dev/ttyACM0", port);
+		return -1;
+	}
+	return 0;
 }
 
 /* Plugin entry point. */
@@ -485,7 +546,8 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 	name = host->arg(p, "name");
 	snprintf(a->name, sizeof a->name, "%s", name != NULL ? name :
 	    ARC1_NAME);
-	if (arc1_config_parse(&a->cfg, host, p, &cause) != 0)
+	if (arc1_config_parse(&a->cfg, host, p, &cause) != 0 ||
+	    arc1_port_plausible(a->cfg.port, &cause) != 0)
 		goto fail_dl;
 	n = a->cfg.words * a->cfg.bits;
 	a->queue = calloc(ARC1_QUEUE_MAX, sizeof *a->queue);
@@ -522,8 +584,9 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 	/* the same data: freed once, with the synapses */
 	if (host->register_link(p, &a->link, a, NULL) != 0)
 		return -1;
-	arc1_wait_up(a, a->cfg.reset_ms + a->cfg.init_timeout_ms +
-	    a->cfg.version_timeout_ms + a->cfg.settle_ms + 2000);
+	/* the console goes on: operations wait for the first connection */
+	host->log(p, SB_LOG_INFO, "%s: connecting to %s", a->name,
+	    a->cfg.port);
 	return 0;
 
 fail_dl:

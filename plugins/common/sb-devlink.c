@@ -73,6 +73,15 @@ sb_devlink_init(struct sb_devlink *l, const char *name,
 	return 0;
 }
 
+/* Up but silent for ms: degraded. */
+void
+sb_devlink_quiet(struct sb_devlink *l, uint32_t ms)
+{
+	pthread_mutex_lock(&l->lock);
+	l->quiet_us = (int64_t)ms * 1000;
+	pthread_mutex_unlock(&l->lock);
+}
+
 /* Backoff between attempts. */
 void
 sb_devlink_backoff(struct sb_devlink *l, uint32_t min_ms, uint32_t max_ms)
@@ -242,6 +251,7 @@ sb_devlink_came_up(struct sb_devlink *l)
 	pthread_mutex_lock(&l->lock);
 	since = l->down_since_us;
 	l->down_since_us = 0;
+	l->up_since_us = now;
 	connects = ++l->connects;
 	l->backoff_ms = l->backoff_min_ms;
 	l->last_logged[0] = '\0';	/* the next failure is news */
@@ -477,11 +487,21 @@ sb_devlink_health(struct sb_devlink *l, struct sb_link_health *h)
 	pthread_mutex_lock(&l->lock);
 	h->loss_pct = l->loss_pct;
 	h->state = l->state == SB_DEVLINK_UP ? SB_LINK_UP : SB_LINK_DOWN;
-	/* the detail column is narrower than a reason: cut to fit */
 	if (l->state == SB_DEVLINK_UP)
 		snprintf(h->detail, sizeof h->detail, "%s", l->detail);
 	else
 		snprintf(h->detail, sizeof h->detail, "%.*s",
 		    (int)sizeof h->detail - 1, l->why);
+	/* silence is the only sign of a far end gone on some protocols */
+	if (l->state == SB_DEVLINK_UP && l->quiet_us > 0) {
+		int64_t heard = last > l->up_since_us ? last : l->up_since_us;
+
+		if (now - heard > l->quiet_us) {
+			h->state = SB_LINK_DEGRADED;
+			snprintf(h->detail, sizeof h->detail, "nothing heard "
+			    "for %.0f s%s; %.*s", (now - heard) / 1e6, last ==
+			    0 ? " (nothing at all yet)" : "", 100, l->detail);
+		}
+	}
 	pthread_mutex_unlock(&l->lock);
 }

@@ -84,13 +84,15 @@ struct sb_devlink {
 	char last_logged[SB_DEVLINK_TEXT];
 	uint32_t backoff_min_ms, backoff_max_ms, backoff_ms;
 	int64_t down_since_us;	/* CLOCK_MONOTONIC; 0 while up */
+	int64_t up_since_us;	/* CLOCK_MONOTONIC of the last came-up */
+	int64_t quiet_us;	/* up but nothing heard this long: degraded */
 	uint64_t connects, resyncs, reconnects;
 	uint64_t rng;
 
 	/* counters (atomic, bumped from any thread) */
 	uint64_t rx, tx, malformed, out_of_range, dropped;
 	int64_t last_rx_us;	/* CLOCK_MONOTONIC of the last record in */
-	char detail[96];	/* the far end's own state (under lock) */
+	char detail[160];	/* the far end's own state (under lock) */
 	double loss_pct;	/* NaN: unknown */
 
 	/* rates, computed by sb_devlink_health() (engine thread) */
@@ -114,6 +116,13 @@ int64_t sb_devlink_mono_us(void);
 int sb_devlink_init(struct sb_devlink *l, const char *name,
     const struct sb_devlink_ops *ops, void *ctx, uint64_t seed,
     char **cause);
+/*
+ * A link that is up but has heard nothing for ms milliseconds (or nothing
+ * at all since it came up) is shown degraded, with how long it has been
+ * quiet: for protocols where silence is the only sign that the far end is
+ * gone (UDP partners, a stream that stalls). 0 (default) turns it off.
+ */
+void sb_devlink_quiet(struct sb_devlink *l, uint32_t ms);
 /* Backoff between attempts (defaults 250 ms .. 10 s). */
 void sb_devlink_backoff(struct sb_devlink *l, uint32_t min_ms,
     uint32_t max_ms);

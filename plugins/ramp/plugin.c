@@ -474,6 +474,9 @@ ramp_configure(struct ramp *r, struct ramp_args *ra)
 	    r->name) != 0)
 		return -1;
 	snprintf(r->site, sizeof r->site, "%s", site != NULL ? site : "");
+	if (ramp_uint_arg(r, "quiet_ms", r->host->arg(r->plugin, "quiet_ms"),
+	    0, 3600000, RAMP_QUIET_MS, &r->quiet_ms) != 0)
+		return -1;
 	if (role != NULL && strcmp(role, "node") == 0) {
 		r->role = RAMP_ROLE_NODE;
 		return ramp_node_args(r, ra);
@@ -561,6 +564,9 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 		goto fail;
 	}
 	r->link_ready = 1;
+	/* UDP says nothing when the far end is gone: silence for 5 s is
+	 * shown as degraded (override with quiet_ms=; 0: off) */
+	sb_devlink_quiet(&r->link, r->quiet_ms);
 	if (ramp_open(r, &cause) != 0) {
 		host->log(p, SB_LOG_ERROR, "ramp: %s", cause);
 		free(cause);

@@ -170,8 +170,12 @@ struct ramp_tabs {
 };
 
 /* One instance (shared by its registrations, freed with the last). */
+/* Silence after which the link shows degraded (no datagram heard). */
+#define RAMP_QUIET_MS 5000
+
 struct ramp {
 	int			 refs;		/* engine thread only */
+	uint32_t		 quiet_ms;	/* quiet_ms=: degraded after */
 	const struct sb_host_api *host;
 	struct sb_plugin	*plugin;
 	enum ramp_role		 role;
