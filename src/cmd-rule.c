@@ -65,8 +65,10 @@ cmd_rule_exec(struct session *s, struct args *a, struct cmdq_item *item)
 		if (k < a->argc) {
 			if (rule_defaults(&r, a->argv[k], &syn->limits,
 			    &cause) != 0 || rule_parse_params(&r,
-			    a->argc - k - 1, a->argv + k + 1, &cause) != 0) {
-				cmdq_item_error(item, "rule: %s", cause);
+			    a->argc - k - 1, a->argv + k + 1, &cause) != 0 ||
+			    rule_check_limits(&r, &syn->limits, &cause) != 0) {
+				cmdq_item_error(item, "rule: %s: %s", syn->name,
+				    cause);
 				free(cause);
 				free(ids);
 				return CMD_ERROR;

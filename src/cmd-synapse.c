@@ -64,8 +64,10 @@ cmd_synapse_exec(struct session *s, struct args *a, struct cmdq_item *item)
 	if (rule != NULL || a->argc > 4) {
 		if (rule_defaults(&r, rule ? rule : "off", &syn->limits,
 		    &cause) != 0 || rule_parse_params(&r, a->argc - 4,
-		    a->argv + 4, &cause) != 0) {
-			cmdq_item_error(item, "synapse: %s", cause);
+		    a->argv + 4, &cause) != 0 ||
+		    rule_check_limits(&r, &syn->limits, &cause) != 0) {
+			cmdq_item_error(item, "synapse: %s defined with no rule: "
+			    "%s", syn->name, cause);
 			free(cause);
 			return CMD_ERROR;
 		}

@@ -94,6 +94,29 @@ rule_magnitude(const char *key, const char *text, double *out,
 }
 
 /* Apply key=value parameters. */
+/*
+ * Can the device take the rule's pulses? A rule whose pulses it would
+ * refuse is refused when it is set, not pulse by pulse while it runs.
+ */
+int
+rule_check_limits(const struct rule *r, const struct sb_device_limits *l,
+    char **cause)
+{
+	if (r->kind == RULE_OFF || l->max_abs_v <= 0)
+		return 0;
+	if (fabs(r->ltp_v) > l->max_abs_v || fabs(r->ltd_v) > l->max_abs_v ||
+	    r->width_us > l->max_width_us || (l->min_width_us > 0 &&
+	    r->width_us < l->min_width_us)) {
+		xasprintf(cause, "the rule's pulses (ltp_v=%+.2f ltd_v=%+.2f "
+		    "width_us=%u) are beyond the device's safe limits (|V| <= "
+		    "%.2f V, width %u-%u us)", r->ltp_v, r->ltd_v, r->width_us,
+		    l->max_abs_v, l->min_width_us > 0 ? l->min_width_us : 1,
+		    l->max_width_us);
+		return -1;
+	}
+	return 0;
+}
+
 int
 rule_parse_params(struct rule *r, int argc, char **argv, char **cause)
 {

@@ -9,6 +9,9 @@ int rule_defaults(struct rule *r, const char *kind,
     const struct sb_device_limits *l, char **cause);
 /* Apply "key=value" parameters to r. */
 int rule_parse_params(struct rule *r, int argc, char **argv, char **cause);
+/* Can the device take the rule's pulses? 0, or -1 with *cause. */
+int rule_check_limits(const struct rule *r, const struct sb_device_limits *l,
+    char **cause);
 /* One-line description ("rate window=1s ltp>20 ltd<5 +4.0V/-4.0V 100us"). */
 char *rule_describe(const struct rule *r);
 

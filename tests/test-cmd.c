@@ -699,6 +699,35 @@ test_stdp_windows(void **state)
 }
 
 /* Rule parameters are checked, with the allowed range in the message. */
+/* A rule whose pulses the device would refuse is refused when set. */
+static void
+test_rule_limits(void **state)
+{
+	struct sb_device_limits l = { .max_abs_v = 4.0, .max_width_us = 1000,
+	    .min_width_us = 10, .ltp_v = 4.0, .ltd_v = -4.0, .width_us = 100 };
+	char *hot[] = { "ltp_v=12" }, *short_w[] = { "width_us=5" };
+	struct rule r;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(rule_defaults(&r, "rate", &l, NULL), 0);
+	assert_int_equal(rule_check_limits(&r, &l, &cause), 0);
+	assert_int_equal(rule_parse_params(&r, 1, hot, NULL), 0);
+	assert_int_equal(rule_check_limits(&r, &l, &cause), -1);
+	assert_non_null(strstr(cause, "ltp_v=+12.00"));
+	assert_non_null(strstr(cause, "|V| <= 4.00 V, width 10-1000 us"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(rule_defaults(&r, "stdp", &l, NULL), 0);
+	assert_int_equal(rule_parse_params(&r, 1, short_w, NULL), 0);
+	assert_int_equal(rule_check_limits(&r, &l, &cause), -1);
+	free(cause);
+	/* off takes no pulses: nothing to check */
+	assert_int_equal(rule_defaults(&r, "off", &l, NULL), 0);
+	assert_int_equal(rule_parse_params(&r, 1, hot, NULL), 0);
+	assert_int_equal(rule_check_limits(&r, &l, NULL), 0);
+}
+
 static void
 test_rule_params(void **state)
 {
@@ -933,6 +962,7 @@ main(void)
 		cmocka_unit_test(test_rate_window_edges),
 		cmocka_unit_test(test_stdp_windows),
 		cmocka_unit_test(test_rule_params),
+		cmocka_unit_test(test_rule_limits),
 		cmocka_unit_test(test_weight),
 		cmocka_unit_test(test_device_polarity),
 		cmocka_unit_test(test_device_limits),
