@@ -577,6 +577,13 @@ world_load(struct world *w, ...)
 	w->p->echo = getenv("VERBOSE") != NULL;
 	w->base_us = oe_emu_now_us();
 	snprintf(w->http, sizeof w->http, "%u", w->emu.http_port);
+	/* the test's own first: the first of a key is the one taken */
+	va_start(ap, w);
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		v = va_arg(ap, const char *);
+		fake_plugin_arg(w->p, k, v);
+	}
+	va_end(ap);
 	fake_plugin_arg(w->p, "name", "mea");
 	fake_plugin_arg(w->p, "host", "127.0.0.1");
 	fake_plugin_arg(w->p, "http_port", w->http);
@@ -584,12 +591,6 @@ world_load(struct world *w, ...)
 	fake_plugin_arg(w->p, "timeout_ms", "500");
 	fake_plugin_arg(w->p, "heartbeat_ms", "200");
 	fake_plugin_arg(w->p, "backoff_max_ms", "400");
-	va_start(ap, w);
-	while ((k = va_arg(ap, const char *)) != NULL) {
-		v = va_arg(ap, const char *);
-		fake_plugin_arg(w->p, k, v);
-	}
-	va_end(ap);
 	assert_int_equal(synbridge_plugin_init(w->p, &oe_test_host), 0);
 	assert_int_equal(w->p->npops, 1);
 	assert_int_equal(w->p->nlinks, 1);
@@ -926,6 +927,31 @@ test_emu_restart(void **state)
 	world_end(&w);
 }
 
+/*
+ * The GUI restarted between two status polls: it answers IDLE after its
+ * Event Broadcaster dropped the connection; acquisition starts again.
+ */
+static void
+test_emu_quick_restart(void **state)
+{
+	struct world w = { 0 };
+	char line[OE_EMU_LINE];
+	size_t n;
+
+	(void)state;
+	emu_start(&w, "--spike-rate", "20", NULL);
+	world_load(&w, "heartbeat_ms", "1000", NULL);
+	wait_link(&w, 1);
+	wait_emu(&w, "mode ACQUIRE", line, sizeof line);
+	wait_spikes(&w, 20);
+	assert_int_equal(oe_emu_control(&w.emu, "restart 0"), 0);
+	wait_emu(&w, "ready", line, sizeof line);
+	wait_emu(&w, "mode ACQUIRE", line, sizeof line);
+	n = oe_seen_count();
+	wait_spikes(&w, n + 20);
+	world_end(&w);
+}
+
 /* The HTTP server stalls: down after the missed polls, up when it answers. */
 static void
 test_emu_stall(void **state)
@@ -995,6 +1021,7 @@ main(void)
 		cmocka_unit_test(test_emu_synaptic),
 		cmocka_unit_test(test_emu_rhs),
 		cmocka_unit_test(test_emu_restart),
+		cmocka_unit_test(test_emu_quick_restart),
 		cmocka_unit_test(test_emu_stall),
 	};
 

@@ -13,7 +13,8 @@
  *     [backoff_max_ms=5000]
  *
  * events_port= and network_events_port= default to what the GUI's
- * processor list says, else 5557 and 5556; given, they win.
+ * processor list says, else 5557 and 5556 (so does "auto" or an empty
+ * value); a port given wins.
  */
 #include "config.h"
 
@@ -36,6 +37,29 @@ oe_config_uint(const struct sb_host_api *host, struct sb_plugin *p,
 	if (given != NULL && host->arg(p, key) != NULL)
 		*given = 1;
 	return sb_args_get_uint32(host, p, OE_NAME, key, lo, hi, out, cause);
+}
+
+/*
+ * A port of the GUI's plugins: a number (given: it wins over the processor
+ * list), or auto or nothing (what the list says, else the default), so a
+ * session file can write events_port=${OPENEPHYS_EVENTS_PORT:-auto}.
+ */
+static int
+oe_config_port(const struct sb_host_api *host, struct sb_plugin *p,
+    const char *key, uint32_t *out, int *given, char **cause)
+{
+	const char *s = host->arg(p, key);
+
+	if (s != NULL && (*s == '\0' || strcmp(s, "auto") == 0))
+		return 0;
+	if (oe_config_uint(host, p, key, 1, 65535, out, given, cause) != 0) {
+		free(*cause);
+		sb_cause(cause, "openephys: bad %s=%s: give a port from 1 to "
+		    "65535, or auto (the one the GUI's processor list shows)",
+		    key, s);
+		return -1;
+	}
+	return 0;
 }
 
 /* The name of a stimulation path, as stim= spells it. */
@@ -322,9 +346,9 @@ oe_config_parse(struct oe_config *c, const struct sb_host_api *host,
 	}
 	if (oe_config_uint(host, p, "http_port", 1, 65535, &c->http_port, NULL,
 	    cause) != 0 ||
-	    oe_config_uint(host, p, "events_port", 1, 65535, &c->events_port,
+	    oe_config_port(host, p, "events_port", &c->events_port,
 	    &c->events_port_given, cause) != 0 ||
-	    oe_config_uint(host, p, "network_events_port", 1, 65535,
+	    oe_config_port(host, p, "network_events_port",
 	    &c->network_events_port, &c->network_events_port_given,
 	    cause) != 0 ||
 	    oe_config_uint(host, p, "electrodes", 1, 65536, &c->electrodes,

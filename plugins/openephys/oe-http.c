@@ -290,6 +290,13 @@ oe_http_result(struct oe_http *h, enum oe_req_kind kind, long *code,
 	return 1;
 }
 
+/* Did the last request of this kind find nobody listening? */
+int
+oe_http_refused(struct oe_http *h, enum oe_req_kind kind)
+{
+	return h->req[kind].result == CURLE_COULDNT_CONNECT;
+}
+
 /*
  * Run one request to the end (at most its timeout, or until *stopping):
  * 0 with the code and body, or -1 with err.

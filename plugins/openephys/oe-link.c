@@ -12,11 +12,13 @@
  *           GUI is gone); start or stop acquisition; send stimulation;
  * disconnect close the sockets, abandon the requests.
  *
- * Two status polls lost in a row (refused, timed out) mean the GUI is gone
- * (closed, restarted, its HTTP server turned off): the link goes down and
+ * The GUI is gone (closed, restarted, its HTTP server turned off) when
+ * nothing listens on its HTTP port, when two status polls in a row get no
+ * answer, or when it is IDLE after its Event Broadcaster dropped our
+ * connection (a restart between two polls): the link goes down and
  * reconnects with backoff, reading the processor list again (a restarted
  * GUI may have moved the Event Broadcaster to another port) and starting
- * acquisition again if this population had started it.
+ * acquisition again if the population is running.
  */
 #include "config.h"
 
@@ -324,8 +326,10 @@ oe_link_monitor(struct openephys *oe)
 		pthread_mutex_lock(&oe->lock);
 		if (id == ZMQ_EVENT_CONNECTED)
 			oe->eb_connected = 1;
-		else if (id == ZMQ_EVENT_DISCONNECTED)
+		else if (id == ZMQ_EVENT_DISCONNECTED) {
 			oe->eb_connected = 0;
+			oe->eb_dropped = 1;
+		}
 		pthread_mutex_unlock(&oe->lock);
 	}
 }
@@ -421,6 +425,7 @@ oe_link_handshake(void *ctx, char **cause)
 		return -1;
 	}
 	oe_link_wait_sub(oe);
+	oe->eb_dropped = 0;
 	oe->acquire_gen = 0;	/* ask again on this connection */
 	oe->next_status_us = sb_devlink_mono_us() + (int64_t)c->heartbeat_ms *
 	    1000;
@@ -608,16 +613,30 @@ oe_link_receive(struct openephys *oe, char **cause)
 	return 0;
 }
 
-/* A status poll came back: the mode, or a miss. 0, or -2 when gone. */
+/*
+ * A status poll came back: the mode, or a miss. 0, or -2 when the GUI is
+ * gone: nothing listens on its port (closed, or its HTTP server turned
+ * off), OE_STATUS_MISSES polls in a row got no answer, or it restarted
+ * between two polls (its Event Broadcaster dropped our connection and it
+ * is IDLE now while it was acquiring): reconnecting reads the signal
+ * chain again and starts acquisition again.
+ */
 static int
 oe_link_status_done(struct openephys *oe, long code, const char *body,
     const char *err, char **cause)
 {
-	enum oe_mode mode;
+	enum oe_mode mode, old = oe->mode;
 	char why[160];
 
 	if (code == 200 && oe_api_mode(body, &mode, why, sizeof why) == 0) {
 		oe->status_misses = 0;
+		if (mode == OE_MODE_IDLE && old != OE_MODE_IDLE &&
+		    oe->eb_dropped) {
+			sb_cause(cause, "the GUI restarted (its Event Broadcaster "
+			    "dropped the connection and it is IDLE)");
+			return -2;
+		}
+		oe->eb_dropped = 0;
 		oe_set_mode(oe, mode);
 		return 0;
 	}
@@ -629,6 +648,10 @@ oe_link_status_done(struct openephys *oe, long code, const char *body,
 		else
 			oe_cause_once(oe, OE_STATUS_BAD, SB_LOG_WARNING, "%s: "
 			    "/api/status answered HTTP %ld", oe->cfg.name, code);
+	}
+	if (code == 0 && oe_http_refused(&oe->http, OE_REQ_STATUS)) {
+		oe_unreachable(oe, err, cause);
+		return -2;
 	}
 	if (++oe->status_misses < OE_STATUS_MISSES)
 		return 0;

@@ -108,12 +108,17 @@ oe_stim_check(struct openephys *oe, uint32_t unit, double amplitude,
 		    c->stim_amplitude, u, flag, c->stim_amplitude);
 		return -1;
 	}
-	if (width_us < c->min_width_us || width_us > c->max_width_us) {
-		sb_cause(cause, "%s: %u us is %s: the GUI stamps TTLs at its "
-		    "block boundaries, so pulses from %u to %u us are taken "
-		    "(min_width_us=, max_width_us=)", c->name, width_us,
-		    width_us < c->min_width_us ? "shorter than a pulse through "
-		    "the GUI can be" : "longer than max_width_us", c->min_width_us,
+	if (width_us < c->min_width_us) {
+		sb_cause(cause, "%s: %u us is shorter than a pulse through the "
+		    "GUI can be (it stamps TTLs at its block boundaries): give "
+		    "-w from %u to %u (min_width_us= and max_width_us= on the "
+		    "load line)", c->name, width_us, c->min_width_us,
+		    c->max_width_us);
+		return -1;
+	}
+	if (width_us > c->max_width_us) {
+		sb_cause(cause, "%s: %u us is longer than max_width_us=%u: give "
+		    "-w up to %u", c->name, width_us, c->max_width_us,
 		    c->max_width_us);
 		return -1;
 	}

@@ -303,6 +303,7 @@ int oe_http_wait_fds(struct oe_http *h, int *fds, short *events, int max,
     long *timeout_ms);
 int oe_http_result(struct oe_http *h, enum oe_req_kind kind, long *code,
     const char **body, char *err, size_t err_len);
+int oe_http_refused(struct oe_http *h, enum oe_req_kind kind);
 int oe_http_run(struct oe_http *h, enum oe_req_kind kind, const char *path,
     const char *put_json, uint32_t timeout_ms, volatile int *stopping,
     long *code, const char **body, char *err, size_t err_len);
@@ -389,6 +390,8 @@ struct openephys {
 	enum oe_mode mode_asked;	/* by the PUT /api/status in flight */
 	int64_t next_status_us;
 	unsigned status_misses;
+	int eb_dropped;		/* the SUB lost its connection since the last
+				   status poll (the GUI may have restarted) */
 	struct oe_ne_request ne;
 	struct oe_ttl_line *lines;	/* TTL lines 1..256 (link thread) */
 	struct oe_message messages[OE_MESSAGES];	/* to broadcast */
