@@ -13,3 +13,6 @@ dist_ramp_DATA = share/sessions/ramp/node.conf \
 
 arc1dir = $(pkgdatadir)/sessions/arc1
 dist_arc1_DATA = share/sessions/arc1/one-machine.conf
+
+openephysdir = $(pkgdatadir)/sessions/openephys
+dist_openephys_DATA = share/sessions/openephys/padova.conf

@@ -36,3 +36,7 @@ tests_test_openephys_CPPFLAGS = $(plugin_cppflags) \
 tests_test_openephys_CFLAGS = $(TEST_CFLAGS) $(openephys_cflags)
 tests_test_openephys_LDADD = $(TEST_LIBS) $(openephys_libs)
 TESTS += tests/test-openephys
+
+# A culture site on Open Ephys through the console, headless.
+TESTS += tests/openephys-session.sh
+EXTRA_DIST += tests/openephys-session.sh
