@@ -512,6 +512,24 @@ plugin_hash(uint64_t h, const char *s)
 	return h;
 }
 
+/* The keys given to load that the plugin never asked for, or NULL. */
+static char *
+plugin_unused_args(struct sb_plugin *p)
+{
+	char *unused = NULL, *next;
+	size_t i;
+
+	for (i = 0; i < p->nargs; i++) {
+		if (p->args[i].used)
+			continue;
+		xasprintf(&next, "%s%s%s=", unused ? unused : "",
+		    unused ? ", " : "", p->args[i].key);
+		free(unused);
+		unused = next;
+	}
+	return unused;
+}
+
 /* Load a plugin at a site. */
 struct sb_plugin *
 plugin_load(struct site *site, const char *name, int argc, char **argv,
@@ -521,8 +539,7 @@ plugin_load(struct site *site, const char *name, int argc, char **argv,
 	struct sb_plugin *p;
 	const char *pname, *version, *eq, *seed;
 	sb_plugin_init_fn init;
-	char *path, *sp, *end, *unused = NULL, *next;
-	size_t i;
+	char *path, *sp, *end, *unused = NULL;
 	int j;
 
 	path = plugin_find_file(s, name);
@@ -613,22 +630,20 @@ plugin_load(struct site *site, const char *name, int argc, char **argv,
 	    sizeof *site->plugins);
 	site->plugins[site->nplugins++] = p;
 	if (init(p, &plugin_host_api) != 0) {
+		/* a typo in a key often is why: name what it never asked for */
+		unused = plugin_unused_args(p);
 		xasprintf(cause, "plugin '%s' failed to start (see the "
-		    "messages above)", p->name);
+		    "messages above)%s%s%s", p->name, unused ? "; it does not "
+		    "take " : "", unused ? unused : "", unused ? " (a typo?)" :
+		    "");
+		free(unused);
 		goto fail_loaded;
 	}
 	p->initialised = 1;
-	for (i = 0; i < p->nargs; i++) {
-		if (p->args[i].used)
-			continue;
-		xasprintf(&next, "%s%s%s", unused ? unused : "",
-		    unused ? ", " : "", p->args[i].key);
-		free(unused);
-		unused = next;
-	}
+	unused = plugin_unused_args(p);
 	if (unused != NULL) {
-		xasprintf(cause, "%s: unknown argument%s %s (see the plugin's "
-		    "manual page for the ones it takes)", p->name,
+		xasprintf(cause, "%s: unknown argument%s %s (synbridge(1), "
+		    "PLUGINS, lists the ones it takes)", p->name,
 		    strchr(unused, ',') ? "s" : "", unused);
 		free(unused);
 		goto fail_loaded;
