@@ -60,6 +60,8 @@ cmd_load_exec(struct session *s, struct args *a, struct cmdq_item *item)
 	s->load_item = s->load_after = item;
 	p = plugin_load(s->current, a->argv[0], a->argc - 1, a->argv + 1,
 	    &cause);
+	if (p == NULL)	/* what its init queued goes with it */
+		cmdq_remove_after(cmdq_of(item), item, s->load_after);
 	s->load_item = s->load_after = NULL;
 	if (p == NULL) {
 		cmdq_item_error(item, "load: %s", cause);

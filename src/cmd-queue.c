@@ -155,6 +155,32 @@ cmdq_insert_line(struct cmdq *q, struct cmdq_item *after, const char *line)
 	return item;
 }
 
+/* Name where an item came from (e.g. a connectivity file's FILE:LINE). */
+void
+cmdq_item_set_source(struct cmdq_item *item, const char *source)
+{
+	free(item->source);
+	item->source = xstrdup(source);
+}
+
+/* Drop the items after `after` up to and including `last`. */
+void
+cmdq_remove_after(struct cmdq *q, struct cmdq_item *after,
+    struct cmdq_item *last)
+{
+	struct cmdq_item *item, *next;
+
+	if (after == last)
+		return;
+	for (item = TAILQ_NEXT(after, entry); item != NULL; item = next) {
+		next = TAILQ_NEXT(item, entry);
+		TAILQ_REMOVE(&q->items, item, entry);
+		cmdq_item_free(item);
+		if (item == last)
+			break;
+	}
+}
+
 /* Read a file's lines as items, after `after` (or at the end). */
 static int
 cmdq_load_file(struct cmdq *q, struct cmdq_item *after, const char *path,

@@ -93,6 +93,11 @@ void cmdq_append_at(struct cmdq *q, const char *line, const char *source,
 /* Insert one command line right after item (same group); the new item. */
 struct cmdq_item *cmdq_insert_line(struct cmdq *q, struct cmdq_item *after,
     const char *line);
+/* Name where an item came from (its errors say SOURCE: ...). */
+void cmdq_item_set_source(struct cmdq_item *item, const char *source);
+/* Drop the items after `after` up to and including `last`. */
+void cmdq_remove_after(struct cmdq *q, struct cmdq_item *after,
+    struct cmdq_item *last);
 /* Insert commands of a file after item (source). 0 or -1 with *cause. */
 int cmdq_insert_file(struct cmdq *q, struct cmdq_item *after,
     const char *path, const struct cmd_client *client, int group,

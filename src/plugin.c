@@ -281,7 +281,8 @@ plugin_host_register_spike_tap(struct sb_plugin *p, const char *population,
 
 /* host->queue_command: a command to run right after this plugin's load. */
 static int
-plugin_host_queue_command(struct sb_plugin *p, const char *line)
+plugin_host_queue_command(struct sb_plugin *p, const char *source,
+    const char *line)
 {
 	struct session *s = p->site->session;
 
@@ -289,6 +290,8 @@ plugin_host_queue_command(struct sb_plugin *p, const char *line)
 		return -1;
 	s->load_after = cmdq_insert_line(cmdq_of(s->load_item),
 	    s->load_after, line);
+	if (source != NULL)
+		cmdq_item_set_source(s->load_after, source);
 	return 0;
 }
 

@@ -331,9 +331,13 @@ struct sb_host_api {
 	 * Only from init: queue a console command line to run right after
 	 * the load command, in order, as if the session file held it there
 	 * (e.g. the synapses of a connectivity file). Its errors are
-	 * reported like the session file's own. 0, or -1 outside init.
+	 * reported like the session file's own, prefixed with source (e.g.
+	 * "connectivity.txt:12") or, when source is NULL, with the load
+	 * line's FILE:LINE. A load that fails takes its queued lines back.
+	 * 0, or -1 outside init.
 	 */
-	int (*queue_command)(struct sb_plugin *p, const char *line);
+	int (*queue_command)(struct sb_plugin *p, const char *source,
+	    const char *line);
 };
 
 /* What a plugin exports (visible even when built -fvisibility=hidden). */

@@ -166,8 +166,10 @@ fake_register_spike_tap(struct sb_plugin *p, const char *population,
 
 /* host->queue_command: kept for the test to read */
 static int
-fake_queue_command(struct sb_plugin *p, const char *line)
+fake_queue_command(struct sb_plugin *p, const char *source,
+    const char *line)
 {
+	(void)source;
 	if (p->nqueued == FAKE_QUEUED)
 		return (-1);
 	snprintf(p->queued[p->nqueued++], FAKE_LOG_LEN, "%s", line);

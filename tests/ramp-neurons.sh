@@ -133,7 +133,7 @@ check "the node sent weights to both sites ($(key rnode s_to_pre) to Zurich, $(k
 check "both sites' links saw the node's 'S' and nothing malformed" \
     [ -n "$(link_line padova | grep "malformed 0 out-of-range 0 dropped 0 .*last from 127.0.0.1:$p_node$")" -a \
     -n "$(link_line zurich | grep "malformed 0 out-of-range 0 dropped 0 .*last from 127.0.0.1:$p_node$")" ]
-down=$(awk -F, 'NR > 1 && $2 ~ /\/ramp$/ && $3 != "up"' \
+down=$(awk -F, 'NR > 1 && $2 ~ /\/ramp$/ && $3 == "down"' \
     "$tmp/padova/links.csv" "$tmp/zurich/links.csv" | wc -l)
 check "both sites logged their ramp link up in links.csv, never down" \
     [ "$(link_rows padova)" -ge 2 -a "$(link_rows zurich)" -ge 2 -a \

@@ -79,6 +79,6 @@ check "the node's link: nothing malformed, out of range or dropped" \
     [ -n "$(link_line node | grep 'loss unknown malformed 0 out-of-range 0 dropped 0 ')" ]
 check "the culture's link got the node's 'S' datagrams" \
     [ -n "$(link_line padova | grep "malformed 0 out-of-range 0 dropped 0 .*last from 127.0.0.1:$(node_port node)$")" ]
-down=$(awk -F, 'NR > 1 && $2 ~ /\/ramp$/ && $3 != "up"' \
+down=$(awk -F, 'NR > 1 && $2 ~ /\/ramp$/ && $3 == "down"' \
     "$tmp/node/links.csv" "$tmp/padova/links.csv" | wc -l)
 check "both links stayed up in links.csv" [ "$down" = 0 ]

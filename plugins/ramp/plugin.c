@@ -384,7 +384,7 @@ ramp_queue_synapse(struct ramp *r, const struct ramp_args *ra,
 {
 	enum ramp_direction dir = ramp_line_direction(ra, syn);
 	struct ramp_pop *pre, *post;
-	char line[512];
+	char line[512], where[300];
 
 	ramp_direction_pops(r, dir, &pre, &post);
 	/* the name says which sender is pre: d12_a0 = padova 12 -> zurich 0 */
@@ -393,7 +393,8 @@ ramp_queue_synapse(struct ramp *r, const struct ramp_args *ra,
 	    dir == RAMP_DIR_D_TO_A ? 'a' : 'd', syn->post, r->site,
 	    pre->name, syn->pre, r->site, post->name, syn->post, ra->device,
 	    syn->w, syn->b, ra->rule);
-	if (r->host->queue_command(r->plugin, line) != 0) {
+	snprintf(where, sizeof where, "%s:%u", ra->connectivity, syn->line);
+	if (r->host->queue_command(r->plugin, where, line) != 0) {
 		r->host->log(r->plugin, SB_LOG_ERROR, "ramp: the host refused "
 		    "to queue '%s'", line);
 		return -1;
