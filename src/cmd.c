@@ -421,8 +421,8 @@ args_double(const struct args *a, char flag, double lo, double hi,
 	d = strtod(v, &end);
 	if (*v == '\0' || *end != '\0' || errno != 0 || !isfinite(d) ||
 	    d < lo || d > hi) {
-		cmdq_item_error(item, "-%c %s: expected a number from %g to %g",
-		    flag, v, lo, hi);
+		cmdq_item_error(item, "%s: -%c %s: expected a number from %g "
+		    "to %g", cmdq_item_name(item), flag, v, lo, hi);
 		return -1;
 	}
 	*out = d;
@@ -444,8 +444,8 @@ args_uint(const struct args *a, char flag, unsigned long lo, unsigned long hi,
 	u = strtoul(v, &end, 10);
 	if (!isdigit((unsigned char)*v) || *end != '\0' || errno != 0 ||
 	    u < lo || u > hi) {
-		cmdq_item_error(item, "-%c %s: expected a whole number from %lu "
-		    "to %lu", flag, v, lo, hi);
+		cmdq_item_error(item, "%s: -%c %s: expected a whole number "
+		    "from %lu to %lu", cmdq_item_name(item), flag, v, lo, hi);
 		return -1;
 	}
 	*out = u;
