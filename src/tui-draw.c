@@ -425,10 +425,10 @@ tui_draw_device_link(WINDOW *w, int y, int x, int wd,
 	if (isnan(l->last_batch_age_s))
 		snprintf(age, sizeof age, "-");
 	else
-		snprintf(age, sizeof age, "%.1fs", l->last_batch_age_s);
-	tui_draw_printf(w, y, x, wd, " in %.0f/s out %.0f/s loss %s bad "
-	    "%llu range %llu age %s %s", l->events_in_per_s,
-	    l->events_out_per_s, loss, (unsigned long long)l->malformed,
+		snprintf(age, sizeof age, "%.1f", l->last_batch_age_s);
+	tui_draw_printf(w, y, x, wd, " %7.0f %7.0f %5s %5llu %5llu %6s  %s",
+	    l->events_in_per_s, l->events_out_per_s, loss,
+	    (unsigned long long)l->malformed,
 	    (unsigned long long)l->out_of_range, age, l->detail);
 }
 
@@ -458,10 +458,17 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 	}
 	/* the name column takes what the figures leave, 16 to 40 wide */
 	nw = wd - 76 < 16 ? 16 : wd - 76 > 40 ? 40 : wd - 76;
+	for (i = 0; i < t->nlinks && t->link_device[i]; i++)
+		;
 	wattrset(w, A_DIM);
-	tui_draw_printf(w, 1, 0, wd, " %-*s %-8s %8s %7s %16s %6s %6s "
-	    "%8s %6s", nw, "link", "state", "rtt ms", "jitter", "offset ms",
-	    "loss%", "queue", "events/s", "age s");
+	if (i == t->nlinks)	/* device links only: their own columns */
+		tui_draw_printf(w, 1, 0, wd, " %-*s %-8s %7s %7s %5s %5s %5s "
+		    "%6s  %s", nw, "link", "state", "in/s", "out/s", "loss",
+		    "bad", "range", "age s", "far end");
+	else
+		tui_draw_printf(w, 1, 0, wd, " %-*s %-8s %8s %7s %16s %6s "
+		    "%6s %8s %6s", nw, "link", "state", "rtt ms", "jitter",
+		    "offset ms", "loss%", "queue", "events/s", "age s");
 	wattrset(w, A_NORMAL);
 	for (i = 0, y = 2; i < t->nlinks && y < h; i++, y++) {
 		const struct sb_link_health *l = &t->links[i];

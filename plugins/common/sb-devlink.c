@@ -227,9 +227,15 @@ static void
 sb_devlink_fail(struct sb_devlink *l, const char *what, char *cause)
 {
 	char why[SB_DEVLINK_TEXT];
+	const char *text = cause != NULL ? cause : what;
+	size_t len = strlen(l->name);
 	int was_up;
 
-	snprintf(why, sizeof why, "%s", cause != NULL ? cause : what);
+	/* the link's name is said where the reason is shown: not twice */
+	if (strncmp(text, l->name, len) == 0 && text[len] == ':' &&
+	    text[len + 1] == ' ')
+		text += len + 2;
+	snprintf(why, sizeof why, "%s", text);
 	free(cause);
 	pthread_mutex_lock(&l->lock);
 	was_up = l->state == SB_DEVLINK_UP;
