@@ -163,7 +163,8 @@ intan_rhx_record(void *ctx, const struct intan_spike_record *r)
 	ev.t_us = mono + rx->offset_us;
 	ev.kind = SB_EV_SPIKE;
 	ev.index = (uint32_t)unit;
-	ev.aux = rx->trigger_us != 0 && mono >= rx->trigger_us &&
+	ev.aux = i->cfg.evoked_ms > 0 && rx->trigger_us != 0 &&
+	    mono >= rx->trigger_us &&
 	    mono - rx->trigger_us <= (int64_t)i->cfg.evoked_ms * 1000 ?
 	    SB_SPIKE_STIMULATED : SB_SPIKE_SPONTANEOUS;
 	pthread_mutex_lock(&i->em_lock);

@@ -373,14 +373,16 @@ intan_free(void *data)
 /*
  * Wait (at most wait_ms) for RHX to be set up, so the population is
  * registered with the controller's stimulation step and the session
- * file's next lines find RHX there; the console goes on either way.
+ * file's next lines find RHX there. A first attempt that fails (RHX not
+ * listening) ends the wait at once: the console goes on, and the link
+ * keeps trying in the background.
  */
 static void
 intan_wait_up(struct intan *i)
 {
 	int64_t deadline = sb_devlink_mono_us() + (int64_t)i->cfg.wait_ms *
 	    1000;
-	struct timespec ts = { 0, 10000000L };
+	struct timespec ts = { 0, 5000000L };
 	char why[SB_DEVLINK_TEXT];
 	int problem = 0;
 
@@ -391,13 +393,20 @@ intan_wait_up(struct intan *i)
 		pthread_mutex_lock(&i->lock);
 		problem = i->problem[0] != '\0';
 		pthread_mutex_unlock(&i->lock);
+		if (!sb_devlink_is_up(&i->dl) && __atomic_load_n(&i->dl.connects,
+		    __ATOMIC_RELAXED) == 0) {
+			sb_devlink_why(&i->dl, why, sizeof why);
+			if (strcmp(why, "not connected yet") != 0)
+				break;	/* a first attempt failed */
+		}
 	}
 	sb_devlink_poll(&i->dl, i->host, i->p);
 	if (!sb_devlink_is_up(&i->dl)) {
 		sb_devlink_why(&i->dl, why, sizeof why);
 		i->host->log(i->p, SB_LOG_WARNING, "%s: not connected to RHX "
-		    "yet (%s): no spikes until it is; retrying in the "
-		    "background", i->name, why);
+		    "yet (%s): no spikes until it is, and stimulation "
+		    "amplitudes are checked against RHX's step only by the "
+		    "plugin; retrying in the background", i->name, why);
 	}
 }
 
