@@ -31,3 +31,14 @@ tests_test_intan_proto_CPPFLAGS = $(plugin_cppflags) \
 tests_test_intan_proto_CFLAGS = $(TEST_CFLAGS)
 tests_test_intan_proto_LDADD = $(TEST_LIBS) -lm
 TESTS += tests/test-intan-proto
+
+# The plugin through the fake host against tests/rhx-emu (an emulator
+# written from the protocol notes, not from the plugin).
+check_PROGRAMS += tests/test-intan
+tests_test_intan_SOURCES = tests/test-intan.c tests/rhx-driver.c \
+	tests/rhx-driver.h $(fake_host_sources) \
+	$(intan_sources) plugins/intan/plugin.c
+tests_test_intan_CPPFLAGS = $(plugin_cppflags) -I$(top_srcdir)/plugins/intan
+tests_test_intan_CFLAGS = $(TEST_CFLAGS)
+tests_test_intan_LDADD = $(TEST_LIBS) -lm
+TESTS += tests/test-intan
