@@ -14,5 +14,8 @@ dist_ramp_DATA = share/sessions/ramp/node.conf \
 arc1dir = $(pkgdatadir)/sessions/arc1
 dist_arc1_DATA = share/sessions/arc1/one-machine.conf
 
+intandir = $(pkgdatadir)/sessions/intan
+dist_intan_DATA = share/sessions/intan/padova.conf
+
 openephysdir = $(pkgdatadir)/sessions/openephys
 dist_openephys_DATA = share/sessions/openephys/padova.conf

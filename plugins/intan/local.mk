@@ -42,3 +42,7 @@ tests_test_intan_CPPFLAGS = $(plugin_cppflags) -I$(top_srcdir)/plugins/intan
 tests_test_intan_CFLAGS = $(TEST_CFLAGS)
 tests_test_intan_LDADD = $(TEST_LIBS) -lm
 TESTS += tests/test-intan
+
+# Padova's session on RHX through the console, against the emulator.
+TESTS += tests/intan-session.sh
+EXTRA_DIST += tests/intan-session.sh
