@@ -46,3 +46,15 @@ TESTS += tests/test-intan
 # Padova's session on RHX through the console, against the emulator.
 TESTS += tests/intan-session.sh
 EXTRA_DIST += tests/intan-session.sh
+
+# make bench: spike latency from RHX's write to the plugin's emit at one
+# and ten blocks per write, and stimulation to trigger, each beside a bare
+# client of the same emulator, and the ratio.
+EXTRA_PROGRAMS += tests/bench/bench-intan
+bench_programs += tests/bench/bench-intan
+tests_bench_bench_intan_SOURCES = tests/bench/bench-intan.c \
+	tests/rhx-driver.c tests/rhx-driver.h $(fake_host_sources) \
+	$(intan_sources) plugins/intan/plugin.c
+tests_bench_bench_intan_CPPFLAGS = $(plugin_cppflags) \
+	-I$(top_srcdir)/plugins/intan -I$(top_srcdir)/tests
+tests_bench_bench_intan_LDADD = -lm
