@@ -393,8 +393,8 @@ intan_wait_up(struct intan *i)
 		pthread_mutex_lock(&i->lock);
 		problem = i->problem[0] != '\0';
 		pthread_mutex_unlock(&i->lock);
-		if (!sb_devlink_is_up(&i->dl) && __atomic_load_n(&i->dl.connects,
-		    __ATOMIC_RELAXED) == 0) {
+		if (!sb_devlink_is_up(&i->dl) &&
+		    __atomic_load_n(&i->dl.connects, __ATOMIC_RELAXED) == 0) {
 			sb_devlink_why(&i->dl, why, sizeof why);
 			if (strcmp(why, "not connected yet") != 0)
 				break;	/* a first attempt failed */
