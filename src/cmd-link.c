@@ -32,6 +32,16 @@ cmd_link_figure(char *buf, size_t len, int decimals, const char *unit,
 	return buf;
 }
 
+/* How long ago a device link last heard its far end, if it ever did. */
+static const char *
+cmd_link_age(char *buf, size_t len, double age_s)
+{
+	if (isnan(age_s))
+		return "nothing heard yet";
+	snprintf(buf, len, "last %.1f s ago", age_s);
+	return buf;
+}
+
 /* One line per link: the relay's with its clock, a device's with its far end. */
 static enum cmd_retval
 cmd_link_exec(struct session *s, struct args *a, struct cmdq_item *item)
@@ -50,15 +60,15 @@ cmd_link_exec(struct session *s, struct args *a, struct cmdq_item *item)
 		if (rows[i].device) {
 			cmdq_item_reply(item, "%s/%s %s in %.0f/s out %.0f/s "
 			    "loss %s malformed %llu out-of-range %llu "
-			    "dropped %llu last %s ago%s%s",
+			    "dropped %llu %s%s%s",
 			    rows[i].site->name, h->name, state,
 			    h->events_in_per_s, h->events_out_per_s,
 			    cmd_link_figure(b1, sizeof b1, 2, "%",
 			    h->loss_pct), (unsigned long long)h->malformed,
 			    (unsigned long long)h->out_of_range,
 			    (unsigned long long)h->gaps,
-			    cmd_link_figure(b2, sizeof b2, 1, " s",
-			    h->last_batch_age_s), *h->detail != '\0' ?
+			    cmd_link_age(b2, sizeof b2, h->last_batch_age_s),
+			    *h->detail != '\0' ?
 			    ": " : "", h->detail);
 			continue;
 		}

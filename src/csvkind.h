@@ -22,6 +22,7 @@ enum csv_col_type {
 	CSV_COL_DBL_NONNEG,	/* double >= 0, NaN written as empty */
 	CSV_COL_PCT,		/* double 0-100, NaN written as empty */
 	CSV_COL_WEIGHT,		/* int 0-255, -1 written as empty */
+	CSV_COL_COUNT,		/* uint64_t, CSV_NO_COUNT written as empty */
 };
 
 /* One column: its header name, type, place in struct csv_row, decimals. */

@@ -7,7 +7,8 @@
  * libcsv's csv_write doing the escaping. Numbers are formatted here, by
  * hand and independently of the locale: times as seconds with exactly six
  * decimals, doubles with a fixed number of decimals per column, NaN (and 0
- * for optional counts) as an empty field.
+ * for optional counts, -1 for weights, CSV_NO_COUNT for counts that do not
+ * apply) as an empty field.
  *
  * Rows collect in a memory buffer; csv_file_flush hands whole rows to
  * write(), so a process killed between flushes leaves only whole rows.
@@ -68,6 +69,11 @@ static const struct csv_col csv_link_cols[] = {
 	{ "retransmits", CSV_COL_U64, ROW_OFF(link, retransmits), 0 },
 	{ "queue", CSV_COL_U64, ROW_OFF(link, queue), 0 },
 	{ "events_per_s", CSV_COL_DBL_NONNEG, ROW_OFF(link, events_per_s), 2 },
+	{ "in_per_s", CSV_COL_DBL_NONNEG, ROW_OFF(link, in_per_s), 2 },
+	{ "out_per_s", CSV_COL_DBL_NONNEG, ROW_OFF(link, out_per_s), 2 },
+	{ "malformed", CSV_COL_COUNT, ROW_OFF(link, malformed), 0 },
+	{ "out_of_range", CSV_COL_COUNT, ROW_OFF(link, out_of_range), 0 },
+	{ "age_s", CSV_COL_DBL_NONNEG, ROW_OFF(link, age_s), 3 },
 };
 
 static const struct csv_col csv_command_cols[] = {
@@ -100,7 +106,8 @@ const char *const csv_kind_headers[CSV_KINDS] = {
 	[CSV_SYNAPSES] = "t_s,synapse,pre,post,event,amplitude_v,width_us,"
 	    "count,g_before_us,g_after_us,weight_before,weight_after",
 	[CSV_LINKS] = "t_s,link,state,rtt_ms,jitter_ms,offset_ms,"
-	    "uncertainty_ms,loss_pct,retransmits,queue,events_per_s",
+	    "uncertainty_ms,loss_pct,retransmits,queue,events_per_s,"
+	    "in_per_s,out_per_s,malformed,out_of_range,age_s",
 	[CSV_COMMANDS] = "t_s,site,user,command,status,message",
 };
 
@@ -304,6 +311,10 @@ csv_file_put_field(struct csv_file *f, const struct csv_col *col,
 	case CSV_COL_WEIGHT:
 		memcpy(&w, field, sizeof w);
 		end = w < 0 ? p : csv_put_u64(p, (uint64_t)w);
+		break;
+	case CSV_COL_COUNT:
+		memcpy(&u64, field, sizeof u64);
+		end = u64 == CSV_NO_COUNT ? p : csv_put_u64(p, u64);
 		break;
 	default:
 		memcpy(&d, field, sizeof d);

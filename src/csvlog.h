@@ -41,12 +41,24 @@ struct csv_synapse_row {
 	int weight_before, weight_after;
 };
 
+/* A count that does not apply, written as an empty field. */
+#define CSV_NO_COUNT UINT64_MAX
+
+/*
+ * NaN figures and CSV_NO_COUNT counts are written as empty fields. The
+ * last five are a device link's (records per second in and out, malformed
+ * and out-of-range counts, age of the last record heard); a relay row
+ * fills age_s only.
+ */
 struct csv_link_row {
 	int64_t t_us;
 	const char *link, *state;
 	double rtt_ms, jitter_ms, offset_ms, uncertainty_ms, loss_pct;
 	uint64_t retransmits, queue;
 	double events_per_s;
+	double in_per_s, out_per_s;
+	uint64_t malformed, out_of_range;
+	double age_s;
 };
 
 struct csv_command_row {

@@ -32,7 +32,7 @@
 #include "xmalloc.h"
 
 #define CSV_READ_CHUNK 65536
-#define CSV_MAX_COLS 16
+#define CSV_MAX_COLS 24
 
 struct csv_reader {
 	const char *path;
@@ -270,6 +270,16 @@ csv_read_value(struct csv_reader *r, const struct csv_col *col, size_t k,
 		}
 		w = len != 0 ? (int)u : -1;
 		memcpy(field, &w, sizeof w);
+		return;
+	case CSV_COL_COUNT:
+		u = CSV_NO_COUNT;
+		if (len != 0 && csv_parse_uint(s, len, CSV_NO_COUNT - 1,
+		    &u) != 0) {
+			expect = "a whole number of at most 20 digits or an "
+			    "empty field";
+			break;
+		}
+		memcpy(field, &u, sizeof u);
 		return;
 	case CSV_COL_DBL:
 	case CSV_COL_DBL_NONNEG:

@@ -445,9 +445,13 @@ engine_poll_transports(struct session *s)
 	}
 }
 
-/* One links.csv row; the link is named SITE/NAME. */
+/*
+ * One links.csv row; the link is named SITE/NAME. A relay row fills age_s
+ * only of the device columns (the rest are empty); a device row fills all
+ * five, NaN (not applicable or unknown) as an empty field.
+ */
 void
-engine_link_row(struct session *s, struct site *site,
+engine_link_row(struct session *s, struct site *site, int device,
     const struct sb_link_health *h)
 {
 	char name[sizeof h->name + 80];
@@ -469,6 +473,18 @@ engine_link_row(struct session *s, struct site *site,
 	row.u.link.retransmits = h->retransmits;
 	row.u.link.queue = h->queue;
 	row.u.link.events_per_s = h->events_per_s;
+	/* the relay says -1 before its first batch: unknown, like NaN */
+	row.u.link.age_s = h->last_batch_age_s >= 0 ? h->last_batch_age_s :
+	    NAN;
+	if (device) {
+		row.u.link.in_per_s = h->events_in_per_s;
+		row.u.link.out_per_s = h->events_out_per_s;
+		row.u.link.malformed = h->malformed;
+		row.u.link.out_of_range = h->out_of_range;
+	} else {
+		row.u.link.in_per_s = row.u.link.out_per_s = NAN;
+		row.u.link.malformed = row.u.link.out_of_range = CSV_NO_COUNT;
+	}
 	if (s->history != NULL)
 		history_add_row(s->history, &row);
 	if (s->recorder != NULL)
@@ -519,7 +535,7 @@ engine_links_due(struct session *s)
 	s->last_links_us = now;
 	n = session_links(s, rows, 64);
 	for (i = 0; i < n; i++)
-		engine_link_row(s, rows[i].site, &rows[i].h);
+		engine_link_row(s, rows[i].site, rows[i].device, &rows[i].h);
 	engine_publish_states(s, now);
 }
 

@@ -32,8 +32,11 @@ void engine_record_event(struct session *s, const struct sb_event *ev);
 /* The audit log: commands.csv and history. */
 void engine_audit(struct session *s, const char *site, const char *user,
     const char *command, const char *status, const char *message);
-/* Record a link health row (links.csv, history). */
-void engine_link_row(struct session *s, struct site *site,
+/*
+ * Record a link health row (links.csv, history); device is set for a device
+ * link's row, whose figures fill the last columns.
+ */
+void engine_link_row(struct session *s, struct site *site, int device,
     const struct sb_link_health *h);
 /* Is ev's site served by a transport (events of other sites come by it)? */
 struct transport *engine_site_transport(struct site *site);

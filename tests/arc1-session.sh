@@ -11,7 +11,7 @@
 
 EMU="$top_builddir/tests/arc1-emu"
 CONF="$top_srcdir/share/sessions/arc1/one-machine.conf"
-echo "1..15"
+echo "1..16"
 
 "$EMU" --link "$tmp/tty" --control "$tmp/ctl" --seed 3 >"$tmp/emu.out" \
     2>"$tmp/emu.err" &
@@ -133,3 +133,15 @@ check "the console ends cleanly (status 1 for the refused pulse)" \
     test "$status" -eq 1
 check "links.csv records the instrument's link" \
     grep -q 'southampton/xbar,up' "$tmp/run/links.csv"
+# a device row: rates in and out and the counts always, the age once the
+# board answered; commands went out and answers came in
+device_rows() {
+	awk -F, 'NR > 1 && $2 == "southampton/xbar" {
+		if (NF != 16 || $12 == "" || $13 == "" || $14 == "" ||
+		    $15 == "")
+			wrong++
+		if ($12 > 0 && $13 > 0 && $16 != "") busy++
+	}
+	END { exit !(!wrong && busy >= 1) }' "$tmp/run/links.csv"
+}
+check "links.csv records its rates in and out, counts and age" device_rows

@@ -92,6 +92,20 @@ gen_row(enum csv_kind kind, uint32_t i, struct csv_row *row, struct gen *g)
 		row->u.link.retransmits = (uint64_t)i * 3;
 		row->u.link.queue = i % 1024;
 		row->u.link.events_per_s = (i % 400) * 0.25;
+		/* every third row a device link's, the others the relay's */
+		if (i % 3 == 2) {
+			row->u.link.in_per_s = (i % 300) * 0.5;
+			row->u.link.out_per_s = (i % 11) ? (i % 50) * 0.25 :
+			    NAN;
+			row->u.link.malformed = i / 7;
+			row->u.link.out_of_range = i % 5;
+			row->u.link.age_s = (i % 13) ? (i % 97) * 0.125 : NAN;
+		} else {
+			row->u.link.in_per_s = row->u.link.out_per_s = NAN;
+			row->u.link.malformed = CSV_NO_COUNT;
+			row->u.link.out_of_range = CSV_NO_COUNT;
+			row->u.link.age_s = (i % 4) * 0.5;
+		}
 		break;
 	default:
 		snprintf(g->a, sizeof g->a, "user %u", i % 3);
@@ -244,7 +258,12 @@ check_row(void *ctx, const struct csv_row *got)
 		    same_double(l->loss_pct, wl->loss_pct) &&
 		    l->retransmits == wl->retransmits &&
 		    l->queue == wl->queue &&
-		    same_double(l->events_per_s, wl->events_per_s);
+		    same_double(l->events_per_s, wl->events_per_s) &&
+		    same_double(l->in_per_s, wl->in_per_s) &&
+		    same_double(l->out_per_s, wl->out_per_s) &&
+		    l->malformed == wl->malformed &&
+		    l->out_of_range == wl->out_of_range &&
+		    same_double(l->age_s, wl->age_s);
 		break;
 	default:
 		m = &got->u.command;

@@ -46,7 +46,7 @@ check "every file ends with a whole row" ends_whole
 if [ "$have_python" = 1 ]; then
 	python3 - "$tmp/rec" >"$tmp/py" 2>&1 <<'END'
 import csv, sys
-widths = {'spikes': 4, 'synapses': 12, 'links': 11, 'commands': 6}
+widths = {'spikes': 4, 'synapses': 12, 'links': 16, 'commands': 6}
 for kind, n in widths.items():
     with open('%s/%s.csv' % (sys.argv[1], kind), newline='') as f:
         rows = list(csv.reader(f, strict=True))

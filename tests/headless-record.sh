@@ -10,7 +10,8 @@ headers_ok() {
 	[ "$(head -1 "$1/synapses.csv")" = "t_s,synapse,pre,post,event,\
 amplitude_v,width_us,count,g_before_us,g_after_us,weight_before,weight_after" ] &&
 	[ "$(head -1 "$1/links.csv")" = "t_s,link,state,rtt_ms,jitter_ms,\
-offset_ms,uncertainty_ms,loss_pct,retransmits,queue,events_per_s" ] &&
+offset_ms,uncertainty_ms,loss_pct,retransmits,queue,events_per_s,in_per_s,\
+out_per_s,malformed,out_of_range,age_s" ] &&
 	[ "$(head -1 "$1/commands.csv")" = \
 	    "t_s,site,user,command,status,message" ]
 }

@@ -6,8 +6,8 @@
 # on answering.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "${top_srcdir:-.}/tests/ramp-common.sh"
-echo "1..8"
-need_peer 8
+echo "1..9"
+need_peer 9
 
 node_addr node | "$RP" partner --sender D --node - --listen 127.0.0.1:0 \
     --ids 12,23,16 --rate 20 --count 300 --linger 1 --duration 40 \
@@ -41,6 +41,16 @@ j_status=$status
 junk_end=$(awk 'END { print $1 }' "$tmp/junk.log")
 wait_for 20 at_least 10 rx_s_after "$tmp/d.log" "$junk_end"
 after=$(rx_s_after "$tmp/d.log" "$junk_end")
+# links.csv's device columns: malformed + out_of_range of the last ramp
+# row (a row a second); wait for one written after the junk
+junk_sent=$(($(key junk empty) + $(key junk short) + $(key junk long) + \
+    $(key junk unknown_sender) + $(key junk s_packet) + \
+    $(key junk out_of_range)))
+csv_bad() {
+	awk -F, 'NR > 1 && $2 == "southampton/ramp" { n = $14 + $15 }
+	    END { print n + 0 }' "$tmp/node/links.csv" 2>/dev/null
+}
+wait_for 10 at_least "$junk_sent" csv_bad
 echo link >&3
 echo quit >&3
 exec 3>&-
@@ -60,6 +70,23 @@ bad=$(($(key junk empty) + $(key junk short) + $(key junk long) + \
 got=$(($(link_field node malformed) + $(link_field node out-of-range)))
 check "every bad datagram was counted ($got of $bad: malformed $(link_field node malformed), out of range $(link_field node out-of-range))" \
     [ "$got" = "$bad" -a "$(link_field node malformed)" -gt 0 ]
+# every ramp row fills the rates and counts (age once the partner is
+# heard); the counts never go down and reach what the link said
+csv_ok() {
+	awk -F, -v m="$(link_field node malformed)" \
+	    -v r="$(link_field node out-of-range)" '
+	NR > 1 && $2 == "southampton/ramp" {
+		if ($12 == "" || $13 == "" || $14 == "" || $15 == "" ||
+		    $14 < pm || $15 < pr || NF != 16)
+			wrong++
+		pm = $14; pr = $15; n++
+		if ($16 != "") aged++
+	}
+	END { exit !(!wrong && n >= 2 && aged >= 1 && pm == m && pr == r) }' \
+	    "$tmp/node/links.csv"
+}
+check "links.csv records the counts in malformed and out_of_range ($(csv_bad) of $bad), rates and age" \
+    csv_ok
 # once PATTERN...: each pattern is on exactly one line of the console's
 # messages
 once() {

@@ -6,7 +6,7 @@
 . "${top_srcdir:-.}/tests/headless-common.sh"
 RELAY="$top_builddir/src/relay/synbridge-relay"
 SESS="$top_srcdir/share/sessions/hybrid-3site"
-echo "1..11"
+echo "1..12"
 
 for site in padova southampton zurich; do
 	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.$site"
@@ -101,6 +101,21 @@ for site in padova southampton zurich; do
 done
 check "every site's link stayed up (or degraded), logged in links.csv" \
     [ $linked = 3 ]
+# relay rows leave the device columns empty (rates, malformed,
+# out_of_range) and fill age_s once a batch came
+relay_rows() {
+	for site in padova southampton zurich; do
+		awk -F, 'NR > 1 {
+			if (NF != 16 || $12 != "" || $13 != "" ||
+			    $14 != "" || $15 != "")
+				wrong++
+			if ($16 != "") aged++
+		}
+		END { exit !(!wrong && aged >= 5) }' \
+		    "$tmp/$site/links.csv" || return 1
+	done
+}
+check "links.csv: relay rows fill age_s, not the device columns" relay_rows
 # times are session time: remote spikes land in the same time range
 last=$(tail -n 1 "$tmp/southampton/spikes.csv" | cut -d, -f1)
 check "session clock: spike times run from 0 to the duration ($last s)" \

@@ -213,7 +213,8 @@ test_kinds(void **state)
 	    "g_before_us,g_after_us,weight_before,weight_after");
 	assert_string_equal(csv_kind_headers[CSV_LINKS],
 	    "t_s,link,state,rtt_ms,jitter_ms,offset_ms,uncertainty_ms,"
-	    "loss_pct,retransmits,queue,events_per_s");
+	    "loss_pct,retransmits,queue,events_per_s,in_per_s,out_per_s,"
+	    "malformed,out_of_range,age_s");
 	assert_string_equal(csv_kind_headers[CSV_COMMANDS],
 	    "t_s,site,user,command,status,message");
 }
@@ -314,36 +315,55 @@ test_synapses_roundtrip(void **state)
 	free(path);
 }
 
-/* Links: state, milliseconds to 3 decimals, large counters, NaN. */
+/*
+ * Links: state, milliseconds to 3 decimals, large counters, NaN. Relay
+ * rows leave the device columns empty but age_s; device rows fill them
+ * (an unknown loss or age empty, counts of 0 written).
+ */
 static void
 test_links_roundtrip(void **state)
 {
 	struct csv_row in[] = {
 		{ CSV_LINKS, .u.link = { 3000000, "padova", "up", 0.4567,
-		    0.01, -12.3456, 0.2, 0.0, 0, 0, 1234.567 } },
+		    0.01, -12.3456, 0.2, 0.0, 0, 0, 1234.567, NAN, NAN,
+		    CSV_NO_COUNT, CSV_NO_COUNT, 0.25 } },
 		{ CSV_LINKS, .u.link = { 4000000, "zurich relay", "degraded",
-		    NAN, NAN, NAN, NAN, 100.0, UINT64_MAX, 42, NAN } },
+		    NAN, NAN, NAN, NAN, 100.0, UINT64_MAX, 42, NAN, NAN, NAN,
+		    CSV_NO_COUNT, CSV_NO_COUNT, NAN } },
 		{ CSV_LINKS, .u.link = { 5000000, "s", "down", 1e20, 0, 0,
-		    0, 2.5, 1, 2, 0 } },
+		    0, 2.5, 1, 2, 0, NAN, NAN, CSV_NO_COUNT, CSV_NO_COUNT,
+		    0 } },
+		/* device rows: an instrument, a UDP partner not heard yet */
+		{ CSV_LINKS, .u.link = { 6000000, "padova/mea", "up", NAN,
+		    NAN, NAN, NAN, NAN, 2, 0, 1012.5, 1000.004, 12.496, 3,
+		    CSV_NO_COUNT - 1, 0.0126 } },
+		{ CSV_LINKS, .u.link = { 7000000, "zurich/ramp", "degraded",
+		    NAN, NAN, NAN, NAN, 1.5, 0, 0, 0, 0, 0, 0, 0, NAN } },
 	};
 	const char *want = "t_s,link,state,rtt_ms,jitter_ms,offset_ms,"
-	    "uncertainty_ms,loss_pct,retransmits,queue,events_per_s\n"
+	    "uncertainty_ms,loss_pct,retransmits,queue,events_per_s,"
+	    "in_per_s,out_per_s,malformed,out_of_range,age_s\n"
 	    "3.000000,padova,up,0.457,0.010,-12.346,0.200,0.000,0,0,"
-	    "1234.57\n"
+	    "1234.57,,,,,0.250\n"
 	    "4.000000,zurich relay,degraded,,,,,100.000,"
-	    "18446744073709551615,42,\n"
-	    "5.000000,s,down,1e+20,0.000,0.000,0.000,2.500,1,2,0.00\n";
+	    "18446744073709551615,42,,,,,,\n"
+	    "5.000000,s,down,1e+20,0.000,0.000,0.000,2.500,1,2,0.00,,,,,"
+	    "0.000\n"
+	    "6.000000,padova/mea,up,,,,,,2,0,1012.50,1000.00,12.50,3,"
+	    "18446744073709551614,0.013\n"
+	    "7.000000,zurich/ramp,degraded,,,,,1.500,0,0,0.00,0.00,0.00,0,0,"
+	    "\n";
 	char *path = path_of("links.csv"), *text;
 	const struct csv_link_row *a, *b;
 	struct rows out;
 	size_t i;
 
-	write_rows(path, CSV_LINKS, in, 3);
+	write_rows(path, CSV_LINKS, in, 5);
 	text = get_file(path, NULL);
 	assert_string_equal(text, want);
 	read_ok(path, CSV_LINKS, &out);
-	assert_int_equal(out.n, 3);
-	for (i = 0; i < 3; i++) {
+	assert_int_equal(out.n, 5);
+	for (i = 0; i < 5; i++) {
 		a = &out.v[i].u.link;
 		b = &in[i].u.link;
 		assert_true(a->t_us == b->t_us);
@@ -357,7 +377,29 @@ test_links_roundtrip(void **state)
 		assert_true(a->retransmits == b->retransmits);
 		assert_true(a->queue == b->queue);
 		assert_near(a->events_per_s, b->events_per_s, 0.005);
+		assert_near(a->in_per_s, b->in_per_s, 0.005);
+		assert_near(a->out_per_s, b->out_per_s, 0.005);
+		assert_true(a->malformed == b->malformed);
+		assert_true(a->out_of_range == b->out_of_range);
+		assert_near(a->age_s, b->age_s, 0.0005);
 	}
+	/* a relay row's device columns read back as not applicable */
+	assert_true(isnan(out.v[0].u.link.in_per_s));
+	assert_true(isnan(out.v[0].u.link.out_per_s));
+	assert_true(out.v[0].u.link.malformed == CSV_NO_COUNT);
+	assert_true(out.v[0].u.link.out_of_range == CSV_NO_COUNT);
+	assert_near(out.v[0].u.link.age_s, 0.25, 0);
+	assert_true(isnan(out.v[1].u.link.age_s));
+	/* a device row's figures come back, zero counts as 0, not empty */
+	assert_true(out.v[3].u.link.malformed == 3);
+	assert_true(out.v[3].u.link.out_of_range == UINT64_MAX - 1);
+	assert_near(out.v[3].u.link.in_per_s, 1000.0, 0);
+	assert_near(out.v[3].u.link.out_per_s, 12.5, 0);
+	assert_true(isnan(out.v[3].u.link.loss_pct));
+	assert_true(out.v[4].u.link.malformed == 0);
+	assert_true(out.v[4].u.link.out_of_range == 0);
+	assert_near(out.v[4].u.link.in_per_s, 0, 0);
+	assert_true(isnan(out.v[4].u.link.age_s));
 	rows_free(&out);
 	free(text);
 	free(path);
@@ -485,6 +527,10 @@ static void
 test_refuse_wrong_header(void **state)
 {
 	const char *other = "t_s,link,state\n1.0,a,up\n";
+	const char *old_links = "t_s,link,state,rtt_ms,jitter_ms,offset_ms,"
+	    "uncertainty_ms,loss_pct,retransmits,queue,events_per_s\n"
+	    "1.000000,padova/relay,up,0.500,0.100,0.000,0.200,0.000,0,0,"
+	    "10.00\n";
 	char *path = path_of("other.csv"), *text, *cause = NULL, *want;
 
 	put_file(path, other, strlen(other));
@@ -513,6 +559,23 @@ test_refuse_wrong_header(void **state)
 	cause = NULL;
 	text = get_file(path, NULL);
 	assert_string_equal(text, "t_s,site,population,unit,extra\n");
+	free(text);
+
+	/*
+	 * A links file recorded before the device columns is refused, not
+	 * appended to with rows of another width, and left alone.
+	 */
+	put_file(path, old_links, strlen(old_links));
+	assert_null(csv_file_open(path, CSV_LINKS, &cause));
+	assert_non_null(strstr(cause, "not a links log"));
+	assert_non_null(strstr(cause, "expected 't_s,link,state,rtt_ms,"
+	    "jitter_ms,offset_ms,uncertainty_ms,loss_pct,retransmits,queue,"
+	    "events_per_s,in_per_s,out_per_s,malformed,out_of_range,age_s'; "
+	    "move the file aside"));
+	free(cause);
+	cause = NULL;
+	text = get_file(path, NULL);
+	assert_string_equal(text, old_links);
 	free(text);
 
 	/* A cut last row is refused: appending would glue rows together. */
@@ -611,7 +674,8 @@ struct bad_case {
 #define SPIKES_H "t_s,site,population,unit\n"
 #define COMMANDS_H "t_s,site,user,command,status,message\n"
 #define LINKS_H "t_s,link,state,rtt_ms,jitter_ms,offset_ms,uncertainty_ms," \
-	"loss_pct,retransmits,queue,events_per_s\n"
+	"loss_pct,retransmits,queue,events_per_s,in_per_s,out_per_s," \
+	"malformed,out_of_range,age_s\n"
 #define SYNAPSES_H "t_s,synapse,pre,post,event,amplitude_v,width_us,count," \
 	"g_before_us,g_after_us,weight_before,weight_after\n"
 
@@ -674,25 +738,50 @@ static const struct bad_case bad_cases[] = {
 	    "a synapses file starts with 't_s,synapse,pre,post,event,"
 	    "amplitude_v,width_us,count,g_before_us,g_after_us,weight_before,"
 	    "weight_after'" },
-	{ CSV_LINKS, LINKS_H "1,a,up,1,1,-1,1,5,0,0,1\n"
-	    "2,a,sideways,1,1,1,1,5,0,0,1\n", 0, "3:5: bad state 'sideways': "
-	    "expected up, degraded or down" },
-	{ CSV_LINKS, LINKS_H "2,a,up,-1,1,1,1,5,0,0,1\n", 0, "2:8: bad "
-	    "rtt_ms '-1': expected a number >= 0" },
-	{ CSV_LINKS, LINKS_H "2,a,up,1,1,1,1,100.5,0,0,1\n", 0, "2:16: bad "
-	    "loss_pct '100.5': expected a percentage" },
-	{ CSV_LINKS, LINKS_H "2,a,up,nan,1,1,1,1,0,0,1\n", 0, "2:8: bad "
-	    "rtt_ms 'nan'" },
-	{ CSV_LINKS, LINKS_H "2,a,up,1,1,-inf,1,1,0,0,1\n", 0, "2:12: bad "
-	    "offset_ms '-inf'" },
-	{ CSV_LINKS, LINKS_H "2,a,up,0x10,1,1,1,1,0,0,1\n", 0, "2:8: bad "
-	    "rtt_ms '0x10'" },
-	{ CSV_LINKS, LINKS_H "2,a,up,1,1,1,1,1,0,0,1 \n", 0, "2:22: bad "
-	    "events_per_s '1 '" },
-	{ CSV_LINKS, LINKS_H "2,a,up,1,1,1,1,1,-0,0,1\n", 0, "2:18: bad "
-	    "retransmits '-0'" },
-	{ CSV_LINKS, LINKS_H "2,a,up,1,1,1,1,1,0,18446744073709551616,1\n",
-	    0, "2:20: bad queue" },
+	{ CSV_LINKS, LINKS_H "1,a,up,1,1,-1,1,5,0,0,1,,,,,\n"
+	    "2,a,sideways,1,1,1,1,5,0,0,1,,,,,\n", 0, "3:5: bad state "
+	    "'sideways': expected up, degraded or down" },
+	{ CSV_LINKS, LINKS_H "2,a,up,-1,1,1,1,5,0,0,1,,,,,\n", 0, "2:8: "
+	    "bad rtt_ms '-1': expected a number >= 0" },
+	{ CSV_LINKS, LINKS_H "2,a,up,1,1,1,1,100.5,0,0,1,,,,,\n", 0, "2:16: "
+	    "bad loss_pct '100.5': expected a percentage" },
+	{ CSV_LINKS, LINKS_H "2,a,up,nan,1,1,1,1,0,0,1,,,,,\n", 0, "2:8: "
+	    "bad rtt_ms 'nan'" },
+	{ CSV_LINKS, LINKS_H "2,a,up,1,1,-inf,1,1,0,0,1,,,,,\n", 0, "2:12: "
+	    "bad offset_ms '-inf'" },
+	{ CSV_LINKS, LINKS_H "2,a,up,0x10,1,1,1,1,0,0,1,,,,,\n", 0, "2:8: "
+	    "bad rtt_ms '0x10'" },
+	{ CSV_LINKS, LINKS_H "2,a,up,1,1,1,1,1,0,0,1 ,,,,,\n", 0, "2:22: "
+	    "bad events_per_s '1 '" },
+	{ CSV_LINKS, LINKS_H "2,a,up,1,1,1,1,1,-0,0,1,,,,,\n", 0, "2:18: "
+	    "bad retransmits '-0'" },
+	{ CSV_LINKS, LINKS_H "2,a,up,1,1,1,1,1,0,18446744073709551616,1,,,,,"
+	    "\n", 0, "2:20: bad queue" },
+	/* the device columns */
+	{ CSV_LINKS, LINKS_H "1,a/b,up,,,,,,0,0,2,1,1,0,0,0.5\n"
+	    "2,a/b,up,,,,,,0,0,2,1,1,1.5,0,0.5\n", 0, "3:25: bad malformed "
+	    "'1.5': expected a whole number of at most 20 digits or an empty "
+	    "field" },
+	{ CSV_LINKS, LINKS_H "2,a/b,up,,,,,,0,0,2,1,1,-1,0,0.5\n", 0, "2:25: "
+	    "bad malformed '-1'" },
+	{ CSV_LINKS, LINKS_H "2,a/b,up,,,,,,0,0,2,1,1,0,"
+	    "18446744073709551615,0.5\n", 0, "2:27: bad out_of_range "
+	    "'18446744073709551615'" },
+	{ CSV_LINKS, LINKS_H "2,a/b,up,,,,,,0,0,2,-1,1,0,0,0.5\n", 0, "2:21: "
+	    "bad in_per_s '-1': expected a number >= 0 or an empty field" },
+	{ CSV_LINKS, LINKS_H "2,a/b,up,,,,,,0,0,2,1,nan,0,0,0.5\n", 0, "2:23: "
+	    "bad out_per_s 'nan'" },
+	{ CSV_LINKS, LINKS_H "2,a/b,up,,,,,,0,0,2,1,1,0,0,-1\n", 0, "2:29: "
+	    "bad age_s '-1'" },
+	{ CSV_LINKS, LINKS_H "2,a/b,up,,,,,,0,0,2,1,1,0,0\n", 0, "2:28: "
+	    "too few fields: 15 of 16" },
+	/* a log from before the device columns */
+	{ CSV_LINKS, "t_s,link,state,rtt_ms,jitter_ms,offset_ms,"
+	    "uncertainty_ms,loss_pct,retransmits,queue,events_per_s\n", 0,
+	    "1:97: header has 11 fields; a links file starts with 't_s,link,"
+	    "state,rtt_ms,jitter_ms,offset_ms,uncertainty_ms,loss_pct,"
+	    "retransmits,queue,events_per_s,in_per_s,out_per_s,malformed,"
+	    "out_of_range,age_s'" },
 	/* positions after quoted fields that hold line ends */
 	{ CSV_COMMANDS, COMMANDS_H "1,padova,ann,mark,ok,\"a\nb\nc\"\n"
 	    "x,padova,ann,mark,ok,m\n", 0, "5:1: bad t_s 'x'" },

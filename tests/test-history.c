@@ -158,11 +158,30 @@ test_bounds(void **state)
 	for (i = 0; i < 4; i++)
 		assert_int_equal(times[1 + i], 6 + i);
 
-	/* Rows are bounded too, and their drops counted. */
+	/*
+	 * Rows are bounded too, and their drops counted. A relay row keeps
+	 * its device columns empty but age_s; a device row keeps its rates,
+	 * counts and age.
+	 */
 	row.u.link.link = "padova";
 	row.u.link.state = "up";
+	row.u.link.in_per_s = row.u.link.out_per_s = NAN;
+	row.u.link.malformed = row.u.link.out_of_range = CSV_NO_COUNT;
+	row.u.link.age_s = 0.5;
 	for (i = 0; i < 3; i++) {
 		row.u.link.t_us = i * 1000000;
+		if (i == 2) {
+			row.u.link.link = "padova/mea";
+			row.u.link.rtt_ms = row.u.link.jitter_ms = NAN;
+			row.u.link.offset_ms = row.u.link.uncertainty_ms = NAN;
+			row.u.link.loss_pct = NAN;
+			row.u.link.events_per_s = 1012.5;
+			row.u.link.in_per_s = 1000;
+			row.u.link.out_per_s = 12.5;
+			row.u.link.malformed = 3;
+			row.u.link.out_of_range = 0;
+			row.u.link.age_s = NAN;
+		}
 		history_add_row(h, &row);
 	}
 	assert_int_equal(history_dropped(h), 7);
@@ -170,9 +189,11 @@ test_bounds(void **state)
 	    INT64_MAX, &names, &cause), 2);
 	text = get_file(path);
 	assert_string_equal(text, "t_s,link,state,rtt_ms,jitter_ms,offset_ms,"
-	    "uncertainty_ms,loss_pct,retransmits,queue,events_per_s\n"
-	    "1.000000,padova,up,0.000,0.000,0.000,0.000,0.000,0,0,0.00\n"
-	    "2.000000,padova,up,0.000,0.000,0.000,0.000,0.000,0,0,0.00\n");
+	    "uncertainty_ms,loss_pct,retransmits,queue,events_per_s,in_per_s,"
+	    "out_per_s,malformed,out_of_range,age_s\n"
+	    "1.000000,padova,up,0.000,0.000,0.000,0.000,0.000,0,0,0.00,,,,,"
+	    "0.500\n"
+	    "2.000000,padova/mea,up,,,,,,0,0,1012.50,1000.00,12.50,3,0,\n");
 	free(text);
 	free(path);
 	history_free(h);
