@@ -381,6 +381,48 @@ test_reply(void **state)
 	assert_string_equal(e, "Ret?urn: ??");
 }
 
+/*
+ * Random bytes, with pieces of answers mixed in, never crash the reply
+ * parser or run past what it was given (valgrind watches).
+ */
+static void
+test_reply_fuzz(void **state)
+{
+	static const char *pieces[] = { "Return:", "Return: ", "RunMode",
+	    " Run", "return: runmode ", "Error", ";", "\0", "Return:Return:" };
+	char v[64], e[160];
+	uint64_t rng = 17;
+	size_t len, k, n;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 20000; round++) {
+		char *buf;
+
+		len = sb_rng_splitmix(&rng) % 200;
+		buf = malloc(len + 1);
+		assert_non_null(buf);
+		for (k = 0; k < len;) {
+			if (sb_rng_splitmix(&rng) % 3 == 0) {
+				const char *piece = pieces[sb_rng_splitmix(&rng)
+				    % (sizeof pieces / sizeof pieces[0])];
+
+				n = strlen(piece) > 0 ? strlen(piece) : 1;
+				if (n > len - k)
+					n = len - k;
+				memcpy(buf + k, piece, n);
+				k += n;
+			} else
+				buf[k++] = (char)sb_rng_splitmix(&rng);
+		}
+		if (intan_reply_find(buf, len, "RunMode", v, sizeof v, e,
+		    sizeof e) == INTAN_REPLY_VALUE)
+			assert_true(strlen(v) > 0 && strlen(v) < sizeof v);
+		assert_true(strlen(e) < sizeof e);
+		free(buf);
+	}
+}
+
 /* Values: rates, steps, booleans, types, run modes. */
 static void
 test_reply_values(void **state)
@@ -489,6 +531,7 @@ main(void)
 		cmocka_unit_test(test_clock_drift_wrap),
 		cmocka_unit_test(test_clock_restart),
 		cmocka_unit_test(test_reply),
+		cmocka_unit_test(test_reply_fuzz),
 		cmocka_unit_test(test_reply_values),
 		cmocka_unit_test(test_stim_commands),
 	};

@@ -126,8 +126,10 @@ intan_reply_find(const char *buf, size_t len, const char *name, char *value,
 		v_end = p;
 		if (v_end == v_start)
 			continue;	/* no value yet */
+		/* a value of blanks, ';' or NULs only is no value (yet) */
 		if (intan_reply_name_is(buf + name_start, name_end -
-		    name_start, name)) {
+		    name_start, name) && intan_reply_printable(buf + v_start,
+		    v_end - v_start, value, vlen) > 0) {
 			found = 1;
 			found_start = v_start;
 			found_end = v_end;
@@ -135,8 +137,11 @@ intan_reply_find(const char *buf, size_t len, const char *name, char *value,
 		at = v_end - 1;
 	}
 	intan_reply_printable(buf, first, errors, elen);
-	if (!found)
+	if (!found) {
+		if (vlen > 0)
+			value[0] = '\0';
 		return INTAN_REPLY_NONE;
+	}
 	intan_reply_printable(buf + found_start, found_end - found_start,
 	    value, vlen);
 	return INTAN_REPLY_VALUE;
