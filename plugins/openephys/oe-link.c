@@ -829,8 +829,11 @@ oe_link_work(void *ctx, char **cause)
 		sb_cause(cause, "zmq_poll: %s", zmq_strerror(zmq_errno()));
 		return -2;
 	}
-	if (rc > 0 && (items[iwake].revents & ZMQ_POLLIN))
+	if (rc > 0 && (items[iwake].revents & ZMQ_POLLIN)) {
+		/* a stimulation queued: out first, spikes can wait 0.1 ms */
 		sb_devlink_drain_wake(&oe->dl);
+		oe_stim_work(oe, sb_devlink_mono_us());
+	}
 	if (rc > 0 && (items[isub].revents & ZMQ_POLLIN) &&
 	    oe_link_receive(oe, cause) != 0)
 		return -2;
