@@ -40,3 +40,15 @@ TESTS += tests/test-openephys
 # A culture site on Open Ephys through the console, headless.
 TESTS += tests/openephys-session.sh
 EXTRA_DIST += tests/openephys-session.sh
+
+# make bench: spike latency from the emulator's publish to the plugin's
+# emit beside a bare SUB on the same stream, and stimulation to trigger.
+EXTRA_PROGRAMS += tests/bench/bench-openephys
+bench_programs += tests/bench/bench-openephys
+tests_bench_bench_openephys_SOURCES = tests/bench/bench-openephys.c \
+	tests/oe-driver.c tests/oe-driver.h $(fake_host_sources) \
+	$(openephys_sources) plugins/openephys/plugin.c
+tests_bench_bench_openephys_CPPFLAGS = $(plugin_cppflags) \
+	-I$(top_srcdir)/plugins/openephys -I$(top_srcdir)/tests
+tests_bench_bench_openephys_CFLAGS = $(AM_CFLAGS) $(openephys_cflags)
+tests_bench_bench_openephys_LDADD = $(openephys_libs)
