@@ -530,6 +530,8 @@ oe_link_message(struct openephys *oe, const void *type, size_t type_len,
 	}
 	t = oe_clock_map(&oe->clock, ev.stream, ev.sample_rate,
 	    ev.sample_number, arrival_us, &reset);
+	__atomic_store_n(&oe->drift_ppb, (int64_t)llround(oe_clock_drift_ppm(
+	    &oe->clock) * 1e3), __ATOMIC_RELAXED);
 	if (reset && oe->clock.resets > 1)
 		oe_cause_once(oe, OE_CLOCK_RESET, SB_LOG_INFO, "%s: stream '%s' "
 		    "started its sample numbers over (a new acquisition): its "

@@ -156,17 +156,19 @@ static size_t
 oe_health(void *data, struct sb_link_health *out, size_t max)
 {
 	struct openephys *oe = data;
+	int64_t ppb = __atomic_load_n(&oe->drift_ppb, __ATOMIC_RELAXED);
 	char detail[96];
 
 	if (max == 0)
 		return 0;
 	oe_detail(oe, detail, sizeof detail);
-	sb_devlink_detail(&oe->dl, "%s", detail);
+	if (ppb != INT64_MIN)
+		sb_devlink_detail(&oe->dl, "%s, drift %+.1f ppm", detail,
+		    ppb / 1e3);
+	else
+		sb_devlink_detail(&oe->dl, "%s", detail);
 	sb_devlink_health(&oe->dl, out);
-	out->drift_ppm = __atomic_load_n(&oe->drift_ppb, __ATOMIC_RELAXED) /
-	    1e3;
-	if (__atomic_load_n(&oe->drift_ppb, __ATOMIC_RELAXED) == INT64_MIN)
-		out->drift_ppm = NAN;
+	out->drift_ppm = ppb != INT64_MIN ? ppb / 1e3 : NAN;
 	out->loss_pct = NAN;	/* no sequence numbers: unknown */
 	return 1;
 }
