@@ -147,16 +147,19 @@ oe_link_connect(void *ctx, char **cause)
 	    oe->cfg.timeout_ms, &oe->dl.stopping, &code, &body, err,
 	    sizeof err) != 0) {
 		oe_unreachable(oe, err, cause);
+		__atomic_add_fetch(&oe->attempts, 1, __ATOMIC_RELEASE);
 		return -1;
 	}
 	if (code != 200) {
 		sb_cause(cause, "%s/api/status answered HTTP %ld: is this the "
 		    "Open Ephys GUI's HTTP server (http_port=)?", oe->http.base,
 		    code);
+		__atomic_add_fetch(&oe->attempts, 1, __ATOMIC_RELEASE);
 		return -1;
 	}
 	if (oe_api_mode(body, &mode, why, sizeof why) != 0) {
 		sb_cause(cause, "%s: %s", oe->http.base, why);
+		__atomic_add_fetch(&oe->attempts, 1, __ATOMIC_RELEASE);
 		return -1;
 	}
 	oe_set_mode(oe, mode);
@@ -417,11 +420,14 @@ oe_link_handshake(void *ctx, char **cause)
 	oe->ne_found = pr.network_events;
 	oe->eb_connected = 0;
 	pthread_mutex_unlock(&oe->lock);
-	if (oe_link_open_sub(oe, cause) != 0)
+	if (oe_link_open_sub(oe, cause) != 0) {
+		__atomic_add_fetch(&oe->attempts, 1, __ATOMIC_RELEASE);
 		return -1;
+	}
 	if (path == OE_STIM_NETWORK_EVENTS && oe_stim_ne_open(oe) != 0) {
 		sb_cause(cause, "cannot make the Network Events socket: %s",
 		    zmq_strerror(zmq_errno()));
+		__atomic_add_fetch(&oe->attempts, 1, __ATOMIC_RELEASE);
 		return -1;
 	}
 	oe_link_wait_sub(oe);

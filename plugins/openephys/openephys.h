@@ -414,6 +414,7 @@ struct openephys {
 	uint64_t causes_seen;	/* bit per enum oe_cause */
 	uint64_t ttl_in, stims, syn_stims;
 	int64_t drift_ppb;	/* of the stream used last (atomic) */
+	unsigned attempts;	/* connections that failed (atomic) */
 };
 
 /* oe-link.c: the link's steps. */

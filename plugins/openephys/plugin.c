@@ -266,16 +266,34 @@ oe_setup(struct openephys *oe, char **cause)
 	return 0;
 }
 
-/* Wait (at most ms) for the first connection, so that the session file's
- * next lines find the GUI; the console goes on either way. */
+/* Has a connection failed, and the link said why (it is down again)? */
+static int
+oe_first_failed(struct openephys *oe)
+{
+	int down;
+
+	if (__atomic_load_n(&oe->attempts, __ATOMIC_ACQUIRE) == 0)
+		return 0;
+	pthread_mutex_lock(&oe->dl.lock);
+	down = oe->dl.state == SB_DEVLINK_DOWN;
+	pthread_mutex_unlock(&oe->dl.lock);
+	return down;
+}
+
+/*
+ * Wait (at most ms) for the first connection to succeed or fail, so that
+ * the session file's next lines find the GUI; the console goes on either
+ * way.
+ */
 static void
 oe_wait_up(struct openephys *oe, uint32_t ms)
 {
 	int64_t deadline = sb_devlink_mono_us() + (int64_t)ms * 1000;
-	struct timespec ts = { 0, 10000000L };
+	struct timespec ts = { 0, 5000000L };
 	char why[SB_DEVLINK_TEXT];
 
-	while (!sb_devlink_is_up(&oe->dl) && sb_devlink_mono_us() < deadline)
+	while (!sb_devlink_is_up(&oe->dl) && !oe_first_failed(oe) &&
+	    sb_devlink_mono_us() < deadline)
 		nanosleep(&ts, NULL);
 	oe_link_poll(oe);
 	if (!sb_devlink_is_up(&oe->dl)) {
