@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -554,6 +555,34 @@ engine_report_lag(struct session *s, struct population *pop)
 	    pop->name, behind / 1e6);
 }
 
+/*
+ * The wake-up fds of every population's event ring, for the console's
+ * poll(): an event a backend emits is then handled at once, not at the
+ * next tick (the loop drains every ring before it polls again, as the
+ * ring's protocol asks). Returns how many were filled, at most max.
+ */
+size_t
+engine_poll_fds(struct session *s, struct pollfd *pfd, size_t max)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < s->nsites; i++) {
+		struct site *site = s->sites[i];
+
+		for (j = 0; j < site->npops && n < max; j++) {
+			struct population *pop = site->pops[j];
+
+			if (pop == NULL || pop->emitter.ring == NULL)
+				continue;
+			pfd[n].fd = ring_fd(pop->emitter.ring);
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+			n++;
+		}
+	}
+	return n;
+}
+
 /* Drain every population's ring. */
 size_t
 engine_drain(struct session *s)
@@ -654,6 +683,75 @@ engine_run_fast(struct session *s, int64_t until_us)
 		synapse_poll_devices(s, t);
 		engine_flush_due(s, 0);
 	}
+}
+
+/* Events still waiting in this process's relay queues (sent, unacked). */
+static uint64_t
+engine_transport_backlog(struct session *s)
+{
+	struct sb_link_health h[8];
+	uint64_t left = 0;
+	size_t i, t, k, n;
+
+	for (i = 0; i < s->nsites; i++)
+		for (t = 0; t < s->sites[i]->ntransports; t++) {
+			struct transport *tr = s->sites[i]->transports[t];
+
+			if (tr->ops.health == NULL)
+				continue;
+			n = tr->ops.health(tr->data, h, 8);
+			for (k = 0; k < n && k < 8; k++)
+				left += h[k].queue;
+		}
+	return left;
+}
+
+/*
+ * At quit: let the relay transports deliver what is queued, for at most
+ * timeout_us (a second quit or signal gives up at once). What could not
+ * be delivered is a gap, in the log and commands.csv. 0 when all was
+ * delivered, -1 otherwise.
+ */
+int
+engine_flush_links(struct session *s, int64_t timeout_us)
+{
+	int64_t start = clock_mono_us(), now;
+	uint64_t left = engine_transport_backlog(s);
+	int announced = 0;
+	char *msg;
+
+	if (left == 0 || s->fast)
+		return 0;
+	s->quit = 0;
+	for (;;) {
+		engine_tick(s);
+		left = engine_transport_backlog(s);
+		now = clock_mono_us();
+		if (left == 0) {
+			if (announced)
+				session_log(s, SB_LOG_INFO, "quitting: every "
+				    "event reached the relay");
+			return 0;
+		}
+		if (now - start >= timeout_us || s->quit)
+			break;
+		if (!announced && now - start >= 300000) {
+			session_log(s, SB_LOG_WARNING, "quitting: waiting up to "
+			    "%.0f s for %llu events to reach the relay (quit or "
+			    "Ctrl-C again to give up)", timeout_us / 1e6,
+			    (unsigned long long)left);
+			announced = 1;
+		}
+		poll(NULL, 0, 5);
+	}
+	xasprintf(&msg, "%llu events of this site were not delivered to the "
+	    "relay at quit (it was unreachable or too slow)",
+	    (unsigned long long)left);
+	session_log(s, SB_LOG_ERROR, "gap: %s", msg);
+	engine_audit(s, s->current != NULL ? s->current->name : "",
+	    "synbridge", "quit", "gap", msg);
+	free(msg);
+	return -1;
 }
 
 /* Real time: events, devices, flushing. */

@@ -21,6 +21,13 @@ void engine_stop_population(struct population *pop);
 size_t engine_drain(struct session *s);
 /* Fast mode: run every simulator and device up to session time until. */
 void engine_run_fast(struct session *s, int64_t until_us);
+struct pollfd;
+/* The wake-up fds of the populations' event rings, for poll(). */
+size_t engine_poll_fds(struct session *s, struct pollfd *pfd, size_t max);
+#define ENGINE_QUIT_FLUSH_US 5000000	/* at quit, wait this long at most */
+/* At quit: let relay queues drain for at most timeout_us; -1 and a gap
+ * in the logs for what could not be delivered. */
+int engine_flush_links(struct session *s, int64_t timeout_us);
 /* Real time: handle events and devices due now; flush logs when due. */
 void engine_tick(struct session *s);
 /* Stimulate a unit through its backend. */

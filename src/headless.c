@@ -19,6 +19,8 @@
 #include "ring.h"
 #include "xmalloc.h"
 
+#define HEADLESS_RINGS 64	/* event rings polled beside stdin */
+
 /* A result line. */
 static void
 headless_out(void *ctx, const char *line)
@@ -117,10 +119,10 @@ headless_run(struct session *s, const struct headless_options *o)
 {
 	struct cmdq *q = cmdq_create(s);
 	struct headless_input in = { 0 };
-	struct pollfd pfd;
+	struct pollfd pfd[1 + HEADLESS_RINGS];
 	int64_t end_us = INT64_MAX, now;
 	char *cause = NULL;
-	int status = 0, timeout, group;
+	int status = 0, timeout, group, nfd;
 
 	if (o->duration_s >= 0)
 		end_us = clock_now(&s->clock) + llround(o->duration_s * 1e6);
@@ -167,15 +169,22 @@ headless_run(struct session *s, const struct headless_options *o)
 		/* real time */
 		if (cmdq_empty(q) && !in.open && end_us == INT64_MAX)
 			break;
+		/* stdin (when its lines are wanted) and every event ring:
+		 * a backend's event is handled as soon as it is emitted */
 		timeout = 10;
-		pfd.fd = STDIN_FILENO;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, in.open && cmdq_empty(q) ? 1 : 0, timeout) > 0)
+		pfd[0].fd = in.open && cmdq_empty(q) ? STDIN_FILENO : -1;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		nfd = 1 + engine_poll_fds(s, pfd + 1, HEADLESS_RINGS);
+		if (poll(pfd, (nfds_t)nfd, timeout) > 0 &&
+		    (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			headless_read_stdin(&in, q);
 		engine_tick(s);
 	}
 	engine_tick(s);
+	/* nothing accepted is dropped silently: the relay gets its queue */
+	if (engine_flush_links(s, ENGINE_QUIT_FLUSH_US) != 0)
+		status = 1;
 	if (!cmdq_empty(q) && !s->quit) {
 		fprintf(stderr, "error: the session ended (--duration) before "
 		    "every command ran\n");

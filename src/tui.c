@@ -792,7 +792,7 @@ tui_run(struct session *s, const struct tui_options *o)
 	struct tui_stderr err;
 	struct cmd_client client = tui_client_template;
 	struct sigaction sa, old_winch;
-	struct pollfd pfd[2];
+	struct pollfd pfd[2 + TUI_RINGS];
 	int64_t end_us = INT64_MAX, mono, last_frame = 0, next_links = 0;
 	int64_t wait_us, frame_us = TUI_FRAME_US;
 	char *cause = NULL;
@@ -919,7 +919,8 @@ tui_run(struct session *s, const struct tui_options *o)
 		pfd[1].fd = err.rd;
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
-		nfd = err.rd >= 0 ? 2 : 1;
+		pfd[1].fd = err.rd;	/* -1 is ignored by poll() */
+		nfd = 2 + (int)engine_poll_fds(s, pfd + 2, TUI_RINGS);
 		if (poll(pfd, (nfds_t)nfd, timeout) > 0 &&
 		    (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (tui_read_input(&in) != 0) {
@@ -930,6 +931,8 @@ tui_run(struct session *s, const struct tui_options *o)
 	}
 
 	engine_tick(s);
+	if (engine_flush_links(s, ENGINE_QUIT_FLUSH_US) != 0)
+		status = 1;
 	engine_flush(s);
 	tui_prompt_free(t);
 	tui_delwin(&wins.raster);

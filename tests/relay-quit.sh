@@ -1,0 +1,53 @@
+#!/bin/sh
+# A console that quits while its relay cannot take its last events: it
+# waits (bounded) for them, then says how many were not delivered, as a
+# gap in commands.csv and a non-zero exit status; nothing is dropped
+# silently. TAP.
+. "${top_srcdir:-.}/tests/headless-common.sh"
+RELAY="$top_builddir/src/relay/synbridge-relay"
+echo "1..4"
+
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.a"
+echo "$(cat "$tmp/tok.a") a r1 * */* -" >"$tmp/tokens"
+"$RELAY" --listen 127.0.0.1:0 --self-signed "$tmp/tls" \
+    --tokens "$tmp/tokens" >"$tmp/relay.out" 2>&1 &
+relay_pid=$!
+trap 'kill -CONT $relay_pid 2>/dev/null; kill -9 $relay_pid $a_pid \
+    2>/dev/null; rm -rf "$tmp"' EXIT
+listening() { grep -q '^listening on ' "$tmp/relay.out"; }
+if ! wait_for 15 listening; then
+	diag "the relay did not start:" "$(cat "$tmp/relay.out")"
+	exit 1
+fi
+addr=$(sed -n 's/^listening on //p' "$tmp/relay.out")
+pin=$(sed -n 's/^pin //p' "$tmp/relay.out")
+mkfifo "$tmp/in"
+{
+	echo "site a"
+	echo "load relay url=https://$addr token_file=$tmp/tok.a pin=$pin"
+	echo "load test_neurons name=n units=4 period_ms=5"
+	echo "mark linked"
+} >"$tmp/a.conf"
+"$SB" --headless --plugin-dir "$PLUGDIR" -c "$tmp/a.conf" \
+    --log-dir "$tmp/a" <"$tmp/in" >"$tmp/a.out" 2>"$tmp/a.err" &
+a_pid=$!
+exec 3>"$tmp/in"
+spiking() {
+	[ -f "$tmp/a/spikes.csv" ] &&
+	    [ "$(wc -l <"$tmp/a/spikes.csv")" -gt 200 ]
+}
+check "the console publishes through the relay" wait_for 20 spiking
+# the relay stops taking anything; the console keeps queueing, then quits
+kill -STOP $relay_pid
+grown() { [ "$(wc -l <"$tmp/a/spikes.csv")" -gt "$1" ]; }
+wait_for 10 grown $(($(wc -l <"$tmp/a/spikes.csv") + 100))
+echo quit >&3
+ended() { ! kill -0 $a_pid 2>/dev/null; }
+check "the console ends within its bounded wait" wait_for 30 ended
+wait $a_pid
+status=$?
+check "its exit status says events were not delivered ($status)" \
+    [ "$status" -ne 0 ]
+check "commands.csv records the gap with a count" \
+    grep -q 'gap,[0-9]* events of this site were not delivered to the relay at quit' \
+    "$tmp/a/commands.csv"
