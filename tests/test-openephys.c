@@ -355,6 +355,23 @@ test_api(void **state)
 	    OE_NE_NOT_HANDLED);
 	assert_int_equal(oe_api_ne_reply("\x01\x02garbage", 3, 1, why,
 	    sizeof why), OE_NE_REPLY);
+	/* whatever the GUI's side sends, nothing crashes */
+	{
+		uint64_t rng = 7;
+		char junk[257];
+		size_t i, k, n;
+
+		for (i = 0; i < 2000; i++) {
+			n = (size_t)(uniform(&rng) * 256);
+			for (k = 0; k < n; k++)
+				junk[k] = "{}[]\":,0123456789.eE-+ntrufalse\\x"
+				    [(size_t)(uniform(&rng) * 33)];
+			junk[n] = '\0';
+			oe_api_mode(junk, &mode, why, sizeof why);
+			oe_api_processors(junk, &pr, why, sizeof why);
+			oe_api_ne_reply(junk, 1, 1, why, sizeof why);
+		}
+	}
 }
 
 /* Load through the fake host; the error logged, or "" on success. */
