@@ -314,6 +314,11 @@ engine_synaptic_output(struct session *s, struct synapse *syn,
 			    syn->post_name);
 		return;
 	}
+	if (post->ops.synaptic_input != NULL && s->stopped) {
+		/* a culture's backend stimulates with it: held back */
+		s->held_back++;
+		return;
+	}
 	if (post->ops.synaptic_input != NULL) {
 		pthread_mutex_lock(&post->lock);
 		post->ops.synaptic_input(post->data, syn->post.index, se->aux,
@@ -829,6 +834,10 @@ engine_stimulate(struct session *s, const struct unit_ref *u,
 	if (pop == NULL || pop->ops.stimulate == NULL) {
 		xasprintf(cause, "%s cannot be stimulated (its backend takes "
 		    "no stimulation)", pop ? pop->name : "unit");
+		return -1;
+	}
+	if (s->stopped) {
+		xasprintf(cause, "STOPPED: no stimulation until resume");
 		return -1;
 	}
 	if (engine_stim_check(pop, amplitude_v, unit, width_us, cause) != 0)

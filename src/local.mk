@@ -16,7 +16,8 @@ src_libsbcore_la_SOURCES = \
 	src/cmd-help.c src/cmd-quit.c src/cmd-site.c src/cmd-plugin.c \
 	src/cmd-synapse.c src/cmd-pulse.c src/cmd-stim.c src/cmd-rule.c \
 	src/cmd-record.c src/cmd-mark.c src/cmd-source.c \
-	src/cmd-remote.c src/cmd-link.c src/cmd-ifenv.c src/remote.c \
+	src/cmd-remote.c src/cmd-link.c src/cmd-ifenv.c src/cmd-stop.c \
+	src/remote.c \
 	src/remote.h
 src_libsbcore_la_CFLAGS = $(AM_CFLAGS)
 src_libsbcore_la_LIBADD = $(CSV_LIBS) -lm

@@ -42,6 +42,11 @@ remote_deliver_synaptic(struct sb_plugin *p, const char *from,
 		    n, from, target);
 		return;
 	}
+	if (s->stopped) {
+		/* the stop button holds back what would stimulate here */
+		s->held_back += n;
+		return;
+	}
 	pthread_mutex_lock(&pop->lock);
 	for (i = 0; i < n; i++) {
 		if (ev[i].kind != SB_EV_SYNAPTIC || ev[i].index >= pop->ops.units)

@@ -240,6 +240,11 @@ rule_pulse(struct session *s, struct synapse *syn, int ltp, int64_t t_us,
 	const struct rule *r = &syn->rule;
 	char *cause = NULL;
 
+	if (s->stopped) {
+		snprintf(syn->last_decision, sizeof syn->last_decision,
+		    "%s held (stopped)", ltp ? "ltp" : "ltd");
+		return;
+	}
 	if (syn->in_flight > 0) {
 		snprintf(syn->last_decision, sizeof syn->last_decision,
 		    "%s skipped (busy)", ltp ? "ltp" : "ltd");

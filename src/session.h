@@ -244,6 +244,8 @@ struct session {
 	char *flush_error;		/* the recorder's last failure */
 	int dirty;		/* views need redrawing */
 	struct device_set *polling;	/* whose completions are handed over */
+	int stopped;		/* the stop button: no pulse or stimulation */
+	uint64_t held_back;	/* synaptic inputs not delivered while stopped */
 	/* the load command running a plugin's init, and its last follower */
 	struct cmdq_item *load_item, *load_after;
 };

@@ -491,6 +491,10 @@ synapse_operate(struct session *s, struct synapse *syn, enum cond_event event,
 		    syn->name, syn->site->name, syn->site->name);
 		return -1;
 	}
+	if (s->stopped && event != COND_READ) {
+		xasprintf(cause, "%s: STOPPED: no pulse until resume", syn->name);
+		return -1;
+	}
 	if (synapse_offline(syn, state, sizeof state) != 0) {
 		xasprintf(cause, "%s: device %s is %s", syn->name,
 		    syn->device_spec, state);

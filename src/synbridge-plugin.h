@@ -185,6 +185,12 @@ struct sb_synapses {
 	 * unplugged, reconnecting") written into why[len]. Any thread.
 	 */
 	int (*offline)(void *data, uint32_t device, char *why, size_t len);
+	/*
+	 * Optional: the stop button. Drop every operation waiting at the
+	 * devices (not the one in flight), completing each as failed
+	 * ("cancelled by stop"); how many. Engine thread.
+	 */
+	size_t (*cancel)(void *data);
 };
 
 /* Link health, as reported by a transport or a device link. */

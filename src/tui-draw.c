@@ -602,6 +602,13 @@ tui_draw_status(struct tui *t, WINDOW *w, int wd)
 		x += tui_draw_put(w, 0, x, wd - x, "FROZEN");
 		wattrset(w, base);
 	}
+	if (s->stopped) {
+		x += tui_draw_put(w, 0, x, wd - x, sep);
+		wattrset(w, tui_draw_pair(t, TUI_PAIR_DOWN) | A_BOLD |
+		    A_REVERSE);
+		x += tui_draw_put(w, 0, x, wd - x, " STOPPED (resume) ");
+		wattrset(w, base);
+	}
 	if (s->fast)
 		x += tui_draw_printf(w, 0, x, wd - x, "%sfast", sep);
 	if (wd - x > 10)

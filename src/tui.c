@@ -461,6 +461,11 @@ tui_key(struct tui *t, const unsigned char *k, size_t n)
 		s->dirty = 1;
 		return;
 	}
+	/* F12: the stop button, whatever has the focus */
+	if (tui_key_is(k, n, "\033[24~")) {
+		tui_command(t, s->stopped ? "resume" : "stop");
+		return;
+	}
 	if (tui_key_is(k, n, "\014")) {
 		clearok(curscr, TRUE);
 		s->dirty = 2;

@@ -317,6 +317,33 @@ test_determinism(void **state)
 }
 
 /* Completions come in time order, latency_us after the device is free. */
+/* The stop button: waiting pulses fail unapplied, reads still happen. */
+static void
+test_cancel(void **state)
+{
+	struct memristor_xbar *x = make_xbar(6, MEMRISTOR_INIT_MID, 0.0, 0.0);
+	struct done d = { .n = 0 };
+	double r0;
+
+	(void)state;
+	r0 = x->dev[0].r;
+	assert_int_equal(memristor_xbar_pulse(x, 0, 4.0, 100, 5, 1, 0, NULL),
+	    0);
+	assert_int_equal(memristor_xbar_read(x, 0, 2, 0, NULL), 0);
+	assert_int_equal(memristor_xbar_pulse(x, 0, -4.0, 100, 1, 3, 0, NULL),
+	    0);
+	assert_int_equal(memristor_xbar_cancel(x), 2);
+	assert_int_equal(memristor_xbar_cancel(x), 0);	/* once each */
+	memristor_xbar_poll(x, 10000000, collect, &d);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.c[0].status, -1);
+	assert_non_null(strstr(d.c[0].message, "cancelled by stop"));
+	assert_int_equal(d.c[1].status, 0);		/* the read */
+	assert_int_equal(d.c[2].status, -1);
+	assert_true(x->dev[0].r == r0);			/* nothing applied */
+	memristor_xbar_free(x);
+}
+
 static void
 test_async_order(void **state)
 {
@@ -872,6 +899,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_direction),
+		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_saturates_in_window),
 		cmocka_unit_test(test_amplitude),
 		cmocka_unit_test(test_threshold),

@@ -434,6 +434,37 @@ arc1_poll(void *data, int64_t now_us, sb_complete_fn fn, void *ctx)
 	free(done);
 }
 
+/* sb_synapses.cancel: the stop button drops the pulses waiting here (the
+ * job on the serial line finishes); reads stay. How many. */
+static size_t
+arc1_cancel(void *data)
+{
+	struct arc1 *a = data;
+	struct arc1_op keep[ARC1_QUEUE_MAX];
+	char msg[160], addr[16];
+	unsigned i, nkeep = 0, n = 0;
+
+	pthread_mutex_lock(&a->lock);
+	for (i = 0; i < a->qlen; i++) {
+		struct arc1_op *op = &a->queue[(a->qhead + i) % ARC1_QUEUE_MAX];
+
+		if (op->kind != ARC1_OP_PULSE) {
+			keep[nkeep++] = *op;
+			continue;
+		}
+		sb_crossbar_format(a->cfg.bits, op->device, addr, sizeof addr);
+		snprintf(msg, sizeof msg, "%s %s: cancelled by stop (not "
+		    "applied)", a->name, addr);
+		arc1_complete(a, op, -1, a->g_us[op->device], NAN, msg);
+		n++;
+	}
+	for (i = 0; i < nkeep; i++)
+		a->queue[(a->qhead + i) % ARC1_QUEUE_MAX] = keep[i];
+	a->qlen = nkeep;
+	pthread_mutex_unlock(&a->lock);
+	return n;
+}
+
 /* sb_synapses.offline: every device, while the link is not up. */
 static int
 arc1_offline(void *data, uint32_t device, char *why, size_t len)
@@ -572,6 +603,7 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 	a->syn.conductance = arc1_conductance;
 	a->syn.poll = arc1_poll;
 	a->syn.offline = arc1_offline;
+	a->syn.cancel = arc1_cancel;
 	a->link.name = a->name;
 	a->link.health = arc1_health;
 	a->link.poll = arc1_link_poll;

@@ -307,6 +307,17 @@ memristor_xbar_poll(struct memristor_xbar *x, int64_t now_us,
 		c.status = 0;
 		c.t_us = op.due_us;
 		c.g_before_us = d->g_read_us;
+		if (op.cancelled) {
+			sb_crossbar_format(x->cfg.cols, op.device, addr,
+			    sizeof addr);
+			c.status = -1;
+			c.g_after_us = d->g_read_us;
+			snprintf(c.message, sizeof c.message, "%s: cancelled "
+			    "by stop (not applied)", addr);
+			if (fn != NULL)
+				fn(ctx, &c);
+			continue;
+		}
 		if (op.count != 0) {
 			memristor_device_pulse(d, &x->model, &x->cfg,
 			    op.amplitude_v, op.width_us, op.count);
@@ -322,4 +333,18 @@ memristor_xbar_poll(struct memristor_xbar *x, int64_t now_us,
 		if (fn != NULL)
 			fn(ctx, &c);
 	}
+}
+
+/* The stop button: every pulse still waiting fails unapplied; how many. */
+size_t
+memristor_xbar_cancel(struct memristor_xbar *x)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < x->nheap; i++)
+		if (x->heap[i].count != 0 && !x->heap[i].cancelled) {
+			x->heap[i].cancelled = 1;
+			n++;
+		}
+	return n;
 }

@@ -101,6 +101,7 @@ struct memristor_op {
 	uint32_t device;
 	uint32_t width_us;
 	uint32_t count;
+	int cancelled;		/* by the stop button: fails, applies nothing */
 };
 
 struct memristor_xbar {
@@ -149,6 +150,7 @@ double memristor_xbar_conductance(const struct memristor_xbar *x,
     uint32_t device);
 void memristor_xbar_poll(struct memristor_xbar *x, int64_t now_us,
     sb_complete_fn fn, void *ctx);
+size_t memristor_xbar_cancel(struct memristor_xbar *x);
 
 /* memristor-cause.c */
 void memristor_cause(char **cause, const char *fmt, ...)

@@ -113,6 +113,15 @@ memristor_plugin_poll(void *data, int64_t now_us, sb_complete_fn fn,
 	memristor_xbar_poll(mp->x, now_us, fn, ctx);
 }
 
+/* sb_synapses.cancel: the stop button. */
+static size_t
+memristor_plugin_cancel(void *data)
+{
+	struct memristor_plugin *mp = data;
+
+	return memristor_xbar_cancel(mp->x);
+}
+
 /* free_func for the registered data. */
 static void
 memristor_plugin_free(void *data)
@@ -321,6 +330,7 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 	mp->syn.read = memristor_plugin_read;
 	mp->syn.conductance = memristor_plugin_conductance;
 	mp->syn.poll = memristor_plugin_poll;
+	mp->syn.cancel = memristor_plugin_cancel;
 	host->log(p, SB_LOG_INFO, "%s: %s: %ux%u TiOx crossbar, %g-%g ohms "
 	    "(%.1f-%.1f uS), %u us per operation, %s pulses potentiate, "
 	    "weight from %s", MEMRISTOR_NAME, mp->name, cfg.rows, cfg.cols,
