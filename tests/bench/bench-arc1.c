@@ -72,9 +72,11 @@ bench_wait(struct sb_plugin *p, uint64_t tag)
 	return -2;
 }
 
-/* Load the plugin on port with a pacing; NULL on failure. */
+/* Load the plugin on port with a pacing and the reset and settle waits;
+ * NULL on failure. */
 static struct sb_plugin *
-bench_load(const char *port, const char *pace_us)
+bench_load_with(const char *port, const char *pace_us, const char *reset_ms,
+    const char *settle_ms)
 {
 	struct sb_plugin *p = fake_plugin_new("southampton", 1);
 	struct sb_link_health h;
@@ -83,7 +85,7 @@ bench_load(const char *port, const char *pace_us)
 	p->fast = 0;
 	p->quiet = 1;
 	if (fake_plugin_load(p, synbridge_plugin_init, "port", port,
-	    "reset_ms", "30", "settle_ms", "0", "timeout_ms", "300",
+	    "reset_ms", reset_ms, "settle_ms", settle_ms, "timeout_ms", "300",
 	    "init_timeout_ms", "600", "version_timeout_ms", "200", "pace_us",
 	    pace_us, "backoff_max_ms", "200", NULL) != 0)
 		return NULL;
@@ -92,6 +94,13 @@ bench_load(const char *port, const char *pace_us)
 		p->link.health(p->link_data, &h, 1);
 	} while (h.state != SB_LINK_UP && arc1_emu_now_ms() < deadline);
 	return p;
+}
+
+/* Load with the tests' quick waits. */
+static struct sb_plugin *
+bench_load(const char *port, const char *pace_us)
+{
+	return bench_load_with(port, pace_us, "30", "0");
 }
 
 /* Operations per second through the plugin: reads, pulses or a batch. */
@@ -332,6 +341,14 @@ main(int argc, char **argv)
 			    "timeout_ms=300)\n", faults[i].what,
 			    bench_recovery(&e, p, faults[i].fault,
 			    faults[i].after));
+		fake_plugin_free(p, synbridge_plugin_end);
+	}
+	/* the plugin's own waits, as for a real board */
+	p = bench_load_with(e.port, "1000", "1000", "1000");
+	if (p != NULL) {
+		printf("arc1 recovery, %-34s %7.0f ms (default reset_ms=1000, "
+		    "settle_ms=1000)\n", "silent board (reset clears it)",
+		    bench_recovery(&e, p, "silent", NULL));
 		fake_plugin_free(p, synbridge_plugin_end);
 	}
 	arc1_emu_stop(&e);
