@@ -243,7 +243,7 @@ test_find(void **state)
 	assert_null(e);
 	assert_non_null(cause);
 	assert_string_equal(cause, "ambiguous command: s, could be: site, "
-	    "sites, synapse, synapses, stim, source");
+	    "sites, synapse, synapses, stim, source, stop");
 	free(cause);
 	cause = NULL;
 
