@@ -250,7 +250,7 @@ test_find(void **state)
 	e = cmd_find("re", &cause);
 	assert_null(e);
 	assert_string_equal(cause, "ambiguous command: re, could be: read, "
-	    "record, remote");
+	    "record, remote, resume");
 	free(cause);
 	cause = NULL;
 
