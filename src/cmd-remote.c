@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,11 +18,12 @@ static enum cmd_retval cmd_remote_exec(struct session *, struct args *,
 
 const struct cmd_entry cmd_at_entry = {
 	.name = "at",
-	.template = "+",
+	.template = "+t:",
 	.lower = 2,
 	.upper = -1,
-	.usage = "SITE COMMAND [ARGUMENT ...]",
-	.help = "run a command at another site (through the relay) and wait",
+	.usage = "[-t SECONDS] SITE COMMAND [ARGUMENT ...]",
+	.help = "run a command at another site (through the relay) and wait; "
+	    "not run there if it arrives later than -t (default 5 s)",
 	.exec = cmd_at_exec,
 };
 
@@ -68,7 +70,9 @@ cmd_at_exec(struct session *s, struct args *a, struct cmdq_item *item)
 {
 	struct site *site = site_find(s, a->argv[0]);
 	char *line = xstrdup(""), *next, *q, *cause = NULL;
-	int i;
+	double lifetime = s->remote_lifetime_us / 1e6;
+	int64_t saved;
+	int i, rc;
 
 	for (i = 1; i < a->argc; i++) {
 		q = cmd_quote_word(a->argv[i]);
@@ -92,7 +96,15 @@ cmd_at_exec(struct session *s, struct args *a, struct cmdq_item *item)
 		free(line);
 		return CMD_NORMAL;
 	}
-	if (remote_send(s, a->argv[0], line, item, &cause) != 0) {
+	if (args_double(a, 't', 0.1, 3600, &lifetime, item) < 0) {
+		free(line);
+		return CMD_ERROR;
+	}
+	saved = s->remote_lifetime_us;
+	s->remote_lifetime_us = llround(lifetime * 1e6);
+	rc = remote_send(s, a->argv[0], line, item, &cause);
+	s->remote_lifetime_us = saved;
+	if (rc != 0) {
 		cmdq_item_error(item, "at: %s", cause);
 		free(cause);
 		free(line);

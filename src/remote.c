@@ -6,8 +6,11 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "engine.h"
@@ -16,6 +19,8 @@
 #include "xmalloc.h"
 
 #define REMOTE_TIMEOUT_US 30000000
+/* A command carries the session time after which it must not run. */
+#define REMOTE_EXPIRES "+expires="
 /* Larger corrections than this after start are refused as clock jumps. */
 #define REMOTE_MAX_STEP_US 50000
 /* Ask a site to describe its synapses at most this often. */
@@ -278,6 +283,104 @@ remote_reply_done(void *ctx, int failed, const char *message)
 	free(rr);
 }
 
+/*
+ * Where this site remembers the remote commands it ran, so that none runs
+ * twice, across console restarts and plugin reloads:
+ * $XDG_STATE_HOME/synbridge/commands-SITE (or ~/.local/state/...).
+ */
+static char *
+remote_done_path(struct site *site)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home;
+	char *path;
+
+	if (state != NULL && *state == '/')
+		xasprintf(&path, "%s/synbridge/commands-%s", state, site->name);
+	else {
+		home = getenv("HOME");
+		if (home == NULL || *home == '\0')
+			return NULL;
+		xasprintf(&path, "%s/.local/state/synbridge/commands-%s", home,
+		    site->name);
+	}
+	return path;
+}
+
+/* mkdir -p of the directory holding path. */
+static void
+remote_mkdirs(const char *path)
+{
+	char *copy = xstrdup(path), *p;
+
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		(void)mkdir(copy, 0700);
+		*p = '/';
+	}
+	free(copy);
+}
+
+/*
+ * Has command id from `from` run here before? If not, remember it, on
+ * disk before it runs (at most once: a crash between the two loses the
+ * run, never doubles it). The file keeps the last REMOTE_DONE_KEEP.
+ */
+static int
+remote_seen(struct site *site, const char *from, uint64_t id)
+{
+	char *path = remote_done_path(site), line[256], want[256];
+	FILE *f;
+	int seen = 0;
+
+	if (path == NULL)
+		return 0;
+	snprintf(want, sizeof want, "%s %llu\n", from, (unsigned long long)id);
+	f = fopen(path, "r");
+	if (f != NULL) {
+		while (!seen && fgets(line, sizeof line, f) != NULL)
+			seen = strcmp(line, want) == 0;
+		fclose(f);
+	}
+	if (!seen) {
+		remote_mkdirs(path);
+		f = fopen(path, "a");
+		if (f != NULL) {
+			fputs(want, f);
+			fflush(f);
+			fsync(fileno(f));
+			fclose(f);
+		}
+	}
+	free(path);
+	return seen;
+}
+
+/* Answer a command without running it (expired, already run). */
+static void
+remote_refuse(struct sb_plugin *p, const char *from, uint64_t id,
+    const char *line, const char *status, const char *why)
+{
+	struct session *s = p->site->session;
+	struct remote_reply *rr = xcalloc(1, sizeof *rr);
+	char *user, *msg;
+
+	rr->session = s;
+	rr->site = p->site;
+	rr->plugin = p;
+	rr->from = xstrdup(from);
+	rr->id = id;
+	xasprintf(&user, "@%s", from);
+	xasprintf(&msg, "%s: not run: %s", status, why);
+	session_log(s, SB_LOG_WARNING, "%s asks %s: %s: %s", from,
+	    p->site->name, line, msg);
+	engine_audit(s, p->site->name, user, line, status, msg);
+	remote_reply_done(rr, 1, msg);
+	free(user);
+	free(msg);
+}
+
 /* Site `from` asks us to run a command. */
 void
 remote_command(struct sb_plugin *p, const char *from, uint64_t id,
@@ -286,11 +389,33 @@ remote_command(struct sb_plugin *p, const char *from, uint64_t id,
 	struct session *s = p->site->session;
 	struct remote_reply *rr;
 	struct cmd_client client;
-	char *user, *source;
+	char *user, *source, *end, why[160];
+	long long expires;
+	int64_t now;
 
 	if (cmdq_session == NULL) {
 		session_log(s, SB_LOG_WARNING, "%s: command from %s dropped: "
 		    "no console", p->name, from);
+		return;
+	}
+	/* "+expires=T LINE": not run after session time T */
+	if (strncmp(line, REMOTE_EXPIRES, strlen(REMOTE_EXPIRES)) == 0) {
+		expires = strtoll(line + strlen(REMOTE_EXPIRES), &end, 10);
+		line = *end == ' ' ? end + 1 : end;
+		now = clock_now(&s->clock);
+		if (now > expires) {
+			snprintf(why, sizeof why, "it reached %s %.1f s after "
+			    "its lifetime ended", p->site->name,
+			    (now - expires) / 1e6);
+			remote_refuse(p, from, id, line, "expired", why);
+			return;
+		}
+	}
+	if (remote_seen(p->site, from, id)) {
+		snprintf(why, sizeof why, "%s ran command %llu from %s "
+		    "already (a console restarted)", p->site->name,
+		    (unsigned long long)id, from);
+		remote_refuse(p, from, id, line, "duplicate", why);
 		return;
 	}
 	rr = xcalloc(1, sizeof *rr);
@@ -322,6 +447,8 @@ remote_send_via(struct session *s, struct transport *tr, const char *target,
 {
 	struct remote_wait *w;
 	uint64_t id;
+	char *stamped;
+	int rc;
 
 	if (tr == NULL || tr->ops.command == NULL) {
 		xasprintf(cause, "no relay link to reach '%s' (load the relay "
@@ -329,7 +456,11 @@ remote_send_via(struct session *s, struct transport *tr, const char *target,
 		return -1;
 	}
 	id = ((uint64_t)clock_mono_us() << 16) ^ ++s->next_remote_id;
-	if (tr->ops.command(tr->data, target, id, line, cause) != 0)
+	xasprintf(&stamped, "%s%lld %s", REMOTE_EXPIRES,
+	    (long long)(clock_now(&s->clock) + s->remote_lifetime_us), line);
+	rc = tr->ops.command(tr->data, target, id, stamped, cause);
+	free(stamped);
+	if (rc != 0)
 		return -1;
 	s->remote_waits = xreallocarray(s->remote_waits, s->nremote_waits + 1,
 	    sizeof *s->remote_waits);
@@ -382,8 +513,10 @@ remote_result(struct sb_plugin *p, uint64_t id, int status, const char *text)
 		if (s->remote_waits[i].id == id)
 			break;
 	if (i == s->nremote_waits) {
-		session_log(s, SB_LOG_WARNING, "%s: result of unknown command "
-		    "%llu", p->name, (unsigned long long)id);
+		/* an earlier console's, or one given up on: say it quietly */
+		session_log(s, SB_LOG_INFO, "%s: a result for command %llu, "
+		    "which this console is not waiting for: %s", p->name,
+		    (unsigned long long)id, text != NULL ? text : "");
 		return;
 	}
 	w = &s->remote_waits[i];
@@ -425,9 +558,9 @@ remote_expire(struct session *s)
 			continue;
 		}
 		if (w->item != NULL) {
-			cmdq_item_error(w->item, "no answer from %s within %d s "
-			    "(is its console running and linked?)", w->target,
-			    REMOTE_TIMEOUT_US / 1000000);
+			cmdq_item_error(w->item, "no answer from %s within %d s: "
+			    "outcome unknown (is its console running and "
+			    "linked?)", w->target, REMOTE_TIMEOUT_US / 1000000);
 			cmdq_item_release(w->item);
 		}
 		remote_wait_remove(s, i);

@@ -44,6 +44,7 @@ session_create(int fast, uint64_t seed)
 	clock_init(&s->clock, fast);
 	s->fast = fast;
 	s->seed = seed;
+	s->remote_lifetime_us = 5000000;	/* at -t changes it per command */
 	s->step_us = 1000;
 	s->user = getenv("USER");
 	if (s->user == NULL || *s->user == '\0') {

@@ -236,6 +236,7 @@ struct session {
 	struct remote_wait *remote_waits;
 	size_t nremote_waits;
 	uint64_t next_remote_id;
+	int64_t remote_lifetime_us;	/* a remote command not run after */
 	int64_t clock_uncertainty_us;	/* of the applied relay offset */
 	int clock_synced;
 	int64_t last_links_us;		/* monotonic time of the last links row */

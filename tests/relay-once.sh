@@ -1,0 +1,85 @@
+#!/bin/sh
+# relay-once.sh: a command one site asks another to run runs there at
+# most once: a console killed and started again on the same state does
+# not run it again when the relay hands the control stream over anew, and
+# a command that arrives after its lifetime is not run but answered
+# "expired", at both ends. TAP.
+. "${top_srcdir:-.}/tests/headless-common.sh"
+RELAY="$top_builddir/src/relay/synbridge-relay"
+echo "1..7"
+
+for site in padova southampton; do
+	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.$site"
+done
+{
+	echo "$(cat "$tmp/tok.padova") padova o1 * */* southampton"
+	echo "$(cat "$tmp/tok.southampton") southampton o1 * */* padova"
+} >"$tmp/tokens"
+"$RELAY" --listen 127.0.0.1:0 --self-signed "$tmp/tls" \
+    --tokens "$tmp/tokens" >"$tmp/relay.out" 2>&1 &
+relay_pid=$!
+pids="$relay_pid"
+trap 'kill -9 $pids 2>/dev/null; [ -n "$SB_KEEP" ] || rm -rf "$tmp"' EXIT
+listening() { grep -q '^listening on ' "$tmp/relay.out"; }
+if ! wait_for 15 listening; then
+	diag "the relay did not start:" "$(cat "$tmp/relay.out")"
+	exit 1
+fi
+addr=$(sed -n 's/^listening on //p' "$tmp/relay.out")
+pin=$(sed -n 's/^pin //p' "$tmp/relay.out")
+# the state directory the consoles remember what they ran in
+XDG_STATE_HOME="$tmp/state"
+export XDG_STATE_HOME
+
+# padova N [FIRST]: a padova console logging to $tmp/pN
+padova() {
+	{
+		echo "site padova"
+		[ -n "$2" ] && echo "$2"
+		echo "load relay url=https://$addr token_file=$tmp/tok.padova pin=$pin"
+		echo "mark linked"
+	} >"$tmp/p$1.conf"
+	"$SB" --headless -c "$tmp/p$1.conf" --log-dir "$tmp/p$1" \
+	    --duration 120 </dev/null >"$tmp/p$1.out" 2>&1 &
+	p_pid=$!
+	pids="$pids $p_pid"
+}
+# audited N TEXT: padova console N's commands.csv holds TEXT
+audited() { grep -q "$2" "$tmp/p$1/commands.csv" 2>/dev/null; }
+
+padova 1
+wait_for 20 audited 1 'mark linked'
+mkfifo "$tmp/in"
+{
+	echo "site southampton"
+	echo "load relay url=https://$addr token_file=$tmp/tok.southampton pin=$pin"
+} >"$tmp/s.conf"
+"$SB" --headless -c "$tmp/s.conf" --log-dir "$tmp/s" --duration 120 \
+    <"$tmp/in" >"$tmp/s.out" 2>"$tmp/s.err" &
+pids="$pids $!"
+exec 3>"$tmp/in"
+echo 'at padova mark "once"' >&3
+check "padova runs a command southampton sends" \
+    wait_for 30 audited 1 '@southampton,mark once,ok'
+
+# kill -9 and start again on the same state: the relay hands the control
+# stream over from its start, and the command must not run again
+kill -9 $p_pid
+padova 2
+check "the restarted console is handed the old command and does not run it" \
+    wait_for 30 audited 2 '@southampton,mark once,\(duplicate\|expired\)'
+check "it says so in commands.csv" \
+    wait_for 5 audited 2 'not run: '
+runs=$(grep -c ',mark once,ok' "$tmp/p2/commands.csv")
+check "and it never ran there ($runs)" [ "$runs" -eq 0 ]
+
+# a command for a console that comes up after its lifetime has ended
+kill -9 $p_pid
+echo 'at -t 0.2 padova mark "late"' >&3
+padova 3 "wait 1"
+check "a command that arrives after its lifetime is not run" \
+    wait_for 30 audited 3 '@southampton,mark late,expired'
+check "the sender learns it expired" \
+    wait_for 30 grep -q 'padova: expired: not run' "$tmp/s.err"
+runs=$(grep -c ',mark late,ok' "$tmp/p3/commands.csv")
+check "and it never ran ($runs)" [ "$runs" -eq 0 ]
