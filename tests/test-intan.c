@@ -599,6 +599,9 @@ test_stall(void **state)
 {
 	struct world *w = *state;
 	struct sb_link_health h;
+	char *why = NULL, got[256];
+	int64_t deadline;
+	int delivered;
 	long clients;
 	size_t n;
 
@@ -608,13 +611,38 @@ test_stall(void **state)
 	start(w);
 	wait_state(w->p, SB_LINK_UP);
 	clients = rhx_emu_stat(&w->emu, "clients");
-	assert_int_equal(rhx_emu_control(&w->emu, "stall 1500"), 0);
+	assert_int_equal(rhx_emu_control(&w->emu, "stall 4000"), 0);
 	h = wait_state(w->p, SB_LINK_DEGRADED);
 	assert_non_null(strstr(h.detail, "answer"));
+	/* a stimulation asked for meanwhile is delivered late or said to
+	 * have failed: never silently lost */
+	assert_int_equal(stim(w, 7, 20, 200, &why), 0);
 	n = nevents(w->p);
 	wait_events(w->p, n + 100);	/* spikes during the stall */
 	wait_state(w->p, SB_LINK_UP);
 	assert_int_equal(rhx_emu_stat(&w->emu, "clients"), clients);
+	deadline = rhx_emu_now_ms() + DEADLINE_MS;
+	for (;;) {
+		engine_pass(w->p);
+		if (fake_plugin_logged(w->p, "A-007") &&
+		    fake_plugin_logged(w->p, "not delivered"))
+			break;		/* said */
+		assert_int_equal(rhx_emu_control(&w->emu, "stim_log"), 0);
+		delivered = 0;
+		for (;;) {
+			emu_line(w, "stim", got, sizeof got);
+			if (strncmp(got, "stim_log end", 12) == 0)
+				break;
+			if (strncmp(got, "stim A-007 ", 11) == 0)
+				delivered = 1;
+		}
+		if (delivered)
+			break;		/* late, but delivered */
+		if (rhx_emu_now_ms() > deadline)
+			fail_msg("a stimulation asked for during a stall was "
+			    "neither delivered nor reported");
+		poll(NULL, 0, 50);
+	}
 }
 
 /*

@@ -1191,8 +1191,13 @@ intan_rhx_fire(struct intan *i, const struct intan_stim_request *q,
 		}
 	}
 	free(in_group);
-	if (rc < 0)
+	if (rc < 0) {
+		/* the link lost RHX: none of these was triggered */
+		for (k = 0; k < n; k++)
+			intan_rhx_stim_failed(i, &q[k], *cause != NULL ? *cause :
+			    "RHX did not answer while it was being set up");
 		return rc;
+	}
 	if (rc == 1) {
 		for (k = 0; k < n; k++)
 			intan_rhx_stim_failed(i, &q[k], why);
@@ -1204,8 +1209,15 @@ intan_rhx_fire(struct intan *i, const struct intan_stim_request *q,
 	    __ATOMIC_RELAXED);
 	rc = intan_rhx_request(i, cmds, "RunMode", value, sizeof value, errors,
 	    sizeof errors, cause);
-	if (rc < 0)
+	if (rc < 0) {
+		/* sent, but not confirmed: it may or may not have fired */
+		snprintf(why, sizeof why, "the trigger was sent but RHX did not "
+		    "confirm it (%s): it may or may not have fired",
+		    *cause != NULL ? *cause : "no answer");
+		for (k = 0; k < n; k++)
+			intan_rhx_stim_failed(i, &q[k], why);
 		return rc;
+	}
 	if (rc == 1 || intan_reply_is_error(errors)) {
 		intan_format(why, sizeof why, "RHX refused the trigger (RHX "
 		    "said: %s)", errors);
@@ -1248,8 +1260,13 @@ intan_rhx_stims(struct intan *i, char **cause)
 				break;
 		}
 		rc = intan_rhx_fire(i, q + start, k - start, cause);
-		if (rc < 0)
+		if (rc < 0) {
+			/* what was still waiting is not delivered either */
+			for (j = k; j < n; j++)
+				intan_rhx_stim_failed(i, &q[j], "RHX stopped "
+				    "answering before its turn");
 			return rc;
+		}
 	}
 	return 0;
 }
