@@ -120,12 +120,16 @@ headless_run(struct session *s, const struct headless_options *o)
 	struct cmdq *q = cmdq_create(s);
 	struct headless_input in = { 0 };
 	struct pollfd pfd[1 + HEADLESS_RINGS];
-	int64_t end_us = INT64_MAX, now;
+	int64_t end_us = INT64_MAX, end_mono = INT64_MAX, now;
 	char *cause = NULL;
 	int status = 0, timeout, group, nfd;
 
 	if (o->duration_s >= 0)
 		end_us = clock_now(&s->clock) + llround(o->duration_s * 1e6);
+	/* in real time --duration is this console's running time, even when
+	 * a relay moves the session clock to the session's own time */
+	if (o->duration_s >= 0 && !s->fast)
+		end_mono = clock_mono_us() + llround(o->duration_s * 1e6);
 	/* the session file and the script stop together at a failure */
 	group = cmdq_new_group(q);
 	if (o->session_file != NULL && cmdq_append_file(q, o->session_file,
@@ -150,6 +154,8 @@ headless_run(struct session *s, const struct headless_options *o)
 		cmdq_run(q);
 		if (s->quit)
 			break;
+		if (end_mono != INT64_MAX)
+			end_us = clock_from_mono(&s->clock, end_mono);
 		now = clock_now(&s->clock);
 		if (now >= end_us)
 			break;

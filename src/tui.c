@@ -798,7 +798,8 @@ tui_run(struct session *s, const struct tui_options *o)
 	struct cmd_client client = tui_client_template;
 	struct sigaction sa, old_winch;
 	struct pollfd pfd[2 + TUI_RINGS];
-	int64_t end_us = INT64_MAX, mono, last_frame = 0, next_links = 0;
+	int64_t end_us = INT64_MAX, end_mono = INT64_MAX, mono, last_frame = 0;
+	int64_t next_links = 0;
 	int64_t wait_us, frame_us = TUI_FRAME_US;
 	char *cause = NULL;
 	int status = 0, timeout, nfd;
@@ -828,6 +829,9 @@ tui_run(struct session *s, const struct tui_options *o)
 
 	if (o->duration_s >= 0)
 		end_us = clock_now(&s->clock) + llround(o->duration_s * 1e6);
+	/* in real time --duration is this console's running time */
+	if (o->duration_s >= 0 && !s->fast)
+		end_mono = clock_mono_us() + llround(o->duration_s * 1e6);
 	if (o->session_file != NULL && cmdq_append_file(t->q, o->session_file,
 	    &client, cmdq_new_group(t->q), 1, &cause) != 0) {
 		fprintf(stderr, "synbridge: %s\n", cause);
@@ -886,6 +890,8 @@ tui_run(struct session *s, const struct tui_options *o)
 		if (s->quit)
 			break;
 		tui_engine(t);
+		if (end_mono != INT64_MAX)
+			end_us = clock_from_mono(&s->clock, end_mono);
 		if (clock_now(&s->clock) >= end_us)
 			break;
 		tui_sample_synapses(t, clock_now(&s->clock));

@@ -6,7 +6,7 @@
 # "expired", at both ends. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 RELAY="$top_builddir/src/relay/synbridge-relay"
-echo "1..7"
+echo "1..8"
 
 for site in padova southampton; do
 	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.$site"
@@ -83,3 +83,16 @@ check "the sender learns it expired" \
     wait_for 30 grep -q 'padova: expired: not run' "$tmp/s.err"
 runs=$(grep -c ',mark late,ok' "$tmp/p3/commands.csv")
 check "and it never ran ($runs)" [ "$runs" -eq 0 ]
+
+# --duration is this console's own running time, though the relay moves
+# its clock to the session's (which has run for a while by now)
+kill -9 $p_pid
+{
+	echo "site padova"
+	echo "load relay url=https://$addr token_file=$tmp/tok.padova pin=$pin"
+} >"$tmp/p4.conf"
+t0=$(date +%s%N)
+"$SB" --headless -c "$tmp/p4.conf" --log-dir "$tmp/p4" --duration 3 \
+    </dev/null >"$tmp/p4.out" 2>&1
+ran=$((($(date +%s%N) - t0) / 1000000))
+check "--duration 3 runs the console about 3 s ($ran ms)" [ "$ran" -ge 2900 ]
