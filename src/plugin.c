@@ -633,13 +633,13 @@ plugin_load(struct site *site, const char *name, int argc, char **argv,
 	    sizeof *site->plugins);
 	site->plugins[site->nplugins++] = p;
 	if (init(p, &plugin_host_api) != 0) {
-		/* a typo in a key often is why: name what it never asked for */
-		unused = plugin_unused_args(p);
+		/*
+		 * Which keys it never asked for says little here: it may have
+		 * stopped before asking for the rest. Only a key it would
+		 * never take is worth naming, and the host cannot tell.
+		 */
 		xasprintf(cause, "plugin '%s' failed to start (see the "
-		    "messages above)%s%s%s", p->name, unused ? "; it does not "
-		    "take " : "", unused ? unused : "", unused ? " (a typo?)" :
-		    "");
-		free(unused);
+		    "messages above)", p->name);
 		goto fail_loaded;
 	}
 	p->initialised = 1;

@@ -271,15 +271,7 @@ test_load_arguments(void **state)
 	assert_non_null(strstr(test_log, "test_neurons: units=0: expected an "
 	    "integer 1-100000"));
 	free(cause);
-	/* a failed start names the keys it never asked for: a typo? */
-	{
-		char *typo[] = { "units=0", "colur=red" };
 
-		cause = load_fails(s, "test_neurons", 2, typo);
-		assert_non_null(strstr(cause, "failed to start (see the "
-		    "messages above); it does not take colur= (a typo?)"));
-		free(cause);
-	}
 	assert_site_empty(s->current);
 }
 
