@@ -9,17 +9,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
+
+#include "emu-proc.h"
 
 #define ARC1_EMU_DEADLINE_MS 15000	/* generous: a loaded CI machine */
 
 /* The emulator process and its channels. */
 struct arc1_emu {
-	pid_t pid;
-	int out;		/* its stdout */
-	char dir[64], port[96], fifo[96];
-	char buf[8192];
-	size_t len;
+	struct emu_proc p;
+	char port[96];		/* the "serial port": a symlink to the pty */
 };
 
 /* Milliseconds of CLOCK_MONOTONIC. */

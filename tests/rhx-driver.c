@@ -1,18 +1,13 @@
-/* rhx-driver.c: start and steer the RHX emulator (rhx-driver.h). */
+/*
+ * rhx-driver.c: start and steer the Intan RHX emulator (rhx-driver.h), on
+ * the shared emulator process code (emu-proc.c).
+ */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "rhx-driver.h"
 
@@ -20,10 +15,7 @@
 int64_t
 rhx_emu_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return emu_proc_now_ms();
 }
 
 /* Read stdout until a line starting with prefix; copy it. */
@@ -31,58 +23,22 @@ int
 rhx_emu_wait_line(struct rhx_emu *e, const char *prefix, char *line,
     size_t len, int ms)
 {
-	int64_t deadline = rhx_emu_now_ms() + (ms > 0 ? ms :
+	return emu_proc_wait_line(&e->p, prefix, line, len, ms > 0 ? ms :
 	    RHX_EMU_DEADLINE_MS);
-	struct pollfd pfd = { .fd = e->out, .events = POLLIN };
-	char *nl, *start;
-	ssize_t n;
-
-	for (;;) {
-		start = e->buf;
-		while ((nl = memchr(start, '\n', e->len - (size_t)(start -
-		    e->buf))) != NULL) {
-			*nl = '\0';
-			if (strncmp(start, prefix, strlen(prefix)) == 0) {
-				if (line != NULL)
-					snprintf(line, len, "%.*s",
-					    (int)len - 1, start);
-				e->len -= (size_t)(nl + 1 - e->buf);
-				memmove(e->buf, nl + 1, e->len);
-				return 0;
-			}
-			start = nl + 1;
-		}
-		/* drop the lines that did not match */
-		e->len -= (size_t)(start - e->buf);
-		memmove(e->buf, start, e->len);
-		if (e->len == sizeof e->buf)
-			e->len = 0;	/* a line too long to keep */
-		if (rhx_emu_now_ms() > deadline)
-			return -1;
-		if (poll(&pfd, 1, 20) <= 0)
-			continue;
-		n = read(e->out, e->buf + e->len, sizeof e->buf - e->len);
-		if (n <= 0)
-			return -1;
-		e->len += (size_t)n;
-	}
 }
 
-/* Start the emulator with extra arguments (NULL-terminated). */
+/* Start the emulator on free ports with extra arguments (NULL ends). */
 int
 rhx_emu_start(struct rhx_emu *e, ...)
 {
 	const char *top = getenv("top_builddir"), *argv[40], *a;
 	char prog[256], line[128];
-	int pipefd[2], argc = 0;
+	int argc = 0;
 	va_list ap;
 
 	memset(e, 0, sizeof *e);
-	e->out = -1;
-	snprintf(e->dir, sizeof e->dir, "/tmp/sb-rhx-XXXXXX");
-	if (mkdtemp(e->dir) == NULL)
+	if (emu_proc_dir(&e->p, "sb-rhx") != 0)
 		return -1;
-	snprintf(e->fifo, sizeof e->fifo, "%s/control", e->dir);
 	snprintf(prog, sizeof prog, "%s/tests/rhx-emu", top ? top : ".");
 	argv[argc++] = prog;
 	argv[argc++] = "--command-port";
@@ -90,28 +46,14 @@ rhx_emu_start(struct rhx_emu *e, ...)
 	argv[argc++] = "--spike-port";
 	argv[argc++] = "0";
 	argv[argc++] = "--control";
-	argv[argc++] = e->fifo;
+	argv[argc++] = e->p.fifo;
 	va_start(ap, e);
 	while ((a = va_arg(ap, const char *)) != NULL && argc < 38)
 		argv[argc++] = a;
 	va_end(ap);
 	argv[argc] = NULL;
-	if (pipe(pipefd) != 0)
+	if (emu_proc_spawn(&e->p, argv) != 0)
 		return -1;
-	e->pid = fork();
-	if (e->pid < 0)
-		return -1;
-	if (e->pid == 0) {
-		/* the emulator ends with the test that started it */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(pipefd[1], 1);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		execv(prog, (char *const *)argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	e->out = pipefd[0];
 	if (rhx_emu_wait_line(e, "ready ", line, sizeof line, 0) != 0 ||
 	    sscanf(line, "ready %u %u", &e->command_port, &e->spike_port) != 2)
 		return -1;
@@ -122,48 +64,19 @@ rhx_emu_start(struct rhx_emu *e, ...)
 int
 rhx_emu_control(struct rhx_emu *e, const char *cmd)
 {
-	int fd = open(e->fifo, O_WRONLY);
-	char line[128];
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	snprintf(line, sizeof line, "%s\n", cmd);
-	n = write(fd, line, strlen(line));
-	close(fd);
-	return n == (ssize_t)strlen(line) ? 0 : -1;
+	return emu_proc_control(&e->p, cmd);
 }
 
 /* A counter from the emulator's stats line. */
 long
 rhx_emu_stat(struct rhx_emu *e, const char *key)
 {
-	char line[512], want[64], *at;
-
-	if (rhx_emu_control(e, "stats") != 0 ||
-	    rhx_emu_wait_line(e, "stats ", line, sizeof line, 0) != 0)
-		return -1;
-	snprintf(want, sizeof want, " %s=", key);
-	at = strstr(line, want);
-	if (at == NULL)
-		return -1;
-	return strtol(at + strlen(want), NULL, 10);
+	return emu_proc_stat(&e->p, key, RHX_EMU_DEADLINE_MS);
 }
 
 /* Stop the emulator and remove its files. */
 void
 rhx_emu_stop(struct rhx_emu *e)
 {
-	int status;
-
-	if (e->pid > 0) {
-		kill(e->pid, SIGTERM);
-		waitpid(e->pid, &status, 0);
-		e->pid = 0;
-	}
-	if (e->out >= 0)
-		close(e->out);
-	e->out = -1;
-	unlink(e->fifo);
-	rmdir(e->dir);
+	emu_proc_stop(&e->p, NULL);
 }

@@ -10,17 +10,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
+
+#include "emu-proc.h"
 
 #define RHX_EMU_DEADLINE_MS 10000	/* generous: a loaded CI machine */
 
 /* The emulator process and its channels. */
 struct rhx_emu {
-	pid_t pid;
-	int out;		/* its stdout */
-	char dir[64], fifo[96];
-	char buf[65536];
-	size_t len;
+	struct emu_proc p;
 	unsigned command_port, spike_port;
 };
 

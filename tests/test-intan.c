@@ -740,7 +740,7 @@ world_setup(void **state)
 
 	if (w == NULL)
 		return -1;
-	w->emu.out = -1;
+	w->emu.p.out = -1;
 	*state = w;
 	return 0;
 }

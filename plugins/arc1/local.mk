@@ -18,6 +18,7 @@ plugins_arc1_arc1_la_LIBADD = -lm
 # against tests/arc1-emu (an emulator written from the protocol notes).
 check_PROGRAMS += tests/test-arc1
 tests_test_arc1_SOURCES = tests/test-arc1.c tests/arc1-driver.c \
+	tests/emu-proc.c tests/emu-proc.h \
 	tests/arc1-driver.h $(fake_host_sources) \
 	$(arc1_sources) plugins/arc1/plugin.c
 tests_test_arc1_CPPFLAGS = $(plugin_cppflags) -I$(top_srcdir)/plugins/arc1
@@ -34,7 +35,8 @@ EXTRA_DIST += tests/arc1-session.sh
 EXTRA_PROGRAMS += tests/bench/bench-arc1
 bench_programs += tests/bench/bench-arc1
 tests_bench_bench_arc1_SOURCES = tests/bench/bench-arc1.c \
-	tests/arc1-driver.c tests/arc1-driver.h $(fake_host_sources) \
+	tests/arc1-driver.c tests/arc1-driver.h tests/emu-proc.c tests/emu-proc.h \
+	$(fake_host_sources) \
 	$(arc1_sources) plugins/arc1/plugin.c
 tests_bench_bench_arc1_CPPFLAGS = $(plugin_cppflags) \
 	-I$(top_srcdir)/plugins/arc1 -I$(top_srcdir)/tests

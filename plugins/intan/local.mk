@@ -35,7 +35,7 @@ TESTS += tests/test-intan-proto
 # The plugin through the fake host against tests/rhx-emu (an emulator
 # written from the protocol notes, not from the plugin).
 check_PROGRAMS += tests/test-intan
-tests_test_intan_SOURCES = tests/test-intan.c tests/rhx-driver.c \
+tests_test_intan_SOURCES = tests/test-intan.c tests/rhx-driver.c tests/emu-proc.c tests/emu-proc.h \
 	tests/rhx-driver.h $(fake_host_sources) \
 	$(intan_sources) plugins/intan/plugin.c
 tests_test_intan_CPPFLAGS = $(plugin_cppflags) -I$(top_srcdir)/plugins/intan
@@ -53,7 +53,8 @@ EXTRA_DIST += tests/intan-session.sh
 EXTRA_PROGRAMS += tests/bench/bench-intan
 bench_programs += tests/bench/bench-intan
 tests_bench_bench_intan_SOURCES = tests/bench/bench-intan.c \
-	tests/rhx-driver.c tests/rhx-driver.h $(fake_host_sources) \
+	tests/rhx-driver.c tests/rhx-driver.h tests/emu-proc.c tests/emu-proc.h \
+	$(fake_host_sources) \
 	$(intan_sources) plugins/intan/plugin.c
 tests_bench_bench_intan_CPPFLAGS = $(plugin_cppflags) \
 	-I$(top_srcdir)/plugins/intan -I$(top_srcdir)/tests
