@@ -253,9 +253,10 @@ bench_recovery(struct arc1_emu *e, struct sb_plugin *p, const char *fault,
 		t0 = bench_now();
 		arc1_emu_control(e, after);
 	} else {
-		/* the operation that meets the fault fails */
-		if (p->synapses.read(p->synapses_data, 1, ++tag, &cause) != 0 ||
-		    bench_wait(p, tag) != -1) {
+		/* the operation that meets the fault fails (a pulse: a read
+		 * would be tried again after the resync) */
+		if (p->synapses.pulse(p->synapses_data, 1, 4.0, 100, 1, ++tag,
+		    &cause) != 0 || bench_wait(p, tag) != -1) {
 			free(cause);
 			return NAN;
 		}
