@@ -161,6 +161,9 @@ cmd_remote_exec(struct session *s, struct args *a, struct cmdq_item *item)
 		    slash + 1);
 		return CMD_ERROR;
 	}
+	/* units beyond this count that arrive are not believed */
+	if (pop->owner == NULL && (uint32_t)units > pop->declared_units)
+		pop->declared_units = (uint32_t)units;
 	cmdq_item_reply(item, "%s/%s: %u units, published by %s", site->name,
 	    pop->name, pop->ops.units, site->name);
 	return CMD_NORMAL;

@@ -19,12 +19,41 @@
 #include "xmalloc.h"
 
 #define REMOTE_TIMEOUT_US 30000000
+/* Most units a population seen only in a stream may grow to. */
+#define REMOTE_UNITS_MAX 1048576
 /* A command carries the session time after which it must not run. */
 #define REMOTE_EXPIRES "+expires="
 /* Larger corrections than this after start are refused as clock jumps. */
 #define REMOTE_MAX_STEP_US 50000
 /* Ask a site to describe its synapses at most this often. */
 #define REMOTE_DESCRIBE_US 10000000
+
+/* Is a counter at 1, 2, 4, 8, ...? (said then, never a flood) */
+static int
+remote_worth_saying(uint64_t n)
+{
+	return n != 0 && (n & (n - 1)) == 0;
+}
+
+/* An event whose fields this site does not believe: counted, a gap. */
+static void
+remote_out_of_range(struct session *s, struct sb_plugin *p,
+    struct population *pop, const struct sb_event *ev, const char *why)
+{
+	char *msg;
+
+	if (!remote_worth_saying(++pop->dropped_fields))
+		return;
+	xasprintf(&msg, "%s/%s: %llu event%s dropped: unit %u, kind %u: %s "
+	    "(%s)", pop->site->name, pop->name,
+	    (unsigned long long)pop->dropped_fields,
+	    pop->dropped_fields == 1 ? "" : "s so far", ev->index, ev->kind,
+	    why, pop->declared_units > 0 ? "check the remote line's unit "
+	    "count" : "the sending site sends bad fields");
+	session_log(s, SB_LOG_WARNING, "gap: %s", msg);
+	engine_audit(s, p->site->name, p->name, "gap", "gap", msg);
+	free(msg);
+}
 
 /* Synaptic events for one of our populations ("syn:SITE/POP"). */
 static void
@@ -52,6 +81,11 @@ remote_deliver_synaptic(struct sb_plugin *p, const char *from,
 		s->held_back += n;
 		return;
 	}
+	for (i = 0; i < n; i++)
+		if (ev[i].kind != SB_EV_SYNAPTIC || ev[i].index >= pop->ops.units)
+			remote_out_of_range(s, p, pop, &ev[i], ev[i].kind !=
+			    SB_EV_SYNAPTIC ? "not a synaptic event" : "beyond "
+			    "the population's units");
 	pthread_mutex_lock(&pop->lock);
 	for (i = 0; i < n; i++) {
 		if (ev[i].kind != SB_EV_SYNAPTIC || ev[i].index >= pop->ops.units)
@@ -173,7 +207,7 @@ remote_deliver(struct sb_plugin *p, const char *site_name,
 	struct population *pop;
 	struct site *site;
 	struct sb_event e;
-	uint32_t max = 0;
+	uint32_t max = 0, limit;
 	char *cause = NULL;
 	size_t i;
 
@@ -202,8 +236,18 @@ remote_deliver(struct sb_plugin *p, const char *site_name,
 			remote_deliver_synapses(p, site, ev, n);
 		return;
 	}
+	/*
+	 * A unit beyond what this site declared (remote SITE/POP UNITS), or
+	 * beyond REMOTE_UNITS_MAX for a population seen only in the stream,
+	 * is not believed: one bad field must not grow a population to 1e8
+	 * units. Such events are dropped as a gap, said once per population.
+	 */
+	pop = site_find_population(site, stream);
+	limit = pop != NULL && pop->declared_units > 0 ? pop->declared_units :
+	    REMOTE_UNITS_MAX;
 	for (i = 0; i < n; i++)
-		if (ev[i].index >= max)
+		if (ev[i].kind == SB_EV_SPIKE && ev[i].index < limit &&
+		    ev[i].index >= max)
 			max = ev[i].index + 1;
 	pop = session_remote_population(s, site, stream, max);
 	if (pop == NULL) {
@@ -212,8 +256,16 @@ remote_deliver(struct sb_plugin *p, const char *site_name,
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		if (ev[i].kind != SB_EV_SPIKE)
+		if (ev[i].kind != SB_EV_SPIKE) {
+			remote_out_of_range(s, p, pop, &ev[i], "not a spike");
 			continue;
+		}
+		if (ev[i].index >= limit) {
+			remote_out_of_range(s, p, pop, &ev[i], pop->declared_units
+			    > 0 ? "beyond the units declared with remote" :
+			    "beyond the units a population may have");
+			continue;
+		}
 		e = ev[i];
 		e.site = site->id;
 		e.pop = pop->id;

@@ -72,6 +72,8 @@ struct population {
 	/* synapses by unit: pre_of[i] and post_of[i] lists of synapse ids */
 	struct syn_list *pre_of, *post_of;
 	uint64_t spikes;
+	uint32_t declared_units;	/* remote SITE/POP UNITS (0: none) */
+	uint64_t dropped_fields;	/* events with fields not believed */
 	int64_t behind_us;	/* how far a slow model lags real time */
 	int64_t behind_reported;
 };

@@ -56,3 +56,10 @@ TESTS += tests/headless-script.sh tests/headless-options.sh \
 EXTRA_DIST += tests/headless-common.sh tests/headless-script.sh \
 	tests/headless-options.sh tests/headless-record.sh \
 	tests/headless-kill.sh tests/headless-routing.sh
+
+check_PROGRAMS += tests/test-remote
+tests_test_remote_SOURCES = tests/test-remote.c
+tests_test_remote_CPPFLAGS = $(test_core_cppflags)
+tests_test_remote_CFLAGS = $(TEST_CFLAGS)
+tests_test_remote_LDADD = src/libsbcore.la $(TEST_LIBS)
+TESTS += tests/test-remote
