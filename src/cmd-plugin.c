@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "engine.h"
 #include "plugin.h"
 
 static enum cmd_retval cmd_load_exec(struct session *, struct args *,
@@ -80,6 +81,7 @@ cmd_unload_exec(struct session *s, struct args *a, struct cmdq_item *item)
 {
 	struct sb_plugin *p;
 	char *cause = NULL;
+	int lost;
 
 	if (s->current == NULL ||
 	    (p = plugin_find(s->current, a->argv[0])) == NULL) {
@@ -87,9 +89,18 @@ cmd_unload_exec(struct session *s, struct args *a, struct cmdq_item *item)
 		    a->argv[0], s->current ? s->current->name : "any site");
 		return CMD_ERROR;
 	}
+	/* a relay's queue goes out first (bounded), or is a gap */
+	lost = engine_flush_links(s, p, ENGINE_QUIT_FLUSH_US, "unload") != 0;
+	s->quit = 0;	/* a Ctrl-C gave up the wait, not the console */
 	if (plugin_unload(p, &cause) != 0) {
 		cmdq_item_error(item, "unload: %s", cause);
 		free(cause);
+		return CMD_ERROR;
+	}
+	if (lost) {
+		cmdq_item_error(item, "unloaded %s; events it had queued were "
+		    "not delivered (a gap, see the log)", a->argv[0]);
+		s->dirty = 1;
 		return CMD_ERROR;
 	}
 	cmdq_item_reply(item, "unloaded %s", a->argv[0]);

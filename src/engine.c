@@ -690,9 +690,10 @@ engine_run_fast(struct session *s, int64_t until_us)
 	}
 }
 
-/* Events still waiting in this process's relay queues (sent, unacked). */
+/* Events still waiting in relay queues (sent, unacked): every transport
+ * of this process, or only owner's. */
 static uint64_t
-engine_transport_backlog(struct session *s)
+engine_transport_backlog(struct session *s, struct sb_plugin *owner)
 {
 	struct sb_link_health h[8];
 	uint64_t left = 0;
@@ -702,7 +703,8 @@ engine_transport_backlog(struct session *s)
 		for (t = 0; t < s->sites[i]->ntransports; t++) {
 			struct transport *tr = s->sites[i]->transports[t];
 
-			if (tr->ops.health == NULL)
+			if (tr->ops.health == NULL ||
+			    (owner != NULL && tr->owner != owner))
 				continue;
 			n = tr->ops.health(tr->data, h, 8);
 			for (k = 0; k < n && k < 8; k++)
@@ -718,10 +720,11 @@ engine_transport_backlog(struct session *s)
  * delivered, -1 otherwise.
  */
 int
-engine_flush_links(struct session *s, int64_t timeout_us)
+engine_flush_links(struct session *s, struct sb_plugin *owner,
+    int64_t timeout_us, const char *when)
 {
 	int64_t start = clock_mono_us(), now;
-	uint64_t left = engine_transport_backlog(s);
+	uint64_t left = engine_transport_backlog(s, owner);
 	int announced = 0;
 	char *msg;
 
@@ -730,31 +733,31 @@ engine_flush_links(struct session *s, int64_t timeout_us)
 	s->quit = 0;
 	for (;;) {
 		engine_tick(s);
-		left = engine_transport_backlog(s);
+		left = engine_transport_backlog(s, owner);
 		now = clock_mono_us();
 		if (left == 0) {
 			if (announced)
-				session_log(s, SB_LOG_INFO, "quitting: every "
-				    "event reached the relay");
+				session_log(s, SB_LOG_INFO, "%s: every event "
+				    "reached the relay", when);
 			return 0;
 		}
 		if (now - start >= timeout_us || s->quit)
 			break;
 		if (!announced && now - start >= 300000) {
-			session_log(s, SB_LOG_WARNING, "quitting: waiting up to "
-			    "%.0f s for %llu events to reach the relay (quit or "
-			    "Ctrl-C again to give up)", timeout_us / 1e6,
+			session_log(s, SB_LOG_WARNING, "%s: waiting up to %.0f "
+			    "s for %llu events to reach the relay (quit or "
+			    "Ctrl-C again to give up)", when, timeout_us / 1e6,
 			    (unsigned long long)left);
 			announced = 1;
 		}
 		poll(NULL, 0, 5);
 	}
 	xasprintf(&msg, "%llu events of this site were not delivered to the "
-	    "relay at quit (it was unreachable or too slow)",
-	    (unsigned long long)left);
+	    "relay at %s (it was unreachable or too slow)",
+	    (unsigned long long)left, when);
 	session_log(s, SB_LOG_ERROR, "gap: %s", msg);
 	engine_audit(s, s->current != NULL ? s->current->name : "",
-	    "synbridge", "quit", "gap", msg);
+	    "synbridge", when, "gap", msg);
 	free(msg);
 	return -1;
 }

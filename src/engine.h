@@ -27,7 +27,8 @@ size_t engine_poll_fds(struct session *s, struct pollfd *pfd, size_t max);
 #define ENGINE_QUIT_FLUSH_US 5000000	/* at quit, wait this long at most */
 /* At quit: let relay queues drain for at most timeout_us; -1 and a gap
  * in the logs for what could not be delivered. */
-int engine_flush_links(struct session *s, int64_t timeout_us);
+int engine_flush_links(struct session *s, struct sb_plugin *owner,
+    int64_t timeout_us, const char *when);
 /* Real time: handle events and devices due now; flush logs when due. */
 void engine_tick(struct session *s);
 /* Stimulate a unit through its backend. */

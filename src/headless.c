@@ -189,7 +189,7 @@ headless_run(struct session *s, const struct headless_options *o)
 	}
 	engine_tick(s);
 	/* nothing accepted is dropped silently: the relay gets its queue */
-	if (engine_flush_links(s, ENGINE_QUIT_FLUSH_US) != 0)
+	if (engine_flush_links(s, NULL, ENGINE_QUIT_FLUSH_US, "quit") != 0)
 		status = 1;
 	if (!cmdq_empty(q) && !s->quit) {
 		fprintf(stderr, "error: the session ended (--duration) before "

@@ -942,7 +942,7 @@ tui_run(struct session *s, const struct tui_options *o)
 	}
 
 	engine_tick(s);
-	if (engine_flush_links(s, ENGINE_QUIT_FLUSH_US) != 0)
+	if (engine_flush_links(s, NULL, ENGINE_QUIT_FLUSH_US, "quit") != 0)
 		status = 1;
 	engine_flush(s);
 	tui_prompt_free(t);

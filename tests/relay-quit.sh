@@ -5,7 +5,7 @@
 # silently. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 RELAY="$top_builddir/src/relay/synbridge-relay"
-echo "1..4"
+echo "1..6"
 
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.a"
 echo "$(cat "$tmp/tok.a") a r1 * */* -" >"$tmp/tokens"
@@ -13,7 +13,7 @@ echo "$(cat "$tmp/tok.a") a r1 * */* -" >"$tmp/tokens"
     --tokens "$tmp/tokens" >"$tmp/relay.out" 2>&1 &
 relay_pid=$!
 trap 'kill -CONT $relay_pid 2>/dev/null; kill -9 $relay_pid $a_pid \
-    2>/dev/null; rm -rf "$tmp"' EXIT
+    $u_pid 2>/dev/null; [ -n "$SB_KEEP" ] || rm -rf "$tmp"' EXIT
 listening() { grep -q '^listening on ' "$tmp/relay.out"; }
 if ! wait_for 15 listening; then
 	diag "the relay did not start:" "$(cat "$tmp/relay.out")"
@@ -32,16 +32,24 @@ mkfifo "$tmp/in"
     --log-dir "$tmp/a" <"$tmp/in" >"$tmp/a.out" 2>"$tmp/a.err" &
 a_pid=$!
 exec 3>"$tmp/in"
+# a second console that will unload its relay plugin instead of quitting
+mkfifo "$tmp/in2"
+"$SB" --headless --plugin-dir "$PLUGDIR" -c "$tmp/a.conf" \
+    --log-dir "$tmp/u" <"$tmp/in2" >"$tmp/u.out" 2>"$tmp/u.err" &
+u_pid=$!
+exec 4>"$tmp/in2"
 spiking() {
-	[ -f "$tmp/a/spikes.csv" ] &&
-	    [ "$(wc -l <"$tmp/a/spikes.csv")" -gt 200 ]
+	[ -f "$tmp/$1/spikes.csv" ] &&
+	    [ "$(wc -l <"$tmp/$1/spikes.csv")" -gt 200 ]
 }
-check "the console publishes through the relay" wait_for 20 spiking
+check "the consoles publish through the relay" \
+    wait_for 20 spiking a && wait_for 20 spiking u
 # the relay stops taking anything; the console keeps queueing, then quits
 kill -STOP $relay_pid
 grown() { [ "$(wc -l <"$tmp/a/spikes.csv")" -gt "$1" ]; }
 wait_for 10 grown $(($(wc -l <"$tmp/a/spikes.csv") + 100))
 echo quit >&3
+echo "unload relay" >&4
 ended() { ! kill -0 $a_pid 2>/dev/null; }
 check "the console ends within its bounded wait" wait_for 30 ended
 wait $a_pid
@@ -51,3 +59,8 @@ check "its exit status says events were not delivered ($status)" \
 check "commands.csv records the gap with a count" \
     grep -q 'gap,[0-9]* events of this site were not delivered to the relay at quit' \
     "$tmp/a/commands.csv"
+check "unload relay with events queued says they were not delivered" \
+    wait_for 30 grep -q "unloaded relay; events it had queued were not delivered" "$tmp/u.err"
+check "and records the gap" \
+    wait_for 10 grep -q 'gap,[0-9]* events of this site were not delivered to the relay at unload' \
+    "$tmp/u/commands.csv"
