@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "engine.h"
 #include "headless.h"
+#include "recorder.h"
 #include "ring.h"
 #include "xmalloc.h"
 
@@ -191,6 +192,14 @@ headless_run(struct session *s, const struct headless_options *o)
 	/* nothing accepted is dropped silently: the relay gets its queue */
 	if (engine_flush_links(s, NULL, ENGINE_QUIT_FLUSH_US, "quit") != 0)
 		status = 1;
+	/* and a recording that could not be written says so in the status */
+	engine_flush(s);
+	if (s->flush_error != NULL) {
+		fprintf(stderr, "error: the recording in %s is incomplete: %s\n",
+		    s->recorder != NULL ? recorder_dir(s->recorder) : "?",
+		    s->flush_error);
+		status = 1;
+	}
 	if (!cmdq_empty(q) && !s->quit) {
 		fprintf(stderr, "error: the session ended (--duration) before "
 		    "every command ran\n");

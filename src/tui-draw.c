@@ -575,7 +575,10 @@ tui_draw_status(struct tui *t, WINDOW *w, int wd)
 	wmove(w, 0, 0);
 	for (i = 0; i < wd; i++)
 		waddch(w, ' ');
-	if (s->recorder != NULL)
+	if (s->recorder != NULL && s->flush_error != NULL)
+		snprintf(rec, sizeof rec, "REC FAILING %s (see the log)",
+		    recorder_dir(s->recorder));
+	else if (s->recorder != NULL)
 		snprintf(rec, sizeof rec, "REC %s (%llu rows)",
 		    recorder_dir(s->recorder),
 		    (unsigned long long)recorder_rows(s->recorder));

@@ -945,6 +945,8 @@ tui_run(struct session *s, const struct tui_options *o)
 	if (engine_flush_links(s, NULL, ENGINE_QUIT_FLUSH_US, "quit") != 0)
 		status = 1;
 	engine_flush(s);
+	if (s->flush_error != NULL)
+		status = 1;	/* the recording is incomplete: said in the log */
 	tui_prompt_free(t);
 	tui_delwin(&wins.raster);
 	tui_delwin(&wins.syn);
