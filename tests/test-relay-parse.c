@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "crc32c.h"
 #include "relay.h"
 
 struct seen {
@@ -152,6 +153,51 @@ test_parse_random_cuts(void **state)
 }
 
 /* A damaged byte is refused with a reason; a reset starts clean. */
+/*
+ * A batch whose CRC is right but whose record has an unknown event kind
+ * becomes a gap of its stream; the batches after it are read as usual.
+ */
+static void
+test_parse_undecodable(void **state)
+{
+	struct relay_parser	p;
+	struct seen		s = { .n = 0 };
+	struct wire_header	h;
+	struct sb_event		ev;
+	uint8_t			buf[1024];
+	size_t			len, first;
+	uint32_t		crc;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	memset(&ev, 0, sizeof ev);
+	ev.kind = SB_EV_SPIKE;
+	h.stream_id = 7;
+	h.seq = 9;
+	first = wire_encode(buf, sizeof buf, &h, &ev, 1);
+	buf[WIRE_HEADER_SIZE + 4] = 12;		/* no such event kind */
+	memset(buf + 44, 0, 4);
+	crc = crc32c(0, buf, first);
+	buf[44] = (uint8_t)crc;
+	buf[45] = (uint8_t)(crc >> 8);
+	buf[46] = (uint8_t)(crc >> 16);
+	buf[47] = (uint8_t)(crc >> 24);
+	h.seq = 10;
+	len = first + wire_encode(buf + first, sizeof buf - first, &h, &ev, 1);
+	relay_parser_init(&p);
+	assert_int_equal(relay_parser_feed(&p, buf, len, keep, &s, NULL), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.items[0]->type, RELAY_ITEM_GAP);
+	assert_int_equal(s.items[0]->stream_id, 7);
+	assert_int_equal(s.items[0]->seq, 9);
+	assert_int_equal(s.items[0]->last_seq, 9);
+	assert_non_null(strstr(s.items[0]->text, "undecodable"));
+	assert_int_equal(s.items[1]->type, RELAY_ITEM_EVENTS);
+	assert_int_equal(s.items[1]->seq, 10);
+	seen_free(&s);
+	relay_parser_free(&p);
+}
+
 static void
 test_parse_corrupt(void **state)
 {
@@ -246,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_parse_byte_by_byte),
 		cmocka_unit_test(test_parse_random_cuts),
 		cmocka_unit_test(test_parse_corrupt),
+		cmocka_unit_test(test_parse_undecodable),
 		cmocka_unit_test(test_text_answers),
 		cmocka_unit_test(test_text_control),
 	};

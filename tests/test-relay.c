@@ -30,6 +30,7 @@
 
 #include <curl/curl.h>
 
+#include "crc32c.h"
 #include "wire.h"
 
 #define TOK_PADOVA "tok-padova-0001"
@@ -684,6 +685,40 @@ test_fuzz_requests(void **state)
 	relay_stop(&p, SIGTERM);
 }
 
+/*
+ * A batch whose header and CRC are right but whose record has an unknown
+ * event kind is refused (400): stored, it would stop every reader.
+ */
+static void
+test_undecodable(void **state)
+{
+	struct relay_proc p;
+	struct answer a;
+	uint8_t buf[4096];
+	uint32_t id, crc;
+	size_t len;
+
+	(void)state;
+	relay_up(&p, "undecodable", NULL);
+	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
+	len = batch(buf, sizeof buf, id, 1, 3);
+	buf[WIRE_HEADER_SIZE + 4] = 12;		/* no such event kind */
+	memset(buf + 44, 0, 4);			/* the CRC, recomputed */
+	crc = crc32c(0, buf, len);
+	buf[44] = (uint8_t)crc;
+	buf[45] = (uint8_t)(crc >> 8);
+	buf[46] = (uint8_t)(crc >> 16);
+	buf[47] = (uint8_t)(crc >> 24);
+	http(&p, "/v1/publish", TOK_PADOVA, buf, len, &a);
+	assert_int_equal(a.code, 400);
+	assert_non_null(strstr(a.body, "unknown event kind 12"));
+	free(a.body);
+	/* the stream is still good for the next, right batch */
+	len = batch(buf, sizeof buf, id, 1, 3);
+	free(expect(&p, "/v1/publish", TOK_PADOVA, buf, len, 200));
+	relay_stop(&p, SIGTERM);
+}
+
 /* 413 over --max-body, 429 over --rate with Retry-After. */
 static void
 test_limits(void **state)
@@ -1167,6 +1202,7 @@ main(void)
 		cmocka_unit_test(test_hole_and_malformed),
 		cmocka_unit_test(test_fuzz_requests),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_undecodable),
 		cmocka_unit_test(test_streaming),
 		cmocka_unit_test(test_memory_gap),
 		cmocka_unit_test(test_spool_kill9),

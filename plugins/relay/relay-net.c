@@ -184,7 +184,8 @@ relay_net_item(void *ctx, struct relay_item *item)
 		if (item->seq <= is->last_seq)
 			item->seq = is->last_seq + 1;
 		is->last_seq = item->last_seq;
-		item->text = xstrdup("the relay no longer holds them");
+		if (item->text == NULL)
+			item->text = xstrdup("the relay no longer holds them");
 		pthread_mutex_lock(&c->stat_lock);
 		c->health.gaps++;
 		c->health.last_gap_us = now;

@@ -161,10 +161,31 @@ relay_parse_one(const uint8_t *buf, size_t len, size_t *used,
 	item->ev = xreallocarray(NULL, count ? count : 1, sizeof *item->ev);
 	if (wire_decode(buf, hlen + plen, &h, item->ev, count, &consumed,
 	    &why) != 0) {
-		relay_item_free(item);
-		relay_parse_error(cause, "%s", why);
+		char *bad = NULL;
+
+		/* a bad CRC or header: the stream itself is broken */
+		if (wire_verify(buf, hlen + plen, &h, &consumed, &bad) != 0) {
+			relay_item_free(item);
+			relay_parse_error(cause, "%s", why);
+			free(why);
+			free(bad);
+			return (-1);
+		}
+		/*
+		 * Whole and checked, but its records do not decode (an event
+		 * kind this console does not know): the stream is still in
+		 * step, so the batch becomes a gap of its stream and reading
+		 * goes on, instead of reconnecting to meet it again forever.
+		 */
+		free(item->ev);
+		item->ev = NULL;
+		item->type = RELAY_ITEM_GAP;
+		item->stream_id = relay_get32(buf + 16);
+		item->seq = item->last_seq = relay_get64(buf + 24);
+		xasprintf(&item->text, "an undecodable batch (%s)", why);
 		free(why);
-		return (-1);
+		*out = item;
+		return (1);
 	}
 	item->n = h.event_count;
 	item->stream_id = h.stream_id;

@@ -240,6 +240,29 @@ relay_store_touch(struct relay_touched **t, size_t *n,
 	return &(*t)[(*n)++];
 }
 
+/* Decode every record of one verified batch (and throw them away). */
+static int
+relay_store_decodes(const uint8_t *buf, size_t len,
+    const struct wire_header *h, char **why)
+{
+	struct sb_event ev[256], *out = ev;
+	struct wire_header again;
+	size_t consumed;
+	int rc;
+
+	if (h->event_count > 256) {
+		out = calloc(h->event_count, sizeof *out);
+		if (out == NULL) {
+			xasprintf(why, "out of memory");
+			return -1;
+		}
+	}
+	rc = wire_decode(buf, len, &again, out, h->event_count, &consumed, why);
+	if (out != ev)
+		free(out);
+	return rc;
+}
+
 /* Check every batch's header and CRC; the count, or -1 with *answer. */
 static ssize_t
 relay_store_scan(struct relay_chunk *body, struct relay_incoming **out,
@@ -268,6 +291,19 @@ relay_store_scan(struct relay_chunk *body, struct relay_incoming **out,
 			xasprintf(answer, "batch %zu at byte %zu has flags "
 			    "0x%02x: only the relay writes gap and keep-alive "
 			    "batches\n", n + 1, off, h.flags);
+			free(in);
+			return -1;
+		}
+		/*
+		 * Every record must decode (an unknown event kind, a bad
+		 * field): a batch that passes its CRC but that no reader can
+		 * decode would stall every reader of the session.
+		 */
+		if (relay_store_decodes(body->data + off, consumed, &h,
+		    &why) != 0) {
+			xasprintf(answer, "batch %zu at byte %zu: %s\n", n + 1,
+			    off, why);
+			free(why);
 			free(in);
 			return -1;
 		}
