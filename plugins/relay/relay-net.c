@@ -292,9 +292,13 @@ relay_net_setup(struct relay_client *c, struct relay_xfer *x)
 	if (x->role == RELAY_READ) {
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION,
 		    relay_net_write_read);
-		/* Keep-alive batches arrive every ~10 s. */
+		/*
+		 * Keep-alive batches arrive after 2 s of silence (the relay's
+		 * --keepalive): nothing at all for RELAY_STALL_S is a stalled
+		 * connection (a frozen middlebox), not a quiet session.
+		 */
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 25L);
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)RELAY_STALL_S);
 	} else
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION,
 		    relay_net_write_text);
@@ -848,6 +852,12 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 			relay_client_error(c, "relay: %s: the relay's key or "
 			    "certificate does not match pin=/ca=: %s",
 			    c->cfg.url, curl_easy_strerror(result));
+		else if (x->role == RELAY_READ &&
+		    result == CURLE_OPERATION_TIMEDOUT)
+			relay_client_error(c, "relay: %s: the read stalled: "
+			    "nothing for %d s, not even the relay's keep-alives "
+			    "(a frozen connection?); reconnecting", c->cfg.url,
+			    RELAY_STALL_S);
 		else if (x->role != RELAY_READ || result !=
 		    CURLE_PARTIAL_FILE)
 			relay_client_error(c, "relay: %s: %s", c->cfg.url,

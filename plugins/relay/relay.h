@@ -23,6 +23,10 @@
 #ifndef WIRE_FLAG_GAP
 #define WIRE_FLAG_GAP 0x01
 #endif
+/* A streaming read that brings nothing this long has stalled (the relay
+ * sends a keep-alive batch after 2 s of silence by default). */
+#define RELAY_STALL_S 7
+
 #ifndef WIRE_FLAG_KEEPALIVE
 #define WIRE_FLAG_KEEPALIVE 0x02
 #endif

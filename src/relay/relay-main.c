@@ -53,7 +53,7 @@ relay_usage(FILE *f)
 "  --max-memory MB        batches kept in memory per session (default 256)\n"
 "  --max-body MB          largest publish body (default 16)\n"
 "  --rate EVENTS_PER_S    events per second per token (default 0: no limit)\n"
-"  --keepalive S          keep-alive batch after S s of silence (default 10)\n"
+"  --keepalive S          keep-alive batch after S s of silence (default 2)\n"
 "  --max-connections N    open connections in all (default 512)\n"
 "  --max-per-ip N         open connections per client address (default 64)\n"
 "  --timeout S            close idle connections after S s (default 60)\n"
@@ -108,7 +108,7 @@ relay_options(int argc, char **argv)
 
 	o->max_memory = 256ULL << 20;
 	o->max_body = 16ULL << 20;
-	o->keepalive_s = 10;
+	o->keepalive_s = 2;	/* readers call a read stalled after 7 s */
 	o->max_connections = 512;
 	o->max_per_ip = 64;
 	o->timeout_s = 60;
