@@ -811,6 +811,13 @@ tui_run(struct session *s, const struct tui_options *o)
 		return 2;
 	}
 	setlocale(LC_ALL, "");
+	/*
+	 * The screen follows the locale for text (UTF-8, braille), but the
+	 * command language and every number written (screen, logs, CSV) do
+	 * not: under a decimal-comma locale "wait 2.5" and "G 159.759 uS"
+	 * stay as they are, as in headless mode and in session files.
+	 */
+	setlocale(LC_NUMERIC, "C");
 	codeset = nl_langinfo(CODESET);
 
 	t = xcalloc(1, sizeof *t);
