@@ -22,14 +22,20 @@
 
 #define HEADLESS_RINGS 64	/* event rings polled beside stdin */
 
-/* A result line. */
+/* Set when standard output went away (a pipe's reader quit). */
+static int headless_stdout_gone;
+
+/* A result line; a closed stdout ends the session, as for any Unix tool. */
 static void
 headless_out(void *ctx, const char *line)
 {
 	(void)ctx;
+	if (headless_stdout_gone)
+		return;
 	fputs(line, stdout);
 	fputc('\n', stdout);
-	fflush(stdout);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		headless_stdout_gone = 1;
 }
 
 /* An error line. */
@@ -153,6 +159,12 @@ headless_run(struct session *s, const struct headless_options *o)
 
 	while (!s->quit) {
 		cmdq_run(q);
+		if (headless_stdout_gone) {
+			fprintf(stderr, "synbridge: standard output was closed "
+			    "(the reader of the pipe quit): stopping\n");
+			status = 1;
+			break;
+		}
 		if (s->quit)
 			break;
 		if (end_mono != INT64_MAX)
