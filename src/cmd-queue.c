@@ -199,26 +199,43 @@ cmdq_load_file(struct cmdq *q, struct cmdq_item *after, const char *path,
 		return -1;
 	}
 	while ((len = getline(&line, &cap, f)) != -1) {
-		lineno++;
+		char *seg = line, *cr;
+
 		if (memchr(line, '\0', (size_t)len) != NULL) {
 			xasprintf(cause, "%s:%zu: the file holds a NUL byte "
-			    "(is it a text file?)", path, lineno);
+			    "(is it a text file?)", path, lineno + 1);
 			free(line);
 			fclose(f);
 			return -1;
 		}
+		/* an editor's UTF-8 byte-order mark (U+FEFF) is not text */
+		if (lineno == 0 && len >= 3 && memcmp(line, "\xef\xbb\xbf",
+		    3) == 0)
+			seg += 3;
 		while (len > 0 && (line[len - 1] == '\n' ||
 		    line[len - 1] == '\r'))
 			line[--len] = '\0';
-		xasprintf(&source, "%s:%zu", path, lineno);
-		item = cmdq_item_new(q, line, source, client, group, strict);
-		item->depth = depth;
-		free(source);
-		if (last != NULL)
-			TAILQ_INSERT_AFTER(&q->items, last, item, entry);
-		else
-			TAILQ_INSERT_TAIL(&q->items, item, entry);
-		last = item;
+		/* CR alone ends a line too (old Mac editors) */
+		for (;;) {
+			cr = strchr(seg, '\r');
+			if (cr != NULL)
+				*cr = '\0';
+			lineno++;
+			xasprintf(&source, "%s:%zu", path, lineno);
+			item = cmdq_item_new(q, seg, source, client, group,
+			    strict);
+			item->depth = depth;
+			free(source);
+			if (last != NULL)
+				TAILQ_INSERT_AFTER(&q->items, last, item,
+				    entry);
+			else
+				TAILQ_INSERT_TAIL(&q->items, item, entry);
+			last = item;
+			if (cr == NULL)
+				break;
+			seg = cr + 1;
+		}
 	}
 	free(line);
 	if (ferror(f)) {

@@ -10,9 +10,10 @@ include tests/csv.mk
 include tests/core.mk
 
 TESTS += tests/demo-fast.sh tests/headless-source.sh tests/headless-ifenv.sh \
-	tests/headless-stop.sh tests/headless-pipe.sh
+	tests/headless-stop.sh tests/headless-pipe.sh tests/headless-files.sh
 EXTRA_DIST += tests/demo-fast.sh tests/headless-source.sh tests/run-suite \
-	tests/headless-ifenv.sh tests/headless-stop.sh tests/headless-pipe.sh
+	tests/headless-ifenv.sh tests/headless-stop.sh tests/headless-pipe.sh \
+	tests/headless-files.sh
 
 check_PROGRAMS += tests/fuzz-commands
 tests_fuzz_commands_SOURCES = tests/fuzz-commands.c
