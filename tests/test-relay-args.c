@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "relay/relay.h"
 
@@ -200,6 +201,52 @@ test_token_lines(void **state)
 	}
 }
 
+/* Tokens files from any editor: a byte-order mark, CRLF, CR alone. */
+static void
+test_tokens_file_ends(void **state)
+{
+	static const char *texts[] = {
+		"\xef\xbb\xbftok-aaaaaaaa padova s * */* -\n"
+		"tok-bbbbbbbb zurich s * */* -\n",
+		"tok-aaaaaaaa padova s * */* -\r\n"
+		"tok-bbbbbbbb zurich s * */* -\r\n",
+		"# two sites\rtok-aaaaaaaa padova s * */* -\r"
+		"tok-bbbbbbbb zurich s * */* -",
+	};
+	struct relay_token *t;
+	char path[] = "/tmp/sb-tokens-XXXXXX", *cause = NULL;
+	size_t i, n;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		strcpy(path, "/tmp/sb-tokens-XXXXXX");
+		fd = mkstemp(path);
+		assert_true(fd >= 0);
+		f = fdopen(fd, "w");
+		fputs(texts[i], f);
+		fclose(f);
+		if (relay_tokens_load(path, &t, &n, &cause) != 0)
+			fail_msg("text %zu: %s", i, cause);
+		assert_int_equal(n, 2);
+		assert_string_equal(t[0].token, "tok-aaaaaaaa");
+		assert_string_equal(t[1].site, "zurich");
+		relay_tokens_free(t, n);
+		unlink(path);
+	}
+	/* and an error still names its line in a CR-only file */
+	strcpy(path, "/tmp/sb-tokens-XXXXXX");
+	fd = mkstemp(path);
+	f = fdopen(fd, "w");
+	fputs("tok-aaaaaaaa padova s * */* -\rtok-1 b s * */* -\r", f);
+	fclose(f);
+	assert_int_equal(relay_tokens_load(path, &t, &n, &cause), -1);
+	assert_non_null(strstr(cause, ":2: "));
+	free(cause);
+	unlink(path);
+}
+
 /* Random and mutated inputs never crash a parser (run under valgrind). */
 static void
 test_fuzz(void **state)
@@ -274,6 +321,7 @@ main(void)
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_rights),
 		cmocka_unit_test(test_token_lines),
+		cmocka_unit_test(test_tokens_file_ends),
 		cmocka_unit_test(test_fuzz),
 	};
 

@@ -60,6 +60,9 @@ relay_config_token_file(const char *path, char **token, char **cause)
 	}
 	while (fgets(line, sizeof line, f) != NULL) {
 		p = line;
+		/* an editor's UTF-8 byte-order mark (U+FEFF) is not the token */
+		if (strncmp(p, "\xef\xbb\xbf", 3) == 0)
+			p += 3;
 		while (isspace((unsigned char)*p))
 			p++;
 		if (*p == '\0' || *p == '#')

@@ -213,13 +213,46 @@ relay_tokens_free(struct relay_token *t, size_t n)
 	free(t);
 }
 
+/* Read all of f into *buf (NUL-terminated), CRLF and CR made LF. */
+static int
+relay_tokens_slurp(FILE *f, char **buf, size_t *cap)
+{
+	size_t len = 0, n, i, j;
+
+	errno = 0;
+	*cap = 4096;
+	*buf = xmalloc(*cap);
+	while ((n = fread(*buf + len, 1, *cap - len - 1, f)) > 0) {
+		len += n;
+		if (len + 1 == *cap) {
+			if (*cap >= 16 << 20)
+				return -1;
+			*cap *= 2;
+			*buf = xrealloc(*buf, *cap);
+		}
+	}
+	if (ferror(f))
+		return -1;
+	(*buf)[len] = '\0';
+	for (i = j = 0; i < len; i++) {
+		if ((*buf)[i] == '\r') {
+			(*buf)[j++] = '\n';
+			if (i + 1 < len && (*buf)[i + 1] == '\n')
+				i++;
+		} else
+			(*buf)[j++] = (*buf)[i];
+	}
+	(*buf)[j] = '\0';
+	return 0;
+}
+
 /* Read the tokens file; errors are FILE:LINE: what. */
 int
 relay_tokens_load(const char *path, struct relay_token **out, size_t *n,
     char **cause)
 {
 	FILE *f;
-	char *line = NULL, *p, *why = NULL;
+	char *line = NULL, *p, *why = NULL, *next;
 	size_t cap = 0, lineno = 0, count = 0, i;
 	struct relay_token *t = NULL, one;
 
@@ -227,8 +260,21 @@ relay_tokens_load(const char *path, struct relay_token **out, size_t *n,
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (getline(&line, &cap, f) != -1) {
+	/* the whole file, with CRLF and lone CR (any editor) as LF and a
+	 * UTF-8 byte-order mark (U+FEFF) skipped */
+	if (relay_tokens_slurp(f, &line, &cap) != 0) {
+		xasprintf(cause, "%s: %s", path, errno != 0 ?
+		    strerror(errno) : "larger than 16 MiB");
+		goto fail_clean;
+	}
+	next = line;
+	if (strncmp(next, "\xef\xbb\xbf", 3) == 0)
+		next += 3;
+	while (next != NULL && *next != '\0') {
+		char *l = strsep(&next, "\n");
+
 		lineno++;
+		memmove(line, l, strlen(l) + 1);	/* as getline had it */
 		if ((p = strchr(line, '#')) != NULL)
 			*p = '\0';
 		for (p = line; isspace((unsigned char)*p); p++)
