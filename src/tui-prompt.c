@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -89,6 +90,53 @@ tui_prompt_err(void *ctx, const char *line)
 	tui_log(ctx, TUI_LOG_ERROR, "%s", line);
 }
 
+/*
+ * The history file keeps a "#SECONDS" line before each entry (readline's
+ * timestamps), so an entry that holds a newline (a quoted mark typed with
+ * Ctrl-V Ctrl-J) is read back whole rather than as two commands.
+ */
+static void
+tui_prompt_stamp(void)
+{
+	char stamp[32];
+
+	snprintf(stamp, sizeof stamp, "#%lld", (long long)time(NULL));
+	add_history_time(stamp);
+}
+
+/*
+ * Read the history file; one written before entries were stamped is read
+ * line by line as it was meant and rewritten stamped, once.
+ */
+static void
+tui_prompt_read_history(const char *path)
+{
+	HIST_ENTRY **list;
+	FILE *f = fopen(path, "r");
+	int c, i;
+
+	history_write_timestamps = 1;
+	if (f == NULL)
+		return;
+	c = fgetc(f);
+	fclose(f);
+	if (c == EOF || c == '#') {
+		history_multiline_entries = 1;
+		read_history(path);
+		return;
+	}
+	history_multiline_entries = 0;
+	read_history(path);
+	list = history_list();
+	for (i = 0; list != NULL && list[i] != NULL; i++)
+		if (list[i]->timestamp == NULL || *list[i]->timestamp == '\0') {
+			free(list[i]->timestamp);
+			list[i]->timestamp = strdup("#0");
+		}
+	history_multiline_entries = 1;
+	write_history(path);
+}
+
 /* Append one line to the history file (created 0600 when missing). */
 static void
 tui_prompt_save(const char *line)
@@ -131,6 +179,7 @@ tui_prompt_line(char *line)
 		    history_length - 1) : NULL;
 		if (last == NULL || strcmp(last->line, p) != 0) {
 			add_history(p);
+			tui_prompt_stamp();
 			tui_prompt_save(p);
 		}
 		tui_log(t, TUI_LOG_COMMAND, "%s", p);
@@ -511,8 +560,11 @@ tui_prompt_init(struct tui *t, char **cause)
 			    tui_prompt_history, strerror(errno));
 			free(tui_prompt_history);
 			tui_prompt_history = NULL;
-		} else
-			read_history(tui_prompt_history);
+		} else {
+			tui_prompt_read_history(tui_prompt_history);
+			/* Up starts from the newest entry, not the oldest */
+			using_history();
+		}
 	}
 	return 0;
 }
@@ -525,8 +577,9 @@ tui_prompt_free(struct tui *t)
 
 	rl_callback_handler_remove();
 	if (tui_prompt_history != NULL) {
+		/* lines, not entries: a stamp line before each entry */
 		history_truncate_file(tui_prompt_history,
-		    TUI_PROMPT_HISTORY_LINES);
+		    2 * TUI_PROMPT_HISTORY_LINES);
 		free(tui_prompt_history);
 		tui_prompt_history = NULL;
 	}

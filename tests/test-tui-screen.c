@@ -311,6 +311,45 @@ test_quit_restores(void **state)
 	term_free(&t);
 }
 
+/*
+ * An entry holding a newline (Ctrl-V Ctrl-J inside quotes) comes back
+ * whole from the history after a restart, not as two broken commands.
+ */
+static void
+test_history_multiline(void **state)
+{
+	struct term t, u;
+	char env[300];
+	const char *envs[] = { env, NULL };
+
+	(void)state;
+	start_demo(&t, 30, 100, NULL);
+	term_type(&t, "mark \"first\026\nsecond\"\r");
+	assert_true(term_wait_text(&t, "first second", DEADLINE) >= 0);
+	term_type(&t, "quit\r");
+	assert_true(term_wait_exit(&t, DEADLINE));
+	/* a new console on the same history */
+	snprintf(env, sizeof env, "XDG_STATE_HOME=%s", t.state_dir);
+	start_demo(&u, 30, 100, envs);
+	assert_true(term_find(&u, "first second") < 0);
+	term_type(&u, "synapses s0\r");
+	assert_true(term_wait_text(&u, "› synapses s0", DEADLINE) >= 0);
+	/* back past synapses s0 and quit to the mark */
+	term_type(&u, "\033[A");
+	assert_true(term_wait_text(&u, "› synapses s0", DEADLINE) >= 0);
+	term_type(&u, "\033[A");
+	assert_true(term_wait_text(&u, "› quit", DEADLINE) >= 0);
+	term_type(&u, "\033[A");
+	assert_true(term_wait_text(&u, "› mark \"first", DEADLINE) >= 0);
+	term_type(&u, "\r");
+	assert_true(term_wait_text(&u, "first second", DEADLINE) >= 0);
+	assert_true(term_find(&u, "unterminated") < 0);
+	term_type(&u, "quit\r");
+	assert_true(term_wait_exit(&u, DEADLINE));
+	term_free(&u);
+	term_free(&t);
+}
+
 /* SIGTERM, SIGHUP: terminal restored, recordings flushed. */
 static void
 test_signals_restore(void **state)
@@ -359,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_help_overlay),
 		cmocka_unit_test(test_resize),
 		cmocka_unit_test(test_quit_restores),
+		cmocka_unit_test(test_history_multiline),
 		cmocka_unit_test(test_signals_restore),
 	};
 	return cmocka_run_group_tests_name("tui-screen", tests, NULL, NULL);
