@@ -700,6 +700,21 @@ tui_screen_start(struct tui *t, char **cause)
 		return -1;
 	}
 	set_term(scr);
+	/* a terminal that cannot move its cursor cannot hold the screen */
+	{
+		char *cup = tigetstr((char *)"cup");
+
+		if (cup == NULL || cup == (char *)-1) {
+			endwin();
+			delscreen(scr);
+			xasprintf(cause, "the terminal type '%s' cannot move its "
+			    "cursor, so the full-screen console cannot draw on "
+			    "it: set TERM to one that can (such as "
+			    "xterm-256color), or use --headless", term != NULL ?
+			    term : "");
+			return -1;
+		}
+	}
 	tui_active = 1;
 	raw();
 	noecho();

@@ -350,6 +350,24 @@ test_history_multiline(void **state)
 	term_free(&t);
 }
 
+/* A terminal type that cannot address the cursor is refused, saying
+ * what to do, and the terminal is left as it was. */
+static void
+test_dumb_terminal(void **state)
+{
+	const char *envs[] = { "TERM=dumb", NULL };
+	struct term t;
+
+	(void)state;
+	term_start(&t, 24, 80, demo_args, envs);
+	assert_true(term_wait_text(&t, "cannot move its cursor", DEADLINE) >=
+	    0);
+	assert_true(term_wait_text(&t, "--headless", DEADLINE) >= 0);
+	assert_true(term_wait_exit(&t, DEADLINE));
+	assert_true(WIFEXITED(t.status) && WEXITSTATUS(t.status) != 0);
+	term_free(&t);
+}
+
 /* SIGTERM, SIGHUP: terminal restored, recordings flushed. */
 static void
 test_signals_restore(void **state)
@@ -399,6 +417,7 @@ main(void)
 		cmocka_unit_test(test_resize),
 		cmocka_unit_test(test_quit_restores),
 		cmocka_unit_test(test_history_multiline),
+		cmocka_unit_test(test_dumb_terminal),
 		cmocka_unit_test(test_signals_restore),
 	};
 	return cmocka_run_group_tests_name("tui-screen", tests, NULL, NULL);
