@@ -244,6 +244,59 @@ test_unsorted(void **state)
 	unload(p);
 }
 
+/*
+ * Two recordings appended to one spikes.csv (two runs into one log dir):
+ * the time starts again. The first is played with a warning, not both at
+ * once; run=all plays them one after the other, run=2 the second.
+ */
+static void
+test_appended_runs(void **state)
+{
+	static const struct spike sp[] = {
+		{ 2 * S, "z", "c", 1 },
+		{ 3 * S, "z", "c", 2 },
+		{ 5 * S, "z", "c", 3 },		/* the first run ends */
+		{ 1 * S, "z", "c", 4 },		/* the second starts */
+		{ 2 * S, "z", "c", 5 },
+	};
+	struct sb_plugin *p = plugin_new(0);
+	char *path = write_spikes("appended.csv", sp, 5);
+
+	(void)state;
+	assert_int_equal(load(p, "file", path, NULL), 0);
+	if (!logged(p, "holds 2 recordings appended"))
+		show_logs(p);
+	assert_true(logged(p, "holds 2 recordings appended"));
+	advance(p, 100 * S);
+	assert_int_equal(p->nevents, 3);		/* the first only */
+	assert_int_equal(p->events[2].index, 3);
+	unload(p);
+
+	p = plugin_new(0);
+	assert_int_equal(load(p, "file", path, "run", "all", NULL), 0);
+	assert_false(logged(p, "appended"));
+	advance(p, 100 * S);
+	assert_int_equal(p->nevents, 5);		/* in sequence */
+	assert_int_equal(p->events[3].index, 4);
+	assert_true(p->events[3].t_us > p->events[2].t_us);
+	assert_true(p->events[4].t_us - p->events[3].t_us == 1 * S);
+	unload(p);
+
+	p = plugin_new(0);
+	assert_int_equal(load(p, "file", path, "run", "2", NULL), 0);
+	advance(p, 100 * S);
+	assert_int_equal(p->nevents, 2);
+	assert_int_equal(p->events[0].index, 4);
+	assert_int_equal(p->events[0].t_us, 1 * S);
+	unload(p);
+
+	p = plugin_new(0);
+	assert_refused(p, load(p, "file", path, "run", "3", NULL),
+	    "holds 2 recordings");
+	unload(p);
+	free(path);
+}
+
 /* speed= divides recorded time, offset= shifts it. */
 static void
 test_speed_offset(void **state)
@@ -645,7 +698,7 @@ teardown(void **state)
 		"filters.csv", "loop.csv", "units.csv", "args.csv",
 		"header.csv", "empty.csv", "number.csv", "unit.csv",
 		"synapses.csv", "few.csv", "many.csv", "quote.csv",
-		"ring.csv", "module.csv",
+		"ring.csv", "module.csv", "appended.csv",
 	};
 	char *path;
 	size_t i;
@@ -664,6 +717,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_and_chunks),
 		cmocka_unit_test(test_unsorted),
+		cmocka_unit_test(test_appended_runs),
 		cmocka_unit_test(test_speed_offset),
 		cmocka_unit_test(test_late_load),
 		cmocka_unit_test(test_filters),

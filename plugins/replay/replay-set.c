@@ -282,7 +282,16 @@ replay_set_load(struct replay_set *set, const char *path, const char *site,
 		if (sp->unit > set->max_unit)
 			set->max_unit = sp->unit;
 	}
-	if (set->resorted)
+	/* recordings appended to one file: its time starts again */
+	set->nruns = set->n > 0 ? 1 : 0;
+	for (i = 1; i < set->n; i++)
+		if (set->spikes[i].t_us < set->spikes[i - 1].t_us -
+		    REPLAY_RESTART_US)
+			set->nruns++;
+	set->run = 1;
+	if (set->nruns > 1)
+		set->resorted = 0;	/* sorted per run by replay_set_runs */
+	else if (set->resorted)
 		qsort(set->spikes, set->n, sizeof *set->spikes, replay_set_cmp);
 	set->site = rd.pairs[chosen].site;
 	set->population = rd.pairs[chosen].population;
@@ -299,4 +308,60 @@ replay_set_free(struct replay_set *set)
 	free(set->site);
 	free(set->population);
 	memset(set, 0, sizeof *set);
+}
+
+/* Keep one appended recording, or lay them all end to end. */
+int
+replay_set_runs(struct replay_set *set, size_t run, char **cause)
+{
+	size_t i, k = 0, r = 1, start = 0;
+	int64_t shift = 0, end = INT64_MIN, base;
+
+	if (set->nruns <= 1) {
+		if (run > 1) {
+			xasprintf(cause, "replay: run=%zu: the file holds one "
+			    "recording", run);
+			return -1;
+		}
+		return 0;
+	}
+	if (run > set->nruns) {
+		xasprintf(cause, "replay: run=%zu: the file holds %zu "
+		    "recordings (run=1-%zu, or run=all)", run, set->nruns,
+		    set->nruns);
+		return -1;
+	}
+	for (i = 0; i <= set->n; i++) {
+		/* the end of a run: sort it, keep or shift it */
+		if (i == set->n || (i > start && set->spikes[i].t_us <
+		    set->spikes[i - 1].t_us - REPLAY_RESTART_US)) {
+			qsort(set->spikes + start, i - start,
+			    sizeof *set->spikes, replay_set_cmp);
+			if (run == 0) {
+				/* after the last spike of the run before */
+				base = set->spikes[start].t_us;
+				shift = end == INT64_MIN ? 0 : end + 1000 -
+				    base;
+				for (; start < i; start++) {
+					set->spikes[start].t_us += shift;
+					set->spikes[k++] = set->spikes[start];
+				}
+				end = set->spikes[k - 1].t_us;
+			} else if (r == run) {
+				for (; start < i; start++)
+					set->spikes[k++] = set->spikes[start];
+			}
+			start = i;
+			r++;
+		}
+	}
+	set->n = k;
+	set->run = run;
+	set->max_unit = 0;
+	for (i = 0; i < set->n; i++) {
+		set->spikes[i].seq = (uint32_t)i;
+		if (set->spikes[i].unit > set->max_unit)
+			set->max_unit = set->spikes[i].unit;
+	}
+	return 0;
 }

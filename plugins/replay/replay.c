@@ -14,6 +14,10 @@
  *   speed=X             recorded time runs X times faster (default 1)
  *   offset=SECONDS      added to every replayed time (default 0)
  *   loop=0|1            start again after the last spike (default 0)
+ *   run=first|all|N     a file holding several recordings appended one
+ *                       after another (its time starts again): the
+ *                       first (default, with a warning), all in
+ *                       sequence, or the Nth
  *
  * A spike recorded at t is emitted at session time offset + t / speed
  * (the recorded times count from the recorded session's start, the
@@ -258,10 +262,11 @@ replay_configure(struct replay *r)
 {
 	static const char *keys[] = {
 		"file", "name", "site", "population", "units", "speed",
-		"offset", "loop",
+		"offset", "loop", "run",
 	};
 	enum { FILE_, NAME, SITE, POPULATION, UNITS, SPEED, OFFSET, LOOP,
-	    NKEYS };
+	    RUN, NKEYS };
+	uint32_t run = 1;
 	const char *v[NKEYS];
 	char *cause = NULL;
 	size_t i;
@@ -288,12 +293,28 @@ replay_configure(struct replay *r)
 	snprintf(r->name, sizeof r->name, "%s",
 	    v[NAME] != NULL ? v[NAME] : "replay");
 
+	if (v[RUN] != NULL && strcmp(v[RUN], "all") == 0)
+		run = 0;
+	else if (v[RUN] != NULL && strcmp(v[RUN], "first") != 0 &&
+	    (sb_args_uint32(v[RUN], &run) != 0 || run == 0)) {
+		r->host->log(r->plugin, SB_LOG_ERROR, "replay: bad run=%s: "
+		    "first, all, or the number of a recording (from 1)",
+		    v[RUN]);
+		return -1;
+	}
 	if (replay_set_load(&r->set, v[FILE_], v[SITE], v[POPULATION],
-	    &cause) != 0) {
+	    &cause) != 0 || replay_set_runs(&r->set, run, &cause) != 0) {
 		r->host->log(r->plugin, SB_LOG_ERROR, "%s", cause);
 		free(cause);
 		return -1;
 	}
+	/* two runs into one log dir: say so, rather than play both at once */
+	if (r->set.nruns > 1 && v[RUN] == NULL)
+		r->host->log(r->plugin, SB_LOG_WARNING, "replay: %s holds %zu "
+		    "recordings appended one after another (its time starts "
+		    "again %zu times): playing the first; give run=all to "
+		    "play them in sequence or run=N for one", v[FILE_],
+		    r->set.nruns, r->set.nruns - 1);
 	if (replay_configure_units(r, v[UNITS], v[FILE_]) != 0)
 		return -1;
 	r->period_us = replay_period(&r->set);

@@ -23,7 +23,12 @@ struct replay_set {
 	char *population;
 	uint32_t max_unit;
 	int resorted;		/* the file was not in time order */
+	size_t nruns;		/* recordings appended one after another */
+	size_t run;		/* the one kept (1-based), 0: all in sequence */
 };
+
+/* A recording's time that goes back this far starts a new recording. */
+#define REPLAY_RESTART_US 1000000
 
 /*
  * Read path and keep the rows of site and population (NULL: the file's
@@ -31,6 +36,12 @@ struct replay_set {
  */
 int replay_set_load(struct replay_set *set, const char *path,
     const char *site, const char *population, char **cause);
+/*
+ * Keep one of the recordings appended in the file (run, from 1) or play
+ * them all in sequence (run 0), each after the one before. 0, or -1 with
+ * *cause when there is no such run.
+ */
+int replay_set_runs(struct replay_set *set, size_t run, char **cause);
 void replay_set_free(struct replay_set *set);
 
 #endif
