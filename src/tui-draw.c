@@ -571,6 +571,21 @@ tui_draw_status(struct tui *t, WINDOW *w, int wd)
 	    (t->gl.colour ? 0 : A_REVERSE);
 
 	werase(w);
+	if (t->said != NULL) {
+		/* the last typed command's result, until a key */
+		wattrset(w, (t->said_error ? tui_draw_pair(t, TUI_PAIR_DOWN) :
+		    tui_draw_pair(t, TUI_PAIR_COMMAND)) | A_BOLD | A_REVERSE);
+		wmove(w, 0, 0);
+		for (i = 0; i < wd; i++)
+			waddch(w, ' ');
+		if (t->said_more > 0)
+			tui_draw_printf(w, 0, 0, wd, " (+%u in the log) %s",
+			    t->said_more, t->said);
+		else
+			tui_draw_printf(w, 0, 0, wd, " %s", t->said);
+		wattrset(w, A_NORMAL);
+		return;
+	}
 	wattrset(w, base);
 	wmove(w, 0, 0);
 	for (i = 0; i < wd; i++)

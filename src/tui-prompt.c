@@ -76,18 +76,37 @@ tui_prompt_deprep(void)
 {
 }
 
-/* A command result line, into the log. */
+/* Keep a typed command's result for the status line: its first line,
+ * and how many more there are; an error outranks results. */
+void
+tui_said(struct tui *t, const char *line, int error)
+{
+	if (t->said != NULL && !(error && !t->said_error)) {
+		t->said_more++;
+		return;
+	}
+	if (t->said != NULL)
+		t->said_more++;
+	free(t->said);
+	t->said = xstrdup(line);
+	t->said_error = error;
+	t->s->dirty = 1;
+}
+
+/* A command result line, into the log and the status line. */
 static void
 tui_prompt_out(void *ctx, const char *line)
 {
 	tui_log(ctx, TUI_LOG_RESULT, "%s", line);
+	tui_said(ctx, line, 0);
 }
 
-/* A command error line, into the log. */
+/* A command error line, into the log and the status line. */
 static void
 tui_prompt_err(void *ctx, const char *line)
 {
 	tui_log(ctx, TUI_LOG_ERROR, "%s", line);
+	tui_said(ctx, line, 1);
 }
 
 /*
@@ -183,6 +202,10 @@ tui_prompt_line(char *line)
 			tui_prompt_save(p);
 		}
 		tui_log(t, TUI_LOG_COMMAND, "%s", p);
+		/* the next result replaces the last one */
+		free(t->said);
+		t->said = NULL;
+		t->said_more = 0;
 		cmdq_append(t->q, p, "tui", &client, t->group, 0);
 		t->log_scroll = 0;
 	}

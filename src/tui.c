@@ -325,6 +325,22 @@ tui_client_out(void *ctx, const char *line)
 	tui_log(ctx, TUI_LOG_RESULT, "%s", line);
 }
 
+/* A result line of a command given by a key (F12): shown as typed. */
+static void
+tui_key_out(void *ctx, const char *line)
+{
+	tui_log(ctx, TUI_LOG_RESULT, "%s", line);
+	tui_said(ctx, line, 0);
+}
+
+/* An error line of a command given by a key. */
+static void
+tui_key_err(void *ctx, const char *line)
+{
+	tui_log(ctx, TUI_LOG_ERROR, "%s", line);
+	tui_said(ctx, line, 1);
+}
+
 /* An error line. */
 static void
 tui_client_err(void *ctx, const char *line)
@@ -344,7 +360,12 @@ tui_command(struct tui *t, const char *line)
 	struct cmd_client c = tui_client_template;
 
 	c.ctx = t;
+	c.out = tui_key_out;
+	c.err = tui_key_err;
 	tui_log(t, TUI_LOG_COMMAND, "%s", line);
+	free(t->said);
+	t->said = NULL;
+	t->said_more = 0;
 	cmdq_append(t->q, line, "tui", &c, t->group, 0);
 }
 
@@ -449,6 +470,12 @@ tui_key(struct tui *t, const unsigned char *k, size_t n)
 	int64_t now = clock_mono_us();
 	int page;
 
+	if (t->said != NULL && !tui_key_is(k, n, "\r")) {
+		/* a key puts the status line back, as in tmux */
+		free(t->said);
+		t->said = NULL;
+		s->dirty = 1;
+	}
 	if (t->help) {
 		t->help = 0;
 		s->dirty = 2;
@@ -793,6 +820,7 @@ tui_free(struct tui *t)
 	size_t i;
 
 	tui_raster_free(&t->raster);
+	free(t->said);
 	free(t->spark);
 	for (i = 0; i < TUI_LOG_LINES; i++)
 		free(t->log[i].text);

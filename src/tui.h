@@ -178,6 +178,14 @@ struct tui {
 	struct session *s;
 	struct cmdq *q;
 	int group;
+	/*
+	 * The result of the command typed last, on the status line until a
+	 * key is pressed (as tmux shows its messages), so rule traffic in
+	 * the log cannot push it out of sight.
+	 */
+	char *said;
+	int said_error;		/* it is an error */
+	unsigned said_more;	/* lines after the first (in the log) */
 	struct tui_glyphs gl;
 	const char *title;
 	int rows, cols;
@@ -251,5 +259,8 @@ void tui_prompt_set_site(struct tui *t);
 void tui_prompt_clear_matches(struct tui *t);
 /* The history file path (XDG state directory); malloc'd. */
 char *tui_prompt_history_path(void);
+
+/* A typed command's result line, for the status line (tui-prompt.c). */
+void tui_said(struct tui *t, const char *line, int error);
 
 #endif

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,6 +33,16 @@ start_demo(struct term *t, int rows, int cols, const char *const *env)
 	assert_true(term_wait_text(t, "southampton", DEADLINE) >= 0);
 	/* the session file ran: every synapse is in the pane */
 	assert_true(term_wait_text(t, "Synapses  6", DEADLINE) >= 0);
+}
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+static int64_t
+tui_test_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Any braille dot on screen? */
@@ -350,6 +361,41 @@ test_history_multiline(void **state)
 	term_free(&t);
 }
 
+/*
+ * A typed command's result stays on the status line until a key, however
+ * much rule traffic scrolls the log meanwhile.
+ */
+static void
+test_result_in_view(void **state)
+{
+	struct term t;
+	int64_t until;
+	int status;
+
+	(void)state;
+	start_demo(&t, 24, 80, NULL);
+	assert_true(term_wait_text(&t, "F1 help", DEADLINE) >= 0);
+	status = term_find(&t, "F1 help");	/* the status line's row */
+	term_type(&t, "potentiate s1 -n 2\r");
+	until = tui_test_now_ms() + DEADLINE;
+	while (strstr(term_row(&t, status), "s1: potentiate 2 x") == NULL &&
+	    tui_test_now_ms() < until)
+		term_pump(&t, 50);
+	assert_non_null(strstr(term_row(&t, status), "s1: potentiate 2 x"));
+	/* still there while the session runs on for a while */
+	until = tui_test_now_ms() + 3000;
+	while (tui_test_now_ms() < until)
+		term_pump(&t, 100);
+	assert_non_null(strstr(term_row(&t, status), "s1: potentiate 2 x"));
+	/* a key brings the status line back */
+	term_type(&t, "x");
+	assert_true(term_wait_text(&t, "F1 help", DEADLINE) >= 0);
+	assert_null(strstr(term_row(&t, status), "s1: potentiate 2 x"));
+	term_type(&t, "\025quit\r");
+	assert_true(term_wait_exit(&t, DEADLINE));
+	term_free(&t);
+}
+
 /* A terminal type that cannot address the cursor is refused, saying
  * what to do, and the terminal is left as it was. */
 static void
@@ -418,6 +464,7 @@ main(void)
 		cmocka_unit_test(test_quit_restores),
 		cmocka_unit_test(test_history_multiline),
 		cmocka_unit_test(test_dumb_terminal),
+		cmocka_unit_test(test_result_in_view),
 		cmocka_unit_test(test_signals_restore),
 	};
 	return cmocka_run_group_tests_name("tui-screen", tests, NULL, NULL);
