@@ -441,7 +441,7 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 	const char *word;
 	size_t i;
 	attr_t a;
-	int y, nw;
+	int y, nw, compact;
 
 	werase(w);
 	snprintf(details, sizeof details, "%zu", t->nlinks);
@@ -456,8 +456,11 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 		wattrset(w, A_NORMAL);
 		return;
 	}
-	/* the name column takes what the figures leave, 16 to 40 wide */
-	nw = wd - 76 < 16 ? 16 : wd - 76 > 40 ? 40 : wd - 76;
+	/* the name column takes what the figures leave, 16 to 40 wide;
+	 * below 92 columns only state, RTT, offset, loss and age */
+	compact = wd < 92;
+	nw = wd - (compact ? 60 : 76);
+	nw = nw < 16 ? 16 : nw > 40 ? 40 : nw;
 	for (i = 0; i < t->nlinks && t->link_device[i]; i++)
 		;
 	wattrset(w, A_DIM);
@@ -465,6 +468,9 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 		tui_draw_printf(w, 1, 0, wd, " %-*s %-8s %7s %7s %5s %5s %5s "
 		    "%6s  %s", nw, "link", "state", "in/s", "out/s", "loss",
 		    "bad", "range", "age s", "far end");
+	else if (compact)
+		tui_draw_printf(w, 1, 0, wd, " %-*s %-8s %8s %16s %6s %6s", nw,
+		    "link", "state", "rtt ms", "offset ms", "loss%", "age s");
 	else
 		tui_draw_printf(w, 1, 0, wd, " %-*s %-8s %8s %7s %16s %6s "
 		    "%6s %8s %6s", nw, "link", "state", "rtt ms", "jitter",
@@ -474,7 +480,16 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 		const struct sb_link_health *l = &t->links[i];
 		char off[40];
 
-		tui_draw_printf(w, y, 0, nw + 2, " %-*.*s", nw, nw, l->name);
+		{
+			/* too long: keep "site/link", drop " host:port" */
+			const char *sp = strchr(l->name, ' ');
+			int len = (int)strlen(l->name);
+
+			if (len > nw && sp != NULL && sp - l->name <= nw)
+				len = (int)(sp - l->name);
+			tui_draw_printf(w, y, 0, nw + 2, " %-*.*s", nw,
+			    len < nw ? len : nw, l->name);
+		}
 		word = tui_draw_link_state(t, l->state, &a);
 		wattrset(w, a);
 		tui_draw_printf(w, y, nw + 2, 8, "%-8s", word);
@@ -485,6 +500,13 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 		}
 		snprintf(off, sizeof off, "%+.2f%s%.2f", l->offset_ms, pm,
 		    l->uncertainty_ms);
+		if (compact) {
+			/* what matters most when the width is short */
+			tui_draw_printf(w, y, nw + 10, wd - nw - 10, " %8.2f "
+			    "%16s %6.1f %6.1f", l->rtt_ms, off, l->loss_pct,
+			    l->last_batch_age_s);
+			continue;
+		}
 		tui_draw_printf(w, y, nw + 10, wd - nw - 10, " %8.2f %7.2f "
 		    "%16s %6.1f %6llu %8.0f %6.1f", l->rtt_ms, l->jitter_ms, off,
 		    l->loss_pct, (unsigned long long)l->queue,

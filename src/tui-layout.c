@@ -61,8 +61,9 @@ tui_layout(struct tui_layout *l, int rows, int cols, size_t nsyn,
 		syn = want_syn < avail / 4 ? want_syn : avail / 4;
 		if (syn < 3)
 			syn = 3;
-		if (links > 3 && avail < 30)
-			links = 3;
+		/* every site's link before the raster's last rows */
+		if (links > 5 && avail < 30)
+			links = 5;
 	} else if (avail >= 10) {
 		log = 3;
 		syn = 3;

@@ -376,6 +376,11 @@ test_result_in_view(void **state)
 	start_demo(&t, 24, 80, NULL);
 	assert_true(term_wait_text(&t, "F1 help", DEADLINE) >= 0);
 	status = term_find(&t, "F1 help");	/* the status line's row */
+	/* at 80x24 every site's link is in view, with state, RTT, offset */
+	assert_true(term_wait_text(&t, "padova/relay", DEADLINE) >= 0);
+	assert_true(term_wait_text(&t, "southampton/relay", DEADLINE) >= 0);
+	assert_true(term_wait_text(&t, "zurich/relay", DEADLINE) >= 0);
+	assert_true(term_find(&t, "offset ms") >= 0);
 	term_type(&t, "potentiate s1 -n 2\r");
 	until = tui_test_now_ms() + DEADLINE;
 	while (strstr(term_row(&t, status), "s1: potentiate 2 x") == NULL &&
