@@ -665,6 +665,10 @@ tui_draw_help(struct tui *t, int rows, int cols)
 		"Tab (empty line)     move focus: line, raster, synapses, links, log",
 		"+ / -                zoom the raster's time window (1-60 s)",
 		"PgUp / PgDn          scroll populations (log pane: scroll log)",
+		"r (log pane)         rule pulses: a summary per synapse every "
+		"5 s, or every pulse",
+		"F12                  stop (again: resume): no pulse or "
+		"stimulation",
 		"Space                freeze the display (data keeps flowing)",
 		"Ctrl-L               redraw the screen",
 		"up/down, p, d        synapse pane: pick, potentiate, depress",

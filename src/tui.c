@@ -84,6 +84,8 @@ tui_session_log(void *ctx, enum sb_log_level level, const char *msg)
 	    msg);
 }
 
+static void tui_rule_count(struct tui *, const struct sb_event *);
+
 /* The engine's view hook: every recorded event. */
 static void
 tui_view(void *ctx, const struct sb_event *ev)
@@ -99,12 +101,65 @@ tui_view(void *ctx, const struct sb_event *ev)
 	}
 	if (ev->kind != SB_EV_CONDUCTANCE || ev->index >= s->nsynapses)
 		return;
-	if (ev->aux == COND_RULE_LTP || ev->aux == COND_RULE_LTD)
+	if ((ev->aux == COND_RULE_LTP || ev->aux == COND_RULE_LTD) &&
+	    t->rule_detail)
 		tui_log(t, TUI_LOG_RULE, "%s: %s %+.2f V %u us: G %.3f -> "
 		    "%.3f uS", s->synapses[ev->index]->name,
 		    cond_event_name(ev->aux), ev->amplitude, ev->width_us,
 		    ev->g_before, ev->g_after);
+	else if (ev->aux == COND_RULE_LTP || ev->aux == COND_RULE_LTD)
+		tui_rule_count(t, ev);
 	s->dirty = 1;
+}
+
+/* Count a rule pulse for its synapse's next summary line. */
+static void
+tui_rule_count(struct tui *t, const struct sb_event *ev)
+{
+	struct tui_rule_sum *r;
+
+	if (ev->index >= t->nrule_sums) {
+		t->rule_sums = xreallocarray(t->rule_sums, ev->index + 1,
+		    sizeof *t->rule_sums);
+		memset(t->rule_sums + t->nrule_sums, 0, (ev->index + 1 -
+		    t->nrule_sums) * sizeof *t->rule_sums);
+		t->nrule_sums = ev->index + 1;
+	}
+	r = &t->rule_sums[ev->index];
+	if (r->ltp + r->ltd == 0)
+		r->g_first = ev->g_before;
+	r->g_last = ev->g_after;
+	if (ev->aux == COND_RULE_LTP)
+		r->ltp++;
+	else
+		r->ltd++;
+}
+
+/* Every TUI_RULE_SUM_US: one line per synapse whose rule pulsed. */
+static void
+tui_rule_summaries(struct tui *t, int64_t mono)
+{
+	struct session *s = t->s;
+	struct tui_rule_sum *r;
+	double secs;
+	size_t i;
+
+	if (t->rule_sum_mono == 0)
+		t->rule_sum_mono = mono;
+	if (mono - t->rule_sum_mono < TUI_RULE_SUM_US)
+		return;
+	secs = (mono - t->rule_sum_mono) / 1e6;
+	t->rule_sum_mono = mono;
+	for (i = 0; i < t->nrule_sums && i < s->nsynapses; i++) {
+		r = &t->rule_sums[i];
+		if (r->ltp + r->ltd == 0)
+			continue;
+		tui_log(t, TUI_LOG_RULE, "%s: rule %u ltp, %u ltd in %.0f s "
+		    "(%.1f/s): G %.3f -> %.3f uS", s->synapses[i]->name,
+		    r->ltp, r->ltd, secs, (r->ltp + r->ltd) / secs,
+		    r->g_first, r->g_last);
+		memset(r, 0, sizeof *r);
+	}
 }
 
 /* The console's windows. */
@@ -448,6 +503,14 @@ tui_key_pane(struct tui *t, const unsigned char *k, size_t n)
 			free(line);
 			return 1;
 		}
+	}
+	if (t->focus == TUI_FOCUS_LOG && tui_key_is(k, n, "r")) {
+		/* rule pulses: a summary per synapse, or every one */
+		t->rule_detail = !t->rule_detail;
+		tui_log(t, TUI_LOG_INFO, "rule pulses: %s", t->rule_detail ?
+		    "every pulse (r: a summary per synapse every 5 s)" :
+		    "a summary per synapse every 5 s (r: every pulse)");
+		return 1;
 	}
 	if (t->focus == TUI_FOCUS_LOG && (up || down)) {
 		if (up && t->log_scroll + 1 < t->log_n)
@@ -821,6 +884,7 @@ tui_free(struct tui *t)
 
 	tui_raster_free(&t->raster);
 	free(t->said);
+	free(t->rule_sums);
 	free(t->spark);
 	for (i = 0; i < TUI_LOG_LINES; i++)
 		free(t->log[i].text);
@@ -950,6 +1014,7 @@ tui_run(struct session *s, const struct tui_options *o)
 			next_links = mono + TUI_LINKS_US;
 		}
 		tui_rate(t, mono);
+		tui_rule_summaries(t, mono);
 		if ((s->dirty || !t->frozen) &&
 		    mono - last_frame >= frame_us) {
 			tui_frame(t, &wins);

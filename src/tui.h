@@ -174,6 +174,14 @@ struct tui_layout {
 	int status_y, line_y;
 };
 
+/* One synapse's rule pulses since the last summary line. */
+struct tui_rule_sum {
+	unsigned ltp, ltd;
+	double g_first, g_last;		/* G before the first, after the last */
+};
+
+#define TUI_RULE_SUM_US 5000000
+
 struct tui {
 	struct session *s;
 	struct cmdq *q;
@@ -186,6 +194,15 @@ struct tui {
 	char *said;
 	int said_error;		/* it is an error */
 	unsigned said_more;	/* lines after the first (in the log) */
+	/*
+	 * Rule pulses, summed per synapse into one log line every
+	 * TUI_RULE_SUM_US instead of a line per pulse ('r' on the log pane
+	 * shows every pulse instead).
+	 */
+	int rule_detail;
+	struct tui_rule_sum *rule_sums;
+	size_t nrule_sums;
+	int64_t rule_sum_mono;
 	struct tui_glyphs gl;
 	const char *title;
 	int rows, cols;

@@ -401,6 +401,34 @@ test_result_in_view(void **state)
 	term_free(&t);
 }
 
+/*
+ * Rule pulses come as one line per synapse every 5 s, not one per pulse;
+ * 'r' on the log pane shows every pulse.
+ */
+static void
+test_rule_summaries(void **state)
+{
+	struct term t;
+
+	(void)state;
+	start_demo(&t, 30, 100, NULL);
+	assert_true(term_wait_text(&t, " ltd in 5 s (", DEADLINE) >= 0);
+	assert_true(term_find(&t, ": rule-ltd -4.00 V") < 0);
+	/* focus on the log pane: line, raster, synapses, links, log */
+	term_type(&t, "\t");
+	term_type(&t, "\t");
+	term_type(&t, "\t");
+	term_type(&t, "\t");
+	term_type(&t, "r");
+	assert_true(term_wait_text(&t, "rule pulses: every pulse", DEADLINE) >=
+	    0);
+	assert_true(term_wait_text(&t, ": rule-ltd -4.00 V", DEADLINE) >= 0);
+	term_type(&t, "\r");		/* focus back on the line */
+	term_type(&t, "quit\r");
+	assert_true(term_wait_exit(&t, DEADLINE));
+	term_free(&t);
+}
+
 /* A terminal type that cannot address the cursor is refused, saying
  * what to do, and the terminal is left as it was. */
 static void
@@ -470,6 +498,7 @@ main(void)
 		cmocka_unit_test(test_history_multiline),
 		cmocka_unit_test(test_dumb_terminal),
 		cmocka_unit_test(test_result_in_view),
+		cmocka_unit_test(test_rule_summaries),
 		cmocka_unit_test(test_signals_restore),
 	};
 	return cmocka_run_group_tests_name("tui-screen", tests, NULL, NULL);
