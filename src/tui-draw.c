@@ -46,6 +46,34 @@ tui_draw_put(WINDOW *w, int y, int x, int max, const char *s)
 	return width;
 }
 
+/*
+ * Put s in at most max columns, cut at a word rather than in one, with
+ * an ellipsis, when it does not fit ("ltd skipped (busy)" in 14 columns
+ * is "ltd skipped…", not "ltd skipped (b").
+ */
+static int
+tui_draw_fit(const struct tui *t, WINDOW *w, int y, int x, int max,
+    const char *s)
+{
+	char buf[TUI_DRAW_MAXW];
+	size_t len = strlen(s), cut;
+	const char *more = t->gl.utf8 ? "…" : "~";
+
+	if (max <= 0)
+		return 0;
+	if ((int)len <= max || len >= sizeof buf)
+		return tui_draw_put(w, y, x, max, s);
+	/* the longest run of whole words that leaves room for the mark */
+	for (cut = (size_t)max - 1; cut > 0 && s[cut] != ' '; cut--)
+		;
+	if (cut == 0)
+		cut = (size_t)max - 1;
+	while (cut > 0 && s[cut - 1] == ' ')
+		cut--;
+	snprintf(buf, sizeof buf, "%.*s%s", (int)cut, s, more);
+	return tui_draw_put(w, y, x, max, buf);
+}
+
 /* printf, then tui_draw_put. */
 static int __attribute__((format(printf, 5, 6)))
 tui_draw_printf(WINDOW *w, int y, int x, int max, const char *fmt, ...)
@@ -387,10 +415,10 @@ tui_draw_synapses(struct tui *t, WINDOW *w, int h, int wd)
 		if (x < wd && synapse_offline(syn, state, sizeof state) != 0) {
 			/* an unplugged instrument outweighs the last decision */
 			wattron(w, tui_draw_pair(t, TUI_PAIR_DOWN) | A_BOLD);
-			tui_draw_put(w, y, x, wd - x, state);
+			tui_draw_fit(t, w, y, x, wd - x, state);
 			wattroff(w, tui_draw_pair(t, TUI_PAIR_DOWN) | A_BOLD);
 		} else if (x < wd)
-			tui_draw_put(w, y, x, wd - x, syn->last_decision);
+			tui_draw_fit(t, w, y, x, wd - x, syn->last_decision);
 	}
 	wattrset(w, A_NORMAL);
 }

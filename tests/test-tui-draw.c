@@ -309,6 +309,25 @@ test_synapse_pane(void **state)
 	assert_non_null(strstr(row, " 200.00 µS w0 "));
 	assert_non_null(strstr(row, "⚡"));
 	assert_non_null(strstr(row, "ltd (3 pre)"));
+	/* a decision too long for its column is cut at a word, marked */
+	{
+		const char *mark;
+		size_t k;
+
+		syn[1].last_decision[0] = '\0';
+		for (k = 0; k < 2; k++)
+			strcat(syn[1].last_decision, "ltd skipped (busy) ");
+		werase(w);
+		tui_draw_synapses(&t, w, 5, 90);
+		row = window_row(w, 2, 90);
+		mark = strstr(row, "…");
+		assert_non_null(mark);
+		assert_true(strncmp(mark - 1, ")", 1) == 0 ||
+			    strncmp(mark - 7, "skipped", 7) == 0 ||
+			    strncmp(mark - 3, "ltd", 3) == 0);
+		assert_null(strstr(row, "(b…"));
+		assert_null(strstr(row, "(bu…"));
+	}
 	delwin(w);
 	endwin();
 	delscreen(scr);
