@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <time.h>
@@ -429,6 +430,45 @@ test_rule_summaries(void **state)
 	term_free(&t);
 }
 
+/*
+ * Under a decimal-comma locale the command language and the numbers on
+ * screen keep their decimal point, as in headless mode and session files;
+ * text still follows the locale. Skipped where the locale is missing.
+ */
+static void
+test_decimal_comma(void **state)
+{
+	const char *envs[] = { "LC_ALL=de_DE.UTF-8", NULL };
+	struct term t;
+	int r, seen = 0;
+	const char *row, *us;
+
+	(void)state;
+	if (setlocale(LC_ALL, "de_DE.UTF-8") == NULL)
+		skip();
+	setlocale(LC_ALL, "C");
+	start_demo(&t, 30, 100, envs);
+	term_type(&t, "wait 2.5\r");
+	assert_true(term_wait_text(&t, "› wait 2.5", DEADLINE) >= 0);
+	term_type(&t, "stim padova/mea:12 -a 0.8\r");
+	assert_true(term_wait_text(&t, "stimulated padova/mea:12: +0.80 V",
+	    DEADLINE) >= 0);
+	term_type(&t, "wait 2,5\r");
+	assert_true(term_wait_text(&t, "expected", DEADLINE) >= 0);
+	/* G in the synapse pane: "203.85 µS", not "203,85 µS" */
+	for (r = 0; r < t.rows; r++) {
+		row = term_row(&t, r);
+		if ((us = strstr(row, " µS")) == NULL || us - row < 3)
+			continue;
+		seen++;
+		assert_true(us[-3] == '.');
+	}
+	assert_true(seen > 0);
+	term_type(&t, "quit\r");
+	assert_true(term_wait_exit(&t, DEADLINE));
+	term_free(&t);
+}
+
 /* A terminal type that cannot address the cursor is refused, saying
  * what to do, and the terminal is left as it was. */
 static void
@@ -499,6 +539,7 @@ main(void)
 		cmocka_unit_test(test_dumb_terminal),
 		cmocka_unit_test(test_result_in_view),
 		cmocka_unit_test(test_rule_summaries),
+		cmocka_unit_test(test_decimal_comma),
 		cmocka_unit_test(test_signals_restore),
 	};
 	return cmocka_run_group_tests_name("tui-screen", tests, NULL, NULL);
