@@ -603,7 +603,7 @@ tui_draw_log(struct tui *t, WINDOW *w, int h, int wd)
 			    "> ");
 		else if (line->kind == TUI_LOG_ERROR)
 			x += tui_draw_put(w, y, x, wd - x, "error: ");
-		tui_draw_put(w, y, x, wd - x, line->text);
+		tui_draw_fit(t, w, y, x, wd - x, line->text);
 	}
 	wattrset(w, A_NORMAL);
 }
@@ -628,11 +628,12 @@ tui_draw_status(struct tui *t, WINDOW *w, int wd)
 		wmove(w, 0, 0);
 		for (i = 0; i < wd; i++)
 			waddch(w, ' ');
+		x = 0;
 		if (t->said_more > 0)
-			tui_draw_printf(w, 0, 0, wd, " (+%u in the log) %s",
-			    t->said_more, t->said);
-		else
-			tui_draw_printf(w, 0, 0, wd, " %s", t->said);
+			x = tui_draw_printf(w, 0, 0, wd, " (+%u in the log)",
+			    t->said_more);
+		x += tui_draw_put(w, 0, x, wd - x, " ");
+		tui_draw_fit(t, w, 0, x, wd - x, t->said);
 		wattrset(w, A_NORMAL);
 		return;
 	}
@@ -649,11 +650,24 @@ tui_draw_status(struct tui *t, WINDOW *w, int wd)
 		    (unsigned long long)recorder_rows(s->recorder));
 	else
 		snprintf(rec, sizeof rec, "not recording");
+	/* states that matter most come first: they must never be cut off */
+	x = 0;
+	if (s->stopped) {
+		wattrset(w, tui_draw_pair(t, TUI_PAIR_DOWN) | A_BOLD |
+		    A_REVERSE);
+		x += tui_draw_put(w, 0, x, wd - x, " STOPPED (resume) ");
+		wattrset(w, base);
+	}
+	if (t->frozen) {
+		wattrset(w, base | A_BOLD | A_BLINK);
+		x += tui_draw_put(w, 0, x, wd - x, " FROZEN");
+		wattrset(w, base);
+	}
 	snprintf(buf, sizeof buf, " %s%ssite %s%s%02lld:%02lld:%04.1f%s",
 	    t->title, sep, s->current != NULL ? s->current->name : "-", sep,
 	    (long long)(now / 3600000000LL), (long long)(now / 60000000 % 60),
 	    (double)(now % 60000000) / 1e6, sep);
-	x = tui_draw_put(w, 0, 0, wd, buf);
+	x += tui_draw_put(w, 0, x, wd - x, buf);
 	if (s->recorder != NULL)
 		wattrset(w, base | A_BOLD | (t->gl.colour ?
 		    tui_draw_pair(t, TUI_PAIR_REC) : 0));
@@ -664,19 +678,6 @@ tui_draw_status(struct tui *t, WINDOW *w, int wd)
 	else
 		snprintf(buf, sizeof buf, "%s%.0f ev/s", sep, t->rate);
 	x += tui_draw_put(w, 0, x, wd - x, buf);
-	if (t->frozen) {
-		x += tui_draw_put(w, 0, x, wd - x, sep);
-		wattrset(w, base | A_BOLD | A_BLINK);
-		x += tui_draw_put(w, 0, x, wd - x, "FROZEN");
-		wattrset(w, base);
-	}
-	if (s->stopped) {
-		x += tui_draw_put(w, 0, x, wd - x, sep);
-		wattrset(w, tui_draw_pair(t, TUI_PAIR_DOWN) | A_BOLD |
-		    A_REVERSE);
-		x += tui_draw_put(w, 0, x, wd - x, " STOPPED (resume) ");
-		wattrset(w, base);
-	}
 	if (s->fast)
 		x += tui_draw_printf(w, 0, x, wd - x, "%sfast", sep);
 	if (wd - x > 10)

@@ -312,9 +312,8 @@ replay_configure(struct replay *r)
 	if (r->set.nruns > 1 && v[RUN] == NULL)
 		r->host->log(r->plugin, SB_LOG_WARNING, "replay: %s holds %zu "
 		    "recordings appended one after another (its time starts "
-		    "again %zu times): playing the first; give run=all to "
-		    "play them in sequence or run=N for one", v[FILE_],
-		    r->set.nruns, r->set.nruns - 1);
+		    "again): playing the first; give run=all to play them in "
+		    "sequence or run=N for one", v[FILE_], r->set.nruns);
 	if (replay_configure_units(r, v[UNITS], v[FILE_]) != 0)
 		return -1;
 	r->period_us = replay_period(&r->set);
