@@ -397,6 +397,16 @@ test_result_in_view(void **state)
 	term_type(&t, "x");
 	assert_true(term_wait_text(&t, "F1 help", DEADLINE) >= 0);
 	assert_null(strstr(term_row(&t, status), "s1: potentiate 2 x"));
+	/* F12 stops; at 80 columns STOPPED is still on the status line */
+	term_type(&t, "\025\033[24~");
+	assert_true(term_wait_text(&t, "STOPPED: rules, pulses", DEADLINE) >=
+	    0);
+	term_type(&t, "x");
+	until = tui_test_now_ms() + DEADLINE;
+	while (strstr(term_row(&t, status), "STOPPED (resume)") == NULL &&
+	    tui_test_now_ms() < until)
+		term_pump(&t, 50);
+	assert_non_null(strstr(term_row(&t, status), "STOPPED (resume)"));
 	term_type(&t, "\025quit\r");
 	assert_true(term_wait_exit(&t, DEADLINE));
 	term_free(&t);
