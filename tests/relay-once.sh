@@ -6,7 +6,7 @@
 # "expired", at both ends. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 RELAY="$top_builddir/src/relay/synbridge-relay"
-echo "1..8"
+echo "1..9"
 
 for site in padova southampton; do
 	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.$site"
@@ -96,3 +96,16 @@ t0=$(date +%s%N)
     </dev/null >"$tmp/p4.out" 2>&1
 ran=$((($(date +%s%N) - t0) / 1000000))
 check "--duration 3 runs the console about 3 s ($ran ms)" [ "$ran" -ge 2900 ]
+
+# a proxy in the environment does not stand between a console and a
+# relay on this machine (loopback never goes through a proxy)
+{
+	echo "site padova"
+	echo "load relay url=https://$addr token_file=$tmp/tok.padova pin=$pin"
+	echo "mark linked"
+} >"$tmp/p5.conf"
+https_proxy=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
+    "$SB" --headless -c "$tmp/p5.conf" --log-dir "$tmp/p5" --duration 3 \
+    </dev/null >"$tmp/p5.out" 2>&1
+check "with https_proxy set, the loopback link still comes up" \
+    grep -q '^[0-9.]*,padova/relay[^,]*,up,' "$tmp/p5/links.csv"

@@ -122,6 +122,10 @@ relay_config_url(struct relay_config *cfg, const char *url, char **cause)
 		    "https://HOST:PORT (the relay's port is required)", url));
 	}
 	cfg->url = xstrndup(url, 8 + len);
+	/* loopback never goes through a proxy, whatever the environment */
+	cfg->loopback = strncmp(host, "127.", 4) == 0 ||
+	    strncmp(host, "localhost:", 10) == 0 ||
+	    strncmp(host, "[::1]:", 6) == 0;
 	return (0);
 }
 
@@ -202,6 +206,17 @@ relay_config_parse(struct relay_config *cfg, relay_arg_fn arg, void *ctx,
 		}
 		cfg->ca = xstrdup(v);
 	}
+	if ((v = arg(ctx, "proxy")) != NULL) {
+		if (strcmp(v, "none") != 0 && strncmp(v, "http://", 7) != 0 &&
+		    strncmp(v, "https://", 8) != 0 &&
+		    strncmp(v, "socks5://", 9) != 0) {
+			relay_config_error(cause, "proxy=%s: give the proxy as "
+			    "http://HOST:PORT (or https://, socks5://), or "
+			    "proxy=none to go direct", v);
+			goto fail;
+		}
+		cfg->proxy = xstrdup(v);
+	}
 	if ((v = arg(ctx, "pin")) != NULL) {
 		if (strncmp(v, "sha256//", 8) != 0 || strlen(v) < 8 + 44) {
 			relay_config_error(cause, "pin=%s: expected "
@@ -261,6 +276,7 @@ relay_config_free(struct relay_config *cfg)
 	size_t	i;
 
 	free(cfg->url);
+	free(cfg->proxy);
 	free(cfg->token);
 	free(cfg->ca);
 	free(cfg->pin);
@@ -303,4 +319,23 @@ relay_config_wants(const struct relay_config *cfg, const char *site,
 			return (1);
 	}
 	return (0);
+}
+
+/* The proxy an exchange goes through, for messages, or NULL. */
+const char *
+relay_config_proxy_used(const struct relay_config *cfg)
+{
+	const char *v;
+
+	if (cfg->proxy != NULL)
+		return strcmp(cfg->proxy, "none") == 0 ? NULL : cfg->proxy;
+	if (cfg->loopback)
+		return NULL;
+	if ((v = getenv("https_proxy")) != NULL && *v != '\0')
+		return v;
+	if ((v = getenv("HTTPS_PROXY")) != NULL && *v != '\0')
+		return v;
+	if ((v = getenv("all_proxy")) != NULL && *v != '\0')
+		return v;
+	return NULL;
 }

@@ -265,6 +265,11 @@ relay_net_setup(struct relay_client *c, struct relay_xfer *x)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 2L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	/* a proxy only when asked for, never for a relay on loopback */
+	if (c->cfg.proxy != NULL && strcmp(c->cfg.proxy, "none") != 0)
+		curl_easy_setopt(e, CURLOPT_PROXY, c->cfg.proxy);
+	else if (c->cfg.proxy != NULL || c->cfg.loopback)
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 	if (c->cfg.ca != NULL) {
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->cfg.ca);
 		/* Else GnuTLS libcurl scans /etc/ssl/certs per connect. */
@@ -858,6 +863,13 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 			    "nothing for %d s, not even the relay's keep-alives "
 			    "(a frozen connection?); reconnecting", c->cfg.url,
 			    RELAY_STALL_S);
+		else if ((x->role != RELAY_READ || result !=
+		    CURLE_PARTIAL_FILE) && relay_config_proxy_used(&c->cfg))
+			relay_client_error(c, "relay: %s: %s (through the proxy "
+			    "%s: give proxy=none, or add the relay's host to "
+			    "no_proxy, to go direct)", c->cfg.url,
+			    curl_easy_strerror(result),
+			    relay_config_proxy_used(&c->cfg));
 		else if (x->role != RELAY_READ || result !=
 		    CURLE_PARTIAL_FILE)
 			relay_client_error(c, "relay: %s: %s", c->cfg.url,

@@ -54,7 +54,17 @@ struct relay_config {
 	size_t		 nstreams;
 	uint64_t	 max_queue;
 	int		 from_start;	/* from=start: read what is stored */
+	/*
+	 * proxy=URL or none; NULL: the standard variables (https_proxy,
+	 * no_proxy) decide, as libcurl reads them. A relay on loopback is
+	 * never reached through a proxy.
+	 */
+	char		*proxy;
+	int		 loopback;	/* the relay's host is this machine */
 };
+
+/* The proxy an exchange goes through, for messages, or NULL. */
+const char *relay_config_proxy_used(const struct relay_config *);
 
 /* Look up one key=value argument (the host's arg(), or a test table). */
 typedef const char *(*relay_arg_fn)(void *ctx, const char *key);
