@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pwd.h>
 #include <unistd.h>
 #include <stdarg.h>
@@ -350,6 +351,29 @@ session_remote_population(struct session *s, struct site *site,
 	return pop;
 }
 
+/*
+ * A relay link's offset as an experimenter needs it: this console's
+ * session clock minus the relay's, by the link's own estimate (about 0
+ * when in step, however long the host has been up), and the link shown
+ * degraded when they disagree by more than a few uncertainties (a clock
+ * step that was refused, a site that stayed behind).
+ */
+static void
+session_link_offset(struct session *s, struct sb_link_health *h)
+{
+	double applied_ms, diff;
+
+	if (!s->clock_synced || s->fast || !isfinite(h->offset_ms))
+		return;
+	applied_ms = (double)(__atomic_load_n(&s->clock.offset_us,
+	    __ATOMIC_RELAXED) - s->clock.origin_us) / 1000.0;
+	diff = applied_ms - h->offset_ms;
+	h->offset_ms = diff;
+	if (fabs(diff) > 5.0 + 3 * h->uncertainty_ms &&
+	    h->state == SB_LINK_UP)
+		h->state = SB_LINK_DEGRADED;
+}
+
 /* Every link of every site: relay transports, then device links. */
 size_t
 session_links(struct session *s, struct session_link_row *out, size_t max)
@@ -379,6 +403,8 @@ session_links(struct session *s, struct session_link_row *out, size_t max)
 			for (k = 0; k < got && k < 8 && n < max; k++) {
 				h[k].name[sizeof h[k].name - 1] = '\0';
 				h[k].detail[sizeof h[k].detail - 1] = '\0';
+				if (!device)
+					session_link_offset(s, &h[k]);
 				out[n].site = site;
 				out[n].device = device;
 				out[n++].h = h[k];

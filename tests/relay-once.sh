@@ -6,7 +6,7 @@
 # "expired", at both ends. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 RELAY="$top_builddir/src/relay/synbridge-relay"
-echo "1..9"
+echo "1..10"
 
 for site in padova southampton; do
 	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.$site"
@@ -109,3 +109,11 @@ https_proxy=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
     </dev/null >"$tmp/p5.out" 2>&1
 check "with https_proxy set, the loopback link still comes up" \
     grep -q '^[0-9.]*,padova/relay[^,]*,up,' "$tmp/p5/links.csv"
+# the offset shown and recorded is this console's clock minus the
+# relay's: about 0 on one machine, not minus the host's uptime
+far=$(awk -F, 'NR > 1 && $2 ~ /relay/ && $3 == "up" && $6 != "" &&
+    ($6 > 5 || $6 < -5)' "$tmp/p5/links.csv" | wc -l)
+near=$(awk -F, 'NR > 1 && $2 ~ /relay/ && $3 == "up" && $6 != ""' \
+    "$tmp/p5/links.csv" | wc -l)
+check "links.csv offsets are within 5 ms of the relay ($far of $near rows beyond)" \
+    [ "$near" -gt 0 -a "$far" -eq 0 ]
