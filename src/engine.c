@@ -304,6 +304,8 @@ engine_synaptic_output(struct session *s, struct synapse *syn,
 		return;
 	tr = engine_site_transport(syn->site);
 	if (post->site != syn->site && tr != NULL) {
+		if (tr->sealed)
+			return;	/* after quit or unload: not sent */
 		out = *se;
 		out.index = syn->post.index;
 		snprintf(stream, sizeof stream, "syn:%s/%s", post->site->name,
@@ -414,6 +416,8 @@ engine_publish(struct site *site, struct population *pop,
 	for (t = 0; t < site->ntransports; t++) {
 		struct transport *tr = site->transports[t];
 
+		if (tr->sealed)
+			continue;
 		if (tr->ops.send(tr->data, pop->name, evs, n) != 0)
 			session_log(site->session, SB_LOG_WARNING, "%s: the "
 			    "relay queue refused %zu events of %s", site->name,
@@ -601,7 +605,8 @@ engine_drain(struct session *s)
 		for (j = 0; j < site->npops; j++) {
 			struct population *pop = site->pops[j];
 
-			if (pop == NULL || pop->emitter.ring == NULL)
+			if (pop == NULL || pop->emitter.ring == NULL ||
+			    s->closing)
 				continue;
 			ring_clear_wakeup(pop->emitter.ring);
 			while ((n = ring_pop(pop->emitter.ring, evs,
@@ -713,11 +718,31 @@ engine_transport_backlog(struct session *s, struct sb_plugin *owner)
 	return left;
 }
 
+/* Seal (or unseal) the transports of owner, or every one. */
+static void
+engine_seal_transports(struct session *s, struct sb_plugin *owner, int on)
+{
+	size_t i, t;
+
+	for (i = 0; i < s->nsites; i++)
+		for (t = 0; t < s->sites[i]->ntransports; t++) {
+			struct transport *tr = s->sites[i]->transports[t];
+
+			if (owner == NULL || tr->owner == owner)
+				tr->sealed = on;
+		}
+}
+
 /*
- * At quit: let the relay transports deliver what is queued, for at most
- * timeout_us (a second quit or signal gives up at once). What could not
- * be delivered is a gap, in the log and commands.csv. 0 when all was
- * delivered, -1 otherwise.
+ * At quit or unload: let the relay transports deliver what is queued,
+ * for at most timeout_us (a second quit or signal gives up at once).
+ * What could not be delivered is a gap, in the log and commands.csv.
+ * The transports take nothing new meanwhile, and at quit (owner NULL)
+ * local populations' events are no longer taken either: the session
+ * ended when quit was asked, so the local record and what the other
+ * sites receive end at the same event. Without this a steady stream
+ * (thousands of spikes a second) kept the queue from ever emptying.
+ * 0 when all was delivered, -1 otherwise.
  */
 int
 engine_flush_links(struct session *s, struct sb_plugin *owner,
@@ -728,9 +753,12 @@ engine_flush_links(struct session *s, struct sb_plugin *owner,
 	int announced = 0;
 	char *msg;
 
+	if (owner == NULL)
+		s->closing = 1;
 	if (left == 0 || s->fast)
 		return 0;
 	s->quit = 0;
+	engine_seal_transports(s, owner, 1);
 	for (;;) {
 		engine_tick(s);
 		left = engine_transport_backlog(s, owner);
@@ -739,6 +767,8 @@ engine_flush_links(struct session *s, struct sb_plugin *owner,
 			if (announced)
 				session_log(s, SB_LOG_INFO, "%s: every event "
 				    "reached the relay", when);
+			if (owner != NULL)
+				engine_seal_transports(s, owner, 0);
 			return 0;
 		}
 		if (now - start >= timeout_us || s->quit)
@@ -759,6 +789,8 @@ engine_flush_links(struct session *s, struct sb_plugin *owner,
 	engine_audit(s, s->current != NULL ? s->current->name : "",
 	    "synbridge", when, "gap", msg);
 	free(msg);
+	if (owner != NULL)
+		engine_seal_transports(s, owner, 0);
 	return -1;
 }
 

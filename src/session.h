@@ -95,6 +95,7 @@ struct transport {
 	struct sb_transport ops;
 	void *data;
 	void (*free_func)(void *);
+	int sealed;	/* being flushed at quit or unload: takes nothing new */
 };
 
 /* A device link registered by a plugin (an instrument, a partner lab). */
@@ -248,6 +249,7 @@ struct session {
 	int dirty;		/* views need redrawing */
 	struct device_set *polling;	/* whose completions are handed over */
 	int stopped;		/* the stop button: no pulse or stimulation */
+	int closing;		/* quit asked: local events no longer taken */
 	uint64_t held_back;	/* synaptic inputs not delivered while stopped */
 	/* the load command running a plugin's init, and its last follower */
 	struct cmdq_item *load_item, *load_after;

@@ -664,7 +664,8 @@ synapse_publish(struct session *s, struct synapse *syn,
 	for (t = 0; t < site->ntransports; t++) {
 		struct transport *tr = site->transports[t];
 
-		tr->ops.send(tr->data, "synapses", ev, 1);
+		if (!tr->sealed)
+			tr->ops.send(tr->data, "synapses", ev, 1);
 	}
 }
 

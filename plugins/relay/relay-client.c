@@ -84,6 +84,7 @@ relay_client_create(const struct sb_host_api *host, struct sb_plugin *p,
 		relay_client_free(c);
 		return (NULL);
 	}
+	c->body_max = RELAY_BODY_MAX;
 	relay_outq_init(&c->out, c->cfg.batch_events, c->cfg.window_us,
 	    c->cfg.max_queue);
 	hostport = c->cfg.url + 8;

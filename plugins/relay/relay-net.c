@@ -433,12 +433,12 @@ relay_net_publish(struct relay_client *c, struct relay_net *net,
 	busy = relay_net_publishing(c);
 	x->blen = x->npub = 0;
 	x->pub_events = 0;
-	for (i = 0; i < net->nos && x->blen < RELAY_BODY_MAX; i++) {
+	for (i = 0; i < net->nos && x->blen < c->body_max; i++) {
 		s = net->os[i];
 		if (!relay_outq_ready(&c->out, s, busy, now, due))
 			continue;
 		if (relay_outq_fill(&c->out, s, &x->body, &x->blen, &x->bcap,
-		    RELAY_BODY_MAX - x->blen, &resent) == 0)
+		    c->body_max - x->blen, &resent) == 0)
 			continue;
 		if (x->npub == x->cappub) {
 			x->cappub = x->cappub * 2 + 8;
@@ -595,6 +595,54 @@ relay_net_answer(struct relay_xfer *x)
 	return (x->resp);
 }
 
+/*
+ * The relay, or a proxy in front of it (nginx takes 1 MB by default),
+ * refused a publish body as too large: send smaller bodies from now on.
+ * The limit the relay names ("... over the limit of N for ...") is taken
+ * when it is given; otherwise the body is halved until it passes. A body
+ * is never less than one batch: a single batch that is still too large
+ * cannot be split here, so it waits, with backoff, for batch_events= to
+ * be lowered or the limit raised, while the queue's own limit reports
+ * what it cannot keep as a gap.
+ */
+static void
+relay_net_too_large(struct relay_client *c, struct relay_xfer *x,
+    int64_t now)
+{
+	const char	*answer = relay_net_answer(x), *p;
+	unsigned long long limit = 0;
+	size_t		 i, batches = 0, was = c->body_max;
+
+	for (i = 0; i < x->npub; i++) {
+		batches += x->pub[i]->inflight;
+		relay_outq_failed(&c->out, x->pub[i]);
+	}
+	if ((p = strstr(answer, "the limit of ")) != NULL &&
+	    sscanf(p, "the limit of %llu ", &limit) != 1)
+		limit = 0;
+	if (limit == 0 || limit >= x->blen)
+		limit = x->blen / 2;
+	if (limit < RELAY_BODY_MIN)
+		limit = RELAY_BODY_MIN;
+	if (batches <= 1) {
+		x->failures++;
+		x->not_before = now + relay_net_backoff(x->failures);
+		if (x->failures == 1)
+			relay_client_error(c, "relay: the relay refuses one "
+			    "batch of %zu bytes as too large (%s): lower "
+			    "batch_events= (now %u) or raise the relay's "
+			    "--max-body; the batch waits", x->blen, answer,
+			    c->cfg.batch_events);
+		return;
+	}
+	if (limit < c->body_max)
+		c->body_max = limit;
+	if (c->body_max != was)
+		relay_client_error(c, "relay: the relay refused a body of %zu "
+		    "bytes as too large (%s); sending at most %zu bytes per "
+		    "request from now on", x->blen, answer, c->body_max);
+}
+
 /* The relay answered a publish request. */
 static void
 relay_net_published(struct relay_client *c, struct relay_net *net,
@@ -606,6 +654,10 @@ relay_net_published(struct relay_client *c, struct relay_net *net,
 	uint64_t		 seq, before, acked = 0;
 	size_t			 i;
 
+	if (code == 413) {
+		relay_net_too_large(c, x, now);
+		return;
+	}
 	if (code != 200) {
 		for (i = 0; i < x->npub; i++)
 			relay_outq_failed(&c->out, x->pub[i]);

@@ -33,6 +33,7 @@
 
 /* Limits. */
 #define RELAY_BODY_MAX (8U << 20)	/* batch bytes per publish request */
+#define RELAY_BODY_MIN 4096U		/* bytes: floor after a 413 */
 #define RELAY_PUBLISH_SLOTS 2		/* publish requests in flight */
 #define RELAY_BACKOFF_MIN_US 50000
 #define RELAY_BACKOFF_MAX_US 2000000
@@ -281,6 +282,8 @@ struct relay_client {
 	char		 link_name[64];
 
 	struct relay_outq out;
+	size_t		 body_max;	/* bytes per publish body; lowered
+					 * after a 413 (network thread) */
 
 	/* Network thread. */
 	pthread_t	 thread;

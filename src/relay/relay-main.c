@@ -51,7 +51,7 @@ relay_usage(FILE *f)
 "                         COMMAND lines)\n"
 "  --spool DIR            keep every batch on disk (durable before the ack)\n"
 "  --max-memory MB        batches kept in memory per session (default 256)\n"
-"  --max-body MB          largest publish body (default 16)\n"
+"  --max-body MB|KBk      largest publish body (default 16 MB)\n"
 "  --rate EVENTS_PER_S    events per second per token (default 0: no limit)\n"
 "  --keepalive S          keep-alive batch after S s of silence (default 2)\n"
 "  --max-connections N    open connections in all (default 512)\n"
@@ -78,6 +78,28 @@ relay_number(const char *opt, const char *s, uint64_t lo, uint64_t hi)
 		exit(2);
 	}
 	return v;
+}
+
+/* A size in MB, or in KB with a k suffix ("64k"); exits when bad. */
+static uint64_t
+relay_size(const char *opt, const char *s)
+{
+	char	 num[24];
+	size_t	 len = strlen(s);
+	uint64_t v;
+
+	if (len > 1 && len < sizeof num && (s[len - 1] == 'k' ||
+	    s[len - 1] == 'K')) {
+		memcpy(num, s, len - 1);
+		num[len - 1] = '\0';
+		if (relay_args_u64(num, &v) == 0 && v >= 4 &&
+		    v <= 1024 * 1024)
+			return v << 10;
+	} else if (relay_args_u64(s, &v) == 0 && v >= 1 && v <= 1024)
+		return v << 20;
+	fprintf(stderr, "synbridge-relay: --%s %s: want MB from 1 to 1024, or "
+	    "KB from 4k to 1048576k\n", opt, s);
+	exit(2);
 }
 
 /* Parse the command line into relay.opt; exits on errors and --help. */
@@ -127,8 +149,7 @@ relay_options(int argc, char **argv)
 			    1 << 20) << 20;
 			break;
 		case 'b':
-			o->max_body = relay_number("max-body", optarg, 1,
-			    1024) << 20;
+			o->max_body = relay_size("max-body", optarg);
 			break;
 		case 'r':
 			o->rate = (double)relay_number("rate", optarg, 0,
