@@ -95,7 +95,6 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +105,7 @@
 
 #include "memristor.h"
 #include "sb-rng.h"
+#include "emu-util.h"
 
 #define ARC1_EMU_LINE_MAX 128		/* longest accepted line */
 #define ARC1_EMU_OUT_MAX (16U << 20)	/* replies waiting, bytes */
@@ -190,42 +190,6 @@ struct arc1_emu {
 /* Set by SIGTERM/SIGINT or "quit"; -1 when the port cannot be remade. */
 static volatile sig_atomic_t arc1_emu_stop;
 
-/* Print a line on stderr. */
-static void __attribute__((format(printf, 1, 2)))
-arc1_emu_log(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fputs("arc1-emu: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* Print an event line on stdout, flushed. */
-static void __attribute__((format(printf, 1, 2)))
-arc1_emu_say(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-/* Monotonic time in nanoseconds. */
-static uint64_t
-arc1_emu_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* Signal handler: ask the loop to end. */
 static void
 arc1_emu_signal(int sig)
@@ -265,7 +229,7 @@ arc1_emu_device(struct arc1_emu *a, double w, double b, const char *what)
 
 	if (arc1_emu_int(w, 1, a->words, &lw) != 0 ||
 	    arc1_emu_int(b, 1, a->bits, &lb) != 0) {
-		arc1_emu_log("%s: no device w=%g b=%g on a %ux%u array "
+		emu_log("%s: no device w=%g b=%g on a %ux%u array "
 		    "(real firmware behaviour unconfirmed)", what, w, b,
 		    a->words, a->bits);
 		return (NULL);
@@ -303,13 +267,13 @@ arc1_emu_reply(struct arc1_emu *a, const void *buf, size_t len)
 		a->junk++;
 	}
 	if (a->out_bytes + junk + len > ARC1_EMU_OUT_MAX) {
-		arc1_emu_log("client reads nothing: %zu bytes waiting, reply "
+		emu_log("client reads nothing: %zu bytes waiting, reply "
 		    "dropped", a->out_bytes);
 		return;
 	}
 	c = malloc(sizeof *c + junk + len);
 	if (c == NULL) {
-		arc1_emu_log("out of memory: reply dropped");
+		emu_log("out of memory: reply dropped");
 		return;
 	}
 	for (i = 0; i < junk; i++) {
@@ -338,7 +302,7 @@ arc1_emu_reply_floats(struct arc1_emu *a, const double *v, size_t n)
 	size_t		 i;
 
 	if ((buf = malloc(4 * n + 1)) == NULL) {
-		arc1_emu_log("out of memory: reply dropped");
+		emu_log("out of memory: reply dropped");
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -373,13 +337,13 @@ arc1_emu_pulse(struct arc1_emu *a, struct memristor_device *d, double v,
 	if (d == NULL)
 		return;
 	if (!(fabs(v) <= ARC1_EMU_V_MAX)) {
-		arc1_emu_log("%s: |V| = %g V above %g V: not applied (real "
+		emu_log("%s: |V| = %g V above %g V: not applied (real "
 		    "firmware behaviour unconfirmed)", what, v,
 		    ARC1_EMU_V_MAX);
 		return;
 	}
 	if (!(pw >= ARC1_EMU_PW_MIN && pw <= ARC1_EMU_PW_MAX)) {
-		arc1_emu_log("%s: width %g s outside 90 ns..10 s: not applied "
+		emu_log("%s: width %g s outside 90 ns..10 s: not applied "
 		    "(real firmware behaviour unconfirmed)", what, pw);
 		return;
 	}
@@ -426,21 +390,21 @@ arc1_emu_job_init(struct arc1_emu *a)
 	long	w, b;
 
 	if (arc1_emu_int(a->par[0], 0, 1000000, &a->cycles) != 0)
-		arc1_emu_log("init: cycles '%g' not an integer", a->par[0]);
+		emu_log("init: cycles '%g' not an integer", a->par[0]);
 	if (arc1_emu_int(a->par[1], 1, 32, &w) != 0 || w != (long)a->words)
-		arc1_emu_log("init: words %g (the array has %u)", a->par[1],
+		emu_log("init: words %g (the array has %u)", a->par[1],
 		    a->words);
 	if (arc1_emu_int(a->par[2], 1, 32, &b) != 0 || b != (long)a->bits)
-		arc1_emu_log("init: bits %g (the array has %u)", a->par[2],
+		emu_log("init: bits %g (the array has %u)", a->par[2],
 		    a->bits);
 	if (arc1_emu_int(a->par[3], 0, 3, &a->readmode) != 0)
-		arc1_emu_log("init: readmode %g not 0-3", a->par[3]);
+		emu_log("init: readmode %g not 0-3", a->par[3]);
 	if (arc1_emu_int(a->par[4], 0, 3, &a->session) != 0)
-		arc1_emu_log("init: sessionmode %g not 0-3", a->par[4]);
+		emu_log("init: sessionmode %g not 0-3", a->par[4]);
 	if (arc1_emu_int(a->par[5], 0, 256, &a->sneakpath) != 0)
-		arc1_emu_log("init: sneakpath %g not 0, 1 or 256", a->par[5]);
+		emu_log("init: sneakpath %g not 0, 1 or 256", a->par[5]);
 	if (!(fabs(a->par[6]) <= ARC1_EMU_V_MAX))
-		arc1_emu_log("init: Vread %g V", a->par[6]);
+		emu_log("init: Vread %g V", a->par[6]);
 	else
 		a->vread = a->par[6];
 	a->inits++;
@@ -460,9 +424,9 @@ static int
 arc1_emu_job_readmode(struct arc1_emu *a)
 {
 	if (arc1_emu_int(a->par[0], 0, 3, &a->readmode) != 0)
-		arc1_emu_log("01: readmode %g not 0-3", a->par[0]);
+		emu_log("01: readmode %g not 0-3", a->par[0]);
 	if (!(fabs(a->par[1]) <= ARC1_EMU_V_MAX))
-		arc1_emu_log("01: Vread %g V", a->par[1]);
+		emu_log("01: Vread %g V", a->par[1]);
 	else
 		a->vread = a->par[1];
 	return (0);
@@ -473,9 +437,9 @@ static int
 arc1_emu_job_hardware(struct arc1_emu *a)
 {
 	if (arc1_emu_int(a->par[0], 0, 1000000, &a->cycles) != 0)
-		arc1_emu_log("011: cycles %g not an integer", a->par[0]);
+		emu_log("011: cycles %g not an integer", a->par[0]);
 	if (arc1_emu_int(a->par[1], 0, 256, &a->sneakpath) != 0)
-		arc1_emu_log("011: sneakpath %g not 0, 1 or 256", a->par[1]);
+		emu_log("011: sneakpath %g not 0, 1 or 256", a->par[1]);
 	return (0);
 }
 
@@ -497,7 +461,7 @@ static int
 arc1_emu_job_pulse(struct arc1_emu *a)
 {
 	if (!a->selected) {
-		arc1_emu_log("04 pulse: no device selected (02): ignored");
+		emu_log("04 pulse: no device selected (02): ignored");
 		return (0);
 	}
 	arc1_emu_pulse(a, &a->x->dev[a->sel], a->par[0], a->par[1], "04 pulse");
@@ -540,7 +504,7 @@ arc1_emu_job_readall(struct arc1_emu *a)
 	double	*v;
 
 	if (arc1_emu_int(a->par[0], 1, 2, &type) != 0) {
-		arc1_emu_log("2 read-all: type %g is not 1 or 2: ignored",
+		emu_log("2 read-all: type %g is not 1 or 2: ignored",
 		    a->par[0]);
 		return (0);
 	}
@@ -550,7 +514,7 @@ arc1_emu_job_readall(struct arc1_emu *a)
 	}
 	if (type == 2) {
 		if (arc1_emu_int(a->par[3], 0, ARC1_EMU_LIST_MAX, &n) != 0) {
-			arc1_emu_log("2 read-all: N %g not 0-%d: ignored",
+			emu_log("2 read-all: N %g not 0-%d: ignored",
 			    a->par[3], ARC1_EMU_LIST_MAX);
 			return (0);
 		}
@@ -561,17 +525,17 @@ arc1_emu_job_readall(struct arc1_emu *a)
 	}
 	if (arc1_emu_int(a->par[1], 1, ARC1_EMU_READALL_MAX, &w) != 0 ||
 	    arc1_emu_int(a->par[2], 1, ARC1_EMU_READALL_MAX, &b) != 0) {
-		arc1_emu_log("2 read-all: %gx%g not 1-%d each: ignored",
+		emu_log("2 read-all: %gx%g not 1-%d each: ignored",
 		    a->par[1], a->par[2], ARC1_EMU_READALL_MAX);
 		return (0);
 	}
 	if (a->mute)
 		return (0);
 	if (w > (long)a->words || b > (long)a->bits)
-		arc1_emu_log("2 read-all: %ldx%ld on a %ux%u array: NaN "
+		emu_log("2 read-all: %ldx%ld on a %ux%u array: NaN "
 		    "beyond it", w, b, a->words, a->bits);
 	if ((v = calloc((size_t)(w * b), sizeof *v)) == NULL) {
-		arc1_emu_log("out of memory: read-all dropped");
+		emu_log("out of memory: read-all dropped");
 		return (0);
 	}
 	for (i = 0; i < w; i++) {
@@ -607,7 +571,7 @@ arc1_emu_job_version(struct arc1_emu *a)
 	unsigned char	buf[4];
 
 	if (a->old_firmware) {
-		arc1_emu_log("999: old firmware, no version reply");
+		emu_log("999: old firmware, no version reply");
 		return (0);
 	}
 	buf[0] = a->fw_major & 0xff;
@@ -664,12 +628,12 @@ arc1_emu_job_line(struct arc1_emu *a, const char *s)
 		for (i = 0; i < sizeof arc1_emu_modules /
 		    sizeof arc1_emu_modules[0]; i++) {
 			if (strcmp(s, arc1_emu_modules[i]) == 0) {
-				arc1_emu_log("job %s: a measurement module, "
+				emu_log("job %s: a measurement module, "
 				    "not emulated: ignored", s);
 				return;
 			}
 		}
-		arc1_emu_log("unknown job '%s': ignored", s);
+		emu_log("unknown job '%s': ignored", s);
 		return;
 	}
 	if (a->last_done_ns != 0 &&
@@ -681,7 +645,7 @@ arc1_emu_job_line(struct arc1_emu *a, const char *s)
 	a->mute = 0;
 	if (a->job->needs_init && !a->initialised) {
 		/* What a real mbed does here is unconfirmed. */
-		arc1_emu_log("job %s before init: parameters read, no action, "
+		emu_log("job %s before init: parameters read, no action, "
 		    "no reply", s);
 		a->mute = 1;
 	}
@@ -702,10 +666,10 @@ arc1_emu_line(struct arc1_emu *a, char *s)
 	while (len > 0 && strchr(" \t\r", s[len - 1]) != NULL)
 		s[--len] = '\0';
 	if (a->verbose)
-		arc1_emu_log("< %s", s);
+		emu_log("< %s", s);
 	if (strcmp(s, "00") == 0) {
 		if (a->job != NULL)
-			arc1_emu_log("00 where a parameter of job %s was "
+			emu_log("00 where a parameter of job %s was "
 			    "expected: taken as a reset", a->job->code);
 		a->job = &arc1_emu_jobs[0];
 		arc1_emu_run(a);
@@ -714,7 +678,7 @@ arc1_emu_line(struct arc1_emu *a, char *s)
 	if (a->silent)
 		return;
 	if (len == 0) {
-		arc1_emu_log("empty line: ignored");
+		emu_log("empty line: ignored");
 		return;
 	}
 	if (a->job == NULL) {
@@ -722,7 +686,7 @@ arc1_emu_line(struct arc1_emu *a, char *s)
 		return;
 	}
 	if (arc1_emu_number(s, &v) != 0)
-		arc1_emu_log("job %s: parameter '%s' is not a number",
+		emu_log("job %s: parameter '%s' is not a number",
 		    a->job->code, s);
 	a->par[a->npar++] = v;
 	if (a->pairs_left > 0) {
@@ -752,7 +716,7 @@ arc1_emu_input(struct arc1_emu *a, const char *buf, size_t len)
 	for (i = 0; i < len; i++) {
 		if (a->reboot_until_ns != 0) {
 			if (a->now_ns < a->reboot_until_ns) {
-				arc1_emu_log("%zu bytes during the reboot: "
+				emu_log("%zu bytes during the reboot: "
 				    "discarded", len - i);
 				return;
 			}
@@ -769,7 +733,7 @@ arc1_emu_input(struct arc1_emu *a, const char *buf, size_t len)
 		a->llen = 0;
 		if (a->lskip) {
 			a->lskip = 0;
-			arc1_emu_log("line longer than %d bytes: discarded",
+			emu_log("line longer than %d bytes: discarded",
 			    ARC1_EMU_LINE_MAX - 1);
 			continue;
 		}
@@ -836,11 +800,11 @@ arc1_emu_plug(struct arc1_emu *a)
 	char	name[sizeof a->slave_name];
 
 	if (openpty(&master, &slave, name, NULL, NULL) != 0) {
-		arc1_emu_log("openpty: %s", strerror(errno));
+		emu_log("openpty: %s", strerror(errno));
 		return (-1);
 	}
 	if (arc1_emu_raw(master, slave) != 0) {
-		arc1_emu_log("pty setup: %s", strerror(errno));
+		emu_log("pty setup: %s", strerror(errno));
 		close(master);
 		close(slave);
 		return (-1);
@@ -855,11 +819,11 @@ arc1_emu_plug(struct arc1_emu *a)
 	memcpy(a->slave_name, name, sizeof a->slave_name);
 	arc1_emu_board_reset(a);
 	if (arc1_emu_symlink(a) != 0) {
-		arc1_emu_log("symlink %s -> %s: %s", a->link, a->slave_name,
+		emu_log("symlink %s -> %s: %s", a->link, a->slave_name,
 		    strerror(errno));
 		return (-1);
 	}
-	arc1_emu_say("ready %s", a->link);
+	emu_say("ready %s", a->link);
 	return (0);
 }
 
@@ -907,12 +871,12 @@ arc1_emu_control(struct arc1_emu *a, char *s)
 		a->garble_next = 1;
 	else if (strcmp(word, "unplug") == 0) {
 		arc1_emu_unplug(a);
-		arc1_emu_say("unplugged %s", a->link);
+		emu_say("unplugged %s", a->link);
 	} else if (strcmp(word, "replug") == 0) {
 		if (arc1_emu_plug(a) != 0)
 			arc1_emu_stop = -1;
 	} else if (strcmp(word, "stats") == 0) {
-		arc1_emu_say("stats resets=%llu inits=%llu reads=%llu "
+		emu_say("stats resets=%llu inits=%llu reads=%llu "
 		    "pulses=%llu readalls=%llu junk=%llu pacing=%llu",
 		    (unsigned long long)a->resets,
 		    (unsigned long long)a->inits,
@@ -925,14 +889,14 @@ arc1_emu_control(struct arc1_emu *a, char *s)
 		b = w;
 		w = n;
 		d = arc1_emu_device(a, w, b, "ohms");
-		arc1_emu_say("ohms %g %g %.3f", w, b, d == NULL ? NAN :
+		emu_say("ohms %g %g %.3f", w, b, d == NULL ? NAN :
 		    memristor_device_ohms(d, &a->x->model, &a->x->cfg));
 	} else if (strcmp(word, "direction") == 0)
-		arc1_emu_say("direction %s", arc1_emu_direction(a));
+		emu_say("direction %s", arc1_emu_direction(a));
 	else if (strcmp(word, "quit") == 0)
 		arc1_emu_stop = SIGTERM;
 	else
-		arc1_emu_log("control: '%s' not understood", s);
+		emu_log("control: '%s' not understood", s);
 }
 
 /* Bytes from the control FIFO, line by line. */
@@ -953,7 +917,7 @@ arc1_emu_control_input(struct arc1_emu *a, const char *buf, size_t len)
 		a->clen = 0;
 		if (a->cskip) {
 			a->cskip = 0;
-			arc1_emu_log("control: line too long: discarded");
+			emu_log("control: line too long: discarded");
 			continue;
 		}
 		arc1_emu_control(a, a->cbuf);
@@ -973,7 +937,7 @@ arc1_emu_flush(struct arc1_emu *a)
 		n = write(a->master, c->data + c->off, c->len - c->off);
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EINTR)
-				arc1_emu_log("write: %s", strerror(errno));
+				emu_log("write: %s", strerror(errno));
 			return (0);
 		}
 		c->off += (size_t)n;
@@ -998,7 +962,7 @@ arc1_emu_loop(struct arc1_emu *a, const sigset_t *unblocked)
 	nfds_t		 nfd;
 
 	while (!arc1_emu_stop) {
-		a->now_ns = arc1_emu_now();
+		a->now_ns = emu_now_ns();
 		due = arc1_emu_flush(a);
 		pfd[0].fd = a->ctl;
 		pfd[0].events = POLLIN;
@@ -1020,10 +984,10 @@ arc1_emu_loop(struct arc1_emu *a, const sigset_t *unblocked)
 		if (ppoll(pfd, nfd, tsp, unblocked) == -1) {
 			if (errno == EINTR)
 				continue;
-			arc1_emu_log("ppoll: %s", strerror(errno));
+			emu_log("ppoll: %s", strerror(errno));
 			return;
 		}
-		a->now_ns = arc1_emu_now();
+		a->now_ns = emu_now_ns();
 		/* Control first: a fault set before a request applies to it. */
 		if (pfd[0].revents & POLLIN) {
 			n = read(a->ctl, buf, sizeof buf);
@@ -1036,7 +1000,7 @@ arc1_emu_loop(struct arc1_emu *a, const sigset_t *unblocked)
 			if (n > 0)
 				arc1_emu_input(a, buf, (size_t)n);
 			else if (n == -1 && errno != EAGAIN && errno != EINTR)
-				arc1_emu_log("read: %s", strerror(errno));
+				emu_log("read: %s", strerror(errno));
 		}
 	}
 }
@@ -1048,7 +1012,7 @@ arc1_emu_optnum(const char *name, const char *s, double lo, double hi)
 	double	v;
 
 	if (arc1_emu_number(s, &v) != 0 || !(v >= lo && v <= hi)) {
-		arc1_emu_log("--%s %s: need a number %g-%g", name, s, lo, hi);
+		emu_log("--%s %s: need a number %g-%g", name, s, lo, hi);
 		exit(2);
 	}
 	return (v);
@@ -1075,14 +1039,14 @@ arc1_emu_open_control(const char *path)
 
 	if (lstat(path, &sb) == 0) {
 		if (!S_ISFIFO(sb.st_mode)) {
-			arc1_emu_log("%s exists and is not a FIFO", path);
+			emu_log("%s exists and is not a FIFO", path);
 			return (-1);
 		}
 		unlink(path);
 	}
 	if (mkfifo(path, 0600) != 0 ||
 	    (fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		arc1_emu_log("%s: %s", path, strerror(errno));
+		emu_log("%s: %s", path, strerror(errno));
 		return (-1);
 	}
 	return (fd);
@@ -1117,6 +1081,7 @@ main(int argc, char **argv)
 	pid_t			 ppid;
 	int			 ch, silent = 0;
 
+	emu_util_name("arc1-emu");
 	memset(&a, 0, sizeof a);
 	a.master = a.slave = a.ctl = -1;
 	a.words = a.bits = 32;
@@ -1163,7 +1128,7 @@ main(int argc, char **argv)
 			if (sscanf(optarg, "%u.%u", &a.fw_major,
 			    &a.fw_minor) != 2 || a.fw_major > 65535 ||
 			    a.fw_minor > 65535) {
-				arc1_emu_log("--firmware %s: need MAJOR.MINOR",
+				emu_log("--firmware %s: need MAJOR.MINOR",
 				    optarg);
 				exit(2);
 			}
@@ -1188,12 +1153,12 @@ main(int argc, char **argv)
 	if (optind != argc || a.link == NULL)
 		arc1_emu_usage();
 	if (!(a.cfg.rmax > a.cfg.rmin)) {
-		arc1_emu_log("--rmin %g --rmax %g: need rmin < rmax",
+		emu_log("--rmin %g --rmax %g: need rmin < rmax",
 		    a.cfg.rmin, a.cfg.rmax);
 		exit(2);
 	}
 	if (lstat(a.link, &sb) == 0 && !S_ISLNK(sb.st_mode)) {
-		arc1_emu_log("%s exists and is not a symlink", a.link);
+		emu_log("%s exists and is not a symlink", a.link);
 		exit(2);
 	}
 
@@ -1201,7 +1166,7 @@ main(int argc, char **argv)
 	a.cfg.rows = a.words;
 	a.cfg.cols = a.bits;
 	if ((a.x = memristor_xbar_create(&a.cfg, &cause)) == NULL) {
-		arc1_emu_log("%s", cause != NULL ? cause : "no crossbar");
+		emu_log("%s", cause != NULL ? cause : "no crossbar");
 		exit(1);
 	}
 	a.rng = memristor_rng_stream(a.cfg.seed, UINT64_MAX);
@@ -1223,7 +1188,7 @@ main(int argc, char **argv)
 	/* A test that dies without stopping us does not leave us behind. */
 	ppid = getppid();
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
-		arc1_emu_log("prctl: %s", strerror(errno));
+		emu_log("prctl: %s", strerror(errno));
 	else if (getppid() != ppid)
 		arc1_emu_stop = SIGTERM;
 
@@ -1238,7 +1203,7 @@ main(int argc, char **argv)
 	a.silent = silent;
 	arc1_emu_loop(&a, &unblocked);
 
-	arc1_emu_say("pacing violations: %llu", (unsigned long long)a.pacing);
+	emu_say("pacing violations: %llu", (unsigned long long)a.pacing);
 	arc1_emu_unplug(&a);
 	if (a.control != NULL) {
 		close(a.ctl);

@@ -151,6 +151,7 @@
 #include <zmq.h>
 
 #include "sb-rng.h"
+#include "emu-util.h"
 
 #define OE_EMU_BODY_MAX 65536		/* longest HTTP body accepted */
 #define OE_EMU_DISCARD_MAX (16U << 20)	/* longer ones are read away */
@@ -260,42 +261,6 @@ struct oe_emu {
 static volatile sig_atomic_t oe_emu_stop;
 static int oe_emu_sigwrite = -1;
 
-/* Print a line on stderr. */
-static void __attribute__((format(printf, 1, 2)))
-oe_emu_log(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fputs("oe-emu: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* Print an event line on stdout, flushed. */
-static void __attribute__((format(printf, 1, 2)))
-oe_emu_say(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-/* Monotonic time in nanoseconds. */
-static uint64_t
-oe_emu_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* Signal handler: ask the loop to end, and wake it. */
 static void
 oe_emu_signal(int sig)
@@ -359,7 +324,7 @@ oe_emu_queue(struct oe_emu *e, const struct oe_emu_event *ev)
 
 	if (e->npending >= OE_EMU_PENDING_MAX) {
 		if (!e->overflow_logged)
-			oe_emu_log("%d events wait for their block: more are "
+			emu_log("%d events wait for their block: more are "
 			    "dropped (lower --spike-rate)", OE_EMU_PENDING_MAX);
 		e->overflow_logged = 1;
 		return;
@@ -367,7 +332,7 @@ oe_emu_queue(struct oe_emu *e, const struct oe_emu_event *ev)
 	if (e->npending == e->cap_pending) {
 		cap = e->cap_pending == 0 ? 256 : e->cap_pending * 2;
 		if ((p = realloc(e->pending, cap * sizeof *p)) == NULL) {
-			oe_emu_log("out of memory: event dropped");
+			emu_log("out of memory: event dropped");
 			return;
 		}
 		e->pending = p;
@@ -511,7 +476,7 @@ oe_emu_triggered(struct oe_emu *e, const char *source, const char *detail,
     uint64_t t_ns)
 {
 	e->triggers++;
-	oe_emu_say("triggered %s %s %" PRIu64, source, detail, t_ns / 1000);
+	emu_say("triggered %s %s %" PRIu64, source, detail, t_ns / 1000);
 }
 
 /* Change the mode; a new acquisition starts at sample 0, now. */
@@ -523,7 +488,7 @@ oe_emu_set_mode(struct oe_emu *e, enum oe_emu_mode mode)
 	if (mode == e->mode)
 		return;
 	if (e->mode == OE_EMU_IDLE) {
-		e->start_ns = oe_emu_now();
+		e->start_ns = emu_now_ns();
 		e->published = 0;
 		e->npending = 0;
 		e->recorded_this_run = 0;
@@ -542,8 +507,8 @@ oe_emu_set_mode(struct oe_emu *e, enum oe_emu_mode mode)
 		e->recording_number++;
 	}
 	e->mode = mode;
-	oe_emu_say("mode %s %" PRIu64, oe_emu_modes[mode],
-	    (mode != OE_EMU_IDLE ? e->start_ns : oe_emu_now()) / 1000);
+	emu_say("mode %s %" PRIu64, oe_emu_modes[mode],
+	    (mode != OE_EMU_IDLE ? e->start_ns : emu_now_ns()) / 1000);
 }
 
 /* The JSON frame of an event (malloc'd), or NULL. */
@@ -598,7 +563,7 @@ oe_emu_frame(struct oe_emu *e, const void *buf, size_t len, int more)
 {
 	if (zmq_send(e->pub, buf, len, ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE :
 	    0)) == -1 && errno != EAGAIN)
-		oe_emu_log("event broadcaster: send: %s", zmq_strerror(errno));
+		emu_log("event broadcaster: send: %s", zmq_strerror(errno));
 }
 
 /* Publish one event, or the fault waiting for the next one. */
@@ -613,7 +578,7 @@ oe_emu_publish(struct oe_emu *e, const struct oe_emu_event *ev)
 	if (e->pub == NULL)
 		return;
 	if ((json = oe_emu_event_json(e, ev)) == NULL) {
-		oe_emu_log("out of memory: event dropped");
+		emu_log("out of memory: event dropped");
 		return;
 	}
 	len = strlen(json);
@@ -622,14 +587,14 @@ oe_emu_publish(struct oe_emu *e, const struct oe_emu_event *ev)
 		oe_emu_frame(e, &type, sizeof type, e->bad_frames > 1);
 		for (i = 1; i < e->bad_frames; i++)
 			oe_emu_frame(e, json, len, i < e->bad_frames - 1);
-		oe_emu_log("badframe: a %s message of %d frame(s) sent",
+		emu_log("badframe: a %s message of %d frame(s) sent",
 		    ev->ttl ? "TTL" : "spike", e->bad_frames);
 		e->bad_frames = 0;
 		e->bad++;
 	} else if (e->bad_json) {
 		oe_emu_frame(e, &type, sizeof type, 1);
 		oe_emu_frame(e, json, len / 2, 0);
-		oe_emu_log("badjson: a %s message cut to '%.*s' sent",
+		emu_log("badjson: a %s message cut to '%.*s' sent",
 		    ev->ttl ? "TTL" : "spike", (int)(len / 2), json);
 		e->bad_json = 0;
 		e->bad++;
@@ -737,7 +702,7 @@ oe_emu_acqboard_trigger(struct oe_emu *e, char **w, int n,
 
 	if (n != 4 || oe_emu_int(w[2], 1, OE_EMU_DINS, &line) != 0 ||
 	    oe_emu_int(w[3], 10, 5000, &ms) != 0) {
-		oe_emu_log("ACQBOARD TRIGGER: need a line 1..%d and a "
+		emu_log("ACQBOARD TRIGGER: need a line 1..%d and a "
 		    "duration of 10..5000 ms: ignored", OE_EMU_DINS);
 		return;
 	}
@@ -761,14 +726,14 @@ oe_emu_rhs_channel(struct oe_emu *e, const char *what, const char *stream,
 	long	c, max;
 
 	if (strcmp(stream, "0") != 0 && strcmp(stream, e->stream) != 0) {
-		oe_emu_log("RHS %s: no stream '%s' (have 0, '%s'): ignored",
+		emu_log("RHS %s: no stream '%s' (have 0, '%s'): ignored",
 		    what, stream, e->stream);
 		return (-1);
 	}
 	max = e->electrodes < OE_EMU_RHS_CHANNELS ? e->electrodes - 1 :
 	    OE_EMU_RHS_CHANNELS - 1;
 	if (oe_emu_int(chan, 0, max, &c) != 0) {
-		oe_emu_log("RHS %s: no channel '%s' (have 0..%ld): ignored",
+		emu_log("RHS %s: no channel '%s' (have 0..%ld): ignored",
 		    what, chan, max);
 		return (-1);
 	}
@@ -779,7 +744,7 @@ oe_emu_rhs_channel(struct oe_emu *e, const char *what, const char *stream,
 static void
 oe_emu_rhs_say(struct oe_emu *e, int c)
 {
-	oe_emu_say("stimconfig chan=%d din=%d pulses=%d shape=%s", c,
+	emu_say("stimconfig chan=%d din=%d pulses=%d shape=%s", c,
 	    e->rhs[c].din, e->rhs[c].pulses, oe_emu_shapes[e->rhs[c].shape]);
 }
 
@@ -793,14 +758,14 @@ oe_emu_rhs(struct oe_emu *e, char **w, int n)
 
 	if (strcmp(w[1], "STIM_TRIGGER") == 0) {
 		if (n != 5) {
-			oe_emu_log("RHS STIM_TRIGGER: need STREAM CHAN DIN: "
+			emu_log("RHS STIM_TRIGGER: need STREAM CHAN DIN: "
 			    "ignored");
 			return;
 		}
 		if ((c = oe_emu_rhs_channel(e, w[1], w[2], w[3])) == -1)
 			return;
 		if (oe_emu_int(w[4], 0, OE_EMU_DINS - 1, &v) != 0) {
-			oe_emu_log("RHS STIM_TRIGGER: digital input '%s' not "
+			emu_log("RHS STIM_TRIGGER: digital input '%s' not "
 			    "in 0..%d: ignored", w[4], OE_EMU_DINS - 1);
 			return;
 		}
@@ -808,14 +773,14 @@ oe_emu_rhs(struct oe_emu *e, char **w, int n)
 		oe_emu_rhs_say(e, c);
 	} else if (strcmp(w[1], "STIM_SHAPE") == 0) {
 		if (n != 6) {
-			oe_emu_log("RHS STIM_SHAPE: need STREAM CHAN PULSES "
+			emu_log("RHS STIM_SHAPE: need STREAM CHAN PULSES "
 			    "SHAPE: ignored");
 			return;
 		}
 		if ((c = oe_emu_rhs_channel(e, w[1], w[2], w[3])) == -1)
 			return;
 		if (oe_emu_int(w[4], 0, 10, &v) != 0) {
-			oe_emu_log("RHS STIM_SHAPE: pulses '%s' not in 0..10: "
+			emu_log("RHS STIM_SHAPE: pulses '%s' not in 0..10: "
 			    "ignored", w[4]);
 			return;
 		}
@@ -824,7 +789,7 @@ oe_emu_rhs(struct oe_emu *e, char **w, int n)
 				break;
 		}
 		if (s == OE_EMU_NSHAPES) {
-			oe_emu_log("RHS STIM_SHAPE: shape '%s' is none of "
+			emu_log("RHS STIM_SHAPE: shape '%s' is none of "
 			    "BIPHASIC, BIPHASIC_WITH_DELAY, TRIPHASIC, "
 			    "MONOPHASIC: ignored", w[5]);
 			return;
@@ -833,7 +798,7 @@ oe_emu_rhs(struct oe_emu *e, char **w, int n)
 		e->rhs[c].shape = (int)s;
 		oe_emu_rhs_say(e, c);
 	} else
-		oe_emu_log("RHS %s: not a command of the RHS plugin "
+		emu_log("RHS %s: not a command of the RHS plugin "
 		    "(STIM_TRIGGER, STIM_SHAPE): ignored", w[1]);
 }
 
@@ -850,7 +815,7 @@ oe_emu_broadcast(struct oe_emu *e, const char *text, const char *source,
 	int	 n;
 
 	if (strlen(text) > OE_EMU_TEXT_MAX) {
-		oe_emu_log("message from %s: %zu bytes, over %d: ignored",
+		emu_log("message from %s: %zu bytes, over %d: ignored",
 		    source, strlen(text), OE_EMU_TEXT_MAX);
 		return (0);
 	}
@@ -860,10 +825,10 @@ oe_emu_broadcast(struct oe_emu *e, const char *text, const char *source,
 	    strcmp(w[0], "RHS") == 0))
 		quiet = 0;
 	if (!quiet)
-		oe_emu_log("message from %s: '%s'", source, text);
+		emu_log("message from %s: '%s'", source, text);
 	if (e->mode == OE_EMU_IDLE) {
 		if (!quiet)
-			oe_emu_log("not acquiring: the message reaches no "
+			emu_log("not acquiring: the message reaches no "
 			    "processor");
 		return (-1);
 	}
@@ -873,7 +838,7 @@ oe_emu_broadcast(struct oe_emu *e, const char *text, const char *source,
 	else if (n >= 2 && strcmp(w[0], "RHS") == 0)
 		oe_emu_rhs(e, w, n);
 	else if (!quiet)
-		oe_emu_log("no processor acts on this message");
+		emu_log("no processor acts on this message");
 	return (0);
 }
 
@@ -906,7 +871,7 @@ oe_emu_network_ttl(struct oe_emu *e, char **w, int n, uint64_t t_ns,
 	}
 	snprintf(reply, len, "TTLHandled: Line=%ld State=%ld", line, state);
 	if (e->mode == OE_EMU_IDLE) {
-		oe_emu_log("network events: TTL line %ld while not acquiring: "
+		emu_log("network events: TTL line %ld while not acquiring: "
 		    "not queued", line);
 		return;
 	}
@@ -914,7 +879,7 @@ oe_emu_network_ttl(struct oe_emu *e, char **w, int n, uint64_t t_ns,
 	oe_emu_queue_ttl(e, (int)line - 1, (int)state, OE_EMU_NODE_NETWORK,
 	    sample);
 	if (state == 1 && e->line_high[line - 1]) {
-		oe_emu_log("network events: TTL line %ld is already high: no "
+		emu_log("network events: TTL line %ld is already high: no "
 		    "edge, no stimulation", line);
 		return;
 	}
@@ -945,7 +910,7 @@ oe_emu_record_options(struct oe_emu *e, char **w, int n)
 			    json_string(w[i] + 11));
 		else if (strncmp(w[i], "RecordNode=", 11) == 0 &&
 		    strtol(w[i] + 11, NULL, 10) != OE_EMU_NODE_RECORD)
-			oe_emu_log("network events: StartRecord: no record "
+			emu_log("network events: StartRecord: no record "
 			    "node %s (have %d): recording with %d", w[i] + 11,
 			    OE_EMU_NODE_RECORD, OE_EMU_NODE_RECORD);
 	}
@@ -1020,11 +985,11 @@ oe_emu_network(struct oe_emu *e)
 		if (zmq_msg_recv(&msg, e->rep, ZMQ_DONTWAIT) == -1) {
 			zmq_msg_close(&msg);
 			if (errno != EAGAIN && errno != EINTR)
-				oe_emu_log("network events: receive: %s",
+				emu_log("network events: receive: %s",
 				    zmq_strerror(errno));
 			return;
 		}
-		t_ns = oe_emu_now();
+		t_ns = emu_now_ns();
 		len = zmq_msg_size(&msg);
 		ok = len <= OE_EMU_TEXT_MAX &&
 		    memchr(zmq_msg_data(&msg), '\0', len) == NULL;
@@ -1045,19 +1010,19 @@ oe_emu_network(struct oe_emu *e)
 			zmq_msg_close(&msg);
 		}
 		if (!ok) {
-			oe_emu_log("network events: a request of %zu bytes "
+			emu_log("network events: a request of %zu bytes "
 			    "with NUL bytes or over %d: NotHandled", len,
 			    OE_EMU_TEXT_MAX);
 			snprintf(reply, sizeof reply, "NotHandled");
 		} else {
 			if (frames > 1)
-				oe_emu_log("network events: %d frames: only "
+				emu_log("network events: %d frames: only "
 				    "the first read", frames);
 			oe_emu_network_command(e, text, t_ns, reply,
 			    sizeof reply);
 		}
 		if (zmq_send(e->rep, reply, strlen(reply), 0) == -1)
-			oe_emu_log("network events: reply: %s",
+			emu_log("network events: reply: %s",
 			    zmq_strerror(errno));
 		if (ok)
 			oe_emu_broadcast(e, text, "network-events", t_ns, 1);
@@ -1102,7 +1067,7 @@ oe_emu_error(struct MHD_Connection *conn, unsigned code, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	oe_emu_log("http: %u %s", code, buf);
+	emu_log("http: %u %s", code, buf);
 	return (oe_emu_answer(conn, code, json_pack("{s:s}", "error", buf)));
 }
 
@@ -1290,7 +1255,7 @@ oe_emu_http_message(struct oe_emu *e, struct MHD_Connection *conn,
 		return (oe_emu_error(conn, 400, "need {\"text\": "
 		    "\"MESSAGE\"}"));
 	}
-	rc = oe_emu_broadcast(e, text, "http", oe_emu_now(), 0);
+	rc = oe_emu_broadcast(e, text, "http", emu_now_ns(), 0);
 	json_decref(body);
 	return (oe_emu_answer(conn, 200, json_pack("{s:s}", "info", rc == 0 ?
 	    "message broadcast" : "not acquiring: message ignored")));
@@ -1377,7 +1342,7 @@ oe_emu_http_window(struct MHD_Connection *conn, struct oe_emu_req *req)
 	if (!quit)
 		return (oe_emu_error(conn, 400, "need {\"command\": "
 		    "\"quit\"}"));
-	oe_emu_log("http: quit requested");
+	emu_log("http: quit requested");
 	oe_emu_stop = SIGTERM;
 	return (oe_emu_answer(conn, 200, json_pack("{s:s}", "info",
 	    "quitting")));
@@ -1604,12 +1569,12 @@ oe_emu_open(struct oe_emu *e, int quiet)
 	}
 	if (port == -1) {
 		if (!quiet)
-			oe_emu_log("event broadcaster: port %d: %s",
+			emu_log("event broadcaster: port %d: %s",
 			    e->events_port, zmq_strerror(errno));
 		goto fail;
 	}
 	if (port != e->events_port && e->events_port != 0)
-		oe_emu_log("event broadcaster: port %d taken, using %d",
+		emu_log("event broadcaster: port %d taken, using %d",
 		    e->events_port, port);
 	e->events_port = port;
 
@@ -1618,7 +1583,7 @@ oe_emu_open(struct oe_emu *e, int quiet)
 			goto fail_zmq;
 		if ((port = oe_emu_zbind(e->rep, e->network_port)) == -1) {
 			if (!quiet)
-				oe_emu_log("network events: port %d: %s",
+				emu_log("network events: port %d: %s",
 				    e->network_port, zmq_strerror(errno));
 			goto fail;
 		}
@@ -1639,24 +1604,24 @@ oe_emu_open(struct oe_emu *e, int quiet)
 	    MHD_OPTION_END);
 	if (e->mhd == NULL) {
 		if (!quiet)
-			oe_emu_log("http: cannot listen on 127.0.0.1:%d",
+			emu_log("http: cannot listen on 127.0.0.1:%d",
 			    e->http_port);
 		goto fail;
 	}
 	info = MHD_get_daemon_info(e->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	if (info == NULL || info->port == 0) {
-		oe_emu_log("http: the bound port is unknown");
+		emu_log("http: the bound port is unknown");
 		goto fail;
 	}
 	e->http_port = info->port;
 	e->up = 1;
 	e->first_open = 0;
-	oe_emu_say("ready %d %d %d", e->http_port, e->events_port,
+	emu_say("ready %d %d %d", e->http_port, e->events_port,
 	    e->network_events ? e->network_port : 0);
 	return (0);
 
 fail_zmq:
-	oe_emu_log("zmq: %s", zmq_strerror(errno));
+	emu_log("zmq: %s", zmq_strerror(errno));
 fail:
 	oe_emu_close(e);
 	return (-1);
@@ -1669,16 +1634,16 @@ oe_emu_restart(struct oe_emu *e, long ms)
 	oe_emu_set_mode(e, OE_EMU_IDLE);
 	oe_emu_close(e);
 	e->stall_until_ns = 0;
-	e->reopen_ns = oe_emu_now() + (uint64_t)ms * 1000000ULL;
+	e->reopen_ns = emu_now_ns() + (uint64_t)ms * 1000000ULL;
 	e->reopen_give_up_ns = e->reopen_ns + OE_EMU_REOPEN_NS;
-	oe_emu_log("restart: every socket closed, back in %ld ms", ms);
+	emu_log("restart: every socket closed, back in %ld ms", ms);
 }
 
 /* Print the stats line. */
 static void
 oe_emu_stats(struct oe_emu *e)
 {
-	oe_emu_say("stats http=%" PRIu64 " events=%" PRIu64 " spikes=%"
+	emu_say("stats http=%" PRIu64 " events=%" PRIu64 " spikes=%"
 	    PRIu64 " ttl=%" PRIu64 " triggers=%" PRIu64 " bad=%" PRIu64
 	    " mode=%s", e->http, e->events, e->spikes, e->ttls, e->triggers,
 	    e->bad, oe_emu_modes[e->mode]);
@@ -1705,13 +1670,13 @@ oe_emu_control(struct oe_emu *e, char *s)
 		e->bad_frames = n == 1 ? 1 : (int)v;
 	else if (strcmp(w[0], "stall") == 0 && n == 2 &&
 	    oe_emu_int(w[1], 0, 600000, &v) == 0)
-		e->stall_until_ns = oe_emu_now() + (uint64_t)v * 1000000ULL;
+		e->stall_until_ns = emu_now_ns() + (uint64_t)v * 1000000ULL;
 	else if (strcmp(w[0], "stats") == 0 && n == 1)
 		oe_emu_stats(e);
 	else if (strcmp(w[0], "quit") == 0 && n == 1)
 		oe_emu_stop = SIGTERM;
 	else
-		oe_emu_log("control: '%s' not understood (have restart [MS], "
+		emu_log("control: '%s' not understood (have restart [MS], "
 		    "badjson, badframe [N], stall MS, stats, quit)", w[0]);
 }
 
@@ -1733,7 +1698,7 @@ oe_emu_control_input(struct oe_emu *e, const char *buf, size_t len)
 		e->clen = 0;
 		if (e->cskip) {
 			e->cskip = 0;
-			oe_emu_log("control: line too long: discarded");
+			emu_log("control: line too long: discarded");
 			continue;
 		}
 		oe_emu_control(e, e->cbuf);
@@ -1790,11 +1755,11 @@ oe_emu_loop(struct oe_emu *e)
 	int			 n, i_sig, i_ctl = -1, i_rep = -1, http;
 
 	while (!oe_emu_stop) {
-		now = oe_emu_now();
+		now = emu_now_ns();
 		if (!e->up && now >= e->reopen_ns) {
 			if (oe_emu_open(e, now < e->reopen_give_up_ns) != 0) {
 				if (now >= e->reopen_give_up_ns) {
-					oe_emu_log("restart: cannot listen "
+					emu_log("restart: cannot listen "
 					    "again: giving up");
 					oe_emu_stop = -1;
 					return;
@@ -1844,7 +1809,7 @@ oe_emu_loop(struct oe_emu *e)
 		if (zmq_poll(items, n, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
-			oe_emu_log("zmq_poll: %s", zmq_strerror(errno));
+			emu_log("zmq_poll: %s", zmq_strerror(errno));
 			oe_emu_stop = -1;
 			return;
 		}
@@ -1860,7 +1825,7 @@ oe_emu_loop(struct oe_emu *e)
 			if (r > 0)
 				oe_emu_control_input(e, buf, (size_t)r);
 		}
-		now = oe_emu_now();
+		now = emu_now_ns();
 		oe_emu_process(e, now);
 		if (i_rep != -1 && e->rep != NULL &&
 		    (items[i_rep].revents & ZMQ_POLLIN))
@@ -1879,7 +1844,7 @@ oe_emu_optnum(const char *name, const char *s, double lo, double hi)
 
 	v = strtod(s, &end);
 	if (end == s || *end != '\0' || !(v >= lo && v <= hi)) {
-		oe_emu_log("--%s %s: need a number %g-%g", name, s, lo, hi);
+		emu_log("--%s %s: need a number %g-%g", name, s, lo, hi);
 		exit(2);
 	}
 	return (v);
@@ -1907,14 +1872,14 @@ oe_emu_open_control(const char *path)
 
 	if (lstat(path, &sb) == 0) {
 		if (!S_ISFIFO(sb.st_mode)) {
-			oe_emu_log("%s exists and is not a FIFO", path);
+			emu_log("%s exists and is not a FIFO", path);
 			return (-1);
 		}
 		unlink(path);
 	}
 	if (mkfifo(path, 0600) != 0 ||
 	    (fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		oe_emu_log("%s: %s", path, strerror(errno));
+		emu_log("%s: %s", path, strerror(errno));
 		return (-1);
 	}
 	return (fd);
@@ -1928,7 +1893,7 @@ oe_emu_signals(struct oe_emu *e)
 	int			i;
 
 	if (pipe(e->sigpipe) != 0) {
-		oe_emu_log("pipe: %s", strerror(errno));
+		emu_log("pipe: %s", strerror(errno));
 		return (-1);
 	}
 	for (i = 0; i < 2; i++) {
@@ -1970,6 +1935,7 @@ main(int argc, char **argv)
 	int		 ch, c;
 	size_t		 i;
 
+	emu_util_name("oe-emu");
 	memset(&e, 0, sizeof e);
 	e.http_port = 37497;
 	e.events_port = 5557;
@@ -2028,7 +1994,7 @@ main(int argc, char **argv)
 					break;
 			}
 			if (i == 0 || i > 63 || optarg[i] != '\0') {
-				oe_emu_log("--stream '%s': need 1-63 "
+				emu_log("--stream '%s': need 1-63 "
 				    "characters without spaces", optarg);
 				exit(2);
 			}
@@ -2058,7 +2024,7 @@ main(int argc, char **argv)
 	e.recording = json_pack("{s:s, s:s, s:s, s:s}", "parent_directory",
 	    "/tmp", "base_text", "", "prepend_text", "", "append_text", "");
 	if (e.next_spike == NULL || e.recording == NULL) {
-		oe_emu_log("out of memory");
+		emu_log("out of memory");
 		exit(1);
 	}
 	if (oe_emu_signals(&e) != 0)
@@ -2067,7 +2033,7 @@ main(int argc, char **argv)
 	/* A test that dies without stopping us does not leave us behind. */
 	ppid = getppid();
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
-		oe_emu_log("prctl: %s", strerror(errno));
+		emu_log("prctl: %s", strerror(errno));
 	else if (getppid() != ppid)
 		oe_emu_stop = SIGTERM;
 
@@ -2076,7 +2042,7 @@ main(int argc, char **argv)
 		exit(1);
 	if ((e.zctx = zmq_ctx_new()) == NULL || oe_emu_open(&e, 0) != 0) {
 		if (e.zctx == NULL)
-			oe_emu_log("zmq: %s", zmq_strerror(errno));
+			emu_log("zmq: %s", zmq_strerror(errno));
 		if (e.control != NULL)
 			unlink(e.control);
 		exit(1);

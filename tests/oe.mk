@@ -2,7 +2,7 @@
 ## Network Events, a simulated culture behind them, fault modes), the ZMQ
 ## client its self-test drives it with, and the self-test.
 check_PROGRAMS += tests/oe-emu tests/oe-zmq-client
-tests_oe_emu_SOURCES = tests/oe-emu.c
+tests_oe_emu_SOURCES = tests/oe-emu.c tests/emu-util.c tests/emu-util.h
 tests_oe_emu_CPPFLAGS = $(plugin_cppflags)
 tests_oe_emu_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(ZMQ_CFLAGS) \
 	$(JANSSON_CFLAGS)

@@ -127,6 +127,7 @@
  *   RHX would block.
  */
 #include "config.h"
+#include "emu-util.h"
 
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -519,42 +520,6 @@ struct rhx_emu {
 /* Set by SIGTERM/SIGINT or "quit". */
 static volatile sig_atomic_t rhx_emu_stop;
 
-/* Print a line on stderr. */
-static void __attribute__((format(printf, 1, 2)))
-rhx_emu_log(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fputs("rhx-emu: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* Print an event line on stdout, flushed. */
-static void __attribute__((format(printf, 1, 2)))
-rhx_emu_say(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-/* Monotonic time in nanoseconds. */
-static uint64_t
-rhx_emu_clock(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
-}
-
 /* Signal handler: ask the loop to end. */
 static void
 rhx_emu_signal(int sig)
@@ -617,7 +582,7 @@ rhx_emu_out_put(struct rhx_emu_out *o, const void *buf, size_t len)
 		o->off = o->len = 0;
 	if (o->len - o->off + len > o->max) {
 		if (o->dropped++ % 1000 == 0)
-			rhx_emu_log("client reads too slowly: %zu bytes "
+			emu_log("client reads too slowly: %zu bytes "
 			    "waiting, output dropped (%llu times)",
 			    o->len - o->off, (unsigned long long)o->dropped);
 		return (-1);
@@ -632,7 +597,7 @@ rhx_emu_out_put(struct rhx_emu_out *o, const void *buf, size_t len)
 		while (cap < o->len + len)
 			cap *= 2;
 		if ((p = realloc(o->data, cap)) == NULL) {
-			rhx_emu_log("out of memory: output dropped");
+			emu_log("out of memory: output dropped");
 			return (-1);
 		}
 		o->data = p;
@@ -709,12 +674,12 @@ rhx_emu_arm(struct rhx_emu *e, struct rhx_emu_port *p, uint16_t want)
 		want = p->port != 0 ? p->port : p->asked;
 	fd = rhx_emu_listen_on(want, &bound);
 	if (fd == -1 && want == p->port && p->asked == 0) {
-		rhx_emu_log("%s port %u: %s; taking another", p->name,
+		emu_log("%s port %u: %s; taking another", p->name,
 		    (unsigned)want, strerror(errno));
 		fd = rhx_emu_listen_on(0, &bound);
 	}
 	if (fd == -1) {
-		rhx_emu_log("%s port %u: %s", p->name, (unsigned)want,
+		emu_log("%s port %u: %s", p->name, (unsigned)want,
 		    strerror(errno));
 		return (-1);
 	}
@@ -744,10 +709,10 @@ rhx_emu_client_gone(struct rhx_emu *e, struct rhx_emu_port *p)
 	rhx_emu_out_clear(&p->out);
 	if (p == &e->port[RHX_EMU_COMMAND] && e->stay_pending &&
 	    rhx_emu_arm(e, p, 0) == 0) {
-		rhx_emu_say("listening %s %u", p->name, (unsigned)p->port);
+		emu_say("listening %s %u", p->name, (unsigned)p->port);
 		return;
 	}
-	rhx_emu_say("disconnected %s %u", p->name, (unsigned)p->port);
+	emu_say("disconnected %s %u", p->name, (unsigned)p->port);
 }
 
 /*
@@ -777,7 +742,7 @@ rhx_emu_accept(struct rhx_emu *e, struct rhx_emu_port *p)
 	if (fd == -1) {
 		if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
-			rhx_emu_log("%s port: accept: %s", p->name,
+			emu_log("%s port: accept: %s", p->name,
 			    strerror(errno));
 		return;
 	}
@@ -787,7 +752,7 @@ rhx_emu_accept(struct rhx_emu *e, struct rhx_emu_port *p)
 	p->client_fd = fd;
 	rhx_emu_out_clear(&p->out);
 	e->clients++;
-	rhx_emu_say("connected %s %u", p->name, (unsigned)p->port);
+	emu_say("connected %s %u", p->name, (unsigned)p->port);
 }
 
 /* The frame the run's clock has reached. */
@@ -843,7 +808,7 @@ rhx_emu_reset(struct rhx_emu *e)
 static void
 rhx_emu_stats(struct rhx_emu *e)
 {
-	rhx_emu_say("stats commands=%llu gets=%llu sets=%llu errors=%llu "
+	emu_say("stats commands=%llu gets=%llu sets=%llu errors=%llu "
 	    "records=%llu stims=%llu triggers=%llu runs=%llu clients=%llu",
 	    (unsigned long long)e->commands, (unsigned long long)e->gets,
 	    (unsigned long long)e->sets, (unsigned long long)e->errors,
@@ -861,7 +826,7 @@ rhx_emu_event_add(struct rhx_emu *e, uint64_t frame, size_t ch, int pulse,
 
 	if (e->npending >= RHX_EMU_EVENTS_MAX) {
 		if (e->dropped_events++ % 1000 == 0)
-			rhx_emu_log("%zu events pending: event dropped",
+			emu_log("%zu events pending: event dropped",
 			    e->npending);
 		return (-1);
 	}
@@ -992,7 +957,7 @@ rhx_emu_record(struct rhx_emu *e, const struct rhx_emu_event *ev)
 	if (rhx_emu_out_put(&e->port[RHX_EMU_SPIKE].out, rec, sizeof rec) ==
 	    0) {
 		if (e->badmagic)
-			rhx_emu_log("badmagic: record %s %u sent with magic "
+			emu_log("badmagic: record %s %u sent with magic "
 			    "0x%08x", e->ch[ev->channel].name,
 			    (unsigned)(uint32_t)ev->frame, RHX_EMU_BAD_MAGIC);
 		e->badmagic = 0;
@@ -1065,7 +1030,7 @@ rhx_emu_waveform_block(struct rhx_emu *e, uint64_t b0, size_t nev)
 	}
 	size = 4 + RHX_EMU_FRAMES_PER_BLOCK * (4 + 2 * bands);
 	if ((buf = malloc(size)) == NULL) {
-		rhx_emu_log("out of memory: waveform block dropped");
+		emu_log("out of memory: waveform block dropped");
 		return;
 	}
 	q = rhx_emu_le32(buf, RHX_EMU_WAVE_MAGIC);
@@ -1198,7 +1163,7 @@ rhx_emu_acquire(struct rhx_emu *e)
 	if (now > e->gen_frame + 2 * (uint64_t)e->fs + batch) {
 		/* Suspended or starved: skip, keeping the batch alignment. */
 		skip = (now - e->gen_frame - (uint64_t)e->fs) / batch * batch;
-		rhx_emu_log("%llu frames behind the clock: %llu skipped",
+		emu_log("%llu frames behind the clock: %llu skipped",
 		    (unsigned long long)(now - e->gen_frame),
 		    (unsigned long long)skip);
 		e->gen_frame += skip;
@@ -1230,7 +1195,7 @@ rhx_emu_run(struct rhx_emu *e, int mode)
 		e->ch[i].lfp_phase = 2 * M_PI * rhx_emu_uniform(e);
 	}
 	e->runs++;
-	rhx_emu_say("runmode %s frame=0 us=%llu", rhx_emu_runmode_values[mode],
+	emu_say("runmode %s frame=0 us=%llu", rhx_emu_runmode_values[mode],
 	    (unsigned long long)(e->now_ns / 1000));
 }
 
@@ -1246,7 +1211,7 @@ rhx_emu_halt(struct rhx_emu *e)
 		rhx_emu_block(e, e->gen_frame);
 	e->last_timestamp = now;
 	e->gval[RHX_EMU_G_RUNMODE] = RHX_EMU_STOP;
-	rhx_emu_say("runmode Stop frame=%llu us=%llu", (unsigned long long)now,
+	emu_say("runmode Stop frame=%llu us=%llu", (unsigned long long)now,
 	    (unsigned long long)(e->now_ns / 1000));
 }
 
@@ -1267,7 +1232,7 @@ rhx_emu_reply(struct rhx_emu *e, const char *fmt, ...)
 	if ((size_t)n >= sizeof buf)
 		n = sizeof buf - 1;
 	if (e->verbose)
-		rhx_emu_log("reply: %s", buf);
+		emu_log("reply: %s", buf);
 	if (p->client_fd != -1)
 		rhx_emu_out_put(&p->out, buf, (size_t)n);
 }
@@ -1289,7 +1254,7 @@ rhx_emu_error(struct rhx_emu *e, const char *fmt, ...)
 	if ((size_t)n >= sizeof buf)
 		n = sizeof buf - 1;
 	e->errors++;
-	rhx_emu_log("error reply: %s", buf);
+	emu_log("error reply: %s", buf);
 	if (p->client_fd != -1)
 		rhx_emu_out_put(&p->out, buf, (size_t)n);
 }
@@ -1396,7 +1361,7 @@ rhx_emu_parse(struct rhx_emu *e, const struct rhx_emu_param *p,
 			return (-1);
 		if (fabs(*v / e->step_ua - (double)lround(*v / e->step_ua)) >
 		    1e-6)
-			rhx_emu_log("warning (RHX shows it in its GUI only): "
+			emu_log("warning (RHX shows it in its GUI only): "
 			    "%s %g uA is not a multiple of the %g uA step; "
 			    "%g uA will be delivered", p->name, *v,
 			    e->step_ua,
@@ -1482,17 +1447,17 @@ rhx_emu_lookup(struct rhx_emu *e, const char *name, struct rhx_emu_ref *r)
 	}
 	rhx_emu_printable(shown, sizeof shown, name);
 	if ((dot = strchr(name, '.')) == NULL) {
-		rhx_emu_log("no parameter '%s'", shown);
+		emu_log("no parameter '%s'", shown);
 		goto unknown;
 	}
 	if (rhx_emu_is_channel_name(name, (size_t)(dot - name)) &&
 	    (r->c = rhx_emu_channel_find(e, name, 5)) == NULL) {
-		rhx_emu_log("'%s': no such channel (have %s..%s)", shown,
+		emu_log("'%s': no such channel (have %s..%s)", shown,
 		    e->ch[0].name, e->ch[e->nch - 1].name);
 		goto unknown;
 	}
 	if (r->c == NULL) {
-		rhx_emu_log("'%s': port-wide and other dotted parameters are "
+		emu_log("'%s': port-wide and other dotted parameters are "
 		    "not emulated", shown);
 		goto unknown;
 	}
@@ -1505,7 +1470,7 @@ rhx_emu_lookup(struct rhx_emu *e, const char *name, struct rhx_emu_ref *r)
 			goto found;
 		}
 	}
-	rhx_emu_log("'%s': no such channel parameter", shown);
+	emu_log("'%s': no such channel parameter", shown);
 	goto unknown;
 
 found:
@@ -1664,14 +1629,14 @@ rhx_emu_data_port(struct rhx_emu *e, int which, int connect)
 	uint16_t		 want;
 
 	if (!p->present) {
-		rhx_emu_log("%s output is not emulated (start with "
+		emu_log("%s output is not emulated (start with "
 		    "--%s-port): ignored", p->name, p->name);
 		return;
 	}
 	if (!connect) {
 		if (p->listen_fd != -1 || p->client_fd != -1) {
 			rhx_emu_disarm(p);
-			rhx_emu_say("disconnected %s %u", p->name,
+			emu_say("disconnected %s %u", p->name,
 			    (unsigned)p->port);
 		}
 		return;
@@ -1686,7 +1651,7 @@ rhx_emu_data_port(struct rhx_emu *e, int which, int connect)
 		    "output", (unsigned)want, p->name);
 		return;
 	}
-	rhx_emu_say("listening %s %u", p->name, (unsigned)p->port);
+	emu_say("listening %s %u", p->name, (unsigned)p->port);
 }
 
 /* Channel i fires from a trigger at frame ft; 0 or -1 (busy, empty). */
@@ -1699,7 +1664,7 @@ rhx_emu_fire(struct rhx_emu *e, size_t i, uint64_t ft)
 	uint32_t		 pulses;
 
 	if (ft < c->busy_until) {
-		rhx_emu_log("%s: trigger at frame %llu inside its train or "
+		emu_log("%s: trigger at frame %llu inside its train or "
 		    "refractory period (until %llu): ignored", c->name,
 		    (unsigned long long)ft,
 		    (unsigned long long)c->busy_until);
@@ -1708,7 +1673,7 @@ rhx_emu_fire(struct rhx_emu *e, size_t i, uint64_t ft)
 	pulses = u[RHX_EMU_C_PULSE_TRAIN] == RHX_EMU_SINGLE_PULSE ? 1 :
 	    (uint32_t)u[RHX_EMU_C_NPULSES];
 	if (pulses == 0) {
-		rhx_emu_log("%s: PulseTrain of 0 pulses: nothing delivered",
+		emu_log("%s: PulseTrain of 0 pulses: nothing delivered",
 		    c->name);
 		return (-1);
 	}
@@ -1775,9 +1740,9 @@ rhx_emu_trigger(struct rhx_emu *e, const char *action, const char *arg)
 			    " %s", e->ch[i].name);
 	}
 	if (!running)
-		rhx_emu_log("%s F%d while stopped: nothing delivered", action,
+		emu_log("%s F%d while stopped: nothing delivered", action,
 		    key + 1);
-	rhx_emu_say("%s%s us=%llu frame=%llu", line, fired == 0 ? " none" : "",
+	emu_say("%s%s us=%llu frame=%llu", line, fired == 0 ? " none" : "",
 	    (unsigned long long)(e->now_ns / 1000), (unsigned long long)ft);
 }
 
@@ -1867,12 +1832,12 @@ rhx_emu_execute(struct rhx_emu *e, const char *action, const char *arg)
 			    rhx_emu_stopped_actions[i]);
 			return;
 		}
-		rhx_emu_log("execute %s: accepted, not emulated",
+		emu_log("execute %s: accepted, not emulated",
 		    rhx_emu_stopped_actions[i]);
 		return;
 	}
 	rhx_emu_printable(shown, sizeof shown, action);
-	rhx_emu_log("execute '%s': no such action", shown);
+	emu_log("execute '%s': no such action", shown);
 	rhx_emu_error(e, "Unrecognized parameter");
 }
 
@@ -1919,7 +1884,7 @@ rhx_emu_command(struct rhx_emu *e, char *cmd, int k)
 
 	e->commands++;
 	if (e->verbose)
-		rhx_emu_log("command %d: %s", k, cmd);
+		emu_log("command %d: %s", k, cmd);
 	rest = cmd;
 	if ((verb = rhx_emu_word(&rest)) == NULL)
 		return;
@@ -2001,7 +1966,7 @@ rhx_emu_client_input(struct rhx_emu *e, struct rhx_emu_port *p)
 		return;
 	if (n <= 0) {
 		if (n == -1)
-			rhx_emu_log("%s port: read: %s", p->name,
+			emu_log("%s port: read: %s", p->name,
 			    strerror(errno));
 		rhx_emu_client_gone(e, p);
 		return;
@@ -2034,7 +1999,7 @@ rhx_emu_flush(struct rhx_emu *e, struct rhx_emu_port *p)
 		if (w == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
-			rhx_emu_log("%s port: write: %s", p->name,
+			emu_log("%s port: write: %s", p->name,
 			    strerror(errno));
 			rhx_emu_client_gone(e, p);
 			return;
@@ -2057,7 +2022,7 @@ rhx_emu_restart(struct rhx_emu *e)
 
 	for (i = 0; i < RHX_EMU_NPORTS; i++)
 		rhx_emu_disarm(&e->port[i]);
-	rhx_emu_say("restarted");
+	emu_say("restarted");
 	for (i = 0; i < RHX_EMU_NPORTS; i++) {
 		if (rhx_emu_arm(e, &e->port[i], e->port[i].first) != 0) {
 			rhx_emu_stop = -1;
@@ -2065,7 +2030,7 @@ rhx_emu_restart(struct rhx_emu *e)
 		}
 	}
 	rhx_emu_reset(e);
-	rhx_emu_say("ready %u %u %u", (unsigned)e->port[RHX_EMU_COMMAND].port,
+	emu_say("ready %u %u %u", (unsigned)e->port[RHX_EMU_COMMAND].port,
 	    (unsigned)e->port[RHX_EMU_SPIKE].port,
 	    (unsigned)e->port[RHX_EMU_WAVEFORM].port);
 }
@@ -2092,10 +2057,10 @@ rhx_emu_print_stim_log(struct rhx_emu *e)
 
 	for (i = 0; i < e->stim_log_len; i++) {
 		s = &e->stim_log[(e->stim_log_head + i) % RHX_EMU_STIM_LOG_MAX];
-		rhx_emu_say("stim %s %llu %g %g", e->ch[s->channel].name,
+		emu_say("stim %s %llu %g %g", e->ch[s->channel].name,
 		    (unsigned long long)s->frame, s->amplitude, s->first_us);
 	}
-	rhx_emu_say("stim_log end %llu",
+	emu_say("stim_log end %llu",
 	    (unsigned long long)e->stim_log_total);
 }
 
@@ -2124,7 +2089,7 @@ rhx_emu_control(struct rhx_emu *e, char *s)
 	    n <= RHX_EMU_GARBAGE_MAX && n == floor(n)) {
 		p = &e->port[RHX_EMU_SPIKE];
 		if (p->client_fd == -1) {
-			rhx_emu_log("garbage: no spike client");
+			emu_log("garbage: no spike client");
 			return;
 		}
 		if ((junk = malloc((size_t)n + 1)) == NULL)
@@ -2141,9 +2106,9 @@ rhx_emu_control(struct rhx_emu *e, char *s)
 		p = &e->port[RHX_EMU_COMMAND];
 		rhx_emu_reap(e, p);
 		if (p->client_fd != -1)
-			rhx_emu_log("rearm: the command port has a client");
+			emu_log("rearm: the command port has a client");
 		else if (p->listen_fd == -1 && rhx_emu_arm(e, p, 0) == 0)
-			rhx_emu_say("listening %s %u", p->name,
+			emu_say("listening %s %u", p->name,
 			    (unsigned)p->port);
 	} else if (strcmp(word, "hangup") == 0 && args == 2 &&
 	    (p = rhx_emu_port_named(e, arg)) != NULL) {
@@ -2159,7 +2124,7 @@ rhx_emu_control(struct rhx_emu *e, char *s)
 		rhx_emu_stop = SIGTERM;
 	else {
 		rhx_emu_printable(shown, sizeof shown, s);
-		rhx_emu_log("control: '%s' not understood", shown);
+		emu_log("control: '%s' not understood", shown);
 	}
 }
 
@@ -2181,7 +2146,7 @@ rhx_emu_control_input(struct rhx_emu *e, const char *buf, size_t len)
 		e->clen = 0;
 		if (e->cskip) {
 			e->cskip = 0;
-			rhx_emu_log("control: line too long: discarded");
+			emu_log("control: line too long: discarded");
 			continue;
 		}
 		rhx_emu_control(e, e->cline);
@@ -2213,7 +2178,7 @@ rhx_emu_loop(struct rhx_emu *e, const sigset_t *unblocked)
 	int			 i, stalled;
 
 	while (!rhx_emu_stop) {
-		e->now_ns = rhx_emu_clock();
+		e->now_ns = emu_now_ns();
 		rhx_emu_acquire(e);
 		for (i = 0; i < RHX_EMU_NPORTS; i++)
 			rhx_emu_flush(e, &e->port[i]);
@@ -2267,10 +2232,10 @@ rhx_emu_loop(struct rhx_emu *e, const sigset_t *unblocked)
 		if (ppoll(pfd, nfd, tsp, unblocked) == -1) {
 			if (errno == EINTR)
 				continue;
-			rhx_emu_log("ppoll: %s", strerror(errno));
+			emu_log("ppoll: %s", strerror(errno));
 			return;
 		}
-		e->now_ns = rhx_emu_clock();
+		e->now_ns = emu_now_ns();
 		for (j = 0; j < nfd && !rhx_emu_stop; j++) {
 			p = owner[j];
 			if (pfd[j].revents == 0)
@@ -2306,7 +2271,7 @@ rhx_emu_optnum(const char *name, const char *s, double lo, double hi)
 	double	v;
 
 	if (rhx_emu_number(s, &v) != 0 || !(v >= lo && v <= hi)) {
-		rhx_emu_log("--%s %s: need a number %g-%g", name, s, lo, hi);
+		emu_log("--%s %s: need a number %g-%g", name, s, lo, hi);
 		exit(2);
 	}
 	return (v);
@@ -2413,14 +2378,14 @@ rhx_emu_open_control(const char *path)
 
 	if (lstat(path, &sb) == 0) {
 		if (!S_ISFIFO(sb.st_mode)) {
-			rhx_emu_log("%s exists and is not a FIFO", path);
+			emu_log("%s exists and is not a FIFO", path);
 			return (-1);
 		}
 		unlink(path);
 	}
 	if (mkfifo(path, 0600) != 0 ||
 	    (fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		rhx_emu_log("%s: %s", path, strerror(errno));
+		emu_log("%s: %s", path, strerror(errno));
 		return (-1);
 	}
 	return (fd);
@@ -2457,6 +2422,7 @@ main(int argc, char **argv)
 	pid_t			 ppid;
 	int			 ch, i, status = 0;
 
+	emu_util_name("rhx-emu");
 	e->stim_controller = 1;
 	e->step_ua = 1;
 	e->spike_rate = 5;
@@ -2488,7 +2454,7 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "record") == 0)
 				e->stim_controller = 0;
 			else {
-				rhx_emu_log("--controller %s: need stim or "
+				emu_log("--controller %s: need stim or "
 				    "record", optarg);
 				exit(2);
 			}
@@ -2537,7 +2503,7 @@ main(int argc, char **argv)
 			break;
 	}
 	if (rhx_emu_rates[i].text == NULL) {
-		rhx_emu_log("--sample-rate %g: a %s controller offers %s", rate,
+		emu_log("--sample-rate %g: a %s controller offers %s", rate,
 		    e->stim_controller ? "stimulation" : "recording",
 		    e->stim_controller ? "20000, 25000, 30000" :
 		    "1000, 1250, 1500, 2000, 2500, 3000, 3333.3, 4000, 5000, "
@@ -2551,7 +2517,7 @@ main(int argc, char **argv)
 			break;
 	}
 	if (v == 0) {
-		rhx_emu_log("--step-ua %g: need one of 0.01, 0.02, 0.05, 0.1, "
+		emu_log("--step-ua %g: need one of 0.01, 0.02, 0.05, 0.1, "
 		    "0.2, 0.5, 1, 2, 5, 10", e->step_ua);
 		exit(2);
 	}
@@ -2562,11 +2528,11 @@ main(int argc, char **argv)
 	e->stim_log = calloc(RHX_EMU_STIM_LOG_MAX, sizeof *e->stim_log);
 	if (e->ch == NULL || e->pending == NULL || e->block == NULL ||
 	    e->stim_log == NULL) {
-		rhx_emu_log("out of memory");
+		emu_log("out of memory");
 		exit(1);
 	}
 	if (rhx_emu_parse_channels(e, channels) != 0) {
-		rhx_emu_log("--channels %s: need X-NNN or X-NNN..X-MMM (X in "
+		emu_log("--channels %s: need X-NNN or X-NNN..X-MMM (X in "
 		    "A-H), comma separated, distinct, at most %d", channels,
 		    RHX_EMU_CHANNELS_MAX);
 		exit(2);
@@ -2591,7 +2557,7 @@ main(int argc, char **argv)
 	/* A test that dies without stopping us does not leave us behind. */
 	ppid = getppid();
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
-		rhx_emu_log("prctl: %s", strerror(errno));
+		emu_log("prctl: %s", strerror(errno));
 	else if (getppid() != ppid)
 		rhx_emu_stop = SIGTERM;
 
@@ -2606,7 +2572,7 @@ main(int argc, char **argv)
 		e->port[i].first = e->port[i].port;
 	}
 	rhx_emu_reset(e);
-	rhx_emu_say("ready %u %u %u", (unsigned)e->port[RHX_EMU_COMMAND].port,
+	emu_say("ready %u %u %u", (unsigned)e->port[RHX_EMU_COMMAND].port,
 	    (unsigned)e->port[RHX_EMU_SPIKE].port,
 	    (unsigned)e->port[RHX_EMU_WAVEFORM].port);
 	rhx_emu_loop(e, &unblocked);
