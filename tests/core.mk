@@ -53,7 +53,7 @@ TESTS += tests/test-cmd tests/test-plugin
 TESTS += tests/headless-script.sh tests/headless-options.sh \
 	tests/headless-record.sh tests/headless-kill.sh \
 	tests/headless-routing.sh
-EXTRA_DIST += tests/headless-common.sh tests/headless-script.sh \
+EXTRA_DIST += tests/headless-common.sh tests/relay-common.sh tests/headless-script.sh \
 	tests/headless-options.sh tests/headless-record.sh \
 	tests/headless-kill.sh tests/headless-routing.sh
 

@@ -4,29 +4,18 @@
 # over HTTPS on loopback: spikes cross in both directions, the memristor
 # site routes and learns, a remote command runs where the device is.
 . "${top_srcdir:-.}/tests/headless-common.sh"
-RELAY="$top_builddir/src/relay/synbridge-relay"
+. "$top_srcdir/tests/relay-common.sh"
 SESS="$top_srcdir/share/sessions/hybrid-3site"
 echo "1..12"
 
-for site in padova southampton zurich; do
-	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.$site"
-done
-{
-	echo "$(cat "$tmp/tok.padova") padova t3 * southampton/* southampton"
-	echo "$(cat "$tmp/tok.southampton") southampton t3 * */* padova,zurich"
-	echo "$(cat "$tmp/tok.zurich") zurich t3 * southampton/* southampton"
-} >"$tmp/tokens"
-"$RELAY" --listen 127.0.0.1:0 --self-signed "$tmp/tls" \
-    --tokens "$tmp/tokens" >"$tmp/relay.out" 2>&1 &
-relay_pid=$!
+relay_tokens "padova t3 * southampton/* southampton" \
+    "southampton t3 * */* padova,zurich" \
+    "zurich t3 * southampton/* southampton"
+relay_spawn 0
 trap 'kill $relay_pid 2>/dev/null; [ -n "$SB_KEEP" ] || rm -rf "$tmp"' EXIT
-listening() { grep -q '^listening on ' "$tmp/relay.out"; }
-if ! wait_for 15 listening; then
-	diag "the relay did not start:" "$(cat "$tmp/relay.out")"
-	exit 1
-fi
-SYNBRIDGE_RELAY="https://$(sed -n 's/^listening on //p' "$tmp/relay.out")"
-SYNBRIDGE_RELAY_PIN=$(sed -n 's/^pin //p' "$tmp/relay.out")
+relay_up
+SYNBRIDGE_RELAY="https://$addr"
+SYNBRIDGE_RELAY_PIN=$pin
 export SYNBRIDGE_RELAY SYNBRIDGE_RELAY_PIN
 
 # padova asks southampton, which owns the device, for two pulses

@@ -4,33 +4,15 @@
 # meets 413, says so, sends smaller bodies, and every spike still reaches
 # the reading site exactly once. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
-RELAY="$top_builddir/src/relay/synbridge-relay"
+. "$top_srcdir/tests/relay-common.sh"
 echo "1..5"
 
-for site in a b; do
-	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.$site"
-done
-{
-	echo "$(cat "$tmp/tok.a") a r1 * */* -"
-	echo "$(cat "$tmp/tok.b") b r1 * */* -"
-} >"$tmp/tokens"
+relay_tokens "a r1 * */* -" "b r1 * */* -"
 mkdir "$tmp/spool"
-relay() {
-	"$RELAY" --listen "127.0.0.1:$1" --self-signed "$tmp/tls" \
-	    --tokens "$tmp/tokens" --spool "$tmp/spool" --max-body 16k \
-	    >"$tmp/relay.out" 2>&1 &
-	relay_pid=$!
-}
+relay() { relay_spawn "$1" --spool "$tmp/spool" --max-body 16k; }
 relay 0
 trap 'kill -9 $relay_pid $a_pid $b_pid 2>/dev/null; [ -n "$SB_KEEP" ] || rm -rf "$tmp"' EXIT
-listening() { grep -q '^listening on ' "$tmp/relay.out"; }
-if ! wait_for 15 listening; then
-	diag "the relay did not start:" "$(cat "$tmp/relay.out")"
-	exit 1
-fi
-addr=$(sed -n 's/^listening on //p' "$tmp/relay.out")
-port=${addr##*:}
-pin=$(sed -n 's/^pin //p' "$tmp/relay.out")
+relay_up
 # small batches, so that a backlog is many batches and one batch fits
 link() {
 	echo "load relay url=https://$addr token_file=$tmp/tok.$1 pin=$pin" \
@@ -66,7 +48,7 @@ sent_before() { [ "$(wc -l <"$tmp/a/spikes.csv")" -gt "$1" ]; }
 wait_for 10 sent_before $(($(wc -l <"$tmp/a/spikes.csv") + 6000))
 relay "$port"
 restarted=0
-wait_for 15 listening && restarted=1
+wait_for 15 relay_listening && restarted=1
 ok=0
 if wait $a_pid; then
 	# b quits once it holds as many of a's spikes as a recorded

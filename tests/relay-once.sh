@@ -5,28 +5,14 @@
 # a command that arrives after its lifetime is not run but answered
 # "expired", at both ends. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
-RELAY="$top_builddir/src/relay/synbridge-relay"
+. "$top_srcdir/tests/relay-common.sh"
 echo "1..10"
 
-for site in padova southampton; do
-	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.$site"
-done
-{
-	echo "$(cat "$tmp/tok.padova") padova o1 * */* southampton"
-	echo "$(cat "$tmp/tok.southampton") southampton o1 * */* padova"
-} >"$tmp/tokens"
-"$RELAY" --listen 127.0.0.1:0 --self-signed "$tmp/tls" \
-    --tokens "$tmp/tokens" >"$tmp/relay.out" 2>&1 &
-relay_pid=$!
+relay_tokens "padova o1 * */* southampton" "southampton o1 * */* padova"
+relay_spawn 0
 pids="$relay_pid"
 trap 'kill -9 $pids 2>/dev/null; [ -n "$SB_KEEP" ] || rm -rf "$tmp"' EXIT
-listening() { grep -q '^listening on ' "$tmp/relay.out"; }
-if ! wait_for 15 listening; then
-	diag "the relay did not start:" "$(cat "$tmp/relay.out")"
-	exit 1
-fi
-addr=$(sed -n 's/^listening on //p' "$tmp/relay.out")
-pin=$(sed -n 's/^pin //p' "$tmp/relay.out")
+relay_up
 # the state directory the consoles remember what they ran in
 XDG_STATE_HOME="$tmp/state"
 export XDG_STATE_HOME

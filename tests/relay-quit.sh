@@ -4,23 +4,14 @@
 # gap in commands.csv and a non-zero exit status; nothing is dropped
 # silently. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
-RELAY="$top_builddir/src/relay/synbridge-relay"
+. "$top_srcdir/tests/relay-common.sh"
 echo "1..6"
 
-head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.a"
-echo "$(cat "$tmp/tok.a") a r1 * */* -" >"$tmp/tokens"
-"$RELAY" --listen 127.0.0.1:0 --self-signed "$tmp/tls" \
-    --tokens "$tmp/tokens" >"$tmp/relay.out" 2>&1 &
-relay_pid=$!
+relay_tokens "a r1 * */* -"
+relay_spawn 0
 trap 'kill -CONT $relay_pid 2>/dev/null; kill -9 $relay_pid $a_pid \
     $u_pid 2>/dev/null; [ -n "$SB_KEEP" ] || rm -rf "$tmp"' EXIT
-listening() { grep -q '^listening on ' "$tmp/relay.out"; }
-if ! wait_for 15 listening; then
-	diag "the relay did not start:" "$(cat "$tmp/relay.out")"
-	exit 1
-fi
-addr=$(sed -n 's/^listening on //p' "$tmp/relay.out")
-pin=$(sed -n 's/^pin //p' "$tmp/relay.out")
+relay_up
 mkfifo "$tmp/in"
 {
 	echo "site a"

@@ -3,33 +3,15 @@
 # same spool and port: the consoles reconnect by themselves, and the site
 # that reads another's stream ends up with every spike exactly once.
 . "${top_srcdir:-.}/tests/headless-common.sh"
-RELAY="$top_builddir/src/relay/synbridge-relay"
+. "$top_srcdir/tests/relay-common.sh"
 echo "1..4"
 
-for site in a b; do
-	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/tok.$site"
-done
-{
-	echo "$(cat "$tmp/tok.a") a r1 * */* -"
-	echo "$(cat "$tmp/tok.b") b r1 * */* -"
-} >"$tmp/tokens"
+relay_tokens "a r1 * */* -" "b r1 * */* -"
 mkdir "$tmp/spool"
-relay() {
-	"$RELAY" --listen "127.0.0.1:$1" --self-signed "$tmp/tls" \
-	    --tokens "$tmp/tokens" --spool "$tmp/spool" \
-	    >"$tmp/relay.out" 2>&1 &
-	relay_pid=$!
-}
+relay() { relay_spawn "$1" --spool "$tmp/spool"; }
 relay 0
 trap 'kill -9 $relay_pid 2>/dev/null; rm -rf "$tmp"' EXIT
-listening() { grep -q '^listening on ' "$tmp/relay.out"; }
-if ! wait_for 15 listening; then
-	diag "the relay did not start:" "$(cat "$tmp/relay.out")"
-	exit 1
-fi
-addr=$(sed -n 's/^listening on //p' "$tmp/relay.out")
-port=${addr##*:}
-pin=$(sed -n 's/^pin //p' "$tmp/relay.out")
+relay_up
 link() {
 	echo "load relay url=https://$addr token_file=$tmp/tok.$1 pin=$pin"
 }
@@ -64,7 +46,7 @@ sleep_until() { [ "$(wc -l <"$tmp/a/spikes.csv")" -gt "$1" ]; }
 wait_for 10 sleep_until $(($(wc -l <"$tmp/a/spikes.csv") + 400))
 relay "$port"
 restarted=0
-wait_for 15 listening && restarted=1
+wait_for 15 relay_listening && restarted=1
 ok=0
 wait $a_pid && wait $b_pid && ok=1
 check "the relay came back on its spool and port" [ $restarted = 1 ]

@@ -1,0 +1,40 @@
+# relay-common.sh: a synbridge-relay on loopback for the relay scripts.
+# Sourced after headless-common.sh (which gives $tmp, wait_for and diag).
+RELAY="$top_builddir/src/relay/synbridge-relay"
+
+# relay_tokens "SITE SESSION STREAMS READS COMMANDS" ...: a fresh token per
+# SITE in $tmp/tok.SITE, and $tmp/tokens giving it those rights
+relay_tokens() {
+	: >"$tmp/tokens"
+	for line in "$@"; do
+		site=${line%% *}
+		head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' \
+		    >"$tmp/tok.$site"
+		echo "$(cat "$tmp/tok.$site") $line" >>"$tmp/tokens"
+	done
+}
+
+# relay_spawn PORT [OPTION...]: start the relay on 127.0.0.1:PORT (0: any)
+# with $tmp/tokens and the self-signed certificate kept in $tmp/tls (the
+# same pin across restarts); sets relay_pid
+relay_spawn() {
+	relay_port=$1
+	shift
+	"$RELAY" --listen "127.0.0.1:$relay_port" --self-signed "$tmp/tls" \
+	    --tokens "$tmp/tokens" "$@" >"$tmp/relay.out" 2>&1 &
+	relay_pid=$!
+}
+
+relay_listening() { grep -q '^listening on ' "$tmp/relay.out"; }
+
+# relay_up: wait (15 s at most) for the spawned relay to listen, else end
+# the script; sets addr (HOST:PORT), port and pin
+relay_up() {
+	if ! wait_for 15 relay_listening; then
+		diag "the relay did not start:" "$(cat "$tmp/relay.out")"
+		exit 1
+	fi
+	addr=$(sed -n 's/^listening on //p' "$tmp/relay.out")
+	port=${addr##*:}
+	pin=$(sed -n 's/^pin //p' "$tmp/relay.out")
+}
