@@ -169,7 +169,7 @@ relay_http_streams_get(struct MHD_Connection *conn, struct relay_req *req)
 	struct relay_session *s = relay_store_session(req->token->session);
 	struct relay_stream *st;
 	FILE *f;
-	char *out = NULL;
+	char *out = NULL, epoch[24];
 	size_t len;
 	uint32_t i;
 
@@ -185,8 +185,10 @@ relay_http_streams_get(struct MHD_Connection *conn, struct relay_req *req)
 	}
 	pthread_mutex_unlock(&relay.lock);
 	fclose(f);
-	return relay_http_respond(conn, 200, RELAY_TEXT, out,
-	    len);
+	/* which life of the session these seqs belong to */
+	snprintf(epoch, sizeof epoch, "%" PRId64, s->epoch_us);
+	return relay_http_answer(conn, 200, RELAY_TEXT, out, len,
+	    RELAY_EPOCH_HEADER, epoch);
 }
 
 /* POST /v1/streams: register NAME UNITS lines, answer ID NAME NEXT_SEQ. */

@@ -259,6 +259,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	relay.start_us = relay_now_real();
+	relay.start_mono_us = relay_now_mono();
 
 	if (relay_tokens_load(relay.opt.tokens, &relay.tokens,
 	    &relay.ntokens, &cause) != 0)

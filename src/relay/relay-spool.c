@@ -246,6 +246,7 @@ relay_spool_session(struct relay_session *s, char **cause)
 	if (relay_spool_mkdir(s->dir, cause) != 0)
 		return -1;
 	if (relay_spool_epoch(s, cause) != 0 ||
+	    relay_clock_load(s, cause) != 0 ||
 	    relay_spool_streams(s, cause) != 0 ||
 	    relay_spool_control_load(s, cause) != 0)
 		return -1;

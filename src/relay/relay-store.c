@@ -39,13 +39,6 @@ relay_store_hash(const char *s)
 	return h;
 }
 
-/* Session time now (us since the session's epoch). */
-int64_t
-relay_store_time(const struct relay_session *s)
-{
-	return relay_now_real() - (s != NULL ? s->epoch_us : relay.start_us);
-}
-
 /* Find a session by name. */
 struct relay_session *
 relay_store_session(const char *name)
@@ -105,7 +98,7 @@ relay_store_init(char **cause)
 			s->name = xstrdup(relay.tokens[i].session);
 			s->session_id = relay_store_hash(s->name);
 			s->epoch_us = relay.start_us;
-			s->streams_fd = s->control_fd = -1;
+			s->streams_fd = s->control_fd = s->clock_fd = -1;
 			s->next_msg = 1;
 			TAILQ_INIT(&s->fifo);
 			TAILQ_INIT(&s->msgs);
@@ -528,6 +521,7 @@ relay_store_free(void)
 		for (j = 0; j < s->nsites; j++)
 			free(s->sites[j].name);
 		relay_control_free(s);
+		relay_clock_close(s);
 		if (s->streams_fd != -1)
 			close(s->streams_fd);
 		if (s->control_fd != -1)

@@ -33,6 +33,9 @@ relay_timer_main(void *arg)
 			break;
 		relay_read_wake_idle(relay_now_mono());
 		relay_control_wake_expired(relay_now_mono());
+		pthread_mutex_unlock(&relay.lock);
+		relay_clock_renew();
+		pthread_mutex_lock(&relay.lock);
 	}
 	pthread_mutex_unlock(&relay.lock);
 	return NULL;

@@ -127,6 +127,10 @@ struct relay_session {
 	char *name;
 	uint64_t session_id;		/* FNV-1a 64 of the name */
 	int64_t epoch_us;		/* CLOCK_REALTIME of the first start */
+	int64_t time_base_us;		/* session time at the relay's start */
+	int clock_fd;			/* DIR/SESSION/clock or -1 */
+	int64_t clock_bound_us;		/* written there */
+	int clock_failed;
 	char *dir;			/* spool directory or NULL */
 
 	struct relay_stream **streams;	/* by id - 1 */
@@ -205,6 +209,7 @@ struct relay {
 	struct relay_session **sessions;
 	size_t nsessions;
 	int64_t start_us;		/* CLOCK_REALTIME at start */
+	int64_t start_mono_us;		/* CLOCK_MONOTONIC at start */
 
 	char *cert_pem, *key_pem, *pin;
 	struct MHD_Daemon *daemon;
@@ -263,6 +268,17 @@ unsigned relay_store_publish(struct relay_session *s, struct relay_token *t,
 void relay_store_unref(struct relay_batch *b);
 void relay_chunk_unref(struct relay_chunk *c);
 int64_t relay_store_time(const struct relay_session *s);
+
+/*
+ * GET /v1/streams names the session's epoch in this header: a reader that
+ * kept a cursor knows whether its seqs still mean the same batches.
+ */
+#define RELAY_EPOCH_HEADER "Synbridge-Epoch"
+
+/* relay-clock.c */
+int relay_clock_load(struct relay_session *s, char **cause);
+void relay_clock_renew(void);
+void relay_clock_close(struct relay_session *s);
 
 /* relay-spool.c */
 int relay_spool_session(struct relay_session *s, char **cause);
