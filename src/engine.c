@@ -651,11 +651,18 @@ engine_flush_due(struct session *s, int force)
 			s->flush_error = cause;
 		} else
 			free(cause);
-	} else if (s->flush_error != NULL) {
-		session_log(s, SB_LOG_WARNING, "record: writing to %s again",
-		    recorder_dir(s->recorder));
-		free(s->flush_error);
-		s->flush_error = NULL;
+	} else {
+		if (s->flush_error != NULL) {
+			session_log(s, SB_LOG_WARNING, "record: writing to %s "
+			    "again", recorder_dir(s->recorder));
+			free(s->flush_error);
+			s->flush_error = NULL;
+		}
+		/* the rows are written: the cursors that they cover may be */
+		if (cursor_save(&s->cursors, &cause) != 0 && cause != NULL) {
+			session_log(s, SB_LOG_WARNING, "record: %s", cause);
+			free(cause);
+		}
 	}
 }
 
@@ -921,6 +928,10 @@ engine_record_start(struct session *s, const char *dir, char **cause)
 	r = recorder_open(dir, cause);
 	if (r == NULL)
 		return -1;
+	if (cursor_attach(&s->cursors, dir, cause) != 0) {
+		recorder_close(r);
+		return -1;
+	}
 	s->recorder = r;
 	engine_flush(s);
 	return 0;
@@ -933,6 +944,7 @@ engine_record_stop(struct session *s)
 	if (s->recorder == NULL)
 		return;
 	engine_flush(s);
+	cursor_detach(&s->cursors);
 	recorder_close(s->recorder);
 	s->recorder = NULL;
 }
@@ -988,5 +1000,6 @@ engine_shutdown(struct session *s)
 	if (s->history != NULL)
 		history_free(s->history);
 	free(s->log_dir);
+	cursor_free(&s->cursors);
 	free(s);
 }

@@ -321,6 +321,48 @@ plugin_host_reply(struct sb_reply *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* "SITE PLUGIN KEY" for a transport's cursor key, or NULL if bad. */
+static char *
+plugin_host_cursor_key(struct sb_plugin *p, const char *key)
+{
+	char *full;
+
+	if (key == NULL || *key == '\0' || strlen(key) > 400 ||
+	    strchr(key, '\n') != NULL) {
+		session_log(p->site->session, SB_LOG_ERROR, "%s: bad cursor "
+		    "key (empty, over 400 bytes or with a newline)", p->name);
+		return NULL;
+	}
+	xasprintf(&full, "%s %s %s", p->site->name, p->name, key);
+	return full;
+}
+
+/* A transport's stored cursor for key, or 0. */
+static uint64_t
+plugin_host_cursor_get(struct sb_plugin *p, const char *key)
+{
+	char *full = plugin_host_cursor_key(p, key);
+	uint64_t v;
+
+	if (full == NULL)
+		return 0;
+	v = cursor_get(&p->site->session->cursors, full);
+	free(full);
+	return v;
+}
+
+/* A transport's cursor for key covers what it delivered so far. */
+static void
+plugin_host_cursor_set(struct sb_plugin *p, const char *key, uint64_t value)
+{
+	char *full = plugin_host_cursor_key(p, key);
+
+	if (full == NULL)
+		return;
+	cursor_set(&p->site->session->cursors, full, value);
+	free(full);
+}
+
 const struct sb_host_api plugin_host_api = {
 	.size = sizeof(struct sb_host_api),
 	.log = plugin_host_log,
@@ -343,6 +385,8 @@ const struct sb_host_api plugin_host_api = {
 	.register_link = plugin_host_register_link,
 	.register_spike_tap = plugin_host_register_spike_tap,
 	.queue_command = plugin_host_queue_command,
+	.cursor_get = plugin_host_cursor_get,
+	.cursor_set = plugin_host_cursor_set,
 };
 
 /* Find a loaded instance at a site. */

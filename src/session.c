@@ -43,6 +43,7 @@ session_create(int fast, uint64_t seed)
 	struct session *s = xcalloc(1, sizeof *s);
 
 	clock_init(&s->clock, fast);
+	cursor_init(&s->cursors);
 	s->fast = fast;
 	s->seed = seed;
 	s->remote_lifetime_us = 5000000;	/* at -t changes it per command */

@@ -13,6 +13,7 @@
 
 #include "synbridge-plugin.h"
 #include "clock.h"
+#include "cursor.h"
 
 struct session;
 struct site;
@@ -208,6 +209,7 @@ typedef void (*session_view_fn)(void *ctx, const struct sb_event *ev);
 /* The whole process. */
 struct session {
 	struct sb_clock clock;
+	struct cursor_table cursors;	/* transports' read cursors */
 	uint64_t seed;
 	int fast;
 	struct site **sites;

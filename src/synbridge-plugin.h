@@ -344,6 +344,24 @@ struct sb_host_api {
 	 */
 	int (*queue_command)(struct sb_plugin *p, const char *source,
 	    const char *line);
+
+	/*
+	 * Also synbridge-plugin-3, for hosts whose size covers them:
+	 * where a transport is in the streams it reads, kept durably beside
+	 * the recording (LOGDIR/cursors) so that a console restarted on
+	 * the same log directory resumes after the last event it recorded.
+	 * key names a stream in the transport's own words (at most 400
+	 * bytes, no newline); the host scopes it by site and plugin name.
+	 * cursor_get: the value stored under key, or 0 (any thread).
+	 * cursor_set (engine thread, from poll()): every event handed to
+	 * deliver() or gap() before this call is covered by value; the host
+	 * writes it only once the rows of those events are written. Without
+	 * a recording, values last as long as the console (across unload
+	 * and load of the plugin).
+	 */
+	uint64_t (*cursor_get)(struct sb_plugin *p, const char *key);
+	void (*cursor_set)(struct sb_plugin *p, const char *key,
+	    uint64_t value);
 };
 
 /* What a plugin exports (visible even when built -fvisibility=hidden). */

@@ -5,6 +5,12 @@ tests_test_clock_CFLAGS = $(TEST_CFLAGS)
 tests_test_clock_LDADD = src/libsbcore.la $(TEST_LIBS)
 TESTS += tests/test-clock
 
+check_PROGRAMS += tests/test-cursor
+tests_test_cursor_SOURCES = tests/test-cursor.c
+tests_test_cursor_CFLAGS = $(TEST_CFLAGS)
+tests_test_cursor_LDADD = src/libsbcore.la $(TEST_LIBS)
+TESTS += tests/test-cursor
+
 include tests/ring.mk
 include tests/csv.mk
 include tests/core.mk
@@ -29,9 +35,9 @@ tests_bench_bench_engine_CPPFLAGS = $(test_core_cppflags)
 tests_bench_bench_engine_LDADD = src/libsbcore.la
 
 TESTS += tests/relay-3site.sh tests/relay-restart.sh tests/relay-413.sh tests/record-full.sh tests/relay-clock.sh \
-	tests/relay-quit.sh tests/relay-once.sh
+	tests/relay-quit.sh tests/relay-once.sh tests/relay-resume.sh
 EXTRA_DIST += tests/relay-3site.sh tests/relay-restart.sh tests/relay-413.sh tests/record-full.sh tests/relay-clock.sh tests/relay-get.py \
-	tests/relay-quit.sh tests/relay-once.sh
+	tests/relay-quit.sh tests/relay-once.sh tests/relay-resume.sh
 
 include tests/tui.mk
 include tests/ramp.mk

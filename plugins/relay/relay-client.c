@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,30 @@ relay_client_report_drops(struct relay_client *c)
 	}
 }
 
+/*
+ * What was just handed to the host is covered up to seq of its stream:
+ * the host keeps that beside the recording, so that a restarted console
+ * resumes after it (see relay_net_first_list).
+ */
+static void
+relay_client_cursor(struct relay_client *c, const struct relay_item *item,
+    uint64_t seq)
+{
+	const struct sb_host_api *h = c->host;
+	char	 key[512];
+
+	if (item->epoch == 0 || seq == 0 || h->size <
+	    offsetof(struct sb_host_api, cursor_set) + sizeof h->cursor_set)
+		return;
+	if (item->epoch != c->epoch_said) {
+		h->cursor_set(c->plugin, "epoch", item->epoch);
+		c->epoch_said = item->epoch;
+	}
+	snprintf(key, sizeof key, "%" PRIu64 " %s/%s", item->epoch,
+	    item->site, item->stream);
+	h->cursor_set(c->plugin, key, seq);
+}
+
 /* transport poll(): hand arrivals to the host. */
 void
 relay_client_poll(void *data)
@@ -247,10 +272,12 @@ relay_client_poll(void *data)
 			if (item->n > 0)
 				h->deliver(c->plugin, item->site, item->stream,
 				    item->ev, item->n);
+			relay_client_cursor(c, item, item->seq);
 			break;
 		case RELAY_ITEM_GAP:
 			h->gap(c->plugin, item->site, item->stream, item->seq,
 			    item->last_seq, item->text);
+			relay_client_cursor(c, item, item->last_seq);
 			break;
 		case RELAY_ITEM_COMMAND:
 			h->remote_command(c->plugin, item->from, item->id,

@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ struct relay_istream {
 	char		*name;
 	uint32_t	 units;
 	uint64_t	 last_seq;	/* delivered up to here */
+	uint64_t	 highest;	/* HIGHEST_SEQ at the last listing */
 	int		 read;		/* in the read request */
 };
 
@@ -176,6 +178,7 @@ relay_net_item(void *ctx, struct relay_item *item)
 	}
 	item->site = is->site;
 	item->stream = is->name;
+	item->epoch = c->epoch;
 	if (item->type == RELAY_ITEM_GAP) {
 		if (item->last_seq <= is->last_seq) {
 			relay_item_free(item);
@@ -204,6 +207,7 @@ relay_net_item(void *ctx, struct relay_item *item)
 		gap->stream = is->name;
 		gap->seq = is->last_seq + 1;
 		gap->last_seq = item->seq - 1;
+		gap->epoch = c->epoch;
 		gap->text = xstrdup("batches missing from the read stream");
 		pthread_mutex_lock(&c->stat_lock);
 		c->health.gaps++;
@@ -759,6 +763,95 @@ relay_net_own(struct relay_net *net, uint32_t id)
 	return (0);
 }
 
+/* The session's epoch a GET /v1/streams answer names, or 0. */
+static uint64_t
+relay_net_epoch(struct relay_xfer *x)
+{
+	struct curl_header	*h;
+
+	if (curl_easy_header(x->easy, RELAY_EPOCH_HEADER, 0, CURLH_HEADER,
+	    -1, &h) != CURLHE_OK)
+		return (0);
+	return (strtoull(h->value, NULL, 10));
+}
+
+/* Can the host keep cursors (a host whose api covers them)? */
+static int
+relay_net_cursors(struct relay_client *c)
+{
+	return (c->host->size >= offsetof(struct sb_host_api, cursor_set) +
+	    sizeof c->host->cursor_set);
+}
+
+/*
+ * The relay came back without its spool: a new life of the session whose
+ * seqs start again from 1 and whose stream ids may differ. What the old
+ * life held that this reader had not read yet is lost: a gap for each
+ * stream where that is known. The old streams stay (their names are in
+ * items still queued) but match no id any more.
+ */
+static void
+relay_net_new_life(struct relay_client *c)
+{
+	struct relay_istream	*is;
+	struct relay_item	*gap;
+	size_t			 i;
+
+	relay_client_error(c, "relay: the relay's session started a new life "
+	    "(restarted without its spool): reading every stream of it "
+	    "from the start");
+	for (i = 0; i < c->nin; i++) {
+		is = c->in[i];
+		if (is->id == 0)
+			continue;
+		if (is->read && is->highest > is->last_seq) {
+			gap = xcalloc(1, sizeof *gap);
+			gap->type = RELAY_ITEM_GAP;
+			gap->site = is->site;
+			gap->stream = is->name;
+			gap->seq = is->last_seq + 1;
+			gap->last_seq = is->highest;
+			gap->epoch = c->epoch;
+			gap->text = xstrdup("at least these: the relay "
+			    "restarted without its spool before this site "
+			    "read them");
+			relay_client_push(c, gap);
+		}
+		is->id = 0;
+		is->read = 0;
+	}
+	c->read_changed = 1;
+}
+
+/*
+ * The first listing: where to start each stream. A console restarted on
+ * the log directory it recorded to resumes after the last batch it
+ * recorded (the host's cursors, same epoch); one whose relay session
+ * started a new life meanwhile reads the new life from the start.
+ * Returns 1 to resume, 2 to read everything, 0 to join as configured.
+ */
+static int
+relay_net_first_list(struct relay_client *c, uint64_t epoch)
+{
+	uint64_t	 said;
+
+	if (epoch == 0 || !relay_net_cursors(c))
+		return (0);
+	said = c->host->cursor_get(c->plugin, "epoch");
+	if (said == 0)
+		return (0);
+	if (said == epoch) {
+		relay_client_error(c, "relay: resuming each stream after the "
+		    "last batch this console recorded");
+		return (1);
+	}
+	relay_client_error(c, "relay: the relay's session started a new "
+	    "life while this console was away (restarted without its "
+	    "spool): what it held then is lost; reading the new one from "
+	    "the start");
+	return (2);
+}
+
 /* The stream list: learn names, pick what to read. */
 static void
 relay_net_listed(struct relay_client *c, struct relay_net *net,
@@ -767,9 +860,16 @@ relay_net_listed(struct relay_client *c, struct relay_net *net,
 	struct relay_listed	 r;
 	struct relay_istream	*is;
 	const char		*me = c->host->site(c->plugin);
-	char			*p = x->resp, *line;
-	int			 want;
+	char			*p = x->resp, *line, key[512];
+	uint64_t		 epoch = relay_net_epoch(x);
+	int			 want, start = 0;
 
+	if (!c->listed)
+		start = relay_net_first_list(c, epoch);
+	else if (epoch != 0 && c->epoch != 0 && epoch != c->epoch)
+		relay_net_new_life(c);
+	if (epoch != 0)
+		c->epoch = epoch;
 	while ((line = relay_text_line(&p)) != NULL) {
 		if (relay_text_listed(line, &r) != 0)
 			continue;
@@ -782,13 +882,21 @@ relay_net_listed(struct relay_client *c, struct relay_net *net,
 			is->site = xstrdup(r.site);
 			is->name = xstrdup(r.name);
 			is->units = r.units;
-			/* Joining: live from now; later streams: all. */
-			if (!c->listed && !c->cfg.from_start)
+			if (start == 1) {
+				/* after what this console recorded */
+				snprintf(key, sizeof key, "%" PRIu64 " %s/%s",
+				    epoch, r.site, r.name);
+				is->last_seq = c->host->cursor_get(c->plugin,
+				    key);
+			} else if (!c->listed && !c->cfg.from_start &&
+			    start == 0)
+				/* joining: live from now; later streams: all */
 				is->last_seq = r.seq;
 			c->in = xreallocarray(c->in, c->nin + 1,
 			    sizeof *c->in);
 			c->in[c->nin++] = is;
 		}
+		is->highest = r.seq;
 		if (want != is->read) {
 			is->read = want;
 			c->read_changed = 1;

@@ -31,6 +31,13 @@
 #define WIRE_FLAG_KEEPALIVE 0x02
 #endif
 
+/*
+ * GET /v1/streams names the session's epoch in this header: which life of
+ * the session (a relay restarted without its spool starts a new one and
+ * numbers every stream from 1 again) the seqs belong to.
+ */
+#define RELAY_EPOCH_HEADER "Synbridge-Epoch"
+
 /* Limits. */
 #define RELAY_BODY_MAX (8U << 20)	/* batch bytes per publish request */
 #define RELAY_BODY_MIN 4096U		/* bytes: floor after a 413 */
@@ -162,6 +169,7 @@ struct relay_item {
 	const char	*stream;
 	uint64_t	 seq;		/* events: batch seq; gap: first */
 	uint64_t	 last_seq;	/* gap: last missing seq */
+	uint64_t	 epoch;		/* events, gap: the session's life */
 	struct sb_event	*ev;
 	size_t		 n;
 	char		*from;		/* command: asking site */
@@ -299,6 +307,7 @@ struct relay_client {
 	struct relay_istream **in;
 	size_t		 nin;
 	int		 listed;	/* first GET /v1/streams done */
+	uint64_t	 epoch;		/* the session's epoch, 0 unknown */
 	int		 read_changed;	/* restart the read request */
 	struct relay_parser parser;
 	uint64_t	 control_after;
@@ -325,6 +334,9 @@ struct relay_client {
 	int		 auth_logged;
 	char		*last_error;	/* to log from the engine thread */
 	int		 error_changed;
+
+	/* Engine thread: the epoch the host's cursors were last set in. */
+	uint64_t	 epoch_said;
 };
 
 /* relay-net.c */
