@@ -72,6 +72,20 @@ cmd_load_exec(struct session *s, struct args *a, struct cmdq_item *item)
 	cmdq_item_reply(item, "loaded %s at %s (%s)", p->name,
 	    s->current->name, p->path);
 	s->dirty = 1;
+	if (s->clock_wait == NULL && engine_clock_pending(s)) {
+		/*
+		 * A relay link whose clock is not known yet: what comes next
+		 * (backends above all) waits for it, so that nothing runs,
+		 * is stamped or takes its origin on a clock known to be
+		 * wrong. The engine releases the hold.
+		 */
+		session_log(s, SB_LOG_WARNING, "%s: no clock from the relay "
+		    "yet: the session is held until it answers (nothing "
+		    "runs on a clock known to be wrong)", p->name);
+		cmdq_item_hold(item);
+		s->clock_wait = item;
+		return CMD_WAIT;
+	}
 	return CMD_NORMAL;
 }
 

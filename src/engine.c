@@ -98,6 +98,47 @@ engine_start_site_plugin(struct sb_plugin *p, char **cause)
 	return 0;
 }
 
+/*
+ * Real time, with a relay link of a site hosted here whose clock is not
+ * known yet: backends would run on a clock known to be wrong, so they are
+ * held until it is (or until no such link is left).
+ */
+int
+engine_clock_pending(struct session *s)
+{
+	size_t i, j;
+
+	if (s->fast || s->clock_synced)
+		return 0;
+	for (i = 0; i < s->nsites; i++) {
+		if (s->sites[i]->remote)
+			continue;
+		for (j = 0; j < s->sites[i]->ntransports; j++)
+			if (s->sites[i]->transports[j]->ops.clock_offset !=
+			    NULL)
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * A load that waits for the session clock goes on once the clock is known
+ * (or once no relay link waits for one any more).
+ */
+static void
+engine_release_held(struct session *s)
+{
+	if (s->clock_wait == NULL || engine_clock_pending(s))
+		return;
+	cmdq_item_release(s->clock_wait);
+	s->clock_wait = NULL;
+	session_log(s, SB_LOG_WARNING, "clock: %s; the session goes on",
+	    s->clock_synced ? "the session clock is known" : "no relay "
+	    "link waits for a clock any more: this console's clock is the "
+	    "session clock");
+	s->dirty = 1;
+}
+
 /* Stop a population's thread or stream. */
 void
 engine_stop_population(struct population *pop)
@@ -806,6 +847,7 @@ void
 engine_tick(struct session *s)
 {
 	engine_poll_transports(s);
+	engine_release_held(s);
 	engine_drain(s);
 	engine_links_due(s);
 	remote_expire(s);

@@ -16,6 +16,7 @@ struct history_names;
 
 /* Start what p registered (real-time pacing threads, hardware streams). */
 int engine_start_site_plugin(struct sb_plugin *p, char **cause);
+int engine_clock_pending(struct session *s);
 void engine_stop_population(struct population *pop);
 /* Drain every ring and dispatch; returns events handled. */
 size_t engine_drain(struct session *s);

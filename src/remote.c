@@ -629,7 +629,39 @@ remote_free_all(struct session *s)
 	s->remote_waits = NULL;
 }
 
-/* The relay's clock: local monotonic + offset = session time. */
+/*
+ * Session time is about to step while backends run (the relay's clock was
+ * known late, the host was suspended, the relay's session started a new
+ * life): a mark in the logs says where rows change clocks, and by how much.
+ */
+static void
+remote_clock_mark(struct session *s, struct sb_plugin *p, int64_t step,
+    int64_t uncertainty_us)
+{
+	char *msg, *mark;
+
+	xasprintf(&msg, "session time stepped %s %.6f s (+/- %.3f ms) at "
+	    "%.6f s of the old clock: rows before this mark are %s the "
+	    "relay's clock by that much", step > 0 ? "forward" : "back",
+	    (double)(step > 0 ? step : -step) / 1e6,
+	    (double)uncertainty_us / 1000.0,
+	    (double)clock_now(&s->clock) / 1e6, step > 0 ? "behind" :
+	    "ahead of");
+	session_log(s, SB_LOG_WARNING, "clock: %s", msg);
+	engine_audit(s, p->site->name, p->name, "clock", "step", msg);
+	xasprintf(&mark, "clock step %+.3f s", (double)step / 1e6);
+	s->marks = xreallocarray(s->marks, s->nmarks + 1, sizeof *s->marks);
+	s->marks[s->nmarks++] = mark;
+	s->clock_steps++;
+	s->dirty = 1;
+	free(msg);
+}
+
+/*
+ * The relay's clock: local monotonic + offset = session time. A step while
+ * backends run is applied with a mark, never refused: a console that
+ * refused it would stamp the rest of its run on a clock known to be wrong.
+ */
 void
 remote_clock_update(struct sb_plugin *p, int64_t offset_us,
     int64_t uncertainty_us)
@@ -639,22 +671,20 @@ remote_clock_update(struct sb_plugin *p, int64_t offset_us,
 	size_t i, j;
 	int running = 0;
 
-	if (s->clock_synced && uncertainty_us > s->clock_uncertainty_us * 2 &&
-	    uncertainty_us > 1000)
-		return;	/* a worse estimate than the one in use */
 	step = target - s->clock.offset_us;
+	/* a worse estimate that says nothing new is not taken */
+	if (s->clock_synced && uncertainty_us > s->clock_uncertainty_us * 2 &&
+	    uncertainty_us > 1000 && llabs(step) <= uncertainty_us +
+	    s->clock_uncertainty_us)
+		return;
 	for (i = 0; i < s->nsites; i++)
 		for (j = 0; j < s->sites[i]->npops; j++)
 			if (s->sites[i]->pops[j] != NULL &&
 			    s->sites[i]->pops[j]->running)
 				running = 1;
 	if (running && (step > REMOTE_MAX_STEP_US ||
-	    step < -REMOTE_MAX_STEP_US)) {
-		session_log(s, SB_LOG_WARNING, "%s: session clock step of "
-		    "%.3f s refused while backends run (load the relay "
-		    "plugin before the backends)", p->name, step / 1e6);
-		return;
-	}
+	    step < -REMOTE_MAX_STEP_US))
+		remote_clock_mark(s, p, step, uncertainty_us);
 	clock_set_offset(&s->clock, target);
 	s->clock_uncertainty_us = uncertainty_us;
 	s->clock_synced = 1;

@@ -244,6 +244,8 @@ struct session {
 	int64_t remote_lifetime_us;	/* a remote command not run after */
 	int64_t clock_uncertainty_us;	/* of the applied relay offset */
 	int clock_synced;
+	struct cmdq_item *clock_wait;	/* a load waiting for the clock */
+	uint64_t clock_steps;		/* steps applied with a mark */
 	int64_t last_links_us;		/* monotonic time of the last links row */
 	int64_t last_flush_us;		/* monotonic time of the last log flush */
 	int64_t last_state_us;		/* last synapse state published */

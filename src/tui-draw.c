@@ -658,6 +658,13 @@ tui_draw_status(struct tui *t, WINDOW *w, int wd)
 		x += tui_draw_put(w, 0, x, wd - x, " STOPPED (resume) ");
 		wattrset(w, base);
 	}
+	if (s->clock_wait != NULL) {
+		wattrset(w, tui_draw_pair(t, TUI_PAIR_DOWN) | A_BOLD |
+		    A_REVERSE);
+		x += tui_draw_put(w, 0, x, wd - x,
+		    " CLOCK WAIT: session held ");
+		wattrset(w, base);
+	}
 	if (t->frozen) {
 		wattrset(w, base | A_BOLD | A_BLINK);
 		x += tui_draw_put(w, 0, x, wd - x, " FROZEN");

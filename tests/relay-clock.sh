@@ -9,11 +9,7 @@
 . "$top_srcdir/tests/relay-common.sh"
 echo "1..8"
 
-ft_lib=
-for d in /usr/lib/*/faketime /usr/lib/faketime; do
-	[ -f "$d/libfaketimeMT.so.1" ] && ft_lib="$d/libfaketimeMT.so.1"
-done
-if [ -z "$ft_lib" ] || [ "$have_python" = 0 ]; then
+if [ -z "$relay_faketime_lib" ] || [ "$have_python" = 0 ]; then
 	for i in 1 2 3 4 5 6 7 8; do
 		skip "libfaketime (Debian: faketime) and python3 are needed"
 	done
@@ -24,20 +20,13 @@ relay_tokens "padova c1 * */* *"
 trap 'kill -9 $relay_pid 2>/dev/null; [ -n "$SB_KEEP" ] || rm -rf "$tmp"' EXIT
 # the relay's wall clock: an offset in seconds read at every call
 echo "+0" >"$tmp/ft"
+relay_wallclock="$tmp/ft"
 start_relay() {
-	FAKETIME_TIMESTAMP_FILE="$tmp/ft" FAKETIME_NO_CACHE=1 \
-	    DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$ft_lib" \
-	    "$RELAY" --listen 127.0.0.1:0 --self-signed "$tmp/tls" \
-	    --tokens "$tmp/tokens" --spool "$tmp/spool" \
-	    >"$tmp/relay.out" 2>&1 &
-	relay_pid=$!
+	relay_spawn 0 --spool "$tmp/spool"
 	relay_up
 }
 # session time now, in microseconds (the relay's T2)
-session_us() {
-	python3 "$top_srcdir/tests/relay-get.py" "$addr" /v1/time \
-	    "$tmp/tok.padova" | cut -d' ' -f2
-}
+session_us() { relay_time "$tmp/tok.padova"; }
 # real microseconds (this shell's clock is not moved)
 real_us() { echo $(($(date +%s%N) / 1000)); }
 # le A B: A <= B, said when not

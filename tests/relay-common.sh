@@ -17,12 +17,37 @@ relay_tokens() {
 # relay_spawn PORT [OPTION...]: start the relay on 127.0.0.1:PORT (0: any)
 # with $tmp/tokens and the self-signed certificate kept in $tmp/tls (the
 # same pin across restarts); sets relay_pid
+# With relay_wallclock set to a file holding an offset in seconds ("+28",
+# "-3600"), the relay runs with its wall clock moved by that much, read
+# at every call (libfaketime; its monotonic clock is left alone).
 relay_spawn() {
 	relay_port=$1
 	shift
-	"$RELAY" --listen "127.0.0.1:$relay_port" --self-signed "$tmp/tls" \
-	    --tokens "$tmp/tokens" "$@" >"$tmp/relay.out" 2>&1 &
+	if [ -n "${relay_wallclock:-}" ]; then
+		FAKETIME_TIMESTAMP_FILE="$relay_wallclock" FAKETIME_NO_CACHE=1 \
+		    DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$relay_faketime_lib" \
+		    "$RELAY" --listen "127.0.0.1:$relay_port" \
+		    --self-signed "$tmp/tls" --tokens "$tmp/tokens" "$@" \
+		    >"$tmp/relay.out" 2>&1 &
+	else
+		"$RELAY" --listen "127.0.0.1:$relay_port" \
+		    --self-signed "$tmp/tls" --tokens "$tmp/tokens" "$@" \
+		    >"$tmp/relay.out" 2>&1 &
+	fi
 	relay_pid=$!
+}
+
+# libfaketime (Debian: faketime), or empty when it is not installed
+relay_faketime_lib=
+for relay_d in /usr/lib/*/faketime /usr/lib/faketime; do
+	[ -f "$relay_d/libfaketimeMT.so.1" ] &&
+	    relay_faketime_lib="$relay_d/libfaketimeMT.so.1"
+done
+
+# relay_time: the relay's session time now in microseconds (python3)
+relay_time() {
+	python3 "$top_srcdir/tests/relay-get.py" "$addr" /v1/time "$1" |
+	    cut -d' ' -f2
 }
 
 relay_listening() { grep -q '^listening on ' "$tmp/relay.out"; }

@@ -117,6 +117,70 @@ test_clock_single(void **state)
 }
 
 /* RTT percentiles and jitter. */
+/*
+ * The clocks step apart (the console's host was suspended 60 s, the
+ * relay's session started a new life): one contradicting sample is not
+ * believed, two in a row start the filter afresh on the new offset,
+ * whatever the old window of minima says.
+ */
+static void
+test_clock_step(void **state)
+{
+	static struct relay_clock	 c;
+	int64_t				 now, t0;
+	const int64_t			 step = 60000000;
+
+	(void)state;
+	srandom(7);
+	relay_clock_init(&c);
+	now = simulate(&c, 5000000, 0, 30000000);
+	assert_int_equal(relay_clock_estimate(&c, now), 0);
+	assert_true(llabs(relay_clock_offset_at(&c, now) - 5000000) < 200);
+	/* one probe on the new clock: a fluke as far as anyone knows */
+	t0 = now + 1000000;
+	relay_clock_add(&c, t0, t0 + 100 + 5000000 + step,
+	    t0 + 120 + 5000000 + step, t0 + 220);
+	assert_int_equal(relay_clock_estimate(&c, t0 + 220), 0);
+	assert_true(llabs(relay_clock_offset_at(&c, t0 + 220) - 5000000) <
+	    200);
+	assert_int_equal(c.steps, 0);
+	/* a second one: the clocks stepped */
+	t0 += 1000000;
+	relay_clock_add(&c, t0, t0 + 100 + 5000000 + step,
+	    t0 + 120 + 5000000 + step, t0 + 220);
+	assert_int_equal(c.steps, 1);
+	assert_int_equal(relay_clock_estimate(&c, t0 + 220), 0);
+	assert_true(llabs(relay_clock_offset_at(&c, t0 + 220) - 5000000 -
+	    step) < 200);
+	/* and samples that agree with the new offset keep it */
+	t0 += 1000000;
+	relay_clock_add(&c, t0, t0 + 100 + 5000000 + step,
+	    t0 + 120 + 5000000 + step, t0 + 220);
+	assert_int_equal(c.steps, 1);
+	assert_int_equal(relay_clock_estimate(&c, t0 + 220), 0);
+	assert_true(llabs(relay_clock_offset_at(&c, t0 + 220) - 5000000 -
+	    step) < 200);
+}
+
+/* A sample delayed 20 ms in one direction is queueing, not a step. */
+static void
+test_clock_delay_not_step(void **state)
+{
+	static struct relay_clock	 c;
+	int64_t				 now, t0;
+
+	(void)state;
+	srandom(8);
+	relay_clock_init(&c);
+	now = simulate(&c, 0, 0, 20000000);
+	assert_int_equal(relay_clock_estimate(&c, now), 0);
+	t0 = now + 1000000;
+	relay_clock_add(&c, t0, t0 + 20000, t0 + 20020, t0 + 20100);
+	t0 += 1000000;
+	relay_clock_add(&c, t0, t0 + 20000, t0 + 20020, t0 + 20100);
+	assert_int_equal(c.steps, 0);
+}
+
 static void
 test_health_rtt(void **state)
 {
@@ -184,6 +248,8 @@ main(void)
 		cmocka_unit_test(test_clock_drift_fit),
 		cmocka_unit_test(test_clock_outliers_ignored),
 		cmocka_unit_test(test_clock_single),
+		cmocka_unit_test(test_clock_step),
+		cmocka_unit_test(test_clock_delay_not_step),
 		cmocka_unit_test(test_health_rtt),
 		cmocka_unit_test(test_health_loss),
 		cmocka_unit_test(test_link_state),

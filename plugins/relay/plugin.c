@@ -19,7 +19,7 @@
 SB_PLUGIN("relay");
 
 /* Register the transport. */
-#define RELAY_FIRST_CLOCK_S 3
+#define RELAY_FIRST_CLOCK_S 1
 #define RELAY_FIRST_CLOCK_UNC_US 1000
 
 static void relay_plugin_first_clock(const struct sb_host_api *,
@@ -63,7 +63,7 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 }
 
 /*
- * Wait (a few seconds at most) for the first clock estimate and hand it to
+ * Wait (a second at most) for the first clock estimate and hand it to
  * the host now, so that backends loaded after the link start on session
  * time instead of jumping to it later.
  */
@@ -88,12 +88,9 @@ relay_plugin_first_clock(const struct sb_host_api *host, struct sb_plugin *p,
 	unc = c->clock_unc_us;
 	c->clock_changed = 0;
 	pthread_mutex_unlock(&c->stat_lock);
+	/* else the host holds the session until poll() brings one */
 	if (known)
 		host->clock_update(p, off, unc);
-	else
-		host->log(p, SB_LOG_WARNING, "relay: no clock estimate from "
-		    "the relay within %d s; session time follows once it "
-		    "answers", RELAY_FIRST_CLOCK_S);
 }
 
 /* Nothing to do: the host frees the transport with relay_client_free. */

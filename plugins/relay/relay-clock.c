@@ -16,6 +16,14 @@
 
 #define RELAY_CLOCK_BUCKET_US 4000000	/* one minimum per 4 s */
 #define RELAY_CLOCK_MAX_DRIFT 0.001	/* 1000 ppm: beyond is nonsense */
+/*
+ * A sample further from the estimate than its own delay, the estimate's
+ * uncertainty and this margin allow cannot be explained by queueing: one
+ * of the clocks stepped (the console's host was suspended, the relay's
+ * session started a new life). Two such samples in a row start the
+ * filter afresh from them.
+ */
+#define RELAY_CLOCK_STEP_MARGIN_US 10000
 
 /* Start with no samples. */
 void
@@ -31,25 +39,64 @@ relay_clock_burst(struct relay_clock *c)
 	c->burst++;
 }
 
+/* Does sample s contradict the current estimate (a clock stepped)? */
+static int
+relay_clock_contradicts(const struct relay_clock *c,
+    const struct relay_clock_sample *s)
+{
+	double	predicted;
+
+	if (!c->valid)
+		return (0);
+	predicted = c->offset_us + c->drift * (double)(s->t_us - c->ref_us);
+	return (fabs((double)s->theta_us - predicted) > (double)s->delta_us /
+	    2 + c->uncertainty_us + RELAY_CLOCK_STEP_MARGIN_US);
+}
+
+/* Keep one sample. */
+static void
+relay_clock_keep(struct relay_clock *c, const struct relay_clock_sample *s)
+{
+	c->s[c->head] = *s;
+	c->head = (c->head + 1) % RELAY_CLOCK_SAMPLES;
+	if (c->n < RELAY_CLOCK_SAMPLES)
+		c->n++;
+}
+
 /* Add one exchange: t0/t3 local mono us, t1/t2 session us. */
 void
 relay_clock_add(struct relay_clock *c, int64_t t0, int64_t t1, int64_t t2,
     int64_t t3)
 {
-	struct relay_clock_sample	*s;
+	struct relay_clock_sample	 s;
 	int64_t				 delta;
 
 	delta = (t3 - t0) - (t2 - t1);
 	if (delta < 0)
 		delta = 0;
-	s = &c->s[c->head];
-	c->head = (c->head + 1) % RELAY_CLOCK_SAMPLES;
-	if (c->n < RELAY_CLOCK_SAMPLES)
-		c->n++;
-	s->t_us = t0 + (t3 - t0) / 2;
-	s->theta_us = ((t1 - t0) + (t2 - t3)) / 2;
-	s->delta_us = delta;
-	s->burst = c->burst;
+	s.t_us = t0 + (t3 - t0) / 2;
+	s.theta_us = ((t1 - t0) + (t2 - t3)) / 2;
+	s.delta_us = delta;
+	s.burst = c->burst;
+	if (!relay_clock_contradicts(c, &s)) {
+		c->stepping = 0;
+		relay_clock_keep(c, &s);
+		return;
+	}
+	if (!c->stepping) {
+		/* one may be a fluke: wait for a second */
+		c->stepping = 1;
+		c->step_sample = s;
+		return;
+	}
+	/* a step: what came before it no longer describes the clocks */
+	c->stepping = 0;
+	c->n = 0;
+	c->head = 0;
+	c->valid = 0;
+	c->steps++;
+	relay_clock_keep(c, &c->step_sample);
+	relay_clock_keep(c, &s);
 }
 
 /* Sort int64 values. */

@@ -933,6 +933,8 @@ relay_net_timed(struct relay_client *c, struct relay_net *net,
 	long long	 t1, t2;
 	int64_t		 t0 = x->t0, t3 = x->t3 != 0 ? x->t3 : now;
 	int64_t		 off, unc;
+	uint64_t	 steps;
+	int		 stepped;
 
 	if (net->burst_left > 0)
 		net->burst_left--;
@@ -940,7 +942,11 @@ relay_net_timed(struct relay_client *c, struct relay_net *net,
 	if (t0 == 0 || sscanf(x->resp, "%lld %lld", &t1, &t2) != 2)
 		return;
 	pthread_mutex_lock(&c->stat_lock);
+	steps = c->clock.steps;
 	relay_clock_add(&c->clock, t0, t1, t2, t3);
+	/* a step: follow the new clock quickly, a burst of probes now */
+	if ((stepped = c->clock.steps != steps))
+		net->burst_at = now;
 	relay_health_rtt(&c->health,
 	    (double)((t3 - t0) - (t2 - t1)) / 1000.0);
 	if (relay_clock_estimate(&c->clock, now) == 0) {
@@ -956,6 +962,10 @@ relay_net_timed(struct relay_client *c, struct relay_net *net,
 		}
 	}
 	pthread_mutex_unlock(&c->stat_lock);
+	if (stepped)
+		relay_client_error(c, "relay: the relay's clock and this "
+		    "host's stepped apart (a suspend, a relay restarted "
+		    "without its spool): following the new offset");
 }
 
 /* A posted command or result was answered. */

@@ -234,6 +234,10 @@ struct relay_clock {
 	double		 drift;		/* d(offset)/dt, dimensionless */
 	double		 uncertainty_us;
 	size_t		 minima;
+	/* Step detection. */
+	int		 stepping;	/* one contradicting sample seen */
+	struct relay_clock_sample step_sample;
+	uint64_t	 steps;		/* steps detected */
 };
 
 void	relay_clock_init(struct relay_clock *);

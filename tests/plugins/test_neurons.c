@@ -3,7 +3,7 @@
  *
  * load test_neurons [name=neurons] [units=4] [period_ms=10] [fire=all|K]
  *
- * advance() fires unit K (or every unit) at every multiple of period_ms
+ * advance() fires unit K (or every unit) every period_ms from its load
  * (period_ms=0: silent); stimulate() records the call and emits an
  * SB_SPIKE_STIMULATED spike on the next advance(); synaptic_input() counts
  * calls. Commands: test-hello (a greeting), test-neurons (the counters).
@@ -212,7 +212,8 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 	if (test_neurons_int(tn, "period_ms", 10, 0, 3600000, &v) != 0)
 		goto fail;
 	tn->period_us = v * 1000;
-	tn->next_us = tn->period_us;
+	/* the first period after loading, like the simulators */
+	tn->next_us = host->now_us(p) + tn->period_us;
 	fire = host->arg(p, "fire");
 	if (fire == NULL || strcmp(fire, "all") == 0)
 		tn->fire = -1;
