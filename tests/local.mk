@@ -34,10 +34,13 @@ tests_bench_bench_engine_SOURCES = tests/bench/bench-engine.c
 tests_bench_bench_engine_CPPFLAGS = $(test_core_cppflags)
 tests_bench_bench_engine_LDADD = src/libsbcore.la
 
-TESTS += tests/relay-3site.sh tests/relay-restart.sh tests/relay-413.sh tests/record-full.sh tests/relay-clock.sh tests/relay-clock-console.sh \
+TESTS += tests/relay-3site.sh tests/relay-restart.sh tests/relay-413.sh \
+	tests/record-full.sh tests/relay-clock.sh tests/relay-clock-console.sh \
 	tests/relay-quit.sh tests/relay-once.sh tests/relay-resume.sh
-EXTRA_DIST += tests/relay-3site.sh tests/relay-restart.sh tests/relay-413.sh tests/record-full.sh tests/relay-clock.sh tests/relay-get.py \
-	tests/relay-quit.sh tests/relay-once.sh tests/relay-resume.sh
+EXTRA_DIST += tests/relay-3site.sh tests/relay-restart.sh tests/relay-413.sh \
+	tests/record-full.sh tests/relay-clock.sh tests/relay-clock-console.sh \
+	tests/relay-get.py tests/relay-quit.sh tests/relay-once.sh \
+	tests/relay-resume.sh
 
 include tests/tui.mk
 include tests/ramp.mk
