@@ -216,7 +216,8 @@ relay_client_cursor(struct relay_client *c, const struct relay_item *item,
 	char	 key[512];
 
 	if (item->epoch == 0 || seq == 0 || h->size <
-	    offsetof(struct sb_host_api, cursor_set) + sizeof h->cursor_set)
+	    offsetof(struct sb_host_api, cursor_set) + sizeof h->cursor_set ||
+	    h->cursor_set == NULL)
 		return;
 	if (item->epoch != c->epoch_said) {
 		h->cursor_set(c->plugin, "epoch", item->epoch);

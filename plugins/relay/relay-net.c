@@ -108,6 +108,19 @@ relay_net_backoff(unsigned failures)
 	return (d - d / 8 + (int64_t)(random() % (d / 4 + 1)));
 }
 
+/* The link's backoff after n failures in a row: capped, with jitter. */
+static int64_t
+relay_net_link_backoff(unsigned n)
+{
+	int64_t	d = RELAY_LINK_BACKOFF_MIN_US;
+
+	while (n-- > 1 && d < RELAY_LINK_BACKOFF_MAX_US)
+		d *= 2;
+	if (d > RELAY_LINK_BACKOFF_MAX_US)
+		d = RELAY_LINK_BACKOFF_MAX_US;
+	return (d - d / 4 + (int64_t)(random() % (d / 2 + 1)));
+}
+
 /* Append answer bytes (text answers, bounded). */
 static size_t
 relay_net_write_text(char *data, size_t size, size_t n, void *ctx)
@@ -532,6 +545,19 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 	char			 path[64];
 
 	relay_net_snapshot(c, net);
+	if (c->link_failures > 0) {
+		/* the link failed: one clock probe tries, when it is time */
+		for (i = 0; i < c->nxfers; i++) {
+			x = &c->xfers[i];
+			if (x->role != RELAY_TIME || x->active)
+				continue;
+			if (now >= c->link_not_before)
+				relay_net_begin(c, x, "/v1/time", NULL, 0);
+			else if (c->link_not_before < *due)
+				*due = c->link_not_before;
+		}
+		return;
+	}
 	for (i = 0; i < c->nxfers; i++) {
 		x = &c->xfers[i];
 		if (!x->active && x->not_before > now && x->not_before < *due)
@@ -780,7 +806,8 @@ static int
 relay_net_cursors(struct relay_client *c)
 {
 	return (c->host->size >= offsetof(struct sb_host_api, cursor_set) +
-	    sizeof c->host->cursor_set);
+	    sizeof c->host->cursor_set && c->host->cursor_get != NULL &&
+	    c->host->cursor_set != NULL);
 }
 
 /*
@@ -1072,6 +1099,24 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 		}
 	} else
 		x->failures = 0;
+	/*
+	 * The link-wide backoff: the exchanges that fail together when the
+	 * relay goes away count once (those started before the last
+	 * counted failure do not count again); any answer resets it.
+	 */
+	if ((result != CURLE_OK && !x->bad) || code / 100 == 5 ||
+	    code == 429 || code == 401) {
+		if (c->link_failures == 0 || x->started > c->link_failed_at) {
+			c->link_failures++;
+			c->link_failed_at = now;
+			c->link_not_before = now +
+			    relay_net_link_backoff(c->link_failures);
+			if (code == 429 && retry > 0)
+				c->link_not_before = now +
+				    (int64_t)retry * 1000000;
+		}
+	} else if (result == CURLE_OK)
+		c->link_failures = 0;
 
 	switch (x->role) {
 	case RELAY_PUBLISH:

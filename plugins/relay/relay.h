@@ -44,6 +44,15 @@
 #define RELAY_PUBLISH_SLOTS 2		/* publish requests in flight */
 #define RELAY_BACKOFF_MIN_US 50000
 #define RELAY_BACKOFF_MAX_US 2000000
+/*
+ * The link as a whole: after a failure of any kind (no connection, TLS,
+ * a stalled or cut exchange, 5xx, 429, 401) nothing new starts for 100 ms,
+ * doubling to 10 s, +/- 25 %, and then one clock probe alone tries until
+ * an exchange succeeds: a relay that is away sees one handshake per
+ * period from each site, not one per kind of request.
+ */
+#define RELAY_LINK_BACKOFF_MIN_US 100000
+#define RELAY_LINK_BACKOFF_MAX_US 10000000
 #define RELAY_DOWN_AFTER_US 3000000	/* no exchange this long: down */
 #define RELAY_RECENT_US 10000000	/* loss and gap window: 10 s */
 #define RELAY_RTT_SAMPLES 128
@@ -306,6 +315,9 @@ struct relay_client {
 	char		*auth_header;
 	struct relay_xfer *xfers;
 	size_t		 nxfers;
+	unsigned	 link_failures;	/* in a row, link-wide */
+	int64_t		 link_failed_at;	/* mono us of the last counted */
+	int64_t		 link_not_before;	/* nothing new starts before */
 
 	/* Readable streams (network side; names stay until the end). */
 	struct relay_istream **in;
