@@ -37,11 +37,11 @@ tests_bench_bench_engine_LDADD = src/libsbcore.la
 TESTS += tests/relay-3site.sh tests/relay-restart.sh tests/relay-413.sh \
 	tests/record-full.sh tests/relay-clock.sh tests/relay-clock-console.sh \
 	tests/relay-quit.sh tests/relay-once.sh tests/relay-resume.sh \
-	tests/relay-backoff.sh
+	tests/relay-backoff.sh tests/relay-repin.sh
 EXTRA_DIST += tests/relay-3site.sh tests/relay-restart.sh tests/relay-413.sh \
 	tests/record-full.sh tests/relay-clock.sh tests/relay-clock-console.sh \
 	tests/relay-get.py tests/relay-quit.sh tests/relay-once.sh \
-	tests/relay-resume.sh tests/relay-backoff.sh
+	tests/relay-resume.sh tests/relay-backoff.sh tests/relay-repin.sh
 
 include tests/tui.mk
 include tests/ramp.mk

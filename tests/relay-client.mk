@@ -32,8 +32,9 @@ tests_test_relay_e2e_SOURCES = tests/test-relay-e2e.c \
 	tests/test-relay-host.c tests/relay-test-host.h $(fake_host_sources) \
 	$(relay_pure_sources) $(relay_net_sources) plugins/relay/plugin.c
 tests_test_relay_e2e_CPPFLAGS = $(relay_test_cppflags)
-tests_test_relay_e2e_CFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
-tests_test_relay_e2e_LDADD = src/libsbcore.la $(CURL_LIBS) $(TEST_LIBS) -lm
+tests_test_relay_e2e_CFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS) $(GNUTLS_CFLAGS)
+tests_test_relay_e2e_LDADD = src/libsbcore.la $(CURL_LIBS) $(GNUTLS_LIBS) \
+	$(TEST_LIBS) -lm
 TESTS += tests/test-relay-e2e
 
 EXTRA_PROGRAMS += tests/bench/bench-relay
@@ -43,5 +44,5 @@ tests_bench_bench_relay_SOURCES = tests/bench/bench-relay.c \
 	$(relay_pure_sources) $(relay_net_sources) plugins/relay/plugin.c
 tests_bench_bench_relay_CPPFLAGS = $(relay_test_cppflags) \
 	-I$(top_srcdir)/tests
-tests_bench_bench_relay_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
-tests_bench_bench_relay_LDADD = src/libsbcore.la $(CURL_LIBS) -lm
+tests_bench_bench_relay_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(GNUTLS_CFLAGS)
+tests_bench_bench_relay_LDADD = src/libsbcore.la $(CURL_LIBS) $(GNUTLS_LIBS) -lm

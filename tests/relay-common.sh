@@ -23,6 +23,8 @@ relay_tokens() {
 relay_spawn() {
 	relay_port=$1
 	shift
+	# not the last relay's words: the new one writes a new file
+	rm -f "$tmp/relay.out"
 	if [ -n "${relay_wallclock:-}" ]; then
 		FAKETIME_TIMESTAMP_FILE="$relay_wallclock" FAKETIME_NO_CACHE=1 \
 		    DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$relay_faketime_lib" \

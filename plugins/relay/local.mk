@@ -9,7 +9,8 @@ relay_pure_sources = \
 	plugins/relay/relay-health.c
 relay_net_sources = \
 	plugins/relay/relay-net.c \
-	plugins/relay/relay-client.c
+	plugins/relay/relay-client.c \
+	src/tls-pin.c src/tls-pin.h
 # A plugin never links against host symbols: the wire format comes along.
 relay_core_sources = \
 	src/wire.c src/wire.h src/crc32c.c src/crc32c.h \
@@ -19,8 +20,8 @@ pkglib_LTLIBRARIES += plugins/relay/relay.la
 plugins_relay_relay_la_SOURCES = $(relay_pure_sources) \
 	$(relay_net_sources) $(relay_core_sources) plugins/relay/plugin.c
 plugins_relay_relay_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) \
-	-fvisibility=hidden
+	$(GNUTLS_CFLAGS) -fvisibility=hidden
 plugins_relay_relay_la_LDFLAGS = $(plugin_ldflags)
-plugins_relay_relay_la_LIBADD = $(CURL_LIBS) -lm
+plugins_relay_relay_la_LIBADD = $(CURL_LIBS) $(GNUTLS_LIBS) -lm
 
 include tests/relay-client.mk

@@ -56,7 +56,18 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 		free(cause);
 		return (-1);
 	}
+	static const struct sb_command repin = {
+		.name = "repin",
+		.usage = "sha256//BASE64",
+		.help = "check the relay's new key from now on (keeps the "
+		    "queue)",
+		.exec = relay_client_repin,
+	};
+
 	if (host->register_transport(p, &transport, c, relay_client_free) != 0)
+		return (-1);
+	/* the transport owns c: the command only borrows it */
+	if (host->register_command(p, &repin, c, NULL) != 0)
 		return (-1);
 	relay_plugin_first_clock(host, p, c);
 	return (0);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "relay.h"
+#include "tls-pin.h"
 #include "xmalloc.h"
 
 #define RELAY_ERRORS_MAX 16
@@ -115,6 +116,7 @@ relay_client_free(void *data)
 	relay_outq_free(&c->out);
 	relay_parser_free(&c->parser);
 	relay_config_free(&c->cfg);
+	free(c->repin);
 	free(c->last_error);
 	pthread_mutex_destroy(&c->msg_lock);
 	pthread_mutex_destroy(&c->in_lock);
@@ -226,6 +228,39 @@ relay_client_cursor(struct relay_client *c, const struct relay_item *item,
 	snprintf(key, sizeof key, "%" PRIu64 " %s/%s", item->epoch,
 	    item->site, item->stream);
 	h->cursor_set(c->plugin, key, seq);
+}
+
+/*
+ * repin sha256//BASE64: the relay's key changed on purpose (its operator
+ * says so): check that key from now on. The link reconnects; what is
+ * queued to send, and where each read stands, are kept.
+ */
+int
+relay_client_repin(void *data, int argc, char **argv, struct sb_reply *r)
+{
+	struct relay_client	*c = data;
+	const struct sb_host_api *h = c->host;
+
+	if (argc != 2 || !tls_pin_valid(argv[1])) {
+		h->reply(r, "usage: repin sha256//BASE64 (the 44 characters "
+		    "the relay prints at start, or that the link's error "
+		    "names)");
+		return (-1);
+	}
+	if (c->cfg.ca != NULL && c->cfg.pin == NULL) {
+		h->reply(r, "repin: this link checks ca= alone; give pin= "
+		    "at load to check a key");
+		return (-1);
+	}
+	pthread_mutex_lock(&c->msg_lock);
+	free(c->repin);
+	c->repin = xstrdup(argv[1]);
+	pthread_mutex_unlock(&c->msg_lock);
+	relay_net_wake(c);
+	h->reply(r, "relay: %s is checked against %s from now on; %llu "
+	    "events queued are kept", c->cfg.url, argv[1],
+	    (unsigned long long)relay_outq_depth(&c->out));
+	return (0);
 }
 
 /* transport poll(): hand arrivals to the host. */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "relay.h"
+#include "tls-pin.h"
 #include "xmalloc.h"
 
 enum relay_role {
@@ -78,6 +79,7 @@ struct relay_xfer {
 	int64_t		 t0, t3;	/* clock probe */
 	struct relay_msg *msg;
 	int		 bad;		/* read: stream malformed */
+	unsigned	 pin_epoch;	/* the pin its handle checks */
 };
 
 /* Network-thread state that does not need to be in the client. */
@@ -119,6 +121,28 @@ relay_net_link_backoff(unsigned n)
 	if (d > RELAY_LINK_BACKOFF_MAX_US)
 		d = RELAY_LINK_BACKOFF_MAX_US;
 	return (d - d / 4 + (int64_t)(random() % (d / 2 + 1)));
+}
+
+/* The pin of the certificate the relay presented to x, or NULL. */
+static char *
+relay_net_presented_pin(struct relay_xfer *x)
+{
+	struct curl_certinfo	*ci = NULL;
+	struct curl_slist	*s;
+	char			*cause = NULL, *pin;
+
+	if (curl_easy_getinfo(x->easy, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    ci == NULL || ci->num_of_certs < 1)
+		return (NULL);
+	for (s = ci->certinfo[0]; s != NULL; s = s->next) {
+		if (strncmp(s->data, "Cert:", 5) != 0)
+			continue;
+		pin = tls_pin_of_pem(s->data + 5, strlen(s->data + 5),
+		    &cause);
+		free(cause);
+		return (pin);
+	}
+	return (NULL);
 }
 
 /* Append answer bytes (text answers, bounded). */
@@ -300,6 +324,8 @@ relay_net_setup(struct relay_client *c, struct relay_xfer *x)
 	}
 	if (c->cfg.pin != NULL)
 		curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, c->cfg.pin);
+	/* the certificate presented, to name its pin when it does not match */
+	curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
 	x->hdrs = curl_slist_append(NULL, c->auth_header);
 	x->hdrs = curl_slist_append(x->hdrs, "Expect:");
 	if (x->role == RELAY_PUBLISH) {
@@ -341,6 +367,11 @@ relay_net_begin(struct relay_client *c, struct relay_xfer *x,
 {
 	char	*url;
 
+	if (x->pin_epoch != c->pin_epoch) {
+		/* repin: new connections check the new key */
+		curl_easy_setopt(x->easy, CURLOPT_PINNEDPUBLICKEY, c->cfg.pin);
+		x->pin_epoch = c->pin_epoch;
+	}
 	xasprintf(&url, "%s%s", c->cfg.url, path);
 	curl_easy_setopt(x->easy, CURLOPT_URL, url);
 	free(url);
@@ -1040,6 +1071,7 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 {
 	long		code = 0;
 	curl_off_t	retry = 0;
+	char		*presented;
 	int		ok;
 
 	curl_multi_remove_handle(c->multi, x->easy);
@@ -1049,7 +1081,15 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 	ok = result == CURLE_OK && code / 100 == 2;
 
 	if (result != CURLE_OK && !x->bad) {
-		if (result == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
+		if (result == CURLE_SSL_PINNEDPUBKEYNOTMATCH &&
+		    (presented = relay_net_presented_pin(x)) != NULL) {
+			relay_client_error(c, "relay: %s presented the key "
+			    "%s, not pin=%s: if its key was changed on purpose, "
+			    "check the new pin with the relay's operator, then "
+			    "type 'repin %s' (what is queued is kept)",
+			    c->cfg.url, presented, c->cfg.pin, presented);
+			free(presented);
+		} else if (result == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
 		    result == CURLE_PEER_FAILED_VERIFICATION)
 			relay_client_error(c, "relay: %s: the relay's key or "
 			    "certificate does not match pin=/ca=: %s",
@@ -1182,6 +1222,24 @@ relay_net_unpause(struct relay_client *c)
 	}
 }
 
+/* Take a pin given by repin: new connections check it, at once. */
+static void
+relay_net_repinned(struct relay_client *c)
+{
+	char	*pin;
+
+	pthread_mutex_lock(&c->msg_lock);
+	pin = c->repin;
+	c->repin = NULL;
+	pthread_mutex_unlock(&c->msg_lock);
+	if (pin == NULL)
+		return;
+	free(c->cfg.pin);
+	c->cfg.pin = pin;
+	c->pin_epoch++;
+	c->link_failures = 0;	/* try now, not after the backoff */
+}
+
 /* The network thread: the multi loop until told to stop. */
 static void *
 relay_net_main(void *arg)
@@ -1196,6 +1254,7 @@ relay_net_main(void *arg)
 	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
 		now = relay_mono_us();
 		due = now + 1000000;
+		relay_net_repinned(c);
 		relay_net_unpause(c);
 		relay_net_schedule(c, net, now, &due);
 		do {

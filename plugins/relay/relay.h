@@ -316,6 +316,8 @@ struct relay_client {
 	struct relay_xfer *xfers;
 	size_t		 nxfers;
 	unsigned	 link_failures;	/* in a row, link-wide */
+	unsigned	 pin_epoch;	/* bumped by repin (network side) */
+	char		*repin;		/* a new pin from repin, under msg_lock */
 	int64_t		 link_failed_at;	/* mono us of the last counted */
 	int64_t		 link_not_before;	/* nothing new starts before */
 
@@ -354,6 +356,9 @@ struct relay_client {
 	/* Engine thread: the epoch the host's cursors were last set in. */
 	uint64_t	 epoch_said;
 };
+
+/* repin PIN: the relay's new key, checked by its operator (engine). */
+int	relay_client_repin(void *, int, char **, struct sb_reply *);
 
 /* relay-net.c */
 int	relay_net_start(struct relay_client *, char **);

@@ -13,6 +13,7 @@ src_relay_synbridge_relay_SOURCES = \
 	src/relay/relay-metrics.c \
 	src/relay/relay-timer.c \
 	src/relay/relay-clock.c \
+	src/tls-pin.c src/tls-pin.h \
 	src/relay/relay-tls.c
 src_relay_synbridge_relay_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS)
 src_relay_synbridge_relay_LDADD = src/libsbcore.la $(MHD_LIBS) $(GNUTLS_LIBS)

@@ -21,70 +21,19 @@
 #include <gnutls/x509.h>
 
 #include "relay.h"
+#include "tls-pin.h"
 #include "xmalloc.h"
-
-/* Base64 (RFC 4648, with padding) of n bytes; a new string. */
-static char *
-relay_tls_base64(const uint8_t *in, size_t n)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
-	uint32_t v;
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-		    in[i + 2];
-		*o++ = tab[v >> 18];
-		*o++ = tab[(v >> 12) & 63];
-		*o++ = tab[(v >> 6) & 63];
-		*o++ = tab[v & 63];
-	}
-	if (i < n) {
-		v = (uint32_t)in[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		*o++ = tab[v >> 18];
-		*o++ = tab[(v >> 12) & 63];
-		*o++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
 
 /* The pin "sha256//BASE64" of a PEM certificate; NULL with *cause. */
 static char *
 relay_tls_pin(const gnutls_datum_t *pem, const char *path, char **cause)
 {
-	gnutls_x509_crt_t crt = NULL;
-	gnutls_pubkey_t pub = NULL;
-	gnutls_datum_t der = { NULL, 0 };
-	uint8_t digest[32];
-	char *b64, *pin = NULL;
-	int e;
+	char *why = NULL, *pin;
 
-	if ((e = gnutls_x509_crt_init(&crt)) < 0 ||
-	    (e = gnutls_x509_crt_import(crt, pem, GNUTLS_X509_FMT_PEM)) < 0 ||
-	    (e = gnutls_pubkey_init(&pub)) < 0 ||
-	    (e = gnutls_pubkey_import_x509(pub, crt, 0)) < 0 ||
-	    (e = gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &der)) < 0 ||
-	    (e = gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size,
-	    digest)) < 0) {
-		xasprintf(cause, "%s: cannot read the certificate's public "
-		    "key: %s", path, gnutls_strerror(e));
-		goto out;
+	if ((pin = tls_pin_of_pem(pem->data, pem->size, &why)) == NULL) {
+		xasprintf(cause, "%s: %s", path, why);
+		free(why);
 	}
-	b64 = relay_tls_base64(digest, sizeof digest);
-	xasprintf(&pin, "sha256//%s", b64);
-	free(b64);
-out:
-	gnutls_free(der.data);
-	if (pub != NULL)
-		gnutls_pubkey_deinit(pub);
-	if (crt != NULL)
-		gnutls_x509_crt_deinit(crt);
 	return pin;
 }
 
