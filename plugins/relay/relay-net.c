@@ -613,7 +613,8 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 			relay_net_read(c, x, now);
 			break;
 		case RELAY_CONTROL:
-			if (!x->active && now >= x->not_before) {
+			/* after the first listing: it says where to resume */
+			if (c->listed && !x->active && now >= x->not_before) {
 				snprintf(path, sizeof path,
 				    "/v1/control?after=%" PRIu64,
 				    c->control_after);
@@ -879,6 +880,7 @@ relay_net_new_life(struct relay_client *c)
 		is->read = 0;
 	}
 	c->read_changed = 1;
+	c->control_after = 0;	/* messages are numbered anew too */
 }
 
 /*
@@ -892,6 +894,7 @@ static int
 relay_net_first_list(struct relay_client *c, uint64_t epoch)
 {
 	uint64_t	 said;
+	char		 key[64];
 
 	if (epoch == 0 || !relay_net_cursors(c))
 		return (0);
@@ -899,6 +902,9 @@ relay_net_first_list(struct relay_client *c, uint64_t epoch)
 	if (said == 0)
 		return (0);
 	if (said == epoch) {
+		/* and the control stream after the last message handled */
+		snprintf(key, sizeof key, "%" PRIu64 " control", epoch);
+		c->control_after = c->host->cursor_get(c->plugin, key);
 		relay_client_error(c, "relay: resuming each stream after the "
 		    "last batch this console recorded");
 		return (1);
@@ -979,6 +985,8 @@ relay_net_controlled(struct relay_client *c, struct relay_xfer *x)
 			continue;
 		}
 		c->control_after = n;
+		item->seq = n;		/* for the host's cursor */
+		item->epoch = c->epoch;
 		relay_client_push(c, item);
 	}
 }
