@@ -5,7 +5,7 @@
  * goes back, across restarts on the same spool either:
  *
  *   DIR/SESSION/clock   a bound on every session time served so far
- *                       (written ahead, once a second, and at a clean stop)
+ *                       (written 250 ms ahead, and exact at a clean stop)
  *
  * At start the session continues from the later of the wall clock since
  * the epoch (the time that passed while the relay was down, as far as the
@@ -27,10 +27,14 @@
 #include "relay.h"
 #include "xmalloc.h"
 
-/* The bound written is this far ahead of the session time then. */
-#define RELAY_CLOCK_AHEAD_US 2000000
-/* ...and rewritten when session time comes within this of it. */
-#define RELAY_CLOCK_RENEW_US 1000000
+/*
+ * The bound written is this far ahead of the session time then, and
+ * rewritten when session time comes within RENEW of it (the timer ticks
+ * every 100 ms): a relay killed outright comes back at most this far
+ * ahead of the last time it served (a clean stop writes the exact time).
+ */
+#define RELAY_CLOCK_AHEAD_US 250000
+#define RELAY_CLOCK_RENEW_US 150000
 /* A restart that starts this far from the wall clock says so. */
 #define RELAY_CLOCK_SAY_US 1000000
 #define RELAY_CLOCK_WIDTH 21		/* "%020" PRId64 "\n" */
