@@ -83,7 +83,9 @@ plugin_host_fast(struct sb_plugin *p)
 static int64_t
 plugin_host_now(struct sb_plugin *p)
 {
-	return clock_now(&p->site->session->clock);
+	/* backends' own time (session time minus the steps taken while
+	 * they ran); emit() maps their stamps back to session time */
+	return engine_backend_now(p->site->session);
 }
 
 /*
@@ -303,6 +305,7 @@ plugin_host_emit(struct sb_emitter *em, const struct sb_event *ev)
 
 	e.site = em->site;
 	e.pop = em->pop;
+	e.t_us = engine_backend_to_session(em->session, e.t_us);
 	if (ring_push(em->ring, &e, 1) != 1) {
 		__atomic_add_fetch(&em->dropped, 1, __ATOMIC_RELAXED);
 		return -1;

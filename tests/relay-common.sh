@@ -52,7 +52,7 @@ relay_time() {
 	    cut -d' ' -f2
 }
 
-relay_listening() { grep -q '^listening on ' "$tmp/relay.out"; }
+relay_listening() { grep -qs '^listening on ' "$tmp/relay.out"; }
 
 # relay_up: wait (15 s at most) for the spawned relay to listen, else end
 # the script; sets addr (HOST:PORT), port and pin

@@ -15,6 +15,12 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
+# the test plugins it loads are built with the test programs
+if [ ! -f "$PLUGDIR/test_neurons.so" ]; then
+	echo "soak: building the test plugins (make check TESTS=)" >&2
+	make -C "$top_builddir" -s check TESTS= >/dev/null ||
+	    { echo "soak: cannot build the test plugins" >&2; exit 2; }
+fi
 kills=${SOAK_RELAY_KILLS:-25}
 restarts=${SOAK_RESTARTS:-10}
 
@@ -146,6 +152,11 @@ for path in a:b a:c b:a b:c; do
 	    "$(wc -l <"$tmp/sent.after")" "$(wc -l <"$tmp/received")" \
 	    "$lost" "$doubled" "${gaps:-0}"
 	if [ "$doubled" -ne 0 ] || { [ "$lost" -ne 0 ] && [ "${gaps:-0}" -eq 0 ]; }; then
+		bad=1
+	fi
+	# a soak that moved nothing proves nothing
+	if [ "$(wc -l <"$tmp/sent.after")" -eq 0 ]; then
+		echo "soak: nothing was sent from $from to $to (see $tmp/$from.out)" >&2
 		bad=1
 	fi
 done

@@ -884,6 +884,26 @@ relay_net_new_life(struct relay_client *c)
 }
 
 /*
+ * This console was away while the relay's session started a new life:
+ * what the old life held after its last record is gone, in a number
+ * nobody can tell any more. A gap of the stream says so.
+ */
+static void
+relay_net_lost_life(struct relay_client *c, struct relay_istream *is)
+{
+	struct relay_item	*gap = xcalloc(1, sizeof *gap);
+
+	gap->type = RELAY_ITEM_GAP;
+	gap->site = is->site;
+	gap->stream = is->name;
+	gap->epoch = c->epoch;
+	gap->text = xstrdup("an unknown number of events published after "
+	    "this console's last record: the relay restarted without its "
+	    "spool while it was away");
+	relay_client_push(c, gap);
+}
+
+/*
  * The first listing: where to start each stream. A console restarted on
  * the log directory it recorded to resumes after the last batch it
  * recorded (the host's cursors, same epoch); one whose relay session
@@ -961,6 +981,8 @@ relay_net_listed(struct relay_client *c, struct relay_net *net,
 			c->in[c->nin++] = is;
 		}
 		is->highest = r.seq;
+		if (want && start == 2 && !is->read)
+			relay_net_lost_life(c, is);
 		if (want != is->read) {
 			is->read = want;
 			c->read_changed = 1;
@@ -1029,9 +1051,10 @@ relay_net_timed(struct relay_client *c, struct relay_net *net,
 	}
 	pthread_mutex_unlock(&c->stat_lock);
 	if (stepped)
-		relay_client_error(c, "relay: the relay's clock and this "
-		    "host's stepped apart (a suspend, a relay restarted "
-		    "without its spool): following the new offset");
+		relay_client_error(c, "relay: the relay's session clock and "
+		    "this host's stepped apart (this host was suspended, or "
+		    "the relay restarted without its spool or after a reboot "
+		    "with another wall clock): estimating the offset afresh");
 }
 
 /* A posted command or result was answered. */
