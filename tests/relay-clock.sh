@@ -7,10 +7,10 @@
 # clock is moved for the relay alone with libfaketime. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..10"
+echo "1..11"
 
 if [ -z "$relay_faketime_lib" ] || [ "$have_python" = 0 ]; then
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	for i in 1 2 3 4 5 6 7 8 9 10 11; do
 		skip "libfaketime (Debian: faketime) and python3 are needed"
 	done
 	exit 0
@@ -92,3 +92,9 @@ move session time" le "$((t7 - t6))" "$((r7 - r6 + 1000000))"
 check "the restarted session keeps its epoch" \
     test "$epoch" = "$(python3 "$top_srcdir/tests/relay-get.py" "$addr" \
     /v1/streams "$tmp/tok.padova" Synbridge-Epoch)"
+# a second relay on the same spool would interleave its records: refused
+"$RELAY" --listen 127.0.0.1:0 --self-signed "$tmp/tls" --tokens "$tmp/tokens" \
+    --spool "$tmp/spool" >"$tmp/second.out" 2>&1
+second=$?
+check "a second relay on the same spool is refused (status $second)" \
+    sh -c "[ $second = 2 ] && grep -q 'is in use by another synbridge-relay' '$tmp/second.out'"
