@@ -24,7 +24,7 @@
 #define PLUGIN_RING_EVENTS 65536
 
 /* host->log: prefix with the plugin's name. */
-static void
+static void __attribute__((format(printf, 3, 4)))
 plugin_host_log(struct sb_plugin *p, enum sb_log_level level,
     const char *fmt, ...)
 {
@@ -314,7 +314,7 @@ plugin_host_emit(struct sb_emitter *em, const struct sb_event *ev)
 }
 
 /* host->reply: one line of a plugin command's result. */
-static void
+static void __attribute__((format(printf, 2, 3)))
 plugin_host_reply(struct sb_reply *r, const char *fmt, ...)
 {
 	va_list ap;

@@ -11,7 +11,7 @@
 #include "fake-host.h"
 
 /* host->log: keep the line (and the last error); echo it if asked. */
-static void
+static void __attribute__((format(printf, 3, 4)))
 fake_log(struct sb_plugin *p, enum sb_log_level level, const char *fmt, ...)
 {
 	char	line[FAKE_LOG_LEN];
@@ -214,7 +214,7 @@ fake_emit(struct sb_emitter *em, const struct sb_event *ev)
 }
 
 /* host->reply: append one line. */
-static void
+static void __attribute__((format(printf, 2, 3)))
 fake_reply(struct sb_reply *r, const char *fmt, ...)
 {
 	va_list	ap;
