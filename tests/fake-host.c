@@ -490,6 +490,9 @@ fake_module_exports(const char *path, char **cause)
 		    sym[i].st_name >= sh[dynsym->sh_link].sh_size)
 			continue;
 		name = strtab + sym[i].st_name;
+		/* AddressSanitizer's ODR indicators of the ABI's globals */
+		if (strncmp(name, "__odr_asan", 10) == 0)
+			continue;
 		for (j = 0; j < 4; j++) {
 			if (strcmp(name, abi[j]) == 0)
 				break;

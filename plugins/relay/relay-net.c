@@ -404,7 +404,8 @@ relay_net_snapshot(struct relay_client *c, struct relay_net *net)
 		net->capos = q->nstreams * 2;
 		net->os = xreallocarray(net->os, net->capos, sizeof *net->os);
 	}
-	memcpy(net->os, q->streams, q->nstreams * sizeof *q->streams);
+	if (q->nstreams > 0)	/* no stream yet: both arrays are NULL */
+		memcpy(net->os, q->streams, q->nstreams * sizeof *q->streams);
 	net->nos = q->nstreams;
 	if (q->new_streams) {
 		q->new_streams = 0;

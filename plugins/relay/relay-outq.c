@@ -93,7 +93,8 @@ relay_outq_append(struct relay_outq *q, const char *name,
 	}
 	if (live == 0)
 		s->pend_since = now_us;
-	memcpy(s->pend + s->plen, ev, n * sizeof *ev);
+	if (n > 0)	/* pend is still NULL before a stream's first event */
+		memcpy(s->pend + s->plen, ev, n * sizeof *ev);
 	s->plen += n;
 	q->pending += n;
 
