@@ -189,8 +189,8 @@ relay_outq_cut(struct relay_outq *q, struct relay_ostream *s,
 
 	pthread_mutex_lock(&q->lock);
 	base = s->pend;
-	ev = s->pend + s->phead;
 	n = s->plen - s->phead;
+	ev = n > 0 ? s->pend + s->phead : NULL;	/* pend may be NULL */
 	/* Hand the array over; the engine starts a fresh one. */
 	s->pend = NULL;
 	s->phead = s->plen = s->pcap = 0;
