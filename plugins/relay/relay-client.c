@@ -330,6 +330,7 @@ relay_client_poll(void *data)
 			relay_client_cursor(c, item, item->seq);
 			break;
 		case RELAY_ITEM_KEEPALIVE:
+		case RELAY_ITEM_REJECTED:
 			break;
 		}
 		relay_item_free(item);

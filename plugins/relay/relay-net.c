@@ -208,6 +208,20 @@ relay_net_item(void *ctx, struct relay_item *item)
 		relay_item_free(item);
 		return;
 	}
+	if (item->type == RELAY_ITEM_REJECTED) {
+		/* a gap the relay could not state is still a gap */
+		is = relay_net_istream(c, item->stream_id);
+		if (is != NULL && is->read) {
+			pthread_mutex_lock(&c->stat_lock);
+			c->health.gaps++;
+			c->health.last_gap_us = now;
+			pthread_mutex_unlock(&c->stat_lock);
+		}
+		relay_client_error(c, "relay: rejected a malformed batch on "
+		    "the read stream (%s); reading goes on", item->text);
+		relay_item_free(item);
+		return;
+	}
 	is = relay_net_istream(c, item->stream_id);
 	if (is == NULL || !is->read) {
 		relay_item_free(item);
