@@ -58,7 +58,7 @@ check "the first spike is on session time (t = $first s, the session is \
 
 if [ -z "$relay_faketime_lib" ] || [ "$have_python" = 0 ]; then
 	for i in 5 6 7 8 9 10 11 12; do
-		skip "libfaketime (Debian: faketime) and python3 are needed"
+		skip "$relay_faketime_need"
 	done
 	exit 0
 fi

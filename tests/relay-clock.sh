@@ -11,7 +11,7 @@ echo "1..11"
 
 if [ -z "$relay_faketime_lib" ] || [ "$have_python" = 0 ]; then
 	for i in 1 2 3 4 5 6 7 8 9 10 11; do
-		skip "libfaketime (Debian: faketime) and python3 are needed"
+		skip "$relay_faketime_need"
 	done
 	exit 0
 fi
