@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""relay-poke.py: a raw HTTPS client of synbridge-relay for its bounds tests.
+
+Usage: relay-poke.py ADDR COMMAND [ARGS...]   (ADDR is HOST:PORT)
+
+  request METHOD PATH TOKENFILE [BODYFILE]
+        one request; prints "STATUS" then the answer body
+  publish TOKENFILE BODYFILE...
+        one POST /v1/publish per file on one connection; exits 1 at the
+        first answer that is not 200 (printed)
+  hold N PATH TOKENFILE
+        N connections each sending GET PATH and reading its first byte of
+        answer body, then reading no more; prints "held N" once all have
+        it, and holds them until standard input ends
+  idle N FIRST_IP
+        N TCP connections that never start TLS, spread over the source
+        addresses FIRST_IP, FIRST_IP+1, ... (16 per address); prints
+        "opened N", then "closed K T" each time more of them were closed
+        by the relay (K in all, T seconds after opening), until standard
+        input ends
+  sites NSITES PER_SITE TOKENDIR
+        NSITES sites (tokens TOKENDIR/tok.sN) with PER_SITE connections
+        each, all from this one address; each connection makes an
+        authenticated request and stays open; prints "served K of N"
+        and holds them until standard input ends
+
+Token files hold the bearer token (whitespace around it is ignored).
+"""
+import select
+import socket
+import ssl
+import sys
+import time
+
+CTX = ssl.create_default_context()
+CTX.check_hostname = False
+CTX.verify_mode = ssl.CERT_NONE
+
+
+def addr_of(s):
+    host, port = s.rsplit(":", 1)
+    return host, int(port)
+
+
+def token_of(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def connect(addr, src=None, tls=True, timeout=20):
+    sock = socket.create_connection(addr, timeout=timeout,
+                                    source_address=(src, 0) if src else None)
+    if tls:
+        sock = CTX.wrap_socket(sock, server_hostname=addr[0])
+    return sock
+
+
+def send_request(sock, addr, method, path, token, body=b""):
+    head = "%s %s HTTP/1.1\r\nHost: %s:%d\r\n" % (method, path, addr[0],
+                                                 addr[1])
+    if token is not None:
+        head += "Authorization: Bearer %s\r\n" % token
+    if method == "POST":
+        head += "Content-Length: %d\r\n" % len(body)
+    sock.sendall(head.encode() + b"\r\n" + body)
+
+
+class Reader:
+    """Buffered reads of one connection."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("the relay closed the connection")
+        self.buf += data
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            self.fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line.decode("latin-1")
+
+    def exactly(self, n):
+        while len(self.buf) < n:
+            self.fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def head(self):
+        status = int(self.line().split()[1])
+        headers = {}
+        while True:
+            line = self.line()
+            if not line:
+                return status, headers
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+
+    def body(self, headers):
+        if "content-length" in headers:
+            return self.exactly(int(headers["content-length"]))
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            out = b""
+            while True:
+                size = int(self.line().split(";")[0], 16)
+                if size == 0:
+                    while self.line():
+                        pass
+                    return out
+                out += self.exactly(size)
+                self.exactly(2)
+        return b""
+
+
+def exchange(sock, addr, method, path, token, body=b""):
+    send_request(sock, addr, method, path, token, body)
+    r = Reader(sock)
+    status, headers = r.head()
+    return status, headers, r.body(headers)
+
+
+def wait_stdin():
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except KeyboardInterrupt:
+        pass
+
+
+def cmd_request(addr, method, path, tokfile, bodyfile=None):
+    body = b""
+    if bodyfile is not None:
+        with open(bodyfile, "rb") as f:
+            body = f.read()
+    sock = connect(addr)
+    status, _, answer = exchange(sock, addr, method, path, token_of(tokfile),
+                                 body)
+    sys.stdout.write("%d\n" % status)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(answer)
+    return 0
+
+
+def cmd_publish(addr, tokfile, *files):
+    token = token_of(tokfile)
+    sock = connect(addr, timeout=60)
+    for name in files:
+        with open(name, "rb") as f:
+            body = f.read()
+        status, _, answer = exchange(sock, addr, "POST", "/v1/publish",
+                                     token, body)
+        if status != 200:
+            print("%d %s" % (status, answer.decode(errors="replace")
+                             .strip()))
+            return 1
+    print("published %d" % len(files))
+    return 0
+
+
+def cmd_hold(addr, n, path, tokfile):
+    token = token_of(tokfile)
+    socks = []
+    for _ in range(int(n)):
+        sock = connect(addr, timeout=60)
+        send_request(sock, addr, "GET", path, token)
+        socks.append(sock)
+    for sock in socks:
+        r = Reader(sock)
+        status, headers = r.head()
+        if status != 200:
+            print("status %d" % status)
+            return 1
+        if not r.buf:
+            r.fill()
+    print("held %d" % len(socks))
+    sys.stdout.flush()
+    wait_stdin()
+    return 0
+
+
+def cmd_idle(addr, n, first_ip):
+    base = list(map(int, first_ip.split(".")))
+    socks = []
+    for i in range(int(n)):
+        ip = base[:]
+        ip[3] += i // 16
+        sock = connect(addr, src=".".join(map(str, ip)), tls=False)
+        sock.setblocking(False)
+        socks.append(sock)
+    t0 = time.monotonic()
+    print("opened %d" % len(socks))
+    sys.stdout.flush()
+    poller = select.poll()
+    by_fd = {}
+    for sock in socks:
+        poller.register(sock, select.POLLIN)
+        by_fd[sock.fileno()] = sock
+    poller.register(sys.stdin, select.POLLIN)
+    closed = 0
+    while True:
+        events = poller.poll(500)
+        more = 0
+        for fd, _ in events:
+            if fd == sys.stdin.fileno():
+                if not sys.stdin.buffer.read1(4096):
+                    return 0
+                continue
+            try:
+                data = by_fd[fd].recv(4096)
+            except (ConnectionError, OSError):
+                data = b""
+            if not data:
+                poller.unregister(fd)
+                closed += 1
+                more = 1
+        if more:
+            print("closed %d %.1f" % (closed, time.monotonic() - t0))
+            sys.stdout.flush()
+
+
+def cmd_sites(addr, nsites, per_site, tokdir):
+    socks = []
+    served = 0
+    want = int(nsites) * int(per_site)
+    for s in range(int(nsites)):
+        token = token_of("%s/tok.s%d" % (tokdir, s))
+        for _ in range(int(per_site)):
+            try:
+                sock = connect(addr, timeout=10)
+                status, _, _ = exchange(sock, addr, "GET", "/v1/health",
+                                        token)
+                if status == 200:
+                    served += 1
+                socks.append(sock)
+            except (OSError, EOFError, ssl.SSLError) as e:
+                print("connection %d: %s" % (len(socks) + 1, e))
+    print("served %d of %d" % (served, want))
+    sys.stdout.flush()
+    wait_stdin()
+    return 0
+
+
+COMMANDS = {
+    "request": cmd_request,
+    "publish": cmd_publish,
+    "hold": cmd_hold,
+    "idle": cmd_idle,
+    "sites": cmd_sites,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3 or sys.argv[2] not in COMMANDS:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+    sys.exit(COMMANDS[sys.argv[2]](addr_of(sys.argv[1]), *sys.argv[3:]))
