@@ -30,7 +30,7 @@
 #define RELAY_ANSWER_FREE 1024
 
 /* MHD's memory per connection: headers, read and write buffers. */
-#define RELAY_CONN_MEMORY (256 << 10)
+#define RELAY_CONN_MEMORY (128 << 10)
 
 enum relay_route {
 	RELAY_METRICS,
