@@ -38,3 +38,23 @@ relay_up() {
 	port=${addr##*:}
 	pin=$(sed -n 's/^pin //p' "$tmp/relay.out")
 }
+
+# The bounds scripts: a raw client (tests/relay-poke.py) and batch bodies
+# (tests/relay-body).
+POKE="python3 $top_srcdir/tests/relay-poke.py"
+BODY="$top_builddir/tests/relay-body"
+
+# poke ARGS...: relay-poke.py on the relay at $addr
+poke() { $POKE "$addr" "$@"; }
+
+# rss_kb: the relay's resident memory now (kB, /proc VmRSS)
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$relay_pid/status"; }
+
+# cpu_ticks: the relay's user + system CPU time so far (clock ticks)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$relay_pid/stat"; }
+
+# relay_stop: stop the spawned relay (SIGTERM) and wait for it
+relay_stop() {
+	kill "$relay_pid" 2>/dev/null
+	wait "$relay_pid" 2>/dev/null
+}

@@ -4,10 +4,23 @@
 Usage: relay-poke.py ADDR COMMAND [ARGS...]   (ADDR is HOST:PORT)
 
   request METHOD PATH TOKENFILE [BODYFILE]
-        one request; prints "STATUS" then the answer body
+        one request (TOKENFILE - for none); prints "STATUS" then the
+        answer body
   publish TOKENFILE BODYFILE...
-        one POST /v1/publish per file on one connection; exits 1 at the
-        first answer that is not 200 (printed)
+        one POST /v1/publish per file on one connection (A+B sends the
+        files A and B as one body); exits 1 at the first answer that is
+        not 200 (printed), else prints the last answer
+  streams TOKENFILE PREFIX N
+        registers PREFIX0 .. PREFIX(N-1), one request each, and publishes
+        one empty batch to each; prints "registered K" (K that worked)
+        and the first answer that was not 200
+  commands TOKENFILE TO N TEXTFILE
+        N POST /v1/command?to=TO with the file as the command line
+  drain TOKENFILE
+        GET /v1/control?after=N&hold=0 until 204, after the last message
+        each time; prints "messages M answers A largest L first F last Z"
+  metric NAME
+        the value of one line of GET /metrics
   hold N PATH TOKENFILE
         N connections each sending GET PATH and reading its first byte of
         answer body, then reading no more; prints "held N" once all have
@@ -29,6 +42,7 @@ Token files hold the bearer token (whitespace around it is ignored).
 import select
 import socket
 import ssl
+import struct
 import sys
 import time
 
@@ -43,8 +57,45 @@ def addr_of(s):
 
 
 def token_of(path):
+    if path == "-":
+        return None
     with open(path) as f:
         return f.read().strip()
+
+
+def crc32c(data, crc=0):
+    crc ^= 0xFFFFFFFF
+    for b in data:
+        crc = CRC_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def crc_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+CRC_TABLE = crc_table()
+
+
+def empty_batch(stream, seq):
+    """A batch of no events (see man/synbridge-relay.1, WIRE FORMAT)."""
+    head = struct.pack("<4sBBHQIIQqII", b"SBB1", 1, 0, 48, 1, stream, 0,
+                       seq, 0, 0, 0)
+    return head[:44] + struct.pack("<I", crc32c(head))
+
+
+def read_body(spec):
+    body = b""
+    for name in spec.split("+"):
+        with open(name, "rb") as f:
+            body += f.read()
+    return body
 
 
 def connect(addr, src=None, tls=True, timeout=20):
@@ -148,17 +199,97 @@ def cmd_request(addr, method, path, tokfile, bodyfile=None):
 def cmd_publish(addr, tokfile, *files):
     token = token_of(tokfile)
     sock = connect(addr, timeout=60)
+    answer = b""
     for name in files:
-        with open(name, "rb") as f:
-            body = f.read()
-        status, _, answer = exchange(sock, addr, "POST", "/v1/publish",
-                                     token, body)
+        status, headers, answer = exchange(sock, addr, "POST",
+                                           "/v1/publish", token,
+                                           read_body(name))
         if status != 200:
             print("%d %s" % (status, answer.decode(errors="replace")
                              .strip()))
+            if "retry-after" in headers:
+                print("Retry-After: %s" % headers["retry-after"])
             return 1
-    print("published %d" % len(files))
+    print("published %d: %s" % (len(files), answer.decode().strip()))
     return 0
+
+
+def cmd_streams(addr, tokfile, prefix, n):
+    token = token_of(tokfile)
+    sock = connect(addr)
+    for i in range(int(n)):
+        status, _, answer = exchange(sock, addr, "POST", "/v1/streams",
+                                     token, b"%s%d 1\n" % (prefix.encode(),
+                                                            i))
+        if status == 200:
+            sid = int(answer.split()[0])
+            status, _, answer = exchange(sock, addr, "POST", "/v1/publish",
+                                         token, empty_batch(sid, 1))
+        if status != 200:
+            print("registered %d" % i)
+            print("%d %s" % (status, answer.decode(errors="replace")
+                             .strip()))
+            return 1
+    print("registered %s" % n)
+    return 0
+
+
+def cmd_commands(addr, tokfile, to, n, textfile):
+    token = token_of(tokfile)
+    with open(textfile, "rb") as f:
+        text = f.read()
+    sock = connect(addr)
+    for i in range(int(n)):
+        status, _, answer = exchange(sock, addr, "POST",
+                                     "/v1/command?to=%s&id=%d" % (to, i + 1),
+                                     token, text)
+        if status != 202:
+            print("%d %s" % (status, answer.decode(errors="replace")
+                             .strip()))
+            return 1
+    print("posted %s" % n)
+    return 0
+
+
+def cmd_drain(addr, tokfile):
+    token = token_of(tokfile)
+    sock = connect(addr)
+    after = messages = answers = largest = 0
+    first = None
+    while True:
+        status, _, answer = exchange(sock, addr, "GET",
+                                     "/v1/control?after=%d&hold=0" % after,
+                                     token)
+        if status == 204:
+            break
+        if status != 200:
+            print("%d %s" % (status, answer.decode(errors="replace")))
+            return 1
+        answers += 1
+        largest = max(largest, len(answer))
+        for line in answer.decode().splitlines():
+            n = int(line.split(" ", 1)[0])
+            if n <= after:
+                print("message %d came after %d" % (n, after))
+                return 1
+            if first is None:
+                first = n
+            after = n
+            messages += 1
+    print("messages %d answers %d largest %d first %s last %d" %
+          (messages, answers, largest, first, after))
+    return 0
+
+
+def cmd_metric(addr, name):
+    sock = connect(addr)
+    status, _, answer = exchange(sock, addr, "GET", "/metrics", None)
+    for line in answer.decode().splitlines():
+        if line.startswith(name + " "):
+            print(line.split()[1])
+            return 0
+    print("no metric %s" % name)
+    return 1
 
 
 def cmd_hold(addr, n, path, tokfile):
@@ -247,6 +378,10 @@ def cmd_sites(addr, nsites, per_site, tokdir):
 COMMANDS = {
     "request": cmd_request,
     "publish": cmd_publish,
+    "streams": cmd_streams,
+    "commands": cmd_commands,
+    "drain": cmd_drain,
+    "metric": cmd_metric,
     "hold": cmd_hold,
     "idle": cmd_idle,
     "sites": cmd_sites,

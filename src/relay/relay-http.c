@@ -462,15 +462,29 @@ relay_http_too_big(struct MHD_Connection *conn, struct relay_req *req,
 	    req->body_max, url);
 }
 
+/*
+ * What a body of len bytes is charged: a publish body also its list of
+ * accepted batches (4 bytes per batch of at least 48 bytes).
+ */
+static size_t
+relay_http_body_cost(const struct relay_req *req, size_t len)
+{
+	if (relay_http_routes[req->route].body == 2)
+		return len + len / 12;
+	return len;
+}
+
 /* Grow the request body to hold cap bytes, charged; 0 or -1 if busy. */
 static int
 relay_http_body_grow(struct relay_req *req, size_t cap)
 {
-	if (relay_buffers_take(cap - req->charged) != 0)
+	size_t cost = relay_http_body_cost(req, cap);
+
+	if (relay_buffers_take(cost - req->charged) != 0)
 		return -1;
 	req->body = xrealloc(req->body, cap);
 	req->body_cap = cap;
-	req->charged = cap;
+	req->charged = cost;
 	return 0;
 }
 
@@ -511,6 +525,9 @@ relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
 	    relay.nsessions == 1 ? relay.sessions[0] : NULL);
 	req->body_max = r->body == 2 ? relay.opt.max_body :
 	    r->body == 1 ? RELAY_TEXT_BODY_MAX : 0;
+	/* A body --max-buffers could never hold is too big, not busy. */
+	if (r->body == 2 && req->body_max > relay.opt.max_buffers / 13 * 12)
+		req->body_max = relay.opt.max_buffers / 13 * 12;
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL && relay_args_u64(cl, &len) == 0 &&

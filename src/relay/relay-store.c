@@ -292,44 +292,13 @@ relay_store_touch(struct relay_touched **t, size_t *n,
 	return &(*t)[(*n)++];
 }
 
-/*
- * Decode every record of one verified batch (and throw them away); 0, -1
- * with *why, or -2 when --max-buffers cannot hold the decoded events.
- */
-static int
-relay_store_decodes(const uint8_t *buf, size_t len,
-    const struct wire_header *h, char **why)
-{
-	struct sb_event ev[256], *out = ev;
-	struct wire_header again;
-	size_t consumed, need = 0;
-	int rc;
-
-	if (h->event_count > 256) {
-		need = (size_t)h->event_count * sizeof *out;
-		if (relay_buffers_take(need) != 0)
-			return -2;
-		out = xcalloc(h->event_count, sizeof *out);
-	}
-	rc = wire_decode(buf, len, &again, out, h->event_count, &consumed, why);
-	if (out != ev) {
-		free(out);
-		relay_buffers_give(need);
-	}
-	return rc;
-}
-
-/*
- * Check every batch's header, CRC and records. The count, or -1 (400) or
- * -2 (503) with *answer.
- */
+/* Check every batch's header, CRC and records; the count, or -1. */
 static ssize_t
 relay_store_scan(const uint8_t *body, size_t len, char **answer)
 {
 	struct wire_header h;
 	size_t off = 0, n = 0, consumed;
 	char *why = NULL;
-	int rc;
 
 	if (body == NULL || len == 0) {
 		xasprintf(answer, "empty publish body: send one or more "
@@ -337,7 +306,12 @@ relay_store_scan(const uint8_t *body, size_t len, char **answer)
 		return -1;
 	}
 	while (off < len) {
-		if (wire_verify(body + off, len - off, &h, &consumed,
+		/*
+		 * Header, CRC and every record (an unknown event kind, a bad
+		 * field): a batch that passes its CRC but that no reader can
+		 * decode would stall every reader of the session.
+		 */
+		if (wire_decode(body + off, len - off, &h, NULL, 0, &consumed,
 		    &why) != 0) {
 			xasprintf(answer, "batch %zu at byte %zu: %s\n", n + 1,
 			    off, why);
@@ -348,24 +322,6 @@ relay_store_scan(const uint8_t *body, size_t len, char **answer)
 			xasprintf(answer, "batch %zu at byte %zu has flags "
 			    "0x%02x: only the relay writes gap and keep-alive "
 			    "batches\n", n + 1, off, h.flags);
-			return -1;
-		}
-		/*
-		 * Every record must decode (an unknown event kind, a bad
-		 * field): a batch that passes its CRC but that no reader can
-		 * decode would stall every reader of the session.
-		 */
-		rc = relay_store_decodes(body + off, consumed, &h, &why);
-		if (rc == -2) {
-			xasprintf(answer, "the relay is busy: batch %zu of %"
-			    PRIu32 " events does not fit its --max-buffers "
-			    "now; retry in a second\n", n + 1, h.event_count);
-			return -2;
-		}
-		if (rc != 0) {
-			xasprintf(answer, "batch %zu at byte %zu: %s\n", n + 1,
-			    off, why);
-			free(why);
 			return -1;
 		}
 		n++;
@@ -540,21 +496,15 @@ relay_store_publish(struct relay_session *s, struct relay_token *t,
 	struct relay_stream **wake = NULL;
 	uint32_t *acc = NULL;
 	ssize_t n;
-	size_t i, ntouched = 0, nacc = 0, w = 0, held = 0, need;
+	size_t i, ntouched = 0, nacc = 0, w = 0, held = 0;
 	uint64_t events = 0;
 	unsigned code;
 	char *why = NULL;
 
 	*answer = NULL;
 	if ((n = relay_store_scan(body, len, answer)) < 0)
-		return n == -2 ? 503 : 400;
-	need = (size_t)n * sizeof *acc;
-	if (relay_buffers_take(need) != 0) {
-		xasprintf(answer, "the relay is busy: the list of %zd batches "
-		    "does not fit its --max-buffers now; retry in a second\n",
-		    n);
-		return 503;
-	}
+		return 400;
+	/* Charged with the body (relay_http_body_cost). */
 	acc = xreallocarray(NULL, (size_t)n, sizeof *acc);
 	pthread_mutex_lock(&relay.lock);
 	code = relay_store_check(s, t, body, len, acc, &nacc, &touched,
@@ -616,7 +566,6 @@ out:
 	}
 	pthread_mutex_unlock(&relay.lock);
 	free(acc);
-	relay_buffers_give(need);
 	free(touched);
 	return code;
 }
