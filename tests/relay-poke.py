@@ -16,6 +16,10 @@ Usage: relay-poke.py ADDR COMMAND [ARGS...]   (ADDR is HOST:PORT)
         and the first answer that was not 200
   commands TOKENFILE TO N TEXTFILE
         N POST /v1/command?to=TO with the file as the command line
+  readall TOKENFILE ID
+        GET /v1/read?streams=ID:AFTER&wait=0 from AFTER 0 on, each time
+        after the last batch of the answer before, until an answer is
+        empty; prints "answers A batches B gaps G last S largest L"
   drain TOKENFILE
         GET /v1/control?after=N&hold=0 until 204, after the last message
         each time; prints "messages M answers A largest L first F last Z"
@@ -101,6 +105,7 @@ def read_body(spec):
 def connect(addr, src=None, tls=True, timeout=20):
     sock = socket.create_connection(addr, timeout=timeout,
                                     source_address=(src, 0) if src else None)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if tls:
         sock = CTX.wrap_socket(sock, server_hostname=addr[0])
     return sock
@@ -121,25 +126,41 @@ class Reader:
 
     def __init__(self, sock):
         self.sock = sock
-        self.buf = b""
+        self.buf = bytearray()
+        self.pos = 0
 
     def fill(self):
-        data = self.sock.recv(65536)
+        data = self.sock.recv(1 << 20)
         if not data:
             raise EOFError("the relay closed the connection")
+        if self.pos > 0:
+            del self.buf[:self.pos]
+            self.pos = 0
         self.buf += data
 
+    def pending(self):
+        return len(self.buf) - self.pos
+
     def line(self):
-        while b"\r\n" not in self.buf:
+        while True:
+            end = self.buf.find(b"\r\n", self.pos)
+            if end >= 0:
+                break
             self.fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
+        line = bytes(self.buf[self.pos:end])
+        self.pos = end + 2
         return line.decode("latin-1")
 
     def exactly(self, n):
-        while len(self.buf) < n:
-            self.fill()
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
+        parts = []
+        while n > 0:
+            if self.pending() == 0:
+                self.fill()
+            take = min(n, self.pending())
+            parts.append(bytes(self.buf[self.pos:self.pos + take]))
+            self.pos += take
+            n -= take
+        return b"".join(parts)
 
     def head(self):
         status = int(self.line().split()[1])
@@ -155,14 +176,14 @@ class Reader:
         if "content-length" in headers:
             return self.exactly(int(headers["content-length"]))
         if headers.get("transfer-encoding", "").lower() == "chunked":
-            out = b""
+            parts = []
             while True:
                 size = int(self.line().split(";")[0], 16)
                 if size == 0:
                     while self.line():
                         pass
-                    return out
-                out += self.exactly(size)
+                    return b"".join(parts)
+                parts.append(self.exactly(size))
                 self.exactly(2)
         return b""
 
@@ -251,6 +272,54 @@ def cmd_commands(addr, tokfile, to, n, textfile):
     return 0
 
 
+def batches_of(data):
+    """(flags, seq, event_count) of each batch of a read answer."""
+    out = []
+    off = 0
+    while off < len(data):
+        if len(data) - off < 48 or data[off:off + 4] != b"SBB1":
+            raise ValueError("not a batch at byte %d" % off)
+        flags = data[off + 5]
+        head, = struct.unpack_from("<H", data, off + 6)
+        count, seq = struct.unpack_from("<IQ", data, off + 20)
+        payload, = struct.unpack_from("<I", data, off + 40)
+        if off + head + payload > len(data):
+            raise ValueError("batch cut at byte %d" % off)
+        out.append((flags, seq, count))
+        off += head + payload
+    return out
+
+
+def cmd_readall(addr, tokfile, sid):
+    token = token_of(tokfile)
+    sock = connect(addr, timeout=60)
+    after = answers = batches = gaps = largest = 0
+    while True:
+        status, _, answer = exchange(sock, addr, "GET",
+                                     "/v1/read?streams=%s:%d&wait=0" %
+                                     (sid, after), token)
+        if status != 200:
+            print("%d %s" % (status, answer.decode(errors="replace")))
+            return 1
+        if not answer:
+            break
+        answers += 1
+        largest = max(largest, len(answer))
+        for flags, seq, count in batches_of(answer):
+            if flags & 1:
+                gaps += 1
+                after = seq + count - 1
+                continue
+            if seq != after + 1:
+                print("batch %d after %d" % (seq, after))
+                return 1
+            after = seq
+            batches += 1
+    print("answers %d batches %d gaps %d last %d largest %d" %
+          (answers, batches, gaps, after, largest))
+    return 0
+
+
 def cmd_drain(addr, tokfile):
     token = token_of(tokfile)
     sock = connect(addr)
@@ -305,7 +374,7 @@ def cmd_hold(addr, n, path, tokfile):
         if status != 200:
             print("status %d" % status)
             return 1
-        if not r.buf:
+        if r.pending() == 0:
             r.fill()
     print("held %d" % len(socks))
     sys.stdout.flush()
@@ -380,6 +449,7 @@ COMMANDS = {
     "publish": cmd_publish,
     "streams": cmd_streams,
     "commands": cmd_commands,
+    "readall": cmd_readall,
     "drain": cmd_drain,
     "metric": cmd_metric,
     "hold": cmd_hold,
