@@ -14,5 +14,7 @@ check_PROGRAMS += tests/relay-body
 tests_relay_body_SOURCES = tests/relay-body.c
 tests_relay_body_LDADD = src/libsbcore.la
 EXTRA_DIST += tests/relay-poke.py
-TESTS += tests/relay-memory.sh tests/relay-answers.sh tests/relay-streams.sh
-EXTRA_DIST += tests/relay-memory.sh tests/relay-answers.sh tests/relay-streams.sh
+TESTS += tests/relay-memory.sh tests/relay-answers.sh tests/relay-streams.sh \
+	tests/relay-strangers.sh
+EXTRA_DIST += tests/relay-memory.sh tests/relay-answers.sh tests/relay-streams.sh \
+	tests/relay-strangers.sh

@@ -30,6 +30,8 @@
 #include "relay.h"
 #include "xmalloc.h"
 
+#define RELAY_CONN_REPORT_S 10		/* at most one line per ... */
+
 /* Close a pending connection (shut its socket down). conn_lock held. */
 static void
 relay_conn_close(struct relay_conn *c)
@@ -153,4 +155,33 @@ relay_conn_expire(int64_t now)
 		    __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&relay.conn_lock);
+}
+
+/*
+ * Say how many connections without a token were closed, at most once in
+ * RELAY_CONN_REPORT_S (timer): MHD logs each one as a failed handshake.
+ */
+void
+relay_conn_report(int64_t now)
+{
+	static uint64_t said_handshake, said_crowded;
+	static int64_t said_at;
+	uint64_t handshake, crowded;
+
+	if (now - said_at < (int64_t)RELAY_CONN_REPORT_S * 1000000)
+		return;
+	handshake = __atomic_load_n(&relay.m.closed_handshake,
+	    __ATOMIC_RELAXED);
+	crowded = __atomic_load_n(&relay.m.closed_crowded, __ATOMIC_RELAXED);
+	if (handshake == said_handshake && crowded == said_crowded)
+		return;
+	relay_log("closed connections that showed no valid token: %llu "
+	    "after --handshake-timeout %u s, %llu to make room for newer ones "
+	    "(--max-unauthenticated %u)",
+	    (unsigned long long)(handshake - said_handshake),
+	    relay.opt.handshake_s, (unsigned long long)(crowded - said_crowded),
+	    relay.opt.max_unauth);
+	said_handshake = handshake;
+	said_crowded = crowded;
+	said_at = now;
 }

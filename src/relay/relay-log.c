@@ -1,9 +1,10 @@
 /*
  * relay-log.c: the relay's log on standard error, one line per message
- * starting "synbridge-relay: ", at most RELAY_LOG_BURST lines a second: a
- * trouble that repeats (a full descriptor table, a client that keeps
- * failing its handshake) is counted instead of flooding the disk, and the
- * count is logged once the second is over.
+ * starting "synbridge-relay: ", at most RELAY_LOG_BURST lines a second of
+ * the relay's own and as many of libmicrohttpd's: a trouble that repeats
+ * (a full descriptor table, clients that keep failing their handshake) is
+ * counted instead of flooding the disk, and the count is logged once the
+ * second is over. MHD's flood cannot hide the relay's own lines.
  */
 #include "config.h"
 
@@ -15,40 +16,47 @@
 
 #define RELAY_LOG_BURST 10		/* lines per second */
 
+/* One rate limit: the relay's own lines, or MHD's. */
+struct relay_log_rate {
+	const char *what;
+	int64_t window;			/* monotonic us of this second */
+	unsigned lines;			/* lines written in it */
+	uint64_t dropped;		/* lines held back since */
+};
+
 static pthread_mutex_t relay_log_lock = PTHREAD_MUTEX_INITIALIZER;
-static int64_t relay_log_window;	/* monotonic us of this second */
-static unsigned relay_log_lines;	/* lines written in it */
-static uint64_t relay_log_dropped;	/* lines held back since */
+static struct relay_log_rate relay_log_own = { .what = "" };
+static struct relay_log_rate relay_log_lib = { .what = "libmicrohttpd " };
 static char relay_log_mhd_last[256];
 
 /* Say how many lines were held back, if any. Log lock held. */
 static void
-relay_log_summary(void)
+relay_log_summary(struct relay_log_rate *r)
 {
-	if (relay_log_dropped == 0)
+	if (r->dropped == 0)
 		return;
-	fprintf(stderr, "synbridge-relay: %llu more log lines held back "
-	    "(over %d a second)\n", (unsigned long long)relay_log_dropped,
+	fprintf(stderr, "synbridge-relay: %llu more %slog lines held back "
+	    "(over %d a second)\n", (unsigned long long)r->dropped, r->what,
 	    RELAY_LOG_BURST);
-	relay_log_dropped = 0;
+	r->dropped = 0;
 }
 
 /* May a line be written now? Log lock held. */
 static int
-relay_log_allowed(void)
+relay_log_allowed(struct relay_log_rate *r)
 {
 	int64_t now = relay_now_mono();
 
-	if (now - relay_log_window >= 1000000) {
-		relay_log_window = now;
-		relay_log_lines = 0;
-		relay_log_summary();
+	if (now - r->window >= 1000000) {
+		r->window = now;
+		r->lines = 0;
+		relay_log_summary(r);
 	}
-	if (relay_log_lines >= RELAY_LOG_BURST) {
-		relay_log_dropped++;
+	if (r->lines >= RELAY_LOG_BURST) {
+		r->dropped++;
 		return 0;
 	}
-	relay_log_lines++;
+	r->lines++;
 	return 1;
 }
 
@@ -57,7 +65,7 @@ static void
 relay_log_line(const char *fmt, va_list ap)
 {
 	pthread_mutex_lock(&relay_log_lock);
-	if (relay_log_allowed()) {
+	if (relay_log_allowed(&relay_log_own)) {
 		fprintf(stderr, "synbridge-relay: ");
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
@@ -90,7 +98,7 @@ relay_log_mhd(void *cls, const char *fmt, va_list ap)
 		line[--len] = '\0';
 	pthread_mutex_lock(&relay_log_lock);
 	memcpy(relay_log_mhd_last, line, len + 1);
-	if (relay_log_allowed())
+	if (relay_log_allowed(&relay_log_lib))
 		fprintf(stderr, "synbridge-relay: %s\n", line);
 	pthread_mutex_unlock(&relay_log_lock);
 }
@@ -106,12 +114,18 @@ relay_log_last_mhd(void)
 void
 relay_log_flush(void)
 {
+	struct relay_log_rate *rates[] = { &relay_log_own, &relay_log_lib };
+	int64_t now = relay_now_mono();
+	size_t i;
+
 	pthread_mutex_lock(&relay_log_lock);
-	if (relay_log_dropped != 0 &&
-	    relay_now_mono() - relay_log_window >= 1000000) {
-		relay_log_window = relay_now_mono();
-		relay_log_lines = 1;
-		relay_log_summary();
+	for (i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+		if (rates[i]->dropped != 0 &&
+		    now - rates[i]->window >= 1000000) {
+			rates[i]->window = now;
+			rates[i]->lines = 1;
+			relay_log_summary(rates[i]);
+		}
 	}
 	pthread_mutex_unlock(&relay_log_lock);
 }

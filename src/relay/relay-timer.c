@@ -36,6 +36,7 @@ relay_timer_main(void *arg)
 		relay_read_wake_idle(relay_now_mono());
 		relay_control_wake_expired(relay_now_mono());
 		relay_conn_expire(relay_now_mono());
+		relay_conn_report(relay_now_mono());
 		relay_log_flush();
 	}
 	pthread_mutex_unlock(&relay.lock);

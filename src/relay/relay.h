@@ -297,6 +297,7 @@ void relay_conn_started(struct MHD_Connection *conn, void **ctx);
 void relay_conn_closed(void **ctx);
 void relay_conn_authenticated(struct MHD_Connection *conn);
 void relay_conn_expire(int64_t now);
+void relay_conn_report(int64_t now);
 
 /* relay-tokens.c */
 int relay_tokens_load(const char *path, struct relay_token **out,
