@@ -6,9 +6,9 @@
 # then stop reading cannot make the relay hold what they asked for. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..10"
+echo "1..13"
 if [ "$have_python" = 0 ]; then
-	for i in 1 2 3 4 5 6 7 8 9 10; do skip "no python3"; done
+	for i in $(seq 13); do skip "no python3"; done
 	exit 0
 fi
 hold_pid=
@@ -78,6 +78,40 @@ poke readall "$tmp/tok.b" 1 >"$tmp/all.out"
 check "reads from the spool bring every batch, without gaps" \
     contains "$tmp/all.out" "batches 6500 gaps 0 last 6500"
 relay_stop
+
+# A reader stalled in the middle of a 16 MB batch that is then dropped
+# from memory: with a spool it gets the rest from there; without, its
+# read ends and the next read gets a gap. It keeps no batch alive.
+# stall [OPTION...]: that, printing the stalled reader's and a new read's
+stall() {
+	relay_spawn 0 --max-memory 20 "$@"
+	relay_up
+	poke request POST /v1/streams "$tmp/tok.a" "$tmp/streams" >/dev/null
+	poke publish "$tmp/tok.a" "$tmp/b1" >/dev/null
+	poke stall "$tmp/tok.b" 1 <"$tmp/hold.in" >"$tmp/stall.out" &
+	hold_pid=$!
+	exec 7>"$tmp/hold.in"
+	wait_for 20 grep -q stalled "$tmp/stall.out"
+	poke publish "$tmp/tok.a" "$tmp/b2" "$tmp/b3" >/dev/null
+	echo go >&7
+	unhold
+	poke readall "$tmp/tok.b" 1 >>"$tmp/stall.out"
+	diag "$(cat "$tmp/stall.out")"
+	relay_stop
+}
+printf 's 1\n' >"$tmp/streams"
+for k in 1 2 3; do
+	"$BODY" 1 $k 1 1390000 >"$tmp/b$k"
+done
+stall --spool "$tmp/spool2"
+check "stalled in a batch dropped from memory, a reader finishes it from \
+the spool" contains "$tmp/stall.out" "batches 3 gaps 0 last 3 cut 0 end open"
+stall
+check "without a spool its read ends there" \
+    contains "$tmp/stall.out" "batches 0 gaps 0 last 0 cut 1 end closed"
+check "and the next read gets a gap, then the rest" \
+    contains "$tmp/stall.out" "answers 1 batches 1 gaps 1 last 3"
+rm -f "$tmp"/b?
 
 # Control: answers of whole lines up to 64 KiB; the client asks again.
 relay_spawn 0

@@ -20,8 +20,11 @@ relay_tokens() {
 relay_spawn() {
 	relay_port=$1
 	shift
+	# emptied here, not by the child's redirection: relay_up must not see
+	# the last relay's lines before the new one has started
+	: >"$tmp/relay.out"
 	"$RELAY" --listen "127.0.0.1:$relay_port" --self-signed "$tmp/tls" \
-	    --tokens "$tmp/tokens" "$@" >"$tmp/relay.out" 2>&1 &
+	    --tokens "$tmp/tokens" "$@" >>"$tmp/relay.out" 2>&1 &
 	relay_pid=$!
 }
 

@@ -20,6 +20,12 @@ Usage: relay-poke.py ADDR COMMAND [ARGS...]   (ADDR is HOST:PORT)
         GET /v1/read?streams=ID:AFTER&wait=0 from AFTER 0 on, each time
         after the last batch of the answer before, until an answer is
         empty; prints "answers A batches B gaps G last S largest L"
+  stall TOKENFILE ID
+        a streaming read of stream ID from its start that reads one byte
+        and stops (prints "stalled"); after a line on standard input it
+        reads on for 3 s or until the relay ends the answer, and
+        prints "batches B gaps G last S cut C end E" (C 1 if the data
+        ends in the middle of a batch; E closed or open)
   drain TOKENFILE
         GET /v1/control?after=N&hold=0 until 204, after the last message
         each time; prints "messages M answers A largest L first F last Z"
@@ -320,6 +326,59 @@ def cmd_readall(addr, tokfile, sid):
     return 0
 
 
+def cmd_stall(addr, tokfile, sid):
+    sock = connect(addr, timeout=60)
+    send_request(sock, addr, "GET", "/v1/read?streams=%s:0" % sid,
+                 token_of(tokfile))
+    r = Reader(sock)
+    status, _ = r.head()
+    if status != 200:
+        print("status %d" % status)
+        return 1
+    if r.pending() == 0:
+        r.fill()
+    print("stalled")
+    sys.stdout.flush()
+    sys.stdin.readline()
+    deadline = time.monotonic() + 3
+    data = bytearray()
+    end = "open"
+    try:
+        while time.monotonic() < deadline:
+            sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            size = int(r.line().split(";")[0], 16)
+            if size == 0:
+                end = "closed"
+                break
+            data += r.exactly(size)
+            r.exactly(2)
+    except socket.timeout:
+        end = "open"
+    except (EOFError, OSError, ssl.SSLError, ValueError):
+        end = "closed"
+    got = batches = gaps = cut = 0
+    off = 0
+    while off < len(data):
+        if len(data) - off < 48:
+            cut = 1
+            break
+        head, = struct.unpack_from("<H", data, off + 6)
+        count, seq = struct.unpack_from("<IQ", data, off + 20)
+        payload, = struct.unpack_from("<I", data, off + 40)
+        if off + head + payload > len(data):
+            cut = 1
+            break
+        if data[off + 5] & 1:
+            gaps += 1
+        elif data[off + 5] == 0:
+            batches += 1
+            got = seq
+        off += head + payload
+    print("batches %d gaps %d last %d cut %d end %s" %
+          (batches, gaps, got, cut, end))
+    return 0
+
+
 def cmd_drain(addr, tokfile):
     token = token_of(tokfile)
     sock = connect(addr)
@@ -450,6 +509,7 @@ COMMANDS = {
     "streams": cmd_streams,
     "commands": cmd_commands,
     "readall": cmd_readall,
+    "stall": cmd_stall,
     "drain": cmd_drain,
     "metric": cmd_metric,
     "hold": cmd_hold,

@@ -45,9 +45,10 @@ relay_stop
 
 # spawn_low OPTION...: the relay under a descriptor limit of 256
 spawn_low() {
+	: >"$tmp/relay.out"
 	(ulimit -n 256 && exec "$RELAY" --listen 127.0.0.1:0 \
 	    --self-signed "$tmp/tls" --tokens "$tmp/tokens" "$@" \
-	    >"$tmp/relay.out" 2>&1) &
+	    >>"$tmp/relay.out" 2>&1) &
 	relay_pid=$!
 }
 spawn_low --spool "$tmp/spool" --max-connections 64 --max-streams 400 \
@@ -62,7 +63,6 @@ check "with $fds descriptors open, $open of them stream logs (at most 64)" \
     [ "$open" -le 64 ]
 relay_stop
 
-: >"$tmp/relay.out"
 spawn_low --spool "$tmp/spool" --max-connections 64 --max-streams 100
 relay_up
 check "restarted on 300 streams with --max-streams 100, it says so once" \
