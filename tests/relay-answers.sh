@@ -88,7 +88,7 @@ stall() {
 	relay_up
 	poke request POST /v1/streams "$tmp/tok.a" "$tmp/streams" >/dev/null
 	poke publish "$tmp/tok.a" "$tmp/b1" >/dev/null
-	poke stall "$tmp/tok.b" 1 <"$tmp/hold.in" >"$tmp/stall.out" &
+	poke stall "$tmp/tok.b" 1 3 <"$tmp/hold.in" >"$tmp/stall.out" &
 	hold_pid=$!
 	exec 7>"$tmp/hold.in"
 	wait_for 20 grep -q stalled "$tmp/stall.out"

@@ -16,14 +16,17 @@ relay_tokens() {
 
 # relay_spawn PORT [OPTION...]: start the relay on 127.0.0.1:PORT (0: any)
 # with $tmp/tokens and the self-signed certificate kept in $tmp/tls (the
-# same pin across restarts); sets relay_pid
+# same pin across restarts); sets relay_pid. RELAY_TEST_WRAPPER (e.g.
+# "valgrind --log-file=/tmp/vg.%p") runs it under a wrapper.
 relay_spawn() {
 	relay_port=$1
 	shift
 	# emptied here, not by the child's redirection: relay_up must not see
 	# the last relay's lines before the new one has started
 	: >"$tmp/relay.out"
-	"$RELAY" --listen "127.0.0.1:$relay_port" --self-signed "$tmp/tls" \
+	# shellcheck disable=SC2086
+	${RELAY_TEST_WRAPPER:-} "$RELAY" --listen "127.0.0.1:$relay_port" \
+	    --self-signed "$tmp/tls" \
 	    --tokens "$tmp/tokens" "$@" >>"$tmp/relay.out" 2>&1 &
 	relay_pid=$!
 }

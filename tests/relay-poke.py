@@ -20,12 +20,12 @@ Usage: relay-poke.py ADDR COMMAND [ARGS...]   (ADDR is HOST:PORT)
         GET /v1/read?streams=ID:AFTER&wait=0 from AFTER 0 on, each time
         after the last batch of the answer before, until an answer is
         empty; prints "answers A batches B gaps G last S largest L"
-  stall TOKENFILE ID
+  stall TOKENFILE ID UNTIL
         a streaming read of stream ID from its start that reads one byte
         and stops (prints "stalled"); after a line on standard input it
-        reads on for 3 s or until the relay ends the answer, and
-        prints "batches B gaps G last S cut C end E" (C 1 if the data
-        ends in the middle of a batch; E closed or open)
+        reads on until it has batch UNTIL, the relay ends the answer or
+        20 s, and prints "batches B gaps G last S cut C end E" (C 1 if
+        the data ends in the middle of a batch; E closed or open)
   drain TOKENFILE
         GET /v1/control?after=N&hold=0 until 204, after the last message
         each time; prints "messages M answers A largest L first F last Z"
@@ -326,36 +326,8 @@ def cmd_readall(addr, tokfile, sid):
     return 0
 
 
-def cmd_stall(addr, tokfile, sid):
-    sock = connect(addr, timeout=60)
-    send_request(sock, addr, "GET", "/v1/read?streams=%s:0" % sid,
-                 token_of(tokfile))
-    r = Reader(sock)
-    status, _ = r.head()
-    if status != 200:
-        print("status %d" % status)
-        return 1
-    if r.pending() == 0:
-        r.fill()
-    print("stalled")
-    sys.stdout.flush()
-    sys.stdin.readline()
-    deadline = time.monotonic() + 3
-    data = bytearray()
-    end = "open"
-    try:
-        while time.monotonic() < deadline:
-            sock.settimeout(max(deadline - time.monotonic(), 0.01))
-            size = int(r.line().split(";")[0], 16)
-            if size == 0:
-                end = "closed"
-                break
-            data += r.exactly(size)
-            r.exactly(2)
-    except socket.timeout:
-        end = "open"
-    except (EOFError, OSError, ssl.SSLError, ValueError):
-        end = "closed"
+def parse_read(data):
+    """(batches, gaps, last seq, cut) of the bytes of a read."""
     got = batches = gaps = cut = 0
     off = 0
     while off < len(data):
@@ -374,8 +346,43 @@ def cmd_stall(addr, tokfile, sid):
             batches += 1
             got = seq
         off += head + payload
+    return batches, gaps, got, cut
+
+
+def cmd_stall(addr, tokfile, sid, until):
+    sock = connect(addr, timeout=60)
+    send_request(sock, addr, "GET", "/v1/read?streams=%s:0" % sid,
+                 token_of(tokfile))
+    r = Reader(sock)
+    status, _ = r.head()
+    if status != 200:
+        print("status %d" % status)
+        return 1
+    if r.pending() == 0:
+        r.fill()
+    print("stalled")
+    sys.stdout.flush()
+    sys.stdin.readline()
+    deadline = time.monotonic() + 20
+    data = bytearray()
+    end = "open"
+    try:
+        while parse_read(data)[2] < int(until):
+            if time.monotonic() >= deadline:
+                raise socket.timeout()
+            sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            size = int(r.line().split(";")[0], 16)
+            if size == 0:
+                end = "closed"
+                break
+            data += r.exactly(size)
+            r.exactly(2)
+    except socket.timeout:
+        end = "open"
+    except (EOFError, OSError, ssl.SSLError, ValueError):
+        end = "closed"
     print("batches %d gaps %d last %d cut %d end %s" %
-          (batches, gaps, got, cut, end))
+          (parse_read(data) + (end,)))
     return 0
 
 
