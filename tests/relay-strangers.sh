@@ -4,13 +4,14 @@
 # at most --max-unauthenticated, the oldest make room for new ones, and
 # each is closed --handshake-timeout after it was accepted, while a site
 # with a token connects at once and its connections stay. The relay's log
-# stays short under the flood. The defaults serve 32 consoles of 8
-# connections behind one address (a lab's NAT), and refuse the next. TAP.
+# stays short under the flood. --max-connections holds for sites too. The
+# defaults serve 32 consoles of 8 connections behind one address (a lab's
+# NAT), and refuse the next. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..8"
+echo "1..10"
 if [ "$have_python" = 0 ]; then
-	for i in $(seq 8); do skip "no python3"; done
+	for i in $(seq 10); do skip "no python3"; done
 	exit 0
 fi
 idle_pid= sites_pid=
@@ -60,6 +61,20 @@ check "the relay's log stays short ($lines lines)" [ "$lines" -le 80 ]
 exec 7>&- 8>&-
 wait $idle_pid $sites_pid
 idle_pid= sites_pid=
+# --max-connections 64 with tokens: 64 are served, the next is refused
+none_open() { [ "$(poke metric synbridge_relay_connections)" -le 1 ]; }
+wait_for 20 none_open
+poke sites 8 8 "$tmp" <"$tmp/sites.in" >"$tmp/sites.out" 2>&1 &
+sites_pid=$!
+exec 8>"$tmp/sites.in"
+wait_for 20 grep -q '^served' "$tmp/sites.out"
+check "--max-connections 64: 64 connections with tokens are served" \
+    contains "$tmp/sites.out" "served 64 of 64"
+poke sites 1 1 "$tmp" </dev/null >"$tmp/more.out" 2>&1
+check "and the 65th is refused" contains "$tmp/more.out" "served 0 of 1"
+exec 8>&-
+wait $sites_pid
+sites_pid=
 relay_stop
 
 # The defaults: 32 consoles of 8 connections behind one address.
