@@ -588,11 +588,11 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		    url);
 	}
 	if (*upload_data_size > 0) {
-		if (req->too_big || req->busy) {
+		if (req->too_big || req->busy || req->responded) {
 			*upload_data_size = 0;	/* discarded */
 			return MHD_YES;
 		}
-		if (req->responded || req->body_max == 0)
+		if (req->body_max == 0)
 			return MHD_NO;	/* a body where none belongs */
 		rc = relay_http_upload(req, upload_data, *upload_data_size);
 		if (rc == -1)

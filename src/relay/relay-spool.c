@@ -249,6 +249,7 @@ relay_spool_hold(struct relay_session *s, struct relay_stream *st,
 	if (relay_spool_open(s, st, cause) != 0)
 		return -1;
 	st->fd_busy++;
+	relay.spool_held++;
 	return 0;
 }
 
@@ -256,8 +257,24 @@ relay_spool_hold(struct relay_session *s, struct relay_stream *st,
 void
 relay_spool_release(struct relay_stream *st)
 {
-	if (st->fd_busy > 0)
+	if (st->fd_busy > 0) {
 		st->fd_busy--;
+		relay.spool_held--;
+	}
+}
+
+/* Let go of a stream that is not kept: its holds and its open log. */
+void
+relay_spool_forget(struct relay_stream *st)
+{
+	while (st->fd_busy > 0)
+		relay_spool_release(st);
+	if (st->fd != -1) {
+		TAILQ_REMOVE(&relay.spool_open, st, lru);
+		relay.spool_nopen--;
+		close(st->fd);
+		st->fd = -1;
+	}
 }
 
 /* Close every open stream log (at exit). */
@@ -475,6 +492,16 @@ relay_spool_sync(struct relay_stream *st, char **cause)
 	xasprintf(cause, "cannot sync the log of stream %" PRIu32 ": %s",
 	    st->id, strerror(errno));
 	return -1;
+}
+
+/* Make a stream's appended batches durable now (lock held); 0 or -1. */
+int
+relay_spool_sync_now(struct relay_session *s, struct relay_stream *st,
+    char **cause)
+{
+	if (relay_spool_open(s, st, cause) != 0)
+		return -1;
+	return relay_spool_sync(st, cause);
 }
 
 /* pread from a stream's log (opened if needed); bytes read or -1. */

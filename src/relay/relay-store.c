@@ -18,6 +18,7 @@ struct relay_touched {
 	struct relay_stream *stream;
 	uint64_t highest;
 	size_t accepted;
+	int held;			/* log held open, synced unlocked */
 };
 
 /* FNV-1a 64 of a string: the session id written in relay batches. */
@@ -264,7 +265,7 @@ relay_store_register(struct relay_session *s, const char *site,
 	/* The log first: a line in the streams file always has its log. */
 	if (s->dir != NULL && (relay_spool_stream_create(s, st, cause) != 0 ||
 	    relay_spool_add_stream(s, st, cause) != 0)) {
-		relay_spool_release(st);
+		relay_spool_forget(st);
 		relay_store_free_stream(st);
 		return NULL;
 	}
@@ -288,7 +289,7 @@ relay_store_touch(struct relay_touched **t, size_t *n,
 			return &(*t)[i];
 	}
 	*t = xreallocarray(*t, *n + 1, sizeof **t);
-	(*t)[*n] = (struct relay_touched){ st, st->highest, 0 };
+	(*t)[*n] = (struct relay_touched){ st, st->highest, 0, 0 };
 	return &(*t)[(*n)++];
 }
 
@@ -496,7 +497,7 @@ relay_store_publish(struct relay_session *s, struct relay_token *t,
 	struct relay_stream **wake = NULL;
 	uint32_t *acc = NULL;
 	ssize_t n;
-	size_t i, ntouched = 0, nacc = 0, w = 0, held = 0;
+	size_t i, ntouched = 0, nacc = 0, w = 0;
 	uint64_t events = 0;
 	unsigned code;
 	char *why = NULL;
@@ -518,17 +519,31 @@ relay_store_publish(struct relay_session *s, struct relay_token *t,
 		code = 429;
 		goto out;
 	}
-	/* Keep every touched log open until its batches are synced. */
-	for (held = 0; s->dir != NULL && held < ntouched; held++) {
-		if (touched[held].accepted > 0 && relay_spool_hold(s,
-		    touched[held].stream, &why) != 0) {
+	/*
+	 * Keep touched logs open until their batches are synced, with the
+	 * lock released; past RELAY_SPOOL_HELD logs held by all publishes,
+	 * a log is synced at once instead (a body of many streams).
+	 */
+	for (i = 0; s->dir != NULL && i < ntouched; i++) {
+		if (touched[i].accepted == 0 ||
+		    relay.spool_held >= RELAY_SPOOL_HELD)
+			continue;
+		if (relay_spool_hold(s, touched[i].stream, &why) != 0) {
 			code = 500;
 			goto spool_failed;
 		}
+		touched[i].held = 1;
 	}
 	if (relay_store_commit(s, body, len, acc, nacc, &why) != 0) {
 		code = 500;
 		goto spool_failed;
+	}
+	for (i = 0; s->dir != NULL && i < ntouched; i++) {
+		if (touched[i].accepted > 0 && !touched[i].held &&
+		    relay_spool_sync_now(s, touched[i].stream, &why) != 0) {
+			code = 500;
+			goto spool_failed;
+		}
 	}
 	wake = xreallocarray(NULL, ntouched, sizeof *wake);
 	for (i = 0; i < ntouched; i++) {
@@ -541,8 +556,8 @@ relay_store_publish(struct relay_session *s, struct relay_token *t,
 	*answer = relay_store_acks(touched, ntouched);
 	pthread_mutex_unlock(&relay.lock);
 	/* Durable before the answer; the lock is not held across the sync. */
-	for (i = 0; s->dir != NULL && i < ntouched; i++) {
-		if (touched[i].accepted == 0 || code != 200)
+	for (i = 0; i < ntouched; i++) {
+		if (!touched[i].held || code != 200)
 			continue;
 		if (relay_spool_sync(touched[i].stream, &why) != 0) {
 			free(*answer);
@@ -560,8 +575,8 @@ spool_failed:
 	relay_log("spool: %s", why);
 	free(why);
 out:
-	for (i = 0; i < held && i < ntouched; i++) {
-		if (touched[i].accepted > 0)
+	for (i = 0; i < ntouched; i++) {
+		if (touched[i].held)
 			relay_spool_release(touched[i].stream);
 	}
 	pthread_mutex_unlock(&relay.lock);

@@ -32,6 +32,7 @@
 #define RELAY_READ_ONCE_MAX (64U << 20)	/* wait=0 answer bound */
 #define RELAY_READ_BLOCK (64 << 10)	/* streaming response block */
 #define RELAY_SPOOL_FILES 64		/* stream logs open at once */
+#define RELAY_SPOOL_HELD 32		/* of them held by publishes */
 #define RELAY_SPOOL_STRIDE 256		/* spool index: an offset per N */
 #define RELAY_FD_RESERVE 32		/* descriptors beside connections */
 #define RELAY_CONN_SLACK 16		/* accepted over the limit, to evict */
@@ -258,6 +259,7 @@ struct relay {
 
 	struct relay_streams spool_open; /* open stream logs, LRU */
 	unsigned spool_nopen;
+	unsigned spool_held;		/* holds on open logs, in all */
 
 	pthread_mutex_t conn_lock;	/* conns, pending, nconns */
 	struct relay_conns pending;
@@ -355,7 +357,10 @@ int relay_spool_append(struct relay_session *s, struct relay_stream *st,
 int relay_spool_hold(struct relay_session *s, struct relay_stream *st,
     char **cause);
 void relay_spool_release(struct relay_stream *st);
+void relay_spool_forget(struct relay_stream *st);
 int relay_spool_sync(struct relay_stream *st, char **cause);
+int relay_spool_sync_now(struct relay_session *s, struct relay_stream *st,
+    char **cause);
 int relay_spool_find(struct relay_session *s, struct relay_cursor *c,
     uint64_t seq, uint64_t *off, uint32_t *size);
 ssize_t relay_spool_pread(struct relay_session *s, struct relay_stream *st,
