@@ -77,3 +77,6 @@ check "no spike arrived twice ($(wc -l <"$tmp/received") received)" \
     [ "$dups" -eq 0 ]
 check "every spike a sent reached b ($(wc -l <"$tmp/sent") sent, \
 $missing missing)" [ "$missing" -eq 0 ]
+[ "$missing" -eq 0 ] || diag "relay:" "$(cat "$tmp/relay.out")" "b:" \
+    "$(grep -i -e gap -e relay "$tmp/b.out" | head -20)" "missing:" \
+    "$(comm -23 "$tmp/sent" "$tmp/received" | head -5)"
