@@ -23,9 +23,11 @@ link() {
 	link a
 	echo "load test_neurons name=n units=8 period_ms=2"
 } >"$tmp/a.conf"
+# b reads a's stream from its first batch (from=start): a may publish
+# before b first lists the streams, when b would join live
 {
 	echo "site b"
-	link b
+	echo "$(link b) from=start"
 	echo "remote a/n 8"
 } >"$tmp/b.conf"
 mkfifo "$tmp/b.in"

@@ -20,9 +20,11 @@ link() {
 	link a
 	echo "load test_neurons name=n units=4 period_ms=5"
 } >"$tmp/a.conf"
+# b reads a's stream from its first batch (from=start): a may publish
+# before b first lists the streams, when b would join live
 {
 	echo "site b"
-	link b
+	echo "$(link b) from=start"
 	echo "remote a/n 4"
 } >"$tmp/b.conf"
 "$SB" --headless --plugin-dir "$PLUGDIR" -c "$tmp/b.conf" \
