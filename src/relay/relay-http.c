@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <malloc.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -709,6 +710,7 @@ relay_http_start(char **cause)
 	 * relay-conn.c can close a pending one to make room (it keeps its
 	 * own count).
 	 */
+	errno = 0;
 	relay.daemon = MHD_start_daemon(flags, 0, NULL, NULL,
 	    relay_http_handle, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, relay_log_mhd, NULL,
@@ -725,7 +727,11 @@ relay_http_start(char **cause)
 	    MHD_OPTION_NOTIFY_CONNECTION, relay_http_connection, NULL,
 	    MHD_OPTION_END);
 	if (relay.daemon == NULL) {
-		if (*relay_log_last_mhd() != '\0')
+		if (errno == EADDRINUSE || errno == EACCES ||
+		    errno == EADDRNOTAVAIL)
+			xasprintf(cause, "cannot listen on %s: %s",
+			    relay.opt.listen, strerror(errno));
+		else if (*relay_log_last_mhd() != '\0')
 			xasprintf(cause, "cannot listen on %s: %s",
 			    relay.opt.listen, relay_log_last_mhd());
 		else
