@@ -5,12 +5,12 @@
 # ulimit -n 256 takes 300 streams and restarts on them); a spool holding
 # more streams than the bound starts with one clear line and serves them;
 # a descriptor limit too small for --max-connections is refused at start
-# with what to do. TAP.
+# with what to do, and a port in use is named as such. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..15"
+echo "1..17"
 if [ "$have_python" = 0 ]; then
-	for i in $(seq 15); do skip "no python3"; done
+	for i in $(seq 17); do skip "no python3"; done
 	exit 0
 fi
 trap 'relay_stop; rm -rf "$tmp"' EXIT
@@ -96,3 +96,18 @@ check "ulimit -n 256 and --max-connections 1000: exit 2 ($status)" \
     [ "$status" = 2 ]
 check "saying what to raise or lower" contains "$tmp/relay.out" \
     "--max-connections 1000 needs 1052 file descriptors with the relay's own 52, but only 256 are allowed (ulimit -n): raise the limit (ulimit -n, or LimitNOFILE= for a service) or lower --max-connections"
+
+# A port in use: the start says so, without guessing at certificates.
+relay_spawn 0
+relay_up
+"$RELAY" --listen "$addr" --self-signed "$tmp/tls" --tokens "$tmp/tokens" \
+    >"$tmp/second.out" 2>&1
+status=$?
+in_use() {
+	contains "$tmp/second.out" "cannot listen on $addr: Address already in use" &&
+	    ! grep -q certificate "$tmp/second.out"
+}
+check "a second relay on its port: exit 1 ($status), address in use" \
+    [ "$status" = 1 ]
+check "saying so, without guessing at a bad certificate" in_use
+relay_stop
