@@ -291,7 +291,8 @@ int64_t relay_now_real(void);
 
 /* relay-log.c */
 void relay_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void relay_log_mhd(void *cls, const char *fmt, va_list ap);
+void relay_log_mhd(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 const char *relay_log_last_mhd(void);
 void relay_log_flush(void);
 
