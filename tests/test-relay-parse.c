@@ -198,6 +198,73 @@ test_parse_undecodable(void **state)
 	relay_parser_free(&p);
 }
 
+/* Little-endian stores, to write headers the encoder refuses to. */
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	int	i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Make the CRC of a 48-byte flagged header right again. */
+static void
+fix_crc(uint8_t *buf)
+{
+	uint32_t	crc;
+
+	memset(buf + 44, 0, 4);
+	crc = crc32c(0, buf, WIRE_HEADER_SIZE);
+	buf[44] = (uint8_t)crc;
+	buf[45] = (uint8_t)(crc >> 8);
+	buf[46] = (uint8_t)(crc >> 16);
+	buf[47] = (uint8_t)(crc >> 24);
+}
+
+/*
+ * A gap batch is a range from seq 1 on (wire.h): one starting at seq 0,
+ * one of no batches and one whose end wraps past 2^64 are refused with
+ * the reason, as a keep-alive that names a stream is; they never come out
+ * as a gap whose last batch is before its first.
+ */
+static void
+test_parse_bad_flagged(void **state)
+{
+	struct relay_parser	p;
+	struct seen		s = { .n = 0 };
+	struct wire_header	h;
+	uint8_t			buf[WIRE_HEADER_SIZE];
+	char			*cause;
+	int			k;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	h.stream_id = 3;
+	for (k = 0; k < 4; k++) {
+		assert_int_equal(wire_encode_flagged(buf, sizeof buf, &h,
+		    k == 3 ? 0 : 2, k == 3 ? 0 : 4), WIRE_HEADER_SIZE);
+		if (k == 0)
+			put64(buf + 24, 0);		/* seq 0 */
+		else if (k == 1)
+			memset(buf + 20, 0, 4);		/* no batches */
+		else if (k == 2)
+			put64(buf + 24, UINT64_MAX);	/* 3 batches wrap */
+		else
+			buf[16] = 3;			/* a keep-alive's stream */
+		fix_crc(buf);
+		cause = NULL;
+		relay_parser_init(&p);
+		assert_int_equal(relay_parser_feed(&p, buf, sizeof buf, keep,
+		    &s, &cause), -1);
+		assert_int_equal(s.n, 0);
+		assert_non_null(cause);
+		assert_non_null(strstr(cause, k == 3 ? "keep-alive" : "gap"));
+		free(cause);
+		relay_parser_free(&p);
+	}
+}
+
 static void
 test_parse_corrupt(void **state)
 {
@@ -293,6 +360,7 @@ main(void)
 		cmocka_unit_test(test_parse_random_cuts),
 		cmocka_unit_test(test_parse_corrupt),
 		cmocka_unit_test(test_parse_undecodable),
+		cmocka_unit_test(test_parse_bad_flagged),
 		cmocka_unit_test(test_text_answers),
 		cmocka_unit_test(test_text_control),
 	};

@@ -84,8 +84,10 @@ relay_parse_flagged(const uint8_t *buf, size_t hlen, uint8_t flags,
     struct relay_item **out, char **cause)
 {
 	struct relay_item	*item;
+	struct wire_header	 h;
 	uint8_t			 hdr[WIRE_HEADER_MAX];
 	uint32_t		 crc, count;
+	char			*why = NULL;
 
 	if ((flags & ~(WIRE_FLAG_GAP | WIRE_FLAG_KEEPALIVE)) != 0 ||
 	    flags == (WIRE_FLAG_GAP | WIRE_FLAG_KEEPALIVE))
@@ -99,6 +101,12 @@ relay_parse_flagged(const uint8_t *buf, size_t hlen, uint8_t flags,
 	crc = crc32c(0, hdr, hlen);
 	if (crc != relay_get32(buf + 44))
 		return (relay_parse_error(cause, "batch CRC mismatch"));
+	/* a gap is a range from seq 1 on; a keep-alive names nothing */
+	if (wire_peek(buf, hlen, &h, &why) != 0) {
+		relay_parse_error(cause, "%s", why);
+		free(why);
+		return (-1);
+	}
 	item = xcalloc(1, sizeof *item);
 	item->stream_id = relay_get32(buf + 16);
 	item->seq = relay_get64(buf + 24);
@@ -108,7 +116,7 @@ relay_parse_flagged(const uint8_t *buf, size_t hlen, uint8_t flags,
 		/* The count field holds how many batches are missing. */
 		count = relay_get32(buf + 20);
 		item->type = RELAY_ITEM_GAP;
-		item->last_seq = item->seq + (count == 0 ? 0 : count - 1);
+		item->last_seq = item->seq + count - 1;
 	}
 	*out = item;
 	return (0);
