@@ -61,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *piece;
 	char *spec, *cause = NULL, range[64];
 	uint32_t seed;
-	int64_t arrival = 5000000, mapped;
+	int64_t arrival = 0, next, mapped;
 	size_t n, off, i;
 	int unit;
 
@@ -111,7 +111,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(unit >= -1 && unit < (int)ch.n);
 		if (unit >= 0)
 			FUZZ_CHECK(strcmp(ch.names[unit], a.r[i].name) == 0);
-		arrival += 100 + a.r[i].id * 50;
+		/* arrivals follow frame time, a drift of 300 ppm and a latency
+		 * the id byte sets (the fuzzer shapes both), never backwards */
+		next = 5000000 + (int64_t)((double)a.r[i].timestamp * 1e6 /
+		    30000 * (1 + 300e-6)) + (int64_t)a.r[i].id * 37;
+		if (next > arrival)
+			arrival = next;
 		mapped = intan_clock_map(&clock, a.r[i].timestamp, arrival);
 		/* detected at or before it arrived */
 		FUZZ_CHECK(mapped <= arrival);
