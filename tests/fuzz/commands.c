@@ -12,7 +12,9 @@
  * far/mea; site "other". Then the input is loaded as a session file (as
  * -c FILE: it stops at its first error when it starts with '#', else
  * every line runs, as typed lines do) and run in fast mode for at most
- * half a second of session time. `source include.conf` (three lines) and
+ * half a second of session time. The simulators of the build (sim_culture,
+ * sim_memristor, sim_silicon, replay) can be loaded too: their load lines
+ * are session-file input as well. `source include.conf` (three lines) and
  * `source input.conf` (the input itself) are there to be found.
  *
  * Every command must finish (ok or error, each error on one line) and
@@ -44,6 +46,7 @@
 #define FUZZ_CMD_PASSES 200
 
 static char fuzz_cmd_dir[64];
+static char fuzz_cmd_plugins[96];	/* the simulators of the build */
 static int fuzz_cmd_back = -1;		/* the directory to go back to */
 static unsigned fuzz_cmd_done, fuzz_cmd_lines;
 
@@ -94,7 +97,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char include[] = "site lab\nmark \"from include\"\n"
 	    "synapses\n";
-	char state[sizeof fuzz_cmd_dir + 16];
+	static const char *const sims[] = { "sim_culture", "sim_memristor",
+	    "sim_silicon", "replay" };
+	char state[sizeof fuzz_cmd_dir + 16], from[4096], to[256];
+	size_t i;
 
 	/* in memory if the system has it: a remote command fsyncs a file */
 	snprintf(fuzz_cmd_dir, sizeof fuzz_cmd_dir, "%s/sb-fuzz-commands-XXXXXX",
@@ -113,7 +119,19 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_cmd_back = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	FUZZ_CHECK(fuzz_cmd_back >= 0 && chdir(fuzz_cmd_dir) == 0);
 	fuzz_cmd_write("include.conf", include, sizeof include - 1);
+	/* the simulators, if built; not the plugins that reach the network
+	 * or devices */
+	FUZZ_CHECK(mkdir("plugins", 0700) == 0);
+	for (i = 0; i < sizeof sims / sizeof sims[0]; i++) {
+		snprintf(from, sizeof from, "%s/plugins/%s/.libs/%s.so",
+		    ABS_TOP_BUILDDIR, sims[i], sims[i]);
+		snprintf(to, sizeof to, "plugins/%s.so", sims[i]);
+		if (access(from, R_OK) == 0)
+			FUZZ_CHECK(symlink(from, to) == 0);
+	}
 	FUZZ_CHECK(fchdir(fuzz_cmd_back) == 0);
+	snprintf(fuzz_cmd_plugins, sizeof fuzz_cmd_plugins, "%s/plugins",
+	    fuzz_cmd_dir);
 	return 0;
 }
 
@@ -153,7 +171,8 @@ fuzz_cmd_remove(const char *path, const struct stat *st, int flag,
 {
 	if (ftw->level == 0)
 		return 0;
-	if (strcmp(path, "./include.conf") == 0)
+	if (strcmp(path, "./include.conf") == 0 ||
+	    strncmp(path, "./plugins", 9) == 0)
 		return 0;
 	remove(path);
 	return 0;
@@ -190,8 +209,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		"site lab",
 		"load test_neurons name=n units=4 period_ms=20",
 		"load test_synapses name=d latency_us=500",
-		"synapse s0 n:0 n:1 d:0 -r rate window=0.05 ltp_above=3 "
-		    "ltd_below=1",
+		("synapse s0 n:0 n:1 d:0 -r rate window=0.05 ltp_above=3 "
+		    "ltd_below=1"),
 		"remote far/mea 16",
 		"site other",
 		"site lab",
@@ -209,6 +228,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	s = session_create(1, 7);
 	session_add_plugin_dir(s, TEST_PLUGIN_DIR);
+	session_add_plugin_dir(s, fuzz_cmd_plugins);
 	s->history = history_create(4096, 256);
 	q = cmdq_create(s);
 	cmdq_session = q;

@@ -428,6 +428,12 @@ seeds_commands(void)
 	seeds_file("commands", "strict", "# stops at its first error\n"
 	    "synapses\nbogus command\nsynapses\n");
 	seeds_file("commands", "quit", "synapses\r\nquit\r\nsynapses\r\n");
+	seeds_file("commands", "simulators", "load sim_culture name=mea "
+	    "electrodes=60\nload sim_memristor name=xbar rows=4 cols=4\n"
+	    "load sim_silicon name=si chips=1 cores=1\n"
+	    "synapse s9 mea:1 si:0 xbar:w1b1 -r rate\nwait 0.2\nsynapses\n"
+	    "record start r\nwait 0.1\nrecord stop\n"
+	    "load replay name=again file=r/spikes.csv\nwait 0.1\n");
 }
 
 /* Tokens files. */
