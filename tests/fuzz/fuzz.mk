@@ -273,7 +273,7 @@ tests/fuzz/bin/csv: $(fuzz_csv_sources) $(fuzz_deps)
 	$(AM_V_GEN)$(fuzz_build) $@ $(fuzz_csv_cppflags) \
 	    $(fuzz_csv_sources) -- $(fuzz_csv_libs) $(LIBS)
 tests/fuzz/bin/commands: $(fuzz_commands_sources) $(fuzz_deps) \
-    $(check_LTLIBRARIES)
+    $(check_LTLIBRARIES) $(pkglib_LTLIBRARIES)
 	$(AM_V_GEN)$(fuzz_build) $@ $(fuzz_commands_cppflags) \
 	    $(fuzz_commands_sources) -- $(fuzz_commands_libs) $(LIBS)
 tests/fuzz/bin/ramp: $(fuzz_ramp_sources) $(fuzz_deps)
