@@ -91,6 +91,22 @@ fuzz_cmd_write(const char *name, const void *data, size_t size)
 	close(fd);
 }
 
+/* nftw: remove everything (the directory at exit). */
+static int
+fuzz_cmd_remove_all(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	remove(path);
+	return 0;
+}
+
+/* At exit: the session's directory goes. */
+static void
+fuzz_cmd_cleanup(void)
+{
+	nftw(fuzz_cmd_dir, fuzz_cmd_remove_all, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* The session's own directory, files to source, the environment. */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -109,6 +125,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		perror("fuzz: mkdtemp");
 		abort();
 	}
+	atexit(fuzz_cmd_cleanup);
 	snprintf(state, sizeof state, "%s/state", fuzz_cmd_dir);
 	/* remote commands remember what ran under XDG_STATE_HOME */
 	setenv("XDG_STATE_HOME", state, 1);
