@@ -50,3 +50,6 @@ include tests/arc1.mk
 include tests/ramp-plugin.mk
 include tests/rhx.mk
 include tests/oe.mk
+
+# Fuzz targets: make check replays their corpora; make fuzz runs them.
+include tests/fuzz/fuzz.mk

@@ -410,6 +410,7 @@ char *relay_metrics_health(struct relay_session *s, size_t *len);
 
 /* relay-http.c */
 int relay_http_start(char **cause);
+struct MHD_Daemon *relay_http_start_unlistened(void);
 void relay_http_stop(void);
 int relay_http_port(void);
 int relay_http_respond(struct MHD_Connection *conn, unsigned code,
