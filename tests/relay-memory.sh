@@ -31,8 +31,14 @@ poke publish "$tmp/tok.a" "$tmp/big" $bodies >"$tmp/pub.out"
 check "16 bodies of 15 MB, mostly duplicates, are taken" \
     contains "$tmp/pub.out" "published 17: 1 17"
 rss=$(rss_kb)
-check "--max-memory 1: the relay stays small after them ($rss kB resident)" \
-    [ "$rss" -le 40000 ]
+# a sanitizer's runtime keeps freed blocks in quarantine (hundreds of MB):
+# the resident size is then its, not the relay's
+if sanitized; then
+	skip "resident size under a sanitizer is its quarantine's ($rss kB)"
+else
+	check "--max-memory 1: the relay stays small after them ($rss kB resident)" \
+	    [ "$rss" -le 40000 ]
+fi
 mem=$(poke metric synbridge_relay_memory_bytes)
 check "the memory it counts is within --max-memory ($mem bytes)" \
     [ "$mem" -le 1048576 ]
@@ -50,8 +56,12 @@ poke publish "$tmp/tok.a" "$tmp/e.0" "$tmp/e.1" "$tmp/e.2" "$tmp/e.3" \
 check "1396000 empty batches are taken" \
     contains "$tmp/pub.out" "published 4: 1 1396000"
 rss=$(rss_kb)
-check "--max-memory 8: resident memory stays under 24 MB ($rss kB)" \
-    [ "$rss" -le 24000 ]
+if sanitized; then
+	skip "resident size under a sanitizer is its quarantine's ($rss kB)"
+else
+	check "--max-memory 8: resident memory stays under 24 MB ($rss kB)" \
+	    [ "$rss" -le 24000 ]
+fi
 rm -f "$tmp"/e.* "$tmp/dups"
 relay_stop
 
