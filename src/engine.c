@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "engine.h"
@@ -482,8 +483,12 @@ engine_tap(struct site *site, struct population *pop,
 static void
 engine_poll_transports(struct session *s)
 {
+	uint64_t woken;
 	size_t i, t;
 
+	/* cleared before polling: a wake from now on is for what follows */
+	if (s->wake_fd != -1 && read(s->wake_fd, &woken, sizeof woken) < 0)
+		woken = 0;
 	for (i = 0; i < s->nsites; i++) {
 		struct site *site = s->sites[i];
 
@@ -606,16 +611,24 @@ engine_report_lag(struct session *s, struct population *pop)
 }
 
 /*
- * The wake-up fds of every population's event ring, for the console's
- * poll(): an event a backend emits is then handled at once, not at the
- * next tick (the loop drains every ring before it polls again, as the
- * ring's protocol asks). Returns how many were filled, at most max.
+ * The wake-up fds of every population's event ring and of the plugins'
+ * host->wake, for the console's poll(): an event a backend emits, and a
+ * batch a transport received, is then handled at once, not at the next
+ * tick (the loop drains every ring before it polls again, as the ring's
+ * protocol asks). Returns how many were filled, at most max.
  */
 size_t
 engine_poll_fds(struct session *s, struct pollfd *pfd, size_t max)
 {
 	size_t i, j, n = 0;
 
+	/* a transport's arrivals (host->wake) */
+	if (s->wake_fd != -1 && n < max) {
+		pfd[n].fd = s->wake_fd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		n++;
+	}
 	for (i = 0; i < s->nsites; i++) {
 		struct site *site = s->sites[i];
 
@@ -1043,5 +1056,7 @@ engine_shutdown(struct session *s)
 		history_free(s->history);
 	free(s->log_dir);
 	cursor_free(&s->cursors);
+	if (s->wake_fd != -1)
+		close(s->wake_fd);
 	free(s);
 }

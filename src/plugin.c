@@ -363,6 +363,18 @@ plugin_host_cursor_set(struct sb_plugin *p, const char *key, uint64_t value)
 	free(full);
 }
 
+/* Something waits for the plugin's poll(): the loop runs a tick now. */
+static void
+plugin_host_wake(struct sb_plugin *p)
+{
+	uint64_t one = 1;
+	int fd = p->site->session->wake_fd;
+
+	/* EAGAIN: the counter is full, so the loop is woken already */
+	if (fd != -1 && write(fd, &one, sizeof one) < 0)
+		return;
+}
+
 const struct sb_host_api plugin_host_api = {
 	.size = sizeof(struct sb_host_api),
 	.log = plugin_host_log,
@@ -387,6 +399,7 @@ const struct sb_host_api plugin_host_api = {
 	.queue_command = plugin_host_queue_command,
 	.cursor_get = plugin_host_cursor_get,
 	.cursor_set = plugin_host_cursor_set,
+	.wake = plugin_host_wake,
 };
 
 /* Find a loaded instance at a site. */

@@ -257,6 +257,8 @@ struct session {
 	uint64_t held_back;	/* synaptic inputs not delivered while stopped */
 	/* the load command running a plugin's init, and its last follower */
 	struct cmdq_item *load_item, *load_after;
+	/* plugins' host->wake: an eventfd the loop polls (-1 if none) */
+	int wake_fd;
 };
 
 /* A remote command waiting for its result. */

@@ -362,6 +362,16 @@ struct sb_host_api {
 	uint64_t (*cursor_get)(struct sb_plugin *p, const char *key);
 	void (*cursor_set)(struct sb_plugin *p, const char *key,
 	    uint64_t value);
+
+	/*
+	 * Also synbridge-plugin-3, for hosts whose size covers it (any
+	 * thread, never blocks): something waits for the plugin's poll() (a
+	 * transport's network thread received a batch, a device thread
+	 * completed an operation). The host calls poll() at once instead of
+	 * at its next tick. Calling it once per empty-to-waiting change is
+	 * enough; more calls are harmless.
+	 */
+	void (*wake)(struct sb_plugin *p);
 };
 
 /* What a plugin exports (visible even when built -fvisibility=hidden). */

@@ -125,16 +125,35 @@ relay_client_free(void *data)
 	free(c);
 }
 
-/* Queue an item for poll() (network thread). */
+/*
+ * Tell the host that poll() has something for it (any thread), where the
+ * host can be told: it then polls at once instead of at its next tick.
+ */
+void
+relay_client_wake_host(struct relay_client *c)
+{
+	const struct sb_host_api *h = c->host;
+
+	if (h->size >= offsetof(struct sb_host_api, wake) + sizeof h->wake &&
+	    h->wake != NULL)
+		h->wake(c->plugin);
+}
+
+/* Queue an item for poll() (network thread); the first wakes the host. */
 void
 relay_client_push(struct relay_client *c, struct relay_item *item)
 {
+	int	was_empty;
+
 	item->next = NULL;
 	pthread_mutex_lock(&c->in_lock);
+	was_empty = c->items == NULL;
 	*c->items_tail = item;
 	c->items_tail = &item->next;
 	c->in_events_queued += item->n;
 	pthread_mutex_unlock(&c->in_lock);
+	if (was_empty)
+		relay_client_wake_host(c);
 }
 
 /* Keep an error for poll() to log (any thread); repeats are dropped. */
@@ -157,6 +176,8 @@ relay_client_error(struct relay_client *c, const char *fmt, ...)
 		c->error_changed = 1;
 	}
 	pthread_mutex_unlock(&c->stat_lock);
+	if (msg != NULL)
+		relay_client_wake_host(c);
 }
 
 /* transport send(): queue events of a local stream. */

@@ -992,7 +992,7 @@ relay_net_timed(struct relay_client *c, struct relay_net *net,
 	int64_t		 t0 = x->t0, t3 = x->t3 != 0 ? x->t3 : now;
 	int64_t		 off, unc;
 	uint64_t	 steps;
-	int		 stepped;
+	int		 stepped, changed = 0;
 
 	if (net->burst_left > 0)
 		net->burst_left--;
@@ -1015,11 +1015,13 @@ relay_net_timed(struct relay_client *c, struct relay_net *net,
 			c->clock_offset_us = off;
 			c->clock_unc_us = unc;
 			c->clock_known = 1;
-			c->clock_changed = 1;
+			c->clock_changed = changed = 1;
 			pthread_cond_broadcast(&c->clock_cond);
 		}
 	}
 	pthread_mutex_unlock(&c->stat_lock);
+	if (changed)
+		relay_client_wake_host(c);
 	if (stepped)
 		relay_client_error(c, "relay: the relay's clock and this "
 		    "host's stepped apart (a suspend, a relay restarted "

@@ -372,6 +372,7 @@ struct relay_client *relay_client_create(const struct sb_host_api *,
 	    struct sb_plugin *, char **);
 void	relay_client_free(void *);
 void	relay_client_push(struct relay_client *, struct relay_item *);
+void	relay_client_wake_host(struct relay_client *);
 int	relay_client_send(void *, const char *, const struct sb_event *,
 	    size_t);
 void	relay_client_poll(void *);
