@@ -606,7 +606,8 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 				net->list_at = now + RELAY_LIST_EVERY_US;
 				relay_net_begin(c, x, "/v1/streams", NULL, 0);
 			}
-			if (net->list_at < *due)
+			/* (one in flight: its answer ends the wait) */
+			if (!x->active && net->list_at < *due)
 				*due = net->list_at;
 			break;
 		case RELAY_READ:
@@ -631,7 +632,12 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 			if (!x->active && now >= x->not_before &&
 			    (net->burst_left > 0 || now >= net->probe_at))
 				relay_net_begin(c, x, "/v1/time", NULL, 0);
-			if (net->probe_at < *due)
+			/*
+			 * A probe in flight ends the wait by itself: its due
+			 * time, long passed while the relay is slow to
+			 * answer, must not turn the wait into a busy loop.
+			 */
+			if (!x->active && net->probe_at < *due)
 				*due = net->probe_at;
 			if (net->burst_at < *due)
 				*due = net->burst_at;
