@@ -314,13 +314,13 @@ fake_remote_result(struct sb_plugin *p, uint64_t id, int status,
 	snprintf(p->result_text, sizeof p->result_text, "%s", text);
 }
 
-/* host->wake: any thread; the test's loop waits on it. */
+/* host->wake: any thread; marks p and wakes the test's loop. */
 static void
 fake_wake(struct sb_plugin *p)
 {
 	uint64_t	one = 1;
 
-	(void)p;
+	__atomic_store_n(&p->woken, 1, __ATOMIC_RELEASE);
 	pthread_once(&fake_wake_once, fake_wake_init);
 	__atomic_add_fetch(&fake_wakes, 1, __ATOMIC_RELAXED);
 	if (fake_wake_fd != -1 && write(fake_wake_fd, &one, sizeof one) < 0)

@@ -87,6 +87,7 @@ struct sb_plugin {
 				    const char *, const struct sb_event *,
 				    size_t);
 	void			*ctx;
+	int			 woken;		/* host->wake since (atomic) */
 	int			 commands, results;	/* remote */
 	char			 command_from[64], command_line[256];
 	uint64_t		 command_id, result_id;

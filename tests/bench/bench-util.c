@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench-util.h"
 
@@ -126,6 +127,28 @@ bench_rss_kb(int pid, long *peak, long *now)
 	}
 	fclose(f);
 	return (*peak >= 0 && *now >= 0 ? 0 : -1);
+}
+
+/* CPU seconds of pid from /proc/PID/stat (utime + stime), or -1. */
+double
+bench_proc_cpu(int pid)
+{
+	char			 path[64], line[1024], *p;
+	unsigned long long	 ut, st;
+	FILE			*f;
+	int			 ok;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	ok = fgets(line, sizeof line, f) != NULL;
+	fclose(f);
+	/* after the command name in parentheses: fields 3.. */
+	if (!ok || (p = strrchr(line, ')')) == NULL || sscanf(p + 2,
+	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+	    &st) != 2)
+		return (-1);
+	return ((double)(ut + st) / (double)sysconf(_SC_CLK_TCK));
 }
 
 /* Raise the soft open-files limit to the hard one; the new soft limit. */

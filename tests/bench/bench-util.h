@@ -39,6 +39,8 @@ double	bench_openssl_gcm(int, char **);
 int64_t	bench_mono_us(void);
 /* Peak and current resident memory of a process (kB), or -1. */
 int	bench_rss_kb(int, long *, long *);
+/* CPU seconds (user + system) a process used so far, or -1. */
+double	bench_proc_cpu(int);
 /* Raise the soft open-files limit to the hard one; the new soft limit. */
 long	bench_raise_nofile(void);
 
