@@ -28,6 +28,11 @@
 /* Real-time pacing: advance at most this much session time per call. */
 #define ENGINE_SLICE_US 10000
 #define ENGINE_BEHIND_US 1000000
+/*
+ * Devices complete operations when polled: while one is pending the loop
+ * polls them this often (a typed command's result comes back within it).
+ */
+#define ENGINE_DEVICE_WAIT_US 500
 /* Local synapses' state goes to other sites this often. */
 #define ENGINE_STATE_US 5000000
 
@@ -350,6 +355,9 @@ engine_synaptic_output(struct session *s, struct synapse *syn,
 			return;	/* after quit or unload: not sent */
 		out = *se;
 		out.index = syn->post.index;
+		/* which synapse, for the post site's loop latency */
+		out.pop = syn->id < SB_POP_SYNAPSE ? (uint16_t)syn->id :
+		    SB_POP_SYNAPSE;
 		snprintf(stream, sizeof stream, "syn:%s/%s", post->site->name,
 		    post->name);
 		if (tr->ops.send(tr->data, stream, &out, 1) != 0)
@@ -364,6 +372,10 @@ engine_synaptic_output(struct session *s, struct synapse *syn,
 		return;
 	}
 	if (post->ops.synaptic_input != NULL) {
+		/* the loop: from the pre spike's source to this input */
+		if (!s->fast)
+			latency_add(&syn->lat_spike, clock_now(&s->clock) -
+			    se->t_us, clock_mono_us());
 		pthread_mutex_lock(&post->lock);
 		post->ops.synaptic_input(post->data, syn->post.index, se->aux,
 		    se->g_before, se->t_us);
@@ -578,7 +590,64 @@ engine_publish_states(struct session *s, int64_t now)
 	}
 }
 
-/* Once a second: every link's health into links.csv. */
+/* One latency.csv row: a path's samples of the last second, if any. */
+static void
+engine_latency_row(struct session *s, struct latency *l,
+    enum latency_kind kind, const char *path, int64_t t_us)
+{
+	struct latency_stat st;
+	struct csv_row row;
+
+	if (latency_take_period(l, &st) != 0 || s->recorder == NULL)
+		return;
+	memset(&row, 0, sizeof row);
+	row.kind = CSV_LATENCY;
+	row.u.latency.t_us = t_us;
+	row.u.latency.kind = latency_kind_name(kind);
+	row.u.latency.path = path;
+	row.u.latency.n = st.n;
+	row.u.latency.p50_ms = st.p50_ms;
+	row.u.latency.p99_ms = st.p99_ms;
+	row.u.latency.max_ms = st.max_ms;
+	recorder_row(s->recorder, &row);
+}
+
+/*
+ * Once a second: each path's loop latency of that second into
+ * latency.csv (synapses, relay links, sites commands went to).
+ */
+static void
+engine_latency_rows(struct session *s, struct session_link_row *rows,
+    size_t nrows)
+{
+	int64_t t = clock_now(&s->clock);
+	char name[sizeof rows->h.name + 80];
+	size_t i;
+
+	for (i = 0; i < s->nsynapses; i++) {
+		struct synapse *syn = s->synapses[i];
+
+		engine_latency_row(s, syn->lat_spike, LATENCY_SPIKE,
+		    syn->name, t);
+		engine_latency_row(s, syn->lat_command, LATENCY_COMMAND,
+		    syn->name, t);
+		engine_latency_row(s, syn->lat_overhead, LATENCY_OVERHEAD,
+		    syn->name, t);
+	}
+	for (i = 0; i < nrows; i++) {
+		if (rows[i].tr == NULL)
+			continue;
+		snprintf(name, sizeof name, "%s/%s", rows[i].site->name,
+		    rows[i].h.name);
+		engine_latency_row(s, rows[i].tr->lat_arrival, LATENCY_ARRIVAL,
+		    name, t);
+	}
+	for (i = 0; i < s->nsites; i++)
+		engine_latency_row(s, s->sites[i]->lat_remote, LATENCY_REMOTE,
+		    s->sites[i]->name, t);
+}
+
+/* Once a second: every link's health into links.csv, latency.csv. */
 static void
 engine_links_due(struct session *s)
 {
@@ -592,6 +661,7 @@ engine_links_due(struct session *s)
 	n = session_links(s, rows, 64);
 	for (i = 0; i < n; i++)
 		engine_link_row(s, rows[i].site, rows[i].device, &rows[i].h);
+	engine_latency_rows(s, rows, n);
 	engine_publish_states(s, now);
 }
 
@@ -644,6 +714,15 @@ engine_poll_fds(struct session *s, struct pollfd *pfd, size_t max)
 		}
 	}
 	return n;
+}
+
+/* How long the loop may sleep: its tick, shorter while a device works. */
+int64_t
+engine_wait_us(struct session *s, int64_t tick_us)
+{
+	if (s->npending > 0 && tick_us > ENGINE_DEVICE_WAIT_US)
+		return ENGINE_DEVICE_WAIT_US;
+	return tick_us;
 }
 
 /* Drain every population's ring. */
@@ -1040,6 +1119,7 @@ engine_shutdown(struct session *s)
 		free(site->commands);
 		free(site->links);
 		free(site->taps);
+		latency_free(site->lat_remote);
 		free(site->name);
 		free(site);
 	}

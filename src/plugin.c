@@ -527,6 +527,14 @@ plugin_free_devset(struct device_set *ds)
 	free(ds);
 }
 
+/* Free a transport record. */
+static void
+plugin_free_transport(struct transport *tr)
+{
+	latency_free(tr->lat_arrival);
+	free(tr);
+}
+
 /* Free everything registered by p at its site. */
 static void
 plugin_free_registered(struct sb_plugin *p)
@@ -554,7 +562,8 @@ plugin_free_registered(struct sb_plugin *p)
 		site->pops[i] = NULL;
 	}
 	PLUGIN_DROP_OWNED(site->devsets, site->ndevsets, p, plugin_free_devset);
-	PLUGIN_DROP_OWNED(site->transports, site->ntransports, p, free);
+	PLUGIN_DROP_OWNED(site->transports, site->ntransports, p,
+	    plugin_free_transport);
 	PLUGIN_DROP_OWNED(site->commands, site->ncommands, p, free);
 	/* trailing holes can go */
 	while (site->npops > 0 && site->pops[site->npops - 1] == NULL)

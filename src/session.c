@@ -412,6 +412,8 @@ session_links(struct session *s, struct session_link_row *out, size_t max)
 					session_link_offset(s, &h[k]);
 				out[n].site = site;
 				out[n].device = device;
+				out[n].tr = device ? NULL :
+				    site->transports[j];
 				out[n++].h = h[k];
 			}
 		}

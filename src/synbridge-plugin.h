@@ -240,7 +240,8 @@ struct sb_link {
  * this site and the others of the session (through the relay). Streams are
  * named: a population's spikes travel in the stream named after the
  * population ("mea"); synaptic events for a population of another site in
- * "syn:SITE/POP" (index = the post unit). Every callback runs in the
+ * "syn:SITE/POP" (index = the post unit, pop = the synapse's id at the
+ * sending site or SB_POP_SYNAPSE). Every callback runs in the
  * engine thread and must not block.
  */
 struct sb_transport {
