@@ -53,3 +53,8 @@ include tests/arc1.mk
 include tests/ramp-plugin.mk
 include tests/rhx.mk
 include tests/oe.mk
+
+# The demo's loop in real time: spike path and typed command latency.
+EXTRA_PROGRAMS += tests/bench/bench-loop
+bench_programs += tests/bench/bench-loop
+tests_bench_bench_loop_SOURCES = tests/bench/bench-loop.c
