@@ -36,6 +36,21 @@
 /* Local synapses' state goes to other sites this often. */
 #define ENGINE_STATE_US 5000000
 
+/* Backends' time now: session time minus the steps taken while they ran. */
+int64_t
+engine_backend_now(struct session *s)
+{
+	return clock_now(&s->clock) -
+	    __atomic_load_n(&s->backend_shift_us, __ATOMIC_RELAXED);
+}
+
+/* A backend's time as session time (what rows and other sites see). */
+int64_t
+engine_backend_to_session(struct session *s, int64_t t_us)
+{
+	return t_us + __atomic_load_n(&s->backend_shift_us, __ATOMIC_RELAXED);
+}
+
 /* Real-time pacing of one simulated population. */
 static void *
 engine_population_thread(void *arg)
@@ -44,10 +59,10 @@ engine_population_thread(void *arg)
 	struct session *s = pop->site->session;
 	struct timespec ts = { 0, 1000000 };
 
-	int64_t done = clock_now(&s->clock), target, next, behind_logged = 0;
+	int64_t done = engine_backend_now(s), target, next, behind_logged = 0;
 
 	while (!__atomic_load_n(&pop->stopping, __ATOMIC_ACQUIRE)) {
-		target = clock_now(&s->clock);
+		target = engine_backend_now(s);
 		/*
 		 * Catch up in slices, releasing the lock between them, so the
 		 * engine can still hand this population its input while a
@@ -63,9 +78,9 @@ engine_population_thread(void *arg)
 			done = next;
 		}
 		/* say it for each further second the model falls behind */
-		if (clock_now(&s->clock) - done > behind_logged +
+		if (engine_backend_now(s) - done > behind_logged +
 		    ENGINE_BEHIND_US) {
-			behind_logged = clock_now(&s->clock) - done;
+			behind_logged = engine_backend_now(s) - done;
 			__atomic_store_n(&pop->behind_us, behind_logged,
 			    __ATOMIC_RELAXED);
 		}
@@ -378,7 +393,8 @@ engine_synaptic_output(struct session *s, struct synapse *syn,
 			    se->t_us, clock_mono_us());
 		pthread_mutex_lock(&post->lock);
 		post->ops.synaptic_input(post->data, syn->post.index, se->aux,
-		    se->g_before, se->t_us);
+		    se->g_before, se->t_us - __atomic_load_n(&s->backend_shift_us,
+		    __ATOMIC_RELAXED));
 		pthread_mutex_unlock(&post->lock);
 	}
 }
@@ -1020,7 +1036,7 @@ engine_stimulate(struct session *s, const struct unit_ref *u,
 		return -1;
 	pthread_mutex_lock(&pop->lock);
 	rc = pop->ops.stimulate(pop->data, u->index, amplitude_v, width_us,
-	    t, &why);
+	    t - __atomic_load_n(&s->backend_shift_us, __ATOMIC_RELAXED), &why);
 	pthread_mutex_unlock(&pop->lock);
 	if (rc != 0) {
 		xasprintf(cause, "%s", why ? why : "stimulation refused");

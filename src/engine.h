@@ -17,6 +17,9 @@ struct history_names;
 /* Start what p registered (real-time pacing threads, hardware streams). */
 int engine_start_site_plugin(struct sb_plugin *p, char **cause);
 int engine_clock_pending(struct session *s);
+/* Backends' own time, and their stamps as session time (see session.h). */
+int64_t engine_backend_now(struct session *s);
+int64_t engine_backend_to_session(struct session *s, int64_t t_us);
 void engine_stop_population(struct population *pop);
 /* Drain every ring and dispatch; returns events handled. */
 size_t engine_drain(struct session *s);

@@ -24,7 +24,7 @@
 #define PLUGIN_RING_EVENTS 65536
 
 /* host->log: prefix with the plugin's name. */
-static void
+static void __attribute__((format(printf, 3, 4)))
 plugin_host_log(struct sb_plugin *p, enum sb_log_level level,
     const char *fmt, ...)
 {
@@ -83,7 +83,9 @@ plugin_host_fast(struct sb_plugin *p)
 static int64_t
 plugin_host_now(struct sb_plugin *p)
 {
-	return clock_now(&p->site->session->clock);
+	/* backends' own time (session time minus the steps taken while
+	 * they ran); emit() maps their stamps back to session time */
+	return engine_backend_now(p->site->session);
 }
 
 /*
@@ -303,6 +305,7 @@ plugin_host_emit(struct sb_emitter *em, const struct sb_event *ev)
 
 	e.site = em->site;
 	e.pop = em->pop;
+	e.t_us = engine_backend_to_session(em->session, e.t_us);
 	if (ring_push(em->ring, &e, 1) != 1) {
 		__atomic_add_fetch(&em->dropped, 1, __ATOMIC_RELAXED);
 		return -1;
@@ -311,7 +314,7 @@ plugin_host_emit(struct sb_emitter *em, const struct sb_event *ev)
 }
 
 /* host->reply: one line of a plugin command's result. */
-static void
+static void __attribute__((format(printf, 2, 3)))
 plugin_host_reply(struct sb_reply *r, const char *fmt, ...)
 {
 	va_list ap;

@@ -124,7 +124,8 @@ remote_deliver_synaptic(struct sb_plugin *p, const char *from,
 		if (ev[i].kind != SB_EV_SYNAPTIC || ev[i].index >= pop->ops.units)
 			continue;
 		pop->ops.synaptic_input(pop->data, ev[i].index, ev[i].aux,
-		    ev[i].g_before, ev[i].t_us);
+		    ev[i].g_before, ev[i].t_us - __atomic_load_n(
+		    &s->backend_shift_us, __ATOMIC_RELAXED));
 	}
 	pthread_mutex_unlock(&pop->lock);
 }
@@ -720,6 +721,27 @@ remote_clock_mark(struct session *s, struct sb_plugin *p, int64_t step,
 	free(msg);
 }
 
+/* A step back not taken while backends run: said once per step. */
+static void
+remote_clock_kept(struct session *s, struct sb_plugin *p, int64_t step)
+{
+	char *msg;
+
+	if (s->clock_kept_us != 0 && llabs(step - s->clock_kept_us) < 1000000)
+		return;
+	s->clock_kept_us = step;
+	xasprintf(&msg, "the relay's session clock is now %.3f s behind this "
+	    "console's (its session started a new life, or it restarted "
+	    "after a reboot with its wall clock behind): this console keeps "
+	    "its session time so that its backends run on and its rows stay "
+	    "in order; its link shows the disagreement; restart the console "
+	    "to join the relay's clock", (double)-step / 1e6);
+	session_log(s, SB_LOG_WARNING, "clock: %s", msg);
+	engine_audit(s, p->site->name, p->name, "clock", "kept", msg);
+	s->dirty = 1;
+	free(msg);
+}
+
 /*
  * The relay's clock: local monotonic + offset = session time. A step while
  * backends run is applied with a mark, never refused: a console that
@@ -745,9 +767,23 @@ remote_clock_update(struct sb_plugin *p, int64_t offset_us,
 			if (s->sites[i]->pops[j] != NULL &&
 			    s->sites[i]->pops[j]->running)
 				running = 1;
-	if (running && (step > REMOTE_MAX_STEP_US ||
-	    step < -REMOTE_MAX_STEP_US))
+	if (running && step < -REMOTE_MAX_STEP_US) {
+		/*
+		 * Back, while backends run: following would stamp rows out
+		 * of order and stall every model until the clock passes its
+		 * time again. This console keeps its session time; the link
+		 * shows the disagreement.
+		 */
+		remote_clock_kept(s, p, step);
+		return;
+	}
+	s->clock_kept_us = 0;
+	if (running && step > REMOTE_MAX_STEP_US) {
 		remote_clock_mark(s, p, step, uncertainty_us);
+		/* backends go on in their own time: no interval to make up */
+		__atomic_add_fetch(&s->backend_shift_us, step,
+		    __ATOMIC_RELAXED);
+	}
 	clock_set_offset(&s->clock, target);
 	s->clock_uncertainty_us = uncertainty_us;
 	s->clock_synced = 1;

@@ -257,6 +257,14 @@ struct session {
 	int clock_synced;
 	struct cmdq_item *clock_wait;	/* a load waiting for the clock */
 	uint64_t clock_steps;		/* steps applied with a mark */
+	int64_t clock_kept_us;		/* a step back not taken, said */
+	/*
+	 * Backends run on their own continuous time: session time minus the
+	 * steps applied while they ran (atomic). A step forward is then a
+	 * gap in the records, never a stretch of time a model must make up
+	 * or a device's clock mapping gone stale.
+	 */
+	int64_t backend_shift_us;
 	int64_t last_links_us;		/* monotonic time of the last links row */
 	int64_t last_flush_us;		/* monotonic time of the last log flush */
 	int64_t last_state_us;		/* last synapse state published */

@@ -71,7 +71,8 @@
  *                           than 2^32-1 batches is sent as several gaps.
  *                           The next batch of that stream on the same read
  *                           has seq = last + 1.
- *   WIRE_FLAG_KEEPALIVE     "still here" after ~10 s of silence on a read
+ *   WIRE_FLAG_KEEPALIVE     "still here" after --keepalive seconds (2 by
+ *                           default) of silence on a read
  *   (bit 1)                 stream: stream_id = 0, seq = 0, event_count =
  *                           0, payload_len = 0, base_us = session time.
  *
@@ -79,7 +80,8 @@
  * says): check h->flags before walking out[0..event_count).
  *
  * A reader rejects: a wrong magic, an unknown version or flag, a gap batch with a
- * payload, seq 0 or event_count 0, a keep-alive with a payload, events, a
+ * payload, seq 0, event_count 0 or a last seq of 2^64-1 or past it (the
+ * next seq would wrap), a keep-alive with a payload, events, a
  * stream or a seq, a header
  * length outside 48-256, a payload longer than WIRE_PAYLOAD_MAX, a buffer
  * shorter than header_len + payload_len, a CRC mismatch, an event count the

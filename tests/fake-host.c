@@ -29,7 +29,7 @@ fake_wake_init(void)
 }
 
 /* host->log: keep the line (and the last error); echo it if asked. */
-static void
+static void __attribute__((format(printf, 3, 4)))
 fake_log(struct sb_plugin *p, enum sb_log_level level, const char *fmt, ...)
 {
 	char	line[FAKE_LOG_LEN];
@@ -232,7 +232,7 @@ fake_emit(struct sb_emitter *em, const struct sb_event *ev)
 }
 
 /* host->reply: append one line. */
-static void
+static void __attribute__((format(printf, 2, 3)))
 fake_reply(struct sb_reply *r, const char *fmt, ...)
 {
 	va_list	ap;
@@ -556,6 +556,9 @@ fake_module_exports(const char *path, char **cause)
 		    sym[i].st_name >= sh[dynsym->sh_link].sh_size)
 			continue;
 		name = strtab + sym[i].st_name;
+		/* AddressSanitizer's ODR indicators of the ABI's globals */
+		if (strncmp(name, "__odr_asan", 10) == 0)
+			continue;
 		for (j = 0; j < 4; j++) {
 			if (strcmp(name, abi[j]) == 0)
 				break;

@@ -16,6 +16,10 @@ else
 	have_python=0
 fi
 
+# sanitized: the build has a sanitizer (configure saw -fsanitize=). Under
+# one, valgrind and LD_PRELOAD interposers cannot run: skip those parts.
+sanitized() { [ "${SB_SANITIZE:-no}" = yes ]; }
+
 # ok DESCRIPTION CMD...: one TAP line from a command's status.
 check() {
 	tap_desc=$1

@@ -635,7 +635,9 @@ oe_emu_block(struct oe_emu *e, int64_t end)
 			e->next_spike[el] += oe_emu_interval(e);
 		}
 	}
-	qsort(e->pending, e->npending, sizeof *e->pending, oe_emu_event_cmp);
+	if (e->npending > 1)	/* pending is NULL before the first event */
+		qsort(e->pending, e->npending, sizeof *e->pending,
+		    oe_emu_event_cmp);
 	for (pass = 1; pass >= 0; pass--) {
 		for (i = 0; i < e->npending; i++) {
 			if (e->pending[i].sample >= end)

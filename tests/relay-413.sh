@@ -25,7 +25,9 @@ link() {
 } >"$tmp/a.conf"
 {
 	echo "site b"
-	link b
+	# from=start: a's stream from its first batch, even when a published
+	# before b's link first listed the streams (else b joins it live)
+	echo "$(link b) from=start"
 	echo "remote a/n 8"
 } >"$tmp/b.conf"
 mkfifo "$tmp/b.in"

@@ -7,11 +7,11 @@
 # clock is moved for the relay alone with libfaketime. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..8"
+echo "1..11"
 
 if [ -z "$relay_faketime_lib" ] || [ "$have_python" = 0 ]; then
-	for i in 1 2 3 4 5 6 7 8; do
-		skip "libfaketime (Debian: faketime) and python3 are needed"
+	for i in 1 2 3 4 5 6 7 8 9 10 11; do
+		skip "$relay_faketime_need"
 	done
 	exit 0
 fi
@@ -61,9 +61,13 @@ wait "$relay_pid"
 echo "-3600" >"$tmp/ft"
 start_relay
 t3=$(session_us)
+r3=$(real_us)
 diag "after a clean stop and a restart an hour behind: $t3 us"
 check "restarted with the wall clock an hour behind, session time goes on" \
     le "$t2" "$t3"
+# the time the relay was away counts (the boot clock knows it)
+check "the outage is not lost: session time moved by the real time" \
+    le "$((r3 - r2 - 500000))" "$((t3 - t2))"
 check "the relay says the wall clock is behind" \
     contains "$tmp/relay.out" "the wall clock is"
 
@@ -75,6 +79,22 @@ t5=$(session_us)
 diag "after kill -9 and a restart two hours behind: $t4 -> $t5 us"
 check "after kill -9, session time never goes back" le "$t4" "$t5"
 check "session time is never negative" le 0 "$t5"
+t6=$(session_us)
+r6=$(real_us)
+{ kill -9 "$relay_pid"; wait "$relay_pid"; } 2>/dev/null
+echo "+3600" >"$tmp/ft"
+start_relay
+t7=$(session_us)
+r7=$(real_us)
+diag "after kill -9 and a restart with the wall clock an hour ahead: $t6 -> $t7 us in $((r7 - r6)) us"
+check "a wall clock set an hour forward while the relay was away does not \
+move session time" le "$((t7 - t6))" "$((r7 - r6 + 1000000))"
 check "the restarted session keeps its epoch" \
     test "$epoch" = "$(python3 "$top_srcdir/tests/relay-get.py" "$addr" \
     /v1/streams "$tmp/tok.padova" Synbridge-Epoch)"
+# a second relay on the same spool would interleave its records: refused
+"$RELAY" --listen 127.0.0.1:0 --self-signed "$tmp/tls" --tokens "$tmp/tokens" \
+    --spool "$tmp/spool" >"$tmp/second.out" 2>&1
+second=$?
+check "a second relay on the same spool is refused (status $second)" \
+    sh -c "[ $second = 2 ] && grep -q 'is in use by another synbridge-relay' '$tmp/second.out'"

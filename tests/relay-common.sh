@@ -39,12 +39,21 @@ relay_spawn() {
 	relay_pid=$!
 }
 
-# libfaketime (Debian: faketime), or empty when it is not installed
+# libfaketime (Debian: faketime), or empty when it is not installed or
+# cannot be preloaded (a sanitizer's runtime must come first, and its
+# clock_gettime recurses into libfaketime's before that initialises);
+# relay_faketime_need says why it is missing
 relay_faketime_lib=
+relay_faketime_need="libfaketime (Debian: faketime) and python3 are needed"
 for relay_d in /usr/lib/*/faketime /usr/lib/faketime; do
 	[ -f "$relay_d/libfaketimeMT.so.1" ] &&
 	    relay_faketime_lib="$relay_d/libfaketimeMT.so.1"
 done
+if sanitized; then
+	relay_faketime_lib=
+	relay_faketime_need="libfaketime cannot be preloaded into a build \
+with sanitizers"
+fi
 
 # relay_time: the relay's session time now in microseconds (python3)
 relay_time() {
@@ -52,7 +61,7 @@ relay_time() {
 	    cut -d' ' -f2
 }
 
-relay_listening() { grep -q '^listening on ' "$tmp/relay.out"; }
+relay_listening() { grep -qs '^listening on ' "$tmp/relay.out"; }
 
 # relay_up: wait (15 s at most) for the spawned relay to listen, else end
 # the script; sets addr (HOST:PORT), port and pin

@@ -9,7 +9,7 @@
 # its start. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..8"
+echo "1..9"
 
 relay_tokens "a rs * */* -" "b rs * */* -"
 relay_spawn 0
@@ -106,6 +106,8 @@ start_b
 said_new_life() { grep -q "started a new life" "$tmp/b.out"; }
 check "the restarted b says the relay's session started a new life" \
     wait_for 30 said_new_life
+gap_row() { grep -q ',gap,a/n: an unknown number of events' "$tmp/b/commands.csv"; }
+check "and records the loss as a gap of a/n in commands.csv" wait_for 30 gap_row
 kill -TERM "$a_pid"
 wait "$a_pid"
 new_rows() { [ "$(($(rows "$tmp/b/spikes.csv") - before))" -ge "$(rows "$tmp/a2/spikes.csv")" ]; }

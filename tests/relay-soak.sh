@@ -15,6 +15,12 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
+# the test plugins it loads are built with the test programs
+if [ ! -f "$PLUGDIR/test_neurons.so" ]; then
+	echo "soak: building the test plugins (make check TESTS=)" >&2
+	make -C "$top_builddir" -s check TESTS= >/dev/null ||
+	    { echo "soak: cannot build the test plugins" >&2; exit 2; }
+fi
 kills=${SOAK_RELAY_KILLS:-25}
 restarts=${SOAK_RESTARTS:-10}
 
@@ -45,6 +51,8 @@ start() {
 		    --log-dir "$tmp/c" <"$tmp/c.in" >>"$tmp/c.out" 2>&1 &
 		c_pid=$!
 		exec 5>"$tmp/c.in"
+		c_rows0=$(grep -c ',at [ab] mark soak-' "$tmp/c/commands.csv" 2>/dev/null)
+		c_typed=0
 	else
 		"$SB" --headless --plugin-dir "$PLUGDIR" -c "$tmp/$1.conf" \
 		    --log-dir "$tmp/$1" --duration 3600 </dev/null \
@@ -64,6 +72,10 @@ stop() {
 	fi
 	wait "$p" 2>/dev/null
 }
+c_answered() {
+	[ "$(grep -c ',at [ab] mark soak-' "$tmp/c/commands.csv" 2>/dev/null)" \
+	    -ge $((${c_rows0:-0} + c_typed)) ]
+}
 start a
 start b
 start c
@@ -80,6 +92,7 @@ while [ "$round" -lt "$kills" ]; do
 		n=$((n + 1))
 		echo "at a mark soak-$n" >&5 2>/dev/null
 		echo "at b mark soak-$n" >&5 2>/dev/null
+		c_typed=$((c_typed + 2))
 	done
 	kill -9 "$relay_pid"
 	wait "$relay_pid" 2>/dev/null
@@ -87,6 +100,9 @@ while [ "$round" -lt "$kills" ]; do
 	relay_spawn "$port" --spool "$tmp/spool"
 	pids="$pids $relay_pid"
 	relay_up
+	# let c's commands of this round come back (done, refused, expired)
+	# before the next blow, so that the soak measures more than the wait
+	wait_for 20 c_answered
 	# spread the console restarts over the relay's deaths
 	while [ $((restarted * kills)) -lt $((round * total)) ]; do
 		s=$(echo a b c | cut -d' ' -f$((restarted % 3 + 1)))
@@ -138,13 +154,22 @@ for path in a:b a:c b:a b:c; do
 	if [ "$doubled" -ne 0 ] || { [ "$lost" -ne 0 ] && [ "${gaps:-0}" -eq 0 ]; }; then
 		bad=1
 	fi
+	# a soak that moved nothing proves nothing
+	if [ "$(wc -l <"$tmp/sent.after")" -eq 0 ]; then
+		echo "soak: nothing was sent from $from to $to (see $tmp/$from.out)" >&2
+		bad=1
+	fi
 done
 for s in a b; do
-	ran=$(grep -c ',@c,mark soak-' "$tmp/$s/commands.csv")
+	# what c sent and what it learnt (c is killed with what it queued)
+	answered=$(grep -c ",at $s mark soak-" "$tmp/c/commands.csv")
+	outcomes=$(grep ",at $s mark soak-" "$tmp/c/commands.csv" |
+	    awk -F, '{ print $5 }' | sort | uniq -c | awk '{ printf "%s%s %s", s, $1, $2; s = ", " }')
+	ran=$(grep -c ',@c,mark soak-[0-9]*,ok,' "$tmp/$s/commands.csv")
 	twice=$(grep ',@c,mark soak-[0-9]*,ok,' "$tmp/$s/commands.csv" |
 	    sed 's/.*mark \(soak-[0-9]*\),.*/\1/' | sort | uniq -d | wc -l)
 	refused=$(grep -c ',@c,mark soak-[0-9]*,\(expired\|duplicate\),' "$tmp/$s/commands.csv")
-	echo "commands to $s: $n sent, $ran answered here ($refused expired or duplicate), $twice run twice"
+	echo "commands to $s: $n typed at c, $answered answered to c (${outcomes:-none}), $ran run at $s, $refused refused there as expired or duplicate, $twice run twice"
 	[ "$twice" -eq 0 ] || bad=1
 done
 undelivered=$(cat "$tmp"/a/commands.csv "$tmp"/b/commands.csv | grep -c 'not delivered')

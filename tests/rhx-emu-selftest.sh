@@ -353,7 +353,8 @@ check "the spike port closes after its client; Connect... reopens it" eval \
     'is "$(result a spike_closed)" "probe spike refused" &&
     is "$(result a connect)" "reply none" &&
     is "$(result a spike_again)" "spike connected" &&
-    starts "$(result a spike_records)" "records 5 bad=0"'
+    num "$(count "$(result a spike_records)") >= 5" &&
+    [ "$(key "$(result a spike_records)" bad)" = 0 ]'
 check "Stop, and CurrentTimestamp keeps where the run ended" eval \
     'is "$(result a stopped)" "reply Return: RunMode Stop" &&
     num "$(result a timestamp |

@@ -102,8 +102,8 @@ test_stream_line(void **state)
 	static const char *bad[] = {
 		"mea", "mea ", " 60", "mea  60", "mea 60 x", "me a 60",
 		"mea -1", "mea 4294967296", "m\"ea 3", "mea 6O",
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		    "aaaaaaaaaaaa 1",
+		("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaa 1"),
 	};
 
 	assert_int_equal(relay_args_stream_line("syn:southampton/a 8\r", 20,

@@ -152,7 +152,6 @@ test_parse_random_cuts(void **state)
 	relay_parser_free(&p);
 }
 
-/* A damaged byte is refused with a reason; a reset starts clean. */
 /*
  * A batch whose CRC is right but whose record has an unknown event kind
  * becomes a gap of its stream; the batches after it are read as usual.
@@ -198,6 +197,7 @@ test_parse_undecodable(void **state)
 	relay_parser_free(&p);
 }
 
+/* A damaged byte is refused with a reason; a reset starts clean. */
 static void
 test_parse_corrupt(void **state)
 {
@@ -223,6 +223,186 @@ test_parse_corrupt(void **state)
 	assert_int_equal(relay_parser_feed(&p, buf, len, keep, &s, NULL), 0);
 	check_items(&s);
 	seen_free(&s);
+	relay_parser_free(&p);
+}
+
+/* Little-endian stores for hand-made headers. */
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+/*
+ * A flagged batch with any fields, as a faulty relay might write it: plen
+ * payload bytes, a right CRC. Returns its length.
+ */
+static size_t
+make_flagged(uint8_t *buf, uint8_t flags, uint32_t stream, uint32_t count,
+    uint64_t seq, uint32_t plen)
+{
+	size_t	len = WIRE_HEADER_SIZE + plen;
+
+	memset(buf, 0, len);
+	memcpy(buf, WIRE_MAGIC, 4);
+	buf[4] = WIRE_VERSION;
+	buf[5] = flags;
+	buf[6] = WIRE_HEADER_SIZE;
+	put64(buf + 8, 77);
+	put32(buf + 16, stream);
+	put32(buf + 20, count);
+	put64(buf + 24, seq);
+	put64(buf + 32, 123456789);
+	put32(buf + 40, plen);
+	memset(buf + WIRE_HEADER_SIZE, 0xa5, plen);
+	put32(buf + 44, crc32c(0, buf, len));
+	return (len);
+}
+
+/* The gap and keep-alive batches a reader rejects, and why. */
+static const struct bad_flagged {
+	uint8_t		 flags;
+	uint32_t	 stream, count;
+	uint64_t	 seq;
+	uint32_t	 plen;
+	const char	*why;
+} bad_flagged[] = {
+	{ WIRE_FLAG_GAP, 3, 2, 0, 0, "bad range: seq 0," },
+	{ WIRE_FLAG_GAP, 3, 0, 5, 0, "bad range: seq 5, 0 batches" },
+	/* last = seq + count - 1 wraps past 2^64 */
+	{ WIRE_FLAG_GAP, 3, 3, UINT64_MAX - 1, 0, "bad range" },
+	{ WIRE_FLAG_GAP, 3, UINT32_MAX, UINT64_MAX - 1000, 0, "bad range" },
+	/* last is 2^64 - 1: the batch after it would have seq 0 */
+	{ WIRE_FLAG_GAP, 3, 1, UINT64_MAX, 0, "bad range" },
+	{ WIRE_FLAG_GAP, 3, 2, 4, 12, "gap batch has a payload of 12" },
+	{ WIRE_FLAG_KEEPALIVE, 3, 0, 0, 0, "stream 0, seq 0" },
+	{ WIRE_FLAG_KEEPALIVE, 0, 0, 7, 0, "(has 0, 7, 0)" },
+	{ WIRE_FLAG_KEEPALIVE, 0, 2, 0, 0, "(has 0, 0, 2)" },
+	{ WIRE_FLAG_KEEPALIVE, 0, 0, 0, 30, "keep-alive batch has a payload" },
+};
+#define NBAD (sizeof bad_flagged / sizeof bad_flagged[0])
+
+/*
+ * Events seq 1, every rejected batch, the longest gap a reader accepts
+ * (it ends at 2^64 - 2) and events seq 2. Returns the length.
+ */
+static size_t
+make_rejected_body(uint8_t *buf, size_t cap)
+{
+	const struct bad_flagged *b;
+	struct wire_header	 h;
+	struct sb_event		 ev;
+	size_t			 len = 0, i;
+
+	memset(&h, 0, sizeof h);
+	memset(&ev, 0, sizeof ev);
+	ev.kind = SB_EV_SPIKE;
+	h.stream_id = 3;
+	h.seq = 1;
+	len += wire_encode(buf, cap, &h, &ev, 1);
+	for (i = 0; i < NBAD; i++) {
+		b = &bad_flagged[i];
+		assert_true(len + WIRE_HEADER_SIZE + b->plen <= cap);
+		len += make_flagged(buf + len, b->flags, b->stream, b->count,
+		    b->seq, b->plen);
+	}
+	len += make_flagged(buf + len, WIRE_FLAG_GAP, 3, 3, UINT64_MAX - 3,
+	    0);
+	h.seq = 2;
+	len += wire_encode(buf + len, cap - len, &h, &ev, 1);
+	return (len);
+}
+
+/* What make_rejected_body holds, as parsed items. */
+static void
+check_rejected(struct seen *s)
+{
+	size_t	i;
+
+	assert_int_equal(s->n, NBAD + 3);
+	assert_int_equal(s->items[0]->type, RELAY_ITEM_EVENTS);
+	assert_int_equal(s->items[0]->seq, 1);
+	for (i = 0; i < NBAD; i++) {
+		const struct relay_item *it = s->items[1 + i];
+
+		if (it->type != RELAY_ITEM_REJECTED || it->text == NULL ||
+		    strstr(it->text, bad_flagged[i].why) == NULL)
+			fail_msg("batch %zu: type %d, '%s' (want rejected, "
+			    "'%s')", i, it->type, it->text ? it->text : "",
+			    bad_flagged[i].why);
+		/* a rejected gap still names its stream; a keep-alive none */
+		assert_int_equal(it->stream_id,
+		    bad_flagged[i].flags == WIRE_FLAG_GAP ? 3 : 0);
+	}
+	assert_int_equal(s->items[NBAD + 1]->type, RELAY_ITEM_GAP);
+	assert_true(s->items[NBAD + 1]->seq == UINT64_MAX - 3);
+	assert_true(s->items[NBAD + 1]->last_seq == UINT64_MAX - 1);
+	assert_int_equal(s->items[NBAD + 2]->type, RELAY_ITEM_EVENTS);
+	assert_int_equal(s->items[NBAD + 2]->seq, 2);
+}
+
+/*
+ * Gap and keep-alive batches that break the wire specification are
+ * rejected with the reason, one by one and counted; the stream stays in
+ * step and the batches after them are read (whole or a byte at a time).
+ */
+static void
+test_parse_rejected(void **state)
+{
+	struct relay_parser	p;
+	struct seen		s = { .n = 0 };
+	uint8_t			buf[4096];
+	size_t			len = make_rejected_body(buf, sizeof buf), i;
+	char			*cause = NULL;
+
+	(void)state;
+	relay_parser_init(&p);
+	assert_int_equal(relay_parser_feed(&p, buf, len, keep, &s, &cause),
+	    0);
+	assert_null(cause);
+	check_rejected(&s);
+	assert_int_equal(p.rejected, NBAD);
+	assert_int_equal(p.len, 0);
+	seen_free(&s);
+	for (i = 0; i < len; i++)
+		assert_int_equal(relay_parser_feed(&p, buf + i, 1, keep, &s,
+		    NULL), 0);
+	check_rejected(&s);
+	assert_int_equal(p.rejected, 2 * NBAD);
+	seen_free(&s);
+	relay_parser_free(&p);
+}
+
+/* A flagged batch's CRC covers its payload too: damage there is refused. */
+static void
+test_parse_flagged_crc(void **state)
+{
+	struct relay_parser	p;
+	struct seen		s = { .n = 0 };
+	uint8_t			buf[256];
+	size_t			len;
+	char			*cause = NULL;
+
+	(void)state;
+	len = make_flagged(buf, WIRE_FLAG_GAP, 3, 2, 4, 12);
+	buf[len - 1] ^= 0x01;
+	relay_parser_init(&p);
+	assert_int_equal(relay_parser_feed(&p, buf, len, keep, &s, &cause),
+	    -1);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "CRC"));
+	assert_int_equal(s.n, 0);
+	free(cause);
 	relay_parser_free(&p);
 }
 
@@ -293,6 +473,8 @@ main(void)
 		cmocka_unit_test(test_parse_random_cuts),
 		cmocka_unit_test(test_parse_corrupt),
 		cmocka_unit_test(test_parse_undecodable),
+		cmocka_unit_test(test_parse_rejected),
+		cmocka_unit_test(test_parse_flagged_crc),
 		cmocka_unit_test(test_text_answers),
 		cmocka_unit_test(test_text_control),
 	};

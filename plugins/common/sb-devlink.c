@@ -133,7 +133,7 @@ sb_devlink_sleep(struct sb_devlink *l, uint32_t ms)
 }
 
 /* Queue a log line (under lock). */
-static void
+static void __attribute__((format(printf, 4, 0)))
 sb_devlink_vlog(struct sb_devlink *l, enum sb_log_level level, int once,
     const char *fmt, va_list ap)
 {

@@ -246,8 +246,12 @@ relay_client_cursor(struct relay_client *c, const struct relay_item *item,
 		h->cursor_set(c->plugin, "epoch", item->epoch);
 		c->epoch_said = item->epoch;
 	}
-	snprintf(key, sizeof key, "%" PRIu64 " %s/%s", item->epoch,
-	    item->site, item->stream);
+	if (item->type == RELAY_ITEM_COMMAND ||
+	    item->type == RELAY_ITEM_RESULT)
+		snprintf(key, sizeof key, "%" PRIu64 " control", item->epoch);
+	else
+		snprintf(key, sizeof key, "%" PRIu64 " %s/%s", item->epoch,
+		    item->site, item->stream);
 	h->cursor_set(c->plugin, key, seq);
 }
 
@@ -339,12 +343,15 @@ relay_client_poll(void *data)
 		case RELAY_ITEM_COMMAND:
 			h->remote_command(c->plugin, item->from, item->id,
 			    item->text);
+			relay_client_cursor(c, item, item->seq);
 			break;
 		case RELAY_ITEM_RESULT:
 			h->remote_result(c->plugin, item->id, item->status,
 			    item->text);
+			relay_client_cursor(c, item, item->seq);
 			break;
 		case RELAY_ITEM_KEEPALIVE:
+		case RELAY_ITEM_REJECTED:
 			break;
 		}
 		relay_item_free(item);

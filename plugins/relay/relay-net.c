@@ -208,6 +208,20 @@ relay_net_item(void *ctx, struct relay_item *item)
 		relay_item_free(item);
 		return;
 	}
+	if (item->type == RELAY_ITEM_REJECTED) {
+		/* a gap the relay could not state is still a gap */
+		is = relay_net_istream(c, item->stream_id);
+		if (is != NULL && is->read) {
+			pthread_mutex_lock(&c->stat_lock);
+			c->health.gaps++;
+			c->health.last_gap_us = now;
+			pthread_mutex_unlock(&c->stat_lock);
+		}
+		relay_client_error(c, "relay: rejected a malformed batch on "
+		    "the read stream (%s); reading goes on", item->text);
+		relay_item_free(item);
+		return;
+	}
 	is = relay_net_istream(c, item->stream_id);
 	if (is == NULL || !is->read) {
 		relay_item_free(item);
@@ -404,7 +418,8 @@ relay_net_snapshot(struct relay_client *c, struct relay_net *net)
 		net->capos = q->nstreams * 2;
 		net->os = xreallocarray(net->os, net->capos, sizeof *net->os);
 	}
-	memcpy(net->os, q->streams, q->nstreams * sizeof *q->streams);
+	if (q->nstreams > 0)	/* no stream yet: both arrays are NULL */
+		memcpy(net->os, q->streams, q->nstreams * sizeof *q->streams);
 	net->nos = q->nstreams;
 	if (q->new_streams) {
 		q->new_streams = 0;
@@ -614,7 +629,8 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 			relay_net_read(c, x, now);
 			break;
 		case RELAY_CONTROL:
-			if (!x->active && now >= x->not_before) {
+			/* after the first listing: it says where to resume */
+			if (c->listed && !x->active && now >= x->not_before) {
 				snprintf(path, sizeof path,
 				    "/v1/control?after=%" PRIu64,
 				    c->control_after);
@@ -885,6 +901,27 @@ relay_net_new_life(struct relay_client *c)
 		is->read = 0;
 	}
 	c->read_changed = 1;
+	c->control_after = 0;	/* messages are numbered anew too */
+}
+
+/*
+ * This console was away while the relay's session started a new life:
+ * what the old life held after its last record is gone, in a number
+ * nobody can tell any more. A gap of the stream says so.
+ */
+static void
+relay_net_lost_life(struct relay_client *c, struct relay_istream *is)
+{
+	struct relay_item	*gap = xcalloc(1, sizeof *gap);
+
+	gap->type = RELAY_ITEM_GAP;
+	gap->site = is->site;
+	gap->stream = is->name;
+	gap->epoch = c->epoch;
+	gap->text = xstrdup("an unknown number of events published after "
+	    "this console's last record: the relay restarted without its "
+	    "spool while it was away");
+	relay_client_push(c, gap);
 }
 
 /*
@@ -898,6 +935,7 @@ static int
 relay_net_first_list(struct relay_client *c, uint64_t epoch)
 {
 	uint64_t	 said;
+	char		 key[64];
 
 	if (epoch == 0 || !relay_net_cursors(c))
 		return (0);
@@ -905,6 +943,9 @@ relay_net_first_list(struct relay_client *c, uint64_t epoch)
 	if (said == 0)
 		return (0);
 	if (said == epoch) {
+		/* and the control stream after the last message handled */
+		snprintf(key, sizeof key, "%" PRIu64 " control", epoch);
+		c->control_after = c->host->cursor_get(c->plugin, key);
 		relay_client_error(c, "relay: resuming each stream after the "
 		    "last batch this console recorded");
 		return (1);
@@ -961,6 +1002,8 @@ relay_net_listed(struct relay_client *c, struct relay_net *net,
 			c->in[c->nin++] = is;
 		}
 		is->highest = r.seq;
+		if (want && start == 2 && !is->read)
+			relay_net_lost_life(c, is);
 		if (want != is->read) {
 			is->read = want;
 			c->read_changed = 1;
@@ -985,6 +1028,8 @@ relay_net_controlled(struct relay_client *c, struct relay_xfer *x)
 			continue;
 		}
 		c->control_after = n;
+		item->seq = n;		/* for the host's cursor */
+		item->epoch = c->epoch;
 		relay_client_push(c, item);
 	}
 }
@@ -1029,9 +1074,10 @@ relay_net_timed(struct relay_client *c, struct relay_net *net,
 	if (changed)
 		relay_client_wake_host(c);
 	if (stepped)
-		relay_client_error(c, "relay: the relay's clock and this "
-		    "host's stepped apart (a suspend, a relay restarted "
-		    "without its spool): following the new offset");
+		relay_client_error(c, "relay: the relay's session clock and "
+		    "this host's stepped apart (this host was suspended, or "
+		    "the relay restarted without its spool or after a reboot "
+		    "with another wall clock): estimating the offset afresh");
 }
 
 /* A posted command or result was answered. */

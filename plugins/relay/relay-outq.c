@@ -93,7 +93,8 @@ relay_outq_append(struct relay_outq *q, const char *name,
 	}
 	if (live == 0)
 		s->pend_since = now_us;
-	memcpy(s->pend + s->plen, ev, n * sizeof *ev);
+	if (n > 0)	/* pend is still NULL before a stream's first event */
+		memcpy(s->pend + s->plen, ev, n * sizeof *ev);
 	s->plen += n;
 	q->pending += n;
 
@@ -188,8 +189,8 @@ relay_outq_cut(struct relay_outq *q, struct relay_ostream *s,
 
 	pthread_mutex_lock(&q->lock);
 	base = s->pend;
-	ev = s->pend + s->phead;
 	n = s->plen - s->phead;
+	ev = n > 0 ? s->pend + s->phead : NULL;	/* pend may be NULL */
 	/* Hand the array over; the engine starts a fresh one. */
 	s->pend = NULL;
 	s->phead = s->plen = s->pcap = 0;

@@ -78,37 +78,45 @@ relay_parse_error(char **cause, const char *fmt, ...)
 	return (-1);
 }
 
-/* A gap or keep-alive batch: header only, checked by its CRC. */
+/*
+ * A gap or keep-alive batch of hlen + plen bytes, checked by its CRC. One
+ * whose fields break the wire specification (a payload, a gap of seq 0, of
+ * no batches or running past 2^64, a keep-alive with a stream, a seq or
+ * events) is still whole and in step, so it becomes a rejected item saying
+ * why, and reading goes on past it.
+ */
 static int
-relay_parse_flagged(const uint8_t *buf, size_t hlen, uint8_t flags,
-    struct relay_item **out, char **cause)
+relay_parse_flagged(const uint8_t *buf, size_t hlen, size_t plen,
+    uint8_t flags, struct relay_item **out, char **cause)
 {
 	struct relay_item	*item;
+	struct wire_header	 h;
 	uint8_t			 hdr[WIRE_HEADER_MAX];
-	uint32_t		 crc, count;
+	uint32_t		 crc;
+	char			*why = NULL;
 
 	if ((flags & ~(WIRE_FLAG_GAP | WIRE_FLAG_KEEPALIVE)) != 0 ||
 	    flags == (WIRE_FLAG_GAP | WIRE_FLAG_KEEPALIVE))
 		return (relay_parse_error(cause, "unknown batch flags 0x%02x",
 		    flags));
-	if (relay_get32(buf + 40) != 0)
-		return (relay_parse_error(cause, "a %s batch with a payload",
-		    (flags & WIRE_FLAG_GAP) ? "gap" : "keep-alive"));
 	memcpy(hdr, buf, hlen);
 	memset(hdr + 44, 0, 4);
-	crc = crc32c(0, hdr, hlen);
+	crc = crc32c(crc32c(0, hdr, hlen), buf + hlen, plen);
 	if (crc != relay_get32(buf + 44))
 		return (relay_parse_error(cause, "batch CRC mismatch"));
 	item = xcalloc(1, sizeof *item);
-	item->stream_id = relay_get32(buf + 16);
-	item->seq = relay_get64(buf + 24);
-	if (flags & WIRE_FLAG_KEEPALIVE)
+	if (wire_peek(buf, hlen, &h, &why) != 0) {
+		item->type = RELAY_ITEM_REJECTED;
+		if (flags & WIRE_FLAG_GAP)
+			item->stream_id = h.stream_id;
+		item->text = why;
+	} else if (flags & WIRE_FLAG_KEEPALIVE)
 		item->type = RELAY_ITEM_KEEPALIVE;
 	else {
-		/* The count field holds how many batches are missing. */
-		count = relay_get32(buf + 20);
 		item->type = RELAY_ITEM_GAP;
-		item->last_seq = item->seq + (count == 0 ? 0 : count - 1);
+		item->stream_id = h.stream_id;
+		item->seq = h.seq;
+		item->last_seq = wire_gap_last(&h);
 	}
 	*out = item;
 	return (0);
@@ -147,7 +155,8 @@ relay_parse_one(const uint8_t *buf, size_t len, size_t *used,
 		return (0);
 	*used = hlen + plen;
 	if (buf[5] != 0) {
-		if (relay_parse_flagged(buf, hlen, buf[5], out, cause) != 0)
+		if (relay_parse_flagged(buf, hlen, plen, buf[5], out,
+		    cause) != 0)
 			return (-1);
 		return (1);
 	}
@@ -212,6 +221,8 @@ relay_parse_run(struct relay_parser *p, const uint8_t *buf, size_t len,
 			return ((ssize_t)off);
 		off += used;
 		p->batches++;
+		if (item->type == RELAY_ITEM_REJECTED)
+			p->rejected++;
 		cb(ctx, item);
 	}
 }

@@ -168,6 +168,12 @@ enum relay_item_type {
 	RELAY_ITEM_KEEPALIVE,
 	RELAY_ITEM_COMMAND,
 	RELAY_ITEM_RESULT,
+	/*
+	 * A whole gap or keep-alive batch whose fields break the wire
+	 * specification: text says why; stream_id is the stream a rejected
+	 * gap names (0 for a keep-alive). The read goes on after it.
+	 */
+	RELAY_ITEM_REJECTED,
 };
 
 struct relay_item {
@@ -193,6 +199,7 @@ struct relay_parser {
 	uint8_t		*buf;
 	size_t		 len, cap;
 	uint64_t	 batches, bytes;
+	uint64_t	 rejected;	/* RELAY_ITEM_REJECTED batches */
 };
 
 void	relay_parser_init(struct relay_parser *);

@@ -4,36 +4,49 @@
  * the relay runs, so stepping the wall clock does not move it, and it never
  * goes back, across restarts on the same spool either:
  *
- *   DIR/SESSION/clock   a bound on every session time served so far
- *                       (written ahead, once a second, and at a clean stop)
+ *   DIR/SESSION/clock   "BOUND T BOOT_ID BOOTTIME": a bound on every
+ *                       session time served so far (kept 250 ms ahead,
+ *                       exact at a clean stop), the session time T when
+ *                       it was written, this boot's id and CLOCK_BOOTTIME
+ *                       (us) then
  *
- * At start the session continues from the later of the wall clock since
- * the epoch (the time that passed while the relay was down, as far as the
- * wall clock knows) and that bound. A wall clock set back therefore stalls
- * nothing and rewinds nothing; a wall clock set forward while the relay was
- * down does move session time forward (the relay cannot tell it from a long
- * outage), and the relay says how far.
+ * A restart on the same boot knows exactly how long passed since T
+ * (CLOCK_BOOTTIME counts a suspend too, and no wall clock enters it): the
+ * session goes on from T plus that, exactly where it would be had the
+ * relay run on (and past everything it served), so an outage is neither
+ * lost nor stretched by a wall clock set back or forward meanwhile. After a reboot
+ * only the wall clock knows how long passed: the session goes on from the
+ * later of the wall clock since the epoch and BOUND (never back; a wall
+ * clock set forward across a reboot moves it forward, and the relay says
+ * how far when the two disagree).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "relay.h"
 #include "xmalloc.h"
 
-/* The bound written is this far ahead of the session time then. */
-#define RELAY_CLOCK_AHEAD_US 2000000
-/* ...and rewritten when session time comes within this of it. */
-#define RELAY_CLOCK_RENEW_US 1000000
+/*
+ * The bound written is this far ahead of the session time then, and
+ * rewritten when session time comes within RENEW of it (the timer ticks
+ * every 100 ms): a relay killed outright comes back at most this far
+ * ahead of the last time it served (a clean stop writes the exact time).
+ */
+#define RELAY_CLOCK_AHEAD_US 250000
+#define RELAY_CLOCK_RENEW_US 150000
 /* A restart that starts this far from the wall clock says so. */
 #define RELAY_CLOCK_SAY_US 1000000
-#define RELAY_CLOCK_WIDTH 21		/* "%020" PRId64 "\n" */
+/* "%020" PRId64 " %020" PRId64 " %36s %020" PRId64 "\n" */
+#define RELAY_CLOCK_WIDTH 100
 
 /* Session time now (us since the session's epoch); never goes back. */
 int64_t
@@ -44,13 +57,41 @@ relay_store_time(const struct relay_session *s)
 	return base + relay_now_mono() - relay.start_mono_us;
 }
 
-/* Write bound into the clock file (fixed width, in place); 0 or -1. */
+/* CLOCK_BOOTTIME in microseconds: it counts a suspend too. */
+static int64_t
+relay_clock_boottime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* This boot's id (36 characters), or "-" when the kernel does not say. */
+static void
+relay_clock_boot_id(char out[37])
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+	if (f == NULL || fscanf(f, "%36s", out) != 1)
+		snprintf(out, 37, "-");
+	if (f != NULL)
+		fclose(f);
+}
+
+/*
+ * Write the bound, session time now and the boot clock into the clock
+ * file (fixed width, in place); 0 or -1.
+ */
 static int
 relay_clock_write(struct relay_session *s, int64_t bound)
 {
-	char buf[RELAY_CLOCK_WIDTH + 1];
+	char buf[RELAY_CLOCK_WIDTH + 1], boot[37];
 
-	snprintf(buf, sizeof buf, "%020" PRId64 "\n", bound);
+	relay_clock_boot_id(boot);
+	snprintf(buf, sizeof buf, "%020" PRId64 " %020" PRId64 " %36s %020"
+	    PRId64 "\n", bound, relay_store_time(s), boot,
+	    relay_clock_boottime());
 	if (pwrite(s->clock_fd, buf, RELAY_CLOCK_WIDTH, 0) !=
 	    RELAY_CLOCK_WIDTH || fdatasync(s->clock_fd) != 0)
 		return -1;
@@ -59,15 +100,17 @@ relay_clock_write(struct relay_session *s, int64_t bound)
 }
 
 /*
- * A session with a spool: continue its clock from DIR/SESSION/clock and
- * the wall clock since its epoch. 0, or -1 with *cause.
+ * A session with a spool: continue its clock from DIR/SESSION/clock (and,
+ * after a reboot, the wall clock since its epoch). 0, or -1 with *cause.
  */
 int
 relay_clock_load(struct relay_session *s, char **cause)
 {
-	char *path, buf[64], *end;
-	int64_t wall = relay.start_us - s->epoch_us, saved = -1;
+	char *path, buf[128], boot[37], saved_boot[37];
+	int64_t wall = relay.start_us - s->epoch_us, saved = -1, at = 0;
+	int64_t then = 0, away;
 	ssize_t n;
+	int fields = 0;
 
 	xasprintf(&path, "%s/clock", s->dir);
 	s->clock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -79,25 +122,47 @@ relay_clock_load(struct relay_session *s, char **cause)
 	n = pread(s->clock_fd, buf, sizeof buf - 1, 0);
 	if (n > 0) {
 		buf[n] = '\0';
-		errno = 0;
-		saved = strtoll(buf, &end, 10);
-		if (errno != 0 || end == buf || saved < 0 ||
-		    (*end != '\n' && *end != '\0')) {
-			xasprintf(cause, "%s: not a number of microseconds: "
+		fields = sscanf(buf, "%" SCNd64 " %" SCNd64 " %36s %" SCNd64,
+		    &saved, &then, saved_boot, &at);
+		if (fields < 1 || saved < 0 || (fields > 1 && fields != 4)) {
+			xasprintf(cause, "%s: not \"BOUND T BOOT_ID BOOTTIME\": "
 			    "remove the file (the session clock then follows "
 			    "the wall clock since the epoch) or fix it", path);
 			free(path);
 			return -1;
 		}
 	}
-	s->time_base_us = wall > saved ? wall : saved;
+	relay_clock_boot_id(boot);
+	if (fields == 4 && strcmp(boot, "-") != 0 &&
+	    strcmp(boot, saved_boot) == 0 && (away = relay_clock_boottime() -
+	    at) >= 0) {
+		/*
+		 * The same boot: exactly how long passed since then. It is
+		 * past everything served (nothing was served after the
+		 * relay stopped), so the bound is not needed here.
+		 */
+		s->time_base_us = then + away;
+		if (llabs(s->time_base_us - wall) > RELAY_CLOCK_SAY_US)
+			fprintf(stderr, "synbridge-relay: session %s: the wall "
+			    "clock is %.1f s %s the session clock (set %s?); "
+			    "session time goes on from %.3f s, by the boot "
+			    "clock (%.1f s since it was last written)\n", s->name,
+			    fabs((double)(s->time_base_us - wall)) / 1e6,
+			    s->time_base_us > wall ? "behind" : "ahead of",
+			    s->time_base_us > wall ? "back" : "forward",
+			    s->time_base_us / 1e6, (double)away / 1e6);
+	} else {
+		/* a reboot (or an old file): only the wall clock knows */
+		s->time_base_us = wall > saved ? wall : saved;
+		if (saved >= 0 && saved - wall > RELAY_CLOCK_SAY_US)
+			fprintf(stderr, "synbridge-relay: session %s: the wall "
+			    "clock is %.1f s behind the session clock (set back "
+			    "while the relay was down?); session time goes on "
+			    "from %.3f s\n", s->name, (saved - wall) / 1e6,
+			    s->time_base_us / 1e6);
+	}
 	if (s->time_base_us < 0)
 		s->time_base_us = 0;
-	if (saved >= 0 && saved - wall > RELAY_CLOCK_SAY_US)
-		fprintf(stderr, "synbridge-relay: session %s: the wall clock "
-		    "is %.1f s behind the session clock (set back while the "
-		    "relay was down?); session time goes on from %.3f s\n",
-		    s->name, (saved - wall) / 1e6, s->time_base_us / 1e6);
 	if (relay_clock_write(s, s->time_base_us + RELAY_CLOCK_AHEAD_US) !=
 	    0) {
 		xasprintf(cause, "cannot write %s: %s", path, strerror(errno));

@@ -517,7 +517,7 @@ relay_http_connection(void *cls, struct MHD_Connection *conn,
 }
 
 /* MHD's error log. */
-static void
+static void __attribute__((format(printf, 2, 0)))
 relay_http_log(void *cls, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "synbridge-relay: ");

@@ -13,6 +13,8 @@
  */
 #include "config.h"
 
+#include <sys/file.h>
+
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -493,4 +495,36 @@ relay_spool_control(struct relay_session *s, const struct relay_msg *m,
 	}
 	free(line);
 	return 0;
+}
+
+/*
+ * Take the spool for this relay alone (DIR/lock, held until exit): a
+ * second relay on the same spool would interleave its records with ours.
+ * 0, or -1 with *cause.
+ */
+int
+relay_spool_lock(char **cause)
+{
+	char *path;
+	int fd;
+
+	if (relay_spool_mkdir(relay.opt.spool, cause) != 0)
+		return -1;
+	xasprintf(&path, "%s/lock", relay.opt.spool);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		xasprintf(cause, "cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		xasprintf(cause, "the spool %s is in use by another "
+		    "synbridge-relay: stop that one, or give this one another "
+		    "--spool", relay.opt.spool);
+		close(fd);
+		free(path);
+		return -1;
+	}
+	free(path);
+	return 0;	/* fd stays open (and locked) until the relay exits */
 }

@@ -112,6 +112,8 @@ relay_store_init(char **cause)
 	}
 	if (relay.opt.spool == NULL)
 		return 0;
+	if (relay_spool_lock(cause) != 0)
+		return -1;
 	for (i = 0; i < relay.nsessions; i++) {
 		if (relay_spool_session(relay.sessions[i], cause) != 0)
 			return -1;

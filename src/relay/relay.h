@@ -281,6 +281,7 @@ void relay_clock_renew(void);
 void relay_clock_close(struct relay_session *s);
 
 /* relay-spool.c */
+int relay_spool_lock(char **cause);
 int relay_spool_session(struct relay_session *s, char **cause);
 int relay_spool_stream_open(struct relay_session *s,
     struct relay_stream *st, int create, char **cause);

@@ -124,8 +124,9 @@ bench_kind(struct history *h, enum csv_kind kind, const char *path,
 int
 main(void)
 {
-	const struct history_names names = { NULL, bench_site,
-	    bench_population, bench_synapse, bench_event };
+	const struct history_names names = { .site = bench_site,
+	    .population = bench_population, .synapse = bench_synapse,
+	    .event = bench_event };
 	char dir[] = "/tmp/sb-bench-csv-XXXXXX", *path;
 	struct history *h;
 	struct sb_event ev;
