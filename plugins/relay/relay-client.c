@@ -79,6 +79,8 @@ relay_client_create(const struct sb_host_api *host, struct sb_plugin *p,
 	c->items_tail = &c->items;
 	c->msgs_tail = &c->msgs;
 	relay_parser_init(&c->parser);
+	relay_pool_init(&c->pool);
+	c->parser.pool = &c->pool;
 	relay_clock_init(&c->clock);
 	relay_health_init(&c->health);
 	if (relay_config_parse(&c->cfg, relay_client_arg, c, cause) != 0) {
@@ -115,6 +117,7 @@ relay_client_free(void *data)
 	}
 	relay_outq_free(&c->out);
 	relay_parser_free(&c->parser);
+	relay_pool_free(&c->pool);
 	relay_config_free(&c->cfg);
 	free(c->repin);
 	free(c->last_error);

@@ -7,7 +7,9 @@
  * one large read from the relay against openssl's AES-128-GCM figure on
  * one core, and each ratio against its target. The harness waits on the
  * host's wake-up (host->wake) instead of polling the transports in a
- * loop. Prints figures; never fails on a slow machine.
+ * loop. Prints figures; never fails on a slow machine. With arguments
+ * it runs one of synbridge's figures alone, for a profiler: tp BATCH,
+ * lat, or tls.
  */
 #include "config.h"
 
@@ -412,8 +414,42 @@ bench_summary(struct bench_side *sb, struct bench_side *mq, double *tls,
 	}
 }
 
+/*
+ * One figure of synbridge's alone, for profiling: "tp BATCH" or "lat";
+ * 0, or -1 if argv names none.
+ */
+static int
+bench_one(int argc, char **argv)
+{
+	struct bench_tp		 tp;
+	struct bench_lat	 lat;
+	int			 k;
+
+	if (argc == 3 && strcmp(argv[1], "tp") == 0) {
+		for (k = 0; k < 3; k++) {
+			if (bench_batches[k] != (uint32_t)atoi(argv[2]))
+				continue;
+			bench_throughput("tpone", bench_batches[k],
+			    bench_events[k], &tp);
+			bench_print_tp("", bench_batches[k], &tp, NULL);
+			return (0);
+		}
+	}
+	if (argc == 2 && strcmp(argv[1], "lat") == 0) {
+		bench_latency("latone", 3, &lat);
+		bench_print_lat("", &lat, NULL);
+		return (0);
+	}
+	if (argc == 2 && strcmp(argv[1], "tls") == 0) {
+		bench_throughput("tp8192r1", 8192, 8192 * 2000, &tp);
+		bench_raw_tls("tp8192r1");
+		return (0);
+	}
+	return (-1);
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	struct bench_side	 sb, mq;
 	double			 tls[BENCH_ROUNDS], gcm;
@@ -430,6 +466,13 @@ main(void)
 		return (0);
 	}
 	printf("relay on 127.0.0.1:%d (TLS, pinned key)\n", relay.port);
+	if (argc > 1) {
+		if (bench_one(argc, argv) != 0)
+			fprintf(stderr, "usage: bench-relay [tp 100|1000|8192 | "
+			    "lat | tls]\n");
+		test_proc_stop(&relay);
+		return (0);
+	}
 	snprintf(certdir, sizeof certdir, "%s/tls", relay.dir);
 	if (bench_mqtt_start(certdir, &peer, &why) == 0) {
 		mq.ran = 1;
