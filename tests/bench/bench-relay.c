@@ -461,7 +461,7 @@ main(int argc, char **argv)
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	memset(&sb, 0, sizeof sb);
 	memset(&mq, 0, sizeof mq);
-	if (test_relay_start(&relay, TOKENS, NULL) != 0) {
+	if (test_relay_start(&relay, TOKENS, getenv("BENCH_RELAY_ARGS")) != 0) {
 		printf("bench-relay: synbridge-relay is not built; skipped\n");
 		return (0);
 	}
