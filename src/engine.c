@@ -116,7 +116,50 @@ engine_start_site_plugin(struct sb_plugin *p, char **cause)
 		}
 		pop->running = 1;
 	}
+	engine_declare_streams(site);
 	return 0;
+}
+
+/*
+ * Tell the site's transports which streams it publishes (a send of no
+ * events): its populations', its synapses' to populations of other sites
+ * and its synapses' states, so that the consoles reading them learn of
+ * them before the first event instead of keeping it waiting.
+ */
+void
+engine_declare_streams(struct site *site)
+{
+	struct session *s = site->session;
+	struct population *post;
+	char stream[160];
+	size_t t, i;
+
+	if (site->remote)
+		return;
+	for (t = 0; t < site->ntransports; t++) {
+		struct transport *tr = site->transports[t];
+
+		if (tr->sealed)
+			continue;
+		for (i = 0; i < site->npops; i++)
+			if (site->pops[i] != NULL && site->pops[i]->owner != NULL)
+				tr->ops.send(tr->data, site->pops[i]->name,
+				    NULL, 0);
+		for (i = 0; i < s->nsynapses; i++) {
+			struct synapse *syn = s->synapses[i];
+
+			if (syn->site != site || syn->mirror)
+				continue;
+			post = session_population(s, syn->post.site,
+			    syn->post.pop);
+			if (post == NULL || post->site == site)
+				continue;
+			snprintf(stream, sizeof stream, "syn:%s/%s",
+			    post->site->name, post->name);
+			tr->ops.send(tr->data, stream, NULL, 0);
+			tr->ops.send(tr->data, "synapses", NULL, 0);
+		}
+	}
 }
 
 /*

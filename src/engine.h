@@ -15,6 +15,8 @@ struct sb_reply;
 struct history_names;
 
 /* Start what p registered (real-time pacing threads, hardware streams). */
+/* Declare the streams a site publishes to its transports (no events). */
+void engine_declare_streams(struct site *site);
 int engine_start_site_plugin(struct sb_plugin *p, char **cause);
 int engine_clock_pending(struct session *s);
 /* Backends' own time, and their stamps as session time (see session.h). */

@@ -202,6 +202,8 @@ synapse_define(struct session *s, const char *name, const char *pre,
 	if (pp->post_of == NULL)
 		pp->post_of = xcalloc(pp->ops.units, sizeof *pp->post_of);
 	syn_list_add(&pp->post_of[upost.index], syn->id);
+	/* readers at the post's site learn of its stream now */
+	engine_declare_streams(site);
 	s->dirty = 1;
 	return syn;
 }

@@ -246,7 +246,11 @@ struct sb_link {
  */
 struct sb_transport {
 	const char *name;
-	/* Queue events that originated at this site for the relay. */
+	/*
+	 * Queue events that originated at this site for the relay. With n 0
+	 * (ev may be NULL) the host declares a stream it will publish: a
+	 * transport may make it known to other sites before its first event.
+	 */
 	int (*send)(void *data, const char *stream, const struct sb_event *ev,
 	    size_t n);
 	/* Hand what arrived to the host (deliver, gap, remote_*). */

@@ -190,8 +190,7 @@ relay_client_send(void *data, const char *stream, const struct sb_event *ev,
 {
 	struct relay_client	*c = data;
 
-	if (n == 0)
-		return (0);
+	/* no events: the stream is declared, registered at once */
 	relay_outq_append(&c->out, stream, ev, n, relay_mono_us());
 	relay_net_wake(c);
 	return (0);
