@@ -532,6 +532,7 @@ bench_mqtt_throughput(const char *name, uint32_t batch, uint32_t n,
 	uint64_t		 seq = 1, got;
 	uint32_t		 i, j;
 	int64_t			 t0, t1;
+	double			 cpu0;
 	int			 rc = 0;
 
 	memset(t, 0, sizeof *t);
@@ -543,6 +544,7 @@ bench_mqtt_throughput(const char *name, uint32_t batch, uint32_t n,
 	ev = calloc(batch, sizeof *ev);
 	cap = WIRE_HEADER_SIZE + (size_t)batch * WIRE_RECORD_MAX;
 	buf = malloc(cap);
+	cpu0 = bench_thread_cpu();
 	t0 = bench_mono_us();
 	for (i = 0; i < n && rc == 0; i += batch) {
 		for (j = 0; j < batch; j++) {
@@ -564,6 +566,7 @@ bench_mqtt_throughput(const char *name, uint32_t batch, uint32_t n,
 	t->secs = (double)(t1 - t0) / 1e6;
 	t->per_s = (double)got / t->secs;
 	t->in_order = s.disorder == 0 && s.bad == 0;
+	t->harness = (bench_thread_cpu() - cpu0) / t->secs;
 	free(ev);
 	free(buf);
 	bench_mqtt_unpair(&s, sub, pub);

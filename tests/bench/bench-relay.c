@@ -148,6 +148,7 @@ bench_throughput(const char *stream, uint32_t batch, uint32_t n,
 	uint32_t		 i, j;
 	uint64_t		 wakes, seen = fake_host_wakes();
 	int64_t			 t0, t1, deadline;
+	double			 cpu0;
 
 	snprintf(filter, sizeof filter, "padova/%s", stream);
 	snprintf(bs, sizeof bs, "%u", batch);
@@ -155,6 +156,7 @@ bench_throughput(const char *stream, uint32_t batch, uint32_t n,
 	load(&a, "padova", "token-pub", "-/-", bs);
 	settle(&a, &b, stream);
 	ev = calloc(batch, sizeof *ev);
+	cpu0 = bench_thread_cpu();
 	t0 = test_mono_us();
 	for (i = 0; i < n; i += batch) {
 		for (j = 0; j < batch; j++) {
@@ -182,6 +184,7 @@ bench_throughput(const char *stream, uint32_t batch, uint32_t n,
 	t->secs = (double)(t1 - t0) / 1e6;
 	t->per_s = (double)b.received / t->secs;
 	t->in_order = b.disorder == 0;
+	t->harness = (bench_thread_cpu() - cpu0) / t->secs;
 	free(ev);
 	test_relay_unload(&a);
 	test_relay_unload(&b);

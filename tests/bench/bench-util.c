@@ -47,9 +47,10 @@ bench_print_tp(const char *prefix, uint32_t batch, const struct bench_tp *t,
 		snprintf(arrived, sizeof arrived, "INCOMPLETE: %llu arrived",
 		    (unsigned long long)t->got);
 	printf("%sthroughput, %5u events/batch: %10.0f events/s  (%llu events "
-	    "in %.3f s, %s, in order: %s%s%s)\n", prefix, batch, t->per_s,
-	    (unsigned long long)t->n, t->secs, arrived, t->in_order ? "yes" :
-	    "NO", note != NULL ? ", " : "", note != NULL ? note : "");
+	    "in %.3f s, %s, in order: %s, harness thread %.0f %%%s%s)\n",
+	    prefix, batch, t->per_s, (unsigned long long)t->n, t->secs,
+	    arrived, t->in_order ? "yes" : "NO", 100 * t->harness,
+	    note != NULL ? ", " : "", note != NULL ? note : "");
 	fflush(stdout);
 }
 
@@ -106,6 +107,17 @@ bench_mono_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+/* CPU seconds of the calling thread. */
+double
+bench_thread_cpu(void)
+{
+	struct rusage	ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 }
 
 /* VmHWM and VmRSS of pid from /proc (kB); 0, or -1 if unreadable. */

@@ -15,6 +15,7 @@ struct bench_tp {
 	uint64_t	 n, got;
 	double		 secs;
 	int		 in_order;
+	double		 harness;	/* the harness thread's CPU / wall */
 };
 
 /* A latency distribution (milliseconds). */
@@ -37,6 +38,8 @@ void	bench_print_lat(const char *, const struct bench_lat *, const char *);
 double	bench_openssl_gcm(int, char **);
 /* CLOCK_MONOTONIC in microseconds. */
 int64_t	bench_mono_us(void);
+/* CPU seconds of the calling thread. */
+double	bench_thread_cpu(void);
 /* Peak and current resident memory of a process (kB), or -1. */
 int	bench_rss_kb(int, long *, long *);
 /* CPU seconds (user + system) a process used so far, or -1. */
