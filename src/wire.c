@@ -393,7 +393,7 @@ wire_decode(const uint8_t *buf, size_t len, struct wire_header *h,
 		*consumed = size;
 		return 0;
 	}
-	if (h->event_count > max) {
+	if (out != NULL && h->event_count > max) {
 		return wire_error(cause, "batch holds %" PRIu32 " events but "
 		    "there is room for %zu: decode into a larger buffer",
 		    h->event_count, max);
@@ -431,7 +431,9 @@ wire_decode(const uint8_t *buf, size_t len, struct wire_header *h,
 			    " time overflows: base %" PRId64 " us + delta %"
 			    PRIu32 " us", i, h->base_us, delta);
 		}
-
+		off += rec;
+		if (out == NULL)
+			continue;	/* checked, not kept */
 		e = &out[i];
 		*e = (struct sb_event){ 0 };
 		e->t_us = h->base_us + delta;
@@ -452,7 +454,6 @@ wire_decode(const uint8_t *buf, size_t len, struct wire_header *h,
 			e->g_after = wire_getf(p + 26);
 			break;
 		}
-		off += rec;
 	}
 	if (off != h->payload_len) {
 		return wire_error(cause, "batch has %zu bytes of trailing "

@@ -158,7 +158,9 @@ int wire_peek(const uint8_t *buf, size_t len, struct wire_header *h,
  * events). On success returns 0 and sets *consumed to the batch's length;
  * decode the next one from buf + *consumed. On any malformed input returns
  * -1 with *cause (if cause is not NULL; the caller frees it); out and h are
- * then undefined. Never reads outside buf[0..len).
+ * then undefined. Never reads outside buf[0..len). With out NULL (max is
+ * then ignored) every record is checked the same way but none is kept:
+ * how a relay checks a batch it forwards without memory per event.
  */
 int wire_decode(const uint8_t *buf, size_t len, struct wire_header *h,
     struct sb_event *out, size_t max, size_t *consumed, char **cause);

@@ -16,25 +16,28 @@ relay_tokens() {
 
 # relay_spawn PORT [OPTION...]: start the relay on 127.0.0.1:PORT (0: any)
 # with $tmp/tokens and the self-signed certificate kept in $tmp/tls (the
-# same pin across restarts); sets relay_pid
-# With relay_wallclock set to a file holding an offset in seconds ("+28",
+# same pin across restarts); sets relay_pid. RELAY_TEST_WRAPPER (e.g.
+# "valgrind --log-file=/tmp/vg.%p") runs it under a wrapper. With
+# relay_wallclock set to a file holding an offset in seconds ("+28",
 # "-3600"), the relay runs with its wall clock moved by that much, read
 # at every call (libfaketime; its monotonic clock is left alone).
 relay_spawn() {
 	relay_port=$1
 	shift
-	# not the last relay's words: the new one writes a new file
-	rm -f "$tmp/relay.out"
+	# emptied here, not by the child's redirection: relay_up must not see
+	# the last relay's lines before the new one has started
+	: >"$tmp/relay.out"
 	if [ -n "${relay_wallclock:-}" ]; then
 		FAKETIME_TIMESTAMP_FILE="$relay_wallclock" FAKETIME_NO_CACHE=1 \
 		    DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$relay_faketime_lib" \
 		    "$RELAY" --listen "127.0.0.1:$relay_port" \
 		    --self-signed "$tmp/tls" --tokens "$tmp/tokens" "$@" \
-		    >"$tmp/relay.out" 2>&1 &
+		    >>"$tmp/relay.out" 2>&1 &
 	else
-		"$RELAY" --listen "127.0.0.1:$relay_port" \
+		# shellcheck disable=SC2086
+		${RELAY_TEST_WRAPPER:-} "$RELAY" --listen "127.0.0.1:$relay_port" \
 		    --self-signed "$tmp/tls" --tokens "$tmp/tokens" "$@" \
-		    >"$tmp/relay.out" 2>&1 &
+		    >>"$tmp/relay.out" 2>&1 &
 	fi
 	relay_pid=$!
 }
@@ -73,4 +76,24 @@ relay_up() {
 	addr=$(sed -n 's/^listening on //p' "$tmp/relay.out")
 	port=${addr##*:}
 	pin=$(sed -n 's/^pin //p' "$tmp/relay.out")
+}
+
+# The bounds scripts: a raw client (tests/relay-poke.py) and batch bodies
+# (tests/relay-body).
+POKE="python3 $top_srcdir/tests/relay-poke.py"
+BODY="$top_builddir/tests/relay-body"
+
+# poke ARGS...: relay-poke.py on the relay at $addr
+poke() { $POKE "$addr" "$@"; }
+
+# rss_kb: the relay's resident memory now (kB, /proc VmRSS)
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$relay_pid/status"; }
+
+# cpu_ticks: the relay's user + system CPU time so far (clock ticks)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$relay_pid/stat"; }
+
+# relay_stop: stop the spawned relay (SIGTERM) and wait for it
+relay_stop() {
+	kill "$relay_pid" 2>/dev/null
+	wait "$relay_pid" 2>/dev/null
 }

@@ -20,10 +20,10 @@ link() {
 	link a
 	echo "load test_neurons name=n units=4 period_ms=5"
 } >"$tmp/a.conf"
+# b reads a's stream from its first batch (from=start): a may publish
+# before b first lists the streams, when b would join live
 {
 	echo "site b"
-	# from=start: a's stream from its first batch, even when a published
-	# before b's link first listed the streams (else b joins it live)
 	echo "$(link b) from=start"
 	echo "remote a/n 4"
 } >"$tmp/b.conf"
@@ -76,3 +76,6 @@ check "no spike arrived twice ($(wc -l <"$tmp/received") received)" \
     [ "$dups" -eq 0 ]
 check "every spike a sent reached b ($(wc -l <"$tmp/sent") sent, \
 $before rows before the kill, $missing missing)" [ "$missing" -eq 0 ]
+[ "$missing" -eq 0 ] || diag "relay:" "$(cat "$tmp/relay.out")" "b:" \
+    "$(grep -i -e gap -e relay "$tmp/b.out" | head -20)" "missing:" \
+    "$(comm -23 "$tmp/sent" "$tmp/received" | head -5)"

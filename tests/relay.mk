@@ -8,3 +8,13 @@ tests_test_relay_SOURCES = tests/test-relay.c
 tests_test_relay_CFLAGS = $(TEST_CFLAGS) $(CURL_CFLAGS)
 tests_test_relay_LDADD = src/libsbcore.la $(CURL_LIBS) $(TEST_LIBS)
 TESTS += tests/test-relay-args tests/test-relay
+
+## Bounds: what a stranger or a careless site can make the relay hold.
+check_PROGRAMS += tests/relay-body
+tests_relay_body_SOURCES = tests/relay-body.c
+tests_relay_body_LDADD = src/libsbcore.la
+EXTRA_DIST += tests/relay-poke.py
+TESTS += tests/relay-memory.sh tests/relay-answers.sh tests/relay-streams.sh \
+	tests/relay-strangers.sh
+EXTRA_DIST += tests/relay-memory.sh tests/relay-answers.sh tests/relay-streams.sh \
+	tests/relay-strangers.sh

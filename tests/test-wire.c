@@ -492,10 +492,19 @@ test_verify_skips_records(void **state)
 	assert_int_equal(wire_verify(buf, len + 5, &h, &consumed, &cause), 0);
 	assert_int_equal(consumed, len);
 	assert_int_equal(h.event_count, 2);
+	/* Records checked without keeping them (out NULL, max ignored). */
+	assert_int_equal(wire_decode(buf, len, &h, NULL, 0, &consumed, NULL),
+	    0);
+	assert_int_equal(consumed, len);
 	buf[48 + 4] = 99;	/* unknown kind: the decoder's business */
 	fix_crc(buf);
 	assert_int_equal(wire_verify(buf, len, &h, &consumed, NULL), 0);
 	expect_error(buf, len, 2, "unknown event kind 99");
+	assert_int_equal(wire_decode(buf, len, &h, NULL, 0, &consumed,
+	    &cause), -1);
+	assert_non_null(strstr(cause, "unknown event kind 99"));
+	free(cause);
+	cause = NULL;
 	buf[50] ^= 1;		/* but a CRC mismatch is caught */
 	assert_int_equal(wire_verify(buf, len, &h, &consumed, &cause), -1);
 	assert_non_null(strstr(cause, "failed its CRC"));

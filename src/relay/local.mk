@@ -14,6 +14,9 @@ src_relay_synbridge_relay_SOURCES = \
 	src/relay/relay-timer.c \
 	src/relay/relay-clock.c \
 	src/tls-pin.c src/tls-pin.h \
+	src/relay/relay-log.c \
+	src/relay/relay-buffers.c \
+	src/relay/relay-conn.c \
 	src/relay/relay-tls.c
 src_relay_synbridge_relay_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS)
 src_relay_synbridge_relay_LDADD = src/libsbcore.la $(MHD_LIBS) $(GNUTLS_LIBS)

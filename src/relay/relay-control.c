@@ -15,24 +15,48 @@
 #include "relay.h"
 #include "xmalloc.h"
 
-/* Add a message to a session, dropping the oldest over the bound. */
+/* Free one message. */
+static void
+relay_control_free_msg(struct relay_msg *m)
+{
+	free(m->to);
+	free(m->from);
+	free(m->status);
+	free(m->text);
+	free(m);
+}
+
+/* What a message costs in memory: five blocks and their bytes. */
+static size_t
+relay_control_cost(const struct relay_msg *m)
+{
+	return sizeof *m + strlen(m->to) + strlen(m->from) +
+	    strlen(m->status) + strlen(m->text) + 4 +
+	    5 * RELAY_MALLOC_OVERHEAD;
+}
+
+/*
+ * Add a message to a session, dropping the oldest past RELAY_CONTROL_MAX
+ * messages or RELAY_CONTROL_BYTES.
+ */
 void
 relay_control_add(struct relay_session *s, struct relay_msg *m)
 {
 	struct relay_msg *old;
 
+	m->cost = relay_control_cost(m);
 	TAILQ_INSERT_TAIL(&s->msgs, m, entry);
+	s->nmsgs++;
+	s->msg_bytes += m->cost;
 	if (m->n >= s->next_msg)
 		s->next_msg = m->n + 1;
-	if (++s->nmsgs > RELAY_CONTROL_MAX) {
+	while (s->nmsgs > RELAY_CONTROL_MAX ||
+	    (s->msg_bytes > RELAY_CONTROL_BYTES && s->nmsgs > 1)) {
 		old = TAILQ_FIRST(&s->msgs);
 		TAILQ_REMOVE(&s->msgs, old, entry);
-		free(old->to);
-		free(old->from);
-		free(old->status);
-		free(old->text);
-		free(old);
 		s->nmsgs--;
+		s->msg_bytes -= old->cost;
+		relay_control_free_msg(old);
 	}
 }
 
@@ -45,11 +69,8 @@ relay_control_free(struct relay_session *s)
 	while ((m = TAILQ_FIRST(&s->msgs)) != NULL) {
 		TAILQ_REMOVE(&s->msgs, m, entry);
 		s->nmsgs--;
-		free(m->to);
-		free(m->from);
-		free(m->status);
-		free(m->text);
-		free(m);
+		s->msg_bytes -= m->cost;
+		relay_control_free_msg(m);
 	}
 }
 
@@ -102,8 +123,8 @@ relay_control_post(struct MHD_Connection *conn, struct relay_req *req,
 		    "commands to %s (see its COMMAND field in the tokens "
 		    "file)", req->token->site, to);
 	}
-	len = req->body != NULL ? req->body->size : 0;
-	text = req->body != NULL ? (const char *)req->body->data : "";
+	len = req->body_len;
+	text = req->body != NULL ? (const char *)req->body : "";
 	if (len > 0 && text[len - 1] == '\n')
 		len--;	/* one trailing newline is not part of the text */
 	if (len > 0 && text[len - 1] == '\r')
@@ -123,14 +144,10 @@ relay_control_post(struct MHD_Connection *conn, struct relay_req *req,
 	m->n = s->next_msg;
 	if (relay_spool_control(s, m, &why) != 0) {
 		pthread_mutex_unlock(&relay.lock);
-		fprintf(stderr, "synbridge-relay: %s\n", why);
+		relay_log("%s", why);
 		rc = relay_http_error(conn, 500, "spool: %s", why);
 		free(why);
-		free(m->to);
-		free(m->from);
-		free(m->status);
-		free(m->text);
-		free(m);
+		relay_control_free_msg(m);
 		return rc;
 	}
 	relay_control_add(s, m);
@@ -142,34 +159,43 @@ relay_control_post(struct MHD_Connection *conn, struct relay_req *req,
 	    line, strlen(line));
 }
 
-/* The messages for site with n > after, as lines (NULL if none). */
+/*
+ * The messages for site with n > after, as lines (NULL if none): whole
+ * lines up to RELAY_CONTROL_ANSWER bytes (at least one line); the client
+ * asks again after the last one it got for the rest.
+ */
 static char *
 relay_control_lines(struct relay_session *s, const char *site,
     uint64_t after, size_t *len)
 {
 	struct relay_msg *m;
-	char *out = NULL, *line;
+	char *out = NULL;
 	size_t cap = 0, l;
+	FILE *f;
 
 	*len = 0;
+	if ((f = open_memstream(&out, &cap)) == NULL)
+		fatal("open_memstream failed");
 	TAILQ_FOREACH(m, &s->msgs, entry) {
 		if (m->n <= after || strcmp(m->to, site) != 0)
 			continue;
+		l = strlen(m->from) + strlen(m->status) + strlen(m->text) + 64;
+		if (*len > 0 && *len + l > RELAY_CONTROL_ANSWER)
+			break;
 		if (m->is_result) {
-			l = (size_t)xasprintf(&line, "%" PRIu64 " result %s %"
-			    PRIu64 " %s %s\n", m->n, m->from, m->id, m->status,
-			    m->text);
+			fprintf(f, "%" PRIu64 " result %s %" PRIu64 " %s %s\n",
+			    m->n, m->from, m->id, m->status, m->text);
 		} else {
-			l = (size_t)xasprintf(&line, "%" PRIu64 " command %s %"
-			    PRIu64 " %s\n", m->n, m->from, m->id, m->text);
+			fprintf(f, "%" PRIu64 " command %s %" PRIu64 " %s\n",
+			    m->n, m->from, m->id, m->text);
 		}
-		if (*len + l + 1 > cap) {
-			cap = (*len + l + 1) * 2;
-			out = xrealloc(out, cap);
-		}
-		memcpy(out + *len, line, l + 1);
-		*len += l;
-		free(line);
+		fflush(f);
+		*len = cap;
+	}
+	fclose(f);
+	if (*len == 0) {
+		free(out);
+		return NULL;
 	}
 	return out;
 }

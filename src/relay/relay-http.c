@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -24,6 +26,12 @@
 #define RELAY_DISCARD_MAX (64ULL << 20)
 
 #define RELAY_TEXT "text/plain; charset=utf-8"
+
+/* Answers this short (error lines) are not charged to --max-buffers. */
+#define RELAY_ANSWER_FREE 1024
+
+/* MHD's memory per connection: headers, read and write buffers. */
+#define RELAY_CONN_MEMORY (128 << 10)
 
 enum relay_route {
 	RELAY_METRICS,
@@ -66,7 +74,19 @@ relay_http_arg(struct MHD_Connection *conn, const char *key)
 	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
-/* Queue an answer (body malloc'd or NULL) with an optional header. */
+/* MHD is done with an answer's body: free it and give its bytes back. */
+static void
+relay_http_free_answer(void *body)
+{
+	relay_buffers_give(malloc_usable_size(body));
+	free(body);
+}
+
+/*
+ * Queue an answer (body malloc'd or NULL) with an optional header. The
+ * body is charged to --max-buffers until MHD has sent it; over the budget
+ * the answer becomes a 503 (short error answers are not charged).
+ */
 static int
 relay_http_answer(struct MHD_Connection *conn, unsigned code,
     const char *type, char *body, size_t len, const char *hname,
@@ -75,13 +95,23 @@ relay_http_answer(struct MHD_Connection *conn, unsigned code,
 	struct MHD_Response *resp;
 	int rc;
 
+	if (body != NULL && len > RELAY_ANSWER_FREE &&
+	    relay_buffers_take(malloc_usable_size(body)) != 0) {
+		free(body);
+		return relay_http_busy(conn);
+	}
 	if (body == NULL)
 		resp = MHD_create_response_from_buffer(0, (void *)"",
 		    MHD_RESPMEM_PERSISTENT);
+	else if (len > RELAY_ANSWER_FREE)
+		resp = MHD_create_response_from_buffer_with_free_callback(len,
+		    body, relay_http_free_answer);
 	else
 		resp = MHD_create_response_from_buffer(len, body,
 		    MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
+		if (body != NULL && len > RELAY_ANSWER_FREE)
+			relay_buffers_give(malloc_usable_size(body));
 		free(body);
 		return MHD_NO;
 	}
@@ -125,6 +155,20 @@ relay_http_error(struct MHD_Connection *conn, unsigned code,
 	}
 	return relay_http_respond(conn, code, RELAY_TEXT, line,
 	    strlen(line));
+}
+
+/* Answer 503: the relay's buffers are taken; retry in a second. */
+int
+relay_http_busy(struct MHD_Connection *conn)
+{
+	char *line;
+
+	__atomic_add_fetch(&relay.m.refused_busy, 1, __ATOMIC_RELAXED);
+	xasprintf(&line, "the relay is busy: request bodies and answers in "
+	    "memory are at its --max-buffers of %llu MB; retry in a "
+	    "second\n", (unsigned long long)(relay.opt.max_buffers >> 20));
+	return relay_http_answer(conn, 503, RELAY_TEXT, line, strlen(line),
+	    MHD_HTTP_HEADER_RETRY_AFTER, "1");
 }
 
 /* Find the route of a request; -1 unknown path, -2 wrong method. */
@@ -191,6 +235,70 @@ relay_http_streams_get(struct MHD_Connection *conn, struct relay_req *req)
 	    RELAY_EPOCH_HEADER, epoch);
 }
 
+/*
+ * Would registering the new names of body[0..len) pass --max-streams or
+ * --max-streams-total? Answers 507 if so (and returns 1). Lock held.
+ */
+static int
+relay_http_streams_room(struct MHD_Connection *conn, struct relay_req *req,
+    struct relay_session *s, int *rc)
+{
+	const char *p = (const char *)req->body, *end = p + req->body_len, *nl;
+	char name[RELAY_NAME_MAX + 1], (*fresh)[RELAY_NAME_MAX + 1] = NULL;
+	uint32_t units;
+	uint64_t room_session, room_total, room;
+	size_t nfresh = 0, i;
+	char *why = NULL;
+
+	room_session = s->nstreams >= relay.opt.max_streams ? 0 :
+	    relay.opt.max_streams - s->nstreams;
+	room_total = relay.nstreams >= relay.opt.max_streams_total ? 0 :
+	    relay.opt.max_streams_total - relay.nstreams;
+	room = room_session < room_total ? room_session : room_total;
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (nl == p || (nl == p + 1 && *p == '\r'))
+			continue;
+		if (relay_args_stream_line(p, (size_t)(nl - p), name, &units,
+		    &why) != 0) {
+			free(why);	/* checked before */
+			continue;
+		}
+		if (relay_store_find(s, req->token->site, name) != NULL)
+			continue;
+		for (i = 0; i < nfresh; i++) {
+			if (strcmp(fresh[i], name) == 0)
+				break;
+		}
+		if (i < nfresh)
+			continue;
+		if (nfresh == room)
+			goto full;
+		fresh = xreallocarray(fresh, nfresh + 1, sizeof *fresh);
+		memcpy(fresh[nfresh++], name, sizeof *fresh);
+	}
+	free(fresh);
+	return 0;
+full:
+	free(fresh);
+	if (room == room_session) {
+		*rc = relay_http_error(conn, 507, "session %s has %" PRIu32
+		    " streams and the relay takes at most %u per session "
+		    "(--max-streams): stream '%s' is not registered; reuse "
+		    "stream names or ask the relay's operator to raise "
+		    "--max-streams", s->name, s->nstreams,
+		    relay.opt.max_streams, name);
+	} else {
+		*rc = relay_http_error(conn, 507, "the relay holds %" PRIu64
+		    " streams in all its sessions and takes at most %u "
+		    "(--max-streams-total): stream '%s' is not registered; "
+		    "ask the relay's operator to raise --max-streams-total",
+		    relay.nstreams, relay.opt.max_streams_total, name);
+	}
+	return 1;
+}
+
 /* POST /v1/streams: register NAME UNITS lines, answer ID NAME NEXT_SEQ. */
 static int
 relay_http_streams_post(struct MHD_Connection *conn, struct relay_req *req)
@@ -200,63 +308,69 @@ relay_http_streams_post(struct MHD_Connection *conn, struct relay_req *req)
 	const char *p, *end, *nl;
 	char name[RELAY_NAME_MAX + 1], *why = NULL, *out = NULL;
 	uint32_t units;
-	size_t len, pass;
+	size_t len;
 	FILE *f;
 	int rc;
 
-	if (req->body == NULL || req->body->size == 0) {
+	if (req->body == NULL || req->body_len == 0) {
 		return relay_http_error(conn, 400, "empty body: send lines "
 		    "NAME UNITS");
 	}
-	if ((f = open_memstream(&out, &len)) == NULL)
-		fatal("open_memstream failed");
 	/* Check every line first, then register: all or nothing. */
-	for (pass = 0; pass < 2; pass++) {
-		p = (const char *)req->body->data;
-		end = p + req->body->size;
-		for (; p < end; p = nl + 1) {
-			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-				nl = end;
-			if (nl == p || (nl == p + 1 && *p == '\r'))
-				continue;
-			if (relay_args_stream_line(p, (size_t)(nl - p), name,
-			    &units, &why) != 0) {
-				rc = relay_http_error(conn, 400, "%s", why);
-				goto out;
-			}
-			if (pass == 0) {
-				if (relay_tokens_may_publish(req->token, name))
-					continue;
-				rc = relay_http_error(conn, 403, "site %s may "
-				    "not publish stream '%s' (see its PUBLISH "
-				    "field in the tokens file)",
-				    req->token->site, name);
-				goto out;
-			}
-			pthread_mutex_lock(&relay.lock);
-			st = relay_store_register(s, req->token->site, name,
-			    units, &why);
-			if (st != NULL) {
-				fprintf(f, "%" PRIu32 " %s %" PRIu64 "\n",
-				    st->id, st->name, st->highest + 1);
-			}
-			pthread_mutex_unlock(&relay.lock);
-			if (st == NULL) {
-				fprintf(stderr, "synbridge-relay: %s\n", why);
-				rc = relay_http_error(conn, 500, "spool: %s",
-				    why);
-				goto out;
-			}
+	p = (const char *)req->body;
+	end = p + req->body_len;
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (nl == p || (nl == p + 1 && *p == '\r'))
+			continue;
+		if (relay_args_stream_line(p, (size_t)(nl - p), name, &units,
+		    &why) != 0) {
+			rc = relay_http_error(conn, 400, "%s", why);
+			free(why);
+			return rc;
+		}
+		if (!relay_tokens_may_publish(req->token, name)) {
+			return relay_http_error(conn, 403, "site %s may not "
+			    "publish stream '%s' (see its PUBLISH field in the "
+			    "tokens file)", req->token->site, name);
 		}
 	}
+	if ((f = open_memstream(&out, &len)) == NULL)
+		fatal("open_memstream failed");
+	pthread_mutex_lock(&relay.lock);
+	if (relay_http_streams_room(conn, req, s, &rc)) {
+		pthread_mutex_unlock(&relay.lock);
+		fclose(f);
+		free(out);
+		return rc;
+	}
+	p = (const char *)req->body;
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (nl == p || (nl == p + 1 && *p == '\r'))
+			continue;
+		if (relay_args_stream_line(p, (size_t)(nl - p), name, &units,
+		    &why) != 0)
+			fatal("relay: a stream line changed under the lock");
+		st = relay_store_register(s, req->token->site, name, units,
+		    &why);
+		if (st == NULL) {
+			pthread_mutex_unlock(&relay.lock);
+			relay_log("%s", why);
+			rc = relay_http_error(conn, 500, "spool: %s", why);
+			free(why);
+			fclose(f);
+			free(out);
+			return rc;
+		}
+		fprintf(f, "%" PRIu32 " %s %" PRIu64 "\n", st->id, st->name,
+		    st->highest + 1);
+	}
+	pthread_mutex_unlock(&relay.lock);
 	fclose(f);
-	return relay_http_respond(conn, 200, RELAY_TEXT, out,
-	    len);
-out:
-	fclose(f);
-	free(out);
-	free(why);
-	return rc;
+	return relay_http_respond(conn, 200, RELAY_TEXT, out, len);
 }
 
 /* POST /v1/publish. */
@@ -267,9 +381,9 @@ relay_http_publish(struct MHD_Connection *conn, struct relay_req *req)
 	char *answer = NULL, retry[16];
 	unsigned code, retry_after = 1;
 
-	code = relay_store_publish(s, req->token, req->body, &answer,
-	    &retry_after);
-	if (code == 429) {
+	code = relay_store_publish(s, req->token, req->body, req->body_len,
+	    &answer, &retry_after);
+	if (code == 429 || code == 503) {
 		snprintf(retry, sizeof retry, "%u", retry_after);
 		return relay_http_answer(conn, code, RELAY_TEXT, answer,
 		    strlen(answer), MHD_HTTP_HEADER_RETRY_AFTER, retry);
@@ -351,6 +465,32 @@ relay_http_too_big(struct MHD_Connection *conn, struct relay_req *req,
 	    req->body_max, url);
 }
 
+/*
+ * What a body of len bytes is charged: a publish body also its list of
+ * accepted batches (4 bytes per batch of at least 48 bytes).
+ */
+static size_t
+relay_http_body_cost(const struct relay_req *req, size_t len)
+{
+	if (relay_http_routes[req->route].body == 2)
+		return len + len / 12;
+	return len;
+}
+
+/* Grow the request body to hold cap bytes, charged; 0 or -1 if busy. */
+static int
+relay_http_body_grow(struct relay_req *req, size_t cap)
+{
+	size_t cost = relay_http_body_cost(req, cap);
+
+	if (relay_buffers_take(cost - req->charged) != 0)
+		return -1;
+	req->body = xrealloc(req->body, cap);
+	req->body_cap = cap;
+	req->charged = cost;
+	return 0;
+}
+
 /* First call of a request: route, authenticate, check the body size. */
 static int
 relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
@@ -381,11 +521,16 @@ relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
 		    "tokens file", auth < 0 ? "unknown token" :
 		    "no token");
 	}
+	if (auth > 0)
+		relay_conn_authenticated(conn);
 	req->t1 = relay_store_time(req->token != NULL ?
 	    relay_store_session(req->token->session) :
 	    relay.nsessions == 1 ? relay.sessions[0] : NULL);
 	req->body_max = r->body == 2 ? relay.opt.max_body :
 	    r->body == 1 ? RELAY_TEXT_BODY_MAX : 0;
+	/* A body --max-buffers could never hold is too big, not busy. */
+	if (r->body == 2 && req->body_max > relay.opt.max_buffers / 13 * 12)
+		req->body_max = relay.opt.max_buffers / 13 * 12;
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL && relay_args_u64(cl, &len) == 0 &&
@@ -402,37 +547,32 @@ relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
 		req->responded = 1;
 		return relay_http_too_big(conn, req, url);
 	}
-	if (cl != NULL && relay_args_u64(cl, &len) == 0 && len > 0) {
-		req->body = xcalloc(1, sizeof *req->body);
-		req->body->refs = 1;
-		req->body->data = xmalloc(len);
-		req->body_cap = len;
+	if (cl != NULL && relay_args_u64(cl, &len) == 0 && len > 0 &&
+	    relay_http_body_grow(req, (size_t)len) != 0) {
+		/* Over --max-buffers: read the body away, then answer 503. */
+		req->busy = 1;
 	}
 	return MHD_YES;
 }
 
-/* Add upload data to the request body; MHD_NO if over the limit. */
+/* Add upload data to the request body; -1 if too long, -2 if busy. */
 static int
 relay_http_upload(struct relay_req *req, const char *data, size_t len)
 {
 	size_t cap;
 
-	if (req->body == NULL) {
-		req->body = xcalloc(1, sizeof *req->body);
-		req->body->refs = 1;
-	}
-	if (len > req->body_max - req->body->size)
-		return MHD_NO;
-	if (req->body->size + len > req->body_cap) {
+	if (len > req->body_max - req->body_len)
+		return -1;
+	if (req->body_len + len > req->body_cap) {
 		cap = req->body_cap * 2 + len + 4096;
 		if (cap > req->body_max)
 			cap = req->body_max;
-		req->body->data = xrealloc(req->body->data, cap);
-		req->body_cap = cap;
+		if (relay_http_body_grow(req, cap) != 0)
+			return -2;
 	}
-	memcpy(req->body->data + req->body->size, data, len);
-	req->body->size += len;
-	return MHD_YES;
+	memcpy(req->body + req->body_len, data, len);
+	req->body_len += len;
+	return 0;
 }
 
 /* MHD's access handler. */
@@ -442,6 +582,7 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
     size_t *upload_data_size, void **con_cls)
 {
 	struct relay_req *req = *con_cls;
+	int rc;
 
 	if (req == NULL) {
 		req = xcalloc(1, sizeof *req);
@@ -450,14 +591,17 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		    url);
 	}
 	if (*upload_data_size > 0) {
-		if (req->too_big) {
+		if (req->too_big || req->busy || req->responded) {
 			*upload_data_size = 0;	/* discarded */
 			return MHD_YES;
 		}
-		if (!req->responded && (req->body_max == 0 ||
-		    relay_http_upload(req, upload_data, *upload_data_size) !=
-		    MHD_YES))
+		if (req->body_max == 0)
+			return MHD_NO;	/* a body where none belongs */
+		rc = relay_http_upload(req, upload_data, *upload_data_size);
+		if (rc == -1)
 			return MHD_NO;	/* too long, no Content-Length */
+		if (rc == -2)
+			req->busy = 1;	/* read the rest away, then 503 */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -466,6 +610,10 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 	if (req->too_big) {
 		req->responded = 1;
 		return relay_http_too_big(conn, req, url);
+	}
+	if (req->busy) {
+		req->responded = 1;
+		return relay_http_busy(conn);
 	}
 	if (relay_http_routes[req->route].route != RELAY_CONTROL)
 		req->responded = 1;
@@ -486,42 +634,22 @@ relay_http_completed(void *cls, struct MHD_Connection *conn,
 		TAILQ_REMOVE(&req->poll_session->polls, req, entry);
 		req->polling = 0;
 	}
-	relay_chunk_unref(req->body);
 	pthread_mutex_unlock(&relay.lock);
+	relay_buffers_give(req->charged);
+	free(req->body);
 	free(req);
 	*con_cls = NULL;
 }
 
-/* Count connections for /metrics. */
+/* Connections opening and closing: limits and the handshake deadline. */
 static void
 relay_http_connection(void *cls, struct MHD_Connection *conn,
     void **socket_context, enum MHD_ConnectionNotificationCode toe)
 {
-	const union MHD_ConnectionInfo *ci;
-	int one = 1;
-
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		__atomic_add_fetch(&relay.m.connections, 1, __ATOMIC_RELAXED);
-		/*
-		 * TLS writes several small records per handshake flight and
-		 * per answer; with Nagle on, each waits for the peer's delayed
-		 * ACK (tens of ms).
-		 */
-		ci = MHD_get_connection_info(conn,
-		    MHD_CONNECTION_INFO_CONNECTION_FD);
-		if (ci != NULL)
-			setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY,
-			    &one, sizeof one);
-	} else
-		__atomic_sub_fetch(&relay.m.connections, 1, __ATOMIC_RELAXED);
-}
-
-/* MHD's error log. */
-static void __attribute__((format(printf, 2, 0)))
-relay_http_log(void *cls, const char *fmt, va_list ap)
-{
-	fprintf(stderr, "synbridge-relay: ");
-	vfprintf(stderr, fmt, ap);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		relay_conn_started(conn, socket_context);
+	else
+		relay_conn_closed(socket_context);
 }
 
 /* Resolve --listen ADDR:PORT ([v6]:PORT, *:PORT); 0 or -1. */
@@ -579,23 +707,38 @@ relay_http_start(char **cause)
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/*
+	 * MHD may accept a few connections over --max-connections so that
+	 * relay-conn.c can close a pending one to make room (it keeps its
+	 * own count).
+	 */
+	errno = 0;
 	relay.daemon = MHD_start_daemon(flags, 0, NULL, NULL,
 	    relay_http_handle, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, relay_http_log, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, relay_log_mhd, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_HTTPS_MEM_KEY, relay.key_pem,
 	    MHD_OPTION_HTTPS_MEM_CERT, relay.cert_pem,
-	    MHD_OPTION_CONNECTION_LIMIT, relay.opt.max_connections,
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    relay.opt.max_connections + RELAY_CONN_SLACK,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, relay.opt.max_per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, relay.opt.timeout_s,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 << 10),
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)RELAY_CONN_MEMORY,
 	    MHD_OPTION_THREAD_POOL_SIZE, relay.opt.threads,
 	    MHD_OPTION_NOTIFY_COMPLETED, relay_http_completed, NULL,
 	    MHD_OPTION_NOTIFY_CONNECTION, relay_http_connection, NULL,
 	    MHD_OPTION_END);
 	if (relay.daemon == NULL) {
-		xasprintf(cause, "cannot listen on %s (address in use, or a "
-		    "bad certificate or key?)", relay.opt.listen);
+		if (errno == EADDRINUSE || errno == EACCES ||
+		    errno == EADDRNOTAVAIL)
+			xasprintf(cause, "cannot listen on %s: %s",
+			    relay.opt.listen, strerror(errno));
+		else if (*relay_log_last_mhd() != '\0')
+			xasprintf(cause, "cannot listen on %s: %s",
+			    relay.opt.listen, relay_log_last_mhd());
+		else
+			xasprintf(cause, "cannot listen on %s",
+			    relay.opt.listen);
 		return -1;
 	}
 	return 0;

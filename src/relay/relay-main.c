@@ -1,8 +1,11 @@
 /* relay-main.c: synbridge-relay's command line, start and shutdown. */
 #include "config.h"
 
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +15,10 @@
 #include "relay.h"
 #include "xmalloc.h"
 
-struct relay relay = { .lock = PTHREAD_MUTEX_INITIALIZER };
+struct relay relay = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.conn_lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
 /* CLOCK_MONOTONIC in microseconds. */
 int64_t
@@ -52,10 +58,18 @@ relay_usage(FILE *f)
 "  --spool DIR            keep every batch on disk (durable before the ack)\n"
 "  --max-memory MB        batches kept in memory per session (default 256)\n"
 "  --max-body MB|KBk      largest publish body (default 16 MB)\n"
+"  --max-buffers MB       request bodies and answers in memory, all\n"
+"                         connections together (default 256)\n"
+"  --max-streams N        streams per session (default 1024)\n"
+"  --max-streams-total N  streams in all sessions (default 4096)\n"
 "  --rate EVENTS_PER_S    events per second per token (default 0: no limit)\n"
 "  --keepalive S          keep-alive batch after S s of silence (default 2)\n"
-"  --max-connections N    open connections in all (default 512)\n"
-"  --max-per-ip N         open connections per client address (default 64)\n"
+"  --max-connections N    open connections in all (default 1024)\n"
+"  --max-unauthenticated N  connections without a valid token yet\n"
+"                         (default 256)\n"
+"  --max-per-ip N         open connections per client address (default 256)\n"
+"  --handshake-timeout S  close a connection that shows no valid token\n"
+"                         within S s (default 10)\n"
 "  --timeout S            close idle connections after S s (default 60)\n"
 "  --threads N            HTTP worker threads (default 2)\n"
 "  --help                 show this help and exit\n"
@@ -115,6 +129,11 @@ relay_options(int argc, char **argv)
 		{ "self-signed", required_argument, NULL, 'S' },
 		{ "max-memory", required_argument, NULL, 'm' },
 		{ "max-body", required_argument, NULL, 'b' },
+		{ "max-buffers", required_argument, NULL, 'B' },
+		{ "max-streams", required_argument, NULL, 'n' },
+		{ "max-streams-total", required_argument, NULL, 'N' },
+		{ "max-unauthenticated", required_argument, NULL, 'U' },
+		{ "handshake-timeout", required_argument, NULL, 'H' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "keepalive", required_argument, NULL, 'K' },
 		{ "max-connections", required_argument, NULL, 'C' },
@@ -131,8 +150,18 @@ relay_options(int argc, char **argv)
 	o->max_memory = 256ULL << 20;
 	o->max_body = 16ULL << 20;
 	o->keepalive_s = 2;	/* readers call a read stalled after 7 s */
-	o->max_connections = 512;
-	o->max_per_ip = 64;
+	o->max_buffers = 256ULL << 20;
+	o->max_streams = 1024;
+	o->max_streams_total = 4096;
+	/*
+	 * Sized for a consortium: a console keeps up to 8 connections, and
+	 * a lab's NAT puts all its consoles behind one address (32 behind
+	 * one address, 128 in all).
+	 */
+	o->max_connections = 1024;
+	o->max_unauth = 256;
+	o->max_per_ip = 256;
+	o->handshake_s = 10;
 	o->timeout_s = 60;
 	o->threads = 2;
 	opterr = 0;
@@ -151,6 +180,26 @@ relay_options(int argc, char **argv)
 		case 'b':
 			o->max_body = relay_size("max-body", optarg);
 			break;
+		case 'B':
+			o->max_buffers = relay_number("max-buffers", optarg, 1,
+			    1 << 20) << 20;
+			break;
+		case 'n':
+			o->max_streams = (unsigned)relay_number("max-streams",
+			    optarg, 1, 1000000);
+			break;
+		case 'N':
+			o->max_streams_total = (unsigned)relay_number(
+			    "max-streams-total", optarg, 1, 1000000);
+			break;
+		case 'U':
+			o->max_unauth = (unsigned)relay_number(
+			    "max-unauthenticated", optarg, 1, 100000);
+			break;
+		case 'H':
+			o->handshake_s = (unsigned)relay_number(
+			    "handshake-timeout", optarg, 1, 3600);
+			break;
 		case 'r':
 			o->rate = (double)relay_number("rate", optarg, 0,
 			    1000000000);
@@ -162,6 +211,7 @@ relay_options(int argc, char **argv)
 		case 'C':
 			o->max_connections = (unsigned)relay_number(
 			    "max-connections", optarg, 1, 100000);
+			o->connections_given = 1;
 			break;
 		case 'P':
 			o->max_per_ip = (unsigned)relay_number("max-per-ip",
@@ -216,6 +266,51 @@ relay_options(int argc, char **argv)
 	}
 }
 
+/*
+ * Make sure the descriptors the bounds need are there: connections, the
+ * open stream logs and a reserve. Raises the soft limit (up to the hard
+ * one) if needed; else a default --max-connections is fitted to what
+ * there is, and one given on the command line is refused (exit 2).
+ */
+static void
+relay_descriptors(void)
+{
+	struct relay_options *o = &relay.opt;
+	struct rlimit rl;
+	uint64_t fixed, need, have;
+
+	fixed = RELAY_FD_RESERVE + RELAY_CONN_SLACK + 2 * (uint64_t)o->threads;
+	if (o->spool != NULL)
+		fixed += RELAY_SPOOL_FILES + 2 * (uint64_t)relay.nsessions;
+	need = fixed + o->max_connections;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
+		    rl.rlim_max >= need ? need : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	have = rl.rlim_cur == RLIM_INFINITY ? need : rl.rlim_cur;
+	if (have >= need)
+		return;
+	if (o->connections_given || have < fixed + 16) {
+		fprintf(stderr, "synbridge-relay: --max-connections %u needs "
+		    "%llu file descriptors with the relay's own %llu, but "
+		    "only %llu are allowed (ulimit -n): raise the limit "
+		    "(ulimit -n, or LimitNOFILE= for a service) or lower "
+		    "--max-connections\n", o->max_connections,
+		    (unsigned long long)need, (unsigned long long)fixed,
+		    (unsigned long long)have);
+		exit(2);
+	}
+	o->max_connections = (unsigned)(have - fixed);
+	fprintf(stderr, "synbridge-relay: only %llu file descriptors allowed "
+	    "(ulimit -n): serving at most %u connections instead of the "
+	    "default 1024; raise the limit for more\n",
+	    (unsigned long long)have, o->max_connections);
+}
+
 /* Print the ready lines: the pin and the real address. */
 static void
 relay_ready(void)
@@ -260,6 +355,15 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	relay.start_us = relay_now_real();
 	relay.start_mono_us = relay_now_mono();
+	TAILQ_INIT(&relay.pending);
+	TAILQ_INIT(&relay.spool_open);
+	/*
+	 * Big blocks (request bodies, large batches) go back to the system
+	 * when freed, so what --max-memory and --max-buffers bound is what
+	 * the relay holds; glibc would otherwise raise this threshold as
+	 * blocks come and go and keep their memory.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 << 10);
 
 	if (relay_tokens_load(relay.opt.tokens, &relay.tokens,
 	    &relay.ntokens, &cause) != 0)
@@ -274,6 +378,9 @@ main(int argc, char **argv)
 	if (relay_tls_load(relay.opt.cert, relay.opt.key, &cause) != 0 ||
 	    relay_store_init(&cause) != 0)
 		goto fail;
+	relay_descriptors();
+	if (relay.opt.max_unauth > relay.opt.max_connections)
+		relay.opt.max_unauth = relay.opt.max_connections;
 	code = 1;
 	if (relay_timer_start(&cause) != 0 || relay_http_start(&cause) != 0)
 		goto fail;

@@ -50,7 +50,8 @@ relay_metrics_text(size_t *len)
 {
 	FILE *f;
 	char *out = NULL;
-	uint64_t mem = 0, spool = 0, n;
+	uint64_t mem = 0, spool = 0, ctl = 0, n;
+	unsigned pending;
 	size_t i, code;
 	uint32_t j;
 
@@ -59,6 +60,7 @@ relay_metrics_text(size_t *len)
 	pthread_mutex_lock(&relay.lock);
 	for (i = 0; i < relay.nsessions; i++) {
 		mem += relay.sessions[i]->mem_bytes;
+		ctl += relay.sessions[i]->msg_bytes;
 		for (j = 0; j < relay.sessions[i]->nstreams; j++)
 			spool += relay.sessions[i]->streams[j]->spool_size;
 	}
@@ -71,8 +73,32 @@ relay_metrics_text(size_t *len)
 	    "Gap batches sent to readers.", relay.m.gaps);
 	relay_metrics_one(f, "connections", "gauge", "Open connections.",
 	    __atomic_load_n(&relay.m.connections, __ATOMIC_RELAXED));
+	pthread_mutex_lock(&relay.conn_lock);
+	pending = relay.npending;
+	pthread_mutex_unlock(&relay.conn_lock);
+	relay_metrics_one(f, "connections_unauthenticated", "gauge",
+	    "Open connections that have not shown a valid token yet.",
+	    pending);
+	relay_metrics_one(f, "closed_handshake_total", "counter",
+	    "Connections closed for showing no valid token in time.",
+	    __atomic_load_n(&relay.m.closed_handshake, __ATOMIC_RELAXED));
+	relay_metrics_one(f, "closed_crowded_total", "counter",
+	    "Connections without a token closed to make room.",
+	    __atomic_load_n(&relay.m.closed_crowded, __ATOMIC_RELAXED));
 	relay_metrics_one(f, "memory_bytes", "gauge",
-	    "Bytes of batches held in memory.", mem);
+	    "Bytes of batches held in memory, with their overhead.", mem);
+	relay_metrics_one(f, "control_bytes", "gauge",
+	    "Bytes of control messages held in memory.", ctl);
+	relay_metrics_one(f, "buffers_bytes", "gauge",
+	    "Bytes of request bodies and answers held (--max-buffers).",
+	    __atomic_load_n(&relay.buffers, __ATOMIC_RELAXED));
+	relay_metrics_one(f, "busy_total", "counter",
+	    "Requests answered 503 for want of --max-buffers.",
+	    __atomic_load_n(&relay.m.refused_busy, __ATOMIC_RELAXED));
+	relay_metrics_one(f, "streams", "gauge",
+	    "Streams registered in all sessions.", relay.nstreams);
+	relay_metrics_one(f, "spool_open_files", "gauge",
+	    "Stream logs open.", relay.spool_nopen);
 	relay_metrics_one(f, "spool_bytes", "gauge",
 	    "Bytes of the stream logs in the spool.", spool);
 	relay_metrics_one(f, "read_clients", "gauge",

@@ -1,7 +1,16 @@
 /*
- * relay-read.c: GET /v1/read, streaming (a chunked response fed by a
- * content reader that suspends its connection when it has nothing to send
- * and is resumed on publish or for a keep-alive) or at once (wait=0).
+ * relay-read.c: GET /v1/read, a chunked response fed by a content reader.
+ * A streaming read suspends its connection when it has nothing to send
+ * and is resumed on publish or for a keep-alive; a wait=0 read ends once
+ * it has sent what was stored when it was asked (or RELAY_READ_ONCE_MAX
+ * bytes of whole batches).
+ *
+ * Nothing is built whole: each call copies at most one block (MHD's
+ * RELAY_READ_BLOCK buffer, charged to --max-buffers) from the batches in
+ * memory or straight from the spool, and a reader keeps no batch alive. A
+ * batch evicted while a reader is in the middle of it is finished from
+ * the spool; without a spool the read ends there (the client reads again
+ * after its last whole batch and gets a gap).
  */
 #include "config.h"
 
@@ -14,108 +23,157 @@
 #include "relay.h"
 #include "xmalloc.h"
 
-/* A temporary gap (first..last) or keep-alive (first 0) batch. */
-static struct relay_batch *
-relay_read_flagged(struct relay_session *s, struct relay_stream *st,
+/* Put a gap (first..last) or keep-alive (first 0) batch in r->flag. */
+static void
+relay_read_flagged(struct relay_reader *r, struct relay_stream *st,
     uint64_t first, uint64_t last)
 {
 	struct wire_header h = { 0 };
-	struct relay_chunk *c = xcalloc(1, sizeof *c);
-	struct relay_batch *b = xcalloc(1, sizeof *b);
 
-	h.session_id = s->session_id;
+	h.session_id = r->session->session_id;
 	h.stream_id = st != NULL ? st->id : 0;
-	h.base_us = relay_store_time(s);
-	c->data = xmalloc(WIRE_HEADER_SIZE);
-	c->refs = 1;
-	c->size = wire_encode_flagged(c->data, WIRE_HEADER_SIZE, &h, first,
-	    last);
-	b->chunk = c;
-	b->data = c->data;
-	b->size = (uint32_t)c->size;
-	b->seq = first;
-	b->refs = 1;
-	b->stream = st;
-	return b;
+	h.base_us = relay_store_time(r->session);
+	r->src = RELAY_SOURCE_FLAG;
+	r->cur_stream = st;
+	r->cur_seq = first;
+	r->cur_size = (uint32_t)wire_encode_flagged(r->flag, sizeof r->flag,
+	    &h, first, last);
+	r->cur_off = 0;
 }
 
-/* The next batch this reader should get (a new reference), or NULL. */
-static struct relay_batch *
+/* Choose the next batch this reader should get; 0, or -1 if none. */
+static int
 relay_read_next(struct relay_reader *r)
 {
 	struct relay_cursor *c;
 	struct relay_stream *st;
 	struct relay_batch *b;
 	struct relay_site *site;
-	uint64_t last;
+	uint64_t last, off;
+	uint32_t size;
 	size_t k, i;
 
 	for (k = 0; k < r->ncursors; k++) {
 		i = (r->rr + k) % r->ncursors;
 		c = &r->cursors[i];
 		st = c->stream;
-		if (c->next > st->highest)
+		if (c->next > st->highest || c->next > c->end)
 			continue;
 		r->rr = (i + 1) % r->ncursors;
-		if (c->next >= st->mem_first) {
-			b = st->ring[(st->ring_head + (c->next -
-			    st->mem_first)) % st->ring_cap];
-			b->refs++;
-			c->next++;
-			return b;
+		r->cur_off = 0;
+		if ((b = relay_store_batch(st, c->next)) != NULL) {
+			r->src = RELAY_SOURCE_MEMORY;
+			r->cur_stream = st;
+			r->cur_seq = c->next++;
+			r->cur_size = b->size;
+			return 0;
 		}
-		if ((b = relay_spool_read(st, c->next)) != NULL) {
-			c->next++;
-			return b;
+		if (r->session->dir != NULL && relay_spool_find(r->session, c,
+		    c->next, &off, &size) == 0) {
+			r->src = RELAY_SOURCE_SPOOL;
+			r->cur_stream = st;
+			r->cur_seq = c->next++;
+			r->cur_spool = off;
+			r->cur_size = size;
+			return 0;
 		}
 		last = st->mem_first - 1;
+		if (last < c->next || last > st->highest)
+			last = st->highest;	/* unreadable spool */
 		if (last - c->next >= UINT32_MAX)
 			last = c->next + UINT32_MAX - 1;
-		b = relay_read_flagged(r->session, st, c->next, last);
+		relay_read_flagged(r, st, c->next, last);
 		c->next = last + 1;
 		st->gaps++;
 		relay.m.gaps++;
 		if ((site = relay_store_site(r->session, st->site)) != NULL)
 			site->gaps++;
-		return b;
+		return 0;
 	}
-	return NULL;
+	return -1;
 }
 
-/* Copy what is pending into buf[0..max); bytes copied. Lock held. */
-static size_t
+/*
+ * The current batch's bytes from cur_off on: a pointer into memory, or
+ * NULL with *spool set when they are to be read from the spool. Switches
+ * a batch evicted under the reader to the spool; -1 if it cannot be had.
+ */
+static int
+relay_read_source(struct relay_reader *r, const uint8_t **mem)
+{
+	struct relay_batch *b;
+	struct relay_cursor c = { .stream = r->cur_stream };
+	uint64_t off;
+	uint32_t size;
+
+	*mem = NULL;
+	switch (r->src) {
+	case RELAY_SOURCE_FLAG:
+		*mem = r->flag + r->cur_off;
+		return 0;
+	case RELAY_SOURCE_MEMORY:
+		if ((b = relay_store_batch(r->cur_stream, r->cur_seq)) !=
+		    NULL) {
+			*mem = b->data + r->cur_off;
+			return 0;
+		}
+		if (r->session->dir == NULL || relay_spool_find(r->session,
+		    &c, r->cur_seq, &off, &size) != 0 || size != r->cur_size)
+			return -1;
+		r->src = RELAY_SOURCE_SPOOL;
+		r->cur_spool = off;
+		return 0;
+	case RELAY_SOURCE_SPOOL:
+		return 0;
+	case RELAY_SOURCE_NONE:
+		break;
+	}
+	return -1;
+}
+
+/*
+ * Copy what is pending into buf[0..max); bytes copied, or -1 if the read
+ * cannot go on (a batch it is in the middle of is gone). Lock held.
+ */
+static ssize_t
 relay_read_copy(struct relay_reader *r, uint8_t *buf, size_t max)
 {
+	const uint8_t *mem;
 	size_t n = 0, take;
 
 	while (n < max) {
-		if (r->cur == NULL) {
-			if ((r->cur = relay_read_next(r)) == NULL)
+		if (r->src == RELAY_SOURCE_NONE) {
+			if (r->once && r->sent >= RELAY_READ_ONCE_MAX)
 				break;
-			r->cur_off = 0;
+			if (relay_read_next(r) != 0)
+				break;
 		}
-		take = r->cur->size - r->cur_off;
+		take = r->cur_size - r->cur_off;
 		if (take > max - n)
 			take = max - n;
-		memcpy(buf + n, r->cur->data + r->cur_off, take);
+		if (relay_read_source(r, &mem) != 0)
+			return n > 0 ? (ssize_t)n : -1;
+		if (mem != NULL)
+			memcpy(buf + n, mem, take);
+		else if (relay_spool_pread(r->session, r->cur_stream, buf + n,
+		    take, r->cur_spool + r->cur_off) != (ssize_t)take)
+			return n > 0 ? (ssize_t)n : -1;
 		n += take;
-		r->cur_off += take;
-		if (r->cur_off == r->cur->size) {
-			relay_store_unref(r->cur);
-			r->cur = NULL;
-		}
+		r->sent += take;
+		r->cur_off += (uint32_t)take;
+		if (r->cur_off == r->cur_size)
+			r->src = RELAY_SOURCE_NONE;
 	}
-	return n;
+	return (ssize_t)n;
 }
 
-/* MHD content reader of a streaming read. */
+/* MHD content reader of a read. */
 static ssize_t
 relay_read_fill(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct relay_reader *r = cls;
-	struct relay_batch *ka;
 	int64_t now;
-	size_t n;
+	ssize_t n;
 
 	pthread_mutex_lock(&relay.lock);
 	if (relay.stopping) {
@@ -123,18 +181,25 @@ relay_read_fill(void *cls, uint64_t pos, char *buf, size_t max)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	}
 	now = relay_now_mono();
-	n = relay_read_copy(r, (uint8_t *)buf, max);
+	if ((n = relay_read_copy(r, (uint8_t *)buf, max)) < 0) {
+		pthread_mutex_unlock(&relay.lock);
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	if (n == 0 && r->once) {
+		pthread_mutex_unlock(&relay.lock);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
 	if (n == 0 && max >= WIRE_HEADER_SIZE &&
 	    now - r->last_write >= (int64_t)relay.opt.keepalive_s * 1000000) {
-		ka = relay_read_flagged(r->session, NULL, 0, 0);
-		memcpy(buf, ka->data, ka->size);
-		n = ka->size;
-		relay_store_unref(ka);
+		relay_read_flagged(r, NULL, 0, 0);
+		memcpy(buf, r->flag, r->cur_size);
+		n = r->cur_size;
+		r->src = RELAY_SOURCE_NONE;
 	}
 	if (n > 0) {
 		r->last_write = now;
 		pthread_mutex_unlock(&relay.lock);
-		return (ssize_t)n;
+		return n;
 	}
 	r->suspended = 1;
 	MHD_suspend_connection(r->conn);
@@ -142,7 +207,7 @@ relay_read_fill(void *cls, uint64_t pos, char *buf, size_t max)
 	return 0;
 }
 
-/* Free a reader (MHD's response free callback, or after wait=0). */
+/* Free a reader (MHD's response free callback, or on a failed start). */
 static void
 relay_read_free(void *cls)
 {
@@ -153,31 +218,10 @@ relay_read_free(void *cls)
 		TAILQ_REMOVE(&r->session->readers, r, entry);
 		relay.m.read_clients--;
 	}
-	relay_store_unref(r->cur);
 	pthread_mutex_unlock(&relay.lock);
+	relay_buffers_give(r->charged);
 	free(r->cursors);
 	free(r);
-}
-
-/* Answer a wait=0 read with everything stored. Lock held. */
-static int
-relay_read_once(struct MHD_Connection *conn, struct relay_reader *r)
-{
-	size_t len = 0, cap = 0, n;
-	uint8_t *out = NULL;
-
-	for (;;) {
-		if (cap - len < RELAY_READ_BLOCK) {
-			cap = cap * 2 + RELAY_READ_BLOCK;
-			out = xrealloc(out, cap);
-		}
-		n = relay_read_copy(r, out + len, cap - len);
-		len += n;
-		if (n == 0 || (len >= RELAY_READ_ONCE_MAX && r->cur == NULL))
-			break;
-	}
-	return relay_http_respond(conn, 200, "application/octet-stream",
-	    (char *)out, len);
 }
 
 /* Start GET /v1/read?streams=...[&wait=0]. */
@@ -205,6 +249,7 @@ relay_read_start(struct MHD_Connection *conn, struct relay_req *req,
 	r->conn = conn;
 	r->cursors = xcalloc(n, sizeof *r->cursors);
 	r->ncursors = n;
+	r->once = !wait;
 	r->last_write = relay_now_mono();
 	pthread_mutex_lock(&relay.lock);
 	for (i = 0; i < n; i++) {
@@ -225,18 +270,22 @@ relay_read_start(struct MHD_Connection *conn, struct relay_req *req,
 		r->cursors[i].stream = st;
 		r->cursors[i].next = after[i] == UINT64_MAX ? after[i] :
 		    after[i] + 1;
+		r->cursors[i].end = wait ? UINT64_MAX : st->highest;
 	}
 	free(ids);
 	free(after);
-	if (!wait) {
-		rc = relay_read_once(conn, r);
+	if (relay_buffers_take(RELAY_READ_BLOCK) != 0) {
 		pthread_mutex_unlock(&relay.lock);
-		relay_read_free(r);
-		return rc;
+		free(r->cursors);
+		free(r);
+		return relay_http_busy(conn);
 	}
-	r->streaming = 1;
-	TAILQ_INSERT_TAIL(&s->readers, r, entry);
-	relay.m.read_clients++;
+	r->charged = RELAY_READ_BLOCK;
+	if (wait) {
+		r->streaming = 1;
+		TAILQ_INSERT_TAIL(&s->readers, r, entry);
+		relay.m.read_clients++;
+	}
 	pthread_mutex_unlock(&relay.lock);
 
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,

@@ -10,11 +10,17 @@
  *                       (TEXT escaped, STATUS "-" for commands)
  *
  * A torn last record or line (a crash during a write) is cut off at start.
+ *
+ * Stream logs are opened on demand and at most RELAY_SPOOL_FILES stay
+ * open (the least recently used is closed first), so a session of many
+ * streams does not take the descriptors connections need. A log that a
+ * publish is writing and syncing is held open until the sync is done.
+ * Where records start is kept for one seq in RELAY_SPOOL_STRIDE (8 bytes
+ * per 256 batches); the records between are found by their lengths.
  */
 #include "config.h"
 
 #include <sys/file.h>
-
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -115,68 +121,6 @@ relay_spool_epoch(struct relay_session *s, char **cause)
 	return 0;
 }
 
-/* Read the streams file and open every stream's log. */
-static int
-relay_spool_streams(struct relay_session *s, char **cause)
-{
-	char *path, *line = NULL, site[RELAY_NAME_MAX + 1];
-	char name[RELAY_NAME_MAX + 1];
-	size_t cap = 0;
-	off_t good = 0;
-	ssize_t len;
-	unsigned id, units;
-	struct relay_stream *st;
-	FILE *f;
-
-	xasprintf(&path, "%s/streams", s->dir);
-	s->streams_fd = open(path, O_RDWR | O_CREAT | O_APPEND, 0600);
-	if (s->streams_fd == -1 || (f = fdopen(dup(s->streams_fd), "r")) ==
-	    NULL) {
-		xasprintf(cause, "cannot open %s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	while ((len = getline(&line, &cap, f)) > 0) {
-		if (line[len - 1] != '\n')
-			break;	/* torn */
-		if (sscanf(line, "%u %64s %64s %u", &id, site, name,
-		    &units) != 4 || id != s->nstreams + 1 ||
-		    !relay_name_valid(site, strlen(site), 0) ||
-		    !relay_name_valid(name, strlen(name), 1)) {
-			xasprintf(cause, "%s: bad line %u '%.*s': the spool is "
-			    "damaged", path, s->nstreams + 1, (int)len - 1,
-			    line);
-			goto fail;
-		}
-		st = xcalloc(1, sizeof *st);
-		st->id = id;
-		st->site = xstrdup(site);
-		st->name = xstrdup(name);
-		st->units = units;
-		st->mem_first = 1;
-		st->fd = -1;
-		s->streams = xreallocarray(s->streams, s->nstreams + 1,
-		    sizeof *s->streams);
-		s->streams[s->nstreams++] = st;
-		if (relay_spool_stream_open(s, st, 0, cause) != 0)
-			goto fail;
-		good += len;
-	}
-	if (ftruncate(s->streams_fd, good) != 0) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	fclose(f);
-	free(line);
-	free(path);
-	return 0;
-fail:
-	fclose(f);
-	free(line);
-	free(path);
-	return -1;
-}
-
 /* Read the control file back into the session's messages. */
 static int
 relay_spool_control_load(struct relay_session *s, char **cause)
@@ -238,38 +182,134 @@ relay_spool_control_load(struct relay_session *s, char **cause)
 	return 0;
 }
 
-/* Open (making it if needed) a session's spool and load it. */
-int
-relay_spool_session(struct relay_session *s, char **cause)
+/* Close one open stream log that nobody holds; 0, or -1 if all are held. */
+static int
+relay_spool_close_one(void)
 {
-	if (relay_spool_mkdir(relay.opt.spool, cause) != 0)
+	struct relay_stream *st;
+
+	TAILQ_FOREACH(st, &relay.spool_open, lru) {
+		if (st->fd_busy == 0)
+			break;
+	}
+	if (st == NULL)
 		return -1;
-	xasprintf(&s->dir, "%s/%s", relay.opt.spool, s->name);
-	if (relay_spool_mkdir(s->dir, cause) != 0)
-		return -1;
-	if (relay_spool_epoch(s, cause) != 0 ||
-	    relay_clock_load(s, cause) != 0 ||
-	    relay_spool_streams(s, cause) != 0 ||
-	    relay_spool_control_load(s, cause) != 0)
-		return -1;
-	relay_spool_sync_dir(relay.opt.spool);
+	TAILQ_REMOVE(&relay.spool_open, st, lru);
+	relay.spool_nopen--;
+	close(st->fd);
+	st->fd = -1;
 	return 0;
 }
 
-/* Remember where seq's record starts. */
+/*
+ * Have a stream's log open (the most recently used), closing the least
+ * recently used one past RELAY_SPOOL_FILES; 0 or -1 with *cause.
+ */
+static int
+relay_spool_open(struct relay_session *s, struct relay_stream *st,
+    char **cause)
+{
+	char *path;
+	int again = 1;
+
+	if (st->fd != -1) {
+		TAILQ_REMOVE(&relay.spool_open, st, lru);
+		TAILQ_INSERT_TAIL(&relay.spool_open, st, lru);
+		return 0;
+	}
+	while (relay.spool_nopen >= RELAY_SPOOL_FILES &&
+	    relay_spool_close_one() == 0)
+		;
+	xasprintf(&path, "%s/%" PRIu32 ".log", s->dir, st->id);
+	while ((st->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) == -1) {
+		if ((errno == EMFILE || errno == ENFILE) && again-- > 0 &&
+		    relay_spool_close_one() == 0)
+			continue;
+		if (errno == EMFILE || errno == ENFILE)
+			xasprintf(cause, "cannot open %s: %s (raise the "
+			    "relay's descriptor limit, ulimit -n)", path,
+			    strerror(errno));
+		else
+			xasprintf(cause, "cannot open %s: %s", path,
+			    strerror(errno));
+		free(path);
+		return -1;
+	}
+	free(path);
+	TAILQ_INSERT_TAIL(&relay.spool_open, st, lru);
+	relay.spool_nopen++;
+	return 0;
+}
+
+/* Hold a stream's log open (until relay_spool_release); 0 or -1. */
+int
+relay_spool_hold(struct relay_session *s, struct relay_stream *st,
+    char **cause)
+{
+	if (relay_spool_open(s, st, cause) != 0)
+		return -1;
+	st->fd_busy++;
+	relay.spool_held++;
+	return 0;
+}
+
+/* Let a held log be closed again. */
+void
+relay_spool_release(struct relay_stream *st)
+{
+	if (st->fd_busy > 0) {
+		st->fd_busy--;
+		relay.spool_held--;
+	}
+}
+
+/* Let go of a stream that is not kept: its holds and its open log. */
+void
+relay_spool_forget(struct relay_stream *st)
+{
+	while (st->fd_busy > 0)
+		relay_spool_release(st);
+	if (st->fd != -1) {
+		TAILQ_REMOVE(&relay.spool_open, st, lru);
+		relay.spool_nopen--;
+		close(st->fd);
+		st->fd = -1;
+	}
+}
+
+/* Close every open stream log (at exit). */
+void
+relay_spool_close_all(void)
+{
+	struct relay_stream *st;
+
+	while ((st = TAILQ_FIRST(&relay.spool_open)) != NULL) {
+		TAILQ_REMOVE(&relay.spool_open, st, lru);
+		close(st->fd);
+		st->fd = -1;
+	}
+	relay.spool_nopen = 0;
+}
+
+/* Remember where seq's record starts, if it starts an index stride. */
 static void
 relay_spool_note(struct relay_stream *st, uint64_t seq, uint64_t off)
 {
-	size_t cap;
+	size_t k;
 
-	if (seq > st->off_cap) {
-		cap = st->off_cap ? st->off_cap * 2 : 1024;
-		while (cap < seq)
-			cap *= 2;
-		st->off = xreallocarray(st->off, cap, sizeof *st->off);
-		st->off_cap = cap;
+	if ((seq - 1) % RELAY_SPOOL_STRIDE != 0)
+		return;
+	k = (size_t)((seq - 1) / RELAY_SPOOL_STRIDE);
+	if (k >= st->idx_cap) {
+		st->idx_cap = st->idx_cap ? st->idx_cap * 2 : 16;
+		while (st->idx_cap <= k)
+			st->idx_cap *= 2;
+		st->idx = xreallocarray(st->idx, st->idx_cap,
+		    sizeof *st->idx);
 	}
-	st->off[seq - 1] = off;
+	st->idx[k] = off;
+	st->idx_len = k + 1;
 }
 
 /* Walk a stream log, index it and cut a torn tail; 0 or -1. */
@@ -313,9 +353,8 @@ relay_spool_scan(struct relay_stream *st, const char *path, char **cause)
 	if (map != NULL)
 		munmap(map, size);
 	if (off != size) {
-		fprintf(stderr, "synbridge-relay: %s: cut a torn or damaged "
-		    "record at byte %" PRIu64 " (%" PRIu64 " bytes dropped)\n",
-		    path, off, size - off);
+		relay_log("%s: cut a torn or damaged record at byte %" PRIu64
+		    " (%" PRIu64 " bytes dropped)", path, off, size - off);
 		if (ftruncate(st->fd, (off_t)off) != 0 || fsync(st->fd) != 0) {
 			xasprintf(cause, "%s: %s", path, strerror(errno));
 			return -1;
@@ -326,25 +365,37 @@ relay_spool_scan(struct relay_stream *st, const char *path, char **cause)
 	return 0;
 }
 
-/* Open a stream's log (creating it, or loading what it holds). */
-int
-relay_spool_stream_open(struct relay_session *s, struct relay_stream *st,
-    int create, char **cause)
+/* Load what a stream's log holds (at start). */
+static int
+relay_spool_load(struct relay_session *s, struct relay_stream *st,
+    char **cause)
 {
 	char *path;
-	int rc = 0;
+	int rc;
 
+	if (relay_spool_open(s, st, cause) != 0)
+		return -1;
 	xasprintf(&path, "%s/%" PRIu32 ".log", s->dir, st->id);
-	st->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (st->fd == -1) {
-		xasprintf(cause, "cannot open %s: %s", path, strerror(errno));
-		rc = -1;
-	} else if (create)
-		relay_spool_sync_dir(s->dir);
-	else
-		rc = relay_spool_scan(st, path, cause);
+	rc = relay_spool_scan(st, path, cause);
 	free(path);
 	return rc;
+}
+
+/* Create a new stream's log, held open; 0 or -1 with *cause. */
+int
+relay_spool_stream_create(struct relay_session *s, struct relay_stream *st,
+    char **cause)
+{
+	if (relay_spool_hold(s, st, cause) != 0)
+		return -1;
+	/* A log left by a registration that failed after it is emptied. */
+	if (ftruncate(st->fd, 0) != 0) {
+		xasprintf(cause, "cannot empty the log of stream %" PRIu32
+		    ": %s", st->id, strerror(errno));
+		return -1;
+	}
+	relay_spool_sync_dir(s->dir);
+	return 0;
 }
 
 /* Append a stream's line to the session's streams file. */
@@ -360,27 +411,35 @@ relay_spool_add_stream(struct relay_session *s,
 	if (relay_spool_write_all(s->streams_fd, buf, (size_t)n) != 0) {
 		xasprintf(cause, "cannot write %s/streams: %s", s->dir,
 		    strerror(errno));
+		/* No torn line for the next one to follow. */
+		if (ftruncate(s->streams_fd, (off_t)s->streams_size) != 0)
+			relay_log("%s/streams: %s", s->dir, strerror(errno));
 		return -1;
 	}
+	s->streams_size += (uint64_t)n;
 	return 0;
 }
 
 /* Append n batches to a stream's log (not yet synced); 0 or -1. */
 int
-relay_spool_append(struct relay_stream *st, struct relay_batch **b,
+relay_spool_append(struct relay_session *s, struct relay_stream *st,
+    const uint8_t *const *data, const uint32_t *size, const uint64_t *seq,
     size_t n, char **cause)
 {
 	struct iovec iov[RELAY_SPOOL_IOV];
-	uint8_t (*len)[4] = xreallocarray(NULL, n, 4);
+	uint8_t (*len)[4];
 	uint64_t start = st->spool_size, off = start, want;
 	size_t i, j, k, niov;
 	ssize_t w;
 
+	if (relay_spool_open(s, st, cause) != 0)
+		return -1;
+	len = xreallocarray(NULL, n, 4);
 	for (i = 0; i < n; i++) {
-		len[i][0] = (uint8_t)b[i]->size;
-		len[i][1] = (uint8_t)(b[i]->size >> 8);
-		len[i][2] = (uint8_t)(b[i]->size >> 16);
-		len[i][3] = (uint8_t)(b[i]->size >> 24);
+		len[i][0] = (uint8_t)size[i];
+		len[i][1] = (uint8_t)(size[i] >> 8);
+		len[i][2] = (uint8_t)(size[i] >> 16);
+		len[i][3] = (uint8_t)(size[i] >> 24);
 	}
 	for (i = 0; i < n; i = j) {
 		niov = 0;
@@ -388,9 +447,9 @@ relay_spool_append(struct relay_stream *st, struct relay_batch **b,
 		for (j = i; j < n && niov + 2 <= RELAY_SPOOL_IOV; j++) {
 			iov[niov].iov_base = len[j];
 			iov[niov++].iov_len = 4;
-			iov[niov].iov_base = (void *)b[j]->data;
-			iov[niov++].iov_len = b[j]->size;
-			want += 4 + (uint64_t)b[j]->size;
+			iov[niov].iov_base = (void *)data[j];
+			iov[niov++].iov_len = size[j];
+			want += 4 + (uint64_t)size[j];
 		}
 		k = 0;
 		while (want > 0) {
@@ -410,8 +469,8 @@ relay_spool_append(struct relay_stream *st, struct relay_batch **b,
 		}
 	}
 	for (i = 0; i < n; i++) {
-		relay_spool_note(st, b[i]->seq, off);
-		off += 4 + (uint64_t)b[i]->size;
+		relay_spool_note(st, seq[i], off);
+		off += 4 + (uint64_t)size[i];
 	}
 	st->spool_size = off;
 	free(len);
@@ -420,13 +479,12 @@ fail:
 	xasprintf(cause, "cannot append to the log of stream %" PRIu32 ": %s",
 	    st->id, strerror(errno));
 	if (ftruncate(st->fd, (off_t)start) != 0)
-		fprintf(stderr, "synbridge-relay: stream %u: %s\n", st->id,
-		    strerror(errno));
+		relay_log("stream %u: %s", st->id, strerror(errno));
 	free(len);
 	return -1;
 }
 
-/* Make a stream's appended batches durable; 0 or -1. */
+/* Make a held stream's appended batches durable; 0 or -1. */
 int
 relay_spool_sync(struct relay_stream *st, char **cause)
 {
@@ -437,41 +495,162 @@ relay_spool_sync(struct relay_stream *st, char **cause)
 	return -1;
 }
 
-/* Read batch seq back from the spool as a new batch, or NULL. */
-struct relay_batch *
-relay_spool_read(struct relay_stream *st, uint64_t seq)
+/* Make a stream's appended batches durable now (lock held); 0 or -1. */
+int
+relay_spool_sync_now(struct relay_session *s, struct relay_stream *st,
+    char **cause)
 {
-	struct relay_batch *b;
-	struct relay_chunk *c;
+	if (relay_spool_open(s, st, cause) != 0)
+		return -1;
+	return relay_spool_sync(st, cause);
+}
+
+/* pread from a stream's log (opened if needed); bytes read or -1. */
+ssize_t
+relay_spool_pread(struct relay_session *s, struct relay_stream *st,
+    void *buf, size_t len, uint64_t off)
+{
+	char *why = NULL;
+	ssize_t r;
+
+	if (relay_spool_open(s, st, &why) != 0) {
+		relay_log("%s", why);
+		free(why);
+		return -1;
+	}
+	while ((r = pread(st->fd, buf, len, (off_t)off)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+/*
+ * Find the record of seq in a stream's log: *off where its bytes start
+ * (after the length) and *size. Starts from the cursor's hint when it is
+ * close, else from the index, and leaves the hint at the next record.
+ * 0, or -1 if the log cannot be read.
+ */
+int
+relay_spool_find(struct relay_session *s, struct relay_cursor *c,
+    uint64_t seq, uint64_t *off, uint32_t *size)
+{
+	struct relay_stream *st = c->stream;
+	uint64_t at, pos;
 	uint8_t hdr[4];
 	uint32_t len;
-	uint64_t off;
+	size_t k;
 
-	if (st->fd == -1 || seq == 0 || seq > st->highest)
-		return NULL;
-	off = st->off[seq - 1];
-	if (pread(st->fd, hdr, 4, (off_t)off) != 4)
-		return NULL;
-	len = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 |
-	    (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
-	if (len < WIRE_HEADER_SIZE || len > WIRE_HEADER_MAX + WIRE_PAYLOAD_MAX)
-		return NULL;
-	c = xcalloc(1, sizeof *c);
-	c->data = xmalloc(len);
-	c->size = len;
-	c->refs = 1;
-	if (pread(st->fd, c->data, len, (off_t)off + 4) != (ssize_t)len) {
-		relay_chunk_unref(c);
-		return NULL;
+	if (seq == 0 || seq > st->highest)
+		return -1;
+	k = (size_t)((seq - 1) / RELAY_SPOOL_STRIDE);
+	if (k >= st->idx_len)
+		return -1;
+	at = k * RELAY_SPOOL_STRIDE + 1;
+	pos = st->idx[k];
+	if (c->hint_seq != 0 && c->hint_seq <= seq && c->hint_seq > at) {
+		at = c->hint_seq;
+		pos = c->hint_off;
 	}
-	b = xcalloc(1, sizeof *b);
-	b->chunk = c;
-	b->data = c->data;
-	b->size = len;
-	b->seq = seq;
-	b->refs = 1;
-	b->stream = st;
-	return b;
+	for (;;) {
+		if (relay_spool_pread(s, st, hdr, 4, pos) != 4)
+			return -1;
+		len = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 |
+		    (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+		if (len < WIRE_HEADER_SIZE || len > WIRE_HEADER_MAX +
+		    WIRE_PAYLOAD_MAX || pos + 4 + len > st->spool_size)
+			return -1;
+		if (at == seq)
+			break;
+		pos += 4 + (uint64_t)len;
+		at++;
+	}
+	*off = pos + 4;
+	*size = len;
+	c->hint_seq = seq + 1;
+	c->hint_off = pos + 4 + len;
+	return 0;
+}
+
+/* Read the streams file and load every stream's log. */
+static int
+relay_spool_streams(struct relay_session *s, char **cause)
+{
+	char *path, *line = NULL, site[RELAY_NAME_MAX + 1];
+	char name[RELAY_NAME_MAX + 1];
+	size_t cap = 0;
+	off_t good = 0;
+	ssize_t len;
+	unsigned id, units;
+	struct relay_stream *st;
+	FILE *f;
+
+	xasprintf(&path, "%s/streams", s->dir);
+	s->streams_fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600);
+	if (s->streams_fd == -1 || (f = fdopen(dup(s->streams_fd), "r")) ==
+	    NULL) {
+		xasprintf(cause, "cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	while ((len = getline(&line, &cap, f)) > 0) {
+		if (line[len - 1] != '\n')
+			break;	/* torn */
+		if (sscanf(line, "%u %64s %64s %u", &id, site, name,
+		    &units) != 4 || id != s->nstreams + 1 ||
+		    !relay_name_valid(site, strlen(site), 0) ||
+		    !relay_name_valid(name, strlen(name), 1)) {
+			xasprintf(cause, "%s: bad line %u '%.*s': the spool is "
+			    "damaged", path, s->nstreams + 1, (int)len - 1,
+			    line);
+			goto fail;
+		}
+		st = xcalloc(1, sizeof *st);
+		st->id = id;
+		st->site = xstrdup(site);
+		st->name = xstrdup(name);
+		st->units = units;
+		st->mem_first = 1;
+		st->fd = -1;
+		s->streams = xreallocarray(s->streams, s->nstreams + 1,
+		    sizeof *s->streams);
+		s->streams[s->nstreams++] = st;
+		relay.nstreams++;
+		if (relay_spool_load(s, st, cause) != 0)
+			goto fail;
+		good += len;
+	}
+	if (ftruncate(s->streams_fd, good) != 0) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	s->streams_size = (uint64_t)good;
+	fclose(f);
+	free(line);
+	free(path);
+	return 0;
+fail:
+	fclose(f);
+	free(line);
+	free(path);
+	return -1;
+}
+
+/* Open (making it if needed) a session's spool and load it. */
+int
+relay_spool_session(struct relay_session *s, char **cause)
+{
+	if (relay_spool_mkdir(relay.opt.spool, cause) != 0)
+		return -1;
+	xasprintf(&s->dir, "%s/%s", relay.opt.spool, s->name);
+	if (relay_spool_mkdir(s->dir, cause) != 0)
+		return -1;
+	if (relay_spool_epoch(s, cause) != 0 ||
+	    relay_clock_load(s, cause) != 0 ||
+	    relay_spool_streams(s, cause) != 0 ||
+	    relay_spool_control_load(s, cause) != 0)
+		return -1;
+	relay_spool_sync_dir(relay.opt.spool);
+	return 0;
 }
 
 /* Append a control message to the session's control file. */

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,20 +11,14 @@
 #include "relay.h"
 #include "xmalloc.h"
 
-/* One batch of a publish body, checked but not yet stored. */
-struct relay_incoming {
-	size_t off;
-	uint32_t size, events, stream_id;
-	uint64_t seq;
-	struct relay_stream *stream;
-	int accept;
-};
+#define RELAY_STORE_RUN 256		/* batches per spool write */
 
 /* Per-stream state while checking a publish body. */
 struct relay_touched {
 	struct relay_stream *stream;
 	uint64_t highest;
 	size_t accepted;
+	int held;			/* log held open, synced unlocked */
 };
 
 /* FNV-1a 64 of a string: the session id written in relay batches. */
@@ -115,53 +110,79 @@ relay_store_init(char **cause)
 	if (relay_spool_lock(cause) != 0)
 		return -1;
 	for (i = 0; i < relay.nsessions; i++) {
-		if (relay_spool_session(relay.sessions[i], cause) != 0)
+		s = relay.sessions[i];
+		if (relay_spool_session(s, cause) != 0)
 			return -1;
+		if (s->nstreams > relay.opt.max_streams) {
+			relay_log("session %s: the spool holds %" PRIu32
+			    " streams, over --max-streams %u: they are all "
+			    "kept and can be read and published, but no new "
+			    "stream is taken until there is room",
+			    s->name, s->nstreams, relay.opt.max_streams);
+		}
+	}
+	if (relay.nstreams > relay.opt.max_streams_total) {
+		relay_log("the spool holds %" PRIu64 " streams in all, over "
+		    "--max-streams-total %u: they are all kept, but no new "
+		    "stream is taken until there is room", relay.nstreams,
+		    relay.opt.max_streams_total);
 	}
 	return 0;
 }
 
-/* Drop a reference to a chunk. */
-void
-relay_chunk_unref(struct relay_chunk *c)
-{
-	if (c != NULL && --c->refs == 0) {
-		free(c->data);
-		free(c);
-	}
-}
-
-/* Drop a reference to a batch. */
-void
-relay_store_unref(struct relay_batch *b)
-{
-	if (b != NULL && --b->refs == 0) {
-		relay_chunk_unref(b->chunk);
-		free(b);
-	}
-}
-
-/* Append a batch to a stream's in-memory ring. */
+/* Free a stream (its log is closed). */
 static void
-relay_store_ring_push(struct relay_stream *st, struct relay_batch *b)
+relay_store_free_stream(struct relay_stream *st)
 {
-	struct relay_batch **ring;
-	size_t i, cap;
+	free(st->ring);
+	free(st->idx);
+	free(st->site);
+	free(st->name);
+	free(st);
+}
 
-	if (st->ring_len == st->ring_cap) {
-		cap = st->ring_cap ? st->ring_cap * 2 : 64;
+/* What a stored batch costs in memory: its block and malloc's. */
+static size_t
+relay_store_cost(struct relay_batch *b)
+{
+	return malloc_usable_size(b) + RELAY_MALLOC_OVERHEAD;
+}
+
+/* Resize a stream's ring to cap slots, charging the session. */
+static void
+relay_store_ring_resize(struct relay_session *s, struct relay_stream *st,
+    size_t cap)
+{
+	struct relay_batch **ring = NULL;
+	size_t i;
+
+	if (cap > 0) {
 		ring = xreallocarray(NULL, cap, sizeof *ring);
 		for (i = 0; i < st->ring_len; i++)
 			ring[i] = st->ring[(st->ring_head + i) % st->ring_cap];
-		free(st->ring);
-		st->ring = ring;
-		st->ring_cap = cap;
-		st->ring_head = 0;
 	}
+	free(st->ring);
+	s->mem_bytes -= st->ring_cap * sizeof *ring;
+	s->mem_bytes += cap * sizeof *ring;
+	st->ring = ring;
+	st->ring_cap = cap;
+	st->ring_head = 0;
+}
+
+/* Append a batch to a stream's in-memory ring and charge it. */
+static void
+relay_store_ring_push(struct relay_session *s, struct relay_stream *st,
+    struct relay_batch *b)
+{
+	if (st->ring_len == st->ring_cap)
+		relay_store_ring_resize(s, st, st->ring_cap ?
+		    st->ring_cap * 2 : 64);
 	if (st->ring_len == 0)
 		st->mem_first = b->seq;
 	st->ring[(st->ring_head + st->ring_len) % st->ring_cap] = b;
 	st->ring_len++;
+	TAILQ_INSERT_TAIL(&s->fifo, b, entry);
+	s->mem_bytes += b->cost;
 }
 
 /* Evict the oldest batches of a session until it fits its bound. */
@@ -181,15 +202,30 @@ relay_store_evict(struct relay_session *s)
 		st->ring_len--;
 		st->mem_first++;
 		TAILQ_REMOVE(&s->fifo, b, entry);
-		s->mem_bytes -= b->size;
-		relay_store_unref(b);
+		s->mem_bytes -= b->cost;
+		free(b);
+		/* An emptied ring gives its slots back too. */
+		if (st->ring_len == 0)
+			relay_store_ring_resize(s, st, 0);
+		else if (st->ring_cap > 64 && st->ring_len <= st->ring_cap / 4)
+			relay_store_ring_resize(s, st, st->ring_cap / 2);
 	}
 }
 
-/* Register (or find) a stream of site; NULL with *cause on spool error. */
+/* The stored batch seq of a stream if it is still in memory, or NULL. */
+struct relay_batch *
+relay_store_batch(struct relay_stream *st, uint64_t seq)
+{
+	if (st->ring_len == 0 || seq < st->mem_first || seq > st->highest)
+		return NULL;
+	return st->ring[(st->ring_head + (seq - st->mem_first)) %
+	    st->ring_cap];
+}
+
+/* Find a stream of site by name, or NULL. */
 struct relay_stream *
-relay_store_register(struct relay_session *s, const char *site,
-    const char *name, uint32_t units, char **cause)
+relay_store_find(struct relay_session *s, const char *site,
+    const char *name)
 {
 	struct relay_stream *st;
 	uint32_t i;
@@ -199,6 +235,21 @@ relay_store_register(struct relay_session *s, const char *site,
 		if (strcmp(st->site, site) == 0 && strcmp(st->name, name) == 0)
 			return st;
 	}
+	return NULL;
+}
+
+/*
+ * Register (or find) a stream of site; NULL with *cause on spool error.
+ * The caller has checked --max-streams and --max-streams-total.
+ */
+struct relay_stream *
+relay_store_register(struct relay_session *s, const char *site,
+    const char *name, uint32_t units, char **cause)
+{
+	struct relay_stream *st;
+
+	if ((st = relay_store_find(s, site, name)) != NULL)
+		return st;
 	st = xcalloc(1, sizeof *st);
 	st->id = s->nstreams + 1;
 	st->site = xstrdup(site);
@@ -206,16 +257,18 @@ relay_store_register(struct relay_session *s, const char *site,
 	st->units = units;
 	st->mem_first = 1;
 	st->fd = -1;
-	if (s->dir != NULL && (relay_spool_add_stream(s, st, cause) != 0 ||
-	    relay_spool_stream_open(s, st, 1, cause) != 0)) {
-		free(st->site);
-		free(st->name);
-		free(st);
+	/* The log first: a line in the streams file always has its log. */
+	if (s->dir != NULL && (relay_spool_stream_create(s, st, cause) != 0 ||
+	    relay_spool_add_stream(s, st, cause) != 0)) {
+		relay_spool_forget(st);
+		relay_store_free_stream(st);
 		return NULL;
 	}
+	relay_spool_release(st);
 	s->streams = xreallocarray(s->streams, s->nstreams + 1,
 	    sizeof *s->streams);
 	s->streams[s->nstreams++] = st;
+	relay.nstreams++;
 	return st;
 }
 
@@ -231,131 +284,108 @@ relay_store_touch(struct relay_touched **t, size_t *n,
 			return &(*t)[i];
 	}
 	*t = xreallocarray(*t, *n + 1, sizeof **t);
-	(*t)[*n] = (struct relay_touched){ st, st->highest, 0 };
+	(*t)[*n] = (struct relay_touched){ st, st->highest, 0, 0 };
 	return &(*t)[(*n)++];
 }
 
-/* Decode every record of one verified batch (and throw them away). */
-static int
-relay_store_decodes(const uint8_t *buf, size_t len,
-    const struct wire_header *h, char **why)
-{
-	struct sb_event ev[256], *out = ev;
-	struct wire_header again;
-	size_t consumed;
-	int rc;
-
-	if (h->event_count > 256) {
-		out = calloc(h->event_count, sizeof *out);
-		if (out == NULL) {
-			xasprintf(why, "out of memory");
-			return -1;
-		}
-	}
-	rc = wire_decode(buf, len, &again, out, h->event_count, &consumed, why);
-	if (out != ev)
-		free(out);
-	return rc;
-}
-
-/* Check every batch's header and CRC; the count, or -1 with *answer. */
+/* Check every batch's header, CRC and records; the count, or -1. */
 static ssize_t
-relay_store_scan(struct relay_chunk *body, struct relay_incoming **out,
-    char **answer)
+relay_store_scan(const uint8_t *body, size_t len, char **answer)
 {
-	struct relay_incoming *in = NULL;
 	struct wire_header h;
 	size_t off = 0, n = 0, consumed;
 	char *why = NULL;
 
-	if (body == NULL || body->size == 0) {
+	if (body == NULL || len == 0) {
 		xasprintf(answer, "empty publish body: send one or more "
 		    "batches (application/octet-stream)\n");
 		return -1;
 	}
-	while (off < body->size) {
-		if (wire_verify(body->data + off, body->size - off, &h,
-		    &consumed, &why) != 0) {
+	while (off < len) {
+		/*
+		 * Header, CRC and every record (an unknown event kind, a bad
+		 * field): a batch that passes its CRC but that no reader can
+		 * decode would stall every reader of the session.
+		 */
+		if (wire_decode(body + off, len - off, &h, NULL, 0, &consumed,
+		    &why) != 0) {
 			xasprintf(answer, "batch %zu at byte %zu: %s\n", n + 1,
 			    off, why);
 			free(why);
-			free(in);
 			return -1;
 		}
 		if (h.flags != 0) {
 			xasprintf(answer, "batch %zu at byte %zu has flags "
 			    "0x%02x: only the relay writes gap and keep-alive "
 			    "batches\n", n + 1, off, h.flags);
-			free(in);
 			return -1;
 		}
-		/*
-		 * Every record must decode (an unknown event kind, a bad
-		 * field): a batch that passes its CRC but that no reader can
-		 * decode would stall every reader of the session.
-		 */
-		if (relay_store_decodes(body->data + off, consumed, &h,
-		    &why) != 0) {
-			xasprintf(answer, "batch %zu at byte %zu: %s\n", n + 1,
-			    off, why);
-			free(why);
-			free(in);
-			return -1;
-		}
-		in = xreallocarray(in, n + 1, sizeof *in);
-		in[n++] = (struct relay_incoming){
-			.off = off, .size = (uint32_t)consumed,
-			.events = h.event_count, .stream_id = h.stream_id,
-			.seq = h.seq,
-		};
+		n++;
 		off += consumed;
 	}
-	*out = in;
 	return (ssize_t)n;
 }
 
-/* Store accepted batches of one stream (spool first); 0 or -1. */
-static int
-relay_store_commit(struct relay_session *s, struct relay_stream *st,
-    struct relay_chunk *body, struct relay_incoming *in, size_t n,
-    size_t accepted, char **cause)
+/* Copy one accepted batch of a body out, store it and count it. */
+static void
+relay_store_keep(struct relay_session *s, struct relay_stream *st,
+    const uint8_t *data, const struct wire_header *h, uint32_t size)
 {
-	struct relay_batch **b = xreallocarray(NULL, accepted, sizeof *b);
-	size_t i, k = 0;
+	struct relay_batch *b = xmalloc(sizeof *b + size);
 
-	for (i = 0; i < n; i++) {
-		if (in[i].stream != st || !in[i].accept)
-			continue;
-		b[k] = xcalloc(1, sizeof **b);
-		b[k]->chunk = body;
-		body->refs++;
-		b[k]->data = body->data + in[i].off;
-		b[k]->size = in[i].size;
-		b[k]->events = in[i].events;
-		b[k]->seq = in[i].seq;
-		b[k]->refs = 1;
-		b[k]->stream = st;
-		k++;
+	memcpy(b->data, data, size);
+	b->size = size;
+	b->events = h->event_count;
+	b->seq = h->seq;
+	b->stream = st;
+	b->cost = relay_store_cost(b);
+	relay_store_ring_push(s, st, b);
+	st->highest = b->seq;
+	st->batches++;
+	st->events += b->events;
+	st->bytes += b->size;
+	relay.m.batches++;
+	relay.m.events += b->events;
+	relay.m.bytes += b->size;
+}
+
+/*
+ * Store the accepted batches (at offsets acc[0..n) of body), in runs of
+ * one stream: spool first, then a copy each in memory, evicting the
+ * oldest as the session's bound asks. 0, or -1 with *cause.
+ */
+static int
+relay_store_commit(struct relay_session *s, const uint8_t *body,
+    size_t len, const uint32_t *acc, size_t n, char **cause)
+{
+	const uint8_t *data[RELAY_STORE_RUN];
+	uint32_t size[RELAY_STORE_RUN];
+	uint64_t seq[RELAY_STORE_RUN];
+	struct wire_header h[RELAY_STORE_RUN];
+	struct relay_stream *st;
+	size_t i = 0, k, j;
+
+	while (i < n) {
+		st = NULL;
+		for (k = 0; i + k < n && k < RELAY_STORE_RUN; k++) {
+			data[k] = body + acc[i + k];
+			if (wire_peek(data[k], len - acc[i + k], &h[k],
+			    NULL) != 0)
+				fatal("relay: a checked batch changed");
+			if (st != NULL && h[k].stream_id != st->id)
+				break;
+			st = relay_store_stream(s, h[k].stream_id);
+			size[k] = (uint32_t)h[k].header_len + h[k].payload_len;
+			seq[k] = h[k].seq;
+		}
+		if (s->dir != NULL && relay_spool_append(s, st, data, size,
+		    seq, k, cause) != 0)
+			return -1;
+		for (j = 0; j < k; j++)
+			relay_store_keep(s, st, data[j], &h[j], size[j]);
+		relay_store_evict(s);
+		i += k;
 	}
-	if (st->fd != -1 && relay_spool_append(st, b, k, cause) != 0) {
-		for (i = 0; i < k; i++)
-			relay_store_unref(b[i]);
-		free(b);
-		return -1;
-	}
-	for (i = 0; i < k; i++) {
-		relay_store_ring_push(st, b[i]);
-		TAILQ_INSERT_TAIL(&s->fifo, b[i], entry);
-		s->mem_bytes += b[i]->size;
-		st->highest = b[i]->seq;
-		st->batches++;
-		st->events += b[i]->events;
-		st->bytes += b[i]->size;
-		relay.m.batches++;
-		relay.m.events += b[i]->events;
-		relay.m.bytes += b[i]->size;
-	}
-	free(b);
 	return 0;
 }
 
@@ -383,87 +413,62 @@ relay_store_seen(struct relay_session *s, const char *name, uint64_t events,
 }
 
 /*
- * Publish a body of batches for token t: check, dedupe, store (spool
- * first), wake readers. Returns the HTTP status and the answer text.
+ * Check every batch of a body against the session: a known stream, the
+ * token's own, no hole. Fills acc with the offsets of the new batches
+ * (duplicates are dropped here, before anything is kept) and the touched
+ * streams. 200, or an HTTP status with *answer. Lock held.
  */
-unsigned
-relay_store_publish(struct relay_session *s, struct relay_token *t,
-    struct relay_chunk *body, char **answer, unsigned *retry_after)
+static unsigned
+relay_store_check(struct relay_session *s, struct relay_token *t,
+    const uint8_t *body, size_t len, uint32_t *acc, size_t *nacc,
+    struct relay_touched **touched, size_t *ntouched, uint64_t *events,
+    char **answer)
 {
-	struct relay_incoming *in = NULL;
-	struct relay_touched *touched = NULL, *tc;
-	struct relay_stream **wake;
-	ssize_t n;
-	size_t i, ntouched = 0, len = 0, cap = 0, total = 0;
-	uint64_t events = 0;
-	unsigned code = 200;
-	char *why = NULL, *out = NULL;
-	int w;
+	struct wire_header h;
+	struct relay_stream *st;
+	struct relay_touched *tc;
+	size_t off;
 
-	if ((n = relay_store_scan(body, &in, answer)) < 0)
-		return 400;
-	pthread_mutex_lock(&relay.lock);
-	for (i = 0; i < (size_t)n; i++) {
-		in[i].stream = relay_store_stream(s, in[i].stream_id);
-		if (in[i].stream == NULL) {
+	for (off = 0; off < len; off += (size_t)h.header_len + h.payload_len) {
+		if (wire_peek(body + off, len - off, &h, NULL) != 0)
+			fatal("relay: a checked batch changed");
+		if ((st = relay_store_stream(s, h.stream_id)) == NULL) {
 			xasprintf(answer, "unknown stream %" PRIu32 " in "
 			    "session %s: register it with POST /v1/streams\n",
-			    in[i].stream_id, s->name);
-			code = 404;
-			goto out;
+			    h.stream_id, s->name);
+			return 404;
 		}
-		if (strcmp(in[i].stream->site, t->site) != 0) {
+		if (strcmp(st->site, t->site) != 0) {
 			xasprintf(answer, "stream %" PRIu32 " belongs to site "
 			    "%s, not %s: publish only your own streams\n",
-			    in[i].stream_id, in[i].stream->site, t->site);
-			code = 403;
-			goto out;
+			    h.stream_id, st->site, t->site);
+			return 403;
 		}
-		events += in[i].events;
-	}
-	for (i = 0; i < (size_t)n; i++) {
-		tc = relay_store_touch(&touched, &ntouched, in[i].stream);
-		if (in[i].seq <= tc->highest)
+		*events += h.event_count;
+		tc = relay_store_touch(touched, ntouched, st);
+		if (h.seq <= tc->highest)
 			continue;	/* a duplicate: dropped */
-		if (in[i].seq != tc->highest + 1) {
+		if (h.seq != tc->highest + 1) {
 			xasprintf(answer, "stream %" PRIu32 ": expected seq %"
-			    PRIu64 ", got %" PRIu64 "\n", in[i].stream_id,
-			    tc->highest + 1, in[i].seq);
-			code = 409;
-			goto out;
+			    PRIu64 ", got %" PRIu64 "\n", h.stream_id,
+			    tc->highest + 1, h.seq);
+			return 409;
 		}
-		in[i].accept = 1;
 		tc->highest++;
 		tc->accepted++;
-		total++;
+		acc[(*nacc)++] = (uint32_t)off;
 	}
-	if (relay_tokens_rate(t, events, retry_after) != 0) {
-		xasprintf(answer, "site %s is over its rate of %.0f events/s: "
-		    "retry after %u s\n", t->site, relay.opt.rate,
-		    *retry_after);
-		code = 429;
-		goto out;
-	}
-	wake = xreallocarray(NULL, ntouched, sizeof *wake);
-	for (i = 0, w = 0; i < ntouched; i++) {
-		if (touched[i].accepted == 0)
-			continue;
-		if (relay_store_commit(s, touched[i].stream, body, in,
-		    (size_t)n, touched[i].accepted, &why) != 0) {
-			xasprintf(answer, "spool: %s\n", why);
-			fprintf(stderr, "synbridge-relay: spool: %s\n", why);
-			free(why);
-			free(wake);
-			code = 500;
-			goto out;
-		}
-		wake[w++] = touched[i].stream;
-	}
-	relay_store_evict(s);
-	relay_store_seen(s, t->site, events, total);
-	relay_read_wake(s, wake, (size_t)w);
-	free(wake);
-	for (i = 0; i < ntouched; i++) {
+	return 200;
+}
+
+/* The answer to a stored publish: "ID HIGHEST" per stream touched. */
+static char *
+relay_store_acks(const struct relay_touched *touched, size_t n)
+{
+	char *out = NULL;
+	size_t len = 0, cap = 0, i;
+
+	for (i = 0; i < n; i++) {
 		if (len + 32 > cap) {
 			cap = cap * 2 + 64;
 			out = xrealloc(out, cap);
@@ -472,36 +477,107 @@ relay_store_publish(struct relay_session *s, struct relay_token *t,
 		    PRIu64 "\n", touched[i].stream->id,
 		    touched[i].stream->highest);
 	}
-	*answer = out;
-out:
+	return out;
+}
+
+/*
+ * Publish a body of batches for token t: check, dedupe, store (spool
+ * first), wake readers. Returns the HTTP status and the answer text.
+ */
+unsigned
+relay_store_publish(struct relay_session *s, struct relay_token *t,
+    const uint8_t *body, size_t len, char **answer, unsigned *retry_after)
+{
+	struct relay_touched *touched = NULL;
+	struct relay_stream **wake = NULL;
+	uint32_t *acc = NULL;
+	ssize_t n;
+	size_t i, ntouched = 0, nacc = 0, w = 0;
+	uint64_t events = 0;
+	unsigned code;
+	char *why = NULL;
+
+	*answer = NULL;
+	if ((n = relay_store_scan(body, len, answer)) < 0)
+		return 400;
+	/* Charged with the body (relay_http_body_cost). */
+	acc = xreallocarray(NULL, (size_t)n, sizeof *acc);
+	pthread_mutex_lock(&relay.lock);
+	code = relay_store_check(s, t, body, len, acc, &nacc, &touched,
+	    &ntouched, &events, answer);
+	if (code != 200)
+		goto out;
+	if (relay_tokens_rate(t, events, retry_after) != 0) {
+		xasprintf(answer, "site %s is over its rate of %.0f events/s: "
+		    "retry after %u s\n", t->site, relay.opt.rate,
+		    *retry_after);
+		code = 429;
+		goto out;
+	}
+	/*
+	 * Keep touched logs open until their batches are synced, with the
+	 * lock released; past RELAY_SPOOL_HELD logs held by all publishes,
+	 * a log is synced at once instead (a body of many streams).
+	 */
+	for (i = 0; s->dir != NULL && i < ntouched; i++) {
+		if (touched[i].accepted == 0 ||
+		    relay.spool_held >= RELAY_SPOOL_HELD)
+			continue;
+		if (relay_spool_hold(s, touched[i].stream, &why) != 0) {
+			code = 500;
+			goto spool_failed;
+		}
+		touched[i].held = 1;
+	}
+	if (relay_store_commit(s, body, len, acc, nacc, &why) != 0) {
+		code = 500;
+		goto spool_failed;
+	}
+	for (i = 0; s->dir != NULL && i < ntouched; i++) {
+		if (touched[i].accepted > 0 && !touched[i].held &&
+		    relay_spool_sync_now(s, touched[i].stream, &why) != 0) {
+			code = 500;
+			goto spool_failed;
+		}
+	}
+	wake = xreallocarray(NULL, ntouched, sizeof *wake);
+	for (i = 0; i < ntouched; i++) {
+		if (touched[i].accepted > 0)
+			wake[w++] = touched[i].stream;
+	}
+	relay_store_seen(s, t->site, events, nacc);
+	relay_read_wake(s, wake, w);
+	free(wake);
+	*answer = relay_store_acks(touched, ntouched);
 	pthread_mutex_unlock(&relay.lock);
 	/* Durable before the answer; the lock is not held across the sync. */
-	for (i = 0; code == 200 && i < ntouched; i++) {
-		if (touched[i].accepted == 0)
+	for (i = 0; i < ntouched; i++) {
+		if (!touched[i].held || code != 200)
 			continue;
 		if (relay_spool_sync(touched[i].stream, &why) != 0) {
 			free(*answer);
 			xasprintf(answer, "spool: %s\n", why);
+			relay_log("spool: %s", why);
 			free(why);
 			code = 500;
 		}
 	}
-	free(in);
+	pthread_mutex_lock(&relay.lock);
+	goto out;
+
+spool_failed:
+	xasprintf(answer, "spool: %s\n", why);
+	relay_log("spool: %s", why);
+	free(why);
+out:
+	for (i = 0; i < ntouched; i++) {
+		if (touched[i].held)
+			relay_spool_release(touched[i].stream);
+	}
+	pthread_mutex_unlock(&relay.lock);
+	free(acc);
 	free(touched);
 	return code;
-}
-
-/* Free a stream. */
-static void
-relay_store_free_stream(struct relay_stream *st)
-{
-	if (st->fd != -1)
-		close(st->fd);
-	free(st->ring);
-	free(st->off);
-	free(st->site);
-	free(st->name);
-	free(st);
 }
 
 /* Free every session (after the HTTP daemon stopped). */
@@ -512,11 +588,12 @@ relay_store_free(void)
 	struct relay_batch *b;
 	size_t i, j;
 
+	relay_spool_close_all();
 	for (i = 0; i < relay.nsessions; i++) {
 		s = relay.sessions[i];
 		while ((b = TAILQ_FIRST(&s->fifo)) != NULL) {
 			TAILQ_REMOVE(&s->fifo, b, entry);
-			relay_store_unref(b);
+			free(b);
 		}
 		for (j = 0; j < s->nstreams; j++)
 			relay_store_free_stream(s->streams[j]);

@@ -1,7 +1,9 @@
 /*
  * relay-timer.c: the relay's own timer. Suspended MHD connections never
  * time out, so this thread resumes streaming reads that owe a keep-alive
- * and long-polls whose hold is over.
+ * and long-polls whose hold is over. It also closes connections that have
+ * not shown a valid token within --handshake-timeout, and logs how many
+ * log lines were held back.
  */
 #include "config.h"
 
@@ -33,6 +35,9 @@ relay_timer_main(void *arg)
 			break;
 		relay_read_wake_idle(relay_now_mono());
 		relay_control_wake_expired(relay_now_mono());
+		relay_conn_expire(relay_now_mono());
+		relay_conn_report(relay_now_mono());
+		relay_log_flush();
 		pthread_mutex_unlock(&relay.lock);
 		relay_clock_renew();
 		pthread_mutex_lock(&relay.lock);

@@ -4,16 +4,20 @@
  *
  * One mutex (relay.lock) guards every session, stream, batch, reader and
  * counter; MHD's worker threads and the timer thread take it around short
- * critical sections. Batch bytes are stored as received (one copy, from
- * MHD's buffer into the request body) and copied once more into a read
- * response.
+ * critical sections. A publish body is read into one buffer (charged to
+ * --max-buffers), checked, and each accepted batch is copied out into its
+ * own allocation (charged with its overhead to the session's --max-memory);
+ * the body is freed with the request. Reads are streamed in blocks of
+ * RELAY_READ_BLOCK from memory or the spool, never built whole.
  */
 #ifndef SB_RELAY_H
 #define SB_RELAY_H
 
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,10 +25,18 @@
 
 #define RELAY_NAME_MAX 64		/* site, session and stream names */
 #define RELAY_CONTROL_MAX 4096		/* control messages per session */
+#define RELAY_CONTROL_BYTES (16U << 20)	/* their bytes per session */
+#define RELAY_CONTROL_ANSWER (64U << 10) /* lines per /v1/control answer */
 #define RELAY_CONTROL_HOLD 25		/* long-poll hold, seconds */
 #define RELAY_TEXT_BODY_MAX (64 << 10)	/* streams, command, result */
 #define RELAY_READ_ONCE_MAX (64U << 20)	/* wait=0 answer bound */
 #define RELAY_READ_BLOCK (64 << 10)	/* streaming response block */
+#define RELAY_SPOOL_FILES 64		/* stream logs open at once */
+#define RELAY_SPOOL_HELD 32		/* of them held by publishes */
+#define RELAY_SPOOL_STRIDE 256		/* spool index: an offset per N */
+#define RELAY_FD_RESERVE 32		/* descriptors beside connections */
+#define RELAY_CONN_SLACK 16		/* accepted over the limit, to evict */
+#define RELAY_MALLOC_OVERHEAD 16	/* bytes malloc keeps per block */
 
 struct MHD_Daemon;
 struct MHD_Connection;
@@ -39,12 +51,18 @@ struct relay_options {
 	const char *self_signed;
 	uint64_t max_memory;		/* bytes per session */
 	uint64_t max_body;		/* bytes per publish body */
+	uint64_t max_buffers;		/* bytes of bodies and answers */
 	double rate;			/* events/s per token, 0 no limit */
 	unsigned keepalive_s;
 	unsigned max_connections;
+	unsigned max_unauth;		/* connections without a token yet */
 	unsigned max_per_ip;
+	unsigned max_streams;		/* per session */
+	unsigned max_streams_total;	/* all sessions */
+	unsigned handshake_s;		/* to show a valid token */
 	unsigned threads;
 	unsigned timeout_s;
+	int connections_given;		/* --max-connections on the line */
 };
 
 /* One line of the tokens file. */
@@ -59,23 +77,15 @@ struct relay_token {
 	int64_t bucket_t;		/* monotonic us of the last refill */
 };
 
-/* The bytes of one request body; batches point into it. */
-struct relay_chunk {
-	unsigned refs;
-	size_t size;
-	uint8_t *data;
-};
-
-/* One stored batch, or a temporary one (from the spool, gap, keep-alive). */
+/* One stored batch: its own copy of the bytes as received. */
 struct relay_batch {
-	struct relay_chunk *chunk;
-	const uint8_t *data;
 	uint32_t size;
 	uint32_t events;
 	uint64_t seq;
-	unsigned refs;
+	size_t cost;			/* bytes charged to the session */
 	struct relay_stream *stream;
 	TAILQ_ENTRY(relay_batch) entry;	/* session eviction order */
+	uint8_t data[];
 };
 TAILQ_HEAD(relay_batches, relay_batch);
 
@@ -91,13 +101,16 @@ struct relay_stream {
 	size_t ring_cap, ring_head, ring_len;
 	uint64_t mem_first;
 
-	int fd;				/* spool log or -1 */
-	uint64_t *off;			/* spool offset of seq i+1 */
-	size_t off_cap;
+	int fd;				/* spool log when open, or -1 */
+	unsigned fd_busy;		/* users that keep it open */
+	TAILQ_ENTRY(relay_stream) lru;	/* open logs, least recent first */
+	uint64_t *idx;			/* spool offset of seq k*STRIDE+1 */
+	size_t idx_len, idx_cap;
 	uint64_t spool_size;
 
 	uint64_t batches, events, bytes, gaps;
 };
+TAILQ_HEAD(relay_streams, relay_stream);
 
 /* One site of a session, for /v1/health. */
 struct relay_site {
@@ -115,6 +128,7 @@ struct relay_msg {
 	int is_result;
 	char *to, *from, *status, *text;
 	uint64_t id;
+	size_t cost;			/* bytes charged to the session */
 	TAILQ_ENTRY(relay_msg) entry;
 };
 TAILQ_HEAD(relay_msgs, relay_msg);
@@ -136,15 +150,17 @@ struct relay_session {
 	struct relay_stream **streams;	/* by id - 1 */
 	uint32_t nstreams;
 	int streams_fd;
+	uint64_t streams_size;		/* bytes of the streams file */
 
 	struct relay_site *sites;
 	size_t nsites;
 
 	struct relay_batches fifo;
-	uint64_t mem_bytes;
+	uint64_t mem_bytes;		/* batches, their overhead, rings */
 
 	struct relay_msgs msgs;
 	size_t nmsgs;
+	uint64_t msg_bytes;
 	uint64_t next_msg;
 	int control_fd;
 
@@ -156,6 +172,16 @@ struct relay_session {
 struct relay_cursor {
 	struct relay_stream *stream;
 	uint64_t next;			/* next seq to send */
+	uint64_t end;			/* last seq to send (wait=0) */
+	uint64_t hint_seq, hint_off;	/* a known spool record offset */
+};
+
+/* What a reader is in the middle of sending. */
+enum relay_source {
+	RELAY_SOURCE_NONE,
+	RELAY_SOURCE_MEMORY,		/* a batch in the stream's ring */
+	RELAY_SOURCE_SPOOL,		/* a record of the stream's log */
+	RELAY_SOURCE_FLAG,		/* a gap or keep-alive in flag[] */
 };
 
 /* A read (streaming or wait=0). */
@@ -164,22 +190,43 @@ struct relay_reader {
 	struct MHD_Connection *conn;
 	struct relay_cursor *cursors;
 	size_t ncursors, rr;
-	struct relay_batch *cur;	/* being sent */
-	size_t cur_off;
+
+	enum relay_source src;		/* the batch being sent */
+	struct relay_stream *cur_stream;
+	uint64_t cur_seq;
+	uint64_t cur_spool;		/* spool offset of its bytes */
+	uint32_t cur_size, cur_off;
+	uint8_t flag[WIRE_HEADER_SIZE];
+
+	uint64_t sent;			/* bytes so far (wait=0 cap) */
+	size_t charged;			/* --max-buffers bytes taken */
+	int once;			/* wait=0 */
 	int suspended;
 	int streaming;
 	int64_t last_write;		/* monotonic us */
 	TAILQ_ENTRY(relay_reader) entry;
 };
 
+/* One TCP connection, for the handshake deadline and limits. */
+struct relay_conn {
+	int fd;
+	int64_t accepted;		/* monotonic us */
+	int pending;			/* no valid token seen yet */
+	int closing;			/* shut down by the relay */
+	TAILQ_ENTRY(relay_conn) entry;	/* relay.pending, oldest first */
+};
+TAILQ_HEAD(relay_conns, relay_conn);
+
 /* State of one HTTP request. */
 struct relay_req {
 	int route;
 	struct relay_token *token;
 	int64_t t1;			/* session time at receipt */
-	struct relay_chunk *body;
-	size_t body_max, body_cap;
+	uint8_t *body;
+	size_t body_len, body_cap, body_max;
+	size_t charged;			/* --max-buffers bytes taken */
 	uint64_t too_big;		/* announced length over body_max */
+	int busy;			/* over --max-buffers: 503 */
 	int responded;
 
 	struct MHD_Connection *conn;	/* long-poll */
@@ -196,6 +243,9 @@ struct relay_metrics {
 	uint64_t connections;
 	uint64_t read_clients;
 	uint64_t batches, events, bytes, gaps;
+	uint64_t closed_handshake;	/* no token within the deadline */
+	uint64_t closed_crowded;	/* made room for a newer one */
+	uint64_t refused_busy;		/* 503 over --max-buffers */
 };
 
 /* The relay. */
@@ -208,8 +258,19 @@ struct relay {
 
 	struct relay_session **sessions;
 	size_t nsessions;
+	uint64_t nstreams;		/* in all sessions */
 	int64_t start_us;		/* CLOCK_REALTIME at start */
 	int64_t start_mono_us;		/* CLOCK_MONOTONIC at start */
+
+	struct relay_streams spool_open; /* open stream logs, LRU */
+	unsigned spool_nopen;
+	unsigned spool_held;		/* holds on open logs, in all */
+
+	pthread_mutex_t conn_lock;	/* conns, pending, nconns */
+	struct relay_conns pending;
+	unsigned nconns, npending;
+
+	uint64_t buffers;		/* --max-buffers bytes taken */
 
 	char *cert_pem, *key_pem, *pin;
 	struct MHD_Daemon *daemon;
@@ -227,6 +288,23 @@ extern struct relay relay;
 /* relay-main.c */
 int64_t relay_now_mono(void);
 int64_t relay_now_real(void);
+
+/* relay-log.c */
+void relay_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void relay_log_mhd(void *cls, const char *fmt, va_list ap);
+const char *relay_log_last_mhd(void);
+void relay_log_flush(void);
+
+/* relay-buffers.c */
+int relay_buffers_take(size_t n);
+void relay_buffers_give(size_t n);
+
+/* relay-conn.c */
+void relay_conn_started(struct MHD_Connection *conn, void **ctx);
+void relay_conn_closed(void **ctx);
+void relay_conn_authenticated(struct MHD_Connection *conn);
+void relay_conn_expire(int64_t now);
+void relay_conn_report(int64_t now);
 
 /* relay-tokens.c */
 int relay_tokens_load(const char *path, struct relay_token **out,
@@ -259,14 +337,17 @@ void relay_store_free(void);
 struct relay_session *relay_store_session(const char *name);
 struct relay_stream *relay_store_stream(struct relay_session *s,
     uint32_t id);
+struct relay_stream *relay_store_find(struct relay_session *s,
+    const char *site, const char *name);
 struct relay_stream *relay_store_register(struct relay_session *s,
     const char *site, const char *name, uint32_t units, char **cause);
 struct relay_site *relay_store_site(struct relay_session *s,
     const char *name);
 unsigned relay_store_publish(struct relay_session *s, struct relay_token *t,
-    struct relay_chunk *body, char **answer, unsigned *retry_after);
-void relay_store_unref(struct relay_batch *b);
-void relay_chunk_unref(struct relay_chunk *c);
+    const uint8_t *body, size_t len, char **answer,
+    unsigned *retry_after);
+struct relay_batch *relay_store_batch(struct relay_stream *st,
+    uint64_t seq);
 int64_t relay_store_time(const struct relay_session *s);
 
 /*
@@ -283,14 +364,25 @@ void relay_clock_close(struct relay_session *s);
 /* relay-spool.c */
 int relay_spool_lock(char **cause);
 int relay_spool_session(struct relay_session *s, char **cause);
-int relay_spool_stream_open(struct relay_session *s,
-    struct relay_stream *st, int create, char **cause);
+int relay_spool_stream_create(struct relay_session *s,
+    struct relay_stream *st, char **cause);
 int relay_spool_add_stream(struct relay_session *s,
     const struct relay_stream *st, char **cause);
-int relay_spool_append(struct relay_stream *st, struct relay_batch **b,
+int relay_spool_append(struct relay_session *s, struct relay_stream *st,
+    const uint8_t *const *data, const uint32_t *size, const uint64_t *seq,
     size_t n, char **cause);
+int relay_spool_hold(struct relay_session *s, struct relay_stream *st,
+    char **cause);
+void relay_spool_release(struct relay_stream *st);
+void relay_spool_forget(struct relay_stream *st);
 int relay_spool_sync(struct relay_stream *st, char **cause);
-struct relay_batch *relay_spool_read(struct relay_stream *st, uint64_t seq);
+int relay_spool_sync_now(struct relay_session *s, struct relay_stream *st,
+    char **cause);
+int relay_spool_find(struct relay_session *s, struct relay_cursor *c,
+    uint64_t seq, uint64_t *off, uint32_t *size);
+ssize_t relay_spool_pread(struct relay_session *s, struct relay_stream *st,
+    void *buf, size_t len, uint64_t off);
+void relay_spool_close_all(void);
 int relay_spool_control(struct relay_session *s, const struct relay_msg *m,
     char **cause);
 
@@ -323,6 +415,7 @@ int relay_http_respond(struct MHD_Connection *conn, unsigned code,
     const char *type, char *body, size_t len);
 int relay_http_error(struct MHD_Connection *conn, unsigned code,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int relay_http_busy(struct MHD_Connection *conn);
 const char *relay_http_arg(struct MHD_Connection *conn, const char *key);
 
 /* relay-timer.c */

@@ -1,0 +1,145 @@
+#!/bin/sh
+# relay-answers.sh: answers are never built whole. Reads (wait=0 too) are
+# sent in blocks from memory or the spool, a wait=0 read stops after 64
+# MiB of whole batches, a control answer holds at most 64 KiB of whole
+# lines, and control messages are bounded in memory. Clients that ask and
+# then stop reading cannot make the relay hold what they asked for. TAP.
+. "${top_srcdir:-.}/tests/headless-common.sh"
+. "$top_srcdir/tests/relay-common.sh"
+echo "1..13"
+if [ "$have_python" = 0 ]; then
+	for i in $(seq 13); do skip "no python3"; done
+	exit 0
+fi
+hold_pid=
+trap 'exec 7>&-; [ -z "$hold_pid" ] || kill $hold_pid 2>/dev/null; relay_stop; rm -rf "$tmp"' EXIT
+relay_tokens "a q * */* b" "b q * */* a"
+printf 's 1\n' >"$tmp/streams"
+mkfifo "$tmp/hold.in"
+
+# hold N PATH: N clients send GET PATH, read one byte and stop reading
+hold() {
+	poke hold "$1" "$2" "$tmp/tok.b" <"$tmp/hold.in" >"$tmp/hold.out" 2>&1 &
+	hold_pid=$!
+	exec 7>"$tmp/hold.in"
+	wait_for 30 grep -q "^held $1" "$tmp/hold.out" ||
+	    diag "$(cat "$tmp/hold.out")"
+}
+unhold() {
+	exec 7>&-
+	wait "$hold_pid"
+	hold_pid=
+}
+
+# 78 MB in memory: 5 bodies of 1300 batches of 1000 spikes (12048 bytes).
+relay_spawn 0 --max-memory 128
+relay_up
+poke request POST /v1/streams "$tmp/tok.a" "$tmp/streams" >/dev/null
+for k in 0 1 2 3 4; do
+	"$BODY" 1 $((1 + k * 1300)) 1300 1000 >"$tmp/r.$k"
+done
+poke publish "$tmp/tok.a" "$tmp/r.0" "$tmp/r.1" "$tmp/r.2" "$tmp/r.3" \
+    "$tmp/r.4" >"$tmp/pub.out"
+check "78 MB of batches are stored" contains "$tmp/pub.out" "1 6500"
+before=$(rss_kb)
+hold 8 "/v1/read?streams=1:0&wait=0"
+rss=$(rss_kb)
+check "8 wait=0 reads of it held unread: $((rss - before)) kB more resident" \
+    [ $((rss - before)) -le 32000 ]
+unhold
+poke readall "$tmp/tok.b" 1 >"$tmp/all.out"
+diag "$(cat "$tmp/all.out")"
+check "a wait=0 read stops after 64 MiB of whole batches, the next goes on" \
+    contains "$tmp/all.out" "answers 2 batches 6500 gaps 0 last 6500 largest 67119408"
+relay_stop
+
+# The same from the spool, with almost nothing in memory; stream 2 holds
+# 5 batches of 12 MB.
+relay_spawn 0 --max-memory 1 --spool "$tmp/spool"
+relay_up
+printf 's 1\nbig 1\n' >"$tmp/streams"
+poke request POST /v1/streams "$tmp/tok.a" "$tmp/streams" >/dev/null
+poke publish "$tmp/tok.a" "$tmp/r.0" "$tmp/r.1" "$tmp/r.2" "$tmp/r.3" \
+    "$tmp/r.4" >"$tmp/pub.out"
+rm -f "$tmp"/r.*
+for k in 1 2 3 4 5; do
+	"$BODY" 2 $k 1 1000000 >"$tmp/big"
+	poke publish "$tmp/tok.a" "$tmp/big" >"$tmp/pub.out"
+done
+check "5 batches of 12 MB are stored" contains "$tmp/pub.out" "2 5"
+rm -f "$tmp/big"
+before=$(rss_kb)
+hold 8 "/v1/read?streams=2:0"
+rss=$(rss_kb)
+check "8 streaming reads of them from the spool held unread: \
+$((rss - before)) kB more" [ $((rss - before)) -le 16000 ]
+unhold
+poke readall "$tmp/tok.b" 1 >"$tmp/all.out"
+check "reads from the spool bring every batch, without gaps" \
+    contains "$tmp/all.out" "batches 6500 gaps 0 last 6500"
+relay_stop
+
+# A reader stalled in the middle of a 16 MB batch that is then dropped
+# from memory: with a spool it gets the rest from there; without, its
+# read ends and the next read gets a gap. It keeps no batch alive.
+# stall [OPTION...]: that, printing the stalled reader's and a new read's
+stall() {
+	relay_spawn 0 --max-memory 20 "$@"
+	relay_up
+	poke request POST /v1/streams "$tmp/tok.a" "$tmp/streams" >/dev/null
+	poke publish "$tmp/tok.a" "$tmp/b1" >/dev/null
+	poke stall "$tmp/tok.b" 1 3 <"$tmp/hold.in" >"$tmp/stall.out" &
+	hold_pid=$!
+	exec 7>"$tmp/hold.in"
+	wait_for 20 grep -q stalled "$tmp/stall.out"
+	poke publish "$tmp/tok.a" "$tmp/b2" "$tmp/b3" >/dev/null
+	echo go >&7
+	unhold
+	poke readall "$tmp/tok.b" 1 >>"$tmp/stall.out"
+	diag "$(cat "$tmp/stall.out")"
+	relay_stop
+}
+printf 's 1\n' >"$tmp/streams"
+for k in 1 2 3; do
+	"$BODY" 1 $k 1 1390000 >"$tmp/b$k"
+done
+stall --spool "$tmp/spool2"
+check "stalled in a batch dropped from memory, a reader finishes it from \
+the spool" contains "$tmp/stall.out" "batches 3 gaps 0 last 3 cut 0 end open"
+stall
+check "without a spool its read ends there" \
+    contains "$tmp/stall.out" "batches 0 gaps 0 last 0 cut 1 end closed"
+check "and the next read gets a gap, then the rest" \
+    contains "$tmp/stall.out" "answers 1 batches 1 gaps 1 last 3"
+rm -f "$tmp"/b?
+
+# Control: answers of whole lines up to 64 KiB; the client asks again.
+relay_spawn 0
+relay_up
+head -c 700 /dev/zero | tr '\0' x >"$tmp/cmd"
+poke commands "$tmp/tok.a" b 1000 "$tmp/cmd" >/dev/null
+poke drain "$tmp/tok.b" >"$tmp/drain.out"
+diag "$(cat "$tmp/drain.out")"
+largest=$(sed -n 's/.* largest \([0-9]*\) .*/\1/p' "$tmp/drain.out")
+drained() {
+	contains "$tmp/drain.out" "messages 1000 " && [ "$largest" -le 65536 ]
+}
+check "1000 commands of 700 bytes come in order, in answers of at most \
+64 KiB (largest $largest)" drained
+# 300 commands of 60 KB: 18 MB, more than a session keeps (16 MiB).
+head -c 45000 /dev/urandom | base64 -w0 >"$tmp/cmd"
+poke commands "$tmp/tok.a" b 300 "$tmp/cmd" >/dev/null
+kept=$(poke metric synbridge_relay_control_bytes)
+kept_ok() { [ "$kept" -le 16777216 ] && [ "$kept" -ge 15000000 ]; }
+check "control messages kept in memory stay within 16 MiB ($kept bytes)" \
+    kept_ok
+poke drain "$tmp/tok.b" >"$tmp/drain.out"
+diag "$(cat "$tmp/drain.out")"
+check "the newest are kept, the oldest dropped" \
+    contains "$tmp/drain.out" " last 1300"
+before=$(rss_kb)
+hold 8 "/v1/control?after=0"
+rss=$(rss_kb)
+check "8 control answers held unread: $((rss - before)) kB more resident" \
+    [ $((rss - before)) -le 8000 ]
+unhold
