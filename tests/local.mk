@@ -34,8 +34,8 @@ tests_bench_bench_engine_SOURCES = tests/bench/bench-engine.c
 tests_bench_bench_engine_CPPFLAGS = $(test_core_cppflags)
 tests_bench_bench_engine_LDADD = src/libsbcore.la
 
-TESTS += tests/latency-csv.sh
-EXTRA_DIST += tests/latency-csv.sh
+TESTS += tests/latency-csv.sh tests/relay-cipher.sh
+EXTRA_DIST += tests/latency-csv.sh tests/relay-cipher.sh
 
 TESTS += tests/relay-3site.sh tests/relay-restart.sh tests/relay-413.sh \
 	tests/record-full.sh tests/relay-clock.sh tests/relay-clock-console.sh \
