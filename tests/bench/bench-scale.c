@@ -29,6 +29,8 @@
 #define SCALE_TICK_US 10000	/* sent every tick: RATE / 100 */
 #define SCALE_SECONDS 5
 #define SCALE_MEMORY_MB 4	/* --max-memory: batches per session */
+#define SCALE_BUFFERS_MB 64	/* --max-buffers: bodies and answers */
+#define SCALE_CONNS(n) (8 * (n) + 64)	/* --max-connections */
 #define SCALE_READS 2		/* streams each site reads */
 
 /* One site: its transport and what it received. */
@@ -238,8 +240,9 @@ scale_run(int n, int many, struct scale_run *r)
 		s[i].lat = calloc(s[i].caplat, sizeof *s[i].lat);
 	}
 	tokens = scale_tokens(s, n, per_session);
-	snprintf(extra, sizeof extra, "--max-memory %d --max-connections "
-	    "%d --max-per-ip %d", SCALE_MEMORY_MB, 16 * n + 64, 16 * n + 64);
+	snprintf(extra, sizeof extra, "--max-memory %d --max-buffers %d "
+	    "--max-connections %d --max-per-ip %d", SCALE_MEMORY_MB,
+	    SCALE_BUFFERS_MB, SCALE_CONNS(n), SCALE_CONNS(n));
 	if (test_relay_start(&relay, tokens, extra) != 0) {
 		free(tokens);
 		printf("scale: synbridge-relay is not built, or did not start "
@@ -342,22 +345,38 @@ scale_run(int n, int many, struct scale_run *r)
 	return (0);
 }
 
+/*
+ * The relay's memory bound as synbridge-relay(1) BOUNDS gives it, MB:
+ * sessions x (--max-memory + 16 MiB) + --max-buffers + --max-connections
+ * x 150 KiB + 20 MB.
+ */
+static double
+scale_bound_mb(const struct scale_run *r)
+{
+	return ((double)r->sessions * (SCALE_MEMORY_MB + 16) +
+	    SCALE_BUFFERS_MB + SCALE_CONNS(r->sites) * 150.0 / 1024 + 20);
+}
+
 /* One run's line. */
 static void
 scale_print(const struct scale_run *r)
 {
+	double	peak = (double)r->rss_peak_kb / 1024, bound = scale_bound_mb(r);
+
 	printf("scale, %3d sites, %s: %8.0f events/s delivered of %8.0f "
 	    "(%.1f %%), latency p50 %.3f ms, p99 %.3f ms, worst site p99 "
-	    "%.3f ms (%s); relay RSS %.1f MB peak, %.1f MB at start (stored "
-	    "batches bounded by --max-memory %d MB x %d session%s); CPU: relay "
+	    "%.3f ms (%s); relay RSS %.1f MB peak (%.1f at start), %s its "
+	    "bound of %.0f MB (%d session%s x (--max-memory %d + 16) + "
+	    "--max-buffers %d + %d connections x 150 KiB + 20); CPU: relay "
 	    "%.0f %%, the sites' transports %.0f %%, of which the harness "
 	    "thread %.0f %%; set up in %.1f s%s\n",  r->sites, r->many ?
 	    "sessions of 3" : "one session", r->got_per_s,
 	    r->sent_per_s * SCALE_READS, r->sent_per_s > 0 ? 100 *
 	    r->got_per_s / (r->sent_per_s * SCALE_READS) : 0, r->lat.p50_ms,
 	    r->lat.p99_ms, r->worst_p99_ms, r->worst[0] != '\0' ? r->worst : "-",
-	    (double)r->rss_peak_kb / 1024, (double)r->rss_start_kb / 1024,
-	    SCALE_MEMORY_MB, r->sessions, r->sessions == 1 ? "" : "s",
+	    peak, (double)r->rss_start_kb / 1024, peak <= bound ? "within" :
+	    "OVER", bound, r->sessions, r->sessions == 1 ? "" : "s",
+	    SCALE_MEMORY_MB, SCALE_BUFFERS_MB, SCALE_CONNS(r->sites),
 	    100 * r->relay_cpu, 100 * r->clients_cpu, 100 * r->harness_busy,
 	    r->setup_s, r->settled ? "" :
 	    " (NOT every site read its streams before the run)");
