@@ -448,9 +448,12 @@ tui_draw_synapses(struct tui *t, WINDOW *w, int h, int wd)
 		if (latw > 0 && x + latw < wd) {
 			/* the loop through this synapse: p50/p99, ms */
 			if (latency_recent(syn->lat_spike, clock_mono_us(),
-			    &st) == 0)
-				tui_draw_printf(w, y, x, latw, "%6.2f/%-6.2fms",
+			    &st) == 0) {
+				snprintf(state, sizeof state, "%.2f/%.2f ms",
 				    st.p50_ms, st.p99_ms);
+				tui_draw_printf(w, y, x, latw, "%*s ", latw - 1,
+				    state);
+			}
 			x += latw;
 		}
 		if (x < wd && synapse_offline(syn, state, sizeof state) != 0) {
