@@ -70,7 +70,11 @@ cmdq_item_free(struct cmdq_item *item)
 	free(item);
 }
 
-/* Free the queue and what is still in it. */
+/*
+ * Free the queue and what is still in it. Another site's request is
+ * answered first (it did not run, or its outcome is unknown), so that
+ * site hears it now and what carries the answer is freed.
+ */
 void
 cmdq_free(struct cmdq *q)
 {
@@ -78,6 +82,10 @@ cmdq_free(struct cmdq *q)
 
 	while ((item = TAILQ_FIRST(&q->items)) != NULL) {
 		TAILQ_REMOVE(&q->items, item, entry);
+		if (item->at != NULL && item->client.done != NULL)
+			item->client.done(item->client.ctx, 1, item->started ?
+			    "the console quit before it finished (outcome "
+			    "unknown)" : "not run: the console quit first");
 		cmdq_item_free(item);
 	}
 	free(q);

@@ -35,6 +35,11 @@ tests_plugins_test_failinit_la_LDFLAGS = $(test_plugin_ldflags)
 tests_plugins_test_notplugin_la_SOURCES = tests/plugins/test_notplugin.c
 tests_plugins_test_notplugin_la_CFLAGS = $(test_plugin_cflags)
 tests_plugins_test_notplugin_la_LDFLAGS = $(test_plugin_ldflags)
+# A transport that loops remote commands back (tests/fuzz/commands.c).
+check_LTLIBRARIES += tests/plugins/test_loopback.la
+tests_plugins_test_loopback_la_SOURCES = tests/plugins/test_loopback.c
+tests_plugins_test_loopback_la_CFLAGS = $(test_plugin_cflags)
+tests_plugins_test_loopback_la_LDFLAGS = $(test_plugin_ldflags)
 
 test_core_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/plugins \
 	-DTEST_PLUGIN_DIR='"$(abs_top_builddir)/tests/plugins/.libs"'

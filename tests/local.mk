@@ -58,3 +58,6 @@ include tests/oe.mk
 EXTRA_PROGRAMS += tests/bench/bench-loop
 bench_programs += tests/bench/bench-loop
 tests_bench_bench_loop_SOURCES = tests/bench/bench-loop.c
+
+# Fuzz targets: make check replays their corpora; make fuzz runs them.
+include tests/fuzz/fuzz.mk

@@ -175,6 +175,13 @@ test_event_malformed(void **state)
 	    "\"sample_rate\":0,\"sample_number\":1,\"sorted_id\":0}");
 	assert_int_equal(oe_event_parse(type_spike, 2, json, strlen(json), &ev,
 	    why, sizeof why), OE_BAD_FIELD + OE_F_SAMPLE_RATE);
+	/* a rate so small that a sample number is no time the clock holds */
+	snprintf(json, sizeof json, "{\"event_type\":\"spike\",\"stream\":"
+	    "\"MEA\",\"source_node\":1,\"electrode\":1,\"num_channels\":1,"
+	    "\"sample_rate\":1e-300,\"sample_number\":1,\"sorted_id\":0}");
+	assert_int_equal(oe_event_parse(type_spike, 2, json, strlen(json), &ev,
+	    why, sizeof why), OE_BAD_FIELD + OE_F_SAMPLE_RATE);
+	assert_non_null(strstr(why, "1 Hz to 1 GHz"));
 	snprintf(json, sizeof json, "{\"event_type\":\"spike\",\"stream\":"
 	    "\"MEA\",\"source_node\":1,\"electrode\":1,\"num_channels\":1,"
 	    "\"sample_rate\":1,\"sample_number\":1,\"sorted_id\":0,\"amp2\":1}");

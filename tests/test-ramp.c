@@ -392,6 +392,48 @@ test_conn_errors(void **state)
 	conn_error("1, 2, 3, 4\r\n1, 2, 3, 5\r\n", "c.txt:2: pre 1, post 2 "
 	    "repeats line 1 (the original kept only the last; write each pair "
 	    "once)");
+	/* d and a do not overlap; a line for both senders overlaps each */
+	conn_error("1, 2, 3, 4, d\n1, 2, 5, 6, a\n9, 9, 5, 6\n1, 2, 7, 8\n",
+	    "c.txt:3: device w5b6 is on line 2 too (a device carries one "
+	    "synapse)");
+	conn_error("1, 2, 3, 4, a\n1, 2, 5, 6, d\n1, 2, 7, 8\n",
+	    "c.txt:3: pre 1, post 2 repeats line 1 (the original kept only the "
+	    "last; write each pair once)");
+}
+
+/*
+ * A file of a million lines (within the 16 MiB a file may have) is checked
+ * for repeats in moments, not hours: the console does not stall at load.
+ * SIGALRM ends the test if it takes a minute (comparing every two lines,
+ * as the first version did, takes hours).
+ */
+static void
+test_conn_large(void **state)
+{
+	const size_t lines = 1000000;
+	struct ramp_synapse *syn = NULL;
+	char *text, *cause = NULL;
+	size_t i, len = 0, n = 0;
+
+	text = malloc(lines * 40 + 64);
+	assert_non_null(text);
+	for (i = 0; i < lines; i++)
+		len += (size_t)sprintf(text + len, "%zu, %zu, %zu, %zu\n", i, i,
+		    i / 4096 + 1, i % 4096 + 1);
+	alarm(60);
+	assert_int_equal(ramp_conn_parse("c.txt", text, len, &syn, &n,
+	    &cause), 0);
+	assert_int_equal(n, lines);
+	free(syn);
+	/* one more line, on the device of line 2 */
+	len += (size_t)sprintf(text + len, "7, 8, 1, 2\n");
+	assert_int_equal(ramp_conn_parse("c.txt", text, len, &syn, &n,
+	    &cause), -1);
+	alarm(0);
+	assert_string_equal(cause, "c.txt:1000001: device w1b2 is on line 2 "
+	    "too (a device carries one synapse)");
+	free(cause);
+	free(text);
 }
 
 /* The NUL case above is cut by strlen: check it with its real length. */
@@ -914,6 +956,7 @@ main(void)
 		cmocka_unit_test(test_ticks),
 		cmocka_unit_test(test_conn_parse),
 		cmocka_unit_test(test_conn_errors),
+		cmocka_unit_test(test_conn_large),
 		cmocka_unit_test(test_conn_nul),
 		cmocka_unit_test(test_node_spikes),
 		cmocka_unit_test(test_node_routes_weights),

@@ -11,9 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd.h"
 #include "engine.h"
 #include "remote.h"
 #include "session.h"
@@ -96,12 +98,50 @@ test_undeclared_bound(void **state)
 	engine_shutdown(s);
 }
 
+/* What a remote command's client was told when it finished. */
+struct answered {
+	int calls, failed;
+	char message[128];
+};
+
+/* cmd_client.done of a remote command. */
+static void
+answered_done(void *ctx, int failed, const char *message)
+{
+	struct answered *a = ctx;
+
+	a->calls++;
+	a->failed = failed;
+	snprintf(a->message, sizeof a->message, "%s", message);
+}
+
+/* Another site's command still queued when the console quits is
+ * answered (not run), not dropped without a word. */
+static void
+test_queued_at_quit(void **state)
+{
+	struct sb_plugin p;
+	struct session *s = make_session(&p);
+	struct cmdq *q = cmdq_create(s);
+	struct answered a = { 0, 0, "" };
+	struct cmd_client client = { NULL, NULL, &a, answered_done };
+
+	(void)state;
+	cmdq_append_at(q, "synapses", "there", &client, p.site, "@there");
+	cmdq_free(q);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.failed, 1);
+	assert_string_equal(a.message, "not run: the console quit first");
+	engine_shutdown(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_declared_bound),
 		cmocka_unit_test(test_undeclared_bound),
+		cmocka_unit_test(test_queued_at_quit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

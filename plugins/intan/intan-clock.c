@@ -17,10 +17,12 @@
  * tens of ppm, clamped to +-500 ppm), and the offset is the lowest line of
  * that slope under every minimum kept, the current window's included, so
  * a new lowest record takes effect at once. Mapped times are never later
- * than arrivals; early in a run (one window) the slope is 0 and the offset
- * is the minimum so far. Working on CLOCK_MONOTONIC rather than session
- * time keeps a step of the session clock (the relay's offset estimate
- * moving) out of the fit: it applies to every spike at once when emitted.
+ * than arrivals (while the slope is still off, the line can pass above a
+ * record late in its window: the arrival is taken then); early in a run
+ * (one window) the slope is 0 and the offset is the minimum so far.
+ * Working on CLOCK_MONOTONIC rather than session time keeps a step of the
+ * session clock (the relay's offset estimate moving) out of the fit: it
+ * applies to every spike at once when emitted.
  *
  * Timestamps are uint32 and wrap after 2^32 frames (39.7 h at 30 kHz):
  * each is taken as the previous one plus the signed 32-bit difference, so
@@ -127,7 +129,7 @@ intan_clock_close(struct intan_clock *c)
 int64_t
 intan_clock_map(struct intan_clock *c, uint32_t timestamp, int64_t arrival_us)
 {
-	int64_t ext;
+	int64_t ext, mapped;
 	double t, d, pred, line;
 
 	if (!c->have)
@@ -172,5 +174,11 @@ intan_clock_map(struct intan_clock *c, uint32_t timestamp, int64_t arrival_us)
 	line = c->win_min_d - c->slope * c->win_min_t;
 	if (c->nminima == 0 || line < c->intercept)
 		c->intercept = line;
-	return (int64_t)llround(t + c->intercept + c->slope * t);
+	/*
+	 * A slope still a little off puts a record late in a window above
+	 * the line through its window's minimum: it was detected no later
+	 * than it arrived, whatever the fit says.
+	 */
+	mapped = llround(t + c->intercept + c->slope * t);
+	return mapped < arrival_us ? mapped : arrival_us;
 }

@@ -112,9 +112,12 @@ oe_api_port_value(json_t *v)
 		n = strtoll(s, &end, 10);
 		if (*end != '\0')
 			return 0;
-	} else if (json_is_real(v))
+	} else if (json_is_real(v)) {
+		/* cast only what fits: a real beyond long long is no port */
+		if (!(json_real_value(v) >= 1 && json_real_value(v) <= 65535))
+			return 0;
 		n = (long long)json_real_value(v);
-	else
+	} else
 		return 0;
 	return n >= 1 && n <= 65535 ? (uint32_t)n : 0;
 }

@@ -150,11 +150,16 @@ oe_event_common(json_t *obj, struct oe_event *ev, char *why, size_t len)
 		return oe_event_bad_field(OE_F_SOURCE_NODE, json_object_get(obj,
 		    "source_node") == NULL ? "is missing" : "is not a "
 		    "processor id", why, len);
+	/*
+	 * At least 1 Hz: below it a sample number (up to 2^52) is a time
+	 * beyond what the clock mapping can hold (1e-300 Hz made it infinite).
+	 */
 	v = json_object_get(obj, "sample_rate");
 	if (!json_is_number(v) || !isfinite(json_number_value(v)) ||
-	    json_number_value(v) <= 0 || json_number_value(v) > 1e9)
+	    json_number_value(v) < 1 || json_number_value(v) > 1e9)
 		return oe_event_bad_field(OE_F_SAMPLE_RATE, v == NULL ?
-		    "is missing" : "is not a positive rate", why, len);
+		    "is missing" : "is not a sample rate (1 Hz to 1 GHz)", why,
+		    len);
 	ev->sample_rate = json_number_value(v);
 	if (oe_event_int(obj, "sample_number", 0, INT64_C(1) << 52,
 	    &ev->sample_number) != 0)

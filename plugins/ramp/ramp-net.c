@@ -255,7 +255,7 @@ ramp_send(struct ramp *r, const struct sockaddr_in *to,
 }
 
 /* One datagram arrived at t_us: check it, then hand it to the role. */
-static void
+void
 ramp_datagram(struct ramp *r, const uint8_t *buf, size_t len, int64_t t_us,
     const struct sockaddr_in *from)
 {

@@ -233,6 +233,10 @@ void	 ramp_cause_once(struct ramp *, enum ramp_cause,
 	    enum sb_log_level, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
 int64_t	 ramp_session_now(struct ramp *);
+/* One datagram that arrived at t_us (the link thread's receive path,
+ * without the socket: tests/fuzz/ramp.c calls it). */
+void	 ramp_datagram(struct ramp *, const uint8_t *, size_t, int64_t,
+	    const struct sockaddr_in *);
 const char *ramp_addr_text(const struct sockaddr_in *, char *, size_t);
 
 extern const struct sb_devlink_ops ramp_link_ops;

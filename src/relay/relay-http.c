@@ -754,6 +754,22 @@ relay_http_start(char **cause)
 	return 0;
 }
 
+/*
+ * A daemon with the same request handling as relay_http_start's, without
+ * TLS and without a listening socket: the caller hands it connections
+ * with MHD_add_connection and runs it with MHD_run (tests/fuzz/relay-http.c
+ * feeds it requests in process). NULL if MHD cannot start one.
+ */
+struct MHD_Daemon *
+relay_http_start_unlistened(void)
+{
+	return MHD_start_daemon(MHD_USE_NO_LISTEN_SOCKET |
+	    MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, relay_http_handle, NULL,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 << 10),
+	    MHD_OPTION_NOTIFY_COMPLETED, relay_http_completed, NULL,
+	    MHD_OPTION_END);
+}
+
 /* The port the daemon listens on. */
 int
 relay_http_port(void)

@@ -61,7 +61,7 @@ relay_log_allowed(struct relay_log_rate *r)
 }
 
 /* Write one line (without its newline in fmt) if the rate allows. */
-static void
+static void __attribute__((format(printf, 1, 0)))
 relay_log_line(const char *fmt, va_list ap)
 {
 	pthread_mutex_lock(&relay_log_lock);

@@ -291,7 +291,8 @@ int64_t relay_now_real(void);
 
 /* relay-log.c */
 void relay_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void relay_log_mhd(void *cls, const char *fmt, va_list ap);
+void relay_log_mhd(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 const char *relay_log_last_mhd(void);
 void relay_log_flush(void);
 
@@ -409,6 +410,7 @@ char *relay_metrics_health(struct relay_session *s, size_t *len);
 
 /* relay-http.c */
 int relay_http_start(char **cause);
+struct MHD_Daemon *relay_http_start_unlistened(void);
 void relay_http_stop(void);
 int relay_http_port(void);
 int relay_http_respond(struct MHD_Connection *conn, unsigned code,
