@@ -16,8 +16,9 @@ const struct cmd_entry cmd_link_entry = {
 	.lower = 0,
 	.upper = 0,
 	.usage = "",
-	.help = "show every link: state, RTT, jitter, offset, loss, queue; "
-	    "device links: rates in and out, malformed, age",
+	.help = "show every link: state, RTT, jitter, offset, loss, queue, "
+	    "latency of other sites' spikes; device links: rates in and out, "
+	    "malformed, age",
 	.exec = cmd_link_exec,
 };
 
@@ -48,7 +49,8 @@ cmd_link_exec(struct session *s, struct args *a, struct cmdq_item *item)
 {
 	static const char *const states[] = { "down", "degraded", "up" };
 	struct session_link_row rows[64];
-	char b1[32], b2[32];
+	struct latency_stat st;
+	char b1[32], b2[32], lat[96];
 	size_t i, n;
 
 	n = session_links(s, rows, 64);
@@ -72,16 +74,21 @@ cmd_link_exec(struct session *s, struct args *a, struct cmdq_item *item)
 			    ": " : "", h->detail);
 			continue;
 		}
+		lat[0] = '\0';
+		if (latency_recent(rows[i].tr->lat_arrival, clock_mono_us(),
+		    &st) == 0)
+			snprintf(lat, sizeof lat, " spikes from their source "
+			    "p50 %.2f p99 %.2f ms", st.p50_ms, st.p99_ms);
 		cmdq_item_reply(item, "%s/%s %s rtt %.3f ms (p99 %.3f) jitter "
 		    "%.3f ms offset %+.3f +- %.3f ms drift %+.2f ppm loss "
 		    "%.2f%% gaps %llu retransmits %llu queue %llu %.0f ev/s "
-		    "last batch %.1f s ago", rows[i].site->name, h->name,
+		    "last batch %.1f s ago%s", rows[i].site->name, h->name,
 		    state, h->rtt_ms, h->rtt_p99_ms, h->jitter_ms,
 		    h->offset_ms, h->uncertainty_ms, h->drift_ppm,
 		    h->loss_pct, (unsigned long long)h->gaps,
 		    (unsigned long long)h->retransmits,
 		    (unsigned long long)h->queue, h->events_per_s,
-		    h->last_batch_age_s);
+		    h->last_batch_age_s, lat);
 	}
 	if (n == 0)
 		cmdq_item_reply(item, "no links (load the relay plugin, or a "

@@ -109,6 +109,12 @@ cmd_export_exec(struct session *s, struct args *a, struct cmdq_item *item)
 	int kind;
 
 	kind = csv_kind_from_name(a->argv[0]);
+	if (kind == CSV_LATENCY) {
+		cmdq_item_error(item, "export: latency is not kept in the "
+		    "history: it is written to latency.csv while recording "
+		    "(record start DIR, or --log-dir); 'latency' shows it now");
+		return CMD_ERROR;
+	}
 	if (kind < 0) {
 		cmdq_item_error(item, "export: unknown kind '%s' (have spikes, "
 		    "synapses, links, commands)", a->argv[0]);

@@ -81,12 +81,34 @@ cmd_synapse_exec(struct session *s, struct args *a, struct cmdq_item *item)
 	return CMD_NORMAL;
 }
 
+/*
+ * " spike p50 X p99 Y ms, command p50 X p99 Y ms (+Z beyond the device)":
+ * the loop's latency measured here over the last 10-20 s, or nothing.
+ */
+static void
+cmd_synapses_latency(const struct synapse *syn, char *buf, size_t len)
+{
+	struct latency_stat sp, cm, ov;
+	int64_t now = clock_mono_us();
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (latency_recent(syn->lat_spike, now, &sp) == 0)
+		used += (size_t)snprintf(buf, len, " spike p50 %.2f p99 %.2f "
+		    "ms", sp.p50_ms, sp.p99_ms);
+	if (used < len && latency_recent(syn->lat_command, now, &cm) == 0 &&
+	    latency_recent(syn->lat_overhead, now, &ov) == 0)
+		snprintf(buf + used, len - used, "%s command p50 %.2f p99 %.2f "
+		    "ms (p99 %.2f beyond the device)", used > 0 ? "," : "",
+		    cm.p50_ms, cm.p99_ms, ov.p99_ms);
+}
+
 /* List synapses. */
 static enum cmd_retval
 cmd_synapses_exec(struct session *s, struct args *a, struct cmdq_item *item)
 {
 	uint32_t *ids = NULL;
-	char *cause = NULL, *desc, state[160], gw[80];
+	char *cause = NULL, *desc, state[160], gw[80], lat[160];
 	int i, n, off;
 
 	if (s->nsynapses == 0) {
@@ -116,12 +138,13 @@ cmd_synapses_exec(struct session *s, struct args *a, struct cmdq_item *item)
 				    SB_WEIGHT_FROM_R ? "r" : "g");
 			continue;
 		}
+		cmd_synapses_latency(syn, lat, sizeof lat);
 		if (syn->mirror) {
 			cmdq_item_reply(item, "%s %s -> %s at %s G %.3f uS "
-			    "weight %u (a synapse of %s)", syn->name,
+			    "weight %u (a synapse of %s)%s", syn->name,
 			    syn->pre_name, syn->post_name, syn->site->name,
 			    syn->g_us, synapse_weight(syn, syn->g_us),
-			    syn->site->name);
+			    syn->site->name, lat);
 			continue;
 		}
 		desc = rule_describe(&syn->rule);
@@ -134,10 +157,10 @@ cmd_synapses_exec(struct session *s, struct args *a, struct cmdq_item *item)
 			    syn->unknown_g > 0 ? ", pre spikes held back" :
 			    "");
 		cmdq_item_reply(item, "%s %s -> %s %s %s rule %s last %s%s%s%s"
-		    "%s", syn->name, syn->pre_name, syn->post_name,
+		    "%s%s", syn->name, syn->pre_name, syn->post_name,
 		    syn->device_spec, gw, desc, syn->last_decision,
 		    syn->in_flight ? " (pulse in flight)" : "",
-		    off ? " [" : "", off ? state : "", off ? "]" : "");
+		    off ? " [" : "", off ? state : "", off ? "]" : "", lat);
 		free(desc);
 	}
 	free(ids);

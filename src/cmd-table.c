@@ -10,7 +10,7 @@ extern const struct cmd_entry cmd_help_entry, cmd_quit_entry,
     cmd_stim_entry, cmd_rule_entry, cmd_record_entry, cmd_export_entry,
     cmd_mark_entry, cmd_source_entry, cmd_wait_entry, cmd_at_entry,
     cmd_remote_entry, cmd_link_entry, cmd_ifenv_entry, cmd_stop_entry,
-    cmd_resume_entry;
+    cmd_resume_entry, cmd_latency_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
@@ -35,6 +35,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_at_entry,
 	&cmd_remote_entry,
 	&cmd_link_entry,
+	&cmd_latency_entry,
 	&cmd_ifenv_entry,
 	&cmd_stop_entry,
 	&cmd_resume_entry,

@@ -85,6 +85,16 @@ static const struct csv_col csv_command_cols[] = {
 	{ "message", CSV_COL_STR, ROW_OFF(command, message), 0 },
 };
 
+static const struct csv_col csv_latency_cols[] = {
+	{ "t_s", CSV_COL_TIME, ROW_OFF(latency, t_us), 6 },
+	{ "kind", CSV_COL_NAME, ROW_OFF(latency, kind), 0 },
+	{ "path", CSV_COL_NAME, ROW_OFF(latency, path), 0 },
+	{ "n", CSV_COL_U64, ROW_OFF(latency, n), 0 },
+	{ "p50_ms", CSV_COL_DBL_NONNEG, ROW_OFF(latency, p50_ms), 3 },
+	{ "p99_ms", CSV_COL_DBL_NONNEG, ROW_OFF(latency, p99_ms), 3 },
+	{ "max_ms", CSV_COL_DBL_NONNEG, ROW_OFF(latency, max_ms), 3 },
+};
+
 #define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
 
 const struct csv_kind_info csv_kind_info[CSV_KINDS] = {
@@ -92,6 +102,7 @@ const struct csv_kind_info csv_kind_info[CSV_KINDS] = {
 	[CSV_SYNAPSES] = { csv_synapse_cols, NCOLS(csv_synapse_cols) },
 	[CSV_LINKS] = { csv_link_cols, NCOLS(csv_link_cols) },
 	[CSV_COMMANDS] = { csv_command_cols, NCOLS(csv_command_cols) },
+	[CSV_LATENCY] = { csv_latency_cols, NCOLS(csv_latency_cols) },
 };
 
 const char *const csv_kind_names[CSV_KINDS] = {
@@ -99,6 +110,7 @@ const char *const csv_kind_names[CSV_KINDS] = {
 	[CSV_SYNAPSES] = "synapses",
 	[CSV_LINKS] = "links",
 	[CSV_COMMANDS] = "commands",
+	[CSV_LATENCY] = "latency",
 };
 
 const char *const csv_kind_headers[CSV_KINDS] = {
@@ -109,6 +121,7 @@ const char *const csv_kind_headers[CSV_KINDS] = {
 	    "uncertainty_ms,loss_pct,retransmits,queue,events_per_s,"
 	    "in_per_s,out_per_s,malformed,out_of_range,age_s",
 	[CSV_COMMANDS] = "t_s,site,user,command,status,message",
+	[CSV_LATENCY] = "t_s,kind,path,n,p50_ms,p99_ms,max_ms",
 };
 
 struct csv_file {

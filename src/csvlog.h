@@ -12,9 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum csv_kind { CSV_SPIKES, CSV_SYNAPSES, CSV_LINKS, CSV_COMMANDS, CSV_KINDS };
+enum csv_kind { CSV_SPIKES, CSV_SYNAPSES, CSV_LINKS, CSV_COMMANDS,
+	CSV_LATENCY, CSV_KINDS };
 
-/* "spikes", "synapses", "links", "commands" */
+/* "spikes", "synapses", "links", "commands", "latency" */
 extern const char *const csv_kind_names[CSV_KINDS];
 /* Header line of each kind, without the line end. */
 extern const char *const csv_kind_headers[CSV_KINDS];
@@ -66,6 +67,17 @@ struct csv_command_row {
 	const char *site, *user, *command, *status, *message;
 };
 
+/*
+ * The loop's latency over one second on one path: kind spike, arrival,
+ * command, overhead or remote (see latency.h), n samples.
+ */
+struct csv_latency_row {
+	int64_t t_us;
+	const char *kind, *path;
+	uint64_t n;
+	double p50_ms, p99_ms, max_ms;
+};
+
 /* One row of any kind (the reader hands these out). */
 struct csv_row {
 	enum csv_kind kind;
@@ -74,6 +86,7 @@ struct csv_row {
 		struct csv_synapse_row synapse;
 		struct csv_link_row link;
 		struct csv_command_row command;
+		struct csv_latency_row latency;
 	} u;
 };
 

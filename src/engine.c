@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "engine.h"
@@ -27,6 +28,11 @@
 /* Real-time pacing: advance at most this much session time per call. */
 #define ENGINE_SLICE_US 10000
 #define ENGINE_BEHIND_US 1000000
+/*
+ * Devices complete operations when polled: while one is pending the loop
+ * polls them this often (a typed command's result comes back within it).
+ */
+#define ENGINE_DEVICE_WAIT_US 500
 /* Local synapses' state goes to other sites this often. */
 #define ENGINE_STATE_US 5000000
 
@@ -110,7 +116,50 @@ engine_start_site_plugin(struct sb_plugin *p, char **cause)
 		}
 		pop->running = 1;
 	}
+	engine_declare_streams(site);
 	return 0;
+}
+
+/*
+ * Tell the site's transports which streams it publishes (a send of no
+ * events): its populations', its synapses' to populations of other sites
+ * and its synapses' states, so that the consoles reading them learn of
+ * them before the first event instead of keeping it waiting.
+ */
+void
+engine_declare_streams(struct site *site)
+{
+	struct session *s = site->session;
+	struct population *post;
+	char stream[160];
+	size_t t, i;
+
+	if (site->remote)
+		return;
+	for (t = 0; t < site->ntransports; t++) {
+		struct transport *tr = site->transports[t];
+
+		if (tr->sealed)
+			continue;
+		for (i = 0; i < site->npops; i++)
+			if (site->pops[i] != NULL && site->pops[i]->owner != NULL)
+				tr->ops.send(tr->data, site->pops[i]->name,
+				    NULL, 0);
+		for (i = 0; i < s->nsynapses; i++) {
+			struct synapse *syn = s->synapses[i];
+
+			if (syn->site != site || syn->mirror)
+				continue;
+			post = session_population(s, syn->post.site,
+			    syn->post.pop);
+			if (post == NULL || post->site == site)
+				continue;
+			snprintf(stream, sizeof stream, "syn:%s/%s",
+			    post->site->name, post->name);
+			tr->ops.send(tr->data, stream, NULL, 0);
+			tr->ops.send(tr->data, "synapses", NULL, 0);
+		}
+	}
 }
 
 /*
@@ -364,6 +413,9 @@ engine_synaptic_output(struct session *s, struct synapse *syn,
 			return;	/* after quit or unload: not sent */
 		out = *se;
 		out.index = syn->post.index;
+		/* which synapse, for the post site's loop latency */
+		out.pop = syn->id < SB_POP_SYNAPSE ? (uint16_t)syn->id :
+		    SB_POP_SYNAPSE;
 		snprintf(stream, sizeof stream, "syn:%s/%s", post->site->name,
 		    post->name);
 		if (tr->ops.send(tr->data, stream, &out, 1) != 0)
@@ -378,6 +430,10 @@ engine_synaptic_output(struct session *s, struct synapse *syn,
 		return;
 	}
 	if (post->ops.synaptic_input != NULL) {
+		/* the loop: from the pre spike's source to this input */
+		if (!s->fast)
+			latency_add(&syn->lat_spike, clock_now(&s->clock) -
+			    se->t_us, clock_mono_us());
 		pthread_mutex_lock(&post->lock);
 		post->ops.synaptic_input(post->data, syn->post.index, se->aux,
 		    se->g_before, se->t_us - __atomic_load_n(&s->backend_shift_us,
@@ -498,8 +554,12 @@ engine_tap(struct site *site, struct population *pop,
 static void
 engine_poll_transports(struct session *s)
 {
+	uint64_t woken;
 	size_t i, t;
 
+	/* cleared before polling: a wake from now on is for what follows */
+	if (s->wake_fd != -1 && read(s->wake_fd, &woken, sizeof woken) < 0)
+		woken = 0;
 	for (i = 0; i < s->nsites; i++) {
 		struct site *site = s->sites[i];
 
@@ -589,7 +649,64 @@ engine_publish_states(struct session *s, int64_t now)
 	}
 }
 
-/* Once a second: every link's health into links.csv. */
+/* One latency.csv row: a path's samples of the last second, if any. */
+static void
+engine_latency_row(struct session *s, struct latency *l,
+    enum latency_kind kind, const char *path, int64_t t_us)
+{
+	struct latency_stat st;
+	struct csv_row row;
+
+	if (latency_take_period(l, &st) != 0 || s->recorder == NULL)
+		return;
+	memset(&row, 0, sizeof row);
+	row.kind = CSV_LATENCY;
+	row.u.latency.t_us = t_us;
+	row.u.latency.kind = latency_kind_name(kind);
+	row.u.latency.path = path;
+	row.u.latency.n = st.n;
+	row.u.latency.p50_ms = st.p50_ms;
+	row.u.latency.p99_ms = st.p99_ms;
+	row.u.latency.max_ms = st.max_ms;
+	recorder_row(s->recorder, &row);
+}
+
+/*
+ * Once a second: each path's loop latency of that second into
+ * latency.csv (synapses, relay links, sites commands went to).
+ */
+static void
+engine_latency_rows(struct session *s, struct session_link_row *rows,
+    size_t nrows)
+{
+	int64_t t = clock_now(&s->clock);
+	char name[sizeof rows->h.name + 80];
+	size_t i;
+
+	for (i = 0; i < s->nsynapses; i++) {
+		struct synapse *syn = s->synapses[i];
+
+		engine_latency_row(s, syn->lat_spike, LATENCY_SPIKE,
+		    syn->name, t);
+		engine_latency_row(s, syn->lat_command, LATENCY_COMMAND,
+		    syn->name, t);
+		engine_latency_row(s, syn->lat_overhead, LATENCY_OVERHEAD,
+		    syn->name, t);
+	}
+	for (i = 0; i < nrows; i++) {
+		if (rows[i].tr == NULL)
+			continue;
+		snprintf(name, sizeof name, "%s/%s", rows[i].site->name,
+		    rows[i].h.name);
+		engine_latency_row(s, rows[i].tr->lat_arrival, LATENCY_ARRIVAL,
+		    name, t);
+	}
+	for (i = 0; i < s->nsites; i++)
+		engine_latency_row(s, s->sites[i]->lat_remote, LATENCY_REMOTE,
+		    s->sites[i]->name, t);
+}
+
+/* Once a second: every link's health into links.csv, latency.csv. */
 static void
 engine_links_due(struct session *s)
 {
@@ -603,6 +720,7 @@ engine_links_due(struct session *s)
 	n = session_links(s, rows, 64);
 	for (i = 0; i < n; i++)
 		engine_link_row(s, rows[i].site, rows[i].device, &rows[i].h);
+	engine_latency_rows(s, rows, n);
 	engine_publish_states(s, now);
 }
 
@@ -622,16 +740,24 @@ engine_report_lag(struct session *s, struct population *pop)
 }
 
 /*
- * The wake-up fds of every population's event ring, for the console's
- * poll(): an event a backend emits is then handled at once, not at the
- * next tick (the loop drains every ring before it polls again, as the
- * ring's protocol asks). Returns how many were filled, at most max.
+ * The wake-up fds of every population's event ring and of the plugins'
+ * host->wake, for the console's poll(): an event a backend emits, and a
+ * batch a transport received, is then handled at once, not at the next
+ * tick (the loop drains every ring before it polls again, as the ring's
+ * protocol asks). Returns how many were filled, at most max.
  */
 size_t
 engine_poll_fds(struct session *s, struct pollfd *pfd, size_t max)
 {
 	size_t i, j, n = 0;
 
+	/* a transport's arrivals (host->wake) */
+	if (s->wake_fd != -1 && n < max) {
+		pfd[n].fd = s->wake_fd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		n++;
+	}
 	for (i = 0; i < s->nsites; i++) {
 		struct site *site = s->sites[i];
 
@@ -647,6 +773,15 @@ engine_poll_fds(struct session *s, struct pollfd *pfd, size_t max)
 		}
 	}
 	return n;
+}
+
+/* How long the loop may sleep: its tick, shorter while a device works. */
+int64_t
+engine_wait_us(struct session *s, int64_t tick_us)
+{
+	if (s->npending > 0 && tick_us > ENGINE_DEVICE_WAIT_US)
+		return ENGINE_DEVICE_WAIT_US;
+	return tick_us;
 }
 
 /* Drain every population's ring. */
@@ -1043,6 +1178,7 @@ engine_shutdown(struct session *s)
 		free(site->commands);
 		free(site->links);
 		free(site->taps);
+		latency_free(site->lat_remote);
 		free(site->name);
 		free(site);
 	}
@@ -1059,5 +1195,7 @@ engine_shutdown(struct session *s)
 		history_free(s->history);
 	free(s->log_dir);
 	cursor_free(&s->cursors);
+	if (s->wake_fd != -1)
+		close(s->wake_fd);
 	free(s);
 }

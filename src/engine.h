@@ -15,6 +15,8 @@ struct sb_reply;
 struct history_names;
 
 /* Start what p registered (real-time pacing threads, hardware streams). */
+/* Declare the streams a site publishes to its transports (no events). */
+void engine_declare_streams(struct site *site);
 int engine_start_site_plugin(struct sb_plugin *p, char **cause);
 int engine_clock_pending(struct session *s);
 /* Backends' own time, and their stamps as session time (see session.h). */
@@ -28,6 +30,12 @@ void engine_run_fast(struct session *s, int64_t until_us);
 struct pollfd;
 /* The wake-up fds of the populations' event rings, for poll(). */
 size_t engine_poll_fds(struct session *s, struct pollfd *pfd, size_t max);
+/*
+ * How long the loop may sleep in poll(), in microseconds: tick_us, or
+ * ENGINE_DEVICE_WAIT_US while an operation is pending at a device (its
+ * completion is seen within that, not at the next tick).
+ */
+int64_t engine_wait_us(struct session *s, int64_t tick_us);
 #define ENGINE_QUIT_FLUSH_US 5000000	/* at quit, wait this long at most */
 /* At quit: let relay queues drain for at most timeout_us; -1 and a gap
  * in the logs for what could not be delivered. */

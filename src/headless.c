@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -127,9 +128,10 @@ headless_run(struct session *s, const struct headless_options *o)
 	struct cmdq *q = cmdq_create(s);
 	struct headless_input in = { 0 };
 	struct pollfd pfd[1 + HEADLESS_RINGS];
-	int64_t end_us = INT64_MAX, end_mono = INT64_MAX, now;
+	int64_t end_us = INT64_MAX, end_mono = INT64_MAX, now, wait_us;
+	struct timespec ts;
 	char *cause = NULL;
-	int status = 0, timeout, group, nfd;
+	int status = 0, group, nfd;
 
 	if (o->duration_s >= 0)
 		end_us = clock_now(&s->clock) + llround(o->duration_s * 1e6);
@@ -190,12 +192,14 @@ headless_run(struct session *s, const struct headless_options *o)
 			break;
 		/* stdin (when its lines are wanted) and every event ring:
 		 * a backend's event is handled as soon as it is emitted */
-		timeout = 10;
+		wait_us = engine_wait_us(s, 10000);
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)wait_us * 1000;
 		pfd[0].fd = in.open && cmdq_empty(q) ? STDIN_FILENO : -1;
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
 		nfd = 1 + engine_poll_fds(s, pfd + 1, HEADLESS_RINGS);
-		if (poll(pfd, (nfds_t)nfd, timeout) > 0 &&
+		if (ppoll(pfd, (nfds_t)nfd, &ts, NULL) > 0 &&
 		    (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			headless_read_stdin(&in, q);
 		engine_tick(s);

@@ -11,6 +11,7 @@ src_libsbcore_la_SOURCES = \
 	src/synapse.c src/synapse.h \
 	src/rule.c src/rule.h \
 	src/engine.c src/engine.h \
+	src/latency.c src/latency.h \
 	src/recorder.c src/recorder.h \
 	src/csvlog.h src/history.h src/ring.h \
 	src/cmd.c src/cmd.h src/cmd-queue.c src/cmd-table.c \
@@ -18,6 +19,7 @@ src_libsbcore_la_SOURCES = \
 	src/cmd-synapse.c src/cmd-pulse.c src/cmd-stim.c src/cmd-rule.c \
 	src/cmd-record.c src/cmd-mark.c src/cmd-source.c \
 	src/cmd-remote.c src/cmd-link.c src/cmd-ifenv.c src/cmd-stop.c \
+	src/cmd-latency.c \
 	src/remote.c \
 	src/remote.h
 src_libsbcore_la_CFLAGS = $(AM_CFLAGS)

@@ -366,6 +366,18 @@ plugin_host_cursor_set(struct sb_plugin *p, const char *key, uint64_t value)
 	free(full);
 }
 
+/* Something waits for the plugin's poll(): the loop runs a tick now. */
+static void
+plugin_host_wake(struct sb_plugin *p)
+{
+	uint64_t one = 1;
+	int fd = p->site->session->wake_fd;
+
+	/* EAGAIN: the counter is full, so the loop is woken already */
+	if (fd != -1 && write(fd, &one, sizeof one) < 0)
+		return;
+}
+
 const struct sb_host_api plugin_host_api = {
 	.size = sizeof(struct sb_host_api),
 	.log = plugin_host_log,
@@ -390,6 +402,7 @@ const struct sb_host_api plugin_host_api = {
 	.queue_command = plugin_host_queue_command,
 	.cursor_get = plugin_host_cursor_get,
 	.cursor_set = plugin_host_cursor_set,
+	.wake = plugin_host_wake,
 };
 
 /* Find a loaded instance at a site. */
@@ -517,6 +530,14 @@ plugin_free_devset(struct device_set *ds)
 	free(ds);
 }
 
+/* Free a transport record. */
+static void
+plugin_free_transport(struct transport *tr)
+{
+	latency_free(tr->lat_arrival);
+	free(tr);
+}
+
 /* Free everything registered by p at its site. */
 static void
 plugin_free_registered(struct sb_plugin *p)
@@ -544,7 +565,8 @@ plugin_free_registered(struct sb_plugin *p)
 		site->pops[i] = NULL;
 	}
 	PLUGIN_DROP_OWNED(site->devsets, site->ndevsets, p, plugin_free_devset);
-	PLUGIN_DROP_OWNED(site->transports, site->ntransports, p, free);
+	PLUGIN_DROP_OWNED(site->transports, site->ntransports, p,
+	    plugin_free_transport);
 	PLUGIN_DROP_OWNED(site->commands, site->ncommands, p, free);
 	/* trailing holes can go */
 	while (site->npops > 0 && site->pops[site->npops - 1] == NULL)

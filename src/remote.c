@@ -55,6 +55,28 @@ remote_out_of_range(struct session *s, struct sb_plugin *p,
 	free(msg);
 }
 
+/*
+ * The synapse a synaptic event from site `from` came through (its id
+ * there is in pop), as this console knows it: the synapse itself when
+ * that site is hosted here, else its mirror; NULL if not known (yet).
+ */
+static struct synapse *
+remote_synapse_of(struct session *s, const char *from,
+    const struct sb_event *ev)
+{
+	struct site *site;
+	struct synapse *syn;
+
+	if (ev->pop == SB_POP_SYNAPSE || (site = site_find(s, from)) == NULL)
+		return NULL;
+	if (site->remote)
+		return synapse_find_mirror(s, site, ev->pop);
+	if (ev->pop >= s->nsynapses)
+		return NULL;
+	syn = s->synapses[ev->pop];
+	return syn->site == site && !syn->mirror ? syn : NULL;
+}
+
 /* Synaptic events for one of our populations ("syn:SITE/POP"). */
 static void
 remote_deliver_synaptic(struct sb_plugin *p, const char *from,
@@ -63,6 +85,8 @@ remote_deliver_synaptic(struct sb_plugin *p, const char *from,
 	struct session *s = p->site->session;
 	const char *slash = strchr(target, '/');
 	struct population *pop;
+	struct synapse *syn;
+	int64_t now, mono;
 	size_t i;
 
 	if (slash == NULL || (size_t)(slash - target) !=
@@ -86,6 +110,15 @@ remote_deliver_synaptic(struct sb_plugin *p, const char *from,
 			remote_out_of_range(s, p, pop, &ev[i], ev[i].kind !=
 			    SB_EV_SYNAPTIC ? "not a synaptic event" : "beyond "
 			    "the population's units");
+	/* the loop: each pre spike from its source to this input */
+	now = clock_now(&s->clock);
+	mono = clock_mono_us();
+	for (i = 0; i < n && !s->fast; i++) {
+		if (ev[i].kind == SB_EV_SYNAPTIC && ev[i].index <
+		    pop->ops.units && (syn = remote_synapse_of(s, from,
+		    &ev[i])) != NULL)
+			latency_add(&syn->lat_spike, now - ev[i].t_us, mono);
+	}
 	pthread_mutex_lock(&pop->lock);
 	for (i = 0; i < n; i++) {
 		if (ev[i].kind != SB_EV_SYNAPTIC || ev[i].index >= pop->ops.units)
@@ -199,6 +232,29 @@ remote_deliver_synapses(struct sb_plugin *p, struct site *site,
 	s->dirty = 1;
 }
 
+/* Spikes of another site reached this one: from their source to here. */
+static void
+remote_arrival(struct sb_plugin *p, const struct sb_event *ev, size_t n)
+{
+	struct session *s = p->site->session;
+	struct transport *tr = NULL;
+	int64_t now, mono;
+	size_t i;
+
+	if (s->fast)
+		return;
+	for (i = 0; i < p->site->ntransports; i++)
+		if (p->site->transports[i]->owner == p)
+			tr = p->site->transports[i];
+	if (tr == NULL)
+		return;
+	now = clock_now(&s->clock);
+	mono = clock_mono_us();
+	for (i = 0; i < n; i++)
+		if (ev[i].kind == SB_EV_SPIKE)
+			latency_add(&tr->lat_arrival, now - ev[i].t_us, mono);
+}
+
 /* Events of another site's stream arrived. */
 void
 remote_deliver(struct sb_plugin *p, const char *site_name,
@@ -256,6 +312,7 @@ remote_deliver(struct sb_plugin *p, const char *site_name,
 		    "(bad stream name)", p->name, site_name, stream);
 		return;
 	}
+	remote_arrival(p, ev, n);
 	for (i = 0; i < n; i++) {
 		if (ev[i].kind != SB_EV_SPIKE) {
 			remote_out_of_range(s, p, pop, &ev[i], "not a spike");
@@ -522,6 +579,7 @@ remote_send_via(struct session *s, struct transport *tr, const char *target,
 	w->item = item;
 	w->fn = fn;
 	w->deadline_mono_us = clock_mono_us() + REMOTE_TIMEOUT_US;
+	w->sent_mono_us = clock_mono_us();
 	w->target = xstrdup(target);
 	if (item != NULL)
 		cmdq_item_hold(item);
@@ -558,6 +616,7 @@ remote_result(struct sb_plugin *p, uint64_t id, int status, const char *text)
 {
 	struct session *s = p->site->session;
 	struct remote_wait *w;
+	struct site *site;
 	const char *line, *nl;
 	size_t i;
 	char *one;
@@ -579,6 +638,10 @@ remote_result(struct sb_plugin *p, uint64_t id, int status, const char *text)
 		remote_wait_remove(s, i);
 		return;
 	}
+	/* a typed 'at SITE ...': there and back */
+	if ((site = site_find(s, w->target)) != NULL)
+		latency_add(&site->lat_remote, clock_mono_us() -
+		    w->sent_mono_us, clock_mono_us());
 	for (line = text != NULL ? text : ""; *line != '\0'; line = nl + 1) {
 		nl = strchr(line, '\n');
 		one = nl ? xstrndup(line, (size_t)(nl - line)) : xstrdup(line);

@@ -1,6 +1,8 @@
 /* session.c: sites, populations and unit addresses of one process. */
 #include "config.h"
 
+#include <sys/eventfd.h>
+
 #include <errno.h>
 #include <math.h>
 #include <pwd.h>
@@ -48,6 +50,8 @@ session_create(int fast, uint64_t seed)
 	s->seed = seed;
 	s->remote_lifetime_us = 5000000;	/* at -t changes it per command */
 	s->step_us = 1000;
+	/* without it (EMFILE), transports are polled at the loop's tick */
+	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->user = getenv("USER");
 	if (s->user == NULL || *s->user == '\0') {
 		struct passwd *pw = getpwuid(getuid());
@@ -408,6 +412,8 @@ session_links(struct session *s, struct session_link_row *out, size_t max)
 					session_link_offset(s, &h[k]);
 				out[n].site = site;
 				out[n].device = device;
+				out[n].tr = device ? NULL :
+				    site->transports[j];
 				out[n++].h = h[k];
 			}
 		}

@@ -14,6 +14,7 @@
 #include "synbridge-plugin.h"
 #include "clock.h"
 #include "cursor.h"
+#include "latency.h"
 
 struct session;
 struct site;
@@ -97,6 +98,8 @@ struct transport {
 	void *data;
 	void (*free_func)(void *);
 	int sealed;	/* being flushed at quit or unload: takes nothing new */
+	/* other sites' spikes: their source time -> delivered here */
+	struct latency *lat_arrival;
 };
 
 /* A device link registered by a plugin (an instrument, a partner lab). */
@@ -176,6 +179,13 @@ struct synapse {
 	/* a mirror of another site's synapse (dev == NULL): its id there */
 	int mirror;
 	uint32_t remote_id;
+	/*
+	 * Wall-clock latency measured at this console: a pre spike from its
+	 * source to the synaptic input at the post unit (where the post unit
+	 * is hosted here), and a typed command to the device and back, in
+	 * all and beyond the device's own time (where the device is here).
+	 */
+	struct latency *lat_spike, *lat_command, *lat_overhead;
 };
 
 /* One site: a lab's console, with its plugins and streams. */
@@ -184,6 +194,7 @@ struct site {
 	uint16_t id;
 	int remote;		/* another process hosts it (seen via a relay) */
 	int64_t described_us;	/* when its synapses were last asked for */
+	struct latency *lat_remote;	/* 'at SITE ...' typed here: round trip */
 	struct session *session;
 	struct sb_plugin **plugins;
 	size_t nplugins;
@@ -265,6 +276,8 @@ struct session {
 	uint64_t held_back;	/* synaptic inputs not delivered while stopped */
 	/* the load command running a plugin's init, and its last follower */
 	struct cmdq_item *load_item, *load_after;
+	/* plugins' host->wake: an eventfd the loop polls (-1 if none) */
+	int wake_fd;
 };
 
 /* A remote command waiting for its result. */
@@ -275,6 +288,7 @@ struct remote_wait {
 	void (*fn)(struct session *s, struct site *from, int status,
 	    const char *text);
 	int64_t deadline_mono_us;
+	int64_t sent_mono_us;
 	char *target;
 };
 
@@ -287,6 +301,7 @@ struct pending_op {
 	uint32_t width_us, count;
 	double g_before_us;
 	struct cmdq_item *item;	/* command waiting on it, or NULL */
+	int64_t sent_us;	/* session time the device was asked */
 };
 
 /* Conductance event codes (sb_event.aux of SB_EV_CONDUCTANCE). */
@@ -330,6 +345,7 @@ char *session_site_names(struct session *s);
 struct session_link_row {
 	struct site *site;
 	int device;		/* a device link, not the relay's */
+	struct transport *tr;	/* the relay's transport, or NULL */
 	struct sb_link_health h;
 };
 /* Every link of every site (relay transports, then device links). */

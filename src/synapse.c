@@ -202,6 +202,8 @@ synapse_define(struct session *s, const char *name, const char *pre,
 	if (pp->post_of == NULL)
 		pp->post_of = xcalloc(pp->ops.units, sizeof *pp->post_of);
 	syn_list_add(&pp->post_of[upost.index], syn->id);
+	/* readers at the post's site learn of its stream now */
+	engine_declare_streams(site);
 	s->dirty = 1;
 	return syn;
 }
@@ -412,6 +414,9 @@ synapse_free_all(struct session *s)
 		free(s->synapses[i]->pre_name);
 		free(s->synapses[i]->post_name);
 		free(s->synapses[i]->device_spec);
+		latency_free(s->synapses[i]->lat_spike);
+		latency_free(s->synapses[i]->lat_command);
+		latency_free(s->synapses[i]->lat_overhead);
 		free(s->synapses[i]);
 	}
 	free(s->synapses);
@@ -537,6 +542,7 @@ synapse_operate(struct session *s, struct synapse *syn, enum cond_event event,
 	op->count = count;
 	op->g_before_us = syn->g_us;
 	op->item = item;
+	op->sent_us = clock_now(&s->clock);
 	if (item != NULL)
 		cmdq_item_hold(item);
 	syn->in_flight++;
@@ -632,6 +638,16 @@ synapse_complete(void *ctx, const struct sb_completion *c)
 			session_log(s, SB_LOG_WARNING, "%s: %s failed: %s",
 			    syn->name, cond_event_name(op.event), c->message);
 		return;
+	}
+	if (c->status == 0 && !s->fast) {
+		/* a typed command: to the device and back, and beyond it */
+		int64_t now = clock_now(&s->clock), mono = clock_mono_us();
+		int64_t rt = now - op.sent_us, dev = c->t_us - op.sent_us;
+
+		/* the device's own time: asked to completed, within rt */
+		dev = dev < 0 ? 0 : dev > rt ? rt : dev;
+		latency_add(&syn->lat_command, rt, mono);
+		latency_add(&syn->lat_overhead, rt - dev, mono);
 	}
 	if (c->status != 0)
 		cmdq_item_error(op.item, "%s: %s failed: %s", syn->name,

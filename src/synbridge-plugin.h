@@ -240,12 +240,17 @@ struct sb_link {
  * this site and the others of the session (through the relay). Streams are
  * named: a population's spikes travel in the stream named after the
  * population ("mea"); synaptic events for a population of another site in
- * "syn:SITE/POP" (index = the post unit). Every callback runs in the
+ * "syn:SITE/POP" (index = the post unit, pop = the synapse's id at the
+ * sending site or SB_POP_SYNAPSE). Every callback runs in the
  * engine thread and must not block.
  */
 struct sb_transport {
 	const char *name;
-	/* Queue events that originated at this site for the relay. */
+	/*
+	 * Queue events that originated at this site for the relay. With n 0
+	 * (ev may be NULL) the host declares a stream it will publish: a
+	 * transport may make it known to other sites before its first event.
+	 */
 	int (*send)(void *data, const char *stream, const struct sb_event *ev,
 	    size_t n);
 	/* Hand what arrived to the host (deliver, gap, remote_*). */
@@ -362,6 +367,16 @@ struct sb_host_api {
 	uint64_t (*cursor_get)(struct sb_plugin *p, const char *key);
 	void (*cursor_set)(struct sb_plugin *p, const char *key,
 	    uint64_t value);
+
+	/*
+	 * Also synbridge-plugin-3, for hosts whose size covers it (any
+	 * thread, never blocks): something waits for the plugin's poll() (a
+	 * transport's network thread received a batch, a device thread
+	 * completed an operation). The host calls poll() at once instead of
+	 * at its next tick. Calling it once per empty-to-waiting change is
+	 * enough; more calls are harmless.
+	 */
+	void (*wake)(struct sb_plugin *p);
 };
 
 /* What a plugin exports (visible even when built -fvisibility=hidden). */

@@ -284,10 +284,14 @@ tui_draw_unit(const char *name, int shorten)
 	return shorten && slash != NULL ? slash + 1 : name;
 }
 
-/* Column widths of the synapse pane: names and units first. */
+/*
+ * Column widths of the synapse pane: names and units first; the loop's
+ * latency (latw, 0 or TUI_SYN_LATW) only in a wide pane.
+ */
+#define TUI_SYN_LATW 16
 static void
 tui_draw_syn_columns(const struct tui *t, int wd, int *namew, int *ppw,
-    int *barw, int *sparkw, int *shorten)
+    int *barw, int *sparkw, int *shorten, int *latw)
 {
 	struct session *s = t->s;
 	int full = 0, brief = 0, name = 0, l, rest;
@@ -306,8 +310,9 @@ tui_draw_syn_columns(const struct tui *t, int wd, int *namew, int *ppw,
 		brief = l > brief ? l : brief;
 	}
 	*namew = name + 2 < 12 ? name + 2 : 12;
+	*latw = wd >= 110 ? TUI_SYN_LATW : 0;
 	/* fixed: G and weight 16, pulse marker 2, a decision of 14 at least */
-	rest = wd - *namew - 16 - 2 - 14;
+	rest = wd - *namew - 16 - 2 - 14 - *latw;
 	*shorten = full > rest - 8 - 12;
 	*ppw = *shorten ? brief : full;
 	if (*ppw > rest - 8)
@@ -319,21 +324,48 @@ tui_draw_syn_columns(const struct tui *t, int wd, int *namew, int *ppw,
 	    0;
 }
 
-/* Synapses: name, pre -> post, bar, G, sparkline, pulse, decision. */
+/*
+ * The slowest synapse path of the last 10-20 s (source spike to synaptic
+ * input at the post unit, where that is measured here): "   loop p99 X
+ * ms (sN)", or nothing.
+ */
+static void
+tui_draw_loop(const struct session *s, char *buf, size_t len)
+{
+	struct latency_stat st;
+	const char *worst = NULL;
+	double p99 = 0;
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < s->nsynapses; i++) {
+		if (latency_recent(s->synapses[i]->lat_spike, clock_mono_us(),
+		    &st) == 0 && (worst == NULL || st.p99_ms > p99)) {
+			p99 = st.p99_ms;
+			worst = s->synapses[i]->name;
+		}
+	}
+	if (worst != NULL)
+		snprintf(buf, len, "   loop p99 %.2f ms (%s)", p99, worst);
+}
+
+/* Synapses: name, pre -> post, bar, G, sparkline, pulse, latency, decision. */
 void
 tui_draw_synapses(struct tui *t, WINDOW *w, int h, int wd)
 {
 	struct session *s = t->s;
 	wchar_t bar[64], spark[TUI_SPARK + 1];
 	double samples[TUI_SPARK];
-	char details[96], pp[128], state[160];
-	int y, x, ppw, barw, sparkw, namew, shorten, rows;
+	char details[160], pp[128], state[160], loop[80];
+	struct latency_stat st;
+	int y, x, ppw, barw, sparkw, namew, shorten, rows, latw;
 	size_t i;
 
 	werase(w);
+	tui_draw_loop(s, loop, sizeof loop);
 	snprintf(details, sizeof details, "%zu%s", s->nsynapses,
 	    t->focus == TUI_FOCUS_SYNAPSES ? "   up/down select, p "
-	    "potentiate, d depress" : "");
+	    "potentiate, d depress" : loop);
 	tui_draw_title(t, w, wd, t->focus == TUI_FOCUS_SYNAPSES, "Synapses",
 	    details);
 	if (s->nsynapses == 0) {
@@ -350,7 +382,8 @@ tui_draw_synapses(struct tui *t, WINDOW *w, int h, int wd)
 		t->syn_top = t->sel_syn;
 	if (rows > 0 && t->sel_syn >= t->syn_top + (size_t)rows)
 		t->syn_top = t->sel_syn - (size_t)rows + 1;
-	tui_draw_syn_columns(t, wd, &namew, &ppw, &barw, &sparkw, &shorten);
+	tui_draw_syn_columns(t, wd, &namew, &ppw, &barw, &sparkw, &shorten,
+	    &latw);
 	for (i = t->syn_top, y = 1; i < s->nsynapses && y < h; i++, y++) {
 		struct synapse *syn = s->synapses[i];
 		const struct sb_device_limits *lim = &syn->limits;
@@ -412,6 +445,17 @@ tui_draw_synapses(struct tui *t, WINDOW *w, int h, int wd)
 			}
 			x += 2;
 		}
+		if (latw > 0 && x + latw < wd) {
+			/* the loop through this synapse: p50/p99, ms */
+			if (latency_recent(syn->lat_spike, clock_mono_us(),
+			    &st) == 0) {
+				snprintf(state, sizeof state, "%.2f/%.2f ms",
+				    st.p50_ms, st.p99_ms);
+				tui_draw_printf(w, y, x, latw, "%*s ", latw - 1,
+				    state);
+			}
+			x += latw;
+		}
 		if (x < wd && synapse_offline(syn, state, sizeof state) != 0) {
 			/* an unplugged instrument outweighs the last decision */
 			wattron(w, tui_draw_pair(t, TUI_PAIR_DOWN) | A_BOLD);
@@ -469,7 +513,7 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 	const char *word;
 	size_t i;
 	attr_t a;
-	int y, nw, compact;
+	int y, nw, compact, lat;
 
 	werase(w);
 	snprintf(details, sizeof details, "%zu", t->nlinks);
@@ -487,7 +531,9 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 	/* the name column takes what the figures leave, 16 to 40 wide;
 	 * below 92 columns only state, RTT, offset, loss and age */
 	compact = wd < 92;
-	nw = wd - (compact ? 60 : 76);
+	/* from 104 columns, the latency of other sites' spikes too */
+	lat = !compact && wd >= 104;
+	nw = wd - (compact ? 60 : lat ? 86 : 76);
 	nw = nw < 16 ? 16 : nw > 40 ? 40 : nw;
 	for (i = 0; i < t->nlinks && t->link_device[i]; i++)
 		;
@@ -501,12 +547,13 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 		    "link", "state", "rtt ms", "offset ms", "loss%", "age s");
 	else
 		tui_draw_printf(w, 1, 0, wd, " %-*s %-8s %8s %7s %16s %6s "
-		    "%6s %8s %6s", nw, "link", "state", "rtt ms", "jitter",
-		    "offset ms", "loss%", "queue", "events/s", "age s");
+		    "%6s %8s %6s %9s", nw, "link", "state", "rtt ms", "jitter",
+		    "offset ms", "loss%", "queue", "events/s", "age s",
+		    lat ? "src p99ms" : "");
 	wattrset(w, A_NORMAL);
 	for (i = 0, y = 2; i < t->nlinks && y < h; i++, y++) {
 		const struct sb_link_health *l = &t->links[i];
-		char off[40];
+		char off[40], src[16];
 
 		{
 			/* too long: keep "site/link", drop " host:port" */
@@ -535,10 +582,14 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 			    l->last_batch_age_s);
 			continue;
 		}
+		if (lat && !isnan(t->link_src_p99[i]))
+			snprintf(src, sizeof src, "%9.2f", t->link_src_p99[i]);
+		else
+			snprintf(src, sizeof src, "%9s", lat ? "-" : "");
 		tui_draw_printf(w, y, nw + 10, wd - nw - 10, " %8.2f %7.2f "
-		    "%16s %6.1f %6llu %8.0f %6.1f", l->rtt_ms, l->jitter_ms, off,
-		    l->loss_pct, (unsigned long long)l->queue,
-		    l->events_per_s, l->last_batch_age_s);
+		    "%16s %6.1f %6llu %8.0f %6.1f %s", l->rtt_ms, l->jitter_ms,
+		    off, l->loss_pct, (unsigned long long)l->queue,
+		    l->events_per_s, l->last_batch_age_s, src);
 	}
 }
 

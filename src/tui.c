@@ -274,6 +274,7 @@ tui_poll_links(struct tui *t)
 	static const char *names[] = { "down", "degraded", "up" };
 	struct session_link_row rows[TUI_MAX_LINKS];
 	struct session *s = t->s;
+	struct latency_stat st;
 	size_t i, k, n;
 
 	n = session_links(s, rows, TUI_MAX_LINKS);
@@ -281,6 +282,9 @@ tui_poll_links(struct tui *t)
 	for (k = 0; k < n; k++) {
 		t->links[k] = rows[k].h;
 		t->link_device[k] = (unsigned char)rows[k].device;
+		t->link_src_p99[k] = rows[k].tr != NULL &&
+		    latency_recent(rows[k].tr->lat_arrival, clock_mono_us(),
+		    &st) == 0 ? st.p99_ms : NAN;
 		snprintf(t->links[k].name, sizeof t->links[k].name, "%s/%s",
 		    rows[k].site->name, rows[k].h.name);
 	}
@@ -1031,7 +1035,7 @@ tui_run(struct session *s, const struct tui_options *o)
 				frame_us = 1000000;
 		}
 		/* sleep until input, the next frame or the next tick */
-		wait_us = TUI_TICK_MS * 1000;
+		wait_us = engine_wait_us(s, TUI_TICK_MS * 1000);
 		if (last_frame + frame_us - mono < wait_us)
 			wait_us = last_frame + frame_us - mono;
 		if (in.len > 0)

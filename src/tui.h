@@ -223,6 +223,8 @@ struct tui {
 	/* links */
 	struct sb_link_health links[TUI_MAX_LINKS];
 	unsigned char link_device[TUI_MAX_LINKS];	/* not the relay's */
+	/* other sites' spikes, source to here, p99 ms (NaN: none lately) */
+	double link_src_p99[TUI_MAX_LINKS];
 	size_t nlinks;
 	struct tui_link_seen seen[TUI_MAX_LINKS];
 	size_t nseen;

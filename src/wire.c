@@ -138,42 +138,72 @@ wire_error(char **cause, const char *fmt, ...)
 	return -1;
 }
 
-/* How many leading events of ev fit together in one batch of cap bytes. */
-size_t
-wire_encode_fit(const struct sb_event *ev, size_t n, size_t cap)
+/*
+ * One pass over ev: how many leading events fit together in one batch of
+ * cap bytes, the bytes that batch takes (*bytes) and its earliest time
+ * (*base); either pointer may be NULL.
+ */
+static size_t
+wire_scan(const struct sb_event *ev, size_t n, size_t cap, size_t *bytes,
+    int64_t *base)
 {
 	size_t i, size = WIRE_HEADER_SIZE, rec;
 	int64_t lo, hi;
 
-	if (n == 0 || cap < WIRE_HEADER_SIZE)
+	if (n == 0 || cap < WIRE_HEADER_SIZE) {
+		if (bytes != NULL)
+			*bytes = WIRE_HEADER_SIZE;
+		if (base != NULL)
+			*base = 0;
 		return 0;
+	}
 	lo = hi = ev[0].t_us;
 	for (i = 0; i < n; i++) {
 		rec = wire_record_size(ev[i].kind);
 		if (rec == 0 || size + rec > cap ||
 		    size + rec - WIRE_HEADER_SIZE > WIRE_PAYLOAD_MAX)
 			break;
-		if (ev[i].t_us < lo)
+		if (ev[i].t_us < lo) {
+			if ((uint64_t)hi - (uint64_t)ev[i].t_us > UINT32_MAX)
+				break;
 			lo = ev[i].t_us;
-		if (ev[i].t_us > hi)
+		} else if (ev[i].t_us > hi) {
+			if ((uint64_t)ev[i].t_us - (uint64_t)lo > UINT32_MAX)
+				break;
 			hi = ev[i].t_us;
-		if ((uint64_t)hi - (uint64_t)lo > UINT32_MAX)
-			break;
+		}
 		size += rec;
 	}
+	if (bytes != NULL)
+		*bytes = size;
+	if (base != NULL)
+		*base = lo;
 	return i;
+}
+
+/* How many leading events of ev fit together in one batch of cap bytes. */
+size_t
+wire_encode_fit(const struct sb_event *ev, size_t n, size_t cap)
+{
+	return wire_scan(ev, n, cap, NULL, NULL);
+}
+
+/* The same, and the bytes a batch of those events takes. */
+size_t
+wire_encode_span(const struct sb_event *ev, size_t n, size_t cap,
+    size_t *bytes)
+{
+	return wire_scan(ev, n, cap, bytes, NULL);
 }
 
 /* Bytes one batch of these n events takes, or 0 if they cannot form one. */
 size_t
 wire_encoded_size(const struct sb_event *ev, size_t n)
 {
-	size_t i, size = WIRE_HEADER_SIZE;
+	size_t size;
 
-	if (wire_encode_fit(ev, n, SIZE_MAX) != n)
+	if (wire_scan(ev, n, SIZE_MAX, &size, NULL) != n)
 		return 0;
-	for (i = 0; i < n; i++)
-		size += wire_record_size(ev[i].kind);
 	return size;
 }
 
@@ -182,17 +212,14 @@ size_t
 wire_encode(uint8_t *buf, size_t cap, const struct wire_header *h,
     const struct sb_event *ev, size_t n)
 {
-	size_t size = wire_encoded_size(ev, n), i;
-	int64_t base = n > 0 ? ev[0].t_us : 0;
+	size_t size, i;
+	int64_t base;
 	const struct sb_event *e;
 	uint8_t *p;
 
-	if (size == 0 || size > cap)
+	/* (no events: an empty batch, as before) */
+	if (wire_scan(ev, n, cap, &size, &base) != n || size > cap)
 		return 0;
-	for (i = 1; i < n; i++) {
-		if (ev[i].t_us < base)
-			base = ev[i].t_us;
-	}
 
 	memcpy(buf, WIRE_MAGIC, 4);
 	buf[WIRE_OFF_VERSION] = WIRE_VERSION;

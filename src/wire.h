@@ -132,6 +132,9 @@ size_t wire_encoded_size(const struct sb_event *ev, size_t n);
 
 /* How many leading events of ev fit together in one batch of cap bytes. */
 size_t wire_encode_fit(const struct sb_event *ev, size_t n, size_t cap);
+/* The same, and the bytes a batch of those events takes (*bytes). */
+size_t wire_encode_span(const struct sb_event *ev, size_t n, size_t cap,
+    size_t *bytes);
 
 /*
  * Write one batch of n events into buf. Takes session_id, stream_id and seq

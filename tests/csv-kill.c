@@ -48,6 +48,8 @@ struct gen {
 
 static const char *sites[] = { "padova", "southampton", "zurich",
 	"z\xc3\xbcrich lab" };
+static const char *latency_kinds[] = { "spike", "arrival", "command",
+	"overhead", "remote" };
 
 /* Row i of a kind: the same for the child that writes and the checker. */
 static void
@@ -106,6 +108,17 @@ gen_row(enum csv_kind kind, uint32_t i, struct csv_row *row, struct gen *g)
 			row->u.link.out_of_range = CSV_NO_COUNT;
 			row->u.link.age_s = (i % 4) * 0.5;
 		}
+		break;
+	case CSV_LATENCY:
+		snprintf(g->a, sizeof g->a, (i % 4) ? "s%u" :
+		    "padova/relay 127.0.0.1:%u", i % 8);
+		row->u.latency.t_us = (int64_t)i * 1000000;
+		row->u.latency.kind = latency_kinds[i % 5];
+		row->u.latency.path = g->a;
+		row->u.latency.n = i % 50 + 1;
+		row->u.latency.p50_ms = (i % 100) * 0.125;
+		row->u.latency.p99_ms = row->u.latency.p50_ms + (i % 7) * 0.25;
+		row->u.latency.max_ms = row->u.latency.p99_ms + 1.5;
 		break;
 	default:
 		snprintf(g->a, sizeof g->a, "user %u", i % 3);
@@ -264,6 +277,15 @@ check_row(void *ctx, const struct csv_row *got)
 		    l->malformed == wl->malformed &&
 		    l->out_of_range == wl->out_of_range &&
 		    same_double(l->age_s, wl->age_s);
+		break;
+	case CSV_LATENCY:
+		same = got->u.latency.t_us == want.u.latency.t_us &&
+		    same_string(got->u.latency.kind, want.u.latency.kind) &&
+		    same_string(got->u.latency.path, want.u.latency.path) &&
+		    got->u.latency.n == want.u.latency.n &&
+		    same_double(got->u.latency.p50_ms, want.u.latency.p50_ms) &&
+		    same_double(got->u.latency.p99_ms, want.u.latency.p99_ms) &&
+		    same_double(got->u.latency.max_ms, want.u.latency.max_ms);
 		break;
 	default:
 		m = &got->u.command;

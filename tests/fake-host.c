@@ -1,14 +1,32 @@
 /* fake-host.c: a host for plugin tests that records what a plugin does. */
 #include "config.h"
 
+#include <sys/eventfd.h>
+
 #include <dlfcn.h>
 #include <elf.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fake-host.h"
+
+/* host->wake of every instance: one eventfd for the process. */
+static pthread_once_t fake_wake_once = PTHREAD_ONCE_INIT;
+static int fake_wake_fd = -1;
+static uint64_t fake_wakes;
+
+/* Make the eventfd (once). */
+static void
+fake_wake_init(void)
+{
+	fake_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
 
 /* host->log: keep the line (and the last error); echo it if asked. */
 static void __attribute__((format(printf, 3, 4)))
@@ -296,6 +314,53 @@ fake_remote_result(struct sb_plugin *p, uint64_t id, int status,
 	snprintf(p->result_text, sizeof p->result_text, "%s", text);
 }
 
+/* host->wake: any thread; marks p and wakes the test's loop. */
+static void
+fake_wake(struct sb_plugin *p)
+{
+	uint64_t	one = 1;
+
+	__atomic_store_n(&p->woken, 1, __ATOMIC_RELEASE);
+	pthread_once(&fake_wake_once, fake_wake_init);
+	__atomic_add_fetch(&fake_wakes, 1, __ATOMIC_RELAXED);
+	if (fake_wake_fd != -1 && write(fake_wake_fd, &one, sizeof one) < 0)
+		return;		/* full: a wake is pending anyway */
+}
+
+/* Wait up to timeout_us for a host->wake (cleared); 1 woken, 0 not. */
+int
+fake_host_wait(int64_t timeout_us)
+{
+	struct pollfd	pfd;
+	struct timespec	ts;
+	uint64_t	n;
+	int		woken;
+
+	pthread_once(&fake_wake_once, fake_wake_init);
+	if (timeout_us < 0)
+		timeout_us = 0;
+	ts.tv_sec = (time_t)(timeout_us / 1000000);
+	ts.tv_nsec = (long)(timeout_us % 1000000) * 1000;
+	pfd.fd = fake_wake_fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (fake_wake_fd == -1) {
+		nanosleep(&ts, NULL);
+		return (0);
+	}
+	woken = ppoll(&pfd, 1, &ts, NULL) > 0;
+	if (read(fake_wake_fd, &n, sizeof n) < 0)
+		n = 0;
+	return (woken);
+}
+
+/* host->wake calls so far (all instances). */
+uint64_t
+fake_host_wakes(void)
+{
+	return (__atomic_load_n(&fake_wakes, __ATOMIC_RELAXED));
+}
+
 const struct sb_host_api fake_host = {
 	.size = sizeof (struct sb_host_api),
 	.log = fake_log,
@@ -318,6 +383,7 @@ const struct sb_host_api fake_host = {
 	.remote_command = fake_remote_command,
 	.remote_result = fake_remote_result,
 	.clock_update = fake_clock_update,
+	.wake = fake_wake,
 };
 
 /* A zeroed instance with site, seed and fast mode. */

@@ -87,6 +87,7 @@ struct sb_plugin {
 				    const char *, const struct sb_event *,
 				    size_t);
 	void			*ctx;
+	int			 woken;		/* host->wake since (atomic) */
 	int			 commands, results;	/* remote */
 	char			 command_from[64], command_line[256];
 	uint64_t		 command_id, result_id;
@@ -120,6 +121,13 @@ void	fake_plugin_unload(struct sb_plugin *, sb_plugin_end_fn);
 void	fake_plugin_free(struct sb_plugin *, sb_plugin_end_fn);
 /* Did a kept log line contain s? */
 int	fake_plugin_logged(struct sb_plugin *, const char *);
+/*
+ * host->wake of any instance: wait up to timeout_us for one (and clear
+ * it): 1 if one came, 0 on timeout. Poll the plugins after either.
+ */
+int	fake_host_wait(int64_t);
+/* host->wake calls so far, all instances together. */
+uint64_t fake_host_wakes(void);
 
 /*
  * dlopen top_builddir/rel (top_builddir from the environment, else "."),

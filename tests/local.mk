@@ -34,6 +34,9 @@ tests_bench_bench_engine_SOURCES = tests/bench/bench-engine.c
 tests_bench_bench_engine_CPPFLAGS = $(test_core_cppflags)
 tests_bench_bench_engine_LDADD = src/libsbcore.la
 
+TESTS += tests/latency-csv.sh tests/relay-cipher.sh
+EXTRA_DIST += tests/latency-csv.sh tests/relay-cipher.sh
+
 TESTS += tests/relay-3site.sh tests/relay-restart.sh tests/relay-413.sh \
 	tests/record-full.sh tests/relay-clock.sh tests/relay-clock-console.sh \
 	tests/relay-quit.sh tests/relay-once.sh tests/relay-resume.sh \
@@ -50,6 +53,11 @@ include tests/arc1.mk
 include tests/ramp-plugin.mk
 include tests/rhx.mk
 include tests/oe.mk
+
+# The demo's loop in real time: spike path and typed command latency.
+EXTRA_PROGRAMS += tests/bench/bench-loop
+bench_programs += tests/bench/bench-loop
+tests_bench_bench_loop_SOURCES = tests/bench/bench-loop.c
 
 # Fuzz targets: make check replays their corpora; make fuzz runs them.
 include tests/fuzz/fuzz.mk

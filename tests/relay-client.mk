@@ -40,9 +40,25 @@ TESTS += tests/test-relay-e2e
 EXTRA_PROGRAMS += tests/bench/bench-relay
 bench_programs += tests/bench/bench-relay
 tests_bench_bench_relay_SOURCES = tests/bench/bench-relay.c \
+	tests/bench/bench-mqtt.c tests/bench/bench-mqtt.h \
+	tests/bench/bench-util.c tests/bench/bench-util.h \
 	tests/test-relay-host.c tests/relay-test-host.h $(fake_host_sources) \
 	$(relay_pure_sources) $(relay_net_sources) plugins/relay/plugin.c
 tests_bench_bench_relay_CPPFLAGS = $(relay_test_cppflags) \
 	-I$(top_srcdir)/tests
-tests_bench_bench_relay_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(GNUTLS_CFLAGS)
-tests_bench_bench_relay_LDADD = src/libsbcore.la $(CURL_LIBS) $(GNUTLS_LIBS) -lm
+tests_bench_bench_relay_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(GNUTLS_CFLAGS) \
+	$(MOSQUITTO_CFLAGS)
+tests_bench_bench_relay_LDADD = src/libsbcore.la $(CURL_LIBS) $(GNUTLS_LIBS) \
+	$(MOSQUITTO_LIBS) -lm
+
+# How the relay grows: 3, 30 and 300 sites in one session and in many.
+EXTRA_PROGRAMS += tests/bench/bench-scale
+bench_programs += tests/bench/bench-scale
+tests_bench_bench_scale_SOURCES = tests/bench/bench-scale.c \
+	tests/bench/bench-util.c tests/bench/bench-util.h \
+	tests/test-relay-host.c tests/relay-test-host.h $(fake_host_sources) \
+	$(relay_pure_sources) $(relay_net_sources) plugins/relay/plugin.c
+tests_bench_bench_scale_CPPFLAGS = $(relay_test_cppflags) \
+	-I$(top_srcdir)/tests
+tests_bench_bench_scale_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(GNUTLS_CFLAGS)
+tests_bench_bench_scale_LDADD = src/libsbcore.la $(CURL_LIBS) $(GNUTLS_LIBS) -lm

@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -328,6 +329,58 @@ test_queue_bound_is_a_gap(void **state)
 	free(p);
 }
 
+/* CPU seconds of this process (every thread). */
+static double
+process_cpu(void)
+{
+	struct rusage	ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+}
+
+/*
+ * A relay that answers slowly (every chunk held 700 ms, so a clock probe
+ * takes seconds): the network thread waits for the answers, it does not
+ * spin. It used to poll without sleeping while a probe was in flight past
+ * the time the next one was due (a whole core for as long as that lasts,
+ * with 300 sites 300 threads doing it).
+ */
+static void
+test_slow_relay_no_spin(void **state)
+{
+	static const char	*rules[] = { "*:delay=700", NULL };
+	struct test_proc	 pa;
+	struct sb_plugin	 a;
+	struct timespec		 nap = { 0, 100000000 };
+	double			 cpu0, cpu;
+	int64_t			 t0, wall;
+	int			 i;
+
+	if (relay.port == 0)
+		skip();
+	if (test_proxy_start(&pa, relay.port, rules) != 0)
+		fail_msg("tests/tcp-proxy did not start");
+	load_site(&a, "padova", "tok-padova", pa.port, "-/-");
+	a.quiet = 1;
+	cpu0 = process_cpu();
+	t0 = test_mono_us();
+	for (i = 0; i < 25; i++) {
+		nanosleep(&nap, NULL);
+		a.t.poll(a.data);
+	}
+	cpu = process_cpu() - cpu0;
+	wall = test_mono_us() - t0;
+	fprintf(stderr, "# %.3f s of CPU in %.3f s with every exchange slow\n",
+	    cpu, (double)wall / 1e6);
+	test_relay_unload(&a);
+	test_proc_stop(&pa);
+	if (cpu > 0.02 * (double)wall / 1e6)
+		fail_msg("the transport used %.2f s of CPU in %.2f s waiting "
+		    "for a slow relay (it spins)", cpu, (double)wall / 1e6);
+}
+
 int
 main(void)
 {
@@ -337,6 +390,7 @@ main(void)
 		cmocka_unit_test(test_remote_command),
 		cmocka_unit_test(test_faulty_network),
 		cmocka_unit_test(test_queue_bound_is_a_gap),
+		cmocka_unit_test(test_slow_relay_no_spin),
 	};
 
 	return (cmocka_run_group_tests(tests, group_setup, group_teardown));

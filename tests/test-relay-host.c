@@ -116,12 +116,16 @@ test_spawn(struct test_proc *tp, char **argv)
 	return (0);
 }
 
-/* Start the relay with tokens in a fresh directory (spooled). */
+/*
+ * Start the relay with tokens in a fresh directory: extra "spool" spools
+ * it there; extra "--OPTION VALUE ..." adds those arguments (split at
+ * spaces).
+ */
 int
 test_relay_start(struct test_proc *tp, const char *tokens, const char *extra)
 {
 	char	*prog, tokfile[128], certdir[128], spool[128];
-	char	*argv[16];
+	char	*argv[32], *more = NULL, *arg, *save = NULL;
 	int	 argc = 0;
 	FILE	*f;
 
@@ -152,13 +156,20 @@ test_relay_start(struct test_proc *tp, const char *tokens, const char *extra)
 	if (extra != NULL && strcmp(extra, "spool") == 0) {
 		argv[argc++] = (char *)"--spool";
 		argv[argc++] = spool;
+	} else if (extra != NULL && strncmp(extra, "--", 2) == 0 &&
+	    (more = strdup(extra)) != NULL) {
+		for (arg = strtok_r(more, " ", &save); arg != NULL && argc < 30;
+		    arg = strtok_r(NULL, " ", &save))
+			argv[argc++] = arg;
 	}
 	argv[argc] = NULL;
 	signal(SIGPIPE, SIG_IGN);
 	if (test_spawn(tp, argv) != 0) {
+		free(more);
 		free(prog);
 		return (-1);
 	}
+	free(more);
 	free(prog);
 	return (0);
 }

@@ -339,6 +339,99 @@ test_synapse_pane(void **state)
 	engine_shutdown(s);
 }
 
+/*
+ * The loop's latency in the synapse pane: the title names the slowest
+ * path's p99; from 110 columns each row shows its p50/p99.
+ */
+static void
+test_synapse_pane_latency(void **state)
+{
+	struct session *s = session_create(1, 1);
+	struct synapse syn[2], *list[2] = { &syn[0], &syn[1] };
+	struct tui t;
+	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+	SCREEN *scr;
+	WINDOW *w;
+	const char *row;
+	int64_t now = clock_mono_us();
+	int i;
+
+	(void)state;
+	memset(syn, 0, sizeof syn);
+	for (i = 0; i < 2; i++) {
+		syn[i].id = (uint32_t)i;
+		syn[i].limits.g_min_us = 100;
+		syn[i].limits.g_max_us = 200;
+		syn[i].g_us = 150;
+		strcpy(syn[i].last_decision, "-");
+	}
+	syn[0].name = "s0";
+	syn[0].pre_name = "padova/mea:12";
+	syn[0].post_name = "zurich/silicon:0";
+	syn[1].name = "s1";
+	syn[1].pre_name = "padova/mea:23";
+	syn[1].post_name = "zurich/silicon:0";
+	s->synapses = list;
+	s->nsynapses = 2;
+	setenv("TERM", "xterm", 1);
+	scr = newterm(NULL, out, in);
+	assert_non_null(scr);
+	memset(&t, 0, sizeof t);
+	t.s = s;
+	t.gl = utf8;
+	t.spark_step_us = 500000;
+	tui_sample_synapses(&t, 0);
+	w = newwin(5, 140, 0, 0);
+
+	/* nothing measured: nothing shown */
+	tui_draw_synapses(&t, w, 5, 140);
+	assert_null(strstr(window_row(w, 0, 140), "loop"));
+	assert_null(strstr(window_row(w, 1, 140), " ms"));
+
+	/* s0 around 1 ms, s1 around 4 ms with a slow tail */
+	for (i = 0; i < 100; i++) {
+		latency_add(&syn[0].lat_spike, 1000, now);
+		latency_add(&syn[1].lat_spike, i < 95 ? 4000 : 9000, now);
+	}
+	werase(w);
+	tui_draw_synapses(&t, w, 5, 140);
+	row = window_row(w, 0, 140);
+	assert_non_null(strstr(row, "Synapses  2"));
+	assert_non_null(strstr(row, "loop p99 9.00 ms"));
+	assert_non_null(strstr(row, "(s1)"));
+	row = window_row(w, 1, 140);
+	{
+		/* "P50/P99 ms", within the histogram's 3 % of 1 ms */
+		const char *ms = strstr(row, " ms");
+		double p50 = 0, p99 = 0;
+
+		assert_non_null(ms);
+		while (ms > row && ms[-1] != ' ')
+			ms--;
+		assert_int_equal(sscanf(ms, "%lf/%lf", &p50, &p99), 2);
+		assert_true(p50 > 0.97 && p50 < 1.03);
+		assert_true(p99 > 0.97 && p99 < 1.03);
+	}
+	row = window_row(w, 2, 140);
+	assert_non_null(strstr(row, "/9.00 ms"));
+	/* narrower than 110 columns: the title only */
+	werase(w);
+	tui_draw_synapses(&t, w, 5, 100);
+	assert_non_null(strstr(window_row(w, 0, 100), "loop p99"));
+	assert_null(strstr(window_row(w, 1, 100), " ms"));
+	delwin(w);
+	endwin();
+	delscreen(scr);
+	fclose(out);
+	fclose(in);
+	free(t.spark);
+	latency_free(syn[0].lat_spike);
+	latency_free(syn[1].lat_spike);
+	s->synapses = NULL;
+	s->nsynapses = 0;
+	engine_shutdown(s);
+}
+
 /* A curses screen on /dev/null for drawing tests. */
 struct fake_screen {
 	FILE *out, *in;
@@ -459,6 +552,7 @@ main(void)
 		cmocka_unit_test(test_raster_fit),
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_synapse_pane),
+		cmocka_unit_test(test_synapse_pane_latency),
 		cmocka_unit_test(test_links_pane),
 		cmocka_unit_test(test_log_pane),
 	};

@@ -3,6 +3,7 @@ relay_pure_sources = \
 	plugins/relay/relay.h \
 	plugins/relay/relay-config.c \
 	plugins/relay/relay-outq.c \
+	plugins/relay/relay-pool.c \
 	plugins/relay/relay-parse.c \
 	plugins/relay/relay-text.c \
 	plugins/relay/relay-clock.c \

@@ -79,6 +79,8 @@ relay_client_create(const struct sb_host_api *host, struct sb_plugin *p,
 	c->items_tail = &c->items;
 	c->msgs_tail = &c->msgs;
 	relay_parser_init(&c->parser);
+	relay_pool_init(&c->pool);
+	c->parser.pool = &c->pool;
 	relay_clock_init(&c->clock);
 	relay_health_init(&c->health);
 	if (relay_config_parse(&c->cfg, relay_client_arg, c, cause) != 0) {
@@ -115,6 +117,7 @@ relay_client_free(void *data)
 	}
 	relay_outq_free(&c->out);
 	relay_parser_free(&c->parser);
+	relay_pool_free(&c->pool);
 	relay_config_free(&c->cfg);
 	free(c->repin);
 	free(c->last_error);
@@ -125,16 +128,35 @@ relay_client_free(void *data)
 	free(c);
 }
 
-/* Queue an item for poll() (network thread). */
+/*
+ * Tell the host that poll() has something for it (any thread), where the
+ * host can be told: it then polls at once instead of at its next tick.
+ */
+void
+relay_client_wake_host(struct relay_client *c)
+{
+	const struct sb_host_api *h = c->host;
+
+	if (h->size >= offsetof(struct sb_host_api, wake) + sizeof h->wake &&
+	    h->wake != NULL)
+		h->wake(c->plugin);
+}
+
+/* Queue an item for poll() (network thread); the first wakes the host. */
 void
 relay_client_push(struct relay_client *c, struct relay_item *item)
 {
+	int	was_empty;
+
 	item->next = NULL;
 	pthread_mutex_lock(&c->in_lock);
+	was_empty = c->items == NULL;
 	*c->items_tail = item;
 	c->items_tail = &item->next;
 	c->in_events_queued += item->n;
 	pthread_mutex_unlock(&c->in_lock);
+	if (was_empty)
+		relay_client_wake_host(c);
 }
 
 /* Keep an error for poll() to log (any thread); repeats are dropped. */
@@ -157,6 +179,8 @@ relay_client_error(struct relay_client *c, const char *fmt, ...)
 		c->error_changed = 1;
 	}
 	pthread_mutex_unlock(&c->stat_lock);
+	if (msg != NULL)
+		relay_client_wake_host(c);
 }
 
 /* transport send(): queue events of a local stream. */
@@ -166,8 +190,7 @@ relay_client_send(void *data, const char *stream, const struct sb_event *ev,
 {
 	struct relay_client	*c = data;
 
-	if (n == 0)
-		return (0);
+	/* no events: the stream is declared, registered at once */
 	relay_outq_append(&c->out, stream, ev, n, relay_mono_us());
 	relay_net_wake(c);
 	return (0);

@@ -31,6 +31,13 @@ enum relay_role {
 
 #define RELAY_NXFERS (RELAY_PUBLISH_SLOTS + 6)
 #define RELAY_LIST_EVERY_US 2000000
+/*
+ * In the first seconds of a link, while the sites of a session declare
+ * their streams, the stream list is asked for this often: a stream
+ * declared then is read from its first event instead of up to 2 s late.
+ */
+#define RELAY_LIST_EARLY_US 250000
+#define RELAY_LIST_EARLY_FOR_US 10000000
 #define RELAY_PROBE_EVERY_US 1000000
 #define RELAY_BURST_EVERY_US 5000000
 #define RELAY_BURST_PROBES 8
@@ -90,6 +97,7 @@ struct relay_net {
 	int64_t		 probe_at;
 	int64_t		 burst_at;
 	int		 burst_left;
+	int64_t		 born;		/* when the thread started (mono us) */
 	struct relay_ostream **os;	/* snapshot of the outgoing streams */
 	size_t		 nos, capos;
 	uint64_t	 session_id;
@@ -618,10 +626,13 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 		case RELAY_LIST:
 			if (!x->active && now >= net->list_at &&
 			    now >= x->not_before) {
-				net->list_at = now + RELAY_LIST_EVERY_US;
+				net->list_at = now + (now - net->born <
+				    RELAY_LIST_EARLY_FOR_US ? RELAY_LIST_EARLY_US :
+				    RELAY_LIST_EVERY_US);
 				relay_net_begin(c, x, "/v1/streams", NULL, 0);
 			}
-			if (net->list_at < *due)
+			/* (one in flight: its answer ends the wait) */
+			if (!x->active && net->list_at < *due)
 				*due = net->list_at;
 			break;
 		case RELAY_READ:
@@ -647,7 +658,12 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 			if (!x->active && now >= x->not_before &&
 			    (net->burst_left > 0 || now >= net->probe_at))
 				relay_net_begin(c, x, "/v1/time", NULL, 0);
-			if (net->probe_at < *due)
+			/*
+			 * A probe in flight ends the wait by itself: its due
+			 * time, long passed while the relay is slow to
+			 * answer, must not turn the wait into a busy loop.
+			 */
+			if (!x->active && net->probe_at < *due)
 				*due = net->probe_at;
 			if (net->burst_at < *due)
 				*due = net->burst_at;
@@ -1037,7 +1053,7 @@ relay_net_timed(struct relay_client *c, struct relay_net *net,
 	int64_t		 t0 = x->t0, t3 = x->t3 != 0 ? x->t3 : now;
 	int64_t		 off, unc;
 	uint64_t	 steps;
-	int		 stepped;
+	int		 stepped, changed = 0;
 
 	if (net->burst_left > 0)
 		net->burst_left--;
@@ -1060,11 +1076,13 @@ relay_net_timed(struct relay_client *c, struct relay_net *net,
 			c->clock_offset_us = off;
 			c->clock_unc_us = unc;
 			c->clock_known = 1;
-			c->clock_changed = 1;
+			c->clock_changed = changed = 1;
 			pthread_cond_broadcast(&c->clock_cond);
 		}
 	}
 	pthread_mutex_unlock(&c->stat_lock);
+	if (changed)
+		relay_client_wake_host(c);
 	if (stepped)
 		relay_client_error(c, "relay: the relay's session clock and "
 		    "this host's stepped apart (this host was suspended, or "
@@ -1367,6 +1385,7 @@ relay_net_start(struct relay_client *c, char **cause)
 	c->nxfers = RELAY_NXFERS;
 	net = relay_net_state(c);
 	net->need_register = 1;
+	net->born = relay_mono_us();
 	xasprintf(&c->auth_header, "Authorization: Bearer %s", c->cfg.token);
 	for (i = 0; i < RELAY_NXFERS; i++) {
 		x = &c->xfers[i];

@@ -12,6 +12,9 @@
 #include "relay.h"
 #include "xmalloc.h"
 
+/* A cut array up to this (events) is always kept for the next one. */
+#define RELAY_SPARE_KEEP 65536
+
 /* Set up an empty queue. */
 void
 relay_outq_init(struct relay_outq *q, uint32_t batch_events,
@@ -37,6 +40,7 @@ relay_outq_free(struct relay_outq *q)
 			free(s->unacked[j].buf);
 		free(s->unacked);
 		free(s->pend);
+		free(s->spare);
 		free(s->name);
 		free(s);
 	}
@@ -184,16 +188,20 @@ relay_outq_cut(struct relay_outq *q, struct relay_ostream *s,
 {
 	struct sb_event		*base, *ev;
 	struct wire_header	 h;
-	size_t			 n, i, k, len, max, skipped = 0;
+	size_t			 n, i, k, len, max, skipped = 0, basecap;
 	uint8_t			*buf;
 
 	pthread_mutex_lock(&q->lock);
 	base = s->pend;
+	basecap = s->pcap;
 	n = s->plen - s->phead;
 	ev = n > 0 ? s->pend + s->phead : NULL;	/* pend may be NULL */
-	/* Hand the array over; the engine starts a fresh one. */
-	s->pend = NULL;
-	s->phead = s->plen = s->pcap = 0;
+	/* Hand the array over; the engine goes on in the spare one. */
+	s->pend = s->spare;
+	s->pcap = s->sparecap;
+	s->spare = NULL;
+	s->sparecap = 0;
+	s->phead = s->plen = 0;
 	q->pending -= n;
 	q->unacked += n;
 	pthread_mutex_unlock(&q->lock);
@@ -205,21 +213,33 @@ relay_outq_cut(struct relay_outq *q, struct relay_ostream *s,
 		max = n - i;
 		if (max > q->batch_events)
 			max = q->batch_events;
-		k = wire_encode_fit(ev + i, max,
-		    WIRE_HEADER_SIZE + WIRE_PAYLOAD_MAX);
+		k = wire_encode_span(ev + i, max,
+		    WIRE_HEADER_SIZE + WIRE_PAYLOAD_MAX, &len);
 		if (k == 0) {
 			/* An event no batch can carry (bad kind). */
 			k = 1;
 			skipped++;
 			continue;
 		}
-		len = wire_encoded_size(ev + i, k);
 		buf = xmalloc(len);
 		h.seq = s->next_seq;
 		if (wire_encode(buf, len, &h, ev + i, k) != len)
 			fatal("relay: batch of %zu events did not encode", k);
 		relay_outq_keep(s, buf, len, (uint32_t)k);
 	}
+	/*
+	 * Kept for the engine's next array (growing one again from nothing
+	 * costs a page fault every 100 events), unless it is far larger
+	 * than what it carried: a burst is over, give the memory back.
+	 */
+	pthread_mutex_lock(&q->lock);
+	if (s->spare == NULL && (basecap <= RELAY_SPARE_KEEP ||
+	    n >= basecap / 8)) {
+		s->spare = base;
+		s->sparecap = basecap;
+		base = NULL;
+	}
+	pthread_mutex_unlock(&q->lock);
 	free(base);
 	if (skipped != 0) {
 		pthread_mutex_lock(&q->lock);

@@ -58,7 +58,10 @@ relay_item_free(struct relay_item *item)
 {
 	if (item == NULL)
 		return;
-	free(item->ev);
+	if (item->pool != NULL)
+		relay_pool_put(item->pool, item->ev, item->evcap);
+	else
+		free(item->ev);
 	free(item->from);
 	free(item->text);
 	free(item);
@@ -127,8 +130,8 @@ relay_parse_flagged(const uint8_t *buf, size_t hlen, size_t plen,
  * if more bytes are needed, -1 if the stream is malformed.
  */
 static int
-relay_parse_one(const uint8_t *buf, size_t len, size_t *used,
-    struct relay_item **out, char **cause)
+relay_parse_one(struct relay_parser *p, const uint8_t *buf, size_t len,
+    size_t *used, struct relay_item **out, char **cause)
 {
 	struct relay_item	*item;
 	struct wire_header	 h;
@@ -167,7 +170,12 @@ relay_parse_one(const uint8_t *buf, size_t len, size_t *used,
 		    "bytes", count, plen));
 	item = xcalloc(1, sizeof *item);
 	item->type = RELAY_ITEM_EVENTS;
-	item->ev = xreallocarray(NULL, count ? count : 1, sizeof *item->ev);
+	if (p->pool != NULL) {
+		item->pool = p->pool;
+		item->ev = relay_pool_get(p->pool, count, &item->evcap);
+	} else
+		item->ev = xreallocarray(NULL, count ? count : 1,
+		    sizeof *item->ev);
 	if (wire_decode(buf, hlen + plen, &h, item->ev, count, &consumed,
 	    &why) != 0) {
 		char *bad = NULL;
@@ -186,8 +194,12 @@ relay_parse_one(const uint8_t *buf, size_t len, size_t *used,
 		 * step, so the batch becomes a gap of its stream and reading
 		 * goes on, instead of reconnecting to meet it again forever.
 		 */
-		free(item->ev);
+		if (item->pool != NULL)
+			relay_pool_put(item->pool, item->ev, item->evcap);
+		else
+			free(item->ev);
 		item->ev = NULL;
+		item->pool = NULL;
 		item->type = RELAY_ITEM_GAP;
 		item->stream_id = relay_get32(buf + 16);
 		item->seq = item->last_seq = relay_get64(buf + 24);
@@ -214,7 +226,8 @@ relay_parse_run(struct relay_parser *p, const uint8_t *buf, size_t len,
 
 	for (;;) {
 		item = NULL;
-		r = relay_parse_one(buf + off, len - off, &used, &item, cause);
+		r = relay_parse_one(p, buf + off, len - off, &used, &item,
+		    cause);
 		if (r < 0)
 			return (-1);
 		if (r == 0)

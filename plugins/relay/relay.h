@@ -113,6 +113,9 @@ struct relay_ostream {
 	struct sb_event	*pend;
 	size_t		 phead, plen, pcap;	/* live: pend[phead..plen) */
 	int64_t		 pend_since;		/* mono us of the oldest */
+	/* the array cut last time, kept for the engine's next one */
+	struct sb_event	*spare;
+	size_t		 sparecap;
 	/* Network side. */
 	uint32_t	 id;		/* relay stream id */
 	int		 registered;	/* this connection epoch */
@@ -187,6 +190,8 @@ struct relay_item {
 	uint64_t	 epoch;		/* events, gap: the session's life */
 	struct sb_event	*ev;
 	size_t		 n;
+	struct relay_pool *pool;	/* ev goes back there, or is freed */
+	size_t		 evcap;
 	char		*from;		/* command: asking site */
 	uint64_t	 id;
 	int		 status;
@@ -195,11 +200,30 @@ struct relay_item {
 
 typedef void (*relay_parse_cb)(void *ctx, struct relay_item *item);
 
+/*
+ * Event arrays kept for reuse between the network thread and the engine
+ * (relay-pool.c): at most RELAY_POOL_ARRAYS, RELAY_POOL_BYTES in all.
+ */
+#define RELAY_POOL_ARRAYS 16
+#define RELAY_POOL_BYTES (16U << 20)
+struct relay_pool {
+	pthread_mutex_t	 lock;
+	struct sb_event	*ev[RELAY_POOL_ARRAYS];
+	size_t		 cap[RELAY_POOL_ARRAYS];
+	size_t		 n, bytes;
+};
+
+void	relay_pool_init(struct relay_pool *);
+void	relay_pool_free(struct relay_pool *);
+struct sb_event *relay_pool_get(struct relay_pool *, size_t, size_t *);
+void	relay_pool_put(struct relay_pool *, struct sb_event *, size_t);
+
 struct relay_parser {
 	uint8_t		*buf;
 	size_t		 len, cap;
 	uint64_t	 batches, bytes;
 	uint64_t	 rejected;	/* RELAY_ITEM_REJECTED batches */
+	struct relay_pool *pool;	/* event arrays from here, or NULL */
 };
 
 void	relay_parser_init(struct relay_parser *);
@@ -335,6 +359,7 @@ struct relay_client {
 	uint64_t	 epoch;		/* the session's epoch, 0 unknown */
 	int		 read_changed;	/* restart the read request */
 	struct relay_parser parser;
+	struct relay_pool pool;		/* the parser's event arrays */
 	uint64_t	 control_after;
 
 	/* Outgoing control messages (engine -> network, under msg_lock). */
@@ -379,6 +404,7 @@ struct relay_client *relay_client_create(const struct sb_host_api *,
 	    struct sb_plugin *, char **);
 void	relay_client_free(void *);
 void	relay_client_push(struct relay_client *, struct relay_item *);
+void	relay_client_wake_host(struct relay_client *);
 int	relay_client_send(void *, const char *, const struct sb_event *,
 	    size_t);
 void	relay_client_poll(void *);

@@ -1,9 +1,15 @@
 /*
  * bench-relay.c: publisher -> synbridge-relay -> subscriber over TLS on
- * loopback, with the real relay binary: event throughput for 100, 1000
- * and 8192 events per batch, end-to-end latency at 100 k events/s sent in
- * 1 ms chunks, and the raw TLS byte rate of one large read from the same
- * relay. Prints figures; never fails on a slow machine.
+ * loopback, with the real relay binary, beside the same workload through
+ * a mosquitto broker (bench-mqtt.c: TLS, QoS 1) in interleaved rounds:
+ * event throughput for 100, 1000 and 8192 events per batch, end-to-end
+ * latency at 100 k events/s sent in 1 ms chunks, the raw TLS byte rate of
+ * one large read from the relay against openssl's AES-128-GCM figure on
+ * one core, and each ratio against its target. The harness waits on the
+ * host's wake-up (host->wake) instead of polling the transports in a
+ * loop. Prints figures; never fails on a slow machine. With arguments
+ * it runs one figure alone, for a profiler: tp BATCH, mqtt-tp BATCH,
+ * lat, or tls.
  */
 #include "config.h"
 
@@ -16,11 +22,26 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "bench-mqtt.h"
+#include "bench-util.h"
 #include "relay-test-host.h"
 
 #define TOKENS \
 	"token-pub padova bench * */* *\n" \
 	"token-sub zurich bench * */* *\n"
+
+#define BENCH_ROUNDS 2
+#define BENCH_INFLIGHT 4000000	/* events sent, not yet received */
+
+static const uint32_t bench_batches[3] = { 100, 1000, 8192 };
+static const uint32_t bench_events[3] = { 2000000, 4000000, 8192 * 2000 };
+
+/* The figures of one side over the rounds. */
+struct bench_side {
+	struct bench_tp	 tp[BENCH_ROUNDS][3];
+	struct bench_lat lat[BENCH_ROUNDS];
+	int		 ran;
+};
 
 static struct test_proc relay;
 
@@ -77,12 +98,20 @@ load(struct sb_plugin *p, const char *site, const char *token,
 	p->quiet = 1;
 }
 
-/* Poll both sites. */
+/* Hand over what arrived at both sites. */
 static void
 pump(struct sb_plugin *a, struct sb_plugin *b)
 {
 	a->t.poll(a->data);
 	b->t.poll(b->data);
+}
+
+/* Wait up to us for a transport's wake-up, then hand over what came. */
+static void
+wait_pump(struct sb_plugin *a, struct sb_plugin *b, int64_t us)
+{
+	fake_host_wait(us);
+	pump(a, b);
 }
 
 /*
@@ -103,30 +132,31 @@ settle(struct sb_plugin *a, struct sb_plugin *b, const char *stream)
 	b->on_deliver = NULL;
 	a->t.send(a->data, stream, &ev, 1);
 	while (b->received == 0 && test_mono_us() < deadline)
-		pump(a, b);
+		wait_pump(a, b, 100000);
 	b->on_deliver = fn;
 	b->received = b->next_index = b->disorder = 0;
 }
 
 /* Throughput: n events in chunks of batch, as fast as they go. */
 static void
-bench_throughput(uint32_t batch, uint32_t n)
+bench_throughput(const char *stream, uint32_t batch, uint32_t n,
+    struct bench_tp *t)
 {
 	struct sb_plugin	 a, b;
-	struct sb_link_health	 h;
 	struct sb_event		*ev;
-	char			 stream[32], filter[48], bs[16];
+	char			 filter[48], bs[16];
 	uint32_t		 i, j;
+	uint64_t		 wakes, seen = fake_host_wakes();
 	int64_t			 t0, t1, deadline;
-	struct timespec		 ts = { 0, 50000 };
+	double			 cpu0;
 
-	snprintf(stream, sizeof stream, "tp%u", batch);
 	snprintf(filter, sizeof filter, "padova/%s", stream);
 	snprintf(bs, sizeof bs, "%u", batch);
 	load(&b, "zurich", "token-sub", filter, bs);
 	load(&a, "padova", "token-pub", "-/-", bs);
 	settle(&a, &b, stream);
 	ev = calloc(batch, sizeof *ev);
+	cpu0 = bench_thread_cpu();
 	t0 = test_mono_us();
 	for (i = 0; i < n; i += batch) {
 		for (j = 0; j < batch; j++) {
@@ -135,91 +165,72 @@ bench_throughput(uint32_t batch, uint32_t n)
 			ev[j].index = i + j;
 		}
 		a.t.send(a.data, stream, ev, batch);
-		if ((i / batch) % 64 == 0) {
-			pump(&a, &b);
-			/* Back-pressure: keep a few million in flight. */
-			for (;;) {
-				a.t.health(a.data, &h, 1);
-				if (h.queue < 4000000)
-					break;
-				pump(&a, &b);
-				nanosleep(&ts, NULL);
-			}
+		/* hand over what came, only when a transport said so */
+		if ((wakes = fake_host_wakes()) != seen) {
+			seen = wakes;
+			wait_pump(&a, &b, 0);
 		}
+		/* back-pressure: a few million in flight */
+		while (i + batch - b.received > BENCH_INFLIGHT &&
+		    test_mono_us() < t0 + 60000000)
+			wait_pump(&a, &b, 10000);
 	}
 	deadline = test_mono_us() + 60000000;
-	while (b.received < n && test_mono_us() < deadline) {
-		pump(&a, &b);
-		nanosleep(&ts, NULL);
-	}
+	while (b.received < n && test_mono_us() < deadline)
+		wait_pump(&a, &b, 100000);
 	t1 = test_mono_us();
-	printf("throughput, %5u events/batch: %10.0f events/s  (%u events "
-	    "in %.3f s, %s, in order: %s)\n", batch,
-	    (double)b.received / ((double)(t1 - t0) / 1e6), n,
-	    (double)(t1 - t0) / 1e6, b.received == n ? "all arrived" :
-	    "INCOMPLETE", b.disorder == 0 ? "yes" : "NO");
+	t->n = n;
+	t->got = b.received;
+	t->secs = (double)(t1 - t0) / 1e6;
+	t->per_s = (double)b.received / t->secs;
+	t->in_order = b.disorder == 0;
+	t->harness = (bench_thread_cpu() - cpu0) / t->secs;
 	free(ev);
 	test_relay_unload(&a);
 	test_relay_unload(&b);
 }
 
-/* Sort doubles. */
-static int
-cmp(const void *x, const void *y)
-{
-	double	a = *(const double *)x, b = *(const double *)y;
-
-	return ((a > b) - (a < b));
-}
-
 /* Latency: 100 events every 1 ms for seconds s. */
 static void
-bench_latency(int seconds)
+bench_latency(const char *stream, int seconds, struct bench_lat *out)
 {
 	struct sb_plugin	 a, b;
 	struct sb_event		 ev[100];
 	struct lat		 l;
+	char			 filter[48];
 	uint32_t		 k = 0, j;
-	int64_t			 next, end, deadline;
+	int64_t			 next, end, deadline, now;
 	uint64_t		 sent = 0;
-	struct timespec		 nap = { 0, 20000 };
 
 	l.cap = (size_t)seconds * 100000 + 1000;
 	l.v = calloc(l.cap, sizeof *l.v);
 	l.n = 0;
-	load(&b, "zurich", "token-sub", "padova/lat", "1000");
+	snprintf(filter, sizeof filter, "padova/%s", stream);
+	load(&b, "zurich", "token-sub", filter, "1000");
 	b.on_deliver = on_deliver_latency;
 	b.ctx = &l;
 	load(&a, "padova", "token-pub", "-/-", "1000");
-	settle(&a, &b, "lat");
+	settle(&a, &b, stream);
 	memset(ev, 0, sizeof ev);
 	next = test_mono_us();
 	end = next + (int64_t)seconds * 1000000;
 	while (next < end) {
-		while (test_mono_us() < next) {
-			pump(&a, &b);
-			nanosleep(&nap, NULL);
-		}
+		/* deliver as it comes while waiting for the next send */
+		while ((now = test_mono_us()) < next)
+			wait_pump(&a, &b, next - now);
 		for (j = 0; j < 100; j++) {
 			ev[j].t_us = test_mono_us();
 			ev[j].kind = SB_EV_SPIKE;
 			ev[j].index = k++;
 		}
-		a.t.send(a.data, "lat", ev, 100);
+		a.t.send(a.data, stream, ev, 100);
 		sent += 100;
 		next += 1000;
 	}
 	deadline = test_mono_us() + 5000000;
 	while (b.received < sent && test_mono_us() < deadline)
-		pump(&a, &b);
-	qsort(l.v, l.n, sizeof *l.v, cmp);
-	if (l.n > 0) {
-		printf("latency at 100 k events/s (100 per 1 ms): p50 %.3f ms, "
-		    "p99 %.3f ms, max %.3f ms over %zu events (targets p50 <= "
-		    "0.15 ms, p99 <= 0.35 ms)\n", l.v[l.n / 2] / 1000,
-		    l.v[(size_t)(0.99 * (double)l.n)] / 1000,
-		    l.v[l.n - 1] / 1000, l.n);
-	}
+		wait_pump(&a, &b, 100000);
+	bench_lat_from(out, l.v, l.n);
 	free(l.v);
 	test_relay_unload(&a);
 	test_relay_unload(&b);
@@ -233,9 +244,9 @@ count_bytes(char *data, size_t size, size_t n, void *ctx)
 	return (size * n);
 }
 
-/* Raw TLS: one large non-streaming read of the stored tp8192 stream. */
-static void
-bench_raw_tls(void)
+/* Raw TLS: one large non-streaming read of a stored stream; bytes/s. */
+static double
+bench_raw_tls(const char *stream)
 {
 	CURL		*e;
 	char		 url[128], *list = NULL;
@@ -253,7 +264,7 @@ bench_raw_tls(void)
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
 	curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
-	/* Find the stream id of padova/tp8192. */
+	/* Find the stream id of padova/STREAM. */
 	snprintf(url, sizeof url, "https://127.0.0.1:%d/v1/streams",
 	    relay.port);
 	curl_easy_setopt(e, CURLOPT_URL, url);
@@ -267,7 +278,7 @@ bench_raw_tls(void)
 		unsigned i;
 		char site[64], name[64];
 		if (sscanf(p, "%u %63s %63s", &i, site, name) == 3 &&
-		    strcmp(name, "tp8192") == 0)
+		    strcmp(name, stream) == 0)
 			id = i;
 		if (strchr(p, '\n') == NULL)
 			break;
@@ -285,25 +296,235 @@ bench_raw_tls(void)
 	    "MB/s = %.0f spike events/s at 12 bytes each\n",
 	    (double)bytes / 1e6, (double)bytes / ((double)(t1 - t0)),
 	    (double)bytes / 12 / ((double)(t1 - t0) / 1e6));
+	fflush(stdout);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(e);
+	return ((double)bytes / ((double)(t1 - t0) / 1e6));
+}
+
+/* One round: every figure for synbridge and the peer, in turn. */
+static void
+bench_round(int r, struct bench_side *sb, struct bench_side *mq, double *tls)
+{
+	char	 stream[32], note[32];
+	int	 k, side, first = r % 2;	/* who goes first alternates */
+
+	snprintf(note, sizeof note, "round %d", r + 1);
+	for (k = 0; k < 3; k++) {
+		snprintf(stream, sizeof stream, "tp%ur%d", bench_batches[k],
+		    r + 1);
+		for (side = 0; side < 2; side++) {
+			if ((side ^ first) == 0) {
+				bench_throughput(stream, bench_batches[k],
+				    bench_events[k], &sb->tp[r][k]);
+				bench_print_tp("", bench_batches[k],
+				    &sb->tp[r][k], note);
+			} else if (mq->ran && bench_mqtt_throughput(stream,
+			    bench_batches[k], bench_events[k],
+			    &mq->tp[r][k]) == 0)
+				bench_print_tp("mqtt ", bench_batches[k],
+				    &mq->tp[r][k], note);
+		}
+	}
+	snprintf(stream, sizeof stream, "lat%d", r + 1);
+	for (side = 0; side < 2; side++) {
+		if ((side ^ first) == 0) {
+			bench_latency(stream, 3, &sb->lat[r]);
+			bench_print_lat("", &sb->lat[r], note);
+		} else if (mq->ran && bench_mqtt_latency(stream, 3,
+		    &mq->lat[r]) == 0)
+			bench_print_lat("mqtt ", &mq->lat[r], note);
+	}
+	snprintf(stream, sizeof stream, "tp8192r%d", r + 1);
+	tls[r] = bench_raw_tls(stream);
+}
+
+/* The best of the rounds: highest throughput, lowest latency. */
+static void
+bench_best(const struct bench_side *s, struct bench_tp *tp,
+    struct bench_lat *lat)
+{
+	int	r, k;
+
+	memset(tp, 0, 3 * sizeof *tp);
+	memset(lat, 0, sizeof *lat);
+	for (r = 0; r < BENCH_ROUNDS; r++) {
+		for (k = 0; k < 3; k++) {
+			if (s->tp[r][k].got == s->tp[r][k].n &&
+			    s->tp[r][k].per_s > tp[k].per_s)
+				tp[k] = s->tp[r][k];
+		}
+		if (s->lat[r].n > 0 && (lat->n == 0 ||
+		    s->lat[r].p99_ms < lat->p99_ms))
+			*lat = s->lat[r];
+	}
+}
+
+/* A ratio line: value against its target. */
+static void
+bench_ratio(const char *what, double ratio, int higher, double target)
+{
+	int	met = higher ? ratio >= target : ratio <= target;
+
+	printf("ratio %s: %.2f (target %s %.2f: %s)\n", what, ratio,
+	    higher ? ">=" : "<=", target, met ? "met" : "NOT met");
+}
+
+/* Synbridge beside the peer, best of the rounds. */
+static void
+bench_summary(struct bench_side *sb, struct bench_side *mq, double *tls,
+    double gcm)
+{
+	struct bench_tp		 stp[3], mtp[3];
+	struct bench_lat	 slat, mlat;
+	double			 best_tls = 0;
+	char			 what[96];
+	int			 k, r;
+
+	bench_best(sb, stp, &slat);
+	bench_best(mq, mtp, &mlat);
+	printf("summary (best of %d interleaved rounds each):\n",
+	    BENCH_ROUNDS);
+	for (k = 0; k < 3; k++) {
+		bench_print_tp("", bench_batches[k], &stp[k], "best");
+		if (mq->ran && mtp[k].per_s > 0) {
+			bench_print_tp("mqtt ", bench_batches[k], &mtp[k],
+			    "best");
+			snprintf(what, sizeof what, "throughput, %u "
+			    "events/batch, synbridge/mqtt", bench_batches[k]);
+			bench_ratio(what, stp[k].per_s / mtp[k].per_s, 1, 1.5);
+		}
+	}
+	bench_print_lat("", &slat, "best");
+	if (mq->ran && mlat.n > 0) {
+		bench_print_lat("mqtt ", &mlat, "best");
+		bench_ratio("latency p50 at 100 k events/s, synbridge/mqtt",
+		    slat.p50_ms / mlat.p50_ms, 0, 1);
+		bench_ratio("latency p99 at 100 k events/s, synbridge/mqtt",
+		    slat.p99_ms / mlat.p99_ms, 0, 1);
+	}
+	if (!mq->ran)
+		printf("mqtt: skipped (install mosquitto libmosquitto-dev)\n");
+	for (r = 0; r < BENCH_ROUNDS; r++) {
+		if (tls[r] > best_tls)
+			best_tls = tls[r];
+	}
+	if (gcm > 0) {
+		printf("raw TLS read %.0f MB/s against AES-128-GCM %.0f MB/s "
+		    "(16 KiB, one core)\n", best_tls / 1e6, gcm / 1e6);
+		bench_ratio("raw TLS read / AES-128-GCM one core",
+		    best_tls / gcm, 1, 0.25);
+	}
+}
+
+/*
+ * One figure of synbridge's alone, for profiling: "tp BATCH" or "lat";
+ * 0, or -1 if argv names none.
+ */
+static int
+bench_one(int argc, char **argv)
+{
+	struct bench_tp		 tp;
+	struct bench_lat	 lat;
+	int			 k;
+
+	if (argc == 3 && strcmp(argv[1], "tp") == 0) {
+		for (k = 0; k < 3; k++) {
+			if (bench_batches[k] != (uint32_t)atoi(argv[2]))
+				continue;
+			bench_throughput("tpone", bench_batches[k],
+			    bench_events[k], &tp);
+			bench_print_tp("", bench_batches[k], &tp, NULL);
+			return (0);
+		}
+	}
+	if (argc == 3 && strcmp(argv[1], "mqtt-tp") == 0) {
+		const char	*peer;
+		char		 certdir[128], *why = NULL;
+
+		snprintf(certdir, sizeof certdir, "%s/tls", relay.dir);
+		if (bench_mqtt_start(certdir, &peer, &why) != 0) {
+			printf("mqtt: %s\n", why);
+			free(why);
+			return (0);
+		}
+		for (k = 0; k < 3; k++) {
+			if (bench_batches[k] != (uint32_t)atoi(argv[2]))
+				continue;
+			if (bench_mqtt_throughput("tpone", bench_batches[k],
+			    bench_events[k], &tp) == 0)
+				bench_print_tp("mqtt ", bench_batches[k], &tp,
+				    NULL);
+		}
+		bench_mqtt_stop();
+		return (0);
+	}
+	if (argc == 2 && strcmp(argv[1], "lat") == 0) {
+		bench_latency("latone", 3, &lat);
+		bench_print_lat("", &lat, NULL);
+		return (0);
+	}
+	if (argc == 2 && strcmp(argv[1], "tls") == 0) {
+		struct timespec gap = { 1, 0 };
+
+		bench_throughput("tp8192r1", 8192, 8192 * 2000, &tp);
+		/* a second of nothing: a profiler sees where the read starts */
+		nanosleep(&gap, NULL);
+		for (k = 0; k < (getenv("BENCH_TLS_REPEAT") ? 5 : 1); k++)
+			bench_raw_tls("tp8192r1");
+		return (0);
+	}
+	return (-1);
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	/* Short naps in the polling loops really are short. */
+	struct bench_side	 sb, mq;
+	double			 tls[BENCH_ROUNDS], gcm;
+	const char		*peer;
+	char			 certdir[128], *why = NULL;
+	int			 r;
+
+	/* Short naps in the waiting loops really are short. */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-	if (test_relay_start(&relay, TOKENS, NULL) != 0) {
+	memset(&sb, 0, sizeof sb);
+	memset(&mq, 0, sizeof mq);
+	if (test_relay_start(&relay, TOKENS, getenv("BENCH_RELAY_ARGS")) != 0) {
 		printf("bench-relay: synbridge-relay is not built; skipped\n");
 		return (0);
 	}
 	printf("relay on 127.0.0.1:%d (TLS, pinned key)\n", relay.port);
-	bench_throughput(100, 2000000);
-	bench_throughput(1000, 4000000);
-	bench_throughput(8192, 8192 * 2000);
-	bench_latency(3);
-	bench_raw_tls();
+	if (argc > 1) {
+		if (bench_one(argc, argv) != 0)
+			fprintf(stderr, "usage: bench-relay [tp 100|1000|8192 | "
+			    "mqtt-tp 100|1000|8192 | lat | tls]\n");
+		test_proc_stop(&relay);
+		return (0);
+	}
+	snprintf(certdir, sizeof certdir, "%s/tls", relay.dir);
+	if (bench_mqtt_start(certdir, &peer, &why) == 0) {
+		mq.ran = 1;
+		printf("mqtt: %s on 127.0.0.1 (TLS with the same throw-away "
+		    "key, QoS 1, no queue limit)\n", peer);
+	} else {
+		printf("mqtt: %s\n", why);
+		free(why);
+		why = NULL;
+	}
+	if ((gcm = bench_openssl_gcm(3, &why)) > 0)
+		printf("openssl speed -evp aes-128-gcm, 16384-byte blocks, one "
+		    "core: %.0f MB/s\n", gcm / 1e6);
+	else {
+		printf("openssl: %s\n", why);
+		free(why);
+	}
+	fflush(stdout);
+	for (r = 0; r < BENCH_ROUNDS; r++)
+		bench_round(r, &sb, &mq, tls);
+	bench_summary(&sb, &mq, tls, gcm);
+	if (mq.ran)
+		bench_mqtt_stop();
 	test_proc_stop(&relay);
 	return (0);
 }

@@ -22,17 +22,19 @@ fuzz_wire_sources = tests/fuzz/wire.c $(fuzz_core)
 fuzz_wire_cppflags =
 fuzz_wire_libs =
 fuzz_relay_read_sources = tests/fuzz/relay-read.c \
-	plugins/relay/relay-parse.c plugins/relay/relay.h $(fuzz_core)
+	plugins/relay/relay-parse.c plugins/relay/relay-pool.c \
+	plugins/relay/relay.h $(fuzz_core)
 fuzz_relay_read_cppflags = -I$(top_srcdir)/plugins/relay
 fuzz_relay_read_libs =
 fuzz_relay_answers_sources = tests/fuzz/relay-answers.c \
 	plugins/relay/relay-text.c plugins/relay/relay-parse.c \
-	plugins/relay/relay.h $(fuzz_core)
+	plugins/relay/relay-pool.c plugins/relay/relay.h $(fuzz_core)
 fuzz_relay_answers_cppflags = -I$(top_srcdir)/plugins/relay
 fuzz_relay_answers_libs =
 fuzz_relay_args_sources = tests/fuzz/relay-args.c src/relay/relay-args.c \
 	src/relay/relay-tokens.c src/relay/relay.h plugins/relay/relay-text.c \
-	plugins/relay/relay-parse.c plugins/relay/relay.h $(fuzz_core)
+	plugins/relay/relay-parse.c plugins/relay/relay-pool.c \
+	plugins/relay/relay.h $(fuzz_core)
 fuzz_relay_args_cppflags =
 fuzz_relay_args_libs =
 fuzz_relay_tokens_sources = tests/fuzz/relay-tokens.c \

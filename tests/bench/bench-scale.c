@@ -1,0 +1,428 @@
+/*
+ * bench-scale.c: how the relay grows. 3, 30 and 300 sites (relay
+ * transports in this process, each with its own token, network thread
+ * and connections) publish 1000 events/s each (10 every 10 ms) and each
+ * reads the streams of two other sites, all in one session or in
+ * sessions of three. Prints, per run: events delivered per second against
+ * what was sent, latency from send to delivery over all sites and the
+ * worst site's p99, the relay's peak resident memory against its bound
+ * for stored batches, and the share of the wall clock the harness thread
+ * was busy (it must not be the bottleneck); then whether every site's p99
+ * at 30 sites stays under twice the 3-site figure. Figures only: it never
+ * fails on a slow machine.
+ */
+#include "config.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench-util.h"
+#include "relay-test-host.h"
+
+#define SCALE_RATE 1000		/* events/s each site publishes */
+#define SCALE_TICK_US 10000	/* sent every tick: RATE / 100 */
+#define SCALE_SECONDS 5
+#define SCALE_MEMORY_MB 4	/* --max-memory: batches per session */
+#define SCALE_BUFFERS_MB 64	/* --max-buffers: bodies and answers */
+#define SCALE_CONNS(n) (8 * (n) + 64)	/* --max-connections */
+#define SCALE_READS 2		/* streams each site reads */
+
+/* One site: its transport and what it received. */
+struct scale_site {
+	struct sb_plugin p;
+	char		 name[16];
+	char		 token[32];
+	char		 streams[64];
+	uint32_t	 next_index;
+	uint64_t	 got;		/* events in the measured window */
+	uint64_t	 settled;	/* events before it */
+	int		 measuring;
+	double		*lat;		/* us */
+	size_t		 nlat, caplat;
+	double		 p99_ms;
+};
+
+/* The figures of one run. */
+struct scale_run {
+	int		 sites, many;
+	double		 sent_per_s, got_per_s;
+	struct bench_lat lat;
+	double		 worst_p99_ms;
+	char		 worst[16];
+	long		 rss_start_kb, rss_peak_kb;
+	int		 sessions;
+	double		 harness_busy;	/* the harness thread's CPU / wall */
+	double		 relay_cpu;	/* the relay's CPU / wall */
+	double		 clients_cpu;	/* this process (every site) */
+	double		 setup_s;	/* loading and settling */
+	int		 settled;
+};
+
+/* Latency of each event as it is delivered (now - the send time). */
+static void
+scale_deliver(struct sb_plugin *p, const char *site, const char *stream,
+    const struct sb_event *ev, size_t n)
+{
+	struct scale_site	*s = p->ctx;
+	int64_t			 now = bench_mono_us();
+	size_t			 i;
+
+	if (!s->measuring) {
+		s->settled += n;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (s->nlat < s->caplat)
+			s->lat[s->nlat++] = (double)(now - ev[i].t_us);
+	}
+	s->got += n;
+}
+
+/* The site whose stream site i reads as its k-th (next in its session). */
+static int
+scale_source(int i, int k, int per_session)
+{
+	int	base = i / per_session * per_session;
+
+	return (base + (i - base + 1 + k) % per_session);
+}
+
+/* The tokens file: one line per site, its session by per_session. */
+static char *
+scale_tokens(struct scale_site *s, int n, int per_session)
+{
+	char	*text, *p;
+	size_t	 len = (size_t)n * 96 + 1;
+	int	 i;
+
+	p = text = calloc(1, len);
+	for (i = 0; i < n; i++) {
+		p += snprintf(p, len - (size_t)(p - text), "%s %s scale%d * "
+		    "*/* -\n", s[i].token, s[i].name, i / per_session);
+	}
+	return (text);
+}
+
+/* Load site i's transport. */
+static int
+scale_load(struct scale_site *s, const struct test_proc *relay)
+{
+	static char	 url[64];
+	const char	*kv[20];
+	int		 i = 0;
+
+	snprintf(url, sizeof url, "https://127.0.0.1:%d", relay->port);
+	kv[i++] = "url";
+	kv[i++] = url;
+	kv[i++] = "token";
+	kv[i++] = s->token;
+	kv[i++] = "pin";
+	kv[i++] = relay->pin;
+	kv[i++] = "from";
+	kv[i++] = "start";
+	kv[i++] = "streams";
+	kv[i++] = s->streams;
+	kv[i] = NULL;
+	if (test_relay_load(&s->p, s->name, kv) != 0)
+		return (-1);
+	s->p.quiet = 1;
+	s->p.on_deliver = scale_deliver;
+	s->p.ctx = s;
+	return (0);
+}
+
+/* Poll the sites that asked for it. */
+static void
+scale_poll(struct scale_site *s, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		if (__atomic_exchange_n(&s[i].p.woken, 0, __ATOMIC_ACQ_REL))
+			s[i].p.t.poll(s[i].p.data);
+	}
+}
+
+/* Send one site's events of one tick. */
+static void
+scale_send_one(struct scale_site *s, int events)
+{
+	struct sb_event	ev[SCALE_RATE / 100];
+	int		j;
+
+	memset(ev, 0, sizeof ev);
+	for (j = 0; j < events; j++) {
+		ev[j].t_us = bench_mono_us();
+		ev[j].kind = SB_EV_SPIKE;
+		ev[j].index = s->next_index++;
+	}
+	s->p.t.send(s->p.data, "out", ev, (size_t)events);
+}
+
+/* Send each site's events of one tick, all at once. */
+static void
+scale_send(struct scale_site *s, int n, int events)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		scale_send_one(&s[i], events);
+}
+
+/* Every site read something of both its streams? */
+static int
+scale_all_settled(struct scale_site *s, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i].settled < SCALE_READS)
+			return (0);
+	}
+	return (1);
+}
+
+/* CPU seconds of this thread. */
+static double
+scale_thread_cpu(void)
+{
+	struct rusage	ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+}
+
+/* Order doubles. */
+static int
+scale_cmp(const void *x, const void *y)
+{
+	double	a = *(const double *)x, b = *(const double *)y;
+
+	return ((a > b) - (a < b));
+}
+
+/* One run of n sites in one session, or (many) in sessions of 3. */
+static int
+scale_run(int n, int many, struct scale_run *r)
+{
+	int			 per_session = many ? 3 : n;
+	struct test_proc	 relay;
+	struct scale_site	*s;
+	char			*tokens, extra[160];
+	double			*all, cpu0, rcpu0, pcpu0;
+	int64_t			 start = bench_mono_us();
+	size_t			 nall = 0, k;
+	int64_t			 t0, next, end, deadline, now;
+	uint64_t		 sent = 0, got = 0;
+	int64_t			 slot;
+	int			 i, loaded = 0;
+
+	memset(r, 0, sizeof *r);
+	r->sites = n;
+	r->many = many;
+	r->sessions = (n + per_session - 1) / per_session;
+	s = calloc((size_t)n, sizeof *s);
+	for (i = 0; i < n; i++) {
+		snprintf(s[i].name, sizeof s[i].name, "s%03d", i);
+		snprintf(s[i].token, sizeof s[i].token, "scale-token-%03d", i);
+		snprintf(s[i].streams, sizeof s[i].streams, "s%03d/out,"
+		    "s%03d/out", scale_source(i, 0, per_session),
+		    scale_source(i, 1, per_session));
+		s[i].caplat = (size_t)SCALE_READS * SCALE_RATE *
+		    (SCALE_SECONDS + 2);
+		s[i].lat = calloc(s[i].caplat, sizeof *s[i].lat);
+	}
+	tokens = scale_tokens(s, n, per_session);
+	snprintf(extra, sizeof extra, "--max-memory %d --max-buffers %d "
+	    "--max-connections %d --max-per-ip %d", SCALE_MEMORY_MB,
+	    SCALE_BUFFERS_MB, SCALE_CONNS(n), SCALE_CONNS(n));
+	if (test_relay_start(&relay, tokens, extra) != 0) {
+		free(tokens);
+		printf("scale: synbridge-relay is not built, or did not start "
+		    "with %s; skipped\n", extra);
+		return (-1);
+	}
+	free(tokens);
+	bench_rss_kb(relay.pid, &r->rss_start_kb, &r->rss_peak_kb);
+	for (i = 0; i < n; i++) {
+		if (scale_load(&s[i], &relay) != 0)
+			break;
+		loaded++;
+	}
+	if (loaded < n)
+		printf("scale: only %d of %d sites could load\n", loaded, n);
+	/* settle: until every site reads both of its streams (or 30 s) */
+	deadline = bench_mono_us() + 30000000;
+	next = bench_mono_us();
+	while (!scale_all_settled(s, loaded) && bench_mono_us() < deadline) {
+		if (bench_mono_us() >= next) {
+			scale_send(s, loaded, 1);
+			next += 200000;
+		}
+		fake_host_wait(10000);
+		scale_poll(s, loaded);
+	}
+	r->settled = scale_all_settled(s, loaded);
+	/* a clean start: what settling sent is read before measuring */
+	deadline = bench_mono_us() + 2000000;
+	while (bench_mono_us() < deadline) {
+		fake_host_wait(10000);
+		scale_poll(s, loaded);
+	}
+	for (i = 0; i < loaded; i++)
+		s[i].measuring = 1;
+	cpu0 = scale_thread_cpu();
+	rcpu0 = bench_proc_cpu(relay.pid);
+	pcpu0 = bench_proc_cpu(getpid());
+	t0 = next = bench_mono_us();
+	r->setup_s = (double)(t0 - start) / 1e6;
+	end = t0 + (int64_t)SCALE_SECONDS * 1000000;
+	/*
+	 * Each site sends every 10 ms at its own offset within the tick, as
+	 * independent sites do (not all in the same microsecond, which
+	 * would measure a burst of N requests instead of N sites).
+	 */
+	for (slot = 0; next < end; slot++) {
+		while ((now = bench_mono_us()) < next) {
+			fake_host_wait(next - now);
+			scale_poll(s, loaded);
+		}
+		scale_send_one(&s[slot % loaded], SCALE_RATE / 100);
+		sent += SCALE_RATE / 100;
+		next = t0 + (int64_t)(slot + 1) * SCALE_TICK_US / loaded;
+	}
+	deadline = bench_mono_us() + 5000000;
+	for (;;) {
+		for (got = 0, i = 0; i < loaded; i++)
+			got += s[i].got;
+		if (got >= sent * SCALE_READS || bench_mono_us() > deadline)
+			break;
+		fake_host_wait(10000);
+		scale_poll(s, loaded);
+	}
+	r->harness_busy = (scale_thread_cpu() - cpu0) /
+	    ((double)(bench_mono_us() - t0) / 1e6);
+	r->relay_cpu = (bench_proc_cpu(relay.pid) - rcpu0) /
+	    ((double)(bench_mono_us() - t0) / 1e6);
+	r->clients_cpu = (bench_proc_cpu(getpid()) - pcpu0) /
+	    ((double)(bench_mono_us() - t0) / 1e6);
+	r->sent_per_s = (double)sent / SCALE_SECONDS;
+	r->got_per_s = (double)got / SCALE_SECONDS;
+	bench_rss_kb(relay.pid, &r->rss_peak_kb, &now);
+
+	/* per site p99, and all samples together */
+	for (i = 0; i < loaded; i++)
+		nall += s[i].nlat;
+	all = malloc((nall + 1) * sizeof *all);
+	for (nall = 0, i = 0; i < loaded; i++) {
+		memcpy(all + nall, s[i].lat, s[i].nlat * sizeof *all);
+		nall += s[i].nlat;
+		if (s[i].nlat == 0)
+			continue;
+		qsort(s[i].lat, s[i].nlat, sizeof *s[i].lat, scale_cmp);
+		k = (size_t)(0.99 * (double)(s[i].nlat - 1));
+		s[i].p99_ms = s[i].lat[k] / 1000;
+		if (s[i].p99_ms > r->worst_p99_ms) {
+			r->worst_p99_ms = s[i].p99_ms;
+			snprintf(r->worst, sizeof r->worst, "%s", s[i].name);
+		}
+	}
+	bench_lat_from(&r->lat, all, nall);
+	free(all);
+	for (i = 0; i < loaded; i++)
+		test_relay_unload(&s[i].p);
+	test_proc_stop(&relay);
+	for (i = 0; i < n; i++)
+		free(s[i].lat);
+	free(s);
+	return (0);
+}
+
+/*
+ * The relay's memory bound as synbridge-relay(1) BOUNDS gives it, MB:
+ * sessions x (--max-memory + 16 MiB) + --max-buffers + --max-connections
+ * x 150 KiB + 20 MB.
+ */
+static double
+scale_bound_mb(const struct scale_run *r)
+{
+	return ((double)r->sessions * (SCALE_MEMORY_MB + 16) +
+	    SCALE_BUFFERS_MB + SCALE_CONNS(r->sites) * 150.0 / 1024 + 20);
+}
+
+/* One run's line. */
+static void
+scale_print(const struct scale_run *r)
+{
+	double	peak = (double)r->rss_peak_kb / 1024, bound = scale_bound_mb(r);
+
+	printf("scale, %3d sites, %s: %8.0f events/s delivered of %8.0f "
+	    "(%.1f %%), latency p50 %.3f ms, p99 %.3f ms, worst site p99 "
+	    "%.3f ms (%s); relay RSS %.1f MB peak (%.1f at start), %s its "
+	    "bound of %.0f MB (%d session%s x (--max-memory %d + 16) + "
+	    "--max-buffers %d + %d connections x 150 KiB + 20); CPU: relay "
+	    "%.0f %%, the sites' transports %.0f %%, of which the harness "
+	    "thread %.0f %%; set up in %.1f s%s\n",  r->sites, r->many ?
+	    "sessions of 3" : "one session", r->got_per_s,
+	    r->sent_per_s * SCALE_READS, r->sent_per_s > 0 ? 100 *
+	    r->got_per_s / (r->sent_per_s * SCALE_READS) : 0, r->lat.p50_ms,
+	    r->lat.p99_ms, r->worst_p99_ms, r->worst[0] != '\0' ? r->worst : "-",
+	    peak, (double)r->rss_start_kb / 1024, peak <= bound ? "within" :
+	    "OVER", bound, r->sessions, r->sessions == 1 ? "" : "s",
+	    SCALE_MEMORY_MB, SCALE_BUFFERS_MB, SCALE_CONNS(r->sites),
+	    100 * r->relay_cpu, 100 * r->clients_cpu, 100 * r->harness_busy,
+	    r->setup_s, r->settled ? "" :
+	    " (NOT every site read its streams before the run)");
+	fflush(stdout);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const int	 sizes[3] = { 3, 30, 300 };
+	struct scale_run	 one[3], many[3];
+	long			 files;
+	int			 k, max = argc > 1 ? atoi(argv[1]) : 300;
+	int			 min = argc > 2 ? atoi(argv[2]) : 3;
+	double			 bound_ms;
+
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	files = bench_raise_nofile();
+	printf("scale: each site publishes %d events/s (%d every %d ms, the "
+	    "sites at even offsets within the %d ms) and reads %d other sites' "
+	    "streams, for %d s; open files limit %ld\n",
+	    SCALE_RATE, SCALE_RATE / 100, SCALE_TICK_US / 1000,
+	    SCALE_TICK_US / 1000, SCALE_READS, SCALE_SECONDS, files);
+	memset(one, 0, sizeof one);
+	memset(many, 0, sizeof many);
+	for (k = 0; k < 3 && sizes[k] <= max; k++) {
+		if (sizes[k] < min)
+			continue;
+		if (scale_run(sizes[k], 0, &one[k]) != 0)
+			return (0);
+		scale_print(&one[k]);
+		if (scale_run(sizes[k], 1, &many[k]) != 0)
+			return (0);
+		scale_print(&many[k]);
+	}
+	bound_ms = 2 * one[0].lat.p99_ms;
+	if (one[1].sites == 30 && one[0].lat.n > 0) {
+		printf("scale: at 30 sites, one session, every site's p99 "
+		    "(worst %.3f ms) under 2x the 3-site p99 (%.3f ms): %s\n",
+		    one[1].worst_p99_ms, bound_ms, one[1].worst_p99_ms <=
+		    bound_ms ? "met" : "NOT met");
+		printf("scale: at 30 sites, sessions of 3, every site's p99 "
+		    "(worst %.3f ms) under 2x the 3-site p99 (%.3f ms): %s\n",
+		    many[1].worst_p99_ms, 2 * many[0].lat.p99_ms,
+		    many[1].worst_p99_ms <= 2 * many[0].lat.p99_ms ? "met" :
+		    "NOT met");
+	}
+	return (0);
+}

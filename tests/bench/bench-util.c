@@ -1,0 +1,179 @@
+/* bench-util.c: figures, their lines and the machine's AES-GCM limit. */
+#include "config.h"
+
+#include <sys/resource.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench-util.h"
+
+/* Order doubles. */
+static int
+bench_cmp(const void *x, const void *y)
+{
+	double	a = *(const double *)x, b = *(const double *)y;
+
+	return ((a > b) - (a < b));
+}
+
+/* Sort v[0..n) (microseconds) and take p50, p99 and max. */
+void
+bench_lat_from(struct bench_lat *l, double *v, size_t n)
+{
+	memset(l, 0, sizeof *l);
+	if (n == 0)
+		return;
+	qsort(v, n, sizeof *v, bench_cmp);
+	l->n = n;
+	l->p50_ms = v[n / 2] / 1000;
+	l->p99_ms = v[(size_t)(0.99 * (double)(n - 1))] / 1000;
+	l->max_ms = v[n - 1] / 1000;
+}
+
+/* One throughput line; note follows in the parentheses. */
+void
+bench_print_tp(const char *prefix, uint32_t batch, const struct bench_tp *t,
+    const char *note)
+{
+	char	arrived[64];
+
+	if (t->got == t->n)
+		snprintf(arrived, sizeof arrived, "all arrived");
+	else
+		snprintf(arrived, sizeof arrived, "INCOMPLETE: %llu arrived",
+		    (unsigned long long)t->got);
+	printf("%sthroughput, %5u events/batch: %10.0f events/s  (%llu events "
+	    "in %.3f s, %s, in order: %s, harness thread %.0f %%%s%s)\n",
+	    prefix, batch, t->per_s, (unsigned long long)t->n, t->secs,
+	    arrived, t->in_order ? "yes" : "NO", 100 * t->harness,
+	    note != NULL ? ", " : "", note != NULL ? note : "");
+	fflush(stdout);
+}
+
+/* One latency line. */
+void
+bench_print_lat(const char *prefix, const struct bench_lat *l,
+    const char *note)
+{
+	printf("%slatency at 100 k events/s (100 per 1 ms): p50 %.3f ms, "
+	    "p99 %.3f ms, max %.3f ms over %zu events%s%s%s\n", prefix,
+	    l->p50_ms, l->p99_ms, l->max_ms, l->n, note != NULL ? " (" : "",
+	    note != NULL ? note : "", note != NULL ? ")" : "");
+	fflush(stdout);
+}
+
+/*
+ * openssl speed -elapsed -seconds S -bytes 16384 -evp aes-128-gcm: its
+ * last line is "AES-128-GCM  NNNN.NNk" in 1000s of bytes per second, one
+ * core (no -multi).
+ */
+double
+bench_openssl_gcm(int seconds, char **why)
+{
+	char	 cmd[160], line[512], *p;
+	double	 v = -1, k;
+	FILE	*f;
+
+	snprintf(cmd, sizeof cmd, "openssl speed -elapsed -seconds %d -bytes "
+	    "16384 -evp aes-128-gcm 2>/dev/null", seconds);
+	if ((f = popen(cmd, "r")) == NULL) {
+		*why = strdup("cannot run openssl (install openssl)");
+		return (-1);
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strncmp(line, "AES-128-GCM", 11) != 0)
+			continue;
+		if ((p = strrchr(line, ' ')) != NULL &&
+		    sscanf(p + 1, "%lfk", &k) == 1)
+			v = k * 1000;
+	}
+	if (pclose(f) != 0 || v <= 0) {
+		*why = strdup("openssl speed gave no AES-128-GCM figure "
+		    "(install openssl)");
+		return (-1);
+	}
+	return (v);
+}
+
+/* CLOCK_MONOTONIC in microseconds. */
+int64_t
+bench_mono_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+/* CPU seconds of the calling thread. */
+double
+bench_thread_cpu(void)
+{
+	struct rusage	ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+}
+
+/* VmHWM and VmRSS of pid from /proc (kB); 0, or -1 if unreadable. */
+int
+bench_rss_kb(int pid, long *peak, long *now)
+{
+	char	 path[64], line[256];
+	FILE	*f;
+
+	*peak = *now = -1;
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			*peak = strtol(line + 6, NULL, 10);
+		else if (strncmp(line, "VmRSS:", 6) == 0)
+			*now = strtol(line + 6, NULL, 10);
+	}
+	fclose(f);
+	return (*peak >= 0 && *now >= 0 ? 0 : -1);
+}
+
+/* CPU seconds of pid from /proc/PID/stat (utime + stime), or -1. */
+double
+bench_proc_cpu(int pid)
+{
+	char			 path[64], line[1024], *p;
+	unsigned long long	 ut, st;
+	FILE			*f;
+	int			 ok;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	ok = fgets(line, sizeof line, f) != NULL;
+	fclose(f);
+	/* after the command name in parentheses: fields 3.. */
+	if (!ok || (p = strrchr(line, ')')) == NULL || sscanf(p + 2,
+	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+	    &st) != 2)
+		return (-1);
+	return ((double)(ut + st) / (double)sysconf(_SC_CLK_TCK));
+}
+
+/* Raise the soft open-files limit to the hard one; the new soft limit. */
+long
+bench_raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return (-1);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return (-1);
+	return ((long)rl.rlim_cur);
+}

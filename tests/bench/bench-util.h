@@ -1,0 +1,50 @@
+/*
+ * bench-util.h: what the relay benchmarks share: figures of a run (a
+ * throughput, a latency distribution), the lines that print them, the
+ * ratio of two figures, and the AES-GCM limit of this machine.
+ */
+#ifndef BENCH_UTIL_H
+#define BENCH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One throughput run: n events sent, got arrived in secs. */
+struct bench_tp {
+	double		 per_s;		/* events/s, 0 if it did not run */
+	uint64_t	 n, got;
+	double		 secs;
+	int		 in_order;
+	double		 harness;	/* the harness thread's CPU / wall */
+};
+
+/* A latency distribution (milliseconds). */
+struct bench_lat {
+	double		 p50_ms, p99_ms, max_ms;
+	size_t		 n;		/* 0 if it did not run */
+};
+
+/* Sort v[0..n) (microseconds) and take p50, p99 and max. */
+void	bench_lat_from(struct bench_lat *, double *, size_t);
+/* "PREFIXthroughput, N events/batch: X events/s (...)". */
+void	bench_print_tp(const char *, uint32_t, const struct bench_tp *,
+	    const char *);
+/* "PREFIXlatency at 100 k events/s (...): p50 X ms, p99 Y ms (...)". */
+void	bench_print_lat(const char *, const struct bench_lat *, const char *);
+/*
+ * openssl speed's AES-128-GCM figure at 16 KiB blocks on one core, in
+ * bytes/s (seconds of measuring), or -1 with *why.
+ */
+double	bench_openssl_gcm(int, char **);
+/* CLOCK_MONOTONIC in microseconds. */
+int64_t	bench_mono_us(void);
+/* CPU seconds of the calling thread. */
+double	bench_thread_cpu(void);
+/* Peak and current resident memory of a process (kB), or -1. */
+int	bench_rss_kb(int, long *, long *);
+/* CPU seconds (user + system) a process used so far, or -1. */
+double	bench_proc_cpu(int);
+/* Raise the soft open-files limit to the hard one; the new soft limit. */
+long	bench_raise_nofile(void);
+
+#endif
