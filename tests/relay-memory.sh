@@ -5,9 +5,9 @@
 # /proc/PID/status. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..10"
+echo "1..11"
 if [ "$have_python" = 0 ]; then
-	for i in 1 2 3 4 5 6 7 8 9 10; do skip "no python3"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11; do skip "no python3"; done
 	exit 0
 fi
 trap 'relay_stop; rm -rf "$tmp"' EXIT
@@ -99,3 +99,26 @@ read_ok() {
 	    >"$tmp/read.out" 2>&1 && [ "$(head -1 "$tmp/read.out")" = 200 ]
 }
 check "once they end, reads are served again" wait_for 10 read_ok
+relay_stop
+
+# A chunked body (no Content-Length) over --max-body is read away and
+# answered 413 with the limit at its end, as one with a length is at once.
+relay_spawn 0 --max-body 64k
+relay_up
+python3 - "$addr" "$tmp/tok.a" >"$tmp/chunked.out" 2>&1 <<'PY'
+import http.client, ssl, sys
+host, port = sys.argv[1].rsplit(":", 1)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+c = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=20)
+token = open(sys.argv[2]).read().strip()
+chunks = (b"\0" * 10000 for _ in range(7))
+c.request("POST", "/v1/publish", body=chunks, encode_chunked=True,
+          headers={"Authorization": "Bearer " + token,
+                   "Transfer-Encoding": "chunked"})
+r = c.getresponse()
+print(r.status, r.read().decode())
+PY
+check "a chunked body over --max-body gets 413 with the limit" \
+    contains "$tmp/chunked.out" "413 body of 70000 bytes is over the limit of 65536"

@@ -455,6 +455,12 @@ relay_http_dispatch(struct MHD_Connection *conn, struct relay_req *req)
 	return MHD_NO;
 }
 
+/*
+ * A chunked body over its limit is read away up to this many bytes, to
+ * answer 413 at its end; past it the connection is closed.
+ */
+#define RELAY_HTTP_DISCARD_MAX ((uint64_t)64 << 20)
+
 /* Answer 413 for a body over the route's limit. */
 static int
 relay_http_too_big(struct MHD_Connection *conn, struct relay_req *req,
@@ -591,6 +597,17 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		    url);
 	}
 	if (*upload_data_size > 0) {
+		if (req->reading_away && !req->responded) {
+			/*
+			 * A chunked body past the limit: read away (up to a
+			 * bound) to answer 413 at its end, as a sender that
+			 * gave no Content-Length can only learn it then.
+			 */
+			req->too_big += *upload_data_size;
+			*upload_data_size = 0;
+			return req->too_big > RELAY_HTTP_DISCARD_MAX ?
+			    MHD_NO : MHD_YES;
+		}
 		if (req->too_big || req->busy || req->responded) {
 			*upload_data_size = 0;	/* discarded */
 			return MHD_YES;
@@ -598,8 +615,13 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		if (req->body_max == 0)
 			return MHD_NO;	/* a body where none belongs */
 		rc = relay_http_upload(req, upload_data, *upload_data_size);
-		if (rc == -1)
-			return MHD_NO;	/* too long, no Content-Length */
+		if (rc == -1) {
+			/* too long, no Content-Length: 413 once it ends */
+			req->too_big = req->body_len + *upload_data_size;
+			req->reading_away = 1;
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
 		if (rc == -2)
 			req->busy = 1;	/* read the rest away, then 503 */
 		*upload_data_size = 0;

@@ -226,6 +226,7 @@ struct relay_req {
 	size_t body_len, body_cap, body_max;
 	size_t charged;			/* --max-buffers bytes taken */
 	uint64_t too_big;		/* announced length over body_max */
+	int reading_away;		/* a chunked body past body_max */
 	int busy;			/* over --max-buffers: 503 */
 	int responded;
 
