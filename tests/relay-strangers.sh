@@ -30,7 +30,7 @@ relay_up
 poke sites 2 8 "$tmp" <"$tmp/sites.in" >"$tmp/sites.out" 2>&1 &
 sites_pid=$!
 exec 8>"$tmp/sites.in"
-wait_for 20 grep -q '^served' "$tmp/sites.out"
+wait_for 60 grep -q '^served' "$tmp/sites.out"
 check "two sites hold 16 connections" \
     contains "$tmp/sites.out" "served 16 of 16"
 # 300 connections that never start TLS, from 127.0.0.2 to 127.0.0.20
@@ -67,7 +67,7 @@ wait_for 20 none_open
 poke sites 8 8 "$tmp" <"$tmp/sites.in" >"$tmp/sites.out" 2>&1 &
 sites_pid=$!
 exec 8>"$tmp/sites.in"
-wait_for 20 grep -q '^served' "$tmp/sites.out"
+wait_for 60 grep -q '^served' "$tmp/sites.out"
 check "--max-connections 64: 64 connections with tokens are served" \
     contains "$tmp/sites.out" "served 64 of 64"
 poke sites 1 1 "$tmp" </dev/null >"$tmp/more.out" 2>&1
@@ -83,7 +83,7 @@ relay_up
 poke sites 32 8 "$tmp" <"$tmp/sites.in" >"$tmp/sites.out" 2>&1 &
 sites_pid=$!
 exec 8>"$tmp/sites.in"
-wait_for 30 grep -q '^served' "$tmp/sites.out"
+wait_for 60 grep -q '^served' "$tmp/sites.out"
 check "default --max-per-ip: 32 sites of 8 connections behind one address" \
     contains "$tmp/sites.out" "served 256 of 256"
 echo "$(cat "$tmp/tok.s32")" >"$tmp/tok.s0" # the 33rd site, as tok.s0
