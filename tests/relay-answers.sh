@@ -140,6 +140,11 @@ check "the newest are kept, the oldest dropped" \
 before=$(rss_kb)
 hold 8 "/v1/control?after=0"
 rss=$(rss_kb)
-check "8 control answers held unread: $((rss - before)) kB more resident" \
-    [ $((rss - before)) -le 8000 ]
+# a sanitizer's runtime adds its own shadow and quarantine to each block
+if sanitized; then
+	skip "resident size under a sanitizer is its runtime's too ($((rss - before)) kB)"
+else
+	check "8 control answers held unread: $((rss - before)) kB more resident" \
+	    [ $((rss - before)) -le 8000 ]
+fi
 unhold
