@@ -35,9 +35,10 @@ Usage: relay-poke.py ADDR COMMAND [ARGS...]   (ADDR is HOST:PORT)
         N connections each sending GET PATH and reading its first byte of
         answer body, then reading no more; prints "held N" once all have
         it, and holds them until standard input ends
-  idle N FIRST_IP
+  idle N FIRST_IP [PER_ADDRESS]
         N TCP connections that never start TLS, spread over the source
-        addresses FIRST_IP, FIRST_IP+1, ... (16 per address); prints
+        addresses FIRST_IP, FIRST_IP+1, ... (PER_ADDRESS, default 16,
+        from each); prints
         "opened N", then "closed K T" each time more of them were closed
         by the relay (K in all, T seconds after opening), until standard
         input ends
@@ -448,12 +449,12 @@ def cmd_hold(addr, n, path, tokfile):
     return 0
 
 
-def cmd_idle(addr, n, first_ip):
+def cmd_idle(addr, n, first_ip, per_address="16"):
     base = list(map(int, first_ip.split(".")))
     socks = []
     for i in range(int(n)):
         ip = base[:]
-        ip[3] += i // 16
+        ip[3] += i // int(per_address)
         sock = connect(addr, src=".".join(map(str, ip)), tls=False)
         sock.setblocking(False)
         socks.append(sock)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # relay-streams.sh: stream registration is bounded per session
-# (--max-streams) and in all (--max-streams-total); with a spool, stream
+# (--max-streams), per site (--max-streams-per-site) and in all
+# (--max-streams-total); with a spool, stream
 # logs do not take the descriptors connections need (a relay under
 # ulimit -n 256 takes 300 streams and restarts on them); a spool holding
 # more streams than the bound starts with one clear line and serves them;
@@ -8,9 +9,9 @@
 # with what to do, and a port in use is named as such. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..17"
+echo "1..19"
 if [ "$have_python" = 0 ]; then
-	for i in $(seq 17); do skip "no python3"; done
+	for i in $(seq 19); do skip "no python3"; done
 	exit 0
 fi
 trap 'relay_stop; rm -rf "$tmp"' EXIT
@@ -27,7 +28,7 @@ check "--max-streams 4: site a registers 3 streams" \
 printf 'b0 1\nb1 1\n' >"$tmp/two"
 poke request POST /v1/streams "$tmp/tok.b" "$tmp/two" >"$tmp/out"
 check "two more would make 5: 507 naming --max-streams" \
-    contains "$tmp/out" "session s1 has 3 streams and the relay takes at most 4 per session (--max-streams): stream 'b1' is not registered"
+    contains "$tmp/out" "session s1 has 3 streams and the relay takes at most 4 per session (--max-streams): this request would add 2 ('b0' to 'b1') and none is registered"
 poke request GET /v1/streams "$tmp/tok.a" >"$tmp/out"
 check "and neither was registered (all or nothing)" \
     [ "$(grep -c ' b[01] ' "$tmp/out")" = 0 ]
@@ -40,7 +41,18 @@ check "a stream already registered is found again at the bound" \
     answer "$tmp/out" 200
 poke streams "$tmp/tok.c" c 3 >"$tmp/out"
 check "--max-streams-total 6: session s2 gets 2, the third gets 507" \
-    contains "$tmp/out" "the relay holds 6 streams in all its sessions and takes at most 6 (--max-streams-total): stream 'c2' is not registered"
+    contains "$tmp/out" "the relay holds 6 streams in all its sessions and takes at most 6 (--max-streams-total): this request would add 1 ('c2') and none is registered"
+relay_stop
+
+# One site cannot take a session's streams from the others.
+relay_spawn 0 --max-streams-per-site 3
+relay_up
+poke streams "$tmp/tok.a" a 5 >"$tmp/out"
+check "--max-streams-per-site 3: site a gets 3, the fourth gets 507" \
+    contains "$tmp/out" "site a has 3 streams in session s1 and the relay takes at most 3 per site (--max-streams-per-site): this request would add 1 ('a3') and none is registered"
+poke streams "$tmp/tok.b" b 3 >"$tmp/out"
+check "while site b of the same session still registers its 3" \
+    contains "$tmp/out" "registered 3"
 relay_stop
 
 # spawn_low OPTION...: the relay under a descriptor limit of 256
@@ -52,7 +64,7 @@ spawn_low() {
 	relay_pid=$!
 }
 spawn_low --spool "$tmp/spool" --max-connections 64 --max-streams 400 \
-    --max-streams-total 400
+    --max-streams-total 400 --max-streams-per-site 400
 relay_up
 poke streams "$tmp/tok.a" st 300 >"$tmp/out"
 check "ulimit -n 256, --spool: 300 streams registered and published" \

@@ -15,6 +15,6 @@ tests_relay_body_SOURCES = tests/relay-body.c
 tests_relay_body_LDADD = src/libsbcore.la
 EXTRA_DIST += tests/relay-poke.py
 TESTS += tests/relay-memory.sh tests/relay-answers.sh tests/relay-streams.sh \
-	tests/relay-strangers.sh
+	tests/relay-strangers.sh tests/relay-limits.sh
 EXTRA_DIST += tests/relay-memory.sh tests/relay-answers.sh tests/relay-streams.sh \
-	tests/relay-strangers.sh
+	tests/relay-strangers.sh tests/relay-limits.sh

@@ -236,25 +236,24 @@ relay_http_streams_get(struct MHD_Connection *conn, struct relay_req *req)
 }
 
 /*
- * Would registering the new names of body[0..len) pass --max-streams or
- * --max-streams-total? Answers 507 if so (and returns 1). Lock held.
+ * Would registering the new names of body[0..len) pass --max-streams,
+ * --max-streams-per-site or --max-streams-total? Answers 507 if so (and
+ * returns 1). Lock held.
  */
 static int
 relay_http_streams_room(struct MHD_Connection *conn, struct relay_req *req,
     struct relay_session *s, int *rc)
 {
 	const char *p = (const char *)req->body, *end = p + req->body_len, *nl;
+	const char *site = req->token->site;
 	char name[RELAY_NAME_MAX + 1], (*fresh)[RELAY_NAME_MAX + 1] = NULL;
-	uint32_t units;
-	uint64_t room_session, room_total, room;
+	uint32_t units, nsite = 0, i32;
+	uint64_t room_session, room_total, room_site;
 	size_t nfresh = 0, i;
-	char *why = NULL;
+	char *why = NULL, names[2 * RELAY_NAME_MAX + 16];
 
-	room_session = s->nstreams >= relay.opt.max_streams ? 0 :
-	    relay.opt.max_streams - s->nstreams;
-	room_total = relay.nstreams >= relay.opt.max_streams_total ? 0 :
-	    relay.opt.max_streams_total - relay.nstreams;
-	room = room_session < room_total ? room_session : room_total;
+	for (i32 = 0; i32 < s->nstreams; i32++)
+		nsite += strcmp(s->streams[i32]->site, site) == 0;
 	for (; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
@@ -265,7 +264,7 @@ relay_http_streams_room(struct MHD_Connection *conn, struct relay_req *req,
 			free(why);	/* checked before */
 			continue;
 		}
-		if (relay_store_find(s, req->token->site, name) != NULL)
+		if (relay_store_find(s, site, name) != NULL)
 			continue;
 		for (i = 0; i < nfresh; i++) {
 			if (strcmp(fresh[i], name) == 0)
@@ -273,29 +272,50 @@ relay_http_streams_room(struct MHD_Connection *conn, struct relay_req *req,
 		}
 		if (i < nfresh)
 			continue;
-		if (nfresh == room)
-			goto full;
 		fresh = xreallocarray(fresh, nfresh + 1, sizeof *fresh);
 		memcpy(fresh[nfresh++], name, sizeof *fresh);
 	}
-	free(fresh);
-	return 0;
-full:
-	free(fresh);
-	if (room == room_session) {
+	room_session = s->nstreams >= relay.opt.max_streams ? 0 :
+	    relay.opt.max_streams - s->nstreams;
+	room_site = nsite >= relay.opt.max_streams_site ? 0 :
+	    relay.opt.max_streams_site - nsite;
+	room_total = relay.nstreams >= relay.opt.max_streams_total ? 0 :
+	    relay.opt.max_streams_total - relay.nstreams;
+	if (nfresh <= room_session && nfresh <= room_site &&
+	    nfresh <= room_total) {
+		free(fresh);
+		return 0;
+	}
+	/* the request names nfresh new streams, from fresh[0] to the last */
+	if (nfresh == 1)
+		snprintf(names, sizeof names, "'%s'", fresh[0]);
+	else
+		snprintf(names, sizeof names, "'%s' to '%s'", fresh[0],
+		    fresh[nfresh - 1]);
+	if (nfresh > room_site) {
+		*rc = relay_http_error(conn, 507, "site %s has %" PRIu32
+		    " streams in session %s and the relay takes at most %u "
+		    "per site (--max-streams-per-site): this request would "
+		    "add %zu (%s) and none is registered; reuse stream names "
+		    "or ask the relay's operator to raise "
+		    "--max-streams-per-site", site, nsite, s->name,
+		    relay.opt.max_streams_site, nfresh, names);
+	} else if (nfresh > room_session) {
 		*rc = relay_http_error(conn, 507, "session %s has %" PRIu32
 		    " streams and the relay takes at most %u per session "
-		    "(--max-streams): stream '%s' is not registered; reuse "
-		    "stream names or ask the relay's operator to raise "
-		    "--max-streams", s->name, s->nstreams,
-		    relay.opt.max_streams, name);
+		    "(--max-streams): this request would add %zu (%s) and "
+		    "none is registered; reuse stream names or ask the "
+		    "relay's operator to raise --max-streams", s->name,
+		    s->nstreams, relay.opt.max_streams, nfresh, names);
 	} else {
 		*rc = relay_http_error(conn, 507, "the relay holds %" PRIu64
 		    " streams in all its sessions and takes at most %u "
-		    "(--max-streams-total): stream '%s' is not registered; "
-		    "ask the relay's operator to raise --max-streams-total",
-		    relay.nstreams, relay.opt.max_streams_total, name);
+		    "(--max-streams-total): this request would add %zu (%s) "
+		    "and none is registered; ask the relay's operator to "
+		    "raise --max-streams-total", relay.nstreams,
+		    relay.opt.max_streams_total, nfresh, names);
 	}
+	free(fresh);
 	return 1;
 }
 
@@ -528,7 +548,7 @@ relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
 		    "no token");
 	}
 	if (auth > 0)
-		relay_conn_authenticated(conn);
+		relay_conn_authenticated(conn, req->token);
 	req->t1 = relay_store_time(req->token != NULL ?
 	    relay_store_session(req->token->session) :
 	    relay.nsessions == 1 ? relay.sessions[0] : NULL);
@@ -741,7 +761,8 @@ relay_http_start(char **cause)
 	/*
 	 * MHD may accept a few connections over --max-connections so that
 	 * relay-conn.c can close a pending one to make room (it keeps its
-	 * own count).
+	 * own counts, per client address too: MHD's own per-address limit
+	 * would refuse a site behind a NAT that strangers fill).
 	 */
 	errno = 0;
 	relay.daemon = MHD_start_daemon(flags, 0, NULL, NULL,
@@ -753,7 +774,6 @@ relay_http_start(char **cause)
 	    MHD_OPTION_HTTPS_PRIORITIES, RELAY_TLS_PRIORITIES,
 	    MHD_OPTION_CONNECTION_LIMIT,
 	    relay.opt.max_connections + RELAY_CONN_SLACK,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, relay.opt.max_per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, relay.opt.timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)RELAY_CONN_MEMORY,
 	    MHD_OPTION_THREAD_POOL_SIZE, relay.opt.threads,

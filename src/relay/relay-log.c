@@ -98,8 +98,17 @@ relay_log_mhd(void *cls, const char *fmt, va_list ap)
 		line[--len] = '\0';
 	pthread_mutex_lock(&relay_log_lock);
 	memcpy(relay_log_mhd_last, line, len + 1);
+	/*
+	 * GnuTLS names a handshake cut short, by the client or by the relay
+	 * (a connection closed for --handshake-timeout or to make room), or
+	 * a client that does not speak TLS, "received handshake message out
+	 * of context": say what it means.
+	 */
 	if (relay_log_allowed(&relay_log_lib))
-		fprintf(stderr, "synbridge-relay: %s\n", line);
+		fprintf(stderr, "synbridge-relay: %s%s\n", strstr(line,
+		    "handshake") != NULL ? "a TLS handshake did not finish "
+		    "(the client or the relay closed the connection, or the "
+		    "client does not speak TLS): " : "", line);
 	pthread_mutex_unlock(&relay_log_lock);
 }
 

@@ -61,6 +61,7 @@ relay_usage(FILE *f)
 "  --max-buffers MB       request bodies and answers in memory, all\n"
 "                         connections together (default 256)\n"
 "  --max-streams N        streams per session (default 1024)\n"
+"  --max-streams-per-site N  streams per site of a session (default 256)\n"
 "  --max-streams-total N  streams in all sessions (default 4096)\n"
 "  --rate EVENTS_PER_S    events per second per token (default 0: no limit)\n"
 "  --keepalive S          keep-alive batch after S s of silence (default 2)\n"
@@ -68,6 +69,7 @@ relay_usage(FILE *f)
 "  --max-unauthenticated N  connections without a valid token yet\n"
 "                         (default 256)\n"
 "  --max-per-ip N         open connections per client address (default 256)\n"
+"  --max-per-token N      open connections that showed one token (default 32)\n"
 "  --handshake-timeout S  close a connection that shows no valid token\n"
 "                         within S s (default 10)\n"
 "  --timeout S            close idle connections after S s (default 60)\n"
@@ -138,6 +140,8 @@ relay_options(int argc, char **argv)
 		{ "keepalive", required_argument, NULL, 'K' },
 		{ "max-connections", required_argument, NULL, 'C' },
 		{ "max-per-ip", required_argument, NULL, 'P' },
+		{ "max-per-token", required_argument, NULL, 'o' },
+		{ "max-streams-per-site", required_argument, NULL, 'e' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -153,6 +157,7 @@ relay_options(int argc, char **argv)
 	o->max_buffers = 256ULL << 20;
 	o->max_streams = 1024;
 	o->max_streams_total = 4096;
+	o->max_streams_site = 256;
 	/*
 	 * Sized for a consortium: a console keeps up to 8 connections, and
 	 * a lab's NAT puts all its consoles behind one address (32 behind
@@ -161,6 +166,7 @@ relay_options(int argc, char **argv)
 	o->max_connections = 1024;
 	o->max_unauth = 256;
 	o->max_per_ip = 256;
+	o->max_per_token = 32;	/* 4 consoles' worth on one token */
 	o->handshake_s = 10;
 	o->timeout_s = 60;
 	o->threads = 2;
@@ -216,6 +222,14 @@ relay_options(int argc, char **argv)
 		case 'P':
 			o->max_per_ip = (unsigned)relay_number("max-per-ip",
 			    optarg, 1, 100000);
+			break;
+		case 'o':
+			o->max_per_token = (unsigned)relay_number(
+			    "max-per-token", optarg, 1, 100000);
+			break;
+		case 'e':
+			o->max_streams_site = (unsigned)relay_number(
+			    "max-streams-per-site", optarg, 1, 1000000);
 			break;
 		case 'T':
 			o->timeout_s = (unsigned)relay_number("timeout", optarg,
@@ -331,6 +345,7 @@ relay_cleanup(void)
 	relay_timer_stop();
 	relay_store_free();
 	relay_tokens_free(relay.tokens, relay.ntokens);
+	relay_conn_free();
 	free(relay.cert_pem);
 	if (relay.key_pem != NULL)
 		memset(relay.key_pem, 0, strlen(relay.key_pem));
@@ -356,6 +371,7 @@ main(int argc, char **argv)
 	relay.start_us = relay_now_real();
 	relay.start_mono_us = relay_now_mono();
 	TAILQ_INIT(&relay.pending);
+	TAILQ_INIT(&relay.conns);
 	TAILQ_INIT(&relay.spool_open);
 	/*
 	 * Big blocks (request bodies, large batches) go back to the system

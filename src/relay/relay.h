@@ -57,6 +57,8 @@ struct relay_options {
 	unsigned max_connections;
 	unsigned max_unauth;		/* connections without a token yet */
 	unsigned max_per_ip;
+	unsigned max_per_token;		/* connections showing one token */
+	unsigned max_streams_site;	/* streams per site of a session */
 	unsigned max_streams;		/* per session */
 	unsigned max_streams_total;	/* all sessions */
 	unsigned handshake_s;		/* to show a valid token */
@@ -73,6 +75,7 @@ struct relay_token {
 	char *publish;			/* comma-separated patterns */
 	char *read;			/* SITE/STREAM patterns or "-" */
 	char *command;			/* sites, "*" or "-" */
+	unsigned nconns;		/* connections that showed it */
 	double bucket;			/* rate limit: events left */
 	int64_t bucket_t;		/* monotonic us of the last refill */
 };
@@ -207,13 +210,25 @@ struct relay_reader {
 	TAILQ_ENTRY(relay_reader) entry;
 };
 
+/* Open connections from one client address (relay-conn.c). */
+struct relay_addr {
+	unsigned char key[17];		/* family, then the address */
+	unsigned char len;
+	unsigned n;
+	struct relay_addr *next;	/* in its hash bucket */
+};
+#define RELAY_ADDR_BUCKETS 1024
+
 /* One TCP connection, for the handshake deadline and limits. */
 struct relay_conn {
 	int fd;
 	int64_t accepted;		/* monotonic us */
 	int pending;			/* no valid token seen yet */
-	int closing;			/* shut down by the relay */
+	int counted;			/* in the counts (not shut down here) */
+	struct relay_addr *addr;	/* its client address, or NULL */
+	struct relay_token *token;	/* the valid token it showed first */
 	TAILQ_ENTRY(relay_conn) entry;	/* relay.pending, oldest first */
+	TAILQ_ENTRY(relay_conn) all;	/* relay.conns, oldest first */
 };
 TAILQ_HEAD(relay_conns, relay_conn);
 
@@ -246,6 +261,11 @@ struct relay_metrics {
 	uint64_t batches, events, bytes, gaps;
 	uint64_t closed_handshake;	/* no token within the deadline */
 	uint64_t closed_crowded;	/* made room for a newer one */
+	uint64_t closed_unauth;		/*  of which past --max-unauthenticated */
+	uint64_t closed_total;		/*  past --max-connections */
+	uint64_t closed_ip;		/*  past --max-per-ip */
+	uint64_t closed_token;		/*  past --max-per-token */
+	uint64_t refused;		/* new ones refused (no room) */
 	uint64_t refused_busy;		/* 503 over --max-buffers */
 };
 
@@ -267,9 +287,11 @@ struct relay {
 	unsigned spool_nopen;
 	unsigned spool_held;		/* holds on open logs, in all */
 
-	pthread_mutex_t conn_lock;	/* conns, pending, nconns */
+	pthread_mutex_t conn_lock;	/* conns, pending, addrs, counts */
+	struct relay_conns conns;
 	struct relay_conns pending;
 	unsigned nconns, npending;
+	struct relay_addr *addrs[RELAY_ADDR_BUCKETS];
 
 	uint64_t buffers;		/* --max-buffers bytes taken */
 
@@ -304,7 +326,9 @@ void relay_buffers_give(size_t n);
 /* relay-conn.c */
 void relay_conn_started(struct MHD_Connection *conn, void **ctx);
 void relay_conn_closed(void **ctx);
-void relay_conn_authenticated(struct MHD_Connection *conn);
+void relay_conn_authenticated(struct MHD_Connection *conn,
+    struct relay_token *t);
+void relay_conn_free(void);
 void relay_conn_expire(int64_t now);
 void relay_conn_report(int64_t now);
 
