@@ -471,6 +471,31 @@ cmdq_item_reply(struct cmdq_item *item, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * An error is one line: a line end that came in a word it names (a quoted
+ * \n in "a\nb") is shown as \n or \r.
+ */
+static char *
+cmdq_one_line(char *msg)
+{
+	char *out, *o;
+	const char *p;
+
+	if (strpbrk(msg, "\n\r") == NULL)
+		return msg;
+	out = o = xmalloc(2 * strlen(msg) + 1);
+	for (p = msg; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\r') {
+			*o++ = '\\';
+			*o++ = *p == '\n' ? 'n' : 'r';
+		} else
+			*o++ = *p;
+	}
+	*o = '\0';
+	free(msg);
+	return out;
+}
+
 /* An error: the command fails. */
 void
 cmdq_item_error(struct cmdq_item *item, const char *fmt, ...)
@@ -481,11 +506,13 @@ cmdq_item_error(struct cmdq_item *item, const char *fmt, ...)
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
+	msg = cmdq_one_line(msg);
 	if (strcmp(item->source, "stdin") == 0 ||
 	    strcmp(item->source, "tui") == 0)
 		line = xstrdup(msg);
 	else
 		xasprintf(&line, "%s: %s", item->source, msg);
+	line = cmdq_one_line(line);	/* a file name may hold one too */
 	if (item->client.err != NULL)
 		item->client.err(item->client.ctx, line);
 	free(line);
