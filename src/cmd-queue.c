@@ -33,6 +33,14 @@ struct cmdq_item {
 	struct site *at;	/* run with this site current */
 	int depth;		/* nesting of source commands */
 	char *user;		/* who asked (a remote site), or NULL */
+	/*
+	 * Lines a command with a done callback inserts (ifenv, at, source, a
+	 * plugin's queued lines) are part of its result: the owner is told
+	 * once, when the last of them is done, with their outcome and text.
+	 */
+	struct cmdq_item *owner;	/* whose result this line is part of */
+	unsigned pending;	/* owner: lines of its result still queued */
+	int finished;		/* owner: left the queue, waits for them */
 };
 
 struct cmdq {
@@ -70,6 +78,73 @@ cmdq_item_free(struct cmdq_item *item)
 	free(item);
 }
 
+/* Make line part of the result of parent's owner, if it has one. */
+static void
+cmdq_adopt(struct cmdq_item *parent, struct cmdq_item *item)
+{
+	struct cmdq_item *owner = parent->owner;
+
+	if (owner == NULL && parent->client.done != NULL)
+		owner = parent;
+	if (owner == NULL)
+		return;
+	item->owner = owner;
+	item->client.done = NULL;
+	owner->pending++;
+}
+
+/* Keep a line of text in an item's message. */
+static void
+cmdq_item_keep(struct cmdq_item *item, const char *text)
+{
+	char *next;
+
+	if (item->message == NULL)
+		item->message = xstrdup(text);
+	else {
+		xasprintf(&next, "%s\n%s", item->message, text);
+		free(item->message);
+		item->message = next;
+	}
+}
+
+/*
+ * A line of an owner's result is done (ran, or dropped unrun with why):
+ * its outcome joins the owner's, which is told when it was the last.
+ */
+static void
+cmdq_owner_join(struct cmdq_item *item, const char *why)
+{
+	struct cmdq_item *owner = item->owner;
+
+	if (owner == NULL)
+		return;
+	item->owner = NULL;
+	if (why != NULL) {
+		if (owner->message == NULL)
+			owner->message = xstrdup(why);
+		owner->failed = 1;
+	} else {
+		if (item->message != NULL)
+			cmdq_item_keep(owner, item->message);
+		if (item->failed)
+			owner->failed = 1;
+	}
+	if (--owner->pending == 0 && owner->finished) {
+		owner->client.done(owner->client.ctx, owner->failed,
+		    owner->message);
+		cmdq_item_free(owner);
+	}
+}
+
+/* Free an item taken off the queue without running (why it did not). */
+static void
+cmdq_item_drop(struct cmdq_item *item, const char *why)
+{
+	cmdq_owner_join(item, why);
+	cmdq_item_free(item);
+}
+
 /*
  * Free the queue and what is still in it. Another site's request is
  * answered first (it did not run, or its outcome is unknown), so that
@@ -78,15 +153,25 @@ cmdq_item_free(struct cmdq_item *item)
 void
 cmdq_free(struct cmdq *q)
 {
+	static const char why[] = "not run: the console quit first";
 	struct cmdq_item *item;
 
 	while ((item = TAILQ_FIRST(&q->items)) != NULL) {
 		TAILQ_REMOVE(&q->items, item, entry);
-		if (item->at != NULL && item->client.done != NULL)
-			item->client.done(item->client.ctx, 1, item->started ?
-			    "the console quit before it finished (outcome "
-			    "unknown)" : "not run: the console quit first");
-		cmdq_item_free(item);
+		if (item->owner == NULL && item->at != NULL &&
+		    item->client.done != NULL) {
+			free(item->message);
+			item->message = xstrdup(item->started ? "the console "
+			    "quit before it finished (outcome unknown)" : why);
+			item->failed = 1;
+			if (item->pending > 0) {
+				/* its lines follow: the last one tells it */
+				item->finished = 1;
+				continue;
+			}
+			item->client.done(item->client.ctx, 1, item->message);
+		}
+		cmdq_item_drop(item, why);
 	}
 	free(q);
 }
@@ -159,6 +244,7 @@ cmdq_insert_line(struct cmdq *q, struct cmdq_item *after, const char *line)
 
 	item = cmdq_item_new(q, line, after->source, &after->client,
 	    after->group, after->strict);
+	cmdq_adopt(after, item);
 	TAILQ_INSERT_AFTER(&q->items, after, item, entry);
 	return item;
 }
@@ -183,17 +269,20 @@ cmdq_remove_after(struct cmdq *q, struct cmdq_item *after,
 	for (item = TAILQ_NEXT(after, entry); item != NULL; item = next) {
 		next = TAILQ_NEXT(item, entry);
 		TAILQ_REMOVE(&q->items, item, entry);
-		cmdq_item_free(item);
+		cmdq_item_drop(item, "not run: taken back");
 		if (item == last)
 			break;
 	}
 }
 
-/* Read a file's lines as items, after `after` (or at the end). */
+/*
+ * Read a file's lines as items, after `after` (or at the end); with a
+ * parent (source), they are part of its result.
+ */
 static int
 cmdq_load_file(struct cmdq *q, struct cmdq_item *after, const char *path,
     const struct cmd_client *client, int group, int strict, int depth,
-    char **cause)
+    struct cmdq_item *parent, char **cause)
 {
 	struct cmdq_item *item, *last = after;
 	FILE *f;
@@ -233,6 +322,8 @@ cmdq_load_file(struct cmdq *q, struct cmdq_item *after, const char *path,
 			item = cmdq_item_new(q, seg, source, client, group,
 			    strict);
 			item->depth = depth;
+			if (parent != NULL)
+				cmdq_adopt(parent, item);
 			free(source);
 			if (last != NULL)
 				TAILQ_INSERT_AFTER(&q->items, last, item,
@@ -261,7 +352,7 @@ cmdq_insert_file(struct cmdq *q, struct cmdq_item *after, const char *path,
     const struct cmd_client *client, int group, int strict, char **cause)
 {
 	return cmdq_load_file(q, after, path, client, group, strict,
-	    after->depth + 1, cause);
+	    after->depth + 1, after, cause);
 }
 
 /* Append a file's commands at the end. */
@@ -270,7 +361,7 @@ cmdq_append_file(struct cmdq *q, const char *path,
     const struct cmd_client *client, int group, int strict, char **cause)
 {
 	return cmdq_load_file(q, TAILQ_LAST(&q->items, cmdq_items), path,
-	    client, group, strict, 0, cause);
+	    client, group, strict, 0, NULL, cause);
 }
 
 /* The queue an item belongs to. */
@@ -363,15 +454,7 @@ cmdq_item_vreply(struct cmdq_item *item, const char *fmt, va_list ap)
 	char *line;
 
 	xvasprintf(&line, fmt, ap);
-	if (item->message == NULL)
-		item->message = xstrdup(line);
-	else {
-		char *next;
-
-		xasprintf(&next, "%s\n%s", item->message, line);
-		free(item->message);
-		item->message = next;
-	}
+	cmdq_item_keep(item, line);
 	if (item->client.out != NULL)
 		item->client.out(item->client.ctx, line);
 	free(line);
@@ -388,6 +471,31 @@ cmdq_item_reply(struct cmdq_item *item, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * An error is one line: a line end that came in a word it names (a quoted
+ * \n in "a\nb") is shown as \n or \r.
+ */
+static char *
+cmdq_one_line(char *msg)
+{
+	char *out, *o;
+	const char *p;
+
+	if (strpbrk(msg, "\n\r") == NULL)
+		return msg;
+	out = o = xmalloc(2 * strlen(msg) + 1);
+	for (p = msg; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\r') {
+			*o++ = '\\';
+			*o++ = *p == '\n' ? 'n' : 'r';
+		} else
+			*o++ = *p;
+	}
+	*o = '\0';
+	free(msg);
+	return out;
+}
+
 /* An error: the command fails. */
 void
 cmdq_item_error(struct cmdq_item *item, const char *fmt, ...)
@@ -398,11 +506,13 @@ cmdq_item_error(struct cmdq_item *item, const char *fmt, ...)
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
+	msg = cmdq_one_line(msg);
 	if (strcmp(item->source, "stdin") == 0 ||
 	    strcmp(item->source, "tui") == 0)
 		line = xstrdup(msg);
 	else
 		xasprintf(&line, "%s: %s", item->source, msg);
+	line = cmdq_one_line(line);	/* a file name may hold one too */
 	if (item->client.err != NULL)
 		item->client.err(item->client.ctx, line);
 	free(line);
@@ -580,9 +690,6 @@ cmdq_finish(struct cmdq *q, struct cmdq_item *item)
 		    item->failed ? "error" : "ok", item->message);
 		free(line);
 	}
-	if (item->client.done != NULL)
-		item->client.done(item->client.ctx, item->failed,
-		    item->message);
 	if (item->failed) {
 		q->failures++;
 		if (item->strict) {
@@ -592,11 +699,24 @@ cmdq_finish(struct cmdq *q, struct cmdq_item *item)
 				if (it->group != group)
 					continue;
 				TAILQ_REMOVE(&q->items, it, entry);
-				cmdq_item_free(it);
+				cmdq_item_drop(it, "not run: an earlier line "
+				    "failed");
 			}
 		}
 	}
-	cmdq_item_free(item);
+	if (item->owner != NULL) {
+		/* a line of another command's result */
+		cmdq_owner_join(item, NULL);
+		cmdq_item_free(item);
+	} else if (item->client.done != NULL && item->pending > 0) {
+		/* the lines it queued tell it when they are done */
+		item->finished = 1;
+	} else {
+		if (item->client.done != NULL)
+			item->client.done(item->client.ctx, item->failed,
+			    item->message);
+		cmdq_item_free(item);
+	}
 }
 
 /* Run until the queue is empty or its head waits. */

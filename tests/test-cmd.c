@@ -832,6 +832,41 @@ run_line(struct session *s, const char *line)
 	cmdq_free(q);
 }
 
+/* cmd_client.err: keep the lines. */
+static void
+cmd_keep_err(void *ctx, const char *line)
+{
+	size_t len = strlen(cmd_err);
+
+	snprintf(cmd_err + len, sizeof cmd_err - len, "%s\n", line);
+}
+
+/*
+ * An error is one line, also when the word it names holds a line end (a
+ * quoted \n): shown as \n, it cannot pass for a second line of output.
+ */
+static void
+test_error_one_line(void **state)
+{
+	struct session *s = session_create(1, 1);
+	struct cmd_client client = { .out = cmd_keep, .err = cmd_keep_err };
+	struct cmdq *q = cmdq_create(s);
+
+	(void)state;
+	cmd_err[0] = '\0';
+	cmdq_append(q, "\"bad\\nname\" 1", "x.conf:3", &client,
+	    cmdq_new_group(q), 0);
+	cmdq_append(q, "site \"a\\rb\"", "stdin", &client,
+	    cmdq_new_group(q), 0);
+	cmdq_run(q);
+	assert_true(cmdq_empty(q));
+	assert_string_equal(cmd_err, "x.conf:3: unknown command: bad\\nname "
+	    "(try 'help')\nsite: bad site name 'a\\rb' (use letters, digits, "
+	    "'_', '-' or '.', at most 63)\n");
+	cmdq_free(q);
+	engine_shutdown(s);
+}
+
 /*
  * A device whose potentiation is negative (ltp_v < 0): potentiate, depress
  * and rules use its signs, and -a and ltp_v= / ltd_v= give magnitudes.
@@ -965,6 +1000,7 @@ main(void)
 		cmocka_unit_test(test_rule_limits),
 		cmocka_unit_test(test_weight),
 		cmocka_unit_test(test_device_polarity),
+		cmocka_unit_test(test_error_one_line),
 		cmocka_unit_test(test_device_limits),
 		cmocka_unit_test(test_device_complete),
 	};

@@ -135,6 +135,43 @@ test_queued_at_quit(void **state)
 	engine_shutdown(s);
 }
 
+/*
+ * Lines another site's command queues (ifenv, at, source, a plugin's) are
+ * part of its one result: the asking site is answered once, when the last
+ * of them is done, with their text and whether any failed.
+ */
+static void
+test_queued_lines_one_result(void **state)
+{
+	struct sb_plugin p;
+	struct session *s = make_session(&p);
+	struct cmdq *q = cmdq_create(s);
+	struct answered a = { 0, 0, "" };
+	struct cmd_client client = { NULL, NULL, &a, answered_done };
+
+	(void)state;
+	setenv("SB_TEST_IFENV", "1", 1);
+	cmdq_session = q;
+	cmdq_append_at(q, "ifenv SB_TEST_IFENV site", "there", &client,
+	    p.site, "@there");
+	cmdq_run(q);
+	assert_true(cmdq_empty(q));
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.failed, 0);
+	assert_non_null(strstr(a.message, "here"));
+
+	memset(&a, 0, sizeof a);
+	cmdq_append_at(q, "ifenv SB_TEST_IFENV ifenv SB_TEST_IFENV bogus",
+	    "there", &client, p.site, "@there");
+	cmdq_run(q);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.failed, 1);
+	assert_non_null(strstr(a.message, "bogus"));
+	cmdq_session = NULL;
+	cmdq_free(q);
+	engine_shutdown(s);
+}
+
 int
 main(void)
 {
@@ -142,6 +179,7 @@ main(void)
 		cmocka_unit_test(test_declared_bound),
 		cmocka_unit_test(test_undeclared_bound),
 		cmocka_unit_test(test_queued_at_quit),
+		cmocka_unit_test(test_queued_lines_one_result),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
