@@ -18,6 +18,7 @@ struct sb_clock {
 
 /* CLOCK_MONOTONIC in microseconds. */
 int64_t clock_mono_us(void);
+int64_t clock_real_us(void);	/* CLOCK_REALTIME */
 void clock_init(struct sb_clock *c, int fast);
 /* Session time now, in microseconds. */
 int64_t clock_now(const struct sb_clock *c);

@@ -4,6 +4,7 @@ arc1_sources = \
 	plugins/arc1/arc1-config.c \
 	plugins/arc1/arc1-proto.c \
 	plugins/arc1/arc1-serial.c \
+	plugins/arc1/arc1-line.c \
 	plugins/common/sb-devlink.c \
 	plugins/common/sb-devlink.h
 

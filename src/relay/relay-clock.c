@@ -32,8 +32,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "relay.h"
 #include "xmalloc.h"
+
+/* CLOCK_MONOTONIC in microseconds. */
+int64_t
+relay_now_mono(void)
+{
+	return clock_mono_us();
+}
+
+/* CLOCK_REALTIME in microseconds. */
+int64_t
+relay_now_real(void)
+{
+	return clock_real_us();
+}
 
 /*
  * The bound written is this far ahead of the session time then, and

@@ -20,26 +20,6 @@ struct relay relay = {
 	.conn_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
-/* CLOCK_MONOTONIC in microseconds. */
-int64_t
-relay_now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* CLOCK_REALTIME in microseconds. */
-int64_t
-relay_now_real(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Print the usage. */
 static void
 relay_usage(FILE *f)

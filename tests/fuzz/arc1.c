@@ -4,7 +4,8 @@
  * reset and init, reads, pulses and reads of lists and of the array.
  *
  * The serial port (arc1-serial.c: termios, poll, timeouts) is replaced by
- * a scripted instrument. Input: one byte whose bits pick the jobs (init,
+ * a scripted instrument; lines are assembled by the plugin's own
+ * arc1-line.c. Input: one byte whose bits pick the jobs (init,
  * read, pulse, pulses, read of a list, read of the array, in that order),
  * then the instrument's answers, one piece per command written (a length
  * byte and that many bytes; length 255 unplugs the port). What the protocol reads comes from the pieces that have
@@ -139,42 +140,6 @@ arc1_serial_read(struct arc1 *a, void *buf, size_t len, int timeout_ms,
 	sb_cause(cause, "no reply within %d ms (%zu of %zu bytes)", timeout_ms,
 	    got, len);
 	return -1;
-}
-
-/* The scripted port: one text line, or a timeout. */
-int
-arc1_serial_read_line(struct arc1 *a, char *buf, size_t len, int timeout_ms,
-    char **cause)
-{
-	size_t got = 0;
-	char c;
-	int rc;
-
-	for (;;) {
-		rc = arc1_serial_read(a, &c, 1, timeout_ms, cause);
-		if (rc != 0) {
-			if (rc == -1) {
-				free(*cause);
-				*cause = NULL;
-				sb_cause(cause, "no line within %d ms%s",
-				    timeout_ms, got > 0 ? " (a partial one)" :
-				    "");
-			}
-			return rc;
-		}
-		if (c == '\n')
-			break;
-		if (c == '\r')
-			continue;
-		if (got + 1 >= len) {
-			sb_cause(cause, "a line longer than %zu bytes where a "
-			    "short one belongs", len - 1);
-			return -1;
-		}
-		buf[got++] = c;
-	}
-	buf[got] = '\0';
-	return 0;
 }
 
 static struct arc1 fuzz_arc1;

@@ -47,7 +47,7 @@ fuzz_relay_http_sources = tests/fuzz/relay-http.c src/relay/relay.h \
 	src/relay/relay-metrics.c src/relay/relay-tokens.c \
 	src/relay/relay-args.c src/relay/relay-clock.c \
 	src/relay/relay-log.c src/relay/relay-buffers.c \
-	src/relay/relay-conn.c $(fuzz_core)
+	src/relay/relay-conn.c src/clock.c src/clock.h $(fuzz_core)
 fuzz_relay_http_cppflags = $(MHD_CFLAGS) $(GNUTLS_CFLAGS)
 fuzz_relay_http_libs = $(MHD_LIBS) $(GNUTLS_LIBS) -lm
 fuzz_csv_sources = tests/fuzz/csv.c src/csvread.c src/csvlog.c \
@@ -70,6 +70,7 @@ fuzz_ramp_conn_cppflags = -I$(top_srcdir)/plugins/common \
 fuzz_ramp_conn_libs =
 fuzz_arc1_sources = tests/fuzz/arc1.c $(fake_host_sources) \
 	plugins/arc1/arc1.h plugins/arc1/arc1-proto.c \
+	plugins/arc1/arc1-line.c \
 	plugins/arc1/arc1-config.c plugins/common/sb-devlink.c \
 	plugins/common/sb-devlink.h
 fuzz_arc1_cppflags = -I$(top_srcdir)/plugins/common \
@@ -309,6 +310,7 @@ fuzz:
 	    "or run configure with FUZZ_CC=a clang that has -fsanitize=fuzzer"; \
 	  exit 1; fi
 	@srcdir='$(srcdir)' FUZZ_TIME='$(FUZZ_TIME)' FUZZ_FLAGS='$(FUZZ_FLAGS)' \
+	  FUZZ_KNOWN='$(fuzz_targets)' \
 	  MAKE='$(MAKE) $(AM_MAKEFLAGS)' $(SHELL) $(srcdir)/tests/fuzz/run \
 	  $(FUZZ_TARGETS)
 .PHONY: fuzz

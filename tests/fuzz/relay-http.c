@@ -44,26 +44,6 @@
 struct relay relay = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static struct MHD_Daemon *fuzz_http_daemon;
 
-/* CLOCK_MONOTONIC in microseconds (relay-main.c's, which has main()). */
-int64_t
-relay_now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* CLOCK_REALTIME in microseconds. */
-int64_t
-relay_now_real(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The relay's tokens, options and daemon. */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -1,9 +1,9 @@
 /*
  * replay.c: run a fuzz target over its corpus without libFuzzer, as a TAP
  * test of `make check`. Every regular file under the corpus directory
- * (FUZZ_CORPUS_DIR, or the directories given as arguments) is read and
- * handed to LLVMFuzzerTestOneInput in a buffer of exactly its size, one
- * test line per file, in name order. A crash or a failed check of the
+ * (FUZZ_CORPUS_DIR, or the files and directories given as arguments) is
+ * read and handed to LLVMFuzzerTestOneInput in a buffer of exactly its
+ * size, one test line per file, in name order. A crash or a failed check of the
  * target kills the program, which fails the test; an empty corpus fails
  * it too.
  */
@@ -80,6 +80,28 @@ replay_scan(const char *dir, struct replay_list *l)
 	return rc;
 }
 
+/* A file, or every file under a directory, into l; -1 (said) if neither. */
+static int
+replay_add(const char *path, struct replay_list *l)
+{
+	struct stat st;
+	char *copy;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((copy = strdup(path)) == NULL)
+			abort();
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 64;
+			l->path = realloc(l->path, l->cap * sizeof *l->path);
+			if (l->path == NULL)
+				abort();
+		}
+		l->path[l->n++] = copy;
+		return 0;
+	}
+	return replay_scan(path, l);
+}
+
 /* Read a whole file into an exact-size buffer; NULL on error. */
 static uint8_t *
 replay_read(const char *path, size_t *size)
@@ -133,7 +155,7 @@ main(int argc, char **argv)
 		ndirs = (size_t)argc - 1;
 	}
 	for (i = 0; i < ndirs; i++) {
-		if (replay_scan(dirs[i], &l) != 0)
+		if (replay_add(dirs[i], &l) != 0)
 			return 1;
 	}
 	if (l.n == 0) {
