@@ -42,6 +42,10 @@
  *                 frame alone; N >= 3: the JSON frame repeated)
  *   stall MS      the HTTP API answers nothing for MS ms (connections are
  *                 accepted by the kernel and wait); ZMQ goes on
+ *   lag MS        the signal chain runs MS ms behind: no block is
+ *                 processed (published) for MS ms, then every block due
+ *                 at once; a TTL meanwhile is stamped with the first
+ *                 sample of the next block, i.e. up to MS ms in the past
  *   stats         print the stats line
  *   quit          end as on SIGTERM
  * Counters: http = requests answered, events = messages published, spikes
@@ -226,6 +230,7 @@ struct oe_emu {
 	int		 up, first_open;
 	uint64_t	 reopen_ns, reopen_give_up_ns;
 	uint64_t	 stall_until_ns;
+	uint64_t	 lag_until_ns;	/* no block processed before */
 
 	/* Control FIFO and the signal pipe. */
 	int		 ctl;
@@ -661,7 +666,7 @@ oe_emu_process(struct oe_emu *e, uint64_t now)
 {
 	int64_t	acquired;
 
-	if (e->mode == OE_EMU_IDLE)
+	if (e->mode == OE_EMU_IDLE || now < e->lag_until_ns)
 		return;
 	acquired = oe_emu_acquired(e, now);
 	while (e->published + e->block <= acquired &&
@@ -677,6 +682,8 @@ oe_emu_next_block_ns(const struct oe_emu *e, uint64_t now)
 
 	due = e->start_ns + (uint64_t)ceil((double)(e->published + e->block) /
 	    e->sample_rate * 1e9);
+	if (due < e->lag_until_ns)
+		due = e->lag_until_ns;
 	return (due > now ? due - now : 0);
 }
 
@@ -1636,6 +1643,7 @@ oe_emu_restart(struct oe_emu *e, long ms)
 	oe_emu_set_mode(e, OE_EMU_IDLE);
 	oe_emu_close(e);
 	e->stall_until_ns = 0;
+	e->lag_until_ns = 0;
 	e->reopen_ns = emu_now_ns() + (uint64_t)ms * 1000000ULL;
 	e->reopen_give_up_ns = e->reopen_ns + OE_EMU_REOPEN_NS;
 	emu_log("restart: every socket closed, back in %ld ms", ms);
@@ -1673,13 +1681,17 @@ oe_emu_control(struct oe_emu *e, char *s)
 	else if (strcmp(w[0], "stall") == 0 && n == 2 &&
 	    oe_emu_int(w[1], 0, 600000, &v) == 0)
 		e->stall_until_ns = emu_now_ns() + (uint64_t)v * 1000000ULL;
+	else if (strcmp(w[0], "lag") == 0 && n == 2 &&
+	    oe_emu_int(w[1], 0, 600000, &v) == 0)
+		e->lag_until_ns = emu_now_ns() + (uint64_t)v * 1000000ULL;
 	else if (strcmp(w[0], "stats") == 0 && n == 1)
 		oe_emu_stats(e);
 	else if (strcmp(w[0], "quit") == 0 && n == 1)
 		oe_emu_stop = SIGTERM;
 	else
 		emu_log("control: '%s' not understood (have restart [MS], "
-		    "badjson, badframe [N], stall MS, stats, quit)", w[0]);
+		    "badjson, badframe [N], stall MS, lag MS, stats, quit)",
+		    w[0]);
 }
 
 /* Bytes from the control FIFO, line by line. */

@@ -497,6 +497,48 @@ oe_link_emit(struct openephys *oe, uint32_t unit, int64_t t_us)
 		    "(counted in the link pane)", oe->cfg.name);
 }
 
+/*
+ * A TTL event's line (0-based, as the Event Broadcaster sends it) is the
+ * Network Events / ACQBOARD TRIGGER line (1-based) minus this. Inferred
+ * from the GUI's 0-based TTL lines and 1-based "TTL Line=1..256" [U]:
+ * check against a real GUI.
+ */
+#define OE_TTL_ECHO_LINE_BASE 1
+/* A rising edge this long after a pulse was sent is not its echo. */
+#define OE_TTL_ECHO_MAX_US 1000000
+
+/*
+ * A TTL line went high (the GUI's own record of a pulse). A pulse sent on
+ * that line shortly before is anchored at the TTL's sample time, mapped
+ * as the spikes are, if that is earlier than when it was sent: the GUI
+ * stamps a TTL with the first sample of the next block it processes, and
+ * a GUI (or this machine) running behind stamps it, and the spikes it
+ * evokes, with samples that map to before the send. Spikes are then
+ * evoked from the TTL on, in the spikes' own time base.
+ */
+static void
+oe_link_ttl_echo(struct openephys *oe, const struct oe_event *ev,
+    int64_t arrival_us)
+{
+	uint32_t u, line = ev->line + OE_TTL_ECHO_LINE_BASE;
+	int64_t t, sent;
+	int reset;
+
+	if (ev->state != 1 || oe->unit_stim_us == NULL)
+		return;
+	t = oe_clock_map(&oe->clock, ev->stream, ev->sample_rate,
+	    ev->sample_number, arrival_us, &reset);
+	for (u = 0; u < oe->cfg.units; u++) {
+		if (oe->cfg.unit_line[u] != line)
+			continue;
+		sent = __atomic_load_n(&oe->unit_stim_us[u], __ATOMIC_RELAXED);
+		if (sent != 0 && t < sent && arrival_us - sent <
+		    OE_TTL_ECHO_MAX_US && sent - t < OE_TTL_ECHO_MAX_US)
+			__atomic_store_n(&oe->unit_stim_us[u], t,
+			    __ATOMIC_RELAXED);
+	}
+}
+
 /* One message of the Event Broadcaster, arrived at arrival_us. */
 static void
 oe_link_message(struct openephys *oe, const void *type, size_t type_len,
@@ -519,6 +561,7 @@ oe_link_message(struct openephys *oe, const void *type, size_t type_len,
 	}
 	if (ev.kind == OE_EV_TTL) {
 		__atomic_add_fetch(&oe->ttl_in, 1, __ATOMIC_RELAXED);
+		oe_link_ttl_echo(oe, &ev, arrival_us);
 		return;
 	}
 	rc = oe_event_unit(&oe->cfg, &ev, &unit, why, sizeof why);

@@ -222,12 +222,18 @@ oe_stim_ne_close(struct openephys *oe)
 	oe->ne.active = 0;
 }
 
-/* A pulse went out: note when, for spikes it evokes. */
+/*
+ * A pulse went out: note when, for spikes it evokes. t_us is the session
+ * time taken just before it was handed on (zmq_send, the HTTP request):
+ * the instrument cannot have fired before that, and a time taken after
+ * could be later than the evoked spike itself when this thread is
+ * descheduled right after the send (a loaded machine), which then would
+ * not count as evoked.
+ */
 static void
-oe_stim_sent(struct openephys *oe, const struct oe_pulse *p)
+oe_stim_sent(struct openephys *oe, const struct oe_pulse *p, int64_t t_us)
 {
-	__atomic_store_n(&oe->unit_stim_us[p->unit], oe_session_now(oe),
-	    __ATOMIC_RELAXED);
+	__atomic_store_n(&oe->unit_stim_us[p->unit], t_us, __ATOMIC_RELAXED);
 }
 
 /* A pulse was delivered (the GUI took it). */
@@ -246,6 +252,7 @@ oe_stim_ne_send(struct openephys *oe, uint32_t line, int state,
 {
 	char text[48];
 	int n = snprintf(text, sizeof text, "TTL Line=%u State=%d", line, state);
+	int64_t before = oe_session_now(oe);
 
 	if (zmq_send(oe->req, text, (size_t)n, ZMQ_DONTWAIT) != n) {
 		oe_cause_once(oe, OE_NE_TIMEOUT, SB_LOG_WARNING, "%s: cannot send "
@@ -262,7 +269,7 @@ oe_stim_ne_send(struct openephys *oe, uint32_t line, int state,
 		oe->ne.unit = p->unit;
 		oe->ne.width_us = p->width_us;
 		oe->ne.synaptic = p->synaptic;
-		oe_stim_sent(oe, p);
+		oe_stim_sent(oe, p, before);
 	}
 	oe->ne.deadline_us = sb_devlink_mono_us() + (int64_t)oe->cfg.timeout_ms *
 	    1000;
@@ -415,6 +422,7 @@ oe_stim_message(struct openephys *oe, const char *text,
 static void
 oe_stim_next_message(struct openephys *oe)
 {
+	int64_t before;
 	char *json;
 
 	if (oe->message_in_flight || oe->mlen == 0)
@@ -423,6 +431,7 @@ oe_stim_next_message(struct openephys *oe)
 	oe->mhead = (oe->mhead + 1) % OE_MESSAGES;
 	oe->mlen--;
 	json = oe_api_json_text("text", oe->message_current.text);
+	before = oe_session_now(oe);
 	if (json == NULL || oe_http_start(&oe->http, OE_REQ_MESSAGE,
 	    "/api/message", json, oe->cfg.timeout_ms) != 0) {
 		free(json);
@@ -433,7 +442,7 @@ oe_stim_next_message(struct openephys *oe)
 	free(json);
 	oe->message_in_flight = 1;
 	if (oe->message_current.is_pulse)
-		oe_stim_sent(oe, &oe->message_current.pulse);
+		oe_stim_sent(oe, &oe->message_current.pulse, before);
 }
 
 /* A broadcast came back (link thread). */
