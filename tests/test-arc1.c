@@ -142,8 +142,27 @@ wait_link(struct world *w, int up)
 }
 
 /* Load the plugin on the emulator's port with quick test timings. */
+/*
+ * A time in ms as a load-line value: 4 times as long under a sanitizer
+ * (which makes the plugin and the emulator several times slower), so
+ * that the timeouts keep their relations to each other and to the
+ * emulator's faults and still hold on a loaded machine.
+ */
+static const char *
+ms(unsigned v)
+{
+	static char buf[8][16];
+	static unsigned next;
+	const char *san = getenv("SB_SANITIZE");
+	char *b = buf[next++ % 8];
+
+	snprintf(b, sizeof buf[0], "%u", san != NULL && strcmp(san, "yes") ==
+	    0 ? 4 * v : v);
+	return b;
+}
+
 static void
-world_load(struct world *w, const char *timeout_ms)
+world_load(struct world *w, unsigned timeout_ms)
 {
 	w->p = fake_plugin_new("southampton", 1);
 	assert_non_null(w->p);
@@ -151,8 +170,8 @@ world_load(struct world *w, const char *timeout_ms)
 	w->p->fast = 0;		/* an instrument runs in real time */
 	assert_int_equal(fake_plugin_load(w->p, synbridge_plugin_init,
 	    "name", "arc", "port", w->emu.port, "reset_ms", "30",
-	    "settle_ms", "0", "timeout_ms", timeout_ms, "init_timeout_ms",
-	    "600", "version_timeout_ms", "200", "pace_us", "500",
+	    "settle_ms", "0", "timeout_ms", ms(timeout_ms), "init_timeout_ms",
+	    ms(600), "version_timeout_ms", ms(200), "pace_us", "500",
 	    "backoff_max_ms", "200", NULL), 0);
 }
 
@@ -225,7 +244,7 @@ setup(void **state)
 	struct world *w = calloc(1, sizeof *w);
 
 	emu_start(&w->emu, NULL);
-	world_load(w, "300");
+	world_load(w, 300);
 	wait_link(w, 1);
 	*state = w;
 	return 0;
@@ -456,10 +475,13 @@ static void
 test_fault_slow(void **state)
 {
 	struct world *w = *state;
+	char slow[32], slower[32];
 
-	emu_control(&w->emu, "slow 50");
+	snprintf(slow, sizeof slow, "slow %s", ms(50));
+	snprintf(slower, sizeof slower, "slow %s", ms(1000));
+	emu_control(&w->emu, slow);
 	(void)read_ok(w, 3);	/* 50 ms < 300 ms timeout: fine */
-	fault_recovers(w, "slow 1000", "no reply", "slow 0");
+	fault_recovers(w, slower, "no reply", "slow 0");
 }
 
 /* A refused init: the link retries until the board confirms. */
@@ -516,7 +538,7 @@ test_old_firmware(void **state)
 	(void)state;
 	memset(&w, 0, sizeof w);
 	emu_start(&w.emu, "--old-firmware", NULL);
-	world_load(&w, "300");
+	world_load(&w, 300);
 	wait_link(&w, 1);
 	w.p->link.health(w.p->link_data, &h, 1);
 	assert_non_null(strstr(h.detail, "old firmware"));
