@@ -9,9 +9,9 @@
 # that closed each. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..9"
+echo "1..10"
 if [ "$have_python" = 0 ]; then
-	for i in $(seq 9); do skip "no python3"; done
+	for i in $(seq 10); do skip "no python3"; done
 	exit 0
 fi
 idle_pid= sites_pid= more_pid=
@@ -44,11 +44,13 @@ pending=$(poke metric synbridge_relay_connections_unauthenticated)
 check "the strangers hold at most --max-per-ip ($pending)" \
     [ "$pending" -le 8 ]
 said() {
-	grep -q 'closed connections: .*without a token made room for newer ones from their address (--max-per-ip 8)' \
+	grep -q 'closed connections: .*without a token made room for newer ones from their address (--max-per-ip 8; the last from 127.0.0.1)' \
 	    "$tmp/relay.out"
 }
 wait_for 20 said
-check "the log says --max-per-ip closed them" said
+check "the log says --max-per-ip closed them, naming the address" said
+n=$(poke metric 'synbridge_relay_closed_limit_total{limit="max-per-ip"}')
+check "/metrics counts them by the limit ($n)" [ "$n" -ge 22 ]
 no_other() { ! grep -q 'max-unauthenticated\|max-connections' "$tmp/relay.out"; }
 check "and names no other limit" no_other
 exec 7>&-
@@ -82,7 +84,7 @@ wait_for 20 four_each
 check "6 connections were closed, 8 stay open ($n, with the metric's own)" four_each
 # the counts of the log's lines (the closes may fall in two reports)
 said() {
-	n=$(sed -n 's/.*[:;] \([0-9]*\) of a token made room for its newer ones (--max-per-token 4).*/\1/p' \
+	n=$(sed -n 's/.*[:;] \([0-9]*\) of a token made room for its newer ones (--max-per-token 4; the last of site s1).*/\1/p' \
 	    "$tmp/relay.out" | awk '{ n += $1 } END { print n + 0 }')
 	[ "$n" = 6 ]
 }

@@ -9,9 +9,9 @@
 # NAT), and refuse the next. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..10"
+echo "1..11"
 if [ "$have_python" = 0 ]; then
-	for i in $(seq 10); do skip "no python3"; done
+	for i in $(seq 11); do skip "no python3"; done
 	exit 0
 fi
 idle_pid= sites_pid=
@@ -93,3 +93,7 @@ check "and the next connection from that address is refused" \
 exec 8>&-
 wait $sites_pid
 sites_pid=
+# (asked once the sites are gone: they fill 127.0.0.1's --max-per-ip)
+wait_for 20 none_open
+n=$(poke metric 'synbridge_relay_refused_total{limit="max-per-ip"}')
+check "counted in /metrics as refused at --max-per-ip ($n)" [ "${n:-0}" -ge 1 ]

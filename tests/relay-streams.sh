@@ -28,7 +28,7 @@ check "--max-streams 4: site a registers 3 streams" \
 printf 'b0 1\nb1 1\n' >"$tmp/two"
 poke request POST /v1/streams "$tmp/tok.b" "$tmp/two" >"$tmp/out"
 check "two more would make 5: 507 naming --max-streams" \
-    contains "$tmp/out" "session s1 has 3 streams and the relay takes at most 4 per session (--max-streams): this request would add 2 ('b0' to 'b1') and none is registered"
+    contains "$tmp/out" "session s1 has 3 streams and the relay takes at most 4 per session (--max-streams): this request would add 2 (first 'b0', last 'b1') and none is registered"
 poke request GET /v1/streams "$tmp/tok.a" >"$tmp/out"
 check "and neither was registered (all or nothing)" \
     [ "$(grep -c ' b[01] ' "$tmp/out")" = 0 ]

@@ -32,6 +32,7 @@
 
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -118,6 +119,17 @@ relay_conn_addr_put(struct relay_addr *e)
 	fatal("relay: a client address is missing from its table");
 }
 
+/* Note e's address as the last one past --max-per-ip. Lock held. */
+static void
+relay_conn_note_ip(const struct relay_addr *e)
+{
+	int family = e->key[0] == AF_INET6 ? AF_INET6 : AF_INET;
+
+	if (inet_ntop(family, e->key + 1, relay.crowded_ip,
+	    sizeof relay.crowded_ip) == NULL)
+		snprintf(relay.crowded_ip, sizeof relay.crowded_ip, "?");
+}
+
 /* Take c out of every count. Lock held. */
 static void
 relay_conn_uncount(struct relay_conn *c)
@@ -184,25 +196,36 @@ relay_conn_make_room(struct relay_conn *self)
 {
 	struct relay_conn *oldest;
 
+	uint64_t *refused;
+
 	while (self->addr != NULL && self->addr->n > relay.opt.max_per_ip) {
+		relay_conn_note_ip(self->addr);
 		oldest = relay_conn_oldest_from(self->addr, self);
-		if (oldest == NULL)
-			goto refuse;	/* the rest showed a token */
+		if (oldest == NULL) {
+			/* the rest from this address showed a token */
+			refused = &relay.m.refused_ip;
+			goto refuse;
+		}
 		relay_conn_crowd(oldest, RELAY_CONN_IP);
 	}
 	while (relay.npending > relay.opt.max_unauth ||
 	    relay.nconns > relay.opt.max_connections) {
+		int unauth = relay.npending > relay.opt.max_unauth;
+
 		oldest = TAILQ_FIRST(&relay.pending);
-		if (oldest == NULL || oldest == self)
-			goto refuse;	/* every other one showed a token */
-		relay_conn_crowd(oldest, relay.npending >
-		    relay.opt.max_unauth ? RELAY_CONN_UNAUTH :
+		if (oldest == NULL || oldest == self) {
+			/* every other one showed a token */
+			refused = unauth ? &relay.m.refused_unauth :
+			    &relay.m.refused_total;
+			goto refuse;
+		}
+		relay_conn_crowd(oldest, unauth ? RELAY_CONN_UNAUTH :
 		    RELAY_CONN_TOTAL);
 	}
 	return;
 refuse:
 	relay_conn_close(self);
-	__atomic_add_fetch(&relay.m.refused, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(refused, 1, __ATOMIC_RELAXED);
 }
 
 /* A connection was accepted (MHD_CONNECTION_NOTIFY_STARTED). */
@@ -287,6 +310,7 @@ relay_conn_authenticated(struct MHD_Connection *conn, struct relay_token *t)
 			}
 			if (o == NULL)
 				break;	/* cannot be: c alone is 1 */
+			relay.crowded_site = t->site;
 			relay_conn_crowd(o, RELAY_CONN_TOKEN);
 		}
 	}
@@ -334,12 +358,16 @@ relay_conn_free(void)
 void
 relay_conn_report(int64_t now)
 {
-	enum { HANDSHAKE, UNAUTH, TOTAL, IP, TOKEN, REFUSED, N };
+	enum { HANDSHAKE, UNAUTH, TOTAL, IP, TOKEN, R_IP, R_UNAUTH, R_TOTAL,
+	    N };
 	uint64_t *const counter[N] = {
 		&relay.m.closed_handshake, &relay.m.closed_unauth,
 		&relay.m.closed_total, &relay.m.closed_ip,
-		&relay.m.closed_token, &relay.m.refused,
+		&relay.m.closed_token, &relay.m.refused_ip,
+		&relay.m.refused_unauth, &relay.m.refused_total,
 	};
+	char ip[sizeof relay.crowded_ip];
+	const char *site;
 	static uint64_t said[N];
 	static int64_t said_at;
 	unsigned long long d[N];
@@ -358,6 +386,10 @@ relay_conn_report(int64_t now)
 	}
 	if (any == 0)
 		return;
+	pthread_mutex_lock(&relay.conn_lock);
+	memcpy(ip, relay.crowded_ip, sizeof ip);
+	site = relay.crowded_site;
+	pthread_mutex_unlock(&relay.conn_lock);
 	if ((f = open_memstream(&line, &len)) == NULL)
 		fatal("open_memstream failed");
 	if (d[HANDSHAKE])
@@ -374,14 +406,23 @@ relay_conn_report(int64_t now)
 		    relay.opt.max_connections);
 	if (d[IP])
 		fprintf(f, "; %llu without a token made room for newer ones "
-		    "from their address (--max-per-ip %u)", d[IP],
-		    relay.opt.max_per_ip);
+		    "from their address (--max-per-ip %u; the last from %s)",
+		    d[IP], relay.opt.max_per_ip, ip);
 	if (d[TOKEN])
 		fprintf(f, "; %llu of a token made room for its newer ones "
-		    "(--max-per-token %u)", d[TOKEN], relay.opt.max_per_token);
-	if (d[REFUSED])
-		fprintf(f, "; %llu new ones refused, every other connection "
-		    "in their limit having shown a token", d[REFUSED]);
+		    "(--max-per-token %u; the last of site %s)", d[TOKEN],
+		    relay.opt.max_per_token, site != NULL ? site : "?");
+	if (d[R_IP])
+		fprintf(f, "; %llu new ones refused at --max-per-ip %u, every "
+		    "other connection from their address having shown a token "
+		    "(the last from %s)", d[R_IP], relay.opt.max_per_ip, ip);
+	if (d[R_UNAUTH])
+		fprintf(f, "; %llu new ones refused at --max-unauthenticated "
+		    "%u", d[R_UNAUTH], relay.opt.max_unauth);
+	if (d[R_TOTAL])
+		fprintf(f, "; %llu new ones refused at --max-connections %u, "
+		    "every other connection having shown a token",
+		    d[R_TOTAL], relay.opt.max_connections);
 	fclose(f);
 	relay_log("closed connections: %s", line + 2);
 	free(line);

@@ -290,23 +290,25 @@ relay_http_streams_room(struct MHD_Connection *conn, struct relay_req *req,
 	if (nfresh == 1)
 		snprintf(names, sizeof names, "'%s'", fresh[0]);
 	else
-		snprintf(names, sizeof names, "'%s' to '%s'", fresh[0],
-		    fresh[nfresh - 1]);
+		snprintf(names, sizeof names, "first '%s', last '%s'",
+		    fresh[0], fresh[nfresh - 1]);
 	if (nfresh > room_site) {
 		*rc = relay_http_error(conn, 507, "site %s has %" PRIu32
-		    " streams in session %s and the relay takes at most %u "
+		    " stream%s in session %s and the relay takes at most %u "
 		    "per site (--max-streams-per-site): this request would "
 		    "add %zu (%s) and none is registered; reuse stream names "
 		    "or ask the relay's operator to raise "
-		    "--max-streams-per-site", site, nsite, s->name,
+		    "--max-streams-per-site", site, nsite, nsite == 1 ? "" :
+		    "s", s->name,
 		    relay.opt.max_streams_site, nfresh, names);
 	} else if (nfresh > room_session) {
 		*rc = relay_http_error(conn, 507, "session %s has %" PRIu32
-		    " streams and the relay takes at most %u per session "
+		    " stream%s and the relay takes at most %u per session "
 		    "(--max-streams): this request would add %zu (%s) and "
 		    "none is registered; reuse stream names or ask the "
 		    "relay's operator to raise --max-streams", s->name,
-		    s->nstreams, relay.opt.max_streams, nfresh, names);
+		    s->nstreams, s->nstreams == 1 ? "" : "s",
+		    relay.opt.max_streams, nfresh, names);
 	} else {
 		*rc = relay_http_error(conn, 507, "the relay holds %" PRIu64
 		    " streams in all its sessions and takes at most %u "

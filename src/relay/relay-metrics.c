@@ -44,6 +44,44 @@ relay_metrics_one(FILE *f, const char *name, const char *type,
 	fprintf(f, "synbridge_relay_%s %" PRIu64 "\n", name, v);
 }
 
+/* Connections closed, and new ones refused, by the limit. */
+static void
+relay_metrics_limits(FILE *f)
+{
+	static const struct {
+		const char *metric, *limit;
+		uint64_t *n;
+	} row[] = {
+		{ "closed_limit_total", "max-unauthenticated",
+		    &relay.m.closed_unauth },
+		{ "closed_limit_total", "max-connections",
+		    &relay.m.closed_total },
+		{ "closed_limit_total", "max-per-ip", &relay.m.closed_ip },
+		{ "closed_limit_total", "max-per-token", &relay.m.closed_token },
+		{ "refused_total", "max-unauthenticated",
+		    &relay.m.refused_unauth },
+		{ "refused_total", "max-connections", &relay.m.refused_total },
+		{ "refused_total", "max-per-ip", &relay.m.refused_ip },
+	};
+	size_t i;
+
+	fprintf(f, "# HELP synbridge_relay_closed_limit_total Connections "
+	    "closed to make room for newer ones, by the limit.\n"
+	    "# TYPE synbridge_relay_closed_limit_total counter\n");
+	for (i = 0; i < 4; i++)
+		fprintf(f, "synbridge_relay_%s{limit=\"%s\"} %" PRIu64 "\n",
+		    row[i].metric, row[i].limit, __atomic_load_n(row[i].n,
+		    __ATOMIC_RELAXED));
+	fprintf(f, "# HELP synbridge_relay_refused_total New connections "
+	    "refused (closed at once), every other connection in the limit "
+	    "having shown a token, by the limit.\n"
+	    "# TYPE synbridge_relay_refused_total counter\n");
+	for (; i < sizeof row / sizeof row[0]; i++)
+		fprintf(f, "synbridge_relay_%s{limit=\"%s\"} %" PRIu64 "\n",
+		    row[i].metric, row[i].limit, __atomic_load_n(row[i].n,
+		    __ATOMIC_RELAXED));
+}
+
 /* The /metrics text (a new string of *len bytes). */
 char *
 relay_metrics_text(size_t *len)
@@ -83,8 +121,10 @@ relay_metrics_text(size_t *len)
 	    "Connections closed for showing no valid token in time.",
 	    __atomic_load_n(&relay.m.closed_handshake, __ATOMIC_RELAXED));
 	relay_metrics_one(f, "closed_crowded_total", "counter",
-	    "Connections without a token closed to make room.",
+	    "Connections closed to make room for newer ones, past any limit "
+	    "(see _closed_limit_total).",
 	    __atomic_load_n(&relay.m.closed_crowded, __ATOMIC_RELAXED));
+	relay_metrics_limits(f);
 	relay_metrics_one(f, "memory_bytes", "gauge",
 	    "Bytes of batches held in memory, with their overhead.", mem);
 	relay_metrics_one(f, "control_bytes", "gauge",

@@ -265,7 +265,9 @@ struct relay_metrics {
 	uint64_t closed_total;		/*  past --max-connections */
 	uint64_t closed_ip;		/*  past --max-per-ip */
 	uint64_t closed_token;		/*  past --max-per-token */
-	uint64_t refused;		/* new ones refused (no room) */
+	uint64_t refused_ip;		/* new ones refused: --max-per-ip */
+	uint64_t refused_unauth;	/*  --max-unauthenticated */
+	uint64_t refused_total;		/*  --max-connections */
 	uint64_t refused_busy;		/* 503 over --max-buffers */
 };
 
@@ -292,6 +294,8 @@ struct relay {
 	struct relay_conns pending;
 	unsigned nconns, npending;
 	struct relay_addr *addrs[RELAY_ADDR_BUCKETS];
+	char crowded_ip[48];		/* the last address over --max-per-ip */
+	const char *crowded_site;	/* the last site over --max-per-token */
 
 	uint64_t buffers;		/* --max-buffers bytes taken */
 
