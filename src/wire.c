@@ -516,3 +516,19 @@ wire_encode_flagged(uint8_t *buf, size_t cap, const struct wire_header *h,
 	wire_put32(buf + WIRE_OFF_CRC, crc32c(0, buf, WIRE_HEADER_SIZE));
 	return WIRE_HEADER_SIZE;
 }
+
+/*
+ * Are two events the same in every field the wire carries (floats
+ * bitwise, so a NaN equals itself)? 1 or 0.
+ */
+int
+wire_event_same(const struct sb_event *a, const struct sb_event *b)
+{
+	return a->t_us == b->t_us && a->index == b->index &&
+	    a->site == b->site && a->pop == b->pop && a->kind == b->kind &&
+	    a->aux == b->aux && a->count == b->count &&
+	    a->width_us == b->width_us &&
+	    memcmp(&a->amplitude, &b->amplitude, sizeof a->amplitude) == 0 &&
+	    memcmp(&a->g_before, &b->g_before, sizeof a->g_before) == 0 &&
+	    memcmp(&a->g_after, &b->g_after, sizeof a->g_after) == 0;
+}

@@ -189,4 +189,8 @@ wire_gap_last(const struct wire_header *h)
 	return h->seq + h->event_count - 1;
 }
 
+/* Are two events the same in every field the wire carries (floats
+ * bitwise)? 1 or 0. */
+int wire_event_same(const struct sb_event *a, const struct sb_event *b);
+
 #endif

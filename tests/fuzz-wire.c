@@ -33,19 +33,6 @@ static struct {
 	unsigned long decoded, rejected, record_errors;
 } fuzz_stats;
 
-/* Are two decoded events the same, field by field (floats bitwise)? */
-static int
-fuzz_same_event(const struct sb_event *a, const struct sb_event *b)
-{
-	return a->t_us == b->t_us && a->index == b->index &&
-	    a->site == b->site && a->pop == b->pop && a->kind == b->kind &&
-	    a->aux == b->aux && a->count == b->count &&
-	    a->width_us == b->width_us &&
-	    memcmp(&a->amplitude, &b->amplitude, sizeof a->amplitude) == 0 &&
-	    memcmp(&a->g_before, &b->g_before, sizeof a->g_before) == 0 &&
-	    memcmp(&a->g_after, &b->g_after, sizeof a->g_after) == 0;
-}
-
 /* Re-encode a decoded batch and check it decodes to the same thing. */
 static void
 fuzz_round_trip(const struct wire_header *h, const struct sb_event *ev)
@@ -66,7 +53,7 @@ fuzz_round_trip(const struct wire_header *h, const struct sb_event *ev)
 	    h2.seq != h->seq || h2.event_count != h->event_count)
 		abort();
 	for (i = 0; i < h->event_count; i++) {
-		if (!fuzz_same_event(&ev[i], &again[i]))
+		if (!wire_event_same(&ev[i], &again[i]))
 			abort();
 	}
 }

@@ -68,19 +68,6 @@ fuzz_read_free(struct fuzz_read_run *r)
 	r->n = 0;
 }
 
-/* Are two events the same, field by field (floats bitwise)? */
-static int
-fuzz_read_same_event(const struct sb_event *a, const struct sb_event *b)
-{
-	return a->t_us == b->t_us && a->index == b->index &&
-	    a->site == b->site && a->pop == b->pop && a->kind == b->kind &&
-	    a->aux == b->aux && a->count == b->count &&
-	    a->width_us == b->width_us &&
-	    memcmp(&a->amplitude, &b->amplitude, sizeof a->amplitude) == 0 &&
-	    memcmp(&a->g_before, &b->g_before, sizeof a->g_before) == 0 &&
-	    memcmp(&a->g_after, &b->g_after, sizeof a->g_after) == 0;
-}
-
 /* Are two items the same batch? */
 static int
 fuzz_read_same(const struct relay_item *a, const struct relay_item *b)
@@ -94,7 +81,7 @@ fuzz_read_same(const struct relay_item *a, const struct relay_item *b)
 	    (a->text != NULL && strcmp(a->text, b->text) != 0))
 		return 0;
 	for (i = 0; i < a->n; i++) {
-		if (!fuzz_read_same_event(&a->ev[i], &b->ev[i]))
+		if (!wire_event_same(&a->ev[i], &b->ev[i]))
 			return 0;
 	}
 	return 1;

@@ -21,19 +21,6 @@
 #define FUZZ_WIRE_MAX_EVENTS 8192
 #define FUZZ_WIRE_MAX_BATCHES 64
 
-/* Are two decoded events the same, field by field (floats bitwise)? */
-static int
-fuzz_wire_same(const struct sb_event *a, const struct sb_event *b)
-{
-	return a->t_us == b->t_us && a->index == b->index &&
-	    a->site == b->site && a->pop == b->pop && a->kind == b->kind &&
-	    a->aux == b->aux && a->count == b->count &&
-	    a->width_us == b->width_us &&
-	    memcmp(&a->amplitude, &b->amplitude, sizeof a->amplitude) == 0 &&
-	    memcmp(&a->g_before, &b->g_before, sizeof a->g_before) == 0 &&
-	    memcmp(&a->g_after, &b->g_after, sizeof a->g_after) == 0;
-}
-
 /* Are two headers the same in every field a reader uses? */
 static int
 fuzz_wire_same_header(const struct wire_header *a,
@@ -68,7 +55,7 @@ fuzz_wire_round_trip(const struct wire_header *h, const struct sb_event *ev)
 	    h2.stream_id == h->stream_id && h2.seq == h->seq &&
 	    h2.event_count == h->event_count);
 	for (i = 0; i < h->event_count; i++)
-		FUZZ_CHECK(fuzz_wire_same(&ev[i], &again[i]));
+		FUZZ_CHECK(wire_event_same(&ev[i], &again[i]));
 }
 
 /* Decode every batch of a body until the first error. */
