@@ -791,6 +791,27 @@ wait_evoked(struct world *w, long long t0, long long sample, uint32_t unit,
 }
 
 /*
+ * An emulator at 2 spikes/s per electrode and the plugin on it with a TTL
+ * line per unit, acquiring and with its clock mapping learnt: the start
+ * of the stimulation tests. Returns the emulator's ACQUIRE time.
+ */
+static long long
+stim_world_start(struct world *w)
+{
+	char line[OE_EMU_LINE];
+	long long t0;
+
+	emu_start(w, "--spike-rate", "2", NULL);
+	world_load(w, "ttl_lines", "each", NULL);
+	wait_link(w, 1);
+	wait_emu(w, "mode ACQUIRE", line, sizeof line);
+	assert_int_equal(sscanf(line, "mode ACQUIRE %lld", &t0), 1);
+	wait_acquiring(w);
+	settle(w, 1500);	/* the clock mapping learns the offset */
+	return t0;
+}
+
+/*
  * stim through Network Events: TTL on, off after the width; the emulated
  * stimulator fires the electrode and its spike comes back at the time
  * the samples say, marked evoked. What the path cannot honour is refused.
@@ -804,13 +825,7 @@ test_emu_stim_network_events(void **state)
 	long long t0, sample;
 
 	(void)state;
-	emu_start(&w, "--spike-rate", "2", NULL);
-	world_load(&w, "ttl_lines", "each", NULL);
-	wait_link(&w, 1);
-	wait_emu(&w, "mode ACQUIRE", line, sizeof line);
-	assert_int_equal(sscanf(line, "mode ACQUIRE %lld", &t0), 1);
-	wait_acquiring(&w);
-	settle(&w, 1500);	/* the clock mapping learns the offset */
+	t0 = stim_world_start(&w);
 	if (stim(&w, 5, 1.0, 20000, &cause) != 0)
 		fail_msg("stim refused: %s", cause);
 	wait_emu(&w, "triggered network-events", line, sizeof line);
@@ -859,13 +874,7 @@ test_emu_stim_lagging(void **state)
 	long long t0, sample;
 
 	(void)state;
-	emu_start(&w, "--spike-rate", "2", NULL);
-	world_load(&w, "ttl_lines", "each", NULL);
-	wait_link(&w, 1);
-	wait_emu(&w, "mode ACQUIRE", line, sizeof line);
-	assert_int_equal(sscanf(line, "mode ACQUIRE %lld", &t0), 1);
-	wait_acquiring(&w);
-	settle(&w, 1500);	/* the clock mapping learns the offset */
+	t0 = stim_world_start(&w);
 	assert_int_equal(oe_emu_control(&w.emu, "lag 300"), 0);
 	assert_int_equal(oe_emu_control(&w.emu, "stats"), 0);
 	wait_emu(&w, "stats", line, sizeof line);	/* the lag is on */

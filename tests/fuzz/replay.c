@@ -35,6 +35,19 @@ replay_compare(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Keep path (taken over) in l. */
+static void
+replay_push(struct replay_list *l, char *path)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->path = realloc(l->path, l->cap * sizeof *l->path);
+		if (l->path == NULL)
+			abort();
+	}
+	l->path[l->n++] = path;
+}
+
 /* Add every regular file under dir (recursively) to the list. */
 static int
 replay_scan(const char *dir, struct replay_list *l)
@@ -68,13 +81,7 @@ replay_scan(const char *dir, struct replay_list *l)
 			free(path);
 			continue;
 		}
-		if (l->n == l->cap) {
-			l->cap = l->cap ? l->cap * 2 : 64;
-			l->path = realloc(l->path, l->cap * sizeof *l->path);
-			if (l->path == NULL)
-				abort();
-		}
-		l->path[l->n++] = path;
+		replay_push(l, path);
 	}
 	closedir(d);
 	return rc;
@@ -90,13 +97,7 @@ replay_add(const char *path, struct replay_list *l)
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
 		if ((copy = strdup(path)) == NULL)
 			abort();
-		if (l->n == l->cap) {
-			l->cap = l->cap ? l->cap * 2 : 64;
-			l->path = realloc(l->path, l->cap * sizeof *l->path);
-			if (l->path == NULL)
-				abort();
-		}
-		l->path[l->n++] = copy;
+		replay_push(l, copy);
 		return 0;
 	}
 	return replay_scan(path, l);
