@@ -2,13 +2,14 @@
 # relay-answers.sh: answers are never built whole. Reads (wait=0 too) are
 # sent in blocks from memory or the spool, a wait=0 read stops after 64
 # MiB of whole batches, a control answer holds at most 64 KiB of whole
-# lines, and control messages are bounded in memory. Clients that ask and
+# lines, and control messages are bounded in memory (the last 4096, at
+# most 16 MiB, per session). Clients that ask and
 # then stop reading cannot make the relay hold what they asked for. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..13"
+echo "1..14"
 if [ "$have_python" = 0 ]; then
-	for i in $(seq 13); do skip "no python3"; done
+	for i in $(seq 14); do skip "no python3"; done
 	exit 0
 fi
 hold_pid=
@@ -126,7 +127,19 @@ drained() {
 }
 check "1000 commands of 700 bytes come in order, in answers of at most \
 64 KiB (largest $largest)" drained
-# 300 commands of 60 KB: 18 MB, more than a session keeps (16 MiB).
+relay_stop
+# 5000 short commands: a session keeps the last 4096.
+relay_spawn 0
+relay_up
+printf 'status\n' >"$tmp/short"
+poke commands "$tmp/tok.a" b 5000 "$tmp/short" >/dev/null
+poke drain "$tmp/tok.b" >"$tmp/drain.out"
+kept4096() { contains "$tmp/drain.out" "messages 4096 " &&
+    contains "$tmp/drain.out" " first 905 last 5000"; }
+check "of 5000 control messages a session keeps the last 4096 \
+($(cat "$tmp/drain.out"))" kept4096
+# 300 commands of 60 KB (messages 5001 to 5300): 18 MB, more than a
+# session keeps (16 MiB).
 head -c 45000 /dev/urandom | base64 -w0 >"$tmp/cmd"
 poke commands "$tmp/tok.a" b 300 "$tmp/cmd" >/dev/null
 kept=$(poke metric synbridge_relay_control_bytes)
@@ -136,7 +149,7 @@ check "control messages kept in memory stay within 16 MiB ($kept bytes)" \
 poke drain "$tmp/tok.b" >"$tmp/drain.out"
 diag "$(cat "$tmp/drain.out")"
 check "the newest are kept, the oldest dropped" \
-    contains "$tmp/drain.out" " last 1300"
+    contains "$tmp/drain.out" " last 5300"
 before=$(rss_kb)
 hold 8 "/v1/control?after=0"
 rss=$(rss_kb)

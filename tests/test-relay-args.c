@@ -91,6 +91,29 @@ test_cursors(void **state)
 	    -1);
 	assert_non_null(strstr(cause, "missing streams="));
 	free(cause);
+
+	/* a read names at most 1024 streams: 1024 pass, 1025 do not */
+	{
+		char *list = malloc(1025 * 16);
+		size_t len = 0, k;
+
+		assert_non_null(list);
+		for (k = 1; k <= 1025; k++)
+			len += (size_t)sprintf(list + len, "%s%zu:0",
+			    k > 1 ? "," : "", k);
+		cause = NULL;
+		assert_int_equal(relay_args_cursors(list, &ids, &after, &n,
+		    &cause), -1);
+		assert_non_null(strstr(cause, "more than 1024 streams"));
+		free(cause);
+		*strrchr(list, ',') = '\0';	/* the first 1024 */
+		assert_int_equal(relay_args_cursors(list, &ids, &after, &n,
+		    &cause), 0);
+		assert_int_equal(n, 1024);
+		free(ids);
+		free(after);
+		free(list);
+	}
 }
 
 /* NAME UNITS lines of POST /v1/streams. */
