@@ -512,9 +512,7 @@ wire_encode_flagged(uint8_t *buf, size_t cap, const struct wire_header *h,
 	wire_put64(buf + WIRE_OFF_SEQ, first);
 	wire_put64(buf + WIRE_OFF_BASE, (uint64_t)h->base_us);
 	wire_put32(buf + WIRE_OFF_PAYLOAD_LEN, 0);
-	wire_put32(buf + WIRE_OFF_CRC, 0);
-	wire_put32(buf + WIRE_OFF_CRC, crc32c(0, buf, WIRE_HEADER_SIZE));
-	return WIRE_HEADER_SIZE;
+	return wire_seal(buf, WIRE_HEADER_SIZE);
 }
 
 /*
@@ -531,4 +529,26 @@ wire_event_same(const struct sb_event *a, const struct sb_event *b)
 	    memcmp(&a->amplitude, &b->amplitude, sizeof a->amplitude) == 0 &&
 	    memcmp(&a->g_before, &b->g_before, sizeof a->g_before) == 0 &&
 	    memcmp(&a->g_after, &b->g_after, sizeof a->g_after) == 0;
+}
+
+/*
+ * Write the CRC of the batch at buf into its header: CRC-32C over its
+ * header and payload (the lengths its header gives) with the CRC field
+ * zeroed. Returns the batch's size, or 0 (nothing written) if its header
+ * length is below WIRE_HEADER_SIZE or the batch is longer than len.
+ */
+size_t
+wire_seal(uint8_t *buf, size_t len)
+{
+	size_t hlen, plen;
+
+	if (len < WIRE_HEADER_SIZE)
+		return 0;
+	hlen = wire_get16(buf + WIRE_OFF_HEADER_LEN);
+	plen = wire_get32(buf + WIRE_OFF_PAYLOAD_LEN);
+	if (hlen < WIRE_HEADER_SIZE || hlen > len || plen > len - hlen)
+		return 0;
+	wire_put32(buf + WIRE_OFF_CRC, 0);
+	wire_put32(buf + WIRE_OFF_CRC, crc32c(0, buf, hlen + plen));
+	return hlen + plen;
 }

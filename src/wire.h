@@ -189,6 +189,15 @@ wire_gap_last(const struct wire_header *h)
 	return h->seq + h->event_count - 1;
 }
 
+/*
+ * Write the CRC of the batch at buf (header and payload as its header
+ * gives them, CRC field zeroed) into its header. Returns the batch's
+ * size, or 0 (nothing written) if its header length is below
+ * WIRE_HEADER_SIZE or it is longer than len. For writers that change a
+ * batch after encoding it (tests, fuzz targets).
+ */
+size_t wire_seal(uint8_t *buf, size_t len);
+
 /* Are two events the same in every field the wire carries (floats
  * bitwise)? 1 or 0. */
 int wire_event_same(const struct sb_event *a, const struct sb_event *b);

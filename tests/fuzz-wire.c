@@ -95,8 +95,6 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *copy;
-	size_t hlen, plen, end;
-	uint32_t crc;
 
 	fuzz_decode_body(data, size);
 	if (size < WIRE_HEADER_SIZE)
@@ -106,19 +104,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (copy == NULL)
 		return 0;
 	memcpy(copy, data, size);
-	hlen = copy[6] | copy[7] << 8;
-	plen = copy[40] | copy[41] << 8 | copy[42] << 16 |
-	    (size_t)copy[43] << 24;
-	end = hlen + plen;
-	if (hlen >= WIRE_HEADER_SIZE && end <= size) {
-		memset(copy + 44, 0, 4);
-		crc = crc32c(0, copy, end);
-		copy[44] = (uint8_t)crc;
-		copy[45] = (uint8_t)(crc >> 8);
-		copy[46] = (uint8_t)(crc >> 16);
-		copy[47] = (uint8_t)(crc >> 24);
+	if (wire_seal(copy, size) != 0)
 		fuzz_decode_body(copy, size);
-	}
 	free(copy);
 	return 0;
 }

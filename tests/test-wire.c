@@ -56,17 +56,8 @@ make_event(unsigned kind, int64_t t_us, uint32_t index)
 static void
 fix_crc(uint8_t *buf)
 {
-	size_t hlen = buf[6] | buf[7] << 8;
-	size_t plen = buf[40] | buf[41] << 8 | buf[42] << 16 |
-	    (size_t)buf[43] << 24;
-	uint32_t crc;
-
-	memset(buf + 44, 0, 4);
-	crc = crc32c(0, buf, hlen + plen);
-	buf[44] = (uint8_t)crc;
-	buf[45] = (uint8_t)(crc >> 8);
-	buf[46] = (uint8_t)(crc >> 16);
-	buf[47] = (uint8_t)(crc >> 24);
+	if (wire_seal(buf, SIZE_MAX) == 0)
+		abort();
 }
 
 /* Little-endian stores for patching headers and records. */

@@ -145,25 +145,14 @@ fuzz_read_check(const uint8_t *data, size_t size, uint32_t seed, int small)
 static void
 fuzz_read_fix_crcs(uint8_t *buf, size_t size)
 {
-	size_t off = 0, hlen, plen;
-	uint32_t crc;
-	uint8_t *b;
+	size_t off = 0, n;
 
 	while (size - off >= WIRE_HEADER_SIZE) {
-		b = buf + off;
-		hlen = (size_t)b[6] | (size_t)b[7] << 8;
-		plen = (size_t)b[40] | (size_t)b[41] << 8 |
-		    (size_t)b[42] << 16 | (size_t)b[43] << 24;
-		if (hlen < WIRE_HEADER_SIZE || hlen > WIRE_HEADER_MAX ||
-		    plen > size - off - hlen || hlen > size - off)
+		if (((size_t)buf[off + 6] | (size_t)buf[off + 7] << 8) >
+		    WIRE_HEADER_MAX ||
+		    (n = wire_seal(buf + off, size - off)) == 0)
 			return;
-		memset(b + 44, 0, 4);
-		crc = crc32c(0, b, hlen + plen);
-		b[44] = (uint8_t)crc;
-		b[45] = (uint8_t)(crc >> 8);
-		b[46] = (uint8_t)(crc >> 16);
-		b[47] = (uint8_t)(crc >> 24);
-		off += hlen + plen;
+		off += n;
 	}
 }
 

@@ -175,17 +175,8 @@ seeds_kinds(struct sb_event *ev)
 static void
 seeds_crc(uint8_t *b)
 {
-	size_t hlen = (size_t)b[6] | (size_t)b[7] << 8;
-	size_t plen = (size_t)b[40] | (size_t)b[41] << 8 |
-	    (size_t)b[42] << 16 | (size_t)b[43] << 24;
-	uint32_t crc;
-
-	memset(b + 44, 0, 4);
-	crc = crc32c(0, b, hlen + plen);
-	b[44] = (uint8_t)crc;
-	b[45] = (uint8_t)(crc >> 8);
-	b[46] = (uint8_t)(crc >> 16);
-	b[47] = (uint8_t)(crc >> 24);
+	if (wire_seal(b, SIZE_MAX) == 0)
+		abort();
 }
 
 /* Batch bodies for wire and the read stream. */
@@ -337,8 +328,6 @@ seeds_http(void)
 static void
 seeds_csv(void)
 {
-	static const char *const names[CSV_KINDS] = { "spikes", "synapses",
-	    "links", "commands" };
 	struct csv_row row;
 	struct csv_file *f;
 	char path[4096], *cause = NULL;
@@ -346,7 +335,7 @@ seeds_csv(void)
 
 	for (k = 0; k < CSV_KINDS; k++) {
 		snprintf(path, sizeof path, "%s/csv/seed-%s", seeds_dir,
-		    names[k]);
+		    csv_kind_names[k]);
 		remove(path);
 		if ((f = csv_file_open(path, (enum csv_kind)k, &cause)) ==
 		    NULL) {
@@ -390,6 +379,15 @@ seeds_csv(void)
 			    "ok", "s0: G 140.0 -> 150.0 uS" };
 			csv_file_row(f, &row);
 			row.u.command.message = "line one\nline, two";
+			csv_file_row(f, &row);
+			break;
+		case CSV_LATENCY:
+			row.u.latency = (struct csv_latency_row){ 5000000,
+			    "spike", "padova/mea:3>s0", 120, 0.85, 2.07,
+			    2.08 };
+			csv_file_row(f, &row);
+			row.u.latency.kind = "command";
+			row.u.latency.max_ms = 0.0 / 0.0;
 			csv_file_row(f, &row);
 			break;
 		}
