@@ -9,9 +9,9 @@
 # with what to do, and a port in use is named as such. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..19"
+echo "1..21"
 if [ "$have_python" = 0 ]; then
-	for i in $(seq 19); do skip "no python3"; done
+	for i in $(seq 21); do skip "no python3"; done
 	exit 0
 fi
 trap 'relay_stop; rm -rf "$tmp"' EXIT
@@ -53,6 +53,14 @@ check "--max-streams-per-site 3: site a gets 3, the fourth gets 507" \
 poke streams "$tmp/tok.b" b 3 >"$tmp/out"
 check "while site b of the same session still registers its 3" \
     contains "$tmp/out" "registered 3"
+printf 'y 1\nz 1\ny 1\n' >"$tmp/three"
+poke request POST /v1/streams "$tmp/tok.a" "$tmp/three" >"$tmp/out"
+check "a name twice in one request counts once, named in its order" \
+    contains "$tmp/out" "this request would add 2 (first 'y', last 'z')"
+printf 'a0 1\na0 1\n' >"$tmp/two"
+poke request POST /v1/streams "$tmp/tok.a" "$tmp/two" >"$tmp/out"
+check "names already registered are found again at the bound" \
+    answer "$tmp/out" 200
 relay_stop
 
 # spawn_low OPTION...: the relay under a descriptor limit of 256

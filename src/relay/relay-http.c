@@ -235,46 +235,65 @@ relay_http_streams_get(struct MHD_Connection *conn, struct relay_req *req)
 	    RELAY_EPOCH_HEADER, epoch);
 }
 
+/* One NAME UNITS line of a POST /v1/streams body. */
+struct relay_http_stream_line {
+	char name[RELAY_NAME_MAX + 1];
+	uint32_t units;
+};
+
+/* qsort: lines by name, then by their place in the body. */
+static int
+relay_http_line_cmp(const void *a, const void *b)
+{
+	const struct relay_http_stream_line *x =
+	    *(const struct relay_http_stream_line *const *)a;
+	const struct relay_http_stream_line *y =
+	    *(const struct relay_http_stream_line *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c != 0 ? c : (x > y) - (x < y);
+}
+
 /*
- * Would registering the new names of body[0..len) pass --max-streams,
+ * Would registering the n lines pass --max-streams,
  * --max-streams-per-site or --max-streams-total? Answers 507 if so (and
  * returns 1). Lock held.
  */
 static int
 relay_http_streams_room(struct MHD_Connection *conn, struct relay_req *req,
-    struct relay_session *s, int *rc)
+    struct relay_session *s, const struct relay_http_stream_line *line,
+    size_t n, int *rc)
 {
-	const char *p = (const char *)req->body, *end = p + req->body_len, *nl;
+	const struct relay_http_stream_line **fresh, *first = NULL;
+	const struct relay_http_stream_line *last = NULL;
 	const char *site = req->token->site;
-	char name[RELAY_NAME_MAX + 1], (*fresh)[RELAY_NAME_MAX + 1] = NULL;
-	uint32_t units, nsite = 0, i32;
+	uint32_t nsite = 0, i32;
 	uint64_t room_session, room_total, room_site;
-	size_t nfresh = 0, i;
-	char *why = NULL, names[2 * RELAY_NAME_MAX + 16];
+	size_t nfresh = 0, i, k = 0;
+	char names[2 * RELAY_NAME_MAX + 32];
 
 	for (i32 = 0; i32 < s->nstreams; i32++)
 		nsite += strcmp(s->streams[i32]->site, site) == 0;
-	for (; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		if (nl == p || (nl == p + 1 && *p == '\r'))
-			continue;
-		if (relay_args_stream_line(p, (size_t)(nl - p), name, &units,
-		    &why) != 0) {
-			free(why);	/* checked before */
-			continue;
-		}
-		if (relay_store_find(s, site, name) != NULL)
-			continue;
-		for (i = 0; i < nfresh; i++) {
-			if (strcmp(fresh[i], name) == 0)
-				break;
-		}
-		if (i < nfresh)
-			continue;
-		fresh = xreallocarray(fresh, nfresh + 1, sizeof *fresh);
-		memcpy(fresh[nfresh++], name, sizeof *fresh);
+	/*
+	 * The new names, each once, sorted (a body may hold 16 k lines);
+	 * first and last in the order they first appear.
+	 */
+	fresh = xreallocarray(NULL, n ? n : 1, sizeof *fresh);
+	for (i = 0; i < n; i++) {
+		if (relay_store_find(s, site, line[i].name) == NULL)
+			fresh[k++] = &line[i];
 	}
+	qsort(fresh, k, sizeof *fresh, relay_http_line_cmp);
+	for (i = 0; i < k; i++) {
+		if (i > 0 && strcmp(fresh[i - 1]->name, fresh[i]->name) == 0)
+			continue;
+		nfresh++;
+		if (first == NULL || fresh[i] < first)
+			first = fresh[i];
+		if (last == NULL || fresh[i] > last)
+			last = fresh[i];
+	}
+	free(fresh);
 	room_session = s->nstreams >= relay.opt.max_streams ? 0 :
 	    relay.opt.max_streams - s->nstreams;
 	room_site = nsite >= relay.opt.max_streams_site ? 0 :
@@ -282,16 +301,14 @@ relay_http_streams_room(struct MHD_Connection *conn, struct relay_req *req,
 	room_total = relay.nstreams >= relay.opt.max_streams_total ? 0 :
 	    relay.opt.max_streams_total - relay.nstreams;
 	if (nfresh <= room_session && nfresh <= room_site &&
-	    nfresh <= room_total) {
-		free(fresh);
+	    nfresh <= room_total)
 		return 0;
-	}
-	/* the request names nfresh new streams, from fresh[0] to the last */
+	/* the request names nfresh new streams, from first to last */
 	if (nfresh == 1)
-		snprintf(names, sizeof names, "'%s'", fresh[0]);
+		snprintf(names, sizeof names, "'%s'", first->name);
 	else
 		snprintf(names, sizeof names, "first '%s', last '%s'",
-		    fresh[0], fresh[nfresh - 1]);
+		    first->name, last->name);
 	if (nfresh > room_site) {
 		*rc = relay_http_error(conn, 507, "site %s has %" PRIu32
 		    " stream%s in session %s and the relay takes at most %u "
@@ -299,8 +316,7 @@ relay_http_streams_room(struct MHD_Connection *conn, struct relay_req *req,
 		    "add %zu (%s) and none is registered; reuse stream names "
 		    "or ask the relay's operator to raise "
 		    "--max-streams-per-site", site, nsite, nsite == 1 ? "" :
-		    "s", s->name,
-		    relay.opt.max_streams_site, nfresh, names);
+		    "s", s->name, relay.opt.max_streams_site, nfresh, names);
 	} else if (nfresh > room_session) {
 		*rc = relay_http_error(conn, 507, "session %s has %" PRIu32
 		    " stream%s and the relay takes at most %u per session "
@@ -317,7 +333,6 @@ relay_http_streams_room(struct MHD_Connection *conn, struct relay_req *req,
 		    "raise --max-streams-total", relay.nstreams,
 		    relay.opt.max_streams_total, nfresh, names);
 	}
-	free(fresh);
 	return 1;
 }
 
@@ -326,11 +341,11 @@ static int
 relay_http_streams_post(struct MHD_Connection *conn, struct relay_req *req)
 {
 	struct relay_session *s = relay_store_session(req->token->session);
+	struct relay_http_stream_line *line = NULL;
 	struct relay_stream *st;
 	const char *p, *end, *nl;
-	char name[RELAY_NAME_MAX + 1], *why = NULL, *out = NULL;
-	uint32_t units;
-	size_t len;
+	char *why = NULL, *out = NULL;
+	size_t len, n = 0, i;
 	FILE *f;
 	int rc;
 
@@ -346,38 +361,36 @@ relay_http_streams_post(struct MHD_Connection *conn, struct relay_req *req)
 			nl = end;
 		if (nl == p || (nl == p + 1 && *p == '\r'))
 			continue;
-		if (relay_args_stream_line(p, (size_t)(nl - p), name, &units,
-		    &why) != 0) {
+		line = xreallocarray(line, n + 1, sizeof *line);
+		if (relay_args_stream_line(p, (size_t)(nl - p), line[n].name,
+		    &line[n].units, &why) != 0) {
 			rc = relay_http_error(conn, 400, "%s", why);
 			free(why);
+			free(line);
 			return rc;
 		}
-		if (!relay_tokens_may_publish(req->token, name)) {
-			return relay_http_error(conn, 403, "site %s may not "
+		if (!relay_tokens_may_publish(req->token, line[n].name)) {
+			rc = relay_http_error(conn, 403, "site %s may not "
 			    "publish stream '%s' (see its PUBLISH field in the "
-			    "tokens file)", req->token->site, name);
+			    "tokens file)", req->token->site, line[n].name);
+			free(line);
+			return rc;
 		}
+		n++;
 	}
 	if ((f = open_memstream(&out, &len)) == NULL)
 		fatal("open_memstream failed");
 	pthread_mutex_lock(&relay.lock);
-	if (relay_http_streams_room(conn, req, s, &rc)) {
+	if (relay_http_streams_room(conn, req, s, line, n, &rc)) {
 		pthread_mutex_unlock(&relay.lock);
 		fclose(f);
 		free(out);
+		free(line);
 		return rc;
 	}
-	p = (const char *)req->body;
-	for (; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		if (nl == p || (nl == p + 1 && *p == '\r'))
-			continue;
-		if (relay_args_stream_line(p, (size_t)(nl - p), name, &units,
-		    &why) != 0)
-			fatal("relay: a stream line changed under the lock");
-		st = relay_store_register(s, req->token->site, name, units,
-		    &why);
+	for (i = 0; i < n; i++) {
+		st = relay_store_register(s, req->token->site, line[i].name,
+		    line[i].units, &why);
 		if (st == NULL) {
 			pthread_mutex_unlock(&relay.lock);
 			relay_log("%s", why);
@@ -385,6 +398,7 @@ relay_http_streams_post(struct MHD_Connection *conn, struct relay_req *req)
 			free(why);
 			fclose(f);
 			free(out);
+			free(line);
 			return rc;
 		}
 		fprintf(f, "%" PRIu32 " %s %" PRIu64 "\n", st->id, st->name,
@@ -392,6 +406,7 @@ relay_http_streams_post(struct MHD_Connection *conn, struct relay_req *req)
 	}
 	pthread_mutex_unlock(&relay.lock);
 	fclose(f);
+	free(line);
 	return relay_http_respond(conn, 200, RELAY_TEXT, out, len);
 }
 
