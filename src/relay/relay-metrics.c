@@ -49,37 +49,35 @@ static void
 relay_metrics_limits(FILE *f)
 {
 	static const struct {
-		const char *metric, *limit;
+		const char *limit;
 		uint64_t *n;
-	} row[] = {
-		{ "closed_limit_total", "max-unauthenticated",
-		    &relay.m.closed_unauth },
-		{ "closed_limit_total", "max-connections",
-		    &relay.m.closed_total },
-		{ "closed_limit_total", "max-per-ip", &relay.m.closed_ip },
-		{ "closed_limit_total", "max-per-token", &relay.m.closed_token },
-		{ "refused_total", "max-unauthenticated",
-		    &relay.m.refused_unauth },
-		{ "refused_total", "max-connections", &relay.m.refused_total },
-		{ "refused_total", "max-per-ip", &relay.m.refused_ip },
+	} closed[] = {
+		{ "max-unauthenticated", &relay.m.closed_unauth },
+		{ "max-connections", &relay.m.closed_total },
+		{ "max-per-ip", &relay.m.closed_ip },
+		{ "max-per-token", &relay.m.closed_token },
+	}, refused[] = {
+		{ "max-unauthenticated", &relay.m.refused_unauth },
+		{ "max-connections", &relay.m.refused_total },
+		{ "max-per-ip", &relay.m.refused_ip },
 	};
 	size_t i;
 
 	fprintf(f, "# HELP synbridge_relay_closed_limit_total Connections "
 	    "closed to make room for newer ones, by the limit.\n"
 	    "# TYPE synbridge_relay_closed_limit_total counter\n");
-	for (i = 0; i < 4; i++)
-		fprintf(f, "synbridge_relay_%s{limit=\"%s\"} %" PRIu64 "\n",
-		    row[i].metric, row[i].limit, __atomic_load_n(row[i].n,
-		    __ATOMIC_RELAXED));
+	for (i = 0; i < sizeof closed / sizeof closed[0]; i++)
+		fprintf(f, "synbridge_relay_closed_limit_total{limit=\"%s\"} "
+		    "%" PRIu64 "\n", closed[i].limit,
+		    __atomic_load_n(closed[i].n, __ATOMIC_RELAXED));
 	fprintf(f, "# HELP synbridge_relay_refused_total New connections "
 	    "refused (closed at once), every other connection in the limit "
 	    "having shown a token, by the limit.\n"
 	    "# TYPE synbridge_relay_refused_total counter\n");
-	for (; i < sizeof row / sizeof row[0]; i++)
-		fprintf(f, "synbridge_relay_%s{limit=\"%s\"} %" PRIu64 "\n",
-		    row[i].metric, row[i].limit, __atomic_load_n(row[i].n,
-		    __ATOMIC_RELAXED));
+	for (i = 0; i < sizeof refused / sizeof refused[0]; i++)
+		fprintf(f, "synbridge_relay_refused_total{limit=\"%s\"} "
+		    "%" PRIu64 "\n", refused[i].limit,
+		    __atomic_load_n(refused[i].n, __ATOMIC_RELAXED));
 }
 
 /* The /metrics text (a new string of *len bytes). */
