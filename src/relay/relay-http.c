@@ -410,18 +410,96 @@ relay_http_streams_post(struct MHD_Connection *conn, struct relay_req *req)
 	return relay_http_respond(conn, 200, RELAY_TEXT, out, len);
 }
 
-/* POST /v1/publish. */
+/*
+ * POST /v1/publish is stored as it arrives, in parts of whole batches:
+ * readers get a long body's first batches while the rest is still on the
+ * wire, and the relay holds about one batch per publisher instead of the
+ * whole body. Without a spool a part is whatever whole batches have
+ * come; with one, each part is synced before the next, so whole batches
+ * wait until they make this many bytes (or the body ends).
+ */
+#define RELAY_PUBLISH_PART_SPOOL ((size_t)4 << 20)
+
+/* The bytes of whole batches that make a part for req's session. */
+static size_t
+relay_http_part(const struct relay_req *req)
+{
+	return relay_store_session(req->token->session)->dir != NULL ?
+	    RELAY_PUBLISH_PART_SPOOL : 1;
+}
+
+/* What a publish body is given at first (it grows to one batch). */
+#define RELAY_PUBLISH_FIRST ((size_t)64 << 10)
+
+/* Store the first len bytes of the body as a part; keep the rest. */
+static void
+relay_http_publish_part(struct relay_req *req, size_t len)
+{
+	struct relay_session *s = relay_store_session(req->token->session);
+	char *answer = NULL;
+	unsigned code, retry_after = 1;
+
+	code = relay_store_publish_part(s, req->token, req->body, len,
+	    &req->pub, &answer, &retry_after);
+	if (code != 200) {
+		/* The rest of the body is read away; this is the answer. */
+		req->pub_code = code;
+		req->pub_answer = answer;
+		req->pub_retry = retry_after;
+		req->body_len = req->body_whole = 0;
+		return;
+	}
+	free(answer);
+	memmove(req->body, req->body + len, req->body_len - len);
+	req->body_len -= len;
+	req->body_whole = 0;
+}
+
+/*
+ * Publish data arrived: store the whole batches at the start of the body
+ * once they make a part. A malformed header stores everything held, so
+ * that the part is refused with the batch that is wrong.
+ */
+static void
+relay_http_publish_more(struct relay_req *req)
+{
+	struct wire_header h;
+	size_t size, off = req->body_whole;
+
+	while (req->body_len - off >= WIRE_HEADER_SIZE) {
+		if (wire_peek(req->body + off, req->body_len - off, &h,
+		    NULL) != 0) {
+			relay_http_publish_part(req, req->body_len);
+			return;
+		}
+		size = (size_t)h.header_len + h.payload_len;
+		if (size > req->body_len - off)
+			break;
+		off += size;
+	}
+	req->body_whole = off;
+	if (off >= relay_http_part(req))
+		relay_http_publish_part(req, off);
+}
+
+/* POST /v1/publish: the body has ended; store what is left, answer. */
 static int
 relay_http_publish(struct MHD_Connection *conn, struct relay_req *req)
 {
-	struct relay_session *s = relay_store_session(req->token->session);
-	char *answer = NULL, retry[16];
-	unsigned code, retry_after = 1;
+	char *answer, retry[16];
+	unsigned code;
 
-	code = relay_store_publish(s, req->token, req->body, req->body_len,
-	    &answer, &retry_after);
+	if (req->pub_code == 0 && (req->body_len > 0 || req->body_seen == 0))
+		relay_http_publish_part(req, req->body_len);
+	code = req->pub_code != 0 ? req->pub_code : 200;
+	if (code == 200)
+		answer = relay_store_pub_acks(&req->pub);
+	else {
+		answer = req->pub_answer;
+		req->pub_answer = NULL;
+	}
 	if (code == 429 || code == 503) {
-		snprintf(retry, sizeof retry, "%u", retry_after);
+		snprintf(retry, sizeof retry, "%u", req->pub_retry);
 		return relay_http_answer(conn, code, RELAY_TEXT, answer,
 		    strlen(answer), MHD_HTTP_HEADER_RETRY_AFTER, retry);
 	}
@@ -590,31 +668,36 @@ relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
 		req->responded = 1;
 		return relay_http_too_big(conn, req, url);
 	}
-	if (cl != NULL && relay_args_u64(cl, &len) == 0 && len > 0 &&
-	    relay_http_body_grow(req, (size_t)len) != 0) {
+	if (cl == NULL || relay_args_u64(cl, &len) != 0)
+		len = 0;
+	/* A publish body is held a part at a time (relay_http_publish). */
+	if (r->body == 2 && req->token != NULL &&
+	    len > relay_http_part(req) + RELAY_PUBLISH_FIRST)
+		len = relay_http_part(req) + RELAY_PUBLISH_FIRST;
+	if (len > 0 && relay_http_body_grow(req, (size_t)len) != 0) {
 		/* Over --max-buffers: read the body away, then answer 503. */
 		req->busy = 1;
 	}
 	return MHD_YES;
 }
 
-/* Add upload data to the request body; -1 if too long, -2 if busy. */
+/* Add upload data to the request body; 0, or -1 if over --max-buffers. */
 static int
 relay_http_upload(struct relay_req *req, const char *data, size_t len)
 {
 	size_t cap;
 
-	if (len > req->body_max - req->body_len)
-		return -1;
 	if (req->body_len + len > req->body_cap) {
 		cap = req->body_cap * 2 + len + 4096;
 		if (cap > req->body_max)
 			cap = req->body_max;
 		if (relay_http_body_grow(req, cap) != 0)
-			return -2;
+			return -1;
 	}
 	memcpy(req->body + req->body_len, data, len);
 	req->body_len += len;
+	if (relay_http_routes[req->route].route == RELAY_PUBLISH)
+		relay_http_publish_more(req);
 	return 0;
 }
 
@@ -625,7 +708,6 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
     size_t *upload_data_size, void **con_cls)
 {
 	struct relay_req *req = *con_cls;
-	int rc;
 
 	if (req == NULL) {
 		req = xcalloc(1, sizeof *req);
@@ -634,34 +716,37 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		    url);
 	}
 	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
 		if (req->reading_away && !req->responded) {
 			/*
 			 * A chunked body past the limit: read away (up to a
 			 * bound) to answer 413 at its end, as a sender that
 			 * gave no Content-Length can only learn it then.
 			 */
-			req->too_big += *upload_data_size;
-			*upload_data_size = 0;
+			req->too_big += n;
 			return req->too_big > RELAY_HTTP_DISCARD_MAX ?
 			    MHD_NO : MHD_YES;
 		}
-		if (req->too_big || req->busy || req->responded) {
-			*upload_data_size = 0;	/* discarded */
-			return MHD_YES;
-		}
+		if (req->too_big || req->busy || req->responded)
+			return MHD_YES;	/* discarded */
 		if (req->body_max == 0)
 			return MHD_NO;	/* a body where none belongs */
-		rc = relay_http_upload(req, upload_data, *upload_data_size);
-		if (rc == -1) {
-			/* too long, no Content-Length: 413 once it ends */
-			req->too_big = req->body_len + *upload_data_size;
+		if (n > req->body_max - req->body_seen) {
+			/*
+			 * Too long, no Content-Length: 413 once it ends (also
+			 * after a refused part: it says what to change).
+			 */
+			req->too_big = req->body_seen + n;
 			req->reading_away = 1;
-			*upload_data_size = 0;
 			return MHD_YES;
 		}
-		if (rc == -2)
+		req->body_seen += n;
+		if (req->pub_code != 0)
+			return MHD_YES;	/* a part was refused: read away */
+		if (relay_http_upload(req, upload_data, n) != 0)
 			req->busy = 1;	/* read the rest away, then 503 */
-		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (req->responded)
@@ -695,6 +780,8 @@ relay_http_completed(void *cls, struct MHD_Connection *conn,
 	}
 	pthread_mutex_unlock(&relay.lock);
 	relay_buffers_give(req->charged);
+	relay_store_pub_free(&req->pub);
+	free(req->pub_answer);
 	free(req->body);
 	free(req);
 	*con_cls = NULL;

@@ -359,7 +359,8 @@ main(int argc, char **argv)
 	 * the relay holds; glibc would otherwise raise this threshold as
 	 * blocks come and go and keep their memory.
 	 */
-	mallopt(M_MMAP_THRESHOLD, 128 << 10);
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_TRIM_THRESHOLD, 8 << 20);
 
 	if (relay_tokens_load(relay.opt.tokens, &relay.tokens,
 	    &relay.ntokens, &cause) != 0)

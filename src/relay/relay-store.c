@@ -461,32 +461,36 @@ relay_store_check(struct relay_session *s, struct relay_token *t,
 	return 200;
 }
 
-/* The answer to a stored publish: "ID HIGHEST" per stream touched. */
-static char *
-relay_store_acks(const struct relay_touched *touched, size_t n)
+/* Note the streams a part touched in the body's list (for its answer). */
+static void
+relay_store_pub_add(struct relay_pub *pub, const struct relay_touched *t,
+    size_t n)
 {
-	char *out = NULL;
-	size_t len = 0, cap = 0, i;
+	size_t i, j;
 
 	for (i = 0; i < n; i++) {
-		if (len + 32 > cap) {
-			cap = cap * 2 + 64;
-			out = xrealloc(out, cap);
-		}
-		len += (size_t)snprintf(out + len, cap - len, "%" PRIu32 " %"
-		    PRIu64 "\n", touched[i].stream->id,
-		    touched[i].stream->highest);
+		for (j = 0; j < pub->n && pub->streams[j] != t[i].stream; j++)
+			;
+		if (j < pub->n)
+			continue;
+		pub->streams = xreallocarray(pub->streams, pub->n + 1,
+		    sizeof *pub->streams);
+		pub->streams[pub->n++] = t[i].stream;
 	}
-	return out;
 }
 
 /*
- * Publish a body of batches for token t: check, dedupe, store (spool
- * first), wake readers. Returns the HTTP status and the answer text.
+ * Store one part of a publish body for token t (whole batches, as they
+ * arrived): check, dedupe, store (spool first, synced before this
+ * returns), wake readers, and note the streams touched in pub. Returns
+ * 200, or the HTTP status with *answer; the parts stored before a
+ * refused one stay stored (the publisher sends them again and they are
+ * dropped as duplicates).
  */
 unsigned
-relay_store_publish(struct relay_session *s, struct relay_token *t,
-    const uint8_t *body, size_t len, char **answer, unsigned *retry_after)
+relay_store_publish_part(struct relay_session *s, struct relay_token *t,
+    const uint8_t *body, size_t len, struct relay_pub *pub, char **answer,
+    unsigned *retry_after)
 {
 	struct relay_touched *touched = NULL;
 	struct relay_stream **wake = NULL;
@@ -548,7 +552,7 @@ relay_store_publish(struct relay_session *s, struct relay_token *t,
 	relay_store_seen(s, t->site, events, nacc);
 	relay_read_wake(s, wake, w);
 	free(wake);
-	*answer = relay_store_acks(touched, ntouched);
+	relay_store_pub_add(pub, touched, ntouched);
 	pthread_mutex_unlock(&relay.lock);
 	/* Durable before the answer; the lock is not held across the sync. */
 	for (i = 0; i < ntouched; i++) {
@@ -577,6 +581,58 @@ out:
 	pthread_mutex_unlock(&relay.lock);
 	free(acc);
 	free(touched);
+	return code;
+}
+
+/*
+ * The answer to a stored publish body: "ID HIGHEST" per stream its parts
+ * touched (the highest seq stored now, which covers the body's).
+ */
+char *
+relay_store_pub_acks(const struct relay_pub *pub)
+{
+	char *out = NULL;
+	size_t len = 0, cap = 0, i;
+
+	pthread_mutex_lock(&relay.lock);
+	for (i = 0; i < pub->n; i++) {
+		if (len + 32 > cap) {
+			cap = cap * 2 + 64;
+			out = xrealloc(out, cap);
+		}
+		len += (size_t)snprintf(out + len, cap - len, "%" PRIu32 " %"
+		    PRIu64 "\n", pub->streams[i]->id,
+		    pub->streams[i]->highest);
+	}
+	pthread_mutex_unlock(&relay.lock);
+	return out != NULL ? out : xstrdup("");
+}
+
+/* Forget a body's list of streams. */
+void
+relay_store_pub_free(struct relay_pub *pub)
+{
+	free(pub->streams);
+	pub->streams = NULL;
+	pub->n = 0;
+}
+
+/*
+ * Publish a whole body of batches for token t in one part. Returns the
+ * HTTP status and the answer text.
+ */
+unsigned
+relay_store_publish(struct relay_session *s, struct relay_token *t,
+    const uint8_t *body, size_t len, char **answer, unsigned *retry_after)
+{
+	struct relay_pub pub = { NULL, 0 };
+	unsigned code;
+
+	code = relay_store_publish_part(s, t, body, len, &pub, answer,
+	    retry_after);
+	if (code == 200)
+		*answer = relay_store_pub_acks(&pub);
+	relay_store_pub_free(&pub);
 	return code;
 }
 

@@ -233,12 +233,24 @@ struct relay_conn {
 TAILQ_HEAD(relay_conns, relay_conn);
 
 /* State of one HTTP request. */
+/* The streams the stored parts of one publish body touched. */
+struct relay_pub {
+	struct relay_stream **streams;
+	size_t n;
+};
+
 struct relay_req {
 	int route;
 	struct relay_token *token;
 	int64_t t1;			/* session time at receipt */
 	uint8_t *body;
 	size_t body_len, body_cap, body_max;
+	uint64_t body_seen;		/* bytes received (stored or not) */
+	size_t body_whole;		/* publish: complete batches at body */
+	struct relay_pub pub;		/* publish: parts stored so far */
+	unsigned pub_code;		/* publish: a part refused (status) */
+	unsigned pub_retry;
+	char *pub_answer;
 	size_t charged;			/* --max-buffers bytes taken */
 	uint64_t too_big;		/* announced length over body_max */
 	int reading_away;		/* a chunked body past body_max */
@@ -376,6 +388,11 @@ struct relay_site *relay_store_site(struct relay_session *s,
 unsigned relay_store_publish(struct relay_session *s, struct relay_token *t,
     const uint8_t *body, size_t len, char **answer,
     unsigned *retry_after);
+unsigned relay_store_publish_part(struct relay_session *s,
+    struct relay_token *t, const uint8_t *body, size_t len,
+    struct relay_pub *pub, char **answer, unsigned *retry_after);
+char *relay_store_pub_acks(const struct relay_pub *pub);
+void relay_store_pub_free(struct relay_pub *pub);
 struct relay_batch *relay_store_batch(struct relay_stream *st,
     uint64_t seq);
 int64_t relay_store_time(const struct relay_session *s);

@@ -418,8 +418,8 @@ bench_summary(struct bench_side *sb, struct bench_side *mq, double *tls,
 }
 
 /*
- * One figure of synbridge's alone, for profiling: "tp BATCH" or "lat";
- * 0, or -1 if argv names none.
+ * One figure alone, for profiling: "tp BATCH", "mqtt-tp BATCH", "lat",
+ * "mqtt-lat" or "tls"; 0, or -1 if argv names none.
  */
 static int
 bench_one(int argc, char **argv)
@@ -462,6 +462,21 @@ bench_one(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "lat") == 0) {
 		bench_latency("latone", 3, &lat);
 		bench_print_lat("", &lat, NULL);
+		return (0);
+	}
+	if (argc == 2 && strcmp(argv[1], "mqtt-lat") == 0) {
+		const char	*peer;
+		char		 certdir[128], *why = NULL;
+
+		snprintf(certdir, sizeof certdir, "%s/tls", relay.dir);
+		if (bench_mqtt_start(certdir, &peer, &why) != 0) {
+			printf("mqtt: %s\n", why);
+			free(why);
+			return (0);
+		}
+		if (bench_mqtt_latency("latone", 3, &lat) == 0)
+			bench_print_lat("mqtt ", &lat, NULL);
+		bench_mqtt_stop();
 		return (0);
 	}
 	if (argc == 2 && strcmp(argv[1], "tls") == 0) {
