@@ -51,6 +51,9 @@ group_teardown(void **state)
 }
 
 /* Load site with the relay at port; stream filter for readers. */
+/* publish= for the sites loaded: stream (the default) or bodies. */
+static const char *publish_mode = "stream";
+
 static void
 load_site(struct sb_plugin *p, const char *site, const char *token, int port,
     const char *streams)
@@ -74,6 +77,8 @@ load_site(struct sb_plugin *p, const char *site, const char *token, int port,
 		kv[i++] = "streams";
 		kv[i++] = streams;
 	}
+	kv[i++] = "publish";
+	kv[i++] = publish_mode;
 	kv[i] = NULL;
 	assert_int_equal(test_relay_load(p, site, kv), 0);
 	assert_non_null(p->t.send);
@@ -133,12 +138,16 @@ test_publish_read(void **state)
 	struct sb_plugin	a, b;
 	struct sb_link_health	h;
 	int64_t			deadline;
+	char			name[32], filter[48];
 
 	if (relay.port == 0)
 		skip();
-	load_site(&b, "zurich", "tok-zurich", relay.port, "padova/mea");
+	/* a stream of its own for each publish= mode */
+	snprintf(name, sizeof name, "mea-%s", publish_mode);
+	snprintf(filter, sizeof filter, "padova/%s", name);
+	load_site(&b, "zurich", "tok-zurich", relay.port, filter);
 	load_site(&a, "padova", "tok-padova", relay.port, "-/-");
-	publish(&a, &b, "mea", 200000, 1000, 500);
+	publish(&a, &b, name, 200000, 1000, 500);
 	if (!wait_received(&a, &b, 200000, 10000))
 		fail_msg("zurich got %" PRIu64 " of 200000", b.received);
 	assert_int_equal(b.disorder, 0);
@@ -260,15 +269,18 @@ test_faulty_network(void **state)
 	struct test_proc	 pa, pb;
 	struct sb_plugin	 a, b;
 	struct sb_link_health	 h;
+	char			 name[32], filter[48];
 
 	if (relay.port == 0)
 		skip();
 	if (test_proxy_start(&pa, relay.port, pub_rules) != 0 ||
 	    test_proxy_start(&pb, relay.port, read_rules) != 0)
 		fail_msg("tests/tcp-proxy did not start");
-	load_site(&b, "zurich", "tok-zurich", pb.port, "padova/faulty");
+	snprintf(name, sizeof name, "faulty-%s", publish_mode);
+	snprintf(filter, sizeof filter, "padova/%s", name);
+	load_site(&b, "zurich", "tok-zurich", pb.port, filter);
 	load_site(&a, "padova", "tok-padova", pa.port, "-/-");
-	publish(&a, &b, "faulty", 60000, 200, 1000);
+	publish(&a, &b, name, 60000, 200, 1000);
 	if (!wait_received(&a, &b, 60000, 15000))
 		fail_msg("zurich got %" PRIu64 " of 60000", b.received);
 	assert_int_equal(b.disorder, 0);
@@ -381,14 +393,34 @@ test_slow_relay_no_spin(void **state)
 		    "for a slow relay (it spins)", cpu, (double)wall / 1e6);
 }
 
+/* The same, with one publish request per body (publish=bodies). */
+static void
+test_publish_read_bodies(void **state)
+{
+	publish_mode = "bodies";
+	test_publish_read(state);
+	publish_mode = "stream";
+}
+
+/* Resets and stalls, with one publish request per body. */
+static void
+test_faulty_network_bodies(void **state)
+{
+	publish_mode = "bodies";
+	test_faulty_network(state);
+	publish_mode = "stream";
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_publish_read),
+		cmocka_unit_test(test_publish_read_bodies),
 		cmocka_unit_test(test_clock_offset),
 		cmocka_unit_test(test_remote_command),
 		cmocka_unit_test(test_faulty_network),
+		cmocka_unit_test(test_faulty_network_bodies),
 		cmocka_unit_test(test_queue_bound_is_a_gap),
 		cmocka_unit_test(test_slow_relay_no_spin),
 	};

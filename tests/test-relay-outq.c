@@ -326,6 +326,10 @@ test_config_errors(void **state)
 	    "ca", "/nonexistent/ca.pem", NULL } };
 	struct argtab	t9 = { { "url", "https://x:1", "token_file",
 	    "/nonexistent/token", "pin", PIN, NULL } };
+	struct argtab	t10 = { { "url", "https://x:1", "token", "t", "pin",
+	    PIN, "publish", "chunked", NULL } };
+	struct argtab	t11 = { { "url", "https://x:1", "token", "t", "pin",
+	    PIN, "publish", "bodies", NULL } };
 	struct argtab	ok = { { "url", "https://relay.example:8443/",
 	    "token", "abc", "pin", PIN, "batch_events", "8192",
 	    "streams", "zurich/*,padova/mea", "from", "start", NULL } };
@@ -341,7 +345,12 @@ test_config_errors(void **state)
 	check_args(&t7, "SITE/STREAM");
 	check_args(&t8, "/nonexistent/ca.pem");
 	check_args(&t9, "/nonexistent/token");
+	check_args(&t10, "publish=chunked: expected stream");
 	check_args(&ok, NULL);
+
+	assert_int_equal(relay_config_parse(&cfg, tab_arg, &t11, NULL), 0);
+	assert_true(cfg.publish_bodies);
+	relay_config_free(&cfg);
 
 	assert_int_equal(relay_config_parse(&cfg, tab_arg, &ok, NULL), 0);
 	assert_string_equal(cfg.url, "https://relay.example:8443");
@@ -349,6 +358,7 @@ test_config_errors(void **state)
 	assert_int_equal(cfg.window_us, 1000);
 	assert_int_equal(cfg.max_queue, 1000000);
 	assert_true(cfg.from_start);
+	assert_false(cfg.publish_bodies);	/* publish=stream */
 	assert_true(relay_config_wants(&cfg, "zurich", "silicon"));
 	assert_true(relay_config_wants(&cfg, "padova", "mea"));
 	assert_false(relay_config_wants(&cfg, "padova", "mea2"));

@@ -253,6 +253,17 @@ relay_config_parse(struct relay_config *cfg, relay_arg_fn arg, void *ctx,
 	if ((v = arg(ctx, "streams")) != NULL &&
 	    relay_config_streams(cfg, v, cause) != 0)
 		goto fail;
+	if ((v = arg(ctx, "publish")) != NULL) {
+		if (strcmp(v, "bodies") == 0)
+			cfg->publish_bodies = 1;
+		else if (strcmp(v, "stream") != 0) {
+			relay_config_error(cause, "publish=%s: expected stream "
+			    "(batches go out as they are cut) or bodies (one "
+			    "request per body, for a proxy that holds bodies)",
+			    v);
+			goto fail;
+		}
+	}
 	if ((v = arg(ctx, "from")) != NULL) {
 		if (strcmp(v, "start") == 0)
 			cfg->from_start = 1;

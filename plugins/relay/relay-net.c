@@ -1,7 +1,8 @@
 /*
  * relay-net.c: the network thread. One libcurl multi loop runs every
  * exchange with the relay, each role on its own reused easy handle (and so
- * its own keep-alive connection): publish (two in flight), the streaming
+ * its own keep-alive connection): publish (two in flight; by default each
+ * a streaming body that takes batches as they are cut), the streaming
  * read, the control long-poll, clock probes, the stream list, stream
  * registration and outgoing commands/results. Nothing here blocks the
  * engine: it only appends to queues and wakes this loop.
@@ -43,6 +44,13 @@ enum relay_role {
 #define RELAY_BURST_PROBES 8
 #define RELAY_IN_PAUSE 4000000		/* inbound events before pausing */
 #define RELAY_ANSWER_MAX 65536		/* text answer bytes kept */
+/*
+ * A streaming publish body ends (and its answer acknowledges what it
+ * carried) once it has been open this long, or has had nothing to carry
+ * for this long, or holds c->body_max bytes.
+ */
+#define RELAY_STREAM_MAX_US 250000
+#define RELAY_STREAM_IDLE_US 20000
 
 /* One readable stream of another site. */
 struct relay_istream {
@@ -80,6 +88,10 @@ struct relay_xfer {
 	size_t		 rlen, rcap;
 	uint8_t		*body;
 	size_t		 blen, bcap;
+	/* a streaming publish body: body[boff, blen) is not yet sent */
+	int		 streaming, ending, rpaused;
+	size_t		 boff;
+	int64_t		 last_append;
 	struct relay_ostream **pub;	/* publish / register: streams */
 	size_t		 npub, cappub;
 	uint64_t	 pub_events;
@@ -382,6 +394,26 @@ relay_net_setup(struct relay_client *c, struct relay_xfer *x)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 15000L);
 }
 
+/* libcurl read callback of a streaming publish body. */
+static size_t
+relay_net_read_body(char *buf, size_t size, size_t n, void *ctx)
+{
+	struct relay_xfer	*x = ctx;
+	size_t			 k = x->blen - x->boff;
+
+	if (k == 0) {
+		if (x->ending)
+			return (0);	/* the body ends: the answer acks it */
+		x->rpaused = 1;
+		return (CURL_READFUNC_PAUSE);
+	}
+	if (k > size * n)
+		k = size * n;
+	memcpy(buf, x->body + x->boff, k);
+	x->boff += k;
+	return (k);
+}
+
 /* Start an exchange on x: GET when body is NULL, else POST body. */
 static void
 relay_net_begin(struct relay_client *c, struct relay_xfer *x,
@@ -397,7 +429,16 @@ relay_net_begin(struct relay_client *c, struct relay_xfer *x,
 	xasprintf(&url, "%s%s", c->cfg.url, path);
 	curl_easy_setopt(x->easy, CURLOPT_URL, url);
 	free(url);
-	if (body != NULL) {
+	if (x->streaming) {
+		/* chunked, from relay_net_read_body */
+		curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, NULL);
+		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)-1);
+		curl_easy_setopt(x->easy, CURLOPT_READFUNCTION,
+		    relay_net_read_body);
+		curl_easy_setopt(x->easy, CURLOPT_READDATA, x);
+	} else if (body != NULL) {
 		curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
 		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)len);
@@ -489,27 +530,43 @@ relay_net_register(struct relay_client *c, struct relay_net *net,
 	relay_net_begin(c, x, "/v1/streams", x->body, x->blen);
 }
 
-/* Publish what is due on a free slot. */
-static void
-relay_net_publish(struct relay_client *c, struct relay_net *net,
-    struct relay_xfer *x, int64_t now, int64_t *due)
+/* Is s in the body of x? */
+static int
+relay_net_carries(const struct relay_xfer *x, const struct relay_ostream *s)
+{
+	size_t	i;
+
+	for (i = 0; i < x->npub; i++) {
+		if (x->pub[i] == s)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Append what is due to x's body: more of the streams it carries, and
+ * streams that are ready and in no request. Returns batches appended.
+ */
+static size_t
+relay_net_append(struct relay_client *c, struct relay_net *net,
+    struct relay_xfer *x, int64_t now, int64_t *due, int busy)
 {
 	struct relay_ostream	*s;
-	size_t			 i;
+	size_t			 i, added = 0;
 	uint64_t		 resent = 0;
-	int			 busy;
+	int			 carried;
 
-	if (net->need_register || x->active || now < x->not_before)
-		return;
-	busy = relay_net_publishing(c);
-	x->blen = x->npub = 0;
-	x->pub_events = 0;
 	for (i = 0; i < net->nos && x->blen < c->body_max; i++) {
 		s = net->os[i];
-		if (!relay_outq_ready(&c->out, s, busy, now, due))
+		carried = x->streaming && s->busy && relay_net_carries(x, s);
+		if (carried ? !relay_outq_unsent(&c->out, s) :
+		    !relay_outq_ready(&c->out, s, busy, now, due))
 			continue;
 		if (relay_outq_fill(&c->out, s, &x->body, &x->blen, &x->bcap,
-		    c->body_max - x->blen, &resent) == 0)
+		    c->body_max, &resent) == 0)
+			continue;
+		added++;
+		if (carried)
 			continue;
 		if (x->npub == x->cappub) {
 			x->cappub = x->cappub * 2 + 8;
@@ -518,13 +575,70 @@ relay_net_publish(struct relay_client *c, struct relay_net *net,
 		}
 		x->pub[x->npub++] = s;
 	}
-	if (x->npub == 0)
-		return;
 	if (resent != 0) {
 		pthread_mutex_lock(&c->stat_lock);
 		c->health.retransmits += resent;
 		pthread_mutex_unlock(&c->stat_lock);
 	}
+	return (added);
+}
+
+/*
+ * A streaming body in flight: give it what was cut since, and end it
+ * when it is full, old or idle, or a registration waits for it.
+ */
+static void
+relay_net_stream_more(struct relay_client *c, struct relay_net *net,
+    struct relay_xfer *x, int64_t now, int64_t *due)
+{
+	int64_t	end;
+
+	if (x->ending)
+		return;
+	if (!net->need_register &&
+	    relay_net_append(c, net, x, now, due, 0) > 0)
+		x->last_append = now;
+	if (x->blen >= c->body_max || net->need_register ||
+	    now - x->started >= RELAY_STREAM_MAX_US ||
+	    (x->blen == x->boff &&
+	    now - x->last_append >= RELAY_STREAM_IDLE_US))
+		x->ending = 1;
+	else {
+		end = x->started + RELAY_STREAM_MAX_US;
+		if (x->last_append + RELAY_STREAM_IDLE_US < end)
+			end = x->last_append + RELAY_STREAM_IDLE_US;
+		if (end < *due)
+			*due = end;
+	}
+	if (x->rpaused && (x->blen > x->boff || x->ending)) {
+		x->rpaused = 0;
+		curl_easy_pause(x->easy, CURLPAUSE_CONT);
+	}
+}
+
+/* Publish what is due on a slot: a new body, or more of a stream. */
+static void
+relay_net_publish(struct relay_client *c, struct relay_net *net,
+    struct relay_xfer *x, int64_t now, int64_t *due)
+{
+	int	busy;
+
+	if (x->active) {
+		if (x->streaming)
+			relay_net_stream_more(c, net, x, now, due);
+		return;
+	}
+	if (net->need_register || now < x->not_before)
+		return;
+	/* A stream of bodies lets events gather while one is in flight. */
+	busy = c->cfg.publish_bodies ? relay_net_publishing(c) : 0;
+	x->blen = x->npub = x->boff = 0;
+	x->pub_events = 0;
+	x->streaming = !c->cfg.publish_bodies;
+	if (relay_net_append(c, net, x, now, due, busy) == 0)
+		return;
+	x->ending = x->rpaused = 0;
+	x->last_append = now;
 	relay_net_begin(c, x, "/v1/publish", x->body, x->blen);
 }
 

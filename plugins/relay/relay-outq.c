@@ -252,8 +252,10 @@ relay_outq_cut(struct relay_outq *q, struct relay_ostream *s,
 
 /*
  * Append the batches of s that are due to a request body (at most
- * body_max bytes, but at least one batch) and mark s busy. Returns how
- * many batches went in; *resent counts batches sent before.
+ * body_max bytes, but at least one batch) and mark s busy: those not yet
+ * in a request, after the s->inflight already in this one (a streaming
+ * body takes more as they are cut). Returns how many batches went in;
+ * *resent counts batches sent before.
  */
 size_t
 relay_outq_fill(struct relay_outq *q, struct relay_ostream *s,
@@ -261,15 +263,16 @@ relay_outq_fill(struct relay_outq *q, struct relay_ostream *s,
     uint64_t *resent)
 {
 	struct relay_batch	*b;
-	size_t			 i, bytes = 0;
+	size_t			 i, start = s->inflight, bytes = 0;
 
 	for (i = 0; i < s->nunacked; i++)
 		bytes += s->unacked[i].len;
 	if (bytes < body_max)
 		relay_outq_cut(q, s, q->session_id);
 
-	for (i = 0; i < s->nunacked; i++) {
+	for (i = start; i < s->nunacked; i++) {
 		b = &s->unacked[i];
+		/* a body has at least one batch (of the stream's first) */
 		if (i > 0 && *len + b->len > body_max)
 			break;
 		if (*len + b->len > *cap) {
@@ -284,7 +287,23 @@ relay_outq_fill(struct relay_outq *q, struct relay_ostream *s,
 	}
 	s->inflight = i;
 	s->busy = i > 0;
-	return (i);
+	return (i - start);
+}
+
+/* Has s anything that is in no request yet (cut, or to be cut)? */
+int
+relay_outq_unsent(struct relay_outq *q, struct relay_ostream *s)
+{
+	size_t	live;
+
+	if (!s->registered || s->refused)
+		return (0);
+	if (s->nunacked > s->inflight)
+		return (1);
+	pthread_mutex_lock(&q->lock);
+	live = s->plen - s->phead;
+	pthread_mutex_unlock(&q->lock);
+	return (live > 0);
 }
 
 /* Forget batches up to seq (the relay stored them). */

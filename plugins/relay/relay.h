@@ -72,6 +72,13 @@ struct relay_config {
 	uint64_t	 max_queue;
 	int		 from_start;	/* from=start: read what is stored */
 	/*
+	 * publish=stream (default): one long POST per publish slot carries
+	 * batches as they are cut, each at once; publish=bodies: one POST
+	 * per body of what is waiting (for a proxy that holds a request's
+	 * body until it ends).
+	 */
+	int		 publish_bodies;
+	/*
 	 * proxy=URL or none; NULL: the standard variables (https_proxy,
 	 * no_proxy) decide, as libcurl reads them. A relay on loopback is
 	 * never reached through a proxy.
@@ -153,6 +160,7 @@ int	relay_outq_ready(struct relay_outq *, struct relay_ostream *, int,
 	    int64_t, int64_t *);
 size_t	relay_outq_fill(struct relay_outq *, struct relay_ostream *,
 	    uint8_t **, size_t *, size_t *, size_t, uint64_t *);
+int	relay_outq_unsent(struct relay_outq *, struct relay_ostream *);
 void	relay_outq_ack(struct relay_outq *, struct relay_ostream *,
 	    uint64_t);
 void	relay_outq_failed(struct relay_outq *, struct relay_ostream *);

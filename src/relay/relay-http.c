@@ -411,22 +411,13 @@ relay_http_streams_post(struct MHD_Connection *conn, struct relay_req *req)
 }
 
 /*
- * POST /v1/publish is stored as it arrives, in parts of whole batches:
- * readers get a long body's first batches while the rest is still on the
- * wire, and the relay holds about one batch per publisher instead of the
- * whole body. Without a spool a part is whatever whole batches have
- * come; with one, each part is synced before the next, so whole batches
- * wait until they make this many bytes (or the body ends).
+ * POST /v1/publish is stored as it arrives, in parts: the whole batches
+ * received so far. Readers get a long body's (or a streaming body's)
+ * first batches while the rest is still on the wire, and the relay holds
+ * about one batch per publisher instead of the whole body. With a spool
+ * the parts are appended as they come and synced once, at the body's end,
+ * before the answer acknowledges them.
  */
-#define RELAY_PUBLISH_PART_SPOOL ((size_t)4 << 20)
-
-/* The bytes of whole batches that make a part for req's session. */
-static size_t
-relay_http_part(const struct relay_req *req)
-{
-	return relay_store_session(req->token->session)->dir != NULL ?
-	    RELAY_PUBLISH_PART_SPOOL : 1;
-}
 
 /* What a publish body is given at first (it grows to one batch). */
 #define RELAY_PUBLISH_FIRST ((size_t)64 << 10)
@@ -440,7 +431,7 @@ relay_http_publish_part(struct relay_req *req, size_t len)
 	unsigned code, retry_after = 1;
 
 	code = relay_store_publish_part(s, req->token, req->body, len,
-	    &req->pub, &answer, &retry_after);
+	    &req->pub, 0, &answer, &retry_after);
 	if (code != 200) {
 		/* The rest of the body is read away; this is the answer. */
 		req->pub_code = code;
@@ -478,7 +469,7 @@ relay_http_publish_more(struct relay_req *req)
 		off += size;
 	}
 	req->body_whole = off;
-	if (off >= relay_http_part(req))
+	if (off > 0)
 		relay_http_publish_part(req, off);
 }
 
@@ -489,8 +480,18 @@ relay_http_publish(struct MHD_Connection *conn, struct relay_req *req)
 	char *answer, retry[16];
 	unsigned code;
 
+	struct relay_session *s = relay_store_session(req->token->session);
+	char *why = NULL;
+
 	if (req->pub_code == 0 && (req->body_len > 0 || req->body_seen == 0))
 		relay_http_publish_part(req, req->body_len);
+	/* Durable before the answer (also the parts before a refused one). */
+	if (relay_store_pub_sync(s, &req->pub, &why) != 0 &&
+	    req->pub_code == 0) {
+		req->pub_code = 500;
+		xasprintf(&req->pub_answer, "spool: %s\n", why);
+	}
+	free(why);
 	code = req->pub_code != 0 ? req->pub_code : 200;
 	if (code == 200)
 		answer = relay_store_pub_acks(&req->pub);
@@ -671,9 +672,8 @@ relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
 	if (cl == NULL || relay_args_u64(cl, &len) != 0)
 		len = 0;
 	/* A publish body is held a part at a time (relay_http_publish). */
-	if (r->body == 2 && req->token != NULL &&
-	    len > relay_http_part(req) + RELAY_PUBLISH_FIRST)
-		len = relay_http_part(req) + RELAY_PUBLISH_FIRST;
+	if (r->body == 2 && len > RELAY_PUBLISH_FIRST)
+		len = RELAY_PUBLISH_FIRST;
 	if (len > 0 && relay_http_body_grow(req, (size_t)len) != 0) {
 		/* Over --max-buffers: read the body away, then answer 503. */
 		req->busy = 1;

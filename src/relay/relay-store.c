@@ -481,16 +481,17 @@ relay_store_pub_add(struct relay_pub *pub, const struct relay_touched *t,
 
 /*
  * Store one part of a publish body for token t (whole batches, as they
- * arrived): check, dedupe, store (spool first, synced before this
- * returns), wake readers, and note the streams touched in pub. Returns
+ * arrived): check, dedupe, store (spool first; synced before this
+ * returns if sync, else by relay_store_pub_sync before the answer), wake
+ * readers, and note the streams touched in pub. Returns
  * 200, or the HTTP status with *answer; the parts stored before a
  * refused one stay stored (the publisher sends them again and they are
  * dropped as duplicates).
  */
 unsigned
 relay_store_publish_part(struct relay_session *s, struct relay_token *t,
-    const uint8_t *body, size_t len, struct relay_pub *pub, char **answer,
-    unsigned *retry_after)
+    const uint8_t *body, size_t len, struct relay_pub *pub, int sync,
+    char **answer, unsigned *retry_after)
 {
 	struct relay_touched *touched = NULL;
 	struct relay_stream **wake = NULL;
@@ -523,7 +524,7 @@ relay_store_publish_part(struct relay_session *s, struct relay_token *t,
 	 * lock released; past RELAY_SPOOL_HELD logs held by all publishes,
 	 * a log is synced at once instead (a body of many streams).
 	 */
-	for (i = 0; s->dir != NULL && i < ntouched; i++) {
+	for (i = 0; sync && s->dir != NULL && i < ntouched; i++) {
 		if (touched[i].accepted == 0 ||
 		    relay.spool_held >= RELAY_SPOOL_HELD)
 			continue;
@@ -537,7 +538,7 @@ relay_store_publish_part(struct relay_session *s, struct relay_token *t,
 		code = 500;
 		goto spool_failed;
 	}
-	for (i = 0; s->dir != NULL && i < ntouched; i++) {
+	for (i = 0; sync && s->dir != NULL && i < ntouched; i++) {
 		if (touched[i].accepted > 0 && !touched[i].held &&
 		    relay_spool_sync_now(s, touched[i].stream, &why) != 0) {
 			code = 500;
@@ -608,6 +609,48 @@ relay_store_pub_acks(const struct relay_pub *pub)
 	return out != NULL ? out : xstrdup("");
 }
 
+/*
+ * Make the batches the parts of a body appended to the spool durable
+ * (before its answer); 0, or -1 with *cause. The lock is not held
+ * across the syncs of the logs it can hold open.
+ */
+int
+relay_store_pub_sync(struct relay_session *s, struct relay_pub *pub,
+    char **cause)
+{
+	int *held;
+	size_t i;
+	int rc = 0;
+
+	if (s->dir == NULL || pub->n == 0)
+		return 0;
+	held = xcalloc(pub->n, sizeof *held);
+	pthread_mutex_lock(&relay.lock);
+	for (i = 0; i < pub->n && rc == 0; i++) {
+		if (relay.spool_held < RELAY_SPOOL_HELD) {
+			if ((rc = relay_spool_hold(s, pub->streams[i],
+			    cause)) == 0)
+				held[i] = 1;
+		} else
+			rc = relay_spool_sync_now(s, pub->streams[i], cause);
+	}
+	pthread_mutex_unlock(&relay.lock);
+	for (i = 0; i < pub->n; i++) {
+		if (held[i] && rc == 0)
+			rc = relay_spool_sync(pub->streams[i], cause);
+	}
+	pthread_mutex_lock(&relay.lock);
+	for (i = 0; i < pub->n; i++) {
+		if (held[i])
+			relay_spool_release(pub->streams[i]);
+	}
+	pthread_mutex_unlock(&relay.lock);
+	free(held);
+	if (rc != 0)
+		relay_log("spool: %s", *cause);
+	return rc;
+}
+
 /* Forget a body's list of streams. */
 void
 relay_store_pub_free(struct relay_pub *pub)
@@ -628,7 +671,7 @@ relay_store_publish(struct relay_session *s, struct relay_token *t,
 	struct relay_pub pub = { NULL, 0 };
 	unsigned code;
 
-	code = relay_store_publish_part(s, t, body, len, &pub, answer,
+	code = relay_store_publish_part(s, t, body, len, &pub, 1, answer,
 	    retry_after);
 	if (code == 200)
 		*answer = relay_store_pub_acks(&pub);

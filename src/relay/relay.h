@@ -390,7 +390,9 @@ unsigned relay_store_publish(struct relay_session *s, struct relay_token *t,
     unsigned *retry_after);
 unsigned relay_store_publish_part(struct relay_session *s,
     struct relay_token *t, const uint8_t *body, size_t len,
-    struct relay_pub *pub, char **answer, unsigned *retry_after);
+    struct relay_pub *pub, int sync, char **answer, unsigned *retry_after);
+int relay_store_pub_sync(struct relay_session *s, struct relay_pub *pub,
+    char **cause);
 char *relay_store_pub_acks(const struct relay_pub *pub);
 void relay_store_pub_free(struct relay_pub *pub);
 struct relay_batch *relay_store_batch(struct relay_stream *st,
