@@ -921,7 +921,7 @@ halves_read(char *buf, size_t size, size_t n, void *arg)
 	struct halves *h = arg;
 	size_t end = h->off < h->half ? h->half : h->len, k;
 
-	if (h->off == h->half && h->seen == 0)
+	if (h->off == h->half && h->seen == 0 && h->r != NULL)
 		h->seen = reader_wait(h->r, 0, h->seen_seq,
 		    5000 * slow()) == 0 ? 1 : -1;
 	k = end - h->off < size * n ? end - h->off : size * n;
@@ -1046,6 +1046,57 @@ test_publish_parts(void **state)
 	free(a2.body);
 	free(r.buf);
 	pthread_mutex_destroy(&r.lock);
+	free(buf);
+}
+
+/*
+ * With a spool, a chunked body's parts are appended as they come and
+ * synced at its end: after its answer and a kill -9, the relay reads
+ * every batch back from its logs, in order.
+ */
+static void
+test_publish_parts_spool(void **state)
+{
+	char spool[300];
+	const char *extra[] = { "--spool", spool, NULL };
+	struct relay_proc p;
+	struct halves h;
+	struct answer a;
+	struct seen seen[64];
+	size_t cap = 20 * (48 + 12 * 1000), len = 0, half = 0, n, i;
+	uint8_t *buf = malloc(cap);
+	char path[128], want[64];
+	uint32_t id;
+	uint64_t s;
+
+	relay_up(&p, "partspool", NULL);	/* makes the directory */
+	relay_stop(&p, SIGTERM);
+	snprintf(spool, sizeof spool, "%s/spool", p.dir);
+	relay_up(&p, "partspool", extra);
+	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
+	for (s = 1; s <= 16; s++) {
+		len += batch(buf + len, cap - len, id, s, 1000);
+		if (s == 5)
+			half = len;
+	}
+	h = (struct halves){ buf, len, half, 0, NULL, 0, 0 };
+	publish_halves(&p, &h, &a);
+	assert_int_equal(a.code, 200);
+	snprintf(want, sizeof want, "%u 16\n", id);
+	assert_string_equal(a.body, want);
+	free(a.body);
+	relay_stop(&p, SIGKILL);
+
+	relay_up(&p, "partspool", extra);
+	snprintf(path, sizeof path, "/v1/read?streams=%u:0&wait=0", id);
+	http(&p, path, TOK_SOUTH, NULL, 0, &a);
+	n = parse((uint8_t *)a.body, a.len, seen, 64);
+	assert_int_equal(n, 16);
+	for (i = 0; i < n; i++)
+		assert_int_equal(seen[i].seq, i + 1);
+	assert_memory_equal(a.body, buf, len);
+	free(a.body);
+	relay_stop(&p, SIGTERM);
 	free(buf);
 }
 
@@ -1355,6 +1406,7 @@ main(void)
 		cmocka_unit_test(test_undecodable),
 		cmocka_unit_test(test_streaming),
 		cmocka_unit_test(test_publish_parts),
+		cmocka_unit_test(test_publish_parts_spool),
 		cmocka_unit_test(test_memory_gap),
 		cmocka_unit_test(test_spool_kill9),
 		cmocka_unit_test(test_control),

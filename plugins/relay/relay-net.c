@@ -51,6 +51,7 @@ enum relay_role {
  */
 #define RELAY_STREAM_MAX_US 250000
 #define RELAY_STREAM_IDLE_US 20000
+#define RELAY_DRAIN_US 500000		/* at stop, for open bodies to end */
 
 /* One readable stream of another site. */
 struct relay_istream {
@@ -1419,6 +1420,32 @@ relay_net_repinned(struct relay_client *c)
 }
 
 /* The network thread: the multi loop until told to stop. */
+/*
+ * Stopping: end the streaming publish bodies in flight (their answers
+ * acknowledge what they carried) rather than cut them. Returns whether
+ * any is still in flight.
+ */
+static int
+relay_net_end_streams(struct relay_client *c)
+{
+	struct relay_xfer	*x;
+	size_t			 i;
+	int			 any = 0;
+
+	for (i = 0; i < c->nxfers; i++) {
+		x = &c->xfers[i];
+		if (x->role != RELAY_PUBLISH || !x->active || !x->streaming)
+			continue;
+		any = 1;
+		x->ending = 1;
+		if (x->rpaused) {
+			x->rpaused = 0;
+			curl_easy_pause(x->easy, CURLPAUSE_CONT);
+		}
+	}
+	return (any);
+}
+
 static void *
 relay_net_main(void *arg)
 {
@@ -1426,15 +1453,24 @@ relay_net_main(void *arg)
 	struct relay_net	*net = relay_net_state(c);
 	struct relay_xfer	*x;
 	CURLMsg			*msg;
-	int64_t			 now, due;
-	int			 running, left, timeout, done;
+	int64_t			 now, due, drain_until = 0;
+	int			 running, left, timeout, done, stopping = 0;
 
-	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
+	for (;;) {
 		now = relay_mono_us();
-		due = now + 1000000;
-		relay_net_repinned(c);
-		relay_net_unpause(c);
-		relay_net_schedule(c, net, now, &due);
+		if (!stopping && __atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
+			stopping = 1;
+			drain_until = now + RELAY_DRAIN_US;
+		}
+		if (stopping && (!relay_net_end_streams(c) ||
+		    now >= drain_until))
+			break;
+		due = now + (stopping ? 10000 : 1000000);
+		if (!stopping) {
+			relay_net_repinned(c);
+			relay_net_unpause(c);
+			relay_net_schedule(c, net, now, &due);
+		}
 		do {
 			done = 0;
 			curl_multi_perform(c->multi, &running);
@@ -1449,7 +1485,7 @@ relay_net_main(void *arg)
 				    now);
 				done = 1;
 			}
-			if (done) {
+			if (done && !stopping) {
 				due = now + 1000000;
 				relay_net_schedule(c, net, now, &due);
 			}
@@ -1468,7 +1504,6 @@ relay_net_main(void *arg)
 	return (NULL);
 }
 
-/* The network-thread state lives after the transfers. */
 static struct relay_net *
 relay_net_state(struct relay_client *c)
 {
