@@ -5,12 +5,11 @@
  * event throughput for 100, 1000 and 8192 events per batch, end-to-end
  * latency at 100 k events/s sent in 1 ms chunks, the raw TLS byte rate of
  * a large read from the relay (median of 5) against openssl's AES-128-GCM
- * figure on
- * one core, and each ratio against its target. The harness waits on the
- * host's wake-up (host->wake) instead of polling the transports in a
- * loop. Prints figures; never fails on a slow machine. With arguments
- * it runs one figure alone, for a profiler: tp BATCH, mqtt-tp BATCH,
- * lat, or tls.
+ * figure on one core, and each ratio against its target. The harness
+ * waits on the host's wake-up (host->wake) instead of polling the
+ * transports in a loop. Prints figures; never fails on a slow machine.
+ * With arguments it runs one figure alone, for a profiler: tp BATCH,
+ * mqtt-tp BATCH, lat, mqtt-lat, or tls.
  */
 #include "config.h"
 
