@@ -283,6 +283,61 @@ tab_arg(void *ctx, const char *key)
 	return (NULL);
 }
 
+/*
+ * Waiting events are cut (encoded, 4x smaller) while up to 4 bodies are
+ * queued ahead, but at most half of max_queue: past that they stay
+ * waiting, where the bound drops the oldest.
+ */
+static void
+test_cut_ahead(void **state)
+{
+	struct relay_outq	 q;
+	struct relay_ostream	*s;
+	struct sb_event		*ev = make_events(10000, 0);
+	uint8_t			*body = NULL;
+	size_t			 len = 0, cap = 0, one;
+	uint64_t		 resent = 0;
+
+	relay_outq_init(&q, 1000, 1000, 100000);
+	s = setup_stream(&q, "mea");
+	relay_outq_append(&q, "mea", ev, 10000, 0);
+	one = wire_encoded_size(ev, 1000);
+	/* bodies of 3 batches: a body goes, all 10 are cut */
+	assert_int_equal(relay_outq_fill(&q, s, &body, &len, &cap,
+	    3 * one + 10, &resent), 3);
+	assert_int_equal(s->nunacked, 10);
+	/* 1000 more, with 10 batches queued: still under 4 bodies, cut */
+	relay_outq_append(&q, "mea", ev, 1000, 0);
+	relay_outq_failed(&q, s);
+	len = 0;
+	relay_outq_fill(&q, s, &body, &len, &cap, 3 * one + 10, &resent);
+	assert_int_equal(s->nunacked, 11);
+	assert_int_equal(s->plen - s->phead, 0);
+	relay_outq_free(&q);
+
+	/* max_queue 4000: 2000 are cut, the rest wait and can be dropped */
+	relay_outq_init(&q, 1000, 1000, 4000);
+	s = setup_stream(&q, "mea");
+	relay_outq_append(&q, "mea", ev, 2000, 0);
+	len = 0;
+	relay_outq_fill(&q, s, &body, &len, &cap, 2 * one + 10, &resent);
+	assert_int_equal(s->unacked_events, 2000);
+	relay_outq_append(&q, "mea", ev + 2000, 2000, 0);
+	len = 0;
+	relay_outq_ack(&q, s, 0);
+	relay_outq_failed(&q, s);
+	relay_outq_fill(&q, s, &body, &len, &cap, 2 * one + 10, &resent);
+	assert_int_equal(s->unacked_events, 2000);	/* not cut */
+	assert_int_equal(s->plen - s->phead, 2000);
+	/* over max_queue: the oldest waiting go, the cut ones stay */
+	assert_int_equal(relay_outq_append(&q, "mea", ev + 4000, 1000, 0),
+	    1000);
+	assert_int_equal(s->unacked_events, 2000);
+	free(body);
+	free(ev);
+	relay_outq_free(&q);
+}
+
 /* Parse a table and check the cause contains want (or success). */
 static void
 check_args(struct argtab *t, const char *want)
@@ -375,6 +430,7 @@ main(void)
 		cmocka_unit_test(test_body_limit),
 		cmocka_unit_test(test_ready_window),
 		cmocka_unit_test(test_max_queue_drops_oldest),
+		cmocka_unit_test(test_cut_ahead),
 		cmocka_unit_test(test_resync),
 		cmocka_unit_test(test_config_errors),
 	};

@@ -14,6 +14,7 @@
 
 /* A cut array up to this (events) is always kept for the next one. */
 #define RELAY_SPARE_KEEP 65536
+#define RELAY_CUT_AHEAD 4
 
 /* Set up an empty queue. */
 void
@@ -265,9 +266,17 @@ relay_outq_fill(struct relay_outq *q, struct relay_ostream *s,
 	struct relay_batch	*b;
 	size_t			 i, start = s->inflight, bytes = 0;
 
+	/*
+	 * Cut (encode) what waits while up to RELAY_CUT_AHEAD bodies are
+	 * queued ahead: an encoded spike takes 12 bytes against the engine's
+	 * 48, and the engine's array is not grown to hold a backlog. At most
+	 * half of max_queue is cut, so that the bound still drops the oldest
+	 * waiting events.
+	 */
 	for (i = 0; i < s->nunacked; i++)
 		bytes += s->unacked[i].len;
-	if (bytes < body_max)
+	if (bytes < RELAY_CUT_AHEAD * body_max &&
+	    s->unacked_events < q->max_queue / 2)
 		relay_outq_cut(q, s, q->session_id);
 
 	for (i = start; i < s->nunacked; i++) {
