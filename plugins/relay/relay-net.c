@@ -403,8 +403,11 @@ relay_net_read_body(char *buf, size_t size, size_t n, void *ctx)
 	size_t			 k = x->blen - x->boff;
 
 	if (k == 0) {
-		if (x->ending)
+		if (x->ending ||
+		    relay_mono_us() - x->started >= RELAY_STREAM_MAX_US) {
+			x->ending = 1;
 			return (0);	/* the body ends: the answer acks it */
+		}
 		x->rpaused = 1;
 		return (CURL_READFUNC_PAUSE);
 	}
@@ -599,13 +602,21 @@ relay_net_stream_more(struct relay_client *c, struct relay_net *net,
 	if (!net->need_register &&
 	    relay_net_append(c, net, x, now, due, 0) > 0)
 		x->last_append = now;
+	/*
+	 * Past its age a body ends when all it holds is sent (in
+	 * relay_net_read_body), which for paced events is right after one
+	 * went out, so the next seldom waits for the answer; at 4 times the
+	 * age it ends anyway.
+	 */
 	if (x->blen >= c->body_max || net->need_register ||
-	    now - x->started >= RELAY_STREAM_MAX_US ||
+	    now - x->started >= 4 * RELAY_STREAM_MAX_US ||
 	    (x->blen == x->boff &&
-	    now - x->last_append >= RELAY_STREAM_IDLE_US))
+	    (now - x->started >= RELAY_STREAM_MAX_US ||
+	    now - x->last_append >= RELAY_STREAM_IDLE_US)))
 		x->ending = 1;
 	else {
-		end = x->started + RELAY_STREAM_MAX_US;
+		end = x->started + (now - x->started < RELAY_STREAM_MAX_US ?
+		    RELAY_STREAM_MAX_US : 4 * RELAY_STREAM_MAX_US);
 		if (x->last_append + RELAY_STREAM_IDLE_US < end)
 			end = x->last_append + RELAY_STREAM_IDLE_US;
 		if (end < *due)
