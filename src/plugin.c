@@ -613,6 +613,7 @@ plugin_load(struct site *site, const char *name, int argc, char **argv,
 	sb_plugin_init_fn init;
 	char *path, *sp, *end, *unused = NULL;
 	int j;
+	size_t k;
 
 	path = plugin_find_file(s, name);
 	if (path == NULL) {
@@ -675,6 +676,18 @@ plugin_load(struct site *site, const char *name, int argc, char **argv,
 		if (eq == NULL || eq == argv[j]) {
 			xasprintf(cause, "bad plugin argument '%s' (write "
 			    "key=value)", argv[j]);
+			goto fail;
+		}
+		for (k = 0; k < p->nargs; k++) {
+			if (strlen(p->args[k].key) == (size_t)(eq - argv[j]) &&
+			    strncmp(p->args[k].key, argv[j],
+			    (size_t)(eq - argv[j])) == 0)
+				break;
+		}
+		if (k < p->nargs) {
+			xasprintf(cause, "%s: %s= is given twice (%s=%s, then "
+			    "%s): give it once", p->name, p->args[k].key,
+			    p->args[k].key, p->args[k].value, argv[j]);
 			goto fail;
 		}
 		p->args = xreallocarray(p->args, p->nargs + 1,

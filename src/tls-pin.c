@@ -54,19 +54,3 @@ out:
 		gnutls_x509_crt_deinit(crt);
 	return pin;
 }
-
-/* Is text a well-formed pin? */
-int
-tls_pin_valid(const char *text)
-{
-	const char *p;
-	size_t n = 0;
-
-	if (strncmp(text, TLS_PIN_PREFIX, strlen(TLS_PIN_PREFIX)) != 0)
-		return 0;
-	for (p = text + strlen(TLS_PIN_PREFIX); *p != '\0'; p++, n++)
-		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789+/=", *p) == NULL)
-			return 0;
-	return n == 44;
-}

@@ -12,6 +12,6 @@
 /* The pin of a PEM certificate (a new string), or NULL with *cause. */
 char *tls_pin_of_pem(const void *pem, size_t len, char **cause);
 /* Is text a well-formed pin (sha256// and 44 base64 characters)? */
-int tls_pin_valid(const char *text);
+int tls_pin_valid(const char *text);	/* tls-pin-valid.c */
 
 #endif

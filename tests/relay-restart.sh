@@ -4,7 +4,7 @@
 # that reads another's stream ends up with every spike exactly once.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..4"
+echo "1..5"
 
 relay_tokens "a r1 * */* -" "b r1 * */* -"
 mkdir "$tmp/spool"
@@ -64,6 +64,11 @@ fi
 check "the relay came back on its spool and port" [ $restarted = 1 ]
 check "both consoles ran to the end through the restart" [ $ok = 1 ]
 [ $ok = 1 ] || diag "$(cat "$tmp/a.out" "$tmp/b.out")"
+# a streaming publish found on a dead connection is sent again on a new
+# one from its start (libcurl said "rewinding of the data stream failed"
+# and failed the exchange when it could not start it over)
+check "no publish failed for want of starting its body over" \
+    sh -c "! grep -q rewinding \"$tmp/a.out\""
 
 # what a sent (its own record) against what b received (b's record of a/n)
 awk -F, 'NR > 1 && $2 == "a" { print $1, $4 }' "$tmp/a/spikes.csv" |

@@ -246,6 +246,7 @@ test_load_arguments(void **state)
 	char *unknown1[] = { "units=2", "colour=red" };
 	char *unknown2[] = { "colour=red", "period_ms=0", "size=3" };
 	char *noeq[] = { "units" };
+	char *twice[] = { "units=2", "period_ms=5", "units=3" };
 	char *badseed[] = { "seed=12x" };
 	char *badval[] = { "units=0" };
 	char *cause;
@@ -261,6 +262,10 @@ test_load_arguments(void **state)
 	cause = load_fails(s, "test_neurons", 1, noeq);
 	assert_string_equal(cause, "bad plugin argument 'units' (write "
 	    "key=value)");
+	free(cause);
+	cause = load_fails(s, "test_neurons", 3, twice);
+	assert_string_equal(cause, "test_neurons: units= is given twice "
+	    "(units=2, then units=3): give it once");
 	free(cause);
 	cause = load_fails(s, "test_neurons", 1, badseed);
 	assert_string_equal(cause, "test_neurons: seed=12x: expected an "

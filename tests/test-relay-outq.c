@@ -385,6 +385,10 @@ test_config_errors(void **state)
 	    PIN, "publish", "chunked", NULL } };
 	struct argtab	t11 = { { "url", "https://x:1", "token", "t", "pin",
 	    PIN, "publish", "bodies", NULL } };
+	struct argtab	t12 = { { "url", "https://x:1", "token", "t", "pin",
+	    PIN "xyz", NULL } };
+	struct argtab	t13 = { { "url", "https://x:1", "token", "t", "pin",
+	    "sha256//AAAAAAAAAAAAAAAAAAAAAA=AAAAAAAAAAAAAAAAAAAAA=", NULL } };
 	struct argtab	ok = { { "url", "https://relay.example:8443/",
 	    "token", "abc", "pin", PIN, "batch_events", "8192",
 	    "streams", "zurich/*,padova/mea", "from", "start", NULL } };
@@ -401,6 +405,8 @@ test_config_errors(void **state)
 	check_args(&t8, "/nonexistent/ca.pem");
 	check_args(&t9, "/nonexistent/token");
 	check_args(&t10, "publish=chunked: expected stream");
+	check_args(&t12, "xyz: expected sha256//BASE64");
+	check_args(&t13, "expected sha256//BASE64");
 	check_args(&ok, NULL);
 
 	assert_int_equal(relay_config_parse(&cfg, tab_arg, &t11, NULL), 0);

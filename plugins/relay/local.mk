@@ -7,7 +7,8 @@ relay_pure_sources = \
 	plugins/relay/relay-parse.c \
 	plugins/relay/relay-text.c \
 	plugins/relay/relay-clock.c \
-	plugins/relay/relay-health.c
+	plugins/relay/relay-health.c \
+	src/tls-pin-valid.c src/tls-pin.h
 relay_net_sources = \
 	plugins/relay/relay-net.c \
 	plugins/relay/relay-client.c \

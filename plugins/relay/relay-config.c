@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "relay.h"
+#include "tls-pin.h"
 #include "xmalloc.h"
 
 /* Fail with a message that starts with the plugin's name. */
@@ -218,7 +219,7 @@ relay_config_parse(struct relay_config *cfg, relay_arg_fn arg, void *ctx,
 		cfg->proxy = xstrdup(v);
 	}
 	if ((v = arg(ctx, "pin")) != NULL) {
-		if (strncmp(v, "sha256//", 8) != 0 || strlen(v) < 8 + 44) {
+		if (!tls_pin_valid(v)) {
 			relay_config_error(cause, "pin=%s: expected "
 			    "sha256//BASE64 as the relay prints it at start",
 			    v);

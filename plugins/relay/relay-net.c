@@ -418,6 +418,22 @@ relay_net_read_body(char *buf, size_t size, size_t n, void *ctx)
 	return (k);
 }
 
+/*
+ * libcurl seek callback of a streaming publish body: a request sent
+ * again on a new connection (the reused one was found dead) starts the
+ * body over; the relay drops what it already stored.
+ */
+static int
+relay_net_seek_body(void *ctx, curl_off_t offset, int origin)
+{
+	struct relay_xfer	*x = ctx;
+
+	if (origin != SEEK_SET || offset < 0 || (size_t)offset > x->blen)
+		return (CURL_SEEKFUNC_CANTSEEK);
+	x->boff = (size_t)offset;
+	return (CURL_SEEKFUNC_OK);
+}
+
 /* Start an exchange on x: GET when body is NULL, else POST body. */
 static void
 relay_net_begin(struct relay_client *c, struct relay_xfer *x,
@@ -442,6 +458,9 @@ relay_net_begin(struct relay_client *c, struct relay_xfer *x,
 		curl_easy_setopt(x->easy, CURLOPT_READFUNCTION,
 		    relay_net_read_body);
 		curl_easy_setopt(x->easy, CURLOPT_READDATA, x);
+		curl_easy_setopt(x->easy, CURLOPT_SEEKFUNCTION,
+		    relay_net_seek_body);
+		curl_easy_setopt(x->easy, CURLOPT_SEEKDATA, x);
 	} else if (body != NULL) {
 		curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
 		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
