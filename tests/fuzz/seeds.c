@@ -320,6 +320,41 @@ seeds_http(void)
 	    "Authorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n\r\n"
 	    "7\r\nmea 60\n\r\n0\r\n\r\n", padova);
 	seeds_write("relay-http", "chunked", &b);
+
+	/*
+	 * A chunked publish stored in parts as it arrives: chunks cut inside
+	 * batches, two whole batches, then a hole (a refused part, the rest
+	 * read away), then the same again with the hole filled.
+	 */
+	n = seeds_kinds(ev);
+	body.len = 0;
+	seeds_batch(&body, 1, 1, ev, n);
+	seeds_batch(&body, 1, 2, ev, 2);
+	seeds_batch(&body, 1, 4, ev, 1);
+	seeds_request(&b, "POST", "/v1/streams", padova, streams,
+	    sizeof streams - 1);
+	seeds_request(&b, "GET", "/v1/read?streams=1:0", soton, NULL, 0);
+	seeds_text(&b, "POST /v1/publish HTTP/1.1\r\nHost: relay\r\n"
+	    "Authorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n\r\n",
+	    padova);
+	for (i = 0; i < body.len; i += 50) {
+		size_t k = body.len - i < 50 ? body.len - i : 50;
+
+		seeds_text(&b, "%zx\r\n", k);
+		seeds_add(&b, body.p + i, k);
+		seeds_text(&b, "\r\n");
+	}
+	seeds_text(&b, "0\r\n\r\n");
+	body.len = 0;
+	seeds_batch(&body, 1, 1, ev, n);
+	seeds_batch(&body, 1, 2, ev, 2);
+	seeds_batch(&body, 1, 3, ev, 3);
+	seeds_text(&b, "POST /v1/publish HTTP/1.1\r\nHost: relay\r\n"
+	    "Authorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "%zx\r\n", padova, body.len);
+	seeds_add(&b, body.p, body.len);
+	seeds_text(&b, "\r\n0\r\n\r\n");
+	seeds_write("relay-http", "publish-parts", &b);
 	free(b.p);
 	free(body.p);
 }
