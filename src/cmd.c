@@ -101,7 +101,7 @@ cmd_split(const char *line, int *argc, char ***argv, char **cause)
 {
 	const char *p = line;
 	struct cmd_word w = { NULL, 0, 0 };
-	int in_word;
+	int in_word, quoted;
 	char q, c;
 
 	*argc = 0;
@@ -113,6 +113,7 @@ cmd_split(const char *line, int *argc, char ***argv, char **cause)
 			break;
 		w.len = 0;
 		in_word = 1;
+		quoted = 0;
 		while (in_word && *p != '\0') {
 			switch (*p) {
 			case ' ':
@@ -123,6 +124,7 @@ cmd_split(const char *line, int *argc, char ***argv, char **cause)
 				break;
 			case '\'':
 			case '"':
+				quoted = 1;
 				q = *p++;
 				while (*p != q) {
 					if (*p == '\0') {
@@ -182,7 +184,9 @@ cmd_split(const char *line, int *argc, char ***argv, char **cause)
 				cmd_word_add(&w, p++, 1);
 			}
 		}
-		cmd_push_word(argc, argv, w.buf ? w.buf : "", w.len);
+		/* an unquoted ${NAME} that is empty makes no word, as in sh */
+		if (w.len > 0 || quoted)
+			cmd_push_word(argc, argv, w.buf ? w.buf : "", w.len);
 	}
 	free(w.buf);
 	return 0;

@@ -147,16 +147,21 @@ test_split_defaults(void **state)
 	setenv("SB_TEST_URL", "https://127.0.0.1:8443", 1);
 	assert_int_equal(cmd_split("load ramp listen=${SB_TEST_UNSET:-0.0.0.0:"
 	    "5005} \"x=${SB_TEST_EMPTY:-a b}\" ${SB_TEST_URL:-unused} "
-	    "'${SB_TEST_UNSET:-kept}' ${SB_TEST_UNSET:-} end", &argc, &argv,
+	    "'${SB_TEST_UNSET:-kept}' ${SB_TEST_UNSET:-} \"${SB_TEST_EMPTY}\" "
+	    "${SB_TEST_EMPTY} k=${SB_TEST_EMPTY} end", &argc, &argv,
 	    &cause), 0);
-	assert_int_equal(argc, 8);
+	assert_int_equal(argc, 9);
 	assert_string_equal(argv[2], "listen=0.0.0.0:5005");
 	assert_string_equal(argv[3], "x=a b");
 	assert_string_equal(argv[4], "https://127.0.0.1:8443");
 	assert_string_equal(argv[5], "${SB_TEST_UNSET:-kept}");
-	/* an empty default is an empty word */
+	/*
+	 * an empty expansion alone is no word, as in sh (an optional
+	 * argument from the environment); quoted it is an empty word
+	 */
 	assert_string_equal(argv[6], "");
-	assert_string_equal(argv[7], "end");
+	assert_string_equal(argv[7], "k=");
+	assert_string_equal(argv[8], "end");
 	cmd_free_argv(argc, argv);
 	/* the default ends at the first } */
 	assert_int_equal(cmd_split("x ${SB_TEST_UNSET:-a}b}", &argc, &argv,
