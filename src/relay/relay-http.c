@@ -751,6 +751,17 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	if (req->responded)
 		return MHD_YES;
+	if ((req->too_big || req->busy) && req->pub.n > 0) {
+		/*
+		 * Parts stored before the body was refused are durable before
+		 * the answer too: sent again, they are acknowledged as held.
+		 */
+		char *why = NULL;
+
+		if (relay_store_pub_sync(relay_store_session(
+		    req->token->session), &req->pub, &why) != 0)
+			free(why);	/* (logged) */
+	}
 	if (req->too_big) {
 		req->responded = 1;
 		return relay_http_too_big(conn, req, url);
