@@ -441,6 +441,22 @@ bench_summary(struct bench_side *sb, struct bench_side *mq, double *tls,
 	}
 }
 
+/* Start the peer's broker for one figure alone; 0, or -1 (said why). */
+static int
+bench_one_mqtt_start(void)
+{
+	const char	*peer;
+	char		 certdir[128], *why = NULL;
+
+	snprintf(certdir, sizeof certdir, "%s/tls", relay.dir);
+	if (bench_mqtt_start(certdir, &peer, &why) != 0) {
+		printf("mqtt: %s\n", why);
+		free(why);
+		return (-1);
+	}
+	return (0);
+}
+
 /*
  * One figure alone, for profiling: "tp BATCH", "mqtt-tp BATCH", "lat",
  * "mqtt-lat" or "tls"; 0, or -1 if argv names none.
@@ -463,15 +479,8 @@ bench_one(int argc, char **argv)
 		}
 	}
 	if (argc == 3 && strcmp(argv[1], "mqtt-tp") == 0) {
-		const char	*peer;
-		char		 certdir[128], *why = NULL;
-
-		snprintf(certdir, sizeof certdir, "%s/tls", relay.dir);
-		if (bench_mqtt_start(certdir, &peer, &why) != 0) {
-			printf("mqtt: %s\n", why);
-			free(why);
+		if (bench_one_mqtt_start() != 0)
 			return (0);
-		}
 		for (k = 0; k < 3; k++) {
 			if (bench_batches[k] != (uint32_t)atoi(argv[2]))
 				continue;
@@ -489,15 +498,8 @@ bench_one(int argc, char **argv)
 		return (0);
 	}
 	if (argc == 2 && strcmp(argv[1], "mqtt-lat") == 0) {
-		const char	*peer;
-		char		 certdir[128], *why = NULL;
-
-		snprintf(certdir, sizeof certdir, "%s/tls", relay.dir);
-		if (bench_mqtt_start(certdir, &peer, &why) != 0) {
-			printf("mqtt: %s\n", why);
-			free(why);
+		if (bench_one_mqtt_start() != 0)
 			return (0);
-		}
 		if (bench_mqtt_latency("latone", 3, &lat) == 0)
 			bench_print_lat("mqtt ", &lat, NULL);
 		bench_mqtt_stop();
