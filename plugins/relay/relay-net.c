@@ -95,7 +95,6 @@ struct relay_xfer {
 	int64_t		 last_append;
 	struct relay_ostream **pub;	/* publish / register: streams */
 	size_t		 npub, cappub;
-	uint64_t	 pub_events;
 	int64_t		 t0, t3;	/* clock probe */
 	struct relay_msg *msg;
 	int		 bad;		/* read: stream malformed */
@@ -553,19 +552,6 @@ relay_net_register(struct relay_client *c, struct relay_net *net,
 	relay_net_begin(c, x, "/v1/streams", x->body, x->blen);
 }
 
-/* Is s in the body of x? */
-static int
-relay_net_carries(const struct relay_xfer *x, const struct relay_ostream *s)
-{
-	size_t	i;
-
-	for (i = 0; i < x->npub; i++) {
-		if (x->pub[i] == s)
-			return (1);
-	}
-	return (0);
-}
-
 /*
  * Append what is due to x's body: more of the streams it carries, and
  * streams that are ready and in no request. Returns batches appended.
@@ -581,7 +567,7 @@ relay_net_append(struct relay_client *c, struct relay_net *net,
 
 	for (i = 0; i < net->nos && x->blen < c->body_max; i++) {
 		s = net->os[i];
-		carried = x->streaming && s->busy && relay_net_carries(x, s);
+		carried = x->streaming && s->busy && s->carrier == x;
 		if (carried ? !relay_outq_unsent(&c->out, s) :
 		    !relay_outq_ready(&c->out, s, busy, now, due))
 			continue;
@@ -591,6 +577,7 @@ relay_net_append(struct relay_client *c, struct relay_net *net,
 		added++;
 		if (carried)
 			continue;
+		s->carrier = x;
 		if (x->npub == x->cappub) {
 			x->cappub = x->cappub * 2 + 8;
 			x->pub = xreallocarray(x->pub, x->cappub,
@@ -664,7 +651,6 @@ relay_net_publish(struct relay_client *c, struct relay_net *net,
 	/* A stream of bodies lets events gather while one is in flight. */
 	busy = c->cfg.publish_bodies ? relay_net_publishing(c) : 0;
 	x->blen = x->npub = x->boff = 0;
-	x->pub_events = 0;
 	x->streaming = !c->cfg.publish_bodies;
 	if (relay_net_append(c, net, x, now, due, busy) == 0)
 		return;

@@ -128,6 +128,7 @@ struct relay_ostream {
 	int		 registered;	/* this connection epoch */
 	int		 refused;	/* the relay refused it (403) */
 	int		 busy;		/* batches in a request now */
+	const void	*carrier;	/* the publish slot of that request */
 	uint64_t	 next_seq;	/* seq of the next new batch */
 	struct relay_batch *unacked;	/* by seq */
 	size_t		 nunacked, capunacked;

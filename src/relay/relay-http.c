@@ -431,31 +431,30 @@ relay_http_publish_part(struct relay_req *req, size_t len)
 	unsigned code, retry_after = 1;
 
 	code = relay_store_publish_part(s, req->token, req->body, len,
-	    &req->pub, 0, &answer, &retry_after);
+	    &req->pub, &answer, &retry_after);
 	if (code != 200) {
 		/* The rest of the body is read away; this is the answer. */
 		req->pub_code = code;
 		req->pub_answer = answer;
 		req->pub_retry = retry_after;
-		req->body_len = req->body_whole = 0;
+		req->body_len = 0;
 		return;
 	}
 	free(answer);
 	memmove(req->body, req->body + len, req->body_len - len);
 	req->body_len -= len;
-	req->body_whole = 0;
 }
 
 /*
  * Publish data arrived: store the whole batches at the start of the body
- * once they make a part. A malformed header stores everything held, so
- * that the part is refused with the batch that is wrong.
+ * as a part. A malformed header stores everything held, so that the part
+ * is refused with the batch that is wrong.
  */
 static void
 relay_http_publish_more(struct relay_req *req)
 {
 	struct wire_header h;
-	size_t size, off = req->body_whole;
+	size_t size, off = 0;
 
 	while (req->body_len - off >= WIRE_HEADER_SIZE) {
 		if (wire_peek(req->body + off, req->body_len - off, &h,
@@ -468,9 +467,26 @@ relay_http_publish_more(struct relay_req *req)
 			break;
 		off += size;
 	}
-	req->body_whole = off;
 	if (off > 0)
 		relay_http_publish_part(req, off);
+}
+
+/*
+ * Make the parts of a publish body durable before its answer, whatever
+ * it is (sent again, parts before a refusal are acknowledged as held).
+ * A failure becomes the answer unless the body was already refused.
+ */
+static void
+relay_http_publish_sync(struct relay_req *req)
+{
+	char *why = NULL;
+
+	if (relay_store_pub_sync(relay_store_session(req->token->session),
+	    &req->pub, &why) != 0 && req->pub_code == 0) {
+		req->pub_code = 500;
+		xasprintf(&req->pub_answer, "spool: %s\n", why);
+	}
+	free(why);
 }
 
 /* POST /v1/publish: the body has ended; store what is left, answer. */
@@ -480,18 +496,9 @@ relay_http_publish(struct MHD_Connection *conn, struct relay_req *req)
 	char *answer, retry[16];
 	unsigned code;
 
-	struct relay_session *s = relay_store_session(req->token->session);
-	char *why = NULL;
-
 	if (req->pub_code == 0 && (req->body_len > 0 || req->body_seen == 0))
 		relay_http_publish_part(req, req->body_len);
-	/* Durable before the answer (also the parts before a refused one). */
-	if (relay_store_pub_sync(s, &req->pub, &why) != 0 &&
-	    req->pub_code == 0) {
-		req->pub_code = 500;
-		xasprintf(&req->pub_answer, "spool: %s\n", why);
-	}
-	free(why);
+	relay_http_publish_sync(req);
 	code = req->pub_code != 0 ? req->pub_code : 200;
 	if (code == 200)
 		answer = relay_store_pub_acks(&req->pub);
@@ -751,17 +758,8 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	if (req->responded)
 		return MHD_YES;
-	if ((req->too_big || req->busy) && req->pub.n > 0) {
-		/*
-		 * Parts stored before the body was refused are durable before
-		 * the answer too: sent again, they are acknowledged as held.
-		 */
-		char *why = NULL;
-
-		if (relay_store_pub_sync(relay_store_session(
-		    req->token->session), &req->pub, &why) != 0)
-			free(why);	/* (logged) */
-	}
+	if ((req->too_big || req->busy) && req->pub.n > 0)
+		relay_http_publish_sync(req);	/* then 413 or 503 */
 	if (req->too_big) {
 		req->responded = 1;
 		return relay_http_too_big(conn, req, url);

@@ -18,7 +18,6 @@ struct relay_touched {
 	struct relay_stream *stream;
 	uint64_t highest;
 	size_t accepted;
-	int held;			/* log held open, synced unlocked */
 };
 
 /* FNV-1a 64 of a string: the session id written in relay batches. */
@@ -284,7 +283,7 @@ relay_store_touch(struct relay_touched **t, size_t *n,
 			return &(*t)[i];
 	}
 	*t = xreallocarray(*t, *n + 1, sizeof **t);
-	(*t)[*n] = (struct relay_touched){ st, st->highest, 0, 0 };
+	(*t)[*n] = (struct relay_touched){ st, st->highest, 0 };
 	return &(*t)[(*n)++];
 }
 
@@ -481,17 +480,16 @@ relay_store_pub_add(struct relay_pub *pub, const struct relay_touched *t,
 
 /*
  * Store one part of a publish body for token t (whole batches, as they
- * arrived): check, dedupe, store (spool first; synced before this
- * returns if sync, else by relay_store_pub_sync before the answer), wake
- * readers, and note the streams touched in pub. Returns
- * 200, or the HTTP status with *answer; the parts stored before a
- * refused one stay stored (the publisher sends them again and they are
- * dropped as duplicates).
+ * arrived): check, dedupe, store (spool first, made durable by
+ * relay_store_pub_sync before the body's answer), wake readers, and note
+ * the streams touched in pub. Returns 200, or the HTTP status with
+ * *answer; the parts stored before a refused one stay stored (the
+ * publisher sends them again and they are dropped as duplicates).
  */
 unsigned
 relay_store_publish_part(struct relay_session *s, struct relay_token *t,
-    const uint8_t *body, size_t len, struct relay_pub *pub, int sync,
-    char **answer, unsigned *retry_after)
+    const uint8_t *body, size_t len, struct relay_pub *pub, char **answer,
+    unsigned *retry_after)
 {
 	struct relay_touched *touched = NULL;
 	struct relay_stream **wake = NULL;
@@ -519,31 +517,12 @@ relay_store_publish_part(struct relay_session *s, struct relay_token *t,
 		code = 429;
 		goto out;
 	}
-	/*
-	 * Keep touched logs open until their batches are synced, with the
-	 * lock released; past RELAY_SPOOL_HELD logs held by all publishes,
-	 * a log is synced at once instead (a body of many streams).
-	 */
-	for (i = 0; sync && s->dir != NULL && i < ntouched; i++) {
-		if (touched[i].accepted == 0 ||
-		    relay.spool_held >= RELAY_SPOOL_HELD)
-			continue;
-		if (relay_spool_hold(s, touched[i].stream, &why) != 0) {
-			code = 500;
-			goto spool_failed;
-		}
-		touched[i].held = 1;
-	}
 	if (relay_store_commit(s, body, len, acc, nacc, &why) != 0) {
+		xasprintf(answer, "spool: %s\n", why);
+		relay_log("spool: %s", why);
+		free(why);
 		code = 500;
-		goto spool_failed;
-	}
-	for (i = 0; sync && s->dir != NULL && i < ntouched; i++) {
-		if (touched[i].accepted > 0 && !touched[i].held &&
-		    relay_spool_sync_now(s, touched[i].stream, &why) != 0) {
-			code = 500;
-			goto spool_failed;
-		}
+		goto out;
 	}
 	wake = xreallocarray(NULL, ntouched, sizeof *wake);
 	for (i = 0; i < ntouched; i++) {
@@ -554,31 +533,7 @@ relay_store_publish_part(struct relay_session *s, struct relay_token *t,
 	relay_read_wake(s, wake, w);
 	free(wake);
 	relay_store_pub_add(pub, touched, ntouched);
-	pthread_mutex_unlock(&relay.lock);
-	/* Durable before the answer; the lock is not held across the sync. */
-	for (i = 0; i < ntouched; i++) {
-		if (!touched[i].held || code != 200)
-			continue;
-		if (relay_spool_sync(touched[i].stream, &why) != 0) {
-			free(*answer);
-			xasprintf(answer, "spool: %s\n", why);
-			relay_log("spool: %s", why);
-			free(why);
-			code = 500;
-		}
-	}
-	pthread_mutex_lock(&relay.lock);
-	goto out;
-
-spool_failed:
-	xasprintf(answer, "spool: %s\n", why);
-	relay_log("spool: %s", why);
-	free(why);
 out:
-	for (i = 0; i < ntouched; i++) {
-		if (touched[i].held)
-			relay_spool_release(touched[i].stream);
-	}
 	pthread_mutex_unlock(&relay.lock);
 	free(acc);
 	free(touched);
@@ -658,25 +613,6 @@ relay_store_pub_free(struct relay_pub *pub)
 	free(pub->streams);
 	pub->streams = NULL;
 	pub->n = 0;
-}
-
-/*
- * Publish a whole body of batches for token t in one part. Returns the
- * HTTP status and the answer text.
- */
-unsigned
-relay_store_publish(struct relay_session *s, struct relay_token *t,
-    const uint8_t *body, size_t len, char **answer, unsigned *retry_after)
-{
-	struct relay_pub pub = { NULL, 0 };
-	unsigned code;
-
-	code = relay_store_publish_part(s, t, body, len, &pub, 1, answer,
-	    retry_after);
-	if (code == 200)
-		*answer = relay_store_pub_acks(&pub);
-	relay_store_pub_free(&pub);
-	return code;
 }
 
 /* Free every session (after the HTTP daemon stopped). */

@@ -246,7 +246,6 @@ struct relay_req {
 	uint8_t *body;
 	size_t body_len, body_cap, body_max;
 	uint64_t body_seen;		/* bytes received (stored or not) */
-	size_t body_whole;		/* publish: complete batches at body */
 	struct relay_pub pub;		/* publish: parts stored so far */
 	unsigned pub_code;		/* publish: a part refused (status) */
 	unsigned pub_retry;
@@ -385,12 +384,9 @@ struct relay_stream *relay_store_register(struct relay_session *s,
     const char *site, const char *name, uint32_t units, char **cause);
 struct relay_site *relay_store_site(struct relay_session *s,
     const char *name);
-unsigned relay_store_publish(struct relay_session *s, struct relay_token *t,
-    const uint8_t *body, size_t len, char **answer,
-    unsigned *retry_after);
 unsigned relay_store_publish_part(struct relay_session *s,
     struct relay_token *t, const uint8_t *body, size_t len,
-    struct relay_pub *pub, int sync, char **answer, unsigned *retry_after);
+    struct relay_pub *pub, char **answer, unsigned *retry_after);
 int relay_store_pub_sync(struct relay_session *s, struct relay_pub *pub,
     char **cause);
 char *relay_store_pub_acks(const struct relay_pub *pub);
