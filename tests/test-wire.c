@@ -373,6 +373,93 @@ test_malformed_body(void **state)
 	    "us + delta 10 us");
 }
 
+/*
+ * Batches of spikes and marks only (decoded in one tight pass) decode to
+ * what was encoded, checked-only too; a batch that only looks like one
+ * (12 bytes an event, but a longer record in it) and a base time near the
+ * end of the range go through the record-by-record walk.
+ */
+static void
+test_spike_batches(void **state)
+{
+	static struct sb_event ev[300], out[300];
+	struct wire_header h;
+	static uint8_t buf[48 + 300 * 30];
+	size_t len, consumed, i;
+	uint32_t bits;
+	char *cause = NULL;
+
+	for (i = 0; i < 300; i++) {
+		ev[i] = make_event(i % 7 == 3 ? SB_EV_MARK : SB_EV_SPIKE,
+		    5000000 + (int64_t)(i * 37 % 1000), (uint32_t)(i * 7919));
+		ev[i].site = 0;	/* not carried */
+	}
+	len = wire_encode(buf, sizeof buf, &test_header, ev, 300);
+	assert_int_equal(len, 48 + 300 * 12);
+	memset(out, 0xa5, sizeof out);
+	assert_int_equal(wire_decode(buf, len, &h, out, 300, &consumed,
+	    &cause), 0);
+	assert_int_equal(consumed, len);
+	for (i = 0; i < 300; i++) {
+		/* a 12-byte record carries these; the rest is zeroed */
+		if (out[i].t_us != ev[i].t_us || out[i].index != ev[i].index ||
+		    out[i].pop != ev[i].pop || out[i].kind != ev[i].kind ||
+		    out[i].aux != ev[i].aux || out[i].site != 0 ||
+		    out[i].count != 0 || out[i].width_us != 0 ||
+		    out[i].g_before != 0.0f || out[i].g_after != 0.0f ||
+		    out[i].amplitude != 0.0f)
+			fail_msg("event %zu decoded differently", i);
+	}
+	assert_int_equal(wire_decode(buf, len, &h, NULL, 0, &consumed,
+	    &cause), 0);
+	assert_int_equal(consumed, len);
+
+	/* A stimulation record among them: 12 bytes an event no longer. */
+	ev[150] = make_event(SB_EV_STIM, 5000100, 1);
+	ev[150].site = 0;
+	len = wire_encode(buf, sizeof buf, &test_header, ev, 299);
+	assert_int_equal(len, 48 + 298 * 12 + 30);
+	assert_int_equal(wire_decode(buf, len, &h, out, 300, &consumed,
+	    &cause), 0);
+	assert_true(wire_event_same(&ev[150], &out[150]));
+	assert_true(out[298].t_us == ev[298].t_us &&
+	    out[298].index == ev[298].index);
+	/* ... and a count that makes it 12 bytes an event: walked, refused */
+	ev[149] = make_event(SB_EV_STIM, 5000100, 2);
+	/*
+	 * Fields chosen so that every byte at a 12-byte stride where a kind
+	 * would be reads as a spike (1) or a stimulation: only the walk
+	 * tells them apart.
+	 */
+	ev[149].width_us = 0x010000;
+	bits = 0x00010000;
+	memcpy(&ev[149].g_after, &bits, sizeof bits);
+	ev[150].index = 0x010000;
+	bits = 0x00000001;
+	memcpy(&ev[150].g_before, &bits, sizeof bits);
+	len = wire_encode(buf, sizeof buf, &test_header, ev, 151);
+	assert_int_equal(len, 48 + 149 * 12 + 2 * 30);
+	put32(buf + 20, 154);	/* 154 x 12 = the payload */
+	fix_crc(buf);
+	expect_error(buf, len, 16, "holds 154 events but there is room");
+	assert_int_equal(wire_decode(buf, len, &h, NULL, 0, &consumed,
+	    &cause), -1);
+	assert_non_null(strstr(cause, "record 151 of 154"));
+	free(cause);
+	cause = NULL;
+
+	/* A base time too near the end of the range for the tight pass. */
+	ev[0] = make_event(SB_EV_SPIKE, INT64_MAX - 5, 1);
+	ev[1] = make_event(SB_EV_SPIKE, INT64_MAX - 3, 2);
+	len = wire_encode(buf, sizeof buf, &test_header, ev, 2);
+	assert_int_equal(wire_decode(buf, len, &h, out, 2, &consumed,
+	    &cause), 0);
+	assert_true(out[1].t_us == INT64_MAX - 3);
+	put32(buf + 48 + 12, 10);
+	fix_crc(buf);
+	expect_error(buf, len, 2, "record 1 time overflows");
+}
+
 /* A longer header (a future extension) is skipped; every prefix fails. */
 static void
 test_extension_and_prefixes(void **state)
@@ -519,6 +606,7 @@ main(void)
 		cmocka_unit_test(test_consecutive_batches),
 		cmocka_unit_test(test_malformed_header),
 		cmocka_unit_test(test_malformed_body),
+		cmocka_unit_test(test_spike_batches),
 		cmocka_unit_test(test_extension_and_prefixes),
 	};
 	return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
