@@ -1100,6 +1100,116 @@ test_publish_parts_spool(void **state)
 	free(buf);
 }
 
+/* A publish from its own thread (no cmocka calls there). */
+struct bg_publish {
+	struct relay_proc *p;
+	const uint8_t	*body;
+	size_t		 len;
+	struct answer	 a;
+	CURLcode	 rc;
+	int		 done;	/* atomic */
+};
+
+static void *
+bg_publish_main(void *arg)
+{
+	struct bg_publish *bg = arg;
+	struct curl_slist *hdrs;
+	CURL *c = handle(bg->p, "/v1/publish", TOK_PADOVA, &hdrs);
+
+	memset(&bg->a, 0, sizeof bg->a);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, bg->body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bg->len);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &bg->a);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L * slow());
+	bg->rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &bg->a.code);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	__atomic_store_n(&bg->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * With a spool, a body is acknowledged only once its batches are synced,
+ * and that sync must not hold up other sites: while one body's sync is
+ * held (tests/sync-gate.c, preloaded into the relay), the relay still
+ * answers the clock and serves a read of the very batch waiting on it;
+ * the held body is answered once the sync ends, and the next one after.
+ */
+static void
+test_spool_sync_aside(void **state)
+{
+	char spool[300], gate[300], entered[320], shim[512], path[128];
+	const char *extra[] = { "--spool", spool, NULL };
+	const char *top = getenv("top_builddir"), *san = getenv("SB_SANITIZE");
+	struct relay_proc p;
+	struct bg_publish bg;
+	struct answer a;
+	struct seen seen[8];
+	uint8_t body[2][48 + 12 * 100];
+	size_t len[2];
+	pthread_t t;
+	uint32_t id;
+	int64_t deadline;
+	char *out, want[64];
+
+	if (san != NULL && strcmp(san, "yes") == 0)
+		skip();	/* a sanitizer's runtime must be preloaded first */
+	snprintf(shim, sizeof shim, "%s/tests/.libs/sync-gate.so",
+	    top != NULL ? top : ".");
+	assert_int_equal(access(shim, R_OK), 0);
+	relay_up(&p, "syncaside", NULL);	/* makes the directory */
+	relay_stop(&p, SIGTERM);
+	snprintf(spool, sizeof spool, "%s/spool", p.dir);
+	snprintf(gate, sizeof gate, "%s/gate", p.dir);
+	snprintf(entered, sizeof entered, "%s.entered", gate);
+	unlink(entered);
+	setenv("LD_PRELOAD", shim, 1);
+	setenv("SB_TEST_SYNC_GATE", gate, 1);
+	relay_up(&p, "syncaside", extra);
+	unsetenv("LD_PRELOAD");
+	unsetenv("SB_TEST_SYNC_GATE");
+	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
+	len[0] = batch(body[0], sizeof body[0], id, 1, 100);
+	len[1] = batch(body[1], sizeof body[1], id, 2, 100);
+
+	write_file(gate, "");
+	bg = (struct bg_publish){ .p = &p, .body = body[0], .len = len[0] };
+	assert_int_equal(pthread_create(&t, NULL, bg_publish_main, &bg), 0);
+	deadline = now_ms() + 30000 * slow();
+	while (access(entered, F_OK) != 0 && now_ms() < deadline)
+		nap();
+	if (access(entered, F_OK) != 0)
+		fail_msg("the relay never synced the first body");
+
+	/* held: the clock, a read of that batch, another site's body */
+	out = expect(&p, "/v1/time", TOK_SOUTH, NULL, 0, 200);
+	free(out);
+	snprintf(path, sizeof path, "/v1/read?streams=%u:0&wait=0", id);
+	http(&p, path, TOK_SOUTH, NULL, 0, &a);
+	assert_int_equal(a.code, 200);
+	assert_int_equal(parse((uint8_t *)a.body, a.len, seen, 8), 1);
+	assert_int_equal(seen[0].seq, 1);
+	free(a.body);
+	assert_false(__atomic_load_n(&bg.done, __ATOMIC_ACQUIRE));
+
+	/* the gate opens: the held body is answered, then the next */
+	unlink(gate);
+	pthread_join(t, NULL);
+	assert_int_equal(bg.rc, CURLE_OK);
+	assert_int_equal(bg.a.code, 200);
+	snprintf(want, sizeof want, "%u 1\n", id);
+	assert_string_equal(bg.a.body, want);
+	free(bg.a.body);
+	out = expect(&p, "/v1/publish", TOK_PADOVA, body[1], len[1], 200);
+	snprintf(want, sizeof want, "%u 2\n", id);
+	assert_string_equal(out, want);
+	free(out);
+	relay_stop(&p, SIGTERM);
+}
+
 /* Without a spool, a reader behind the memory bound gets a GAP. */
 static void
 test_memory_gap(void **state)
@@ -1407,6 +1517,7 @@ main(void)
 		cmocka_unit_test(test_streaming),
 		cmocka_unit_test(test_publish_parts),
 		cmocka_unit_test(test_publish_parts_spool),
+		cmocka_unit_test(test_spool_sync_aside),
 		cmocka_unit_test(test_memory_gap),
 		cmocka_unit_test(test_spool_kill9),
 		cmocka_unit_test(test_control),

@@ -8,6 +8,7 @@ src_relay_synbridge_relay_SOURCES = \
 	src/relay/relay-store.c \
 	src/relay/relay-spool.c \
 	src/relay/relay-http.c \
+	src/relay/relay-sync.c \
 	src/relay/relay-read.c \
 	src/relay/relay-control.c \
 	src/relay/relay-metrics.c \

@@ -472,33 +472,35 @@ relay_http_publish_more(struct relay_req *req)
 }
 
 /*
- * Make the parts of a publish body durable before its answer, whatever
- * it is (sent again, parts before a refusal are acknowledged as held).
- * A failure becomes the answer unless the body was already refused.
+ * A publish body has ended: store what is left as its last part, then
+ * make every part durable before any answer (200, 4xx, 413, 503). With a
+ * spool that is relay-sync.c's thread, while conn waits suspended (1);
+ * 0 when the answer may go now. Called again after the resume: once.
  */
-static void
-relay_http_publish_sync(struct relay_req *req)
+static int
+relay_http_publish_end(struct MHD_Connection *conn, struct relay_req *req)
 {
-	char *why = NULL;
+	struct relay_session *s;
 
-	if (relay_store_pub_sync(relay_store_session(req->token->session),
-	    &req->pub, &why) != 0 && req->pub_code == 0) {
-		req->pub_code = 500;
-		xasprintf(&req->pub_answer, "spool: %s\n", why);
-	}
-	free(why);
+	if (req->pub_ended)
+		return 0;
+	req->pub_ended = 1;
+	if (!req->too_big && !req->busy && req->pub_code == 0 &&
+	    (req->body_len > 0 || req->body_seen == 0))
+		relay_http_publish_part(req, req->body_len);
+	s = relay_store_session(req->token->session);
+	if (s->dir == NULL || req->pub.n == 0)
+		return 0;
+	return relay_sync_later(conn, req);
 }
 
-/* POST /v1/publish: the body has ended; store what is left, answer. */
+/* POST /v1/publish: the body has ended, stored and synced; answer. */
 static int
 relay_http_publish(struct MHD_Connection *conn, struct relay_req *req)
 {
 	char *answer, retry[16];
 	unsigned code;
 
-	if (req->pub_code == 0 && (req->body_len > 0 || req->body_seen == 0))
-		relay_http_publish_part(req, req->body_len);
-	relay_http_publish_sync(req);
 	code = req->pub_code != 0 ? req->pub_code : 200;
 	if (code == 200)
 		answer = relay_store_pub_acks(&req->pub);
@@ -758,8 +760,10 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	if (req->responded)
 		return MHD_YES;
-	if ((req->too_big || req->busy) && req->pub.n > 0)
-		relay_http_publish_sync(req);	/* then 413 or 503 */
+	if (req->route >= 0 && req->token != NULL &&
+	    relay_http_routes[req->route].route == RELAY_PUBLISH &&
+	    relay_http_publish_end(conn, req) != 0)
+		return MHD_YES;	/* answered once the spool has it */
 	if (req->too_big) {
 		req->responded = 1;
 		return relay_http_too_big(conn, req, url);
@@ -864,7 +868,14 @@ relay_http_start(char **cause)
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	unsigned flags;
+	/* one thread: MHD's own, no pool (a pool of 1 or 0 is warned of) */
+	struct MHD_OptionItem pool[] = {
+		{ MHD_OPTION_THREAD_POOL_SIZE, relay.opt.threads, NULL },
+		{ MHD_OPTION_END, 0, NULL }
+	};
 
+	if (relay.opt.threads <= 1)
+		pool[0].option = MHD_OPTION_END;
 	if (relay_http_address(relay.opt.listen, &ss, &sslen, cause) != 0)
 		return -1;
 	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_TLS |
@@ -889,7 +900,7 @@ relay_http_start(char **cause)
 	    relay.opt.max_connections + RELAY_CONN_SLACK,
 	    MHD_OPTION_CONNECTION_TIMEOUT, relay.opt.timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)RELAY_CONN_MEMORY,
-	    MHD_OPTION_THREAD_POOL_SIZE, relay.opt.threads,
+	    MHD_OPTION_ARRAY, pool,
 	    MHD_OPTION_NOTIFY_COMPLETED, relay_http_completed, NULL,
 	    MHD_OPTION_NOTIFY_CONNECTION, relay_http_connection, NULL,
 	    MHD_OPTION_END);
@@ -904,6 +915,11 @@ relay_http_start(char **cause)
 		else
 			xasprintf(cause, "cannot listen on %s",
 			    relay.opt.listen);
+		return -1;
+	}
+	if (relay.opt.spool != NULL && relay_sync_start(cause) != 0) {
+		MHD_stop_daemon(relay.daemon);
+		relay.daemon = NULL;
 		return -1;
 	}
 	return 0;
@@ -953,6 +969,7 @@ relay_http_stop(void)
 	relay_read_wake_all();
 	relay_control_wake_all();
 	pthread_mutex_unlock(&relay.lock);
+	relay_sync_stop();	/* resumes what waits on it */
 	MHD_stop_daemon(relay.daemon);
 	relay.daemon = NULL;
 }

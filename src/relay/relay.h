@@ -255,6 +255,8 @@ struct relay_req {
 	int reading_away;		/* a chunked body past body_max */
 	int busy;			/* over --max-buffers: 503 */
 	int responded;
+	int pub_ended;			/* last part stored, sync asked */
+	TAILQ_ENTRY(relay_req) sync_entry;	/* relay-sync.c's queue */
 
 	struct MHD_Connection *conn;	/* long-poll */
 	struct relay_session *poll_session;
@@ -463,6 +465,12 @@ int relay_http_error(struct MHD_Connection *conn, unsigned code,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int relay_http_busy(struct MHD_Connection *conn);
 const char *relay_http_arg(struct MHD_Connection *conn, const char *key);
+
+/* relay-sync.c */
+int relay_sync_start(char **cause);
+void relay_sync_stop(void);
+void relay_sync_now(struct relay_req *req);
+int relay_sync_later(struct MHD_Connection *conn, struct relay_req *req);
 
 /* relay-timer.c */
 int relay_timer_start(char **cause);

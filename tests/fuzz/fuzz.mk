@@ -42,7 +42,8 @@ fuzz_relay_tokens_sources = tests/fuzz/relay-tokens.c \
 fuzz_relay_tokens_cppflags =
 fuzz_relay_tokens_libs =
 fuzz_relay_http_sources = tests/fuzz/relay-http.c src/relay/relay.h \
-	src/relay/relay-http.c src/relay/relay-store.c src/relay/relay-spool.c \
+	src/relay/relay-http.c src/relay/relay-sync.c src/relay/relay-store.c \
+	src/relay/relay-spool.c \
 	src/relay/relay-read.c src/relay/relay-control.c \
 	src/relay/relay-metrics.c src/relay/relay-tokens.c \
 	src/relay/relay-args.c src/relay/relay-clock.c \

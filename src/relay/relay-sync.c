@@ -1,0 +1,137 @@
+/*
+ * relay-sync.c: the spool syncs that acknowledge publish bodies, off the
+ * HTTP thread. A body's parts are appended to the spool as they arrive;
+ * before its answer acknowledges them they must be durable (fdatasync).
+ * That can take milliseconds to seconds on a busy disk, and the HTTP
+ * thread serves every other connection: so the publishing connection is
+ * suspended, this thread syncs, and the connection is resumed to answer.
+ *
+ * One thread, a FIFO of requests. Before it starts and after it stops
+ * (while the daemon closes) a body is synced in place instead.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "relay.h"
+#include "xmalloc.h"
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t	cond;
+	TAILQ_HEAD(, relay_req) queue;
+	pthread_t	thread;
+	int		running, stop;
+} relay_sync = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+	.queue = TAILQ_HEAD_INITIALIZER(relay_sync.queue),
+};
+
+/*
+ * Make the parts a body stored durable, now (any thread). A failure
+ * becomes the answer unless the body was already refused.
+ */
+void
+relay_sync_now(struct relay_req *req)
+{
+	char *why = NULL;
+
+	if (relay_store_pub_sync(relay_store_session(req->token->session),
+	    &req->pub, &why) != 0 && req->pub_code == 0) {
+		req->pub_code = 500;
+		xasprintf(&req->pub_answer, "spool: %s\n", why);
+	}
+	free(why);
+}
+
+/* The thread: sync each queued body, then resume its connection. */
+static void *
+relay_sync_main(void *arg)
+{
+	struct relay_req *req;
+
+	(void)arg;
+	pthread_mutex_lock(&relay_sync.lock);
+	for (;;) {
+		while ((req = TAILQ_FIRST(&relay_sync.queue)) == NULL &&
+		    !relay_sync.stop)
+			pthread_cond_wait(&relay_sync.cond, &relay_sync.lock);
+		if (req == NULL)
+			break;		/* stopping, and all are done */
+		TAILQ_REMOVE(&relay_sync.queue, req, sync_entry);
+		pthread_mutex_unlock(&relay_sync.lock);
+		/* suspended: MHD does not touch req until it is resumed */
+		relay_sync_now(req);
+		pthread_mutex_lock(&relay_sync.lock);
+		MHD_resume_connection(req->conn);
+	}
+	relay_sync.running = 0;
+	pthread_mutex_unlock(&relay_sync.lock);
+	return NULL;
+}
+
+/* Start the thread (with a spool); 0, or -1 with *cause. */
+int
+relay_sync_start(char **cause)
+{
+	int error;
+
+	pthread_mutex_lock(&relay_sync.lock);
+	relay_sync.stop = 0;
+	error = pthread_create(&relay_sync.thread, NULL, relay_sync_main,
+	    NULL);
+	relay_sync.running = error == 0;
+	pthread_mutex_unlock(&relay_sync.lock);
+	if (error != 0) {
+		xasprintf(cause, "cannot start the spool sync thread: %s",
+		    strerror(error));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Stop the thread once every queued body is synced and its connection
+ * resumed (before the daemon stops: it must not hold suspended ones).
+ */
+void
+relay_sync_stop(void)
+{
+	int running;
+
+	pthread_mutex_lock(&relay_sync.lock);
+	running = relay_sync.running;
+	relay_sync.stop = 1;
+	pthread_cond_signal(&relay_sync.cond);
+	pthread_mutex_unlock(&relay_sync.lock);
+	if (running)
+		pthread_join(relay_sync.thread, NULL);
+}
+
+/*
+ * A body that stored parts in a spooled session has ended: hand its sync
+ * to the thread and suspend conn (1), or sync it here if the thread is
+ * not running (0: answer now). The access handler is called again once
+ * the thread resumes conn.
+ */
+int
+relay_sync_later(struct MHD_Connection *conn, struct relay_req *req)
+{
+	pthread_mutex_lock(&relay_sync.lock);
+	if (!relay_sync.running || relay_sync.stop) {
+		pthread_mutex_unlock(&relay_sync.lock);
+		relay_sync_now(req);
+		return 0;
+	}
+	req->conn = conn;
+	MHD_suspend_connection(conn);
+	TAILQ_INSERT_TAIL(&relay_sync.queue, req, sync_entry);
+	pthread_cond_signal(&relay_sync.cond);
+	pthread_mutex_unlock(&relay_sync.lock);
+	return 1;
+}

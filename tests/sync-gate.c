@@ -1,0 +1,55 @@
+/*
+ * sync-gate.c: an LD_PRELOAD shim for tests that makes a relay's spool
+ * syncs wait for the test. While the file named by SB_TEST_SYNC_GATE
+ * exists, fdatasync() and fsync() first create GATE.entered (so the test
+ * knows a sync is being held) and then wait until the test removes GATE
+ * (at most 60 s, a bound against a test that died), before the real
+ * call. Without SB_TEST_SYNC_GATE, or with no such file, they go through.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define SYNC_GATE_MAX_MS 60000
+
+/* Hold the caller while the gate file exists. */
+static void
+sync_gate_wait(void)
+{
+	const char *gate = getenv("SB_TEST_SYNC_GATE");
+	char entered[1024];
+	int fd, ms;
+
+	if (gate == NULL || access(gate, F_OK) != 0)
+		return;
+	snprintf(entered, sizeof entered, "%s.entered", gate);
+	if ((fd = open(entered, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) != -1)
+		close(fd);
+	for (ms = 0; ms < SYNC_GATE_MAX_MS && access(gate, F_OK) == 0; ms++)
+		usleep(1000);
+}
+
+__attribute__((visibility("default"))) int
+fdatasync(int fd)
+{
+	static int (*real)(int);
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "fdatasync");
+	sync_gate_wait();
+	return real(fd);
+}
+
+__attribute__((visibility("default"))) int
+fsync(int fd)
+{
+	static int (*real)(int);
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "fsync");
+	sync_gate_wait();
+	return real(fd);
+}
