@@ -53,7 +53,7 @@ relay_usage(FILE *f)
 "  --handshake-timeout S  close a connection that shows no valid token\n"
 "                         within S s (default 10)\n"
 "  --timeout S            close idle connections after S s (default 60)\n"
-"  --threads N            HTTP worker threads (default 2)\n"
+"  --threads N            HTTP worker threads (default 1)\n"
 "  --help                 show this help and exit\n"
 "  --version              show the version and exit\n"
 "\n"
@@ -149,7 +149,7 @@ relay_options(int argc, char **argv)
 	o->max_per_token = 32;	/* 4 consoles' worth on one token */
 	o->handshake_s = 10;
 	o->timeout_s = 60;
-	o->threads = 2;
+	o->threads = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
