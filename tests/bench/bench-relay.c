@@ -9,7 +9,8 @@
  * waits on the host's wake-up (host->wake) instead of polling the
  * transports in a loop. Prints figures; never fails on a slow machine.
  * With arguments it runs one figure alone, for a profiler: tp BATCH,
- * mqtt-tp BATCH, lat, mqtt-lat, or tls.
+ * mqtt-tp BATCH, lat, mqtt-lat, or tls (tp and mqtt-tp take an event count
+ * after BATCH, for a longer run).
  */
 #include "config.h"
 
@@ -458,8 +459,22 @@ bench_one_mqtt_start(void)
 }
 
 /*
- * One figure alone, for profiling: "tp BATCH", "mqtt-tp BATCH", "lat",
- * "mqtt-lat" or "tls"; 0, or -1 if argv names none.
+ * Events of a one-figure throughput run: argv[3] if given (a longer run
+ * for a profiler), else the suite's count for batch size k.
+ */
+static uint32_t
+bench_one_events(int argc, char **argv, int k)
+{
+	long n = argc == 4 ? atol(argv[3]) : 0;
+
+	if (n < (long)bench_batches[k] || n > 2000000000L)
+		return (bench_events[k]);
+	return ((uint32_t)(n / bench_batches[k] * bench_batches[k]));
+}
+
+/*
+ * One figure alone, for profiling: "tp BATCH [EVENTS]", "mqtt-tp BATCH
+ * [EVENTS]", "lat", "mqtt-lat" or "tls"; 0, or -1 if argv names none.
  */
 static int
 bench_one(int argc, char **argv)
@@ -468,24 +483,24 @@ bench_one(int argc, char **argv)
 	struct bench_lat	 lat;
 	int			 k;
 
-	if (argc == 3 && strcmp(argv[1], "tp") == 0) {
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "tp") == 0) {
 		for (k = 0; k < 3; k++) {
 			if (bench_batches[k] != (uint32_t)atoi(argv[2]))
 				continue;
 			bench_throughput("tpone", bench_batches[k],
-			    bench_events[k], &tp);
+			    bench_one_events(argc, argv, k), &tp);
 			bench_print_tp("", bench_batches[k], &tp, NULL);
 			return (0);
 		}
 	}
-	if (argc == 3 && strcmp(argv[1], "mqtt-tp") == 0) {
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "mqtt-tp") == 0) {
 		if (bench_one_mqtt_start() != 0)
 			return (0);
 		for (k = 0; k < 3; k++) {
 			if (bench_batches[k] != (uint32_t)atoi(argv[2]))
 				continue;
 			if (bench_mqtt_throughput("tpone", bench_batches[k],
-			    bench_events[k], &tp) == 0)
+			    bench_one_events(argc, argv, k), &tp) == 0)
 				bench_print_tp("mqtt ", bench_batches[k], &tp,
 				    NULL);
 		}
