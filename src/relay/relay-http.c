@@ -482,8 +482,10 @@ relay_http_publish_end(struct MHD_Connection *conn, struct relay_req *req)
 {
 	struct relay_session *s;
 
-	if (req->pub_ended)
+	if (req->pub_ended) {
+		relay_sync_settled();
 		return 0;
+	}
 	req->pub_ended = 1;
 	if (!req->too_big && !req->busy && req->pub_code == 0 &&
 	    (req->body_len > 0 || req->body_seen == 0))

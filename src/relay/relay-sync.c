@@ -114,6 +114,18 @@ relay_sync_stop(void)
 }
 
 /*
+ * Called by the HTTP thread when a resumed body is answered: what the
+ * sync thread wrote into it (an error answer) is seen through this lock,
+ * which the thread held when it resumed the connection.
+ */
+void
+relay_sync_settled(void)
+{
+	pthread_mutex_lock(&relay_sync.lock);
+	pthread_mutex_unlock(&relay_sync.lock);
+}
+
+/*
  * A body that stored parts in a spooled session has ended: hand its sync
  * to the thread and suspend conn (1), or sync it here if the thread is
  * not running (0: answer now). The access handler is called again once

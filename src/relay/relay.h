@@ -471,6 +471,7 @@ int relay_sync_start(char **cause);
 void relay_sync_stop(void);
 void relay_sync_now(struct relay_req *req);
 int relay_sync_later(struct MHD_Connection *conn, struct relay_req *req);
+void relay_sync_settled(void);
 
 /* relay-timer.c */
 int relay_timer_start(char **cause);
