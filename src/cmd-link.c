@@ -33,13 +33,17 @@ cmd_link_figure(char *buf, size_t len, int decimals, const char *unit,
 	return buf;
 }
 
-/* How long ago a device link last heard its far end, if it ever did. */
+/*
+ * How long ago a link last heard its far end ("last batch 0.3 s ago"), or
+ * never if it did not yet (NaN, or a negative age from an older plugin).
+ */
 static const char *
-cmd_link_age(char *buf, size_t len, double age_s)
+cmd_link_age(char *buf, size_t len, const char *last, const char *never,
+    double age_s)
 {
-	if (isnan(age_s))
-		return "nothing heard yet";
-	snprintf(buf, len, "last %.1f s ago", age_s);
+	if (isnan(age_s) || age_s < 0)
+		return never;
+	snprintf(buf, len, "%s %.1f s ago", last, age_s);
 	return buf;
 }
 
@@ -69,7 +73,8 @@ cmd_link_exec(struct session *s, struct args *a, struct cmdq_item *item)
 			    h->loss_pct), (unsigned long long)h->malformed,
 			    (unsigned long long)h->out_of_range,
 			    (unsigned long long)h->gaps,
-			    cmd_link_age(b2, sizeof b2, h->last_batch_age_s),
+			    cmd_link_age(b2, sizeof b2, "last",
+			    "nothing heard yet", h->last_batch_age_s),
 			    *h->detail != '\0' ?
 			    ": " : "", h->detail);
 			continue;
@@ -82,13 +87,14 @@ cmd_link_exec(struct session *s, struct args *a, struct cmdq_item *item)
 		cmdq_item_reply(item, "%s/%s %s rtt %.3f ms (p99 %.3f) jitter "
 		    "%.3f ms offset %+.3f +- %.3f ms drift %+.2f ppm loss "
 		    "%.2f%% gaps %llu retransmits %llu queue %llu %.0f ev/s "
-		    "last batch %.1f s ago%s", rows[i].site->name, h->name,
+		    "%s%s", rows[i].site->name, h->name,
 		    state, h->rtt_ms, h->rtt_p99_ms, h->jitter_ms,
 		    h->offset_ms, h->uncertainty_ms, h->drift_ppm,
 		    h->loss_pct, (unsigned long long)h->gaps,
 		    (unsigned long long)h->retransmits,
 		    (unsigned long long)h->queue, h->events_per_s,
-		    h->last_batch_age_s, lat);
+		    cmd_link_age(b2, sizeof b2, "last batch", "no batch yet",
+		    h->last_batch_age_s), lat);
 	}
 	if (n == 0)
 		cmdq_item_reply(item, "no links (load the relay plugin, or a "

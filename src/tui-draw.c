@@ -553,7 +553,7 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 	wattrset(w, A_NORMAL);
 	for (i = 0, y = 2; i < t->nlinks && y < h; i++, y++) {
 		const struct sb_link_health *l = &t->links[i];
-		char off[40], src[16];
+		char off[40], src[16], age[16];
 
 		{
 			/* too long: keep "site/link", drop " host:port" */
@@ -575,11 +575,15 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 		}
 		snprintf(off, sizeof off, "%+.2f%s%.2f", l->offset_ms, pm,
 		    l->uncertainty_ms);
+		/* no batch yet: NaN (or -1 from an older relay plugin) */
+		if (isnan(l->last_batch_age_s) || l->last_batch_age_s < 0)
+			snprintf(age, sizeof age, "%6s", "-");
+		else
+			snprintf(age, sizeof age, "%6.1f", l->last_batch_age_s);
 		if (compact) {
 			/* what matters most when the width is short */
 			tui_draw_printf(w, y, nw + 10, wd - nw - 10, " %8.2f "
-			    "%16s %6.1f %6.1f", l->rtt_ms, off, l->loss_pct,
-			    l->last_batch_age_s);
+			    "%16s %6.1f %s", l->rtt_ms, off, l->loss_pct, age);
 			continue;
 		}
 		if (lat && !isnan(t->link_src_p99[i]))
@@ -587,9 +591,9 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 		else
 			snprintf(src, sizeof src, "%9s", lat ? "-" : "");
 		tui_draw_printf(w, y, nw + 10, wd - nw - 10, " %8.2f %7.2f "
-		    "%16s %6.1f %6llu %8.0f %6.1f %s", l->rtt_ms, l->jitter_ms,
+		    "%16s %6.1f %6llu %8.0f %s %s", l->rtt_ms, l->jitter_ms,
 		    off, l->loss_pct, (unsigned long long)l->queue,
-		    l->events_per_s, l->last_batch_age_s, src);
+		    l->events_per_s, age, src);
 	}
 }
 

@@ -502,6 +502,13 @@ test_links_pane(void **state)
 	assert_non_null(strstr(row, "-0.25±0.50"));
 	assert_non_null(strstr(row, " 42 "));
 	assert_non_null(strstr(row, "1234"));
+	assert_non_null(strstr(row, " 0.2 "));
+	/* before its first batch: no age, not a number */
+	t.links[0].last_batch_age_s = NAN;
+	tui_draw_links(&t, w, 4, 120);
+	row = window_row(w, 2, 120);
+	assert_null(strstr(row, "nan"));
+	assert_non_null(strstr(row, "1234      - "));
 	delwin(w);
 	fake_screen_close(&f);
 	engine_shutdown(s);

@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <math.h>
+
 #include <curl/curl.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -396,7 +398,7 @@ relay_client_health(void *data, struct sb_link_health *out, size_t max)
 	out->retransmits = h->retransmits;
 	out->queue = queue;
 	out->events_per_s = h->in_per_s + h->out_per_s;
-	out->last_batch_age_s = h->last_batch_us == 0 ? -1 :
+	out->last_batch_age_s = h->last_batch_us == 0 ? NAN :
 	    (double)(now - h->last_batch_us) / 1e6;
 	pthread_mutex_unlock(&c->stat_lock);
 	return (1);
