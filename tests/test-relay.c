@@ -1100,10 +1100,11 @@ test_publish_parts_spool(void **state)
 	free(buf);
 }
 
-/* A publish from its own thread (no cmocka calls there). */
-struct bg_publish {
+/* A POST from its own thread (no cmocka calls there). */
+struct bg_post {
 	struct relay_proc *p;
-	const uint8_t	*body;
+	const char	*path, *token;
+	const void	*body;
 	size_t		 len;
 	struct answer	 a;
 	CURLcode	 rc;
@@ -1111,11 +1112,11 @@ struct bg_publish {
 };
 
 static void *
-bg_publish_main(void *arg)
+bg_post_main(void *arg)
 {
-	struct bg_publish *bg = arg;
+	struct bg_post *bg = arg;
 	struct curl_slist *hdrs;
-	CURL *c = handle(bg->p, "/v1/publish", TOK_PADOVA, &hdrs);
+	CURL *c = handle(bg->p, bg->path, bg->token, &hdrs);
 
 	memset(&bg->a, 0, sizeof bg->a);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, bg->body);
@@ -1131,12 +1132,30 @@ bg_publish_main(void *arg)
 	return NULL;
 }
 
+/* Hold the relay's syncs (gate) and start a POST that waits on one. */
+static void
+held_post(struct bg_post *bg, pthread_t *t, const char *gate,
+    const char *entered)
+{
+	int64_t deadline;
+
+	unlink(entered);
+	write_file(gate, "");
+	assert_int_equal(pthread_create(t, NULL, bg_post_main, bg), 0);
+	deadline = now_ms() + 30000 * slow();
+	while (access(entered, F_OK) != 0 && now_ms() < deadline)
+		nap();
+	if (access(entered, F_OK) != 0)
+		fail_msg("the relay never synced for %s", bg->path);
+}
+
 /*
  * With a spool, a body is acknowledged only once its batches are synced,
- * and that sync must not hold up other sites: while one body's sync is
- * held (tests/sync-gate.c, preloaded into the relay), the relay still
- * answers the clock and serves a read of the very batch waiting on it;
- * the held body is answered once the sync ends, and the next one after.
+ * and a command only once it is synced; neither sync may hold up other
+ * sites. While one is held (tests/sync-gate.c, preloaded into the
+ * relay): the relay still answers the clock and serves a read of the
+ * very batch waiting on it, and a held command is not yet given to its
+ * site; each is answered once the sync ends.
  */
 static void
 test_spool_sync_aside(void **state)
@@ -1145,14 +1164,13 @@ test_spool_sync_aside(void **state)
 	const char *extra[] = { "--spool", spool, NULL };
 	const char *top = getenv("top_builddir");
 	struct relay_proc p;
-	struct bg_publish bg;
+	struct bg_post bg;
 	struct answer a;
 	struct seen seen[8];
 	uint8_t body[2][48 + 12 * 100];
 	size_t len[2];
 	pthread_t t;
 	uint32_t id;
-	int64_t deadline;
 	char *out, want[64];
 
 	snprintf(shim, sizeof shim, "%s/tests/.libs/sync-gate.so",
@@ -1173,14 +1191,9 @@ test_spool_sync_aside(void **state)
 	len[0] = batch(body[0], sizeof body[0], id, 1, 100);
 	len[1] = batch(body[1], sizeof body[1], id, 2, 100);
 
-	write_file(gate, "");
-	bg = (struct bg_publish){ .p = &p, .body = body[0], .len = len[0] };
-	assert_int_equal(pthread_create(&t, NULL, bg_publish_main, &bg), 0);
-	deadline = now_ms() + 30000 * slow();
-	while (access(entered, F_OK) != 0 && now_ms() < deadline)
-		nap();
-	if (access(entered, F_OK) != 0)
-		fail_msg("the relay never synced the first body");
+	bg = (struct bg_post){ .p = &p, .path = "/v1/publish",
+	    .token = TOK_PADOVA, .body = body[0], .len = len[0] };
+	held_post(&bg, &t, gate, entered);
 
 	/* held: the clock, a read of that batch, another site's body */
 	out = expect(&p, "/v1/time", TOK_SOUTH, NULL, 0, 200);
@@ -1204,6 +1217,39 @@ test_spool_sync_aside(void **state)
 	out = expect(&p, "/v1/publish", TOK_PADOVA, body[1], len[1], 200);
 	snprintf(want, sizeof want, "%u 2\n", id);
 	assert_string_equal(out, want);
+	free(out);
+
+	/* a command waits for its sync; its site does not see it before */
+	bg = (struct bg_post){ .p = &p, .path =
+	    "/v1/command?to=southampton&id=7", .token = TOK_PADOVA,
+	    .body = "read s1\n", .len = 8 };
+	held_post(&bg, &t, gate, entered);
+	free(expect(&p, "/v1/time", TOK_SOUTH, NULL, 0, 200));
+	free(expect(&p, "/v1/control?after=0&hold=0", TOK_SOUTH, NULL, 0,
+	    204));
+	assert_false(__atomic_load_n(&bg.done, __ATOMIC_ACQUIRE));
+	unlink(gate);
+	pthread_join(t, NULL);
+	assert_int_equal(bg.rc, CURLE_OK);
+	assert_int_equal(bg.a.code, 202);
+	assert_string_equal(bg.a.body, "1\n");
+	free(bg.a.body);
+	out = expect(&p, "/v1/control?after=0&hold=0", TOK_SOUTH, NULL, 0,
+	    200);
+	assert_string_equal(out, "1 command padova 7 read s1\n");
+	free(out);
+	/* and the next one is numbered on, at once with the gate open */
+	out = expect(&p, "/v1/result?to=padova&id=7&status=ok", TOK_SOUTH,
+	    "0.5\n", 4, 202);
+	assert_string_equal(out, "2\n");
+	free(out);
+	relay_stop(&p, SIGTERM);
+
+	/* the spool kept both, in order */
+	relay_up(&p, "syncaside", extra);
+	out = expect(&p, "/v1/control?after=0&hold=0", TOK_PADOVA, NULL, 0,
+	    200);
+	assert_string_equal(out, "2 result southampton 7 ok 0.5\n");
 	free(out);
 	relay_stop(&p, SIGTERM);
 }

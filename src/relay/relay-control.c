@@ -16,7 +16,7 @@
 #include "xmalloc.h"
 
 /* Free one message. */
-static void
+void
 relay_control_free_msg(struct relay_msg *m)
 {
 	free(m->to);
@@ -88,6 +88,39 @@ relay_control_wake(struct relay_session *s, const char *site)
 	}
 }
 
+/*
+ * A message the spool now holds: make it visible and wake its site's
+ * long-polls. Lock held.
+ */
+void
+relay_control_commit(struct relay_session *s, struct relay_msg *m)
+{
+	char *to = xstrdup(m->to);	/* m may be dropped by the bound */
+
+	relay_control_add(s, m);
+	relay_control_wake(s, to);
+	free(to);
+}
+
+/* The answer of a message that waited for the spool's sync. */
+static int
+relay_control_synced(struct MHD_Connection *conn, struct relay_req *req)
+{
+	char *line;
+	int rc;
+
+	relay_sync_settled();
+	if (req->ctl_error != NULL) {
+		rc = relay_http_error(conn, 500, "spool: %s", req->ctl_error);
+		free(req->ctl_error);
+		req->ctl_error = NULL;
+		return rc;
+	}
+	xasprintf(&line, "%" PRIu64 "\n", req->ctl_n);
+	return relay_http_respond(conn, 202, "text/plain; charset=utf-8",
+	    line, strlen(line));
+}
+
 /* POST /v1/command or /v1/result: queue a message for a site. */
 int
 relay_control_post(struct MHD_Connection *conn, struct relay_req *req,
@@ -104,6 +137,8 @@ relay_control_post(struct MHD_Connection *conn, struct relay_req *req,
 	char *why = NULL, *line;
 	int rc;
 
+	if (req->ctl_queued)
+		return relay_control_synced(conn, req);
 	if (to == NULL || relay_store_site(s, to) == NULL) {
 		return relay_http_error(conn, 404, "no site '%s' in session %s "
 		    "(give to=SITE, a site of the tokens file)",
@@ -140,9 +175,16 @@ relay_control_post(struct MHD_Connection *conn, struct relay_req *req,
 	m->id = n;
 	m->status = xstrdup(is_result ? status : "-");
 	m->text = relay_args_escape(text, len);
+	/*
+	 * Written to the spool in number order; visible (and answered)
+	 * only once synced: by relay-sync.c's thread while conn waits, so
+	 * that a slow disk holds up no other request, or here.
+	 */
 	pthread_mutex_lock(&relay.lock);
 	m->n = s->next_msg;
-	if (relay_spool_control(s, m, &why) != 0) {
+	if (relay_spool_control(s, m, &why) != 0 ||
+	    (s->control_fd != -1 && !relay_sync_control_later(conn, req, s, m) &&
+	    relay_spool_control_sync(s, &why) != 0)) {
 		pthread_mutex_unlock(&relay.lock);
 		relay_log("%s", why);
 		rc = relay_http_error(conn, 500, "spool: %s", why);
@@ -150,14 +192,19 @@ relay_control_post(struct MHD_Connection *conn, struct relay_req *req,
 		relay_control_free_msg(m);
 		return rc;
 	}
-	relay_control_add(s, m);
-	relay_control_wake(s, to);
+	if (req->ctl_queued) {
+		s->next_msg = m->n + 1;	/* taken, visible once synced */
+		pthread_mutex_unlock(&relay.lock);
+		return MHD_YES;
+	}
+	relay_control_commit(s, m);
 	n = m->n;
 	pthread_mutex_unlock(&relay.lock);
 	xasprintf(&line, "%" PRIu64 "\n", n);
 	return relay_http_respond(conn, 202, "text/plain; charset=utf-8",
 	    line, strlen(line));
 }
+
 
 /*
  * The messages for site with n > after, as lines (NULL if none): whole

@@ -774,7 +774,10 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		req->responded = 1;
 		return relay_http_busy(conn);
 	}
-	if (relay_http_routes[req->route].route != RELAY_CONTROL)
+	/* a long-poll, or a message waiting for the spool, comes back */
+	if (relay_http_routes[req->route].route != RELAY_CONTROL &&
+	    relay_http_routes[req->route].route != RELAY_COMMAND &&
+	    relay_http_routes[req->route].route != RELAY_RESULT)
 		req->responded = 1;
 	return (enum MHD_Result)relay_http_dispatch(conn, req);
 }
@@ -797,6 +800,7 @@ relay_http_completed(void *cls, struct MHD_Connection *conn,
 	relay_buffers_give(req->charged);
 	relay_store_pub_free(&req->pub);
 	free(req->pub_answer);
+	free(req->ctl_error);
 	free(req->body);
 	free(req);
 	*con_cls = NULL;

@@ -63,9 +63,9 @@ relay_spool_sync_dir(const char *path)
 	}
 }
 
-/* Write all of buf at the end of fd and sync it; 0 or -1 with errno. */
+/* Write all of buf at the end of fd; 0 or -1 with errno. */
 static int
-relay_spool_write_all(int fd, const char *buf, size_t len)
+relay_spool_write(int fd, const char *buf, size_t len)
 {
 	ssize_t w;
 
@@ -78,6 +78,15 @@ relay_spool_write_all(int fd, const char *buf, size_t len)
 		buf += w;
 		len -= (size_t)w;
 	}
+	return 0;
+}
+
+/* Write all of buf at the end of fd and sync it; 0 or -1 with errno. */
+static int
+relay_spool_write_all(int fd, const char *buf, size_t len)
+{
+	if (relay_spool_write(fd, buf, len) != 0)
+		return -1;
 	return fdatasync(fd);
 }
 
@@ -653,7 +662,11 @@ relay_spool_session(struct relay_session *s, char **cause)
 	return 0;
 }
 
-/* Append a control message to the session's control file. */
+/*
+ * Append a control message to the session's control file, not yet
+ * synced (relay_spool_control_sync makes it durable); 0, or -1 with
+ * *cause.
+ */
 int
 relay_spool_control(struct relay_session *s, const struct relay_msg *m,
     char **cause)
@@ -666,7 +679,7 @@ relay_spool_control(struct relay_session *s, const struct relay_msg *m,
 	n = xasprintf(&line, "%" PRIu64 " %s %s %s %" PRIu64 " %s %s\n", m->n,
 	    m->is_result ? "result" : "command", m->to, m->from, m->id,
 	    m->status, m->text);
-	if (relay_spool_write_all(s->control_fd, line, (size_t)n) != 0) {
+	if (relay_spool_write(s->control_fd, line, (size_t)n) != 0) {
 		xasprintf(cause, "cannot write %s/control: %s", s->dir,
 		    strerror(errno));
 		free(line);
@@ -674,6 +687,17 @@ relay_spool_control(struct relay_session *s, const struct relay_msg *m,
 	}
 	free(line);
 	return 0;
+}
+
+/* Sync the session's control file; 0, or -1 with *cause. */
+int
+relay_spool_control_sync(struct relay_session *s, char **cause)
+{
+	if (s->control_fd == -1 || fdatasync(s->control_fd) == 0)
+		return 0;
+	xasprintf(cause, "cannot sync %s/control: %s", s->dir,
+	    strerror(errno));
+	return -1;
 }
 
 /*

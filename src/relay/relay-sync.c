@@ -8,6 +8,10 @@
  *
  * One thread, a FIFO of requests. Before it starts and after it stops
  * (while the daemon closes) a body is synced in place instead.
+ *
+ * A command or result message (relay-control.c) is handled the same way:
+ * written to the session's control file in number order, synced here,
+ * and only then made visible to its site's long-polls and answered.
  */
 #include "config.h"
 
@@ -49,6 +53,30 @@ relay_sync_now(struct relay_req *req)
 	free(why);
 }
 
+/*
+ * Make a queued command or result durable, then visible (in number
+ * order: the queue is in the order they were written), or keep why not.
+ */
+static void
+relay_sync_control(struct relay_req *req)
+{
+	struct relay_session *s = req->ctl_session;
+	struct relay_msg *m = req->ctl_msg;
+	char *why = NULL;
+
+	req->ctl_msg = NULL;
+	if (relay_spool_control_sync(s, &why) != 0) {
+		relay_log("%s", why);
+		req->ctl_error = why;
+		relay_control_free_msg(m);
+		return;
+	}
+	pthread_mutex_lock(&relay.lock);
+	req->ctl_n = m->n;
+	relay_control_commit(s, m);
+	pthread_mutex_unlock(&relay.lock);
+}
+
 /* The thread: sync each queued body, then resume its connection. */
 static void *
 relay_sync_main(void *arg)
@@ -66,7 +94,10 @@ relay_sync_main(void *arg)
 		TAILQ_REMOVE(&relay_sync.queue, req, sync_entry);
 		pthread_mutex_unlock(&relay_sync.lock);
 		/* suspended: MHD does not touch req until it is resumed */
-		relay_sync_now(req);
+		if (req->ctl_queued)
+			relay_sync_control(req);
+		else
+			relay_sync_now(req);
 		pthread_mutex_lock(&relay_sync.lock);
 		MHD_resume_connection(req->conn);
 	}
@@ -141,6 +172,31 @@ relay_sync_later(struct MHD_Connection *conn, struct relay_req *req)
 		return 0;
 	}
 	req->conn = conn;
+	MHD_suspend_connection(conn);
+	TAILQ_INSERT_TAIL(&relay_sync.queue, req, sync_entry);
+	pthread_cond_signal(&relay_sync.cond);
+	pthread_mutex_unlock(&relay_sync.lock);
+	return 1;
+}
+
+/*
+ * A command or result message m of session s is written to its spool
+ * (lock held, in number order): hand its sync to the thread and suspend
+ * conn (1), or 0 if the thread is not running (sync it in place).
+ */
+int
+relay_sync_control_later(struct MHD_Connection *conn, struct relay_req *req,
+    struct relay_session *s, struct relay_msg *m)
+{
+	pthread_mutex_lock(&relay_sync.lock);
+	if (!relay_sync.running || relay_sync.stop) {
+		pthread_mutex_unlock(&relay_sync.lock);
+		return 0;
+	}
+	req->conn = conn;
+	req->ctl_msg = m;
+	req->ctl_session = s;
+	req->ctl_queued = 1;
 	MHD_suspend_connection(conn);
 	TAILQ_INSERT_TAIL(&relay_sync.queue, req, sync_entry);
 	pthread_cond_signal(&relay_sync.cond);

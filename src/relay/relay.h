@@ -256,6 +256,12 @@ struct relay_req {
 	int busy;			/* over --max-buffers: 503 */
 	int responded;
 	int pub_ended;			/* last part stored, sync asked */
+	/* command or result: waiting for the spool (relay-sync.c) */
+	struct relay_msg *ctl_msg;	/* the session's once synced */
+	struct relay_session *ctl_session;
+	int ctl_queued;
+	uint64_t ctl_n;			/* its number, once visible */
+	char *ctl_error;		/* or why it could not be kept */
 	TAILQ_ENTRY(relay_req) sync_entry;	/* relay-sync.c's queue */
 
 	struct MHD_Connection *conn;	/* long-poll */
@@ -430,6 +436,7 @@ int relay_spool_find(struct relay_session *s, struct relay_cursor *c,
 ssize_t relay_spool_pread(struct relay_session *s, struct relay_stream *st,
     void *buf, size_t len, uint64_t off);
 void relay_spool_close_all(void);
+int relay_spool_control_sync(struct relay_session *s, char **cause);
 int relay_spool_control(struct relay_session *s, const struct relay_msg *m,
     char **cause);
 
@@ -449,6 +456,8 @@ void relay_control_wake_expired(int64_t now);
 void relay_control_wake_all(void);
 void relay_control_free(struct relay_session *s);
 void relay_control_add(struct relay_session *s, struct relay_msg *m);
+void relay_control_commit(struct relay_session *s, struct relay_msg *m);
+void relay_control_free_msg(struct relay_msg *m);
 
 /* relay-metrics.c */
 char *relay_metrics_text(size_t *len);
@@ -471,6 +480,8 @@ int relay_sync_start(char **cause);
 void relay_sync_stop(void);
 void relay_sync_now(struct relay_req *req);
 int relay_sync_later(struct MHD_Connection *conn, struct relay_req *req);
+int relay_sync_control_later(struct MHD_Connection *conn,
+    struct relay_req *req, struct relay_session *s, struct relay_msg *m);
 void relay_sync_settled(void);
 
 /* relay-timer.c */
