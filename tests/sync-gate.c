@@ -32,15 +32,22 @@ sync_gate_wait(void)
 		usleep(1000);
 }
 
+/* Wait at the gate, then make the real call (looked up once). */
+static int
+sync_gate_call(const char *name, int (**real)(int), int fd)
+{
+	if (*real == NULL)
+		*(void **)real = dlsym(RTLD_NEXT, name);
+	sync_gate_wait();
+	return (*real)(fd);
+}
+
 __attribute__((visibility("default"))) int
 fdatasync(int fd)
 {
 	static int (*real)(int);
 
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "fdatasync");
-	sync_gate_wait();
-	return real(fd);
+	return sync_gate_call("fdatasync", &real, fd);
 }
 
 __attribute__((visibility("default"))) int
@@ -48,8 +55,5 @@ fsync(int fd)
 {
 	static int (*real)(int);
 
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "fsync");
-	sync_gate_wait();
-	return real(fd);
+	return sync_gate_call("fsync", &real, fd);
 }

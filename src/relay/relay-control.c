@@ -137,7 +137,7 @@ relay_control_post(struct MHD_Connection *conn, struct relay_req *req,
 	char *why = NULL, *line;
 	int rc;
 
-	if (req->ctl_queued)
+	if (req->ctl_session != NULL)
 		return relay_control_synced(conn, req);
 	if (to == NULL || relay_store_site(s, to) == NULL) {
 		return relay_http_error(conn, 404, "no site '%s' in session %s "
@@ -192,7 +192,7 @@ relay_control_post(struct MHD_Connection *conn, struct relay_req *req,
 		relay_control_free_msg(m);
 		return rc;
 	}
-	if (req->ctl_queued) {
+	if (req->ctl_session != NULL) {
 		s->next_msg = m->n + 1;	/* taken, visible once synced */
 		pthread_mutex_unlock(&relay.lock);
 		return MHD_YES;
@@ -204,7 +204,6 @@ relay_control_post(struct MHD_Connection *conn, struct relay_req *req,
 	return relay_http_respond(conn, 202, "text/plain; charset=utf-8",
 	    line, strlen(line));
 }
-
 
 /*
  * The messages for site with n > after, as lines (NULL if none): whole

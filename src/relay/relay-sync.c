@@ -94,7 +94,7 @@ relay_sync_main(void *arg)
 		TAILQ_REMOVE(&relay_sync.queue, req, sync_entry);
 		pthread_mutex_unlock(&relay_sync.lock);
 		/* suspended: MHD does not touch req until it is resumed */
-		if (req->ctl_queued)
+		if (req->ctl_session != NULL)
 			relay_sync_control(req);
 		else
 			relay_sync_now(req);
@@ -157,32 +157,11 @@ relay_sync_settled(void)
 }
 
 /*
- * A body that stored parts in a spooled session has ended: hand its sync
- * to the thread and suspend conn (1), or sync it here if the thread is
- * not running (0: answer now). The access handler is called again once
- * the thread resumes conn.
- */
-int
-relay_sync_later(struct MHD_Connection *conn, struct relay_req *req)
-{
-	pthread_mutex_lock(&relay_sync.lock);
-	if (!relay_sync.running || relay_sync.stop) {
-		pthread_mutex_unlock(&relay_sync.lock);
-		relay_sync_now(req);
-		return 0;
-	}
-	req->conn = conn;
-	MHD_suspend_connection(conn);
-	TAILQ_INSERT_TAIL(&relay_sync.queue, req, sync_entry);
-	pthread_cond_signal(&relay_sync.cond);
-	pthread_mutex_unlock(&relay_sync.lock);
-	return 1;
-}
-
-/*
- * A command or result message m of session s is written to its spool
- * (lock held, in number order): hand its sync to the thread and suspend
- * conn (1), or 0 if the thread is not running (sync it in place).
+ * Hand req's sync to the thread and suspend conn: a publish body (m
+ * NULL), or a command or result message m of session s, written to its
+ * spool (lock held, in number order). 1, or 0 if the thread is not
+ * running (the caller syncs in place). The access handler is called
+ * again once the thread resumes conn.
  */
 int
 relay_sync_control_later(struct MHD_Connection *conn, struct relay_req *req,
@@ -195,11 +174,24 @@ relay_sync_control_later(struct MHD_Connection *conn, struct relay_req *req,
 	}
 	req->conn = conn;
 	req->ctl_msg = m;
-	req->ctl_session = s;
-	req->ctl_queued = 1;
+	req->ctl_session = m != NULL ? s : NULL;
 	MHD_suspend_connection(conn);
 	TAILQ_INSERT_TAIL(&relay_sync.queue, req, sync_entry);
 	pthread_cond_signal(&relay_sync.cond);
 	pthread_mutex_unlock(&relay_sync.lock);
 	return 1;
+}
+
+/*
+ * A body that stored parts in a spooled session has ended: hand its sync
+ * to the thread (1), or sync it here if the thread is not running (0:
+ * answer now).
+ */
+int
+relay_sync_later(struct MHD_Connection *conn, struct relay_req *req)
+{
+	if (relay_sync_control_later(conn, req, NULL, NULL))
+		return 1;
+	relay_sync_now(req);
+	return 0;
 }

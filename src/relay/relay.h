@@ -258,8 +258,7 @@ struct relay_req {
 	int pub_ended;			/* last part stored, sync asked */
 	/* command or result: waiting for the spool (relay-sync.c) */
 	struct relay_msg *ctl_msg;	/* the session's once synced */
-	struct relay_session *ctl_session;
-	int ctl_queued;
+	struct relay_session *ctl_session;	/* set: it waited */
 	uint64_t ctl_n;			/* its number, once visible */
 	char *ctl_error;		/* or why it could not be kept */
 	TAILQ_ENTRY(relay_req) sync_entry;	/* relay-sync.c's queue */
