@@ -280,6 +280,7 @@ fake_gap(struct sb_plugin *p, const char *site, const char *stream,
 {
 	fprintf(stderr, "# [%s] gap %s/%s %llu-%llu: %s\n", p->site, site,
 	    stream, (unsigned long long)first, (unsigned long long)last, why);
+	snprintf(p->gap_why, sizeof p->gap_why, "%s", why);
 	p->gaps++;
 }
 

@@ -81,6 +81,7 @@ struct sb_plugin {
 	uint64_t		 next_index;	/* next index expected */
 	uint64_t		 disorder;	/* out of order, doubled */
 	uint64_t		 gaps;
+	char			 gap_why[256];	/* the last gap's reason */
 	int			 clock_updates;
 	int64_t			 offset_us, uncertainty_us;
 	void			(*on_deliver)(struct sb_plugin *, const char *,

@@ -334,11 +334,50 @@ test_queue_bound_is_a_gap(void **state)
 		p->t.send(p->data, "mea", ev, 500);
 	p->t.poll(p->data);
 	assert_int_equal(p->gaps, 1);
+	assert_non_null(strstr(p->gap_why, "2000 events dropped unsent, the "
+	    "oldest first: more than max_queue=1000"));
 	/* and it is said once, not at every poll */
 	p->t.poll(p->data);
 	assert_int_equal(p->gaps, 1);
 	test_relay_unload(p);
 	free(p);
+}
+
+/*
+ * An event of a kind the wire format has no record for (a plugin's bug)
+ * cannot be sent: the others go, and its loss is a gap that says why,
+ * not a max_queue overflow.
+ */
+static void
+test_bad_kind_is_a_gap(void **state)
+{
+	struct sb_plugin	a, b;
+	struct sb_event		ev[10];
+	int64_t			deadline;
+	int			i;
+
+	(void)state;
+	load_site(&b, "zurich", "tok-zurich", relay.port, "padova/odd");
+	load_site(&a, "padova", "tok-padova", relay.port, "-/-");
+	memset(ev, 0, sizeof ev);
+	for (i = 0; i < 10; i++) {
+		ev[i].t_us = 1000 + i;
+		ev[i].kind = i == 4 ? 200 : SB_EV_SPIKE;
+		ev[i].index = (uint32_t)i;
+	}
+	assert_int_equal(a.t.send(a.data, "odd", ev, 10), 0);
+	if (!wait_received(&a, &b, 9, 10000))
+		fail_msg("zurich got %" PRIu64 " of 9", b.received);
+	deadline = test_mono_us() + 5000000;
+	while (a.gaps == 0 && test_mono_us() < deadline)
+		pump(&a, &b);
+	assert_int_equal(a.gaps, 1);
+	assert_non_null(strstr(a.gap_why, "1 events dropped unsent: their "
+	    "kind has no record"));
+	assert_null(strstr(a.gap_why, "max_queue"));
+	assert_int_equal(b.gaps, 0);
+	test_relay_unload(&a);
+	test_relay_unload(&b);
 }
 
 /* CPU seconds of this process (every thread). */
@@ -422,6 +461,7 @@ main(void)
 		cmocka_unit_test(test_faulty_network),
 		cmocka_unit_test(test_faulty_network_bodies),
 		cmocka_unit_test(test_queue_bound_is_a_gap),
+		cmocka_unit_test(test_bad_kind_is_a_gap),
 		cmocka_unit_test(test_slow_relay_no_spin),
 	};
 

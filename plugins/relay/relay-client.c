@@ -198,35 +198,47 @@ relay_client_send(void *data, const char *stream, const struct sb_event *ev,
 	return (0);
 }
 
-/* Report events dropped by max_queue (engine thread). */
+/* Report a gap on the outgoing side: in the log and in commands.csv. */
 static void
-relay_client_report_drops(struct relay_client *c)
+relay_client_gap_out(struct relay_client *c, const char *why)
 {
-	uint64_t	drops;
-
-	pthread_mutex_lock(&c->out.lock);
-	drops = c->out.dropped_unreported;
-	c->out.dropped_unreported = 0;
-	pthread_mutex_unlock(&c->out.lock);
-	if (drops == 0)
-		return;
 	pthread_mutex_lock(&c->stat_lock);
 	c->health.gaps++;
 	c->health.last_gap_us = relay_mono_us();
 	pthread_mutex_unlock(&c->stat_lock);
-	{
-		char why[160];
+	if (c->host->gap != NULL)
+		c->host->gap(c->plugin, c->host->site(c->plugin), "outgoing",
+		    0, 0, why);
+	else
+		c->host->log(c->plugin, SB_LOG_WARNING, "relay: gap: %s", why);
+}
 
-		/* a gap like the relay's: in the log and in commands.csv */
+/*
+ * Report events dropped by max_queue, and events of a kind no batch can
+ * carry (engine thread).
+ */
+static void
+relay_client_report_drops(struct relay_client *c)
+{
+	uint64_t	drops, bad;
+	char		why[200];
+
+	pthread_mutex_lock(&c->out.lock);
+	drops = c->out.dropped_unreported;
+	bad = c->out.bad_unreported;
+	c->out.dropped_unreported = c->out.bad_unreported = 0;
+	pthread_mutex_unlock(&c->out.lock);
+	if (drops != 0) {
 		snprintf(why, sizeof why, "%" PRIu64 " events dropped unsent, "
 		    "the oldest first: more than max_queue=%" PRIu64 " were "
 		    "waiting for the relay", drops, c->cfg.max_queue);
-		if (c->host->gap != NULL)
-			c->host->gap(c->plugin, c->host->site(c->plugin),
-			    "outgoing", 0, 0, why);
-		else
-			c->host->log(c->plugin, SB_LOG_WARNING, "relay: gap: "
-			    "%s", why);
+		relay_client_gap_out(c, why);
+	}
+	if (bad != 0) {
+		snprintf(why, sizeof why, "%" PRIu64 " events dropped unsent: "
+		    "their kind has no record in the relay's wire format "
+		    "(a plugin sent an unknown event kind)", bad);
+		relay_client_gap_out(c, why);
 	}
 }
 
