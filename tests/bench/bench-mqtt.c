@@ -35,7 +35,8 @@ bench_mqtt_throughput(const char *name, uint32_t batch, uint32_t n,
 }
 
 int
-bench_mqtt_latency(const char *name, int seconds, struct bench_lat *l)
+bench_mqtt_latency(const char *name, int seconds, int handover,
+    struct bench_lat *l)
 {
 	memset(l, 0, sizeof *l);
 	return (-1);
@@ -86,6 +87,9 @@ struct bench_mqtt_sub {
 	uint64_t	 next_seq, next_index, disorder, bad;
 	double		*lat;		/* latency samples (us), or NULL */
 	size_t		 nlat, caplat;
+	int		 handover;	/* lat[ntaken..nlat) are send times
+					 * the sending thread has not taken */
+	size_t		 ntaken;
 	struct sb_event	*ev;
 };
 
@@ -340,12 +344,15 @@ bench_mqtt_on_message(struct mosquitto *m, void *obj,
 		if (s->ev[i].index != (uint32_t)s->next_index)
 			s->disorder++;
 		s->next_index = s->ev[i].index + 1;
-		if (s->lat != NULL && s->nlat < s->caplat)
+		if (s->lat != NULL && s->nlat < s->caplat && !s->handover)
 			s->lat[s->nlat++] = (double)(now - s->ev[i].t_us);
 	}
 	pthread_mutex_lock(&s->lock);
+	for (i = 0; s->handover && i < h.event_count &&
+	    s->nlat < s->caplat; i++)
+		s->lat[s->nlat++] = (double)s->ev[i].t_us;
 	s->got += h.event_count;
-	if (s->got >= s->want)
+	if (s->got >= s->want || s->handover)
 		pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -574,8 +581,31 @@ bench_mqtt_throughput(const char *name, uint32_t batch, uint32_t n,
 }
 
 /* 100 events every 1 ms for seconds s: latency of each. */
+/*
+ * The sending thread (lock held): take what the subscriber handed over,
+ * then wait for more until the deadline.
+ */
+static void
+bench_mqtt_take(struct bench_mqtt_sub *s, int64_t until)
+{
+	struct timespec	at;
+	int64_t		now;
+
+	at.tv_sec = (time_t)(until / 1000000);
+	at.tv_nsec = (long)(until % 1000000) * 1000;
+	for (;;) {
+		now = bench_mono_us();
+		for (; s->ntaken < s->nlat; s->ntaken++)
+			s->lat[s->ntaken] = (double)now - s->lat[s->ntaken];
+		if (now >= until)
+			return;
+		pthread_cond_timedwait(&s->cond, &s->lock, &at);
+	}
+}
+
 int
-bench_mqtt_latency(const char *name, int seconds, struct bench_lat *l)
+bench_mqtt_latency(const char *name, int seconds, int handover,
+    struct bench_lat *l)
 {
 	struct bench_mqtt_sub	 s;
 	struct mosquitto	*sub, *pub;
@@ -595,13 +625,23 @@ bench_mqtt_latency(const char *name, int seconds, struct bench_lat *l)
 	}
 	s.caplat = (size_t)seconds * 100000 + 1000;
 	s.lat = calloc(s.caplat, sizeof *s.lat);
+	pthread_mutex_lock(&s.lock);
+	s.handover = handover;
+	pthread_mutex_unlock(&s.lock);
 	memset(ev, 0, sizeof ev);
 	next = bench_mono_us();
 	end = next + (int64_t)seconds * 1000000;
 	while (next < end) {
-		at.tv_sec = (time_t)(next / 1000000);
-		at.tv_nsec = (long)(next % 1000000) * 1000;
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
+		if (handover) {
+			pthread_mutex_lock(&s.lock);
+			bench_mqtt_take(&s, next);
+			pthread_mutex_unlock(&s.lock);
+		} else {
+			at.tv_sec = (time_t)(next / 1000000);
+			at.tv_nsec = (long)(next % 1000000) * 1000;
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at,
+			    NULL);
+		}
 		for (j = 0; j < 100; j++) {
 			ev[j].t_us = bench_mono_us();
 			ev[j].kind = SB_EV_SPIKE;
@@ -612,8 +652,16 @@ bench_mqtt_latency(const char *name, int seconds, struct bench_lat *l)
 		sent += 100;
 		next += 1000;
 	}
-	bench_mqtt_wait_got(&s, sent, bench_mono_us() + 5000000);
+	end = bench_mono_us() + 5000000;
 	pthread_mutex_lock(&s.lock);
+	/* the rest as it comes (the subscriber signals every message) */
+	while (handover && s.got < sent && bench_mono_us() < end)
+		bench_mqtt_take(&s, bench_mono_us() + 1000);
+	pthread_mutex_unlock(&s.lock);
+	bench_mqtt_wait_got(&s, sent, end);
+	pthread_mutex_lock(&s.lock);
+	if (handover)
+		bench_mqtt_take(&s, 0);
 	bench_lat_from(l, s.lat, s.nlat);
 	pthread_mutex_unlock(&s.lock);
 	bench_mqtt_unpair(&s, sub, pub);

@@ -23,8 +23,16 @@ int	bench_mqtt_start(const char *, const char **, char **);
 /* n events in batches of batch, as fast as they go (topic per name). */
 int	bench_mqtt_throughput(const char *, uint32_t, uint32_t,
 	    struct bench_tp *);
-/* 100 events every 1 ms for seconds s: latency of each. */
-int	bench_mqtt_latency(const char *, int, struct bench_lat *);
+/*
+ * 100 events every 1 ms for seconds s: latency of each. With handover 0
+ * an event's latency is taken in the subscriber's callback, in
+ * libmosquitto's network thread; with 1 the callback hands the events to
+ * the thread that sends (under a lock, with a signal) and the latency is
+ * taken when that thread wakes and takes them, as a synbridge transport
+ * hands events to the console's engine and bench-relay measures the
+ * relay (its harness thread takes them from the transport's poll).
+ */
+int	bench_mqtt_latency(const char *, int, int, struct bench_lat *);
 /* Stop the broker and remove its directory. */
 void	bench_mqtt_stop(void);
 
