@@ -7,9 +7,9 @@
 # then stop reading cannot make the relay hold what they asked for. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..14"
+echo "1..16"
 if [ "$have_python" = 0 ]; then
-	for i in $(seq 14); do skip "no python3"; done
+	for i in $(seq 16); do skip "no python3"; done
 	exit 0
 fi
 hold_pid=
@@ -112,6 +112,30 @@ check "without a spool its read ends there" \
     contains "$tmp/stall.out" "batches 0 gaps 0 last 0 cut 1 end closed"
 check "and the next read gets a gap, then the rest" \
     contains "$tmp/stall.out" "answers 1 batches 1 gaps 1 last 3"
+
+# A reader that goes away in the middle of a read (its console quit): the
+# relay's log says what libmicrohttpd's "Failed to send" means.
+relay_spawn 0
+relay_up
+poke request POST /v1/streams "$tmp/tok.a" "$tmp/streams" >/dev/null
+poke publish "$tmp/tok.a" "$tmp/b1" >/dev/null
+poke stall "$tmp/tok.b" 1 1 <"$tmp/hold.in" >"$tmp/stall.out" &
+hold_pid=$!
+exec 7>"$tmp/hold.in"
+wait_for 20 grep -q stalled "$tmp/stall.out"
+kill -9 "$hold_pid"
+exec 7>&-
+wait "$hold_pid" 2>/dev/null
+hold_pid=
+wait_for 20 grep -q "Failed to send" "$tmp/relay.out"
+diag "$(grep "Failed to send" "$tmp/relay.out")"
+check "a reader gone during a read is logged as such" \
+    grep -q "a reader closed its connection during a read (its console \
+quit.*Failed to send the chunked response body for the request for \
+\`/v1/read'" "$tmp/relay.out"
+check "and the relay serves on" eval 'poke metric \
+    synbridge_relay_connections >/dev/null'
+relay_stop
 rm -f "$tmp"/b?
 
 # Control: answers of whole lines up to 64 KiB; the client asks again.

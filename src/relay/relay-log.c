@@ -29,6 +29,36 @@ static struct relay_log_rate relay_log_own = { .what = "" };
 static struct relay_log_rate relay_log_lib = { .what = "libmicrohttpd " };
 static char relay_log_mhd_last[256];
 
+/*
+ * What a line of libmicrohttpd's means for an operator, to put before it
+ * ("" when it speaks for itself).
+ */
+static const char *
+relay_log_mhd_means(const char *line)
+{
+	/*
+	 * GnuTLS names a handshake cut short, by the client or by the relay
+	 * (a connection closed for --handshake-timeout or to make room), or
+	 * a client that does not speak TLS, "received handshake message out
+	 * of context".
+	 */
+	if (strstr(line, "handshake") != NULL)
+		return "a TLS handshake did not finish (the client or the "
+		    "relay closed the connection, or the client does not speak "
+		    "TLS): ";
+	/*
+	 * A console closes its streaming read when it quits or changes what
+	 * it reads, and MHD says so as a failure to send.
+	 */
+	if (strstr(line, "Failed to send") != NULL &&
+	    strstr(line, "/v1/read") != NULL)
+		return "a reader closed its connection during a read (its "
+		    "console quit or changed what it reads, or the network "
+		    "dropped; it reads on from its last batch when it comes "
+		    "back): ";
+	return "";
+}
+
 /* Say how many lines were held back, if any. Log lock held. */
 static void
 relay_log_summary(struct relay_log_rate *r)
@@ -98,17 +128,9 @@ relay_log_mhd(void *cls, const char *fmt, va_list ap)
 		line[--len] = '\0';
 	pthread_mutex_lock(&relay_log_lock);
 	memcpy(relay_log_mhd_last, line, len + 1);
-	/*
-	 * GnuTLS names a handshake cut short, by the client or by the relay
-	 * (a connection closed for --handshake-timeout or to make room), or
-	 * a client that does not speak TLS, "received handshake message out
-	 * of context": say what it means.
-	 */
 	if (relay_log_allowed(&relay_log_lib))
-		fprintf(stderr, "synbridge-relay: %s%s\n", strstr(line,
-		    "handshake") != NULL ? "a TLS handshake did not finish "
-		    "(the client or the relay closed the connection, or the "
-		    "client does not speak TLS): " : "", line);
+		fprintf(stderr, "synbridge-relay: %s%s\n",
+		    relay_log_mhd_means(line), line);
 	pthread_mutex_unlock(&relay_log_lock);
 }
 
