@@ -1254,6 +1254,157 @@ test_spool_sync_aside(void **state)
 	relay_stop(&p, SIGTERM);
 }
 
+/* One unlabelled /metrics value (fails if it is missing). */
+static uint64_t
+metric(struct relay_proc *p, const char *name)
+{
+	char *out = expect(p, "/metrics", NULL, NULL, 0, 200), *at, want[96];
+	unsigned long long v = 0;
+
+	snprintf(want, sizeof want, "\n%s ", name);
+	if ((at = strstr(out, want)) == NULL ||
+	    sscanf(at + strlen(want), "%llu", &v) != 1)
+		fail_msg("no %s in /metrics", name);
+	free(out);
+	return (uint64_t)v;
+}
+
+/*
+ * Group commit: messages that wait for their spool sync together are
+ * made durable by one sync of their session's control file, not one
+ * each. While one command's sync is held (tests/sync-gate.c), 4 more
+ * queue; once the gate opens, all 5 are answered in number order, the
+ * 4 after one more sync, and the spool keeps all.
+ */
+static void
+test_spool_group_commit(void **state)
+{
+	char spool[300], gate[300], entered[320], shim[512], want[16];
+	char path[5][64];
+	const char *extra[] = { "--spool", spool, NULL };
+	const char *top = getenv("top_builddir");
+	struct relay_proc p;
+	struct bg_post bg[5];
+	uint8_t body[3][48 + 12 * 100];
+	size_t len[3];
+	uint32_t id;
+	unsigned long long hi;
+	pthread_t t[5];
+	uint64_t syncs, seen = 0;
+	int64_t deadline;
+	unsigned n;
+	char *out;
+	int i;
+
+	snprintf(shim, sizeof shim, "%s/tests/.libs/sync-gate.so",
+	    top != NULL ? top : ".");
+	assert_int_equal(access(shim, R_OK), 0);
+	relay_up(&p, "groupcommit", NULL);	/* makes the directory */
+	relay_stop(&p, SIGTERM);
+	snprintf(spool, sizeof spool, "%s/spool", p.dir);
+	snprintf(gate, sizeof gate, "%s/gate", p.dir);
+	snprintf(entered, sizeof entered, "%s.entered", gate);
+	unlink(entered);
+	setenv("LD_PRELOAD", shim, 1);
+	setenv("SB_TEST_SYNC_GATE", gate, 1);
+	relay_up(&p, "groupcommit", extra);
+	unsetenv("LD_PRELOAD");
+	unsetenv("SB_TEST_SYNC_GATE");
+	/* the session and its control file exist: message 1 */
+	out = expect(&p, "/v1/command?to=southampton&id=1", TOK_PADOVA,
+	    "read s1\n", 8, 202);
+	assert_string_equal(out, "1\n");
+	free(out);
+
+	for (i = 0; i < 5; i++) {
+		snprintf(path[i], sizeof path[i],
+		    "/v1/command?to=southampton&id=%d", i + 2);
+		bg[i] = (struct bg_post){ .p = &p, .path = path[i],
+		    .token = TOK_PADOVA, .body = "read s1\n", .len = 8 };
+	}
+	held_post(&bg[0], &t[0], gate, entered);
+	for (i = 1; i < 5; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, bg_post_main,
+		    &bg[i]), 0);
+	deadline = now_ms() + 30000 * slow();
+	while (metric(&p, "synbridge_relay_spool_sync_waiting") != 5 &&
+	    now_ms() < deadline)
+		nap();
+	assert_int_equal(metric(&p, "synbridge_relay_spool_sync_waiting"), 5);
+	/* none is visible to its site before it is durable */
+	free(expect(&p, "/v1/control?after=1&hold=0", TOK_SOUTH, NULL, 0,
+	    204));
+	syncs = metric(&p, "synbridge_relay_spool_syncs_total");
+
+	unlink(gate);
+	for (i = 0; i < 5; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(bg[i].rc, CURLE_OK);
+		assert_int_equal(bg[i].a.code, 202);
+		assert_int_equal(sscanf(bg[i].a.body, "%u", &n), 1);
+		free(bg[i].a.body);
+		/* the held one is 2, the others 3 to 6 in any order */
+		assert_true(i == 0 ? n == 2 : n >= 3 && n <= 6);
+		assert_false(seen & (1u << n));
+		seen |= 1u << n;
+	}
+	/* the held sync counted as it began: one more, for the 4 behind it */
+	assert_int_equal(metric(&p, "synbridge_relay_spool_syncs_total") -
+	    syncs, 1);
+	assert_int_equal(metric(&p, "synbridge_relay_spool_sync_waiting"), 0);
+
+	/*
+	 * Publish bodies of one stream the same way (a publisher on three
+	 * connections): body 1's sync held, bodies 2 and 3 stored behind
+	 * it; one sync of the stream's log acknowledges both.
+	 */
+	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
+	for (i = 0; i < 3; i++) {
+		len[i] = batch(body[i], sizeof body[i], id, (uint64_t)i + 1,
+		    100);
+		bg[i] = (struct bg_post){ .p = &p, .path = "/v1/publish",
+		    .token = TOK_PADOVA, .body = body[i], .len = len[i] };
+	}
+	held_post(&bg[0], &t[0], gate, entered);
+	for (i = 1; i < 3; i++) {
+		assert_int_equal(pthread_create(&t[i], NULL, bg_post_main,
+		    &bg[i]), 0);
+		/* in order: body 3 is stored after body 2 */
+		deadline = now_ms() + 30000 * slow();
+		while (metric(&p, "synbridge_relay_spool_sync_waiting") !=
+		    (uint64_t)i + 1 && now_ms() < deadline)
+			nap();
+		assert_int_equal(metric(&p,
+		    "synbridge_relay_spool_sync_waiting"), i + 1);
+	}
+	syncs = metric(&p, "synbridge_relay_spool_syncs_total");
+	unlink(gate);
+	for (i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(bg[i].rc, CURLE_OK);
+		assert_int_equal(bg[i].a.code, 200);
+		/* an answer gives the highest stored: at least its own */
+		assert_int_equal(sscanf(bg[i].a.body, "%u %llu", &n, &hi), 2);
+		assert_int_equal(n, id);
+		assert_true(hi >= (unsigned long long)i + 1 && hi <= 3);
+		free(bg[i].a.body);
+	}
+	assert_int_equal(metric(&p, "synbridge_relay_spool_syncs_total") -
+	    syncs, 1);
+	relay_stop(&p, SIGTERM);
+
+	/* the spool kept all six, in order */
+	relay_up(&p, "groupcommit", extra);
+	out = expect(&p, "/v1/control?after=0&hold=0", TOK_SOUTH, NULL, 0,
+	    200);
+	for (i = 1; i <= 6; i++) {
+		snprintf(want, sizeof want, "%d command ", i);
+		assert_non_null(strstr(out, want));
+	}
+	free(out);
+	relay_stop(&p, SIGTERM);
+}
+
 /* Without a spool, a reader behind the memory bound gets a GAP. */
 static void
 test_memory_gap(void **state)
@@ -1562,6 +1713,7 @@ main(void)
 		cmocka_unit_test(test_publish_parts),
 		cmocka_unit_test(test_publish_parts_spool),
 		cmocka_unit_test(test_spool_sync_aside),
+		cmocka_unit_test(test_spool_group_commit),
 		cmocka_unit_test(test_memory_gap),
 		cmocka_unit_test(test_spool_kill9),
 		cmocka_unit_test(test_control),

@@ -142,6 +142,12 @@ relay_metrics_text(size_t *len)
 	relay_metrics_one(f, "read_clients", "gauge",
 	    "Streaming reads open.", relay.m.read_clients);
 	pthread_mutex_unlock(&relay.lock);
+	relay_metrics_one(f, "spool_syncs_total", "counter",
+	    "Syncs (fdatasync) of stream logs and control files.",
+	    __atomic_load_n(&relay.m.spool_syncs, __ATOMIC_RELAXED));
+	relay_metrics_one(f, "spool_sync_waiting", "gauge",
+	    "Publish bodies and messages waiting for their spool sync.",
+	    relay_sync_waiting());
 	fprintf(f, "# HELP synbridge_relay_requests_total HTTP answers by "
 	    "status code.\n");
 	fprintf(f, "# TYPE synbridge_relay_requests_total counter\n");

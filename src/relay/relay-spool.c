@@ -497,7 +497,10 @@ fail:
 int
 relay_spool_sync(struct relay_stream *st, char **cause)
 {
-	if (st->fd == -1 || fdatasync(st->fd) == 0)
+	if (st->fd == -1)
+		return 0;
+	__atomic_add_fetch(&relay.m.spool_syncs, 1, __ATOMIC_RELAXED);
+	if (fdatasync(st->fd) == 0)
 		return 0;
 	xasprintf(cause, "cannot sync the log of stream %" PRIu32 ": %s",
 	    st->id, strerror(errno));
@@ -693,7 +696,10 @@ relay_spool_control(struct relay_session *s, const struct relay_msg *m,
 int
 relay_spool_control_sync(struct relay_session *s, char **cause)
 {
-	if (s->control_fd == -1 || fdatasync(s->control_fd) == 0)
+	if (s->control_fd == -1)
+		return 0;
+	__atomic_add_fetch(&relay.m.spool_syncs, 1, __ATOMIC_RELAXED);
+	if (fdatasync(s->control_fd) == 0)
 		return 0;
 	xasprintf(cause, "cannot sync %s/control: %s", s->dir,
 	    strerror(errno));

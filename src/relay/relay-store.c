@@ -567,12 +567,15 @@ relay_store_pub_acks(const struct relay_pub *pub)
 /*
  * Make the batches the parts of a body appended to the spool durable
  * (before its answer); 0, or -1 with *cause. The lock is not held
- * across the syncs of the logs it can hold open.
+ * across the syncs of the logs it can hold open. With round (not 0), a
+ * log already synced in that round of relay-sync.c's thread is not
+ * synced again: that sync began after the body's parts were written.
  */
 int
 relay_store_pub_sync(struct relay_session *s, struct relay_pub *pub,
-    char **cause)
+    uint64_t round, char **cause)
 {
+	struct relay_stream *st;
 	int *held;
 	size_t i;
 	int rc = 0;
@@ -582,17 +585,20 @@ relay_store_pub_sync(struct relay_session *s, struct relay_pub *pub,
 	held = xcalloc(pub->n, sizeof *held);
 	pthread_mutex_lock(&relay.lock);
 	for (i = 0; i < pub->n && rc == 0; i++) {
+		st = pub->streams[i];
+		if (round != 0 && st->synced_round == round)
+			continue;
 		if (relay.spool_held < RELAY_SPOOL_HELD) {
-			if ((rc = relay_spool_hold(s, pub->streams[i],
-			    cause)) == 0)
+			if ((rc = relay_spool_hold(s, st, cause)) == 0)
 				held[i] = 1;
-		} else
-			rc = relay_spool_sync_now(s, pub->streams[i], cause);
+		} else if ((rc = relay_spool_sync_now(s, st, cause)) == 0)
+			st->synced_round = round;
 	}
 	pthread_mutex_unlock(&relay.lock);
 	for (i = 0; i < pub->n; i++) {
-		if (held[i] && rc == 0)
-			rc = relay_spool_sync(pub->streams[i], cause);
+		if (held[i] && rc == 0 &&
+		    (rc = relay_spool_sync(pub->streams[i], cause)) == 0)
+			pub->streams[i]->synced_round = round;
 	}
 	pthread_mutex_lock(&relay.lock);
 	for (i = 0; i < pub->n; i++) {

@@ -6,8 +6,12 @@
  * thread serves every other connection: so the publishing connection is
  * suspended, this thread syncs, and the connection is resumed to answer.
  *
- * One thread, a FIFO of requests. Before it starts and after it stops
- * (while the daemon closes) a body is synced in place instead.
+ * One thread, a FIFO of requests, taken a round at a time: everything
+ * queued when a round begins was written before, so one sync of a file
+ * in the round makes all of them durable (group commit): a slow disk
+ * costs the requests that wait together one sync per file, not one each.
+ * Before the thread starts and after it stops (while the daemon closes)
+ * a body is synced in place instead.
  *
  * A command or result message (relay-control.c) is handled the same way:
  * written to the session's control file in number order, synced here,
@@ -30,6 +34,8 @@ static struct {
 	TAILQ_HEAD(, relay_req) queue;
 	pthread_t	thread;
 	int		running, stop;
+	unsigned	waiting;	/* suspended on a sync, for /metrics */
+	uint64_t	round;		/* rounds begun (0: in place) */
 } relay_sync = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
@@ -40,17 +46,24 @@ static struct {
  * Make the parts a body stored durable, now (any thread). A failure
  * becomes the answer unless the body was already refused.
  */
-void
-relay_sync_now(struct relay_req *req)
+static void
+relay_sync_body(struct relay_req *req, uint64_t round)
 {
 	char *why = NULL;
 
 	if (relay_store_pub_sync(relay_store_session(req->token->session),
-	    &req->pub, &why) != 0 && req->pub_code == 0) {
+	    &req->pub, round, &why) != 0 && req->pub_code == 0) {
 		req->pub_code = 500;
 		xasprintf(&req->pub_answer, "spool: %s\n", why);
 	}
 	free(why);
+}
+
+/* The same, in place (any thread). */
+void
+relay_sync_now(struct relay_req *req)
+{
+	relay_sync_body(req, 0);
 }
 
 /*
@@ -58,18 +71,21 @@ relay_sync_now(struct relay_req *req)
  * order: the queue is in the order they were written), or keep why not.
  */
 static void
-relay_sync_control(struct relay_req *req)
+relay_sync_control(struct relay_req *req, uint64_t round)
 {
 	struct relay_session *s = req->ctl_session;
 	struct relay_msg *m = req->ctl_msg;
 	char *why = NULL;
 
 	req->ctl_msg = NULL;
-	if (relay_spool_control_sync(s, &why) != 0) {
-		relay_log("%s", why);
-		req->ctl_error = why;
-		relay_control_free_msg(m);
-		return;
+	if (s->control_synced_round != round) {
+		if (relay_spool_control_sync(s, &why) != 0) {
+			relay_log("%s", why);
+			req->ctl_error = why;
+			relay_control_free_msg(m);
+			return;
+		}
+		s->control_synced_round = round;
 	}
 	pthread_mutex_lock(&relay.lock);
 	req->ctl_n = m->n;
@@ -77,29 +93,38 @@ relay_sync_control(struct relay_req *req)
 	pthread_mutex_unlock(&relay.lock);
 }
 
-/* The thread: sync each queued body, then resume its connection. */
+/*
+ * The thread: take what is queued as a round, sync each (a file once in
+ * the round) and resume its connection, in queue order.
+ */
 static void *
 relay_sync_main(void *arg)
 {
+	TAILQ_HEAD(, relay_req) round = TAILQ_HEAD_INITIALIZER(round);
 	struct relay_req *req;
+	uint64_t n;
 
 	(void)arg;
 	pthread_mutex_lock(&relay_sync.lock);
 	for (;;) {
-		while ((req = TAILQ_FIRST(&relay_sync.queue)) == NULL &&
-		    !relay_sync.stop)
+		while (TAILQ_EMPTY(&relay_sync.queue) && !relay_sync.stop)
 			pthread_cond_wait(&relay_sync.cond, &relay_sync.lock);
-		if (req == NULL)
+		if (TAILQ_EMPTY(&relay_sync.queue))
 			break;		/* stopping, and all are done */
-		TAILQ_REMOVE(&relay_sync.queue, req, sync_entry);
-		pthread_mutex_unlock(&relay_sync.lock);
-		/* suspended: MHD does not touch req until it is resumed */
-		if (req->ctl_session != NULL)
-			relay_sync_control(req);
-		else
-			relay_sync_now(req);
-		pthread_mutex_lock(&relay_sync.lock);
-		MHD_resume_connection(req->conn);
+		TAILQ_CONCAT(&round, &relay_sync.queue, sync_entry);
+		n = ++relay_sync.round;
+		while ((req = TAILQ_FIRST(&round)) != NULL) {
+			TAILQ_REMOVE(&round, req, sync_entry);
+			pthread_mutex_unlock(&relay_sync.lock);
+			/* suspended: MHD leaves req alone until resumed */
+			if (req->ctl_session != NULL)
+				relay_sync_control(req, n);
+			else
+				relay_sync_body(req, n);
+			pthread_mutex_lock(&relay_sync.lock);
+			relay_sync.waiting--;
+			MHD_resume_connection(req->conn);
+		}
 	}
 	relay_sync.running = 0;
 	pthread_mutex_unlock(&relay_sync.lock);
@@ -156,6 +181,18 @@ relay_sync_settled(void)
 	pthread_mutex_unlock(&relay_sync.lock);
 }
 
+/* Requests suspended on a sync now (queued or in the round). */
+unsigned
+relay_sync_waiting(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&relay_sync.lock);
+	n = relay_sync.waiting;
+	pthread_mutex_unlock(&relay_sync.lock);
+	return n;
+}
+
 /*
  * Hand req's sync to the thread and suspend conn: a publish body (m
  * NULL), or a command or result message m of session s, written to its
@@ -177,6 +214,7 @@ relay_sync_control_later(struct MHD_Connection *conn, struct relay_req *req,
 	req->ctl_session = m != NULL ? s : NULL;
 	MHD_suspend_connection(conn);
 	TAILQ_INSERT_TAIL(&relay_sync.queue, req, sync_entry);
+	relay_sync.waiting++;
 	pthread_cond_signal(&relay_sync.cond);
 	pthread_mutex_unlock(&relay_sync.lock);
 	return 1;

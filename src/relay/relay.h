@@ -110,6 +110,7 @@ struct relay_stream {
 	uint64_t *idx;			/* spool offset of seq k*STRIDE+1 */
 	size_t idx_len, idx_cap;
 	uint64_t spool_size;
+	uint64_t synced_round;		/* relay-sync.c's round it synced in */
 
 	uint64_t batches, events, bytes, gaps;
 };
@@ -166,6 +167,7 @@ struct relay_session {
 	uint64_t msg_bytes;
 	uint64_t next_msg;
 	int control_fd;
+	uint64_t control_synced_round;	/* relay-sync.c's, as above */
 
 	TAILQ_HEAD(, relay_reader) readers;
 	TAILQ_HEAD(, relay_req) polls;
@@ -287,6 +289,7 @@ struct relay_metrics {
 	uint64_t refused_unauth;	/*  --max-unauthenticated */
 	uint64_t refused_total;		/*  --max-connections */
 	uint64_t refused_busy;		/* 503 over --max-buffers */
+	uint64_t spool_syncs;		/* fdatasyncs of logs and control */
 };
 
 /* The relay. */
@@ -395,7 +398,7 @@ unsigned relay_store_publish_part(struct relay_session *s,
     struct relay_token *t, const uint8_t *body, size_t len,
     struct relay_pub *pub, char **answer, unsigned *retry_after);
 int relay_store_pub_sync(struct relay_session *s, struct relay_pub *pub,
-    char **cause);
+    uint64_t round, char **cause);
 char *relay_store_pub_acks(const struct relay_pub *pub);
 void relay_store_pub_free(struct relay_pub *pub);
 struct relay_batch *relay_store_batch(struct relay_stream *st,
@@ -482,6 +485,7 @@ int relay_sync_later(struct MHD_Connection *conn, struct relay_req *req);
 int relay_sync_control_later(struct MHD_Connection *conn,
     struct relay_req *req, struct relay_session *s, struct relay_msg *m);
 void relay_sync_settled(void);
+unsigned relay_sync_waiting(void);
 
 /* relay-timer.c */
 int relay_timer_start(char **cause);
