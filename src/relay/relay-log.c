@@ -48,7 +48,8 @@ relay_log_mhd_means(const char *line)
 		    "TLS): ";
 	/*
 	 * A console closes its streaming read when it quits or changes what
-	 * it reads, and MHD says so as a failure to send.
+	 * it reads, and its other requests when it quits or gives up on
+	 * one: MHD says so as a failure to send the answer.
 	 */
 	if (strstr(line, "Failed to send") != NULL &&
 	    strstr(line, "/v1/read") != NULL)
@@ -56,6 +57,10 @@ relay_log_mhd_means(const char *line)
 		    "console quit or changed what it reads, or the network "
 		    "dropped; it reads on from its last batch when it comes "
 		    "back): ";
+	if (strstr(line, "Failed to send") != NULL)
+		return "a client closed its connection before its answer was "
+		    "sent (its console quit or gave up waiting, or the network "
+		    "dropped; it asks again when it comes back): ";
 	return "";
 }
 
