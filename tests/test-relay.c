@@ -1274,7 +1274,8 @@ metric(struct relay_proc *p, const char *name)
  * made durable by one sync of their session's control file, not one
  * each. While one command's sync is held (tests/sync-gate.c), 4 more
  * queue; once the gate opens, all 5 are answered in number order, the
- * 4 after one more sync, and the spool keeps all.
+ * 4 after one more sync, and the spool keeps all. Publish bodies of a
+ * stream and stream registrations wait and share syncs the same way.
  */
 static void
 test_spool_group_commit(void **state)
@@ -1391,6 +1392,56 @@ test_spool_group_commit(void **state)
 	}
 	assert_int_equal(metric(&p, "synbridge_relay_spool_syncs_total") -
 	    syncs, 1);
+
+	/*
+	 * Stream registrations too: held behind a sync, a new stream is not
+	 * listed and its id takes no batch; the clock is answered meanwhile.
+	 * The two queued behind the held one take one sync of the session's
+	 * directory and streams file together.
+	 */
+	for (i = 0; i < 3; i++) {
+		snprintf(path[i], sizeof path[i], "syn:%c 4\n", 'a' + i);
+		bg[i] = (struct bg_post){ .p = &p, .path = "/v1/streams",
+		    .token = TOK_PADOVA, .body = path[i], .len = 8 };
+	}
+	held_post(&bg[0], &t[0], gate, entered);
+	for (i = 1; i < 3; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, bg_post_main,
+		    &bg[i]), 0);
+	deadline = now_ms() + 30000 * slow();
+	while (metric(&p, "synbridge_relay_spool_sync_waiting") != 3 &&
+	    now_ms() < deadline)
+		nap();
+	assert_int_equal(metric(&p, "synbridge_relay_spool_sync_waiting"), 3);
+	free(expect(&p, "/v1/time", TOK_SOUTH, NULL, 0, 200));
+	out = expect(&p, "/v1/streams", TOK_PADOVA, NULL, 0, 200);
+	assert_null(strstr(out, "syn:"));
+	free(out);
+	len[0] = batch(body[0], sizeof body[0], id + 1, 1, 100);
+	free(expect(&p, "/v1/publish", TOK_PADOVA, body[0], len[0], 404));
+	syncs = metric(&p, "synbridge_relay_spool_syncs_total");
+	unlink(gate);
+	seen = 0;
+	for (i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(bg[i].rc, CURLE_OK);
+		assert_int_equal(bg[i].a.code, 200);
+		snprintf(want, sizeof want, "syn:%c 1\n", 'a' + i);
+		assert_int_equal(sscanf(bg[i].a.body, "%u", &n), 1);
+		assert_non_null(strstr(bg[i].a.body, want));
+		free(bg[i].a.body);
+		assert_true(n > id && n <= id + 3);
+		assert_false(seen & (1u << (n - id)));
+		seen |= 1u << (n - id);
+	}
+	/* directory and streams file, once for the two behind the held */
+	assert_int_equal(metric(&p, "synbridge_relay_spool_syncs_total") -
+	    syncs, 2);
+	out = expect(&p, "/v1/streams", TOK_PADOVA, NULL, 0, 200);
+	assert_non_null(strstr(out, " syn:a "));
+	assert_non_null(strstr(out, " syn:b "));
+	assert_non_null(strstr(out, " syn:c "));
+	free(out);
 	relay_stop(&p, SIGTERM);
 
 	/* the spool kept all six, in order */
@@ -1399,6 +1450,13 @@ test_spool_group_commit(void **state)
 	    200);
 	for (i = 1; i <= 6; i++) {
 		snprintf(want, sizeof want, "%d command ", i);
+		assert_non_null(strstr(out, want));
+	}
+	free(out);
+	/* and the streams, under the ids they were given */
+	out = expect(&p, "/v1/streams", TOK_PADOVA, NULL, 0, 200);
+	for (i = 0; i < 3; i++) {
+		snprintf(want, sizeof want, " syn:%c ", 'a' + i);
 		assert_non_null(strstr(out, want));
 	}
 	free(out);

@@ -222,7 +222,8 @@ relay_http_streams_get(struct MHD_Connection *conn, struct relay_req *req)
 	pthread_mutex_lock(&relay.lock);
 	for (i = 0; i < s->nstreams; i++) {
 		st = s->streams[i];
-		if (!relay_tokens_may_read(req->token, st->site, st->name))
+		if (st->registering ||
+		    !relay_tokens_may_read(req->token, st->site, st->name))
 			continue;
 		fprintf(f, "%" PRIu32 " %s %s %" PRIu32 " %" PRIu64 "\n",
 		    st->id, st->site, st->name, st->units, st->highest);
@@ -347,8 +348,20 @@ relay_http_streams_post(struct MHD_Connection *conn, struct relay_req *req)
 	char *why = NULL, *out = NULL;
 	size_t len, n = 0, i;
 	FILE *f;
-	int rc;
+	int rc, waits = 0;
 
+	if (req->reg_session != NULL) {
+		/* back from relay-sync.c: its streams are kept, or why not */
+		relay_sync_settled();
+		req->reg_session = NULL;
+		if (req->reg_error != NULL) {
+			rc = relay_http_error(conn, 500, "spool: %s",
+			    req->reg_error);
+			free(req->reg_error);
+			req->reg_error = NULL;
+			return rc;
+		}
+	}
 	if (req->body == NULL || req->body_len == 0) {
 		return relay_http_error(conn, 400, "empty body: send lines "
 		    "NAME UNITS");
@@ -401,9 +414,35 @@ relay_http_streams_post(struct MHD_Connection *conn, struct relay_req *req)
 			free(line);
 			return rc;
 		}
+		waits |= st->registering;
 		fprintf(f, "%" PRIu32 " %s %" PRIu64 "\n", st->id, st->name,
 		    st->highest + 1);
 	}
+	/*
+	 * A new stream is answered (its id given) only once its spool line
+	 * is durable, or a restart could give its id to another: synced by
+	 * relay-sync.c's thread while conn waits (this is called again
+	 * then), so that a slow disk holds up no other request, or here.
+	 */
+	if (waits && relay_sync_streams_later(conn, req, s)) {
+		pthread_mutex_unlock(&relay.lock);
+		fclose(f);
+		free(out);
+		free(line);
+		return MHD_YES;
+	}
+	if (waits && relay_spool_streams_sync(s, &why) != 0) {
+		pthread_mutex_unlock(&relay.lock);
+		relay_log("%s", why);
+		rc = relay_http_error(conn, 500, "spool: %s", why);
+		free(why);
+		fclose(f);
+		free(out);
+		free(line);
+		return rc;
+	}
+	for (i = 0; waits && i < s->nstreams; i++)
+		s->streams[i]->registering = 0;
 	pthread_mutex_unlock(&relay.lock);
 	fclose(f);
 	free(line);
@@ -774,10 +813,14 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		req->responded = 1;
 		return relay_http_busy(conn);
 	}
-	/* a long-poll, or a message waiting for the spool, comes back */
+	/*
+	 * A long-poll, or a message or a registration waiting for the
+	 * spool, comes back.
+	 */
 	if (relay_http_routes[req->route].route != RELAY_CONTROL &&
 	    relay_http_routes[req->route].route != RELAY_COMMAND &&
-	    relay_http_routes[req->route].route != RELAY_RESULT)
+	    relay_http_routes[req->route].route != RELAY_RESULT &&
+	    relay_http_routes[req->route].route != RELAY_STREAMS_POST)
 		req->responded = 1;
 	return (enum MHD_Result)relay_http_dispatch(conn, req);
 }
@@ -801,6 +844,7 @@ relay_http_completed(void *cls, struct MHD_Connection *conn,
 	relay_store_pub_free(&req->pub);
 	free(req->pub_answer);
 	free(req->ctl_error);
+	free(req->reg_error);
 	free(req->body);
 	free(req);
 	*con_cls = NULL;

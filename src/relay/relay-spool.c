@@ -390,7 +390,10 @@ relay_spool_load(struct relay_session *s, struct relay_stream *st,
 	return rc;
 }
 
-/* Create a new stream's log, held open; 0 or -1 with *cause. */
+/*
+ * Create a new stream's log, held open; 0 or -1 with *cause. Not synced:
+ * see relay_spool_streams_sync.
+ */
 int
 relay_spool_stream_create(struct relay_session *s, struct relay_stream *st,
     char **cause)
@@ -403,11 +406,13 @@ relay_spool_stream_create(struct relay_session *s, struct relay_stream *st,
 		    ": %s", st->id, strerror(errno));
 		return -1;
 	}
-	relay_spool_sync_dir(s->dir);
 	return 0;
 }
 
-/* Append a stream's line to the session's streams file. */
+/*
+ * Append a stream's line to the session's streams file (not synced: see
+ * relay_spool_streams_sync).
+ */
 int
 relay_spool_add_stream(struct relay_session *s,
     const struct relay_stream *st, char **cause)
@@ -417,7 +422,7 @@ relay_spool_add_stream(struct relay_session *s,
 
 	n = snprintf(buf, sizeof buf, "%" PRIu32 " %s %s %" PRIu32 "\n",
 	    st->id, st->site, st->name, st->units);
-	if (relay_spool_write_all(s->streams_fd, buf, (size_t)n) != 0) {
+	if (relay_spool_write(s->streams_fd, buf, (size_t)n) != 0) {
 		xasprintf(cause, "cannot write %s/streams: %s", s->dir,
 		    strerror(errno));
 		/* No torn line for the next one to follow. */
@@ -690,6 +695,24 @@ relay_spool_control(struct relay_session *s, const struct relay_msg *m,
 	}
 	free(line);
 	return 0;
+}
+
+/*
+ * Make the streams registered so far durable: the session directory (the
+ * entries of their new logs) and its streams file. 0, or -1 with *cause.
+ */
+int
+relay_spool_streams_sync(struct relay_session *s, char **cause)
+{
+	if (s->streams_fd == -1)
+		return 0;
+	__atomic_add_fetch(&relay.m.spool_syncs, 2, __ATOMIC_RELAXED);
+	relay_spool_sync_dir(s->dir);
+	if (fdatasync(s->streams_fd) == 0)
+		return 0;
+	xasprintf(cause, "cannot sync %s/streams: %s", s->dir,
+	    strerror(errno));
+	return -1;
 }
 
 /* Sync the session's control file; 0, or -1 with *cause. */

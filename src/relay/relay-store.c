@@ -46,11 +46,11 @@ relay_store_session(const char *name)
 	return NULL;
 }
 
-/* Find a stream by id, or NULL. */
+/* Find a stream by id, or NULL (also while its registration syncs). */
 struct relay_stream *
 relay_store_stream(struct relay_session *s, uint32_t id)
 {
-	if (id == 0 || id > s->nstreams)
+	if (id == 0 || id > s->nstreams || s->streams[id - 1]->registering)
 		return NULL;
 	return s->streams[id - 1];
 }
@@ -239,7 +239,9 @@ relay_store_find(struct relay_session *s, const char *site,
 
 /*
  * Register (or find) a stream of site; NULL with *cause on spool error.
- * The caller has checked --max-streams and --max-streams-total.
+ * The caller has checked --max-streams and --max-streams-total. With a
+ * spool a new stream is registering (hidden) until relay-sync.c or the
+ * caller has synced its line (relay_spool_streams_sync).
  */
 struct relay_stream *
 relay_store_register(struct relay_session *s, const char *site,
@@ -264,6 +266,7 @@ relay_store_register(struct relay_session *s, const char *site,
 		return NULL;
 	}
 	relay_spool_release(st);
+	st->registering = s->dir != NULL;
 	s->streams = xreallocarray(s->streams, s->nstreams + 1,
 	    sizeof *s->streams);
 	s->streams[s->nstreams++] = st;

@@ -94,6 +94,36 @@ relay_sync_control(struct relay_req *req, uint64_t round)
 }
 
 /*
+ * Make the streams registered so far in a session durable, then visible
+ * (its request is answered with their ids), or keep why not. Once per
+ * round: the streams of every registration queued in it were written
+ * before the round began.
+ */
+static void
+relay_sync_streams(struct relay_req *req, uint64_t round)
+{
+	struct relay_session *s = req->reg_session;
+	char *why = NULL;
+	uint32_t i, n;
+
+	if (s->streams_synced_round == round)
+		return;
+	pthread_mutex_lock(&relay.lock);
+	n = s->nstreams;	/* their lines are written: synced below */
+	pthread_mutex_unlock(&relay.lock);
+	if (relay_spool_streams_sync(s, &why) != 0) {
+		relay_log("%s", why);
+		req->reg_error = why;
+		return;
+	}
+	s->streams_synced_round = round;
+	pthread_mutex_lock(&relay.lock);
+	for (i = 0; i < n; i++)
+		s->streams[i]->registering = 0;
+	pthread_mutex_unlock(&relay.lock);
+}
+
+/*
  * The thread: take what is queued as a round, sync each (a file once in
  * the round) and resume its connection, in queue order.
  */
@@ -119,6 +149,8 @@ relay_sync_main(void *arg)
 			/* suspended: MHD leaves req alone until resumed */
 			if (req->ctl_session != NULL)
 				relay_sync_control(req, n);
+			else if (req->reg_session != NULL)
+				relay_sync_streams(req, n);
 			else
 				relay_sync_body(req, n);
 			pthread_mutex_lock(&relay_sync.lock);
@@ -194,15 +226,15 @@ relay_sync_waiting(void)
 }
 
 /*
- * Hand req's sync to the thread and suspend conn: a publish body (m
- * NULL), or a command or result message m of session s, written to its
- * spool (lock held, in number order). 1, or 0 if the thread is not
+ * Queue req for the thread and suspend conn, with what it waits for set
+ * first (under the thread's lock): a message m of session s, new streams
+ * of session reg, or else a publish body. 1, or 0 if the thread is not
  * running (the caller syncs in place). The access handler is called
  * again once the thread resumes conn.
  */
-int
-relay_sync_control_later(struct MHD_Connection *conn, struct relay_req *req,
-    struct relay_session *s, struct relay_msg *m)
+static int
+relay_sync_enqueue(struct MHD_Connection *conn, struct relay_req *req,
+    struct relay_session *s, struct relay_msg *m, struct relay_session *reg)
 {
 	pthread_mutex_lock(&relay_sync.lock);
 	if (!relay_sync.running || relay_sync.stop) {
@@ -212,12 +244,37 @@ relay_sync_control_later(struct MHD_Connection *conn, struct relay_req *req,
 	req->conn = conn;
 	req->ctl_msg = m;
 	req->ctl_session = m != NULL ? s : NULL;
+	req->reg_session = reg;
 	MHD_suspend_connection(conn);
 	TAILQ_INSERT_TAIL(&relay_sync.queue, req, sync_entry);
 	relay_sync.waiting++;
 	pthread_cond_signal(&relay_sync.cond);
 	pthread_mutex_unlock(&relay_sync.lock);
 	return 1;
+}
+
+/*
+ * A command or result message m of session s, written to its spool (lock
+ * held, in number order): hand its sync to the thread (1), or 0 (the
+ * caller syncs in place).
+ */
+int
+relay_sync_control_later(struct MHD_Connection *conn, struct relay_req *req,
+    struct relay_session *s, struct relay_msg *m)
+{
+	return relay_sync_enqueue(conn, req, s, m, NULL);
+}
+
+/*
+ * A registration of new streams in session s (written to its spool, lock
+ * held): hand their sync to the thread (1), or 0 (the caller syncs in
+ * place).
+ */
+int
+relay_sync_streams_later(struct MHD_Connection *conn, struct relay_req *req,
+    struct relay_session *s)
+{
+	return relay_sync_enqueue(conn, req, NULL, NULL, s);
 }
 
 /*
@@ -228,7 +285,7 @@ relay_sync_control_later(struct MHD_Connection *conn, struct relay_req *req,
 int
 relay_sync_later(struct MHD_Connection *conn, struct relay_req *req)
 {
-	if (relay_sync_control_later(conn, req, NULL, NULL))
+	if (relay_sync_enqueue(conn, req, NULL, NULL, NULL))
 		return 1;
 	relay_sync_now(req);
 	return 0;

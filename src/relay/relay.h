@@ -111,6 +111,8 @@ struct relay_stream {
 	size_t idx_len, idx_cap;
 	uint64_t spool_size;
 	uint64_t synced_round;		/* relay-sync.c's round it synced in */
+	int registering;		/* its spool line is not synced yet:
+					 * not listed, not found by id */
 
 	uint64_t batches, events, bytes, gaps;
 };
@@ -168,6 +170,7 @@ struct relay_session {
 	uint64_t next_msg;
 	int control_fd;
 	uint64_t control_synced_round;	/* relay-sync.c's, as above */
+	uint64_t streams_synced_round;	/* the same, of its streams file */
 
 	TAILQ_HEAD(, relay_reader) readers;
 	TAILQ_HEAD(, relay_req) polls;
@@ -263,6 +266,9 @@ struct relay_req {
 	struct relay_session *ctl_session;	/* set: it waited */
 	uint64_t ctl_n;			/* its number, once visible */
 	char *ctl_error;		/* or why it could not be kept */
+	/* stream registration: waiting for the spool (relay-sync.c) */
+	struct relay_session *reg_session;	/* set: it waited */
+	char *reg_error;		/* why its streams are not kept */
 	TAILQ_ENTRY(relay_req) sync_entry;	/* relay-sync.c's queue */
 
 	struct MHD_Connection *conn;	/* long-poll */
@@ -439,6 +445,7 @@ ssize_t relay_spool_pread(struct relay_session *s, struct relay_stream *st,
     void *buf, size_t len, uint64_t off);
 void relay_spool_close_all(void);
 int relay_spool_control_sync(struct relay_session *s, char **cause);
+int relay_spool_streams_sync(struct relay_session *s, char **cause);
 int relay_spool_control(struct relay_session *s, const struct relay_msg *m,
     char **cause);
 
@@ -486,6 +493,8 @@ int relay_sync_control_later(struct MHD_Connection *conn,
     struct relay_req *req, struct relay_session *s, struct relay_msg *m);
 void relay_sync_settled(void);
 unsigned relay_sync_waiting(void);
+int relay_sync_streams_later(struct MHD_Connection *conn,
+    struct relay_req *req, struct relay_session *s);
 
 /* relay-timer.c */
 int relay_timer_start(char **cause);
