@@ -5,6 +5,8 @@
  * knows a sync is being held) and then wait until the test removes GATE
  * (at most 60 s, a bound against a test that died), before the real
  * call. Without SB_TEST_SYNC_GATE, or with no such file, they go through.
+ * With SB_TEST_SYNC_DELAY_MS=N each call also takes N ms more (a slow
+ * disk).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -20,9 +22,12 @@ static void
 sync_gate_wait(void)
 {
 	const char *gate = getenv("SB_TEST_SYNC_GATE");
+	const char *delay = getenv("SB_TEST_SYNC_DELAY_MS");
 	char entered[1024];
 	int fd, ms;
 
+	if (delay != NULL && atoi(delay) > 0)
+		usleep((useconds_t)atoi(delay) * 1000);
 	if (gate == NULL || access(gate, F_OK) != 0)
 		return;
 	snprintf(entered, sizeof entered, "%s.entered", gate);

@@ -1463,6 +1463,52 @@ test_spool_group_commit(void **state)
 	relay_stop(&p, SIGTERM);
 }
 
+/*
+ * On a slow disk (every sync 300 ms, tests/sync-gate.c) the session's
+ * clock file keeps its bound ahead of the time served while the next
+ * write is synced: the bound is written further ahead (250 ms and twice
+ * the sync), not 250 ms, which a 300 ms sync would overrun.
+ */
+static void
+test_clock_slow_disk(void **state)
+{
+	char spool[300], shim[512], path[400], buf[128];
+	const char *extra[] = { "--spool", spool, NULL };
+	const char *top = getenv("top_builddir");
+	struct relay_proc p;
+	long long bound = 0, t = 0, lead = 0;
+	int64_t deadline;
+	FILE *f;
+
+	snprintf(shim, sizeof shim, "%s/tests/.libs/sync-gate.so",
+	    top != NULL ? top : ".");
+	assert_int_equal(access(shim, R_OK), 0);
+	relay_up(&p, "slowclock", NULL);	/* makes the directory */
+	relay_stop(&p, SIGTERM);
+	snprintf(spool, sizeof spool, "%s/spool", p.dir);
+	setenv("LD_PRELOAD", shim, 1);
+	setenv("SB_TEST_SYNC_DELAY_MS", "300", 1);
+	relay_up(&p, "slowclock", extra);
+	unsetenv("LD_PRELOAD");
+	unsetenv("SB_TEST_SYNC_DELAY_MS");
+	free(expect(&p, "/v1/time", TOK_PADOVA, NULL, 0, 200));
+	snprintf(path, sizeof path, "%s/hybrid/clock", spool);
+	deadline = now_ms() + 20000 * slow();
+	while (lead < 850000 && now_ms() < deadline) {
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fgets(buf, sizeof buf, f) != NULL &&
+			    sscanf(buf, "%lld %lld", &bound, &t) == 2)
+				lead = bound - t;
+			fclose(f);
+		}
+		nap();
+	}
+	fprintf(stderr, "# clock file: bound %lld us ahead of its time\n",
+	    lead);
+	assert_true(lead >= 850000);
+	relay_stop(&p, SIGTERM);
+}
+
 /* Without a spool, a reader behind the memory bound gets a GAP. */
 static void
 test_memory_gap(void **state)
@@ -1772,6 +1818,7 @@ main(void)
 		cmocka_unit_test(test_publish_parts_spool),
 		cmocka_unit_test(test_spool_sync_aside),
 		cmocka_unit_test(test_spool_group_commit),
+		cmocka_unit_test(test_clock_slow_disk),
 		cmocka_unit_test(test_memory_gap),
 		cmocka_unit_test(test_spool_kill9),
 		cmocka_unit_test(test_control),

@@ -6,7 +6,8 @@
  *
  *   DIR/SESSION/clock   "BOUND T BOOT_ID BOOTTIME": a bound on every
  *                       session time served so far (kept 250 ms ahead,
- *                       exact at a clean stop), the session time T when
+ *                       more on a disk whose syncs are slow; exact at a
+ *                       clean stop), the session time T when
  *                       it was written, this boot's id and CLOCK_BOOTTIME
  *                       (us) then
  *
@@ -55,6 +56,9 @@ relay_now_real(void)
  * rewritten when session time comes within RENEW of it (the timer ticks
  * every 100 ms): a relay killed outright comes back at most this far
  * ahead of the last time it served (a clean stop writes the exact time).
+ * Both grow by the time a write of the file takes to be synced (twice
+ * that, and once), so that on a slow disk the bound on disk still stays
+ * ahead of the time served while the next one is being synced.
  */
 #define RELAY_CLOCK_AHEAD_US 250000
 #define RELAY_CLOCK_RENEW_US 150000
@@ -102,6 +106,7 @@ static int
 relay_clock_write(struct relay_session *s, int64_t bound)
 {
 	char buf[RELAY_CLOCK_WIDTH + 1], boot[37];
+	int64_t t0 = relay_now_mono(), took;
 
 	relay_clock_boot_id(boot);
 	snprintf(buf, sizeof buf, "%020" PRId64 " %020" PRId64 " %36s %020"
@@ -111,7 +116,19 @@ relay_clock_write(struct relay_session *s, int64_t bound)
 	    RELAY_CLOCK_WIDTH || fdatasync(s->clock_fd) != 0)
 		return -1;
 	s->clock_bound_us = bound;
+	/* the slowest recent sync, forgotten slowly (an eighth a write) */
+	took = relay_now_mono() - t0;
+	s->clock_sync_us -= s->clock_sync_us / 8;
+	if (took > s->clock_sync_us)
+		s->clock_sync_us = took;
 	return 0;
+}
+
+/* How far ahead of session time the next bound is written. */
+static int64_t
+relay_clock_ahead(const struct relay_session *s)
+{
+	return RELAY_CLOCK_AHEAD_US + 2 * s->clock_sync_us;
 }
 
 /*
@@ -178,8 +195,16 @@ relay_clock_load(struct relay_session *s, char **cause)
 	}
 	if (s->time_base_us < 0)
 		s->time_base_us = 0;
-	if (relay_clock_write(s, s->time_base_us + RELAY_CLOCK_AHEAD_US) !=
-	    0) {
+	if (relay_clock_write(s, s->time_base_us + relay_clock_ahead(s)) !=
+	    0 ||
+	    /*
+	     * A slow disk: that bound may be passed before the next one is
+	     * on disk. Write it again, as far ahead as this disk needs,
+	     * before any time of the session is served.
+	     */
+	    (s->clock_sync_us > RELAY_CLOCK_AHEAD_US - RELAY_CLOCK_RENEW_US &&
+	    relay_clock_write(s, relay_store_time(s) + relay_clock_ahead(s))
+	    != 0)) {
 		xasprintf(cause, "cannot write %s: %s", path, strerror(errno));
 		free(path);
 		return -1;
@@ -204,9 +229,10 @@ relay_clock_renew(void)
 		if (s->clock_fd == -1)
 			continue;
 		now = relay_store_time(s);
-		if (now + RELAY_CLOCK_RENEW_US < s->clock_bound_us)
+		if (now + RELAY_CLOCK_RENEW_US + s->clock_sync_us <
+		    s->clock_bound_us)
 			continue;
-		if (relay_clock_write(s, now + RELAY_CLOCK_AHEAD_US) != 0 &&
+		if (relay_clock_write(s, now + relay_clock_ahead(s)) != 0 &&
 		    !s->clock_failed) {
 			s->clock_failed = 1;
 			fprintf(stderr, "synbridge-relay: session %s: cannot "

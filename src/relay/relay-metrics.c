@@ -143,10 +143,12 @@ relay_metrics_text(size_t *len)
 	    "Streaming reads open.", relay.m.read_clients);
 	pthread_mutex_unlock(&relay.lock);
 	relay_metrics_one(f, "spool_syncs_total", "counter",
-	    "Syncs (fdatasync) of stream logs and control files.",
+	    "Syncs of stream logs, control and streams files and session "
+	    "directories that answers wait on, counted as each begins.",
 	    __atomic_load_n(&relay.m.spool_syncs, __ATOMIC_RELAXED));
 	relay_metrics_one(f, "spool_sync_waiting", "gauge",
-	    "Publish bodies and messages waiting for their spool sync.",
+	    "Publish bodies, messages and stream registrations waiting for "
+	    "their spool sync (queued or being synced).",
 	    relay_sync_waiting());
 	fprintf(f, "# HELP synbridge_relay_requests_total HTTP answers by "
 	    "status code.\n");

@@ -150,6 +150,7 @@ struct relay_session {
 	int64_t time_base_us;		/* session time at the relay's start */
 	int clock_fd;			/* DIR/SESSION/clock or -1 */
 	int64_t clock_bound_us;		/* written there */
+	int64_t clock_sync_us;		/* its slowest recent sync (us) */
 	int clock_failed;
 	char *dir;			/* spool directory or NULL */
 
