@@ -963,9 +963,10 @@ engine_flush_links(struct session *s, struct sb_plugin *owner,
 		left = engine_transport_backlog(s, owner);
 		now = clock_mono_us();
 		if (left == 0) {
+			/* as loud as the warning it ends */
 			if (announced)
-				session_log(s, SB_LOG_INFO, "%s: every event "
-				    "reached the relay", when);
+				session_log(s, SB_LOG_WARNING, "%s: every "
+				    "event reached the relay", when);
 			if (owner != NULL)
 				engine_seal_transports(s, owner, 0);
 			return 0;

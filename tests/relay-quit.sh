@@ -5,12 +5,13 @@
 # silently. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..6"
+echo "1..8"
 
 relay_tokens "a r1 * */* -"
 relay_spawn 0
 trap 'kill -CONT $relay_pid 2>/dev/null; kill -9 $relay_pid $a_pid \
-    $u_pid 2>/dev/null; [ -n "$SB_KEEP" ] || rm -rf "$tmp"' EXIT
+    $u_pid $w_pid 2>/dev/null; [ -n "$SB_KEEP" ] || rm -rf "$tmp"' EXIT
+w_pid=
 relay_up
 mkfifo "$tmp/in"
 {
@@ -55,3 +56,27 @@ check "unload relay with events queued says they were not delivered" \
 check "and records the gap" \
     wait_for 10 grep -q 'gap,[0-9]* events of this site were not delivered to the relay at unload' \
     "$tmp/u/commands.csv"
+
+# A console whose relay stalls only for a while: it says it waits, and
+# then that everything got there (as loudly), and ends with status 0.
+kill -CONT $relay_pid
+mkfifo "$tmp/in3"
+"$SB" --headless --plugin-dir "$PLUGDIR" -c "$tmp/a.conf" \
+    --log-dir "$tmp/w" <"$tmp/in3" >"$tmp/w.out" 2>"$tmp/w.err" &
+w_pid=$!
+exec 5>"$tmp/in3"
+wait_for 20 spiking w
+kill -STOP $relay_pid
+grown_w() { [ "$(wc -l <"$tmp/w/spikes.csv")" -gt "$1" ]; }
+wait_for 10 grown_w $(($(wc -l <"$tmp/w/spikes.csv") + 100))
+echo quit >&5
+wait_for 20 grep -q "quit: waiting up to" "$tmp/w.err"
+kill -CONT $relay_pid
+ended_w() { ! kill -0 $w_pid 2>/dev/null; }
+wait_for 30 ended_w
+wait $w_pid
+status=$?
+diag "$(grep "quit:" "$tmp/w.err")"
+check "after a stall the console says every event reached the relay" \
+    grep -q "quit: every event reached the relay" "$tmp/w.err"
+check "and ends with status 0 ($status)" [ "$status" -eq 0 ]
