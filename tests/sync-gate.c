@@ -6,7 +6,7 @@
  * (at most 60 s, a bound against a test that died), before the real
  * call. Without SB_TEST_SYNC_GATE, or with no such file, they go through.
  * With SB_TEST_SYNC_DELAY_MS=N each call also takes N ms more (a slow
- * disk).
+ * disk); with SB_TEST_SYNC_COUNT=FILE each call adds a byte to FILE.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -17,15 +17,24 @@
 
 #define SYNC_GATE_MAX_MS 60000
 
-/* Hold the caller while the gate file exists. */
+/* Count, slow down and hold the caller, as the environment asks. */
 static void
 sync_gate_wait(void)
 {
 	const char *gate = getenv("SB_TEST_SYNC_GATE");
 	const char *delay = getenv("SB_TEST_SYNC_DELAY_MS");
+	const char *count = getenv("SB_TEST_SYNC_COUNT");
 	char entered[1024];
+	ssize_t w;
 	int fd, ms;
 
+	if (count != NULL &&
+	    (fd = open(count, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) != -1) {
+		w = write(fd, "s", 1);	/* counted or not, the sync goes on */
+		(void)w;
+		close(fd);
+	}
 	if (delay != NULL && atoi(delay) > 0)
 		usleep((useconds_t)atoi(delay) * 1000);
 	if (gate == NULL || access(gate, F_OK) != 0)

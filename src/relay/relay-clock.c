@@ -5,9 +5,9 @@
  * goes back, across restarts on the same spool either:
  *
  *   DIR/SESSION/clock   "BOUND T BOOT_ID BOOTTIME": a bound on every
- *                       session time served so far (kept 250 ms ahead,
- *                       more on a disk whose syncs are slow; exact at a
- *                       clean stop), the session time T when
+ *                       session time served so far (kept up to 1.25 s
+ *                       ahead, more on a disk whose syncs are slow; exact
+ *                       at a clean stop), the session time T when
  *                       it was written, this boot's id and CLOCK_BOOTTIME
  *                       (us) then
  *
@@ -54,14 +54,15 @@ relay_now_real(void)
 /*
  * The bound written is this far ahead of the session time then, and
  * rewritten when session time comes within RENEW of it (the timer ticks
- * every 100 ms): a relay killed outright comes back at most this far
- * ahead of the last time it served (a clean stop writes the exact time).
- * Both grow by the time a write of the file takes to be synced (twice
- * that, and once), so that on a slow disk the bound on disk still stays
- * ahead of the time served while the next one is being synced.
+ * every 100 ms), so about once a second: a relay killed outright and
+ * started after a reboot comes back at most this far ahead of the last
+ * time it served (a restart on the same boot, or after a clean stop, is
+ * exact). Both grow by the time a write of the file takes to be synced
+ * (twice that, and once), so that on a slow disk the bound on disk still
+ * stays ahead of the time served while the next one is being synced.
  */
-#define RELAY_CLOCK_AHEAD_US 250000
-#define RELAY_CLOCK_RENEW_US 150000
+#define RELAY_CLOCK_AHEAD_US 1250000
+#define RELAY_CLOCK_RENEW_US 250000
 /* A restart that starts this far from the wall clock says so. */
 #define RELAY_CLOCK_SAY_US 1000000
 /* "%020" PRId64 " %020" PRId64 " %36s %020" PRId64 "\n" */
@@ -202,7 +203,7 @@ relay_clock_load(struct relay_session *s, char **cause)
 	     * on disk. Write it again, as far ahead as this disk needs,
 	     * before any time of the session is served.
 	     */
-	    (s->clock_sync_us > RELAY_CLOCK_AHEAD_US - RELAY_CLOCK_RENEW_US &&
+	    (s->clock_sync_us > RELAY_CLOCK_RENEW_US / 2 &&
 	    relay_clock_write(s, relay_store_time(s) + relay_clock_ahead(s))
 	    != 0)) {
 		xasprintf(cause, "cannot write %s: %s", path, strerror(errno));
