@@ -1464,6 +1464,80 @@ test_spool_group_commit(void **state)
 }
 
 /*
+ * The logs of different streams that bodies wrote in one round of the
+ * sync thread are synced at once, not one after another: with one body's
+ * sync held (tests/sync-gate.c, every sync also 200 ms), three bodies of
+ * three other streams queue; once the gate opens the shim sees their
+ * three log syncs in progress together, and all four are acknowledged.
+ */
+static void
+test_spool_parallel_logs(void **state)
+{
+	char spool[300], gate[300], entered[320], shim[512], logs[320];
+	const char *extra[] = { "--spool", spool, NULL };
+	const char *names[4] = { "syn:p", "syn:q", "syn:r", "syn:s" };
+	const char *top = getenv("top_builddir");
+	struct relay_proc p;
+	struct bg_post bg[4];
+	pthread_t t[4];
+	uint8_t body[4][48 + 12 * 100];
+	size_t len[4];
+	uint32_t id[4];
+	int64_t deadline;
+	int i, most = 0;
+	FILE *f;
+
+	snprintf(shim, sizeof shim, "%s/tests/.libs/sync-gate.so",
+	    top != NULL ? top : ".");
+	assert_int_equal(access(shim, R_OK), 0);
+	relay_up(&p, "parallel", NULL);	/* makes the directory */
+	relay_stop(&p, SIGTERM);
+	snprintf(spool, sizeof spool, "%s/spool", p.dir);
+	snprintf(gate, sizeof gate, "%s/gate", p.dir);
+	snprintf(entered, sizeof entered, "%s.entered", gate);
+	snprintf(logs, sizeof logs, "%s/logs", p.dir);
+	unlink(entered);
+	setenv("LD_PRELOAD", shim, 1);
+	setenv("SB_TEST_SYNC_GATE", gate, 1);
+	setenv("SB_TEST_SYNC_DELAY_MS", "200", 1);
+	setenv("SB_TEST_SYNC_LOGS", logs, 1);
+	relay_up(&p, "parallel", extra);
+	unsetenv("LD_PRELOAD");
+	unsetenv("SB_TEST_SYNC_GATE");
+	unsetenv("SB_TEST_SYNC_DELAY_MS");
+	unsetenv("SB_TEST_SYNC_LOGS");
+	for (i = 0; i < 4; i++) {
+		id[i] = stream_id(&p, TOK_PADOVA, names[i], NULL);
+		len[i] = batch(body[i], sizeof body[i], id[i], 1, 100);
+		bg[i] = (struct bg_post){ .p = &p, .path = "/v1/publish",
+		    .token = TOK_PADOVA, .body = body[i], .len = len[i] };
+	}
+	unlink(logs);
+	held_post(&bg[0], &t[0], gate, entered);
+	for (i = 1; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, bg_post_main,
+		    &bg[i]), 0);
+	deadline = now_ms() + 30000 * slow();
+	while (metric(&p, "synbridge_relay_spool_sync_waiting") != 4 &&
+	    now_ms() < deadline)
+		nap();
+	assert_int_equal(metric(&p, "synbridge_relay_spool_sync_waiting"), 4);
+	unlink(gate);
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(bg[i].rc, CURLE_OK);
+		assert_int_equal(bg[i].a.code, 200);
+		free(bg[i].a.body);
+	}
+	assert_non_null(f = fopen(logs, "r"));
+	assert_int_equal(fscanf(f, "%d", &most), 1);
+	fclose(f);
+	fprintf(stderr, "# at most %d stream log syncs at once\n", most);
+	assert_int_equal(most, 3);
+	relay_stop(&p, SIGTERM);
+}
+
+/*
  * On a slow disk (every sync 300 ms, tests/sync-gate.c) the session's
  * clock file keeps its bound ahead of the time served while the next
  * write is synced: the bound is written further ahead (1.25 s and twice
@@ -1862,6 +1936,7 @@ main(void)
 		cmocka_unit_test(test_publish_parts_spool),
 		cmocka_unit_test(test_spool_sync_aside),
 		cmocka_unit_test(test_spool_group_commit),
+		cmocka_unit_test(test_spool_parallel_logs),
 		cmocka_unit_test(test_clock_slow_disk),
 		cmocka_unit_test(test_clock_idle_syncs),
 		cmocka_unit_test(test_memory_gap),

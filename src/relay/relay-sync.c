@@ -28,10 +28,15 @@
 #include "relay.h"
 #include "xmalloc.h"
 
+/* Stream logs of a round synced at once (relay_sync_ahead). */
+#define RELAY_SYNC_PARALLEL 8
+
+TAILQ_HEAD(relay_reqs, relay_req);
+
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t	cond;
-	TAILQ_HEAD(, relay_req) queue;
+	struct relay_reqs queue;
 	pthread_t	thread;
 	int		running, stop;
 	unsigned	waiting;	/* suspended on a sync, for /metrics */
@@ -123,14 +128,99 @@ relay_sync_streams(struct relay_req *req, uint64_t round)
 	pthread_mutex_unlock(&relay.lock);
 }
 
+/* One stream log synced by relay_sync_ahead. */
+struct relay_sync_job {
+	struct relay_stream *st;
+	int fd;
+	int ok;
+};
+
+static void *
+relay_sync_job_main(void *arg)
+{
+	struct relay_sync_job *j = arg;
+
+	j->ok = fdatasync(j->fd) == 0;
+	return NULL;
+}
+
+/*
+ * Before a round is answered in order: sync the distinct stream logs its
+ * publish bodies wrote, up to RELAY_SYNC_PARALLEL at once (a disk serves
+ * them together, and a journal commits them together), and mark each
+ * done in the round. Only a head start: a log that could not be held, or
+ * whose sync failed, is synced again in order, where a failure is
+ * answered.
+ */
+static void
+relay_sync_ahead(struct relay_reqs *round, uint64_t n)
+{
+	struct relay_sync_job job[RELAY_SYNC_PARALLEL];
+	pthread_t t[RELAY_SYNC_PARALLEL];
+	int started[RELAY_SYNC_PARALLEL];
+	struct relay_session *s;
+	struct relay_stream *st;
+	struct relay_req *req;
+	size_t nj = 0, i, k;
+	char *why = NULL;
+
+	pthread_mutex_lock(&relay.lock);
+	TAILQ_FOREACH(req, round, sync_entry) {
+		if (req->ctl_session != NULL || req->reg_session != NULL)
+			continue;
+		s = relay_store_session(req->token->session);
+		for (i = 0; s->dir != NULL && i < req->pub.n &&
+		    nj < RELAY_SYNC_PARALLEL; i++) {
+			st = req->pub.streams[i];
+			for (k = 0; k < nj && job[k].st != st; k++)
+				;
+			if (k < nj || relay.spool_held >= RELAY_SPOOL_HELD)
+				continue;
+			if (relay_spool_hold(s, st, &why) != 0) {
+				free(why);	/* said again in order */
+				why = NULL;
+				continue;
+			}
+			job[nj].st = st;
+			job[nj].fd = st->fd;
+			job[nj].ok = 0;
+			nj++;
+		}
+	}
+	pthread_mutex_unlock(&relay.lock);
+	if (nj >= 2) {
+		__atomic_add_fetch(&relay.m.spool_syncs, nj,
+		    __ATOMIC_RELAXED);
+		for (k = 1; k < nj; k++)
+			started[k] = pthread_create(&t[k], NULL,
+			    relay_sync_job_main, &job[k]) == 0;
+		relay_sync_job_main(&job[0]);
+		for (k = 1; k < nj; k++) {
+			if (started[k])
+				pthread_join(t[k], NULL);
+			else
+				relay_sync_job_main(&job[k]);
+		}
+	}
+	/* one alone gains nothing: the in-order pass syncs it */
+	pthread_mutex_lock(&relay.lock);
+	for (k = 0; k < nj; k++) {
+		if (nj >= 2 && job[k].ok)
+			job[k].st->synced_round = n;
+		relay_spool_release(job[k].st);
+	}
+	pthread_mutex_unlock(&relay.lock);
+}
+
 /*
  * The thread: take what is queued as a round, sync each (a file once in
- * the round) and resume its connection, in queue order.
+ * the round, several logs at once) and resume its connection, in queue
+ * order.
  */
 static void *
 relay_sync_main(void *arg)
 {
-	TAILQ_HEAD(, relay_req) round = TAILQ_HEAD_INITIALIZER(round);
+	struct relay_reqs round = TAILQ_HEAD_INITIALIZER(round);
 	struct relay_req *req;
 	uint64_t n;
 
@@ -143,6 +233,10 @@ relay_sync_main(void *arg)
 			break;		/* stopping, and all are done */
 		TAILQ_CONCAT(&round, &relay_sync.queue, sync_entry);
 		n = ++relay_sync.round;
+		pthread_mutex_unlock(&relay_sync.lock);
+		/* suspended: MHD leaves them alone until resumed */
+		relay_sync_ahead(&round, n);
+		pthread_mutex_lock(&relay_sync.lock);
 		while ((req = TAILQ_FIRST(&round)) != NULL) {
 			TAILQ_REMOVE(&round, req, sync_entry);
 			pthread_mutex_unlock(&relay_sync.lock);
