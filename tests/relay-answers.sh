@@ -83,16 +83,24 @@ relay_stop
 # A reader stalled in the middle of a 16 MB batch that is then dropped
 # from memory: with a spool it gets the rest from there; without, its
 # read ends and the next read gets a gap. It keeps no batch alive.
-# stall [OPTION...]: that, printing the stalled reader's and a new read's
-stall() {
-	relay_spawn 0 --max-memory 20 "$@"
+# stalled UNTIL [OPTION...]: a relay holding batch 1 (b1) of stream 1,
+# read by a reader stalled in it (hold_pid; it reads on to UNTIL after a
+# line on fd 7)
+stalled() {
+	until=$1
+	shift
+	relay_spawn 0 "$@"
 	relay_up
 	poke request POST /v1/streams "$tmp/tok.a" "$tmp/streams" >/dev/null
 	poke publish "$tmp/tok.a" "$tmp/b1" >/dev/null
-	poke stall "$tmp/tok.b" 1 3 <"$tmp/hold.in" >"$tmp/stall.out" &
+	poke stall "$tmp/tok.b" 1 "$until" <"$tmp/hold.in" >"$tmp/stall.out" &
 	hold_pid=$!
 	exec 7>"$tmp/hold.in"
 	wait_for 20 grep -q stalled "$tmp/stall.out"
+}
+# stall [OPTION...]: that, printing the stalled reader's and a new read's
+stall() {
+	stalled 3 --max-memory 20 "$@"
 	poke publish "$tmp/tok.a" "$tmp/b2" "$tmp/b3" >/dev/null
 	echo go >&7
 	unhold
@@ -115,14 +123,7 @@ check "and the next read gets a gap, then the rest" \
 
 # A reader that goes away in the middle of a read (its console quit): the
 # relay's log says what libmicrohttpd's "Failed to send" means.
-relay_spawn 0
-relay_up
-poke request POST /v1/streams "$tmp/tok.a" "$tmp/streams" >/dev/null
-poke publish "$tmp/tok.a" "$tmp/b1" >/dev/null
-poke stall "$tmp/tok.b" 1 1 <"$tmp/hold.in" >"$tmp/stall.out" &
-hold_pid=$!
-exec 7>"$tmp/hold.in"
-wait_for 20 grep -q stalled "$tmp/stall.out"
+stalled 1
 kill -9 "$hold_pid"
 exec 7>&-
 wait "$hold_pid" 2>/dev/null

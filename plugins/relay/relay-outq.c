@@ -245,7 +245,6 @@ relay_outq_cut(struct relay_outq *q, struct relay_ostream *s,
 	if (skipped != 0) {
 		pthread_mutex_lock(&q->lock);
 		q->unacked -= skipped;
-		q->bad += skipped;
 		q->bad_unreported += skipped;
 		pthread_mutex_unlock(&q->lock);
 	}

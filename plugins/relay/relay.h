@@ -149,8 +149,7 @@ struct relay_outq {
 	uint64_t	 unacked;	/* events in unacked batches */
 	uint64_t	 dropped;	/* total dropped by max_queue */
 	uint64_t	 dropped_unreported;
-	uint64_t	 bad;		/* of a kind no batch can carry */
-	uint64_t	 bad_unreported;
+	uint64_t	 bad_unreported;	/* of a kind no batch can carry */
 	int		 new_streams;	/* a stream needs registering */
 };
 

@@ -394,26 +394,13 @@ relay_http_streams_post(struct MHD_Connection *conn, struct relay_req *req)
 	if ((f = open_memstream(&out, &len)) == NULL)
 		fatal("open_memstream failed");
 	pthread_mutex_lock(&relay.lock);
-	if (relay_http_streams_room(conn, req, s, line, n, &rc)) {
-		pthread_mutex_unlock(&relay.lock);
-		fclose(f);
-		free(out);
-		free(line);
-		return rc;
-	}
+	if (relay_http_streams_room(conn, req, s, line, n, &rc))
+		goto out;
 	for (i = 0; i < n; i++) {
 		st = relay_store_register(s, req->token->site, line[i].name,
 		    line[i].units, &why);
-		if (st == NULL) {
-			pthread_mutex_unlock(&relay.lock);
-			relay_log("%s", why);
-			rc = relay_http_error(conn, 500, "spool: %s", why);
-			free(why);
-			fclose(f);
-			free(out);
-			free(line);
-			return rc;
-		}
+		if (st == NULL)
+			goto spool_error;
 		waits |= st->registering;
 		fprintf(f, "%" PRIu32 " %s %" PRIu64 "\n", st->id, st->name,
 		    st->highest + 1);
@@ -425,28 +412,31 @@ relay_http_streams_post(struct MHD_Connection *conn, struct relay_req *req)
 	 * then), so that a slow disk holds up no other request, or here.
 	 */
 	if (waits && relay_sync_streams_later(conn, req, s)) {
-		pthread_mutex_unlock(&relay.lock);
-		fclose(f);
-		free(out);
-		free(line);
-		return MHD_YES;
+		rc = MHD_YES;
+		goto out;
 	}
-	if (waits && relay_spool_streams_sync(s, &why) != 0) {
-		pthread_mutex_unlock(&relay.lock);
-		relay_log("%s", why);
-		rc = relay_http_error(conn, 500, "spool: %s", why);
-		free(why);
-		fclose(f);
-		free(out);
-		free(line);
-		return rc;
-	}
-	for (i = 0; waits && i < s->nstreams; i++)
-		s->streams[i]->registering = 0;
+	if (waits && relay_spool_streams_sync(s, &why) != 0)
+		goto spool_error;
+	if (waits)
+		relay_store_streams_durable(s, s->nstreams);
 	pthread_mutex_unlock(&relay.lock);
 	fclose(f);
 	free(line);
 	return relay_http_respond(conn, 200, RELAY_TEXT, out, len);
+
+spool_error:
+	pthread_mutex_unlock(&relay.lock);
+	relay_log("%s", why);
+	rc = relay_http_error(conn, 500, "spool: %s", why);
+	free(why);
+	goto done;
+out:
+	pthread_mutex_unlock(&relay.lock);
+done:
+	fclose(f);
+	free(out);
+	free(line);
+	return rc;
 }
 
 /*

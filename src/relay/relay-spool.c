@@ -498,14 +498,24 @@ fail:
 	return -1;
 }
 
+/*
+ * fdatasync a spool file that an answer waits on (-1: none), counted for
+ * /metrics as it begins; 0, or -1 with errno.
+ */
+int
+relay_spool_datasync(int fd)
+{
+	if (fd == -1)
+		return 0;
+	__atomic_add_fetch(&relay.m.spool_syncs, 1, __ATOMIC_RELAXED);
+	return fdatasync(fd);
+}
+
 /* Make a held stream's appended batches durable; 0 or -1. */
 int
 relay_spool_sync(struct relay_stream *st, char **cause)
 {
-	if (st->fd == -1)
-		return 0;
-	__atomic_add_fetch(&relay.m.spool_syncs, 1, __ATOMIC_RELAXED);
-	if (fdatasync(st->fd) == 0)
+	if (relay_spool_datasync(st->fd) == 0)
 		return 0;
 	xasprintf(cause, "cannot sync the log of stream %" PRIu32 ": %s",
 	    st->id, strerror(errno));
@@ -706,9 +716,9 @@ relay_spool_streams_sync(struct relay_session *s, char **cause)
 {
 	if (s->streams_fd == -1)
 		return 0;
-	__atomic_add_fetch(&relay.m.spool_syncs, 2, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&relay.m.spool_syncs, 1, __ATOMIC_RELAXED);
 	relay_spool_sync_dir(s->dir);
-	if (fdatasync(s->streams_fd) == 0)
+	if (relay_spool_datasync(s->streams_fd) == 0)
 		return 0;
 	xasprintf(cause, "cannot sync %s/streams: %s", s->dir,
 	    strerror(errno));
@@ -719,10 +729,7 @@ relay_spool_streams_sync(struct relay_session *s, char **cause)
 int
 relay_spool_control_sync(struct relay_session *s, char **cause)
 {
-	if (s->control_fd == -1)
-		return 0;
-	__atomic_add_fetch(&relay.m.spool_syncs, 1, __ATOMIC_RELAXED);
-	if (fdatasync(s->control_fd) == 0)
+	if (relay_spool_datasync(s->control_fd) == 0)
 		return 0;
 	xasprintf(cause, "cannot sync %s/control: %s", s->dir,
 	    strerror(errno));

@@ -274,6 +274,19 @@ relay_store_register(struct relay_session *s, const char *site,
 	return st;
 }
 
+/*
+ * The spool lines of the first n streams of s are synced: they are
+ * registered now (listed, found by id). Lock held.
+ */
+void
+relay_store_streams_durable(struct relay_session *s, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n && i < s->nstreams; i++)
+		s->streams[i]->registering = 0;
+}
+
 /* Find (or add) a stream in the touched list. */
 static struct relay_touched *
 relay_store_touch(struct relay_touched **t, size_t *n,

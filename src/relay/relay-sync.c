@@ -109,7 +109,7 @@ relay_sync_streams(struct relay_req *req, uint64_t round)
 {
 	struct relay_session *s = req->reg_session;
 	char *why = NULL;
-	uint32_t i, n;
+	uint32_t n;
 
 	if (s->streams_synced_round == round)
 		return;
@@ -123,8 +123,7 @@ relay_sync_streams(struct relay_req *req, uint64_t round)
 	}
 	s->streams_synced_round = round;
 	pthread_mutex_lock(&relay.lock);
-	for (i = 0; i < n; i++)
-		s->streams[i]->registering = 0;
+	relay_store_streams_durable(s, n);
 	pthread_mutex_unlock(&relay.lock);
 }
 
@@ -140,7 +139,7 @@ relay_sync_job_main(void *arg)
 {
 	struct relay_sync_job *j = arg;
 
-	j->ok = fdatasync(j->fd) == 0;
+	j->ok = relay_spool_datasync(j->fd) == 0;
 	return NULL;
 }
 
@@ -189,8 +188,6 @@ relay_sync_ahead(struct relay_reqs *round, uint64_t n)
 	}
 	pthread_mutex_unlock(&relay.lock);
 	if (nj >= 2) {
-		__atomic_add_fetch(&relay.m.spool_syncs, nj,
-		    __ATOMIC_RELAXED);
 		for (k = 1; k < nj; k++)
 			started[k] = pthread_create(&t[k], NULL,
 			    relay_sync_job_main, &job[k]) == 0;

@@ -397,6 +397,7 @@ struct relay_stream *relay_store_stream(struct relay_session *s,
     uint32_t id);
 struct relay_stream *relay_store_find(struct relay_session *s,
     const char *site, const char *name);
+void relay_store_streams_durable(struct relay_session *s, uint32_t n);
 struct relay_stream *relay_store_register(struct relay_session *s,
     const char *site, const char *name, uint32_t units, char **cause);
 struct relay_site *relay_store_site(struct relay_session *s,
@@ -446,6 +447,7 @@ ssize_t relay_spool_pread(struct relay_session *s, struct relay_stream *st,
     void *buf, size_t len, uint64_t off);
 void relay_spool_close_all(void);
 int relay_spool_control_sync(struct relay_session *s, char **cause);
+int relay_spool_datasync(int fd);
 int relay_spool_streams_sync(struct relay_session *s, char **cause);
 int relay_spool_control(struct relay_session *s, const struct relay_msg *m,
     char **cause);
