@@ -207,58 +207,87 @@ wire_encoded_size(const struct sb_event *ev, size_t n)
 	return size;
 }
 
-/* Write one batch of n events into buf; bytes written or 0. */
+/* Bytes of one record of an event kind (12, 16 or 30), or 0 if unknown. */
 size_t
-wire_encode(uint8_t *buf, size_t cap, const struct wire_header *h,
-    const struct sb_event *ev, size_t n)
+wire_record_bytes(unsigned kind)
 {
-	size_t size, i;
-	int64_t base;
-	const struct sb_event *e;
-	uint8_t *p;
+	return wire_record_size(kind);
+}
 
-	/* (no events: an empty batch, as before) */
-	if (wire_scan(ev, n, cap, &size, &base) != n || size > cap)
-		return 0;
+/* Write the record of e at p with its time as t_us - base_us. */
+size_t
+wire_put_record(uint8_t *p, const struct sb_event *e, int64_t base_us)
+{
+	wire_put32(p, (uint32_t)((uint64_t)e->t_us - (uint64_t)base_us));
+	p[4] = e->kind;
+	p[5] = e->aux;
+	wire_put16(p + 6, e->pop);
+	wire_put32(p + 8, e->index);
+	switch (e->kind) {
+	case SB_EV_SYNAPTIC:
+		wire_putf(p + 12, e->g_before);
+		break;
+	case SB_EV_CONDUCTANCE:
+	case SB_EV_STIM:
+		wire_put16(p + 12, e->count);
+		wire_put32(p + 14, e->width_us);
+		wire_putf(p + 18, e->amplitude);
+		wire_putf(p + 22, e->g_before);
+		wire_putf(p + 26, e->g_after);
+		break;
+	}
+	return wire_record_size(e->kind);
+}
 
+/* Add d (mod 2^32) to the time of each of the n records at p. */
+void
+wire_shift_records(uint8_t *p, size_t n, uint32_t d)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		wire_put32(p, wire_get32(p) + d);
+		p += wire_record_size(p[4]);
+	}
+}
+
+/* Write the header and CRC of the batch whose records follow it. */
+void
+wire_finish(uint8_t *buf, const struct wire_header *h)
+{
 	memcpy(buf, WIRE_MAGIC, 4);
 	buf[WIRE_OFF_VERSION] = WIRE_VERSION;
 	buf[WIRE_OFF_FLAGS] = 0;
 	wire_put16(buf + WIRE_OFF_HEADER_LEN, WIRE_HEADER_SIZE);
 	wire_put64(buf + WIRE_OFF_SESSION, h->session_id);
 	wire_put32(buf + WIRE_OFF_STREAM, h->stream_id);
-	wire_put32(buf + WIRE_OFF_COUNT, (uint32_t)n);
+	wire_put32(buf + WIRE_OFF_COUNT, h->event_count);
 	wire_put64(buf + WIRE_OFF_SEQ, h->seq);
-	wire_put64(buf + WIRE_OFF_BASE, (uint64_t)base);
-	wire_put32(buf + WIRE_OFF_PAYLOAD_LEN,
-	    (uint32_t)(size - WIRE_HEADER_SIZE));
-	wire_put32(buf + WIRE_OFF_CRC, 0);
+	wire_put64(buf + WIRE_OFF_BASE, (uint64_t)h->base_us);
+	wire_put32(buf + WIRE_OFF_PAYLOAD_LEN, h->payload_len);
+	wire_seal(buf, SIZE_MAX);
+}
 
+/* Write one batch of n events into buf; bytes written or 0. */
+size_t
+wire_encode(uint8_t *buf, size_t cap, const struct wire_header *h,
+    const struct sb_event *ev, size_t n)
+{
+	struct wire_header out = *h;
+	size_t size, i;
+	int64_t base;
+	uint8_t *p;
+
+	/* (no events: an empty batch, as before) */
+	if (wire_scan(ev, n, cap, &size, &base) != n || size > cap)
+		return 0;
 	p = buf + WIRE_HEADER_SIZE;
-	for (i = 0; i < n; i++) {
-		e = &ev[i];
-		wire_put32(p, (uint32_t)((uint64_t)e->t_us - (uint64_t)base));
-		p[4] = e->kind;
-		p[5] = e->aux;
-		wire_put16(p + 6, e->pop);
-		wire_put32(p + 8, e->index);
-		switch (e->kind) {
-		case SB_EV_SYNAPTIC:
-			wire_putf(p + 12, e->g_before);
-			break;
-		case SB_EV_CONDUCTANCE:
-		case SB_EV_STIM:
-			wire_put16(p + 12, e->count);
-			wire_put32(p + 14, e->width_us);
-			wire_putf(p + 18, e->amplitude);
-			wire_putf(p + 22, e->g_before);
-			wire_putf(p + 26, e->g_after);
-			break;
-		}
-		p += wire_record_size(e->kind);
-	}
-
-	wire_put32(buf + WIRE_OFF_CRC, crc32c(0, buf, size));
+	for (i = 0; i < n; i++)
+		p += wire_put_record(p, &ev[i], base);
+	out.event_count = (uint32_t)n;
+	out.base_us = base;
+	out.payload_len = (uint32_t)(size - WIRE_HEADER_SIZE);
+	wire_finish(buf, &out);
 	return size;
 }
 

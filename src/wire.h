@@ -146,6 +146,22 @@ size_t wire_encode(uint8_t *buf, size_t cap, const struct wire_header *h,
     const struct sb_event *ev, size_t n);
 
 /*
+ * Building a batch record by record (the relay transport encodes events
+ * as they are queued): wire_record_bytes gives a kind's record size (0 for
+ * an unknown kind); wire_put_record writes e's record at p with its time
+ * as t_us - base_us (the caller keeps that within 0..2^32-1) and returns
+ * its size; wire_shift_records adds d us (mod 2^32) to the times of the n
+ * records at p (a new, earlier base); wire_finish writes the header of the
+ * batch whose h->payload_len bytes of h->event_count records follow it at
+ * buf + WIRE_HEADER_SIZE, from h's session_id, stream_id, seq and base_us,
+ * and its CRC.
+ */
+size_t wire_record_bytes(unsigned kind);
+size_t wire_put_record(uint8_t *p, const struct sb_event *e, int64_t base_us);
+void wire_shift_records(uint8_t *p, size_t n, uint32_t d);
+void wire_finish(uint8_t *buf, const struct wire_header *h);
+
+/*
  * Check the fixed header at buf without needing the payload: fills h so a
  * reader knows how many bytes (header_len + payload_len) and events
  * (event_count) the batch has. 0, or -1 with *cause (if cause is not NULL).

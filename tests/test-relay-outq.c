@@ -225,6 +225,108 @@ test_max_queue_drops_oldest(void **state)
 	relay_outq_free(&q);
 }
 
+/* Decode every batch of a body into ev (room for max); events decoded. */
+static size_t
+decode_events(const uint8_t *body, size_t len, struct sb_event *ev,
+    size_t max, int64_t *bases, size_t *nb)
+{
+	struct wire_header	 h;
+	size_t			 off = 0, used, n = 0;
+
+	*nb = 0;
+	while (off < len) {
+		assert_int_equal(wire_decode(body + off, len - off, &h, ev + n,
+		    max - n, &used, NULL), 0);
+		bases[(*nb)++] = h.base_us;
+		n += h.event_count;
+		off += used;
+	}
+	return (n);
+}
+
+/*
+ * Events are encoded as they are queued: an earlier event rebases the
+ * open batch (its base is the earliest time), times more than 2^32-1 us
+ * apart start a new batch, an event of unknown kind is left out and
+ * counted, records of every size survive a drop of the oldest.
+ */
+static void
+test_encoded_as_queued(void **state)
+{
+	struct relay_outq	 q;
+	struct relay_ostream	*s;
+	struct sb_event		 ev[6], out[16];
+	uint8_t			*body = NULL;
+	size_t			 len = 0, cap = 0, n, nb;
+	uint64_t		 resent = 0;
+	int64_t			 bases[8];
+
+	memset(ev, 0, sizeof ev);
+	ev[0].kind = SB_EV_SPIKE;
+	ev[0].t_us = 5000;
+	ev[1].kind = SB_EV_CONDUCTANCE;
+	ev[1].t_us = 4000;		/* earlier: the batch rebases */
+	ev[1].g_after = 2.5f;
+	ev[1].count = 3;
+	ev[2].kind = 99;		/* unknown: left out, counted */
+	ev[2].t_us = 4500;
+	ev[3].kind = SB_EV_SYNAPTIC;
+	ev[3].t_us = 4200;
+	ev[3].g_before = 1.25f;
+	ev[4].kind = SB_EV_MARK;	/* 2^32 us later: a new batch */
+	ev[4].t_us = 4000 + ((int64_t)1 << 32);
+	ev[5].kind = SB_EV_SPIKE;
+	ev[5].t_us = 3000;		/* over 2^32-1 us before ev[4] */
+
+	relay_outq_init(&q, 1000, 1000, 1000000);
+	s = setup_stream(&q, "mea");
+	assert_int_equal(relay_outq_append(&q, "mea", ev, 6, 0), 0);
+	assert_int_equal(q.bad_unreported, 1);
+	assert_int_equal(relay_outq_depth(&q), 5);
+	assert_int_equal(relay_outq_fill(&q, s, &body, &len, &cap,
+	    RELAY_BODY_MAX, &resent), 3);
+	n = decode_events(body, len, out, 16, bases, &nb);
+	assert_int_equal(n, 5);
+	assert_int_equal(nb, 3);
+	assert_int_equal(bases[0], 4000);
+	assert_int_equal(out[0].t_us, 5000);
+	assert_int_equal(out[1].t_us, 4000);
+	assert_int_equal(out[1].count, 3);
+	assert_true(out[1].g_after == 2.5f);
+	assert_int_equal(out[2].t_us, 4200);
+	assert_true(out[2].g_before == 1.25f);
+	assert_int_equal(out[3].t_us, ev[4].t_us);
+	assert_int_equal(out[3].kind, SB_EV_MARK);
+	assert_int_equal(out[4].t_us, 3000);
+	assert_int_equal(bases[1], ev[4].t_us);
+	assert_int_equal(bases[2], 3000);
+	relay_outq_free(&q);
+
+	/* max_queue 3: the 2 oldest go, the batch counts from what is left */
+	relay_outq_init(&q, 1000, 1000, 3);
+	s = setup_stream(&q, "mea");
+	ev[2].kind = SB_EV_STIM;
+	ev[2].width_us = 200;
+	ev[5].t_us = 6000;
+	assert_int_equal(relay_outq_append(&q, "mea", ev, 4, 0), 1);
+	assert_int_equal(relay_outq_append(&q, "mea", ev + 5, 1, 0), 1);
+	assert_int_equal(q.dropped_unreported, 2);
+	assert_int_equal(relay_outq_waiting(&q, s), 3);
+	len = 0;
+	relay_outq_fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	n = decode_events(body, len, out, 16, bases, &nb);
+	assert_int_equal(n, 3);
+	assert_int_equal(nb, 1);
+	assert_int_equal(bases[0], 4200);
+	assert_int_equal(out[0].t_us, 4500);
+	assert_int_equal(out[0].kind, SB_EV_STIM);
+	assert_int_equal(out[0].width_us, 200);
+	assert_int_equal(out[1].t_us, 4200);
+	assert_int_equal(out[2].t_us, 6000);
+	free(body);
+	relay_outq_free(&q);
+}
+
 /* Registration answers: forget what the relay has, renumber if it lost. */
 static void
 test_resync(void **state)
@@ -312,7 +414,7 @@ test_cut_ahead(void **state)
 	len = 0;
 	relay_outq_fill(&q, s, &body, &len, &cap, 3 * one + 10, &resent);
 	assert_int_equal(s->nunacked, 11);
-	assert_int_equal(s->plen - s->phead, 0);
+	assert_int_equal(relay_outq_waiting(&q, s), 0);
 	relay_outq_free(&q);
 
 	/* max_queue 4000: 2000 are cut, the rest wait and can be dropped */
@@ -328,7 +430,7 @@ test_cut_ahead(void **state)
 	relay_outq_failed(&q, s);
 	relay_outq_fill(&q, s, &body, &len, &cap, 2 * one + 10, &resent);
 	assert_int_equal(s->unacked_events, 2000);	/* not cut */
-	assert_int_equal(s->plen - s->phead, 2000);
+	assert_int_equal(relay_outq_waiting(&q, s), 2000);
 	/* over max_queue: the oldest waiting go, the cut ones stay */
 	assert_int_equal(relay_outq_append(&q, "mea", ev + 4000, 1000, 0),
 	    1000);
@@ -437,6 +539,7 @@ main(void)
 		cmocka_unit_test(test_ready_window),
 		cmocka_unit_test(test_max_queue_drops_oldest),
 		cmocka_unit_test(test_cut_ahead),
+		cmocka_unit_test(test_encoded_as_queued),
 		cmocka_unit_test(test_resync),
 		cmocka_unit_test(test_config_errors),
 	};

@@ -1,7 +1,9 @@
 /*
- * relay-outq.c: the outgoing queue. Events wait per stream until the
- * network thread cuts them into numbered batches; every batch is kept
- * until the relay acknowledges its sequence number, and resent otherwise.
+ * relay-outq.c: the outgoing queue. The engine encodes each stream's
+ * events into wire records as it queues them, in batches of up to
+ * batch_events; the network thread numbers and seals the closed batches
+ * (relay_outq_cut) and keeps every batch until the relay acknowledges its
+ * sequence number, and resends it otherwise.
  */
 #include "config.h"
 
@@ -12,9 +14,8 @@
 #include "relay.h"
 #include "xmalloc.h"
 
-/* A cut array up to this (events) is always kept for the next one. */
-#define RELAY_SPARE_KEEP 65536
 #define RELAY_CUT_AHEAD 4
+#define RELAY_OPEN_MIN 4096	/* bytes an open batch starts with, at least */
 
 /* Set up an empty queue. */
 void
@@ -39,9 +40,11 @@ relay_outq_free(struct relay_outq *q)
 		s = q->streams[i];
 		for (j = 0; j < s->nunacked; j++)
 			free(s->unacked[j].buf);
+		for (j = s->whead; j < s->nwait; j++)
+			free(s->wait[j].buf);
 		free(s->unacked);
-		free(s->pend);
-		free(s->spare);
+		free(s->wait);
+		free(s->open.buf);
 		free(s->name);
 		free(s);
 	}
@@ -70,45 +73,162 @@ relay_outq_stream(struct relay_outq *q, const char *name)
 	return (s);
 }
 
+/* Close the open batch of s: it waits to be taken (lock held). */
+static void
+relay_outq_close(struct relay_ostream *s)
+{
+	if (s->open.buf == NULL)
+		return;
+	if (s->nwait == s->capwait && s->whead > 0) {
+		memmove(s->wait, s->wait + s->whead,
+		    (s->nwait - s->whead) * sizeof *s->wait);
+		s->nwait -= s->whead;
+		s->whead = 0;
+	}
+	if (s->nwait == s->capwait) {
+		s->capwait = s->capwait == 0 ? 16 : s->capwait * 2;
+		s->wait = xreallocarray(s->wait, s->capwait, sizeof *s->wait);
+	}
+	/* the next one starts as large as this one came to be */
+	s->open_size = s->open.len;
+	s->wait[s->nwait++] = s->open;
+	memset(&s->open, 0, sizeof s->open);
+}
+
+/* Can e (a record of rec bytes) go in the open batch of s? */
+static int
+relay_outq_fits(const struct relay_outq *q, const struct relay_ostream *s,
+    const struct sb_event *e, size_t rec)
+{
+	const struct relay_batch *b = &s->open;
+
+	if (b->events >= q->batch_events ||
+	    b->len + rec - WIRE_HEADER_SIZE > WIRE_PAYLOAD_MAX)
+		return (0);
+	/* every time within 2^32-1 us of the batch's earliest */
+	if (e->t_us >= b->base_us)
+		return ((uint64_t)e->t_us - (uint64_t)b->base_us <= UINT32_MAX);
+	return ((uint64_t)s->open_max - (uint64_t)e->t_us <= UINT32_MAX);
+}
+
+/* Encode e (a record of rec bytes) into the open batch of s. */
+static void
+relay_outq_put(struct relay_outq *q, struct relay_ostream *s,
+    const struct sb_event *e, size_t rec)
+{
+	struct relay_batch	*b = &s->open;
+
+	if (b->buf != NULL && !relay_outq_fits(q, s, e, rec))
+		relay_outq_close(s);
+	if (b->buf == NULL) {
+		b->cap = s->open_size > RELAY_OPEN_MIN ? s->open_size :
+		    RELAY_OPEN_MIN;
+		b->buf = xmalloc(b->cap);
+		b->len = WIRE_HEADER_SIZE;
+		b->base_us = s->open_max = e->t_us;
+	} else if (e->t_us < b->base_us) {
+		/* an earlier event: the batch counts from it now */
+		wire_shift_records(b->buf + WIRE_HEADER_SIZE, b->events,
+		    (uint32_t)((uint64_t)b->base_us - (uint64_t)e->t_us));
+		b->base_us = e->t_us;
+	}
+	if (b->len + rec > b->cap) {
+		while (b->len + rec > b->cap)
+			b->cap *= 2;
+		b->buf = xrealloc(b->buf, b->cap);
+	}
+	b->len += wire_put_record(b->buf + b->len, e, b->base_us);
+	b->events++;
+	if (e->t_us > s->open_max)
+		s->open_max = e->t_us;
+}
+
+/* Little-endian u32 at p. */
+static uint32_t
+relay_outq_get32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24);
+}
+
+/* Remove the k oldest of b's records (it has more); rebase on the rest. */
+static void
+relay_batch_trim(struct relay_batch *b, uint64_t k)
+{
+	uint8_t		*p = b->buf + WIRE_HEADER_SIZE, *r = p;
+	uint32_t	 lo = UINT32_MAX, t;
+	uint64_t	 i;
+
+	for (i = 0; i < k; i++)
+		r += wire_record_bytes(r[4]);
+	memmove(p, r, b->len - (size_t)(r - b->buf));
+	b->len -= (size_t)(r - p);
+	b->events -= (uint32_t)k;
+	for (i = 0, r = p; i < b->events; i++) {
+		if ((t = relay_outq_get32(r)) < lo)
+			lo = t;
+		r += wire_record_bytes(r[4]);
+	}
+	wire_shift_records(p, b->events, (uint32_t)0 - lo);
+	b->base_us += lo;
+}
+
+/* Drop the k oldest waiting events of s (it has as many; lock held). */
+static void
+relay_outq_drop_oldest(struct relay_ostream *s, uint64_t k)
+{
+	struct relay_batch	*b;
+
+	s->waiting -= k;
+	while (k > 0) {
+		b = s->whead < s->nwait ? &s->wait[s->whead] : &s->open;
+		if (b->events > k) {
+			relay_batch_trim(b, k);
+			break;
+		}
+		k -= b->events;
+		free(b->buf);
+		if (b == &s->open)
+			memset(&s->open, 0, sizeof s->open);
+		else
+			s->whead++;
+	}
+}
+
 /*
- * Queue n events of a stream (engine thread). Beyond max_queue the oldest
- * waiting events of the stream are dropped and counted; returns how many.
+ * Queue n events of a stream (engine thread): each is encoded into the
+ * stream's open batch; an event of a kind no record carries is counted
+ * (bad_unreported) and left out. Beyond max_queue the oldest waiting
+ * events of the stream are dropped and counted; returns how many.
  */
 int
 relay_outq_append(struct relay_outq *q, const char *name,
     const struct sb_event *ev, size_t n, int64_t now_us)
 {
 	struct relay_ostream	*s;
-	size_t			 live, drop = 0;
-	uint64_t		 total;
+	size_t			 i, rec, added = 0;
+	uint64_t		 total, drop = 0;
 
 	pthread_mutex_lock(&q->lock);
 	s = relay_outq_stream(q, name);
-	live = s->plen - s->phead;
-	if (s->phead > 0 && (s->phead >= live || s->plen + n > s->pcap)) {
-		memmove(s->pend, s->pend + s->phead, live * sizeof *s->pend);
-		s->phead = 0;
-		s->plen = live;
-	}
-	if (s->plen + n > s->pcap) {
-		s->pcap = s->pcap == 0 ? 1024 : s->pcap;
-		while (s->plen + n > s->pcap)
-			s->pcap *= 2;
-		s->pend = xreallocarray(s->pend, s->pcap, sizeof *s->pend);
-	}
-	if (live == 0)
+	if (s->waiting == 0)
 		s->pend_since = now_us;
-	if (n > 0)	/* pend is still NULL before a stream's first event */
-		memcpy(s->pend + s->plen, ev, n * sizeof *ev);
-	s->plen += n;
-	q->pending += n;
+	for (i = 0; i < n; i++) {
+		if ((rec = wire_record_bytes(ev[i].kind)) == 0)
+			continue;
+		relay_outq_put(q, s, &ev[i], rec);
+		added++;
+	}
+	q->bad_unreported += n - added;
+	s->waiting += added;
+	q->pending += added;
 
 	total = q->pending + q->unacked;
 	if (total > q->max_queue) {
 		drop = total - q->max_queue;
-		if (drop > s->plen - s->phead)
-			drop = s->plen - s->phead;
-		s->phead += drop;
+		if (drop > s->waiting)
+			drop = s->waiting;
+		relay_outq_drop_oldest(s, drop);
 		q->pending -= drop;
 		q->dropped += drop;
 		q->dropped_unreported += drop;
@@ -129,6 +249,18 @@ relay_outq_depth(struct relay_outq *q)
 	return (depth);
 }
 
+/* Events of s queued and not yet numbered into batches. */
+uint64_t
+relay_outq_waiting(struct relay_outq *q, struct relay_ostream *s)
+{
+	uint64_t	waiting;
+
+	pthread_mutex_lock(&q->lock);
+	waiting = s->waiting;
+	pthread_mutex_unlock(&q->lock);
+	return (waiting);
+}
+
 /*
  * Should stream s go out now? An idle link sends at once; a busy one lets
  * events gather for window_us or until batch_events are waiting. Lowers
@@ -138,15 +270,15 @@ int
 relay_outq_ready(struct relay_outq *q, struct relay_ostream *s,
     int link_busy, int64_t now_us, int64_t *due_us)
 {
-	size_t	live;
-	int64_t	since, due;
+	uint64_t	live;
+	int64_t		since, due;
 
 	if (!s->registered || s->refused || s->busy)
 		return (0);
 	if (s->nunacked > 0)
 		return (1);
 	pthread_mutex_lock(&q->lock);
-	live = s->plen - s->phead;
+	live = s->waiting;
 	since = s->pend_since;
 	pthread_mutex_unlock(&q->lock);
 	if (live == 0)
@@ -161,92 +293,57 @@ relay_outq_ready(struct relay_outq *q, struct relay_ostream *s,
 	return (0);
 }
 
-/* Keep one encoded batch at the end of the unacknowledged list. */
+/* Keep batch b at the end of the unacknowledged list, numbered. */
 static void
-relay_outq_keep(struct relay_ostream *s, uint8_t *buf, size_t len,
-    uint32_t events)
+relay_outq_keep(struct relay_ostream *s, const struct relay_batch *b)
 {
-	struct relay_batch	*b;
+	struct relay_batch	*k;
 
 	if (s->nunacked == s->capunacked) {
 		s->capunacked = s->capunacked == 0 ? 16 : s->capunacked * 2;
 		s->unacked = xreallocarray(s->unacked, s->capunacked,
 		    sizeof *s->unacked);
 	}
-	b = &s->unacked[s->nunacked++];
-	b->seq = s->next_seq++;
-	b->events = events;
-	b->sends = 0;
-	b->len = len;
-	b->buf = buf;
-	s->unacked_events += events;
+	k = &s->unacked[s->nunacked++];
+	*k = *b;
+	k->seq = s->next_seq++;
+	k->sends = 0;
+	s->unacked_events += b->events;
 }
 
-/* Take the waiting events of s and cut them into numbered batches. */
+/*
+ * Take the waiting batches of s (closing the open one), number them and
+ * seal them: header and CRC, outside the lock.
+ */
 static void
-relay_outq_cut(struct relay_outq *q, struct relay_ostream *s,
-    uint64_t session_id)
+relay_outq_cut(struct relay_outq *q, struct relay_ostream *s)
 {
-	struct sb_event		*base, *ev;
 	struct wire_header	 h;
-	size_t			 n, i, k, len, max, skipped = 0, basecap;
-	uint8_t			*buf;
+	struct relay_batch	*b;
+	size_t			 i, first = s->nunacked;
+	uint64_t		 n;
 
 	pthread_mutex_lock(&q->lock);
-	base = s->pend;
-	basecap = s->pcap;
-	n = s->plen - s->phead;
-	ev = n > 0 ? s->pend + s->phead : NULL;	/* pend may be NULL */
-	/* Hand the array over; the engine goes on in the spare one. */
-	s->pend = s->spare;
-	s->pcap = s->sparecap;
-	s->spare = NULL;
-	s->sparecap = 0;
-	s->phead = s->plen = 0;
+	relay_outq_close(s);
+	for (i = s->whead; i < s->nwait; i++)
+		relay_outq_keep(s, &s->wait[i]);
+	s->whead = s->nwait = 0;
+	n = s->waiting;
+	s->waiting = 0;
 	q->pending -= n;
 	q->unacked += n;
 	pthread_mutex_unlock(&q->lock);
 
 	memset(&h, 0, sizeof h);
-	h.session_id = session_id;
+	h.session_id = q->session_id;
 	h.stream_id = s->id;
-	for (i = 0; i < n; i += k) {
-		max = n - i;
-		if (max > q->batch_events)
-			max = q->batch_events;
-		k = wire_encode_span(ev + i, max,
-		    WIRE_HEADER_SIZE + WIRE_PAYLOAD_MAX, &len);
-		if (k == 0) {
-			/* An event no batch can carry (bad kind). */
-			k = 1;
-			skipped++;
-			continue;
-		}
-		buf = xmalloc(len);
-		h.seq = s->next_seq;
-		if (wire_encode(buf, len, &h, ev + i, k) != len)
-			fatal("relay: batch of %zu events did not encode", k);
-		relay_outq_keep(s, buf, len, (uint32_t)k);
-	}
-	/*
-	 * Kept for the engine's next array (growing one again from nothing
-	 * costs a page fault every 100 events), unless it is far larger
-	 * than what it carried: a burst is over, give the memory back.
-	 */
-	pthread_mutex_lock(&q->lock);
-	if (s->spare == NULL && (basecap <= RELAY_SPARE_KEEP ||
-	    n >= basecap / 8)) {
-		s->spare = base;
-		s->sparecap = basecap;
-		base = NULL;
-	}
-	pthread_mutex_unlock(&q->lock);
-	free(base);
-	if (skipped != 0) {
-		pthread_mutex_lock(&q->lock);
-		q->unacked -= skipped;
-		q->bad_unreported += skipped;
-		pthread_mutex_unlock(&q->lock);
+	for (i = first; i < s->nunacked; i++) {
+		b = &s->unacked[i];
+		h.seq = b->seq;
+		h.event_count = b->events;
+		h.base_us = b->base_us;
+		h.payload_len = (uint32_t)(b->len - WIRE_HEADER_SIZE);
+		wire_finish(b->buf, &h);
 	}
 }
 
@@ -266,17 +363,16 @@ relay_outq_fill(struct relay_outq *q, struct relay_ostream *s,
 	size_t			 i, start = s->inflight, bytes = 0;
 
 	/*
-	 * Cut (encode) what waits while up to RELAY_CUT_AHEAD bodies are
-	 * queued ahead: an encoded spike takes 12 bytes against the engine's
-	 * 48, and the engine's array is not grown to hold a backlog. At most
-	 * half of max_queue is cut, so that the bound still drops the oldest
+	 * Number what waits while up to RELAY_CUT_AHEAD bodies are queued
+	 * ahead, and at most half of max_queue: a numbered batch can no
+	 * longer be dropped, so past that the bound drops the oldest
 	 * waiting events.
 	 */
 	for (i = 0; i < s->nunacked; i++)
 		bytes += s->unacked[i].len;
 	if (bytes < RELAY_CUT_AHEAD * body_max &&
 	    s->unacked_events < q->max_queue / 2)
-		relay_outq_cut(q, s, q->session_id);
+		relay_outq_cut(q, s);
 
 	for (i = start; i < s->nunacked; i++) {
 		b = &s->unacked[i];
@@ -302,16 +398,11 @@ relay_outq_fill(struct relay_outq *q, struct relay_ostream *s,
 int
 relay_outq_unsent(struct relay_outq *q, struct relay_ostream *s)
 {
-	size_t	live;
-
 	if (!s->registered || s->refused)
 		return (0);
 	if (s->nunacked > s->inflight)
 		return (1);
-	pthread_mutex_lock(&q->lock);
-	live = s->plen - s->phead;
-	pthread_mutex_unlock(&q->lock);
-	return (live > 0);
+	return (relay_outq_waiting(q, s) > 0);
 }
 
 /* Forget batches up to seq (the relay stored them). */
@@ -404,8 +495,8 @@ relay_outq_drop_all(struct relay_outq *q, struct relay_ostream *s)
 
 	relay_outq_forget(q, s, UINT64_MAX);
 	pthread_mutex_lock(&q->lock);
-	waiting = s->plen - s->phead;
-	s->phead = s->plen = 0;
+	waiting = s->waiting;
+	relay_outq_drop_oldest(s, waiting);
 	q->pending -= waiting;
 	q->dropped += waiting + kept;
 	q->dropped_unreported += waiting + kept;

@@ -101,28 +101,36 @@ int	relay_config_wants(const struct relay_config *, const char *,
 	    const char *);
 
 /*
- * Outgoing queue. The engine appends events per stream under a mutex held
- * for a memcpy; the network thread takes them, cuts them into batches with
- * consecutive sequence numbers and keeps every batch until the relay
- * acknowledges it.
+ * Outgoing queue. The engine encodes the events of each stream into wire
+ * records as it queues them (under a mutex), in batches of up to
+ * batch_events; the network thread takes the closed batches, numbers them
+ * with consecutive sequence numbers, seals them (header and CRC) and keeps
+ * every batch until the relay acknowledges it.
  */
 struct relay_batch {
 	uint64_t	 seq;
 	uint32_t	 events;
 	uint32_t	 sends;		/* times put in a request */
-	size_t		 len;
+	size_t		 len;		/* header and records */
 	uint8_t		*buf;
+	int64_t		 base_us;	/* the times of its records count from */
+	size_t		 cap;		/* bytes at buf (while it is filled) */
 };
 
 struct relay_ostream {
 	char		*name;
-	/* Engine side, under the queue lock. */
-	struct sb_event	*pend;
-	size_t		 phead, plen, pcap;	/* live: pend[phead..plen) */
-	int64_t		 pend_since;		/* mono us of the oldest */
-	/* the array cut last time, kept for the engine's next one */
-	struct sb_event	*spare;
-	size_t		 sparecap;
+	/*
+	 * Engine side, under the queue lock: closed batches not yet taken,
+	 * wait[whead..nwait), then the open one being filled (buf NULL when
+	 * none); records follow room for the header.
+	 */
+	struct relay_batch *wait;
+	size_t		 whead, nwait, capwait;
+	struct relay_batch open;
+	int64_t		 open_max;	/* latest event time in open */
+	size_t		 open_size;	/* bytes to give the next open batch */
+	uint64_t	 waiting;	/* events in wait and open */
+	int64_t		 pend_since;	/* mono us of the oldest */
 	/* Network side. */
 	uint32_t	 id;		/* relay stream id */
 	int		 registered;	/* this connection epoch */
@@ -145,7 +153,7 @@ struct relay_outq {
 	uint64_t	 window_us;
 	uint64_t	 max_queue;
 	/* Under the lock. */
-	uint64_t	 pending;	/* events in pend arrays */
+	uint64_t	 pending;	/* events encoded, not yet taken */
 	uint64_t	 unacked;	/* events in unacked batches */
 	uint64_t	 dropped;	/* total dropped by max_queue */
 	uint64_t	 dropped_unreported;
@@ -163,6 +171,7 @@ int	relay_outq_ready(struct relay_outq *, struct relay_ostream *, int,
 size_t	relay_outq_fill(struct relay_outq *, struct relay_ostream *,
 	    uint8_t **, size_t *, size_t *, size_t, uint64_t *);
 int	relay_outq_unsent(struct relay_outq *, struct relay_ostream *);
+uint64_t relay_outq_waiting(struct relay_outq *, struct relay_ostream *);
 void	relay_outq_ack(struct relay_outq *, struct relay_ostream *,
 	    uint64_t);
 void	relay_outq_failed(struct relay_outq *, struct relay_ostream *);
