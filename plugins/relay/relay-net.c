@@ -1482,6 +1482,13 @@ relay_net_main(void *arg)
 		    now >= drain_until))
 			break;
 		due = now + (stopping ? 10000 : 1000000);
+		/*
+		 * Cleared before the queues are looked at, not just before the
+		 * poll: an engine that queues events after this wakes the poll
+		 * below again. Cleared later, events queued between the look
+		 * and the clear waited for the poll's timeout (up to 20 ms).
+		 */
+		__atomic_store_n(&c->wake_pending, 0, __ATOMIC_SEQ_CST);
 		if (!stopping) {
 			relay_net_repinned(c);
 			relay_net_unpause(c);
@@ -1514,7 +1521,6 @@ relay_net_main(void *arg)
 		timeout = 0;
 		if (due > now)
 			timeout = (int)((due - now + 999) / 1000);
-		__atomic_store_n(&c->wake_pending, 0, __ATOMIC_RELEASE);
 		curl_multi_poll(c->multi, NULL, 0, timeout, NULL);
 	}
 	return (NULL);
