@@ -42,6 +42,25 @@ setup_stream(struct relay_outq *q, const char *name)
 	return (s);
 }
 
+/* relay_outq_fill into a copied body: buf, len and cap as the caller's. */
+static size_t
+fill(struct relay_outq *q, struct relay_ostream *s, uint8_t **body,
+    size_t *len, size_t *cap, size_t body_max, uint64_t *resent)
+{
+	struct relay_body	b;
+	size_t			n;
+
+	memset(&b, 0, sizeof b);
+	b.buf = *body;
+	b.len = *len;
+	b.cap = *cap;
+	n = relay_outq_fill(q, s, &b, body_max, resent);
+	*body = b.buf;
+	*len = b.len;
+	*cap = b.cap;
+	return (n);
+}
+
 /* Decode a body: checks every batch, returns the seqs and events seen. */
 static size_t
 decode_body(const uint8_t *body, size_t len, uint64_t *seqs, size_t maxb,
@@ -80,7 +99,7 @@ test_batches_in_order(void **state)
 	s = setup_stream(&q, "mea");
 	relay_outq_append(&q, "mea", ev, 2500, 0);
 	assert_int_equal(relay_outq_depth(&q), 2500);
-	assert_int_equal(relay_outq_fill(&q, s, &body, &len, &cap,
+	assert_int_equal(fill(&q, s, &body, &len, &cap,
 	    RELAY_BODY_MAX, &resent), 3);
 	assert_true(s->busy);
 	nb = decode_body(body, len, seqs, 8, first);
@@ -106,38 +125,51 @@ test_ack_and_retransmit(void **state)
 {
 	struct relay_outq	 q;
 	struct relay_ostream	*s;
+	struct relay_body	 rb;
 	struct sb_event		*ev = make_events(3000, 0);
 	uint8_t			*body = NULL;
-	size_t			 len = 0, cap = 0, nb;
+	size_t			 len = 0, cap = 0, nb, i, off;
 	uint64_t		 resent = 0, seqs[8];
 	uint32_t		 first[8];
 
 	relay_outq_init(&q, 1000, 1000, 1000000);
 	s = setup_stream(&q, "mea");
 	relay_outq_append(&q, "mea", ev, 3000, 0);
-	relay_outq_fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
 	relay_outq_ack(&q, s, 1);
 	assert_int_equal(relay_outq_depth(&q), 2000);
 	/* The rest goes again, numbered as before. */
 	len = 0;
-	assert_int_equal(relay_outq_fill(&q, s, &body, &len, &cap,
+	assert_int_equal(fill(&q, s, &body, &len, &cap,
 	    RELAY_BODY_MAX, &resent), 2);
 	assert_int_equal(resent, 2);
 	relay_outq_failed(&q, s);
 	assert_false(s->busy);
 	len = 0;
-	relay_outq_fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	/* by reference: spans of the same bytes, in the same order */
+	relay_outq_failed(&q, s);
+	memset(&rb, 0, sizeof rb);
+	rb.by_ref = 1;
+	assert_int_equal(relay_outq_fill(&q, s, &rb, RELAY_BODY_MAX, &resent),
+	    2);
+	assert_int_equal(rb.nspan, 2);
+	assert_int_equal(rb.len, len);
+	assert_null(rb.buf);
+	for (i = 0, off = 0; i < rb.nspan; off += rb.span[i++].len)
+		assert_memory_equal(rb.span[i].p, body + off, rb.span[i].len);
+	free(rb.span);
 	nb = decode_body(body, len, seqs, 8, first);
 	assert_int_equal(nb, 2);
 	assert_int_equal(seqs[0], 2);
 	assert_int_equal(seqs[1], 3);
 	assert_int_equal(first[0], 1000);
-	assert_int_equal(resent, 4);
+	assert_int_equal(resent, 6);
 	/* New events after an ack continue the numbering. */
 	relay_outq_ack(&q, s, 3);
 	relay_outq_append(&q, "mea", ev, 10, 0);
 	len = 0;
-	relay_outq_fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
 	nb = decode_body(body, len, seqs, 8, first);
 	assert_int_equal(nb, 1);
 	assert_int_equal(seqs[0], 4);
@@ -161,12 +193,12 @@ test_body_limit(void **state)
 	s = setup_stream(&q, "mea");
 	relay_outq_append(&q, "mea", ev, 5000, 0);
 	one = wire_encoded_size(ev, 1000);
-	assert_int_equal(relay_outq_fill(&q, s, &body, &len, &cap,
+	assert_int_equal(fill(&q, s, &body, &len, &cap,
 	    2 * one + 10, &resent), 2);
 	assert_int_equal(len, 2 * one);
 	relay_outq_ack(&q, s, 2);
 	len = 0;
-	assert_int_equal(relay_outq_fill(&q, s, &body, &len, &cap,
+	assert_int_equal(fill(&q, s, &body, &len, &cap,
 	    2 * one + 10, &resent), 2);
 	free(body);
 	free(ev);
@@ -217,7 +249,7 @@ test_max_queue_drops_oldest(void **state)
 	assert_int_equal(relay_outq_append(&q, "mea", ev, 1500, 0), 500);
 	assert_int_equal(relay_outq_depth(&q), 1000);
 	assert_int_equal(q.dropped_unreported, 500);
-	relay_outq_fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
 	decode_body(body, len, seqs, 4, first);
 	assert_int_equal(first[0], 500);
 	free(body);
@@ -283,7 +315,7 @@ test_encoded_as_queued(void **state)
 	assert_int_equal(relay_outq_append(&q, "mea", ev, 6, 0), 0);
 	assert_int_equal(q.bad_unreported, 1);
 	assert_int_equal(relay_outq_depth(&q), 5);
-	assert_int_equal(relay_outq_fill(&q, s, &body, &len, &cap,
+	assert_int_equal(fill(&q, s, &body, &len, &cap,
 	    RELAY_BODY_MAX, &resent), 3);
 	n = decode_events(body, len, out, 16, bases, &nb);
 	assert_int_equal(n, 5);
@@ -313,7 +345,7 @@ test_encoded_as_queued(void **state)
 	assert_int_equal(q.dropped_unreported, 2);
 	assert_int_equal(relay_outq_waiting(&q, s), 3);
 	len = 0;
-	relay_outq_fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
 	n = decode_events(body, len, out, 16, bases, &nb);
 	assert_int_equal(n, 3);
 	assert_int_equal(nb, 1);
@@ -344,7 +376,7 @@ test_resync(void **state)
 	/* A stream the relay already has: continue after it. */
 	relay_outq_resync(&q, s, 41);
 	relay_outq_append(&q, "mea", ev, 3000, 0);
-	relay_outq_fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
 	nb = decode_body(body, len, seqs, 8, first);
 	assert_int_equal(nb, 3);
 	assert_int_equal(seqs[0], 41);
@@ -355,7 +387,7 @@ test_resync(void **state)
 	/* The relay restarted without a spool and is at 1: renumber. */
 	relay_outq_resync(&q, s, 1);
 	len = 0;
-	relay_outq_fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
 	nb = decode_body(body, len, seqs, 8, first);
 	assert_int_equal(nb, 2);
 	assert_int_equal(seqs[0], 1);
@@ -405,14 +437,14 @@ test_cut_ahead(void **state)
 	relay_outq_append(&q, "mea", ev, 10000, 0);
 	one = wire_encoded_size(ev, 1000);
 	/* bodies of 3 batches: a body goes, all 10 are cut */
-	assert_int_equal(relay_outq_fill(&q, s, &body, &len, &cap,
+	assert_int_equal(fill(&q, s, &body, &len, &cap,
 	    3 * one + 10, &resent), 3);
 	assert_int_equal(s->nunacked, 10);
 	/* 1000 more, with 10 batches queued: still under 4 bodies, cut */
 	relay_outq_append(&q, "mea", ev, 1000, 0);
 	relay_outq_failed(&q, s);
 	len = 0;
-	relay_outq_fill(&q, s, &body, &len, &cap, 3 * one + 10, &resent);
+	fill(&q, s, &body, &len, &cap, 3 * one + 10, &resent);
 	assert_int_equal(s->nunacked, 11);
 	assert_int_equal(relay_outq_waiting(&q, s), 0);
 	relay_outq_free(&q);
@@ -422,13 +454,13 @@ test_cut_ahead(void **state)
 	s = setup_stream(&q, "mea");
 	relay_outq_append(&q, "mea", ev, 2000, 0);
 	len = 0;
-	relay_outq_fill(&q, s, &body, &len, &cap, 2 * one + 10, &resent);
+	fill(&q, s, &body, &len, &cap, 2 * one + 10, &resent);
 	assert_int_equal(s->unacked_events, 2000);
 	relay_outq_append(&q, "mea", ev + 2000, 2000, 0);
 	len = 0;
 	relay_outq_ack(&q, s, 0);
 	relay_outq_failed(&q, s);
-	relay_outq_fill(&q, s, &body, &len, &cap, 2 * one + 10, &resent);
+	fill(&q, s, &body, &len, &cap, 2 * one + 10, &resent);
 	assert_int_equal(s->unacked_events, 2000);	/* not cut */
 	assert_int_equal(relay_outq_waiting(&q, s), 2000);
 	/* over max_queue: the oldest waiting go, the cut ones stay */

@@ -87,11 +87,13 @@ struct relay_xfer {
 	int64_t		 started;
 	char		*resp;
 	size_t		 rlen, rcap;
-	uint8_t		*body;
-	size_t		 blen, bcap;
-	/* a streaming publish body: body[boff, blen) is not yet sent */
+	struct relay_body b;		/* the request body */
+	/*
+	 * A streaming publish body (spans of the kept batches): bytes
+	 * boff.. (span si, offset soff) are not yet sent.
+	 */
 	int		 streaming, ending, rpaused;
-	size_t		 boff;
+	size_t		 boff, si, soff;
 	int64_t		 last_append;
 	struct relay_ostream **pub;	/* publish / register: streams */
 	size_t		 npub, cappub;
@@ -399,9 +401,10 @@ static size_t
 relay_net_read_body(char *buf, size_t size, size_t n, void *ctx)
 {
 	struct relay_xfer	*x = ctx;
-	size_t			 k = x->blen - x->boff;
+	const struct relay_span	*sp;
+	size_t			 want = size * n, got = 0, k;
 
-	if (k == 0) {
+	if (x->b.len == x->boff) {
 		if (x->ending ||
 		    relay_mono_us() - x->started >= RELAY_STREAM_MAX_US) {
 			x->ending = 1;
@@ -410,11 +413,20 @@ relay_net_read_body(char *buf, size_t size, size_t n, void *ctx)
 		x->rpaused = 1;
 		return (CURL_READFUNC_PAUSE);
 	}
-	if (k > size * n)
-		k = size * n;
-	memcpy(buf, x->body + x->boff, k);
-	x->boff += k;
-	return (k);
+	while (got < want && x->si < x->b.nspan) {
+		sp = &x->b.span[x->si];
+		k = sp->len - x->soff;
+		if (k > want - got)
+			k = want - got;
+		memcpy(buf + got, sp->p + x->soff, k);
+		got += k;
+		if ((x->soff += k) == sp->len) {
+			x->si++;
+			x->soff = 0;
+		}
+	}
+	x->boff += got;
+	return (got);
 }
 
 /*
@@ -427,9 +439,12 @@ relay_net_seek_body(void *ctx, curl_off_t offset, int origin)
 {
 	struct relay_xfer	*x = ctx;
 
-	if (origin != SEEK_SET || offset < 0 || (size_t)offset > x->blen)
+	if (origin != SEEK_SET || offset < 0 || (size_t)offset > x->b.len)
 		return (CURL_SEEKFUNC_CANTSEEK);
-	x->boff = (size_t)offset;
+	x->boff = x->soff = (size_t)offset;
+	for (x->si = 0; x->si < x->b.nspan &&
+	    x->soff >= x->b.span[x->si].len; x->si++)
+		x->soff -= x->b.span[x->si].len;
 	return (CURL_SEEKFUNC_OK);
 }
 
@@ -524,18 +539,18 @@ relay_net_register(struct relay_client *c, struct relay_net *net,
 	if (!net->need_register || x->active || now < x->not_before ||
 	    relay_net_publishing(c))
 		return;
-	x->blen = x->npub = 0;
+	x->b.len = x->npub = 0;
 	for (i = 0; i < net->nos; i++) {
 		s = net->os[i];
 		if (s->registered || s->refused)
 			continue;
 		len = (size_t)snprintf(line, sizeof line, "%s 0\n", s->name);
-		if (x->blen + len > x->bcap) {
-			x->bcap = x->blen + len + 4096;
-			x->body = xrealloc(x->body, x->bcap);
+		if (x->b.len + len > x->b.cap) {
+			x->b.cap = x->b.len + len + 4096;
+			x->b.buf = xrealloc(x->b.buf, x->b.cap);
 		}
-		memcpy(x->body + x->blen, line, len);
-		x->blen += len;
+		memcpy(x->b.buf + x->b.len, line, len);
+		x->b.len += len;
 		if (x->npub == x->cappub) {
 			x->cappub = x->cappub * 2 + 8;
 			x->pub = xreallocarray(x->pub, x->cappub,
@@ -549,7 +564,7 @@ relay_net_register(struct relay_client *c, struct relay_net *net,
 		net->need_register = 0;
 		return;
 	}
-	relay_net_begin(c, x, "/v1/streams", x->body, x->blen);
+	relay_net_begin(c, x, "/v1/streams", x->b.buf, x->b.len);
 }
 
 /*
@@ -565,14 +580,14 @@ relay_net_append(struct relay_client *c, struct relay_net *net,
 	uint64_t		 resent = 0;
 	int			 carried;
 
-	for (i = 0; i < net->nos && x->blen < c->body_max; i++) {
+	for (i = 0; i < net->nos && x->b.len < c->body_max; i++) {
 		s = net->os[i];
 		carried = x->streaming && s->busy && s->carrier == x;
 		if (carried ? !relay_outq_unsent(&c->out, s) :
 		    !relay_outq_ready(&c->out, s, busy, now, due))
 			continue;
-		if (relay_outq_fill(&c->out, s, &x->body, &x->blen, &x->bcap,
-		    c->body_max, &resent) == 0)
+		if (relay_outq_fill(&c->out, s, &x->b, c->body_max,
+		    &resent) == 0)
 			continue;
 		added++;
 		if (carried)
@@ -614,9 +629,9 @@ relay_net_stream_more(struct relay_client *c, struct relay_net *net,
 	 * went out, so the next seldom waits for the answer; at 4 times the
 	 * age it ends anyway.
 	 */
-	if (x->blen >= c->body_max || net->need_register ||
+	if (x->b.len >= c->body_max || net->need_register ||
 	    now - x->started >= 4 * RELAY_STREAM_MAX_US ||
-	    (x->blen == x->boff &&
+	    (x->b.len == x->boff &&
 	    (now - x->started >= RELAY_STREAM_MAX_US ||
 	    now - x->last_append >= RELAY_STREAM_IDLE_US)))
 		x->ending = 1;
@@ -628,7 +643,7 @@ relay_net_stream_more(struct relay_client *c, struct relay_net *net,
 		if (end < *due)
 			*due = end;
 	}
-	if (x->rpaused && (x->blen > x->boff || x->ending)) {
+	if (x->rpaused && (x->b.len > x->boff || x->ending)) {
 		x->rpaused = 0;
 		curl_easy_pause(x->easy, CURLPAUSE_CONT);
 	}
@@ -650,13 +665,14 @@ relay_net_publish(struct relay_client *c, struct relay_net *net,
 		return;
 	/* A stream of bodies lets events gather while one is in flight. */
 	busy = c->cfg.publish_bodies ? relay_net_publishing(c) : 0;
-	x->blen = x->npub = x->boff = 0;
-	x->streaming = !c->cfg.publish_bodies;
+	x->b.len = x->b.nspan = x->npub = x->boff = x->si = x->soff = 0;
+	/* a streaming body sends the kept batches where they are */
+	x->streaming = x->b.by_ref = !c->cfg.publish_bodies;
 	if (relay_net_append(c, net, x, now, due, busy) == 0)
 		return;
 	x->ending = x->rpaused = 0;
 	x->last_append = now;
-	relay_net_begin(c, x, "/v1/publish", x->body, x->blen);
+	relay_net_begin(c, x, "/v1/publish", x->b.buf, x->b.len);
 }
 
 /* Build and start the streaming read of every wanted stream. */
@@ -844,8 +860,8 @@ relay_net_too_large(struct relay_client *c, struct relay_xfer *x,
 	if ((p = strstr(answer, "the limit of ")) != NULL &&
 	    sscanf(p, "the limit of %llu ", &limit) != 1)
 		limit = 0;
-	if (limit == 0 || limit >= x->blen)
-		limit = x->blen / 2;
+	if (limit == 0 || limit >= x->b.len)
+		limit = x->b.len / 2;
 	if (limit < RELAY_BODY_MIN)
 		limit = RELAY_BODY_MIN;
 	if (batches <= 1) {
@@ -855,7 +871,7 @@ relay_net_too_large(struct relay_client *c, struct relay_xfer *x,
 			relay_client_error(c, "relay: the relay refuses one "
 			    "batch of %zu bytes as too large (%s): lower "
 			    "batch_events= (now %u) or raise the relay's "
-			    "--max-body; the batch waits", x->blen, answer,
+			    "--max-body; the batch waits", x->b.len, answer,
 			    c->cfg.batch_events);
 		return;
 	}
@@ -864,7 +880,7 @@ relay_net_too_large(struct relay_client *c, struct relay_xfer *x,
 	if (c->body_max != was)
 		relay_client_error(c, "relay: the relay refused a body of %zu "
 		    "bytes as too large (%s); sending at most %zu bytes per "
-		    "request from now on", x->blen, answer, c->body_max);
+		    "request from now on", x->b.len, answer, c->body_max);
 }
 
 /* The relay answered a publish request. */
@@ -1604,7 +1620,8 @@ relay_net_stop(struct relay_client *c)
 		}
 		curl_slist_free_all(x->hdrs);
 		free(x->resp);
-		free(x->body);
+		free(x->b.buf);
+		free(x->b.span);
 		free(x->pub);
 		if (x->msg != NULL)
 			relay_net_msg_free(x->msg);

@@ -309,6 +309,7 @@ relay_outq_keep(struct relay_ostream *s, const struct relay_batch *b)
 	k->seq = s->next_seq++;
 	k->sends = 0;
 	s->unacked_events += b->events;
+	s->unacked_bytes += b->len;
 }
 
 /*
@@ -347,8 +348,31 @@ relay_outq_cut(struct relay_outq *q, struct relay_ostream *s)
 	}
 }
 
+/* Put one kept batch at the end of body b. */
+static void
+relay_body_put(struct relay_body *b, const struct relay_batch *k)
+{
+	if (b->by_ref) {
+		if (b->nspan == b->capspan) {
+			b->capspan = b->capspan == 0 ? 64 : b->capspan * 2;
+			b->span = xreallocarray(b->span, b->capspan,
+			    sizeof *b->span);
+		}
+		b->span[b->nspan].p = k->buf;
+		b->span[b->nspan++].len = k->len;
+	} else {
+		if (b->len + k->len > b->cap) {
+			while (b->len + k->len > b->cap)
+				b->cap = b->cap == 0 ? 65536 : b->cap * 2;
+			b->buf = xrealloc(b->buf, b->cap);
+		}
+		memcpy(b->buf + b->len, k->buf, k->len);
+	}
+	b->len += k->len;
+}
+
 /*
- * Append the batches of s that are due to a request body (at most
+ * Append the batches of s that are due to request body b (at most
  * body_max bytes, but at least one batch) and mark s busy: those not yet
  * in a request, after the s->inflight already in this one (a streaming
  * body takes more as they are cut). Returns how many batches went in;
@@ -356,11 +380,10 @@ relay_outq_cut(struct relay_outq *q, struct relay_ostream *s)
  */
 size_t
 relay_outq_fill(struct relay_outq *q, struct relay_ostream *s,
-    uint8_t **body, size_t *len, size_t *cap, size_t body_max,
-    uint64_t *resent)
+    struct relay_body *body, size_t body_max, uint64_t *resent)
 {
 	struct relay_batch	*b;
-	size_t			 i, start = s->inflight, bytes = 0;
+	size_t			 i, start = s->inflight;
 
 	/*
 	 * Number what waits while up to RELAY_CUT_AHEAD bodies are queued
@@ -368,24 +391,16 @@ relay_outq_fill(struct relay_outq *q, struct relay_ostream *s,
 	 * longer be dropped, so past that the bound drops the oldest
 	 * waiting events.
 	 */
-	for (i = 0; i < s->nunacked; i++)
-		bytes += s->unacked[i].len;
-	if (bytes < RELAY_CUT_AHEAD * body_max &&
+	if (s->unacked_bytes < RELAY_CUT_AHEAD * body_max &&
 	    s->unacked_events < q->max_queue / 2)
 		relay_outq_cut(q, s);
 
 	for (i = start; i < s->nunacked; i++) {
 		b = &s->unacked[i];
 		/* a body has at least one batch (of the stream's first) */
-		if (i > 0 && *len + b->len > body_max)
+		if (i > 0 && body->len + b->len > body_max)
 			break;
-		if (*len + b->len > *cap) {
-			while (*len + b->len > *cap)
-				*cap = *cap == 0 ? 65536 : *cap * 2;
-			*body = xrealloc(*body, *cap);
-		}
-		memcpy(*body + *len, b->buf, b->len);
-		*len += b->len;
+		relay_body_put(body, b);
 		if (b->sends++ > 0)
 			(*resent)++;
 	}
@@ -410,11 +425,12 @@ static void
 relay_outq_forget(struct relay_outq *q, struct relay_ostream *s,
     uint64_t seq)
 {
-	size_t		i, j;
+	size_t		i, j, bytes = 0;
 	uint64_t	events = 0;
 
 	for (i = 0; i < s->nunacked && s->unacked[i].seq <= seq; i++) {
 		events += s->unacked[i].events;
+		bytes += s->unacked[i].len;
 		free(s->unacked[i].buf);
 	}
 	if (i == 0)
@@ -423,6 +439,7 @@ relay_outq_forget(struct relay_outq *q, struct relay_ostream *s,
 		s->unacked[j - i] = s->unacked[j];
 	s->nunacked -= i;
 	s->unacked_events -= events;
+	s->unacked_bytes -= bytes;
 	pthread_mutex_lock(&q->lock);
 	q->unacked -= events;
 	pthread_mutex_unlock(&q->lock);
