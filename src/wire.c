@@ -215,8 +215,8 @@ wire_record_bytes(unsigned kind)
 }
 
 /* Write the record of e at p with its time as t_us - base_us. */
-size_t
-wire_put_record(uint8_t *p, const struct sb_event *e, int64_t base_us)
+static inline size_t
+wire_record_put(uint8_t *p, const struct sb_event *e, int64_t base_us)
 {
 	wire_put32(p, (uint32_t)((uint64_t)e->t_us - (uint64_t)base_us));
 	p[4] = e->kind;
@@ -237,6 +237,40 @@ wire_put_record(uint8_t *p, const struct sb_event *e, int64_t base_us)
 		break;
 	}
 	return wire_record_size(e->kind);
+}
+
+/* The same, for callers outside. */
+size_t
+wire_put_record(uint8_t *p, const struct sb_event *e, int64_t base_us)
+{
+	return wire_record_put(p, e, base_us);
+}
+
+/*
+ * Write the records of the leading events of ev that have a known kind, a
+ * time from base_us to base_us + 2^32-1 and room in the room bytes at p;
+ * stop at the first that has not. Returns how many, with the bytes
+ * written (*bytes) and the latest time written (raises *max_us).
+ */
+size_t
+wire_put_records(uint8_t *p, size_t room, const struct sb_event *ev,
+    size_t n, int64_t base_us, int64_t *max_us, size_t *bytes)
+{
+	size_t i, rec, used = 0;
+	uint64_t d;
+
+	for (i = 0; i < n; i++) {
+		rec = wire_record_size(ev[i].kind);
+		d = (uint64_t)ev[i].t_us - (uint64_t)base_us;
+		if (rec == 0 || rec > room - used || ev[i].t_us < base_us ||
+		    d > UINT32_MAX)
+			break;
+		used += wire_record_put(p + used, &ev[i], base_us);
+		if (ev[i].t_us > *max_us)
+			*max_us = ev[i].t_us;
+	}
+	*bytes = used;
+	return i;
 }
 
 /* Add d (mod 2^32) to the time of each of the n records at p. */
@@ -283,7 +317,7 @@ wire_encode(uint8_t *buf, size_t cap, const struct wire_header *h,
 		return 0;
 	p = buf + WIRE_HEADER_SIZE;
 	for (i = 0; i < n; i++)
-		p += wire_put_record(p, &ev[i], base);
+		p += wire_record_put(p, &ev[i], base);
 	out.event_count = (uint32_t)n;
 	out.base_us = base;
 	out.payload_len = (uint32_t)(size - WIRE_HEADER_SIZE);

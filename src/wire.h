@@ -151,7 +151,11 @@ size_t wire_encode(uint8_t *buf, size_t cap, const struct wire_header *h,
  * an unknown kind); wire_put_record writes e's record at p with its time
  * as t_us - base_us (the caller keeps that within 0..2^32-1) and returns
  * its size; wire_shift_records adds d us (mod 2^32) to the times of the n
- * records at p (a new, earlier base); wire_finish writes the header of the
+ * records at p (a new, earlier base); wire_put_records writes the
+ * leading events of ev that fit (known kind, time within base_us..
+ * base_us+2^32-1, room bytes) and stops at the first that does not,
+ * returning how many with the bytes (*bytes) and the latest time (raises
+ * *max_us); wire_finish writes the header of the
  * batch whose h->payload_len bytes of h->event_count records follow it at
  * buf + WIRE_HEADER_SIZE, from h's session_id, stream_id, seq and base_us,
  * and its CRC.
@@ -159,6 +163,8 @@ size_t wire_encode(uint8_t *buf, size_t cap, const struct wire_header *h,
 size_t wire_record_bytes(unsigned kind);
 size_t wire_put_record(uint8_t *p, const struct sb_event *e, int64_t base_us);
 void wire_shift_records(uint8_t *p, size_t n, uint32_t d);
+size_t wire_put_records(uint8_t *p, size_t room, const struct sb_event *ev,
+    size_t n, int64_t base_us, int64_t *max_us, size_t *bytes);
 void wire_finish(uint8_t *buf, const struct wire_header *h);
 
 /*

@@ -601,12 +601,71 @@ test_verify_skips_records(void **state)
 	free(cause);
 }
 
+/*
+ * A batch built record by record (wire_put_records, wire_shift_records,
+ * wire_finish) is byte for byte the batch wire_encode writes, and
+ * wire_put_records stops at an unknown kind, an earlier time, a time
+ * 2^32 us on and a full buffer.
+ */
+static void
+test_record_by_record(void **state)
+{
+	struct sb_event ev[5];
+	struct wire_header h = test_header;
+	uint8_t want[512], buf[512];
+	size_t len, bytes, i;
+	int64_t max = 0;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		ev[i] = make_event(1 + (unsigned)i, 1000 + (int64_t)i * 10,
+		    (uint32_t)i);
+	len = wire_encode(want, sizeof want, &test_header, ev, 5);
+	assert_true(len > 0);
+	/* the first three from base 1010, then a new base of 1000 */
+	assert_int_equal(wire_put_records(buf + WIRE_HEADER_SIZE, 400, ev + 1,
+	    2, 1010, &max, &bytes), 2);
+	assert_int_equal(max, 1020);
+	assert_int_equal(wire_put_records(buf + WIRE_HEADER_SIZE + bytes,
+	    400, ev, 1, 1010, &max, &i), 0);	/* earlier than the base */
+	memmove(buf + WIRE_HEADER_SIZE + wire_record_bytes(ev[0].kind),
+	    buf + WIRE_HEADER_SIZE, bytes);
+	wire_shift_records(buf + WIRE_HEADER_SIZE +
+	    wire_record_bytes(ev[0].kind), 2, 10);
+	bytes += wire_put_record(buf + WIRE_HEADER_SIZE, &ev[0], 1000);
+	assert_int_equal(wire_put_records(buf + WIRE_HEADER_SIZE + bytes,
+	    400, ev + 3, 2, 1000, &max, &i), 2);
+	bytes += i;
+	h.event_count = 5;
+	h.base_us = 1000;
+	h.payload_len = (uint32_t)bytes;
+	wire_finish(buf, &h);
+	assert_int_equal(WIRE_HEADER_SIZE + bytes, len);
+	assert_memory_equal(buf, want, len);
+
+	/* where it stops */
+	ev[1].kind = 99;
+	assert_int_equal(wire_put_records(buf, 400, ev, 3, 1000, &max,
+	    &bytes), 1);
+	assert_int_equal(bytes, wire_record_bytes(ev[0].kind));
+	ev[1] = make_event(SB_EV_SPIKE, 1000 + ((int64_t)1 << 32), 1);
+	assert_int_equal(wire_put_records(buf, 400, ev, 3, 1000, &max,
+	    &bytes), 1);
+	ev[1].t_us = 1000 + (int64_t)UINT32_MAX;
+	assert_int_equal(wire_put_records(buf, 400, ev, 2, 1000, &max,
+	    &bytes), 2);
+	assert_int_equal(max, 1000 + (int64_t)UINT32_MAX);
+	assert_int_equal(wire_put_records(buf, bytes - 1, ev, 2, 1000, &max,
+	    &i), 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gap_and_keepalive),
 		cmocka_unit_test(test_verify_skips_records),
+		cmocka_unit_test(test_record_by_record),
 		cmocka_unit_test(test_crc32c_check_values),
 		cmocka_unit_test(test_crc32c_hw_matches_sw),
 		cmocka_unit_test(test_round_trip_every_kind),

@@ -143,6 +143,31 @@ relay_outq_put(struct relay_outq *q, struct relay_ostream *s,
 		s->open_max = e->t_us;
 }
 
+/*
+ * Encode the leading events of ev that go straight into the open batch of
+ * s (its room, its count, times from its base on); returns how many.
+ */
+static size_t
+relay_outq_run(struct relay_outq *q, struct relay_ostream *s,
+    const struct sb_event *ev, size_t n)
+{
+	struct relay_batch	*b = &s->open;
+	size_t			 k, bytes, room;
+
+	if (b->buf == NULL)
+		return (0);
+	if (n > q->batch_events - b->events)
+		n = q->batch_events - b->events;
+	room = WIRE_HEADER_SIZE + WIRE_PAYLOAD_MAX - b->len;
+	if (room > b->cap - b->len)
+		room = b->cap - b->len;
+	k = wire_put_records(b->buf + b->len, room, ev, n, b->base_us,
+	    &s->open_max, &bytes);
+	b->len += bytes;
+	b->events += (uint32_t)k;
+	return (k);
+}
+
 /* Little-endian u32 at p. */
 static uint32_t
 relay_outq_get32(const uint8_t *p)
@@ -206,14 +231,21 @@ relay_outq_append(struct relay_outq *q, const char *name,
     const struct sb_event *ev, size_t n, int64_t now_us)
 {
 	struct relay_ostream	*s;
-	size_t			 i, rec, added = 0;
+	size_t			 i, k, rec, added = 0;
 	uint64_t		 total, drop = 0;
 
 	pthread_mutex_lock(&q->lock);
 	s = relay_outq_stream(q, name);
 	if (s->waiting == 0)
 		s->pend_since = now_us;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i += k) {
+		/* as many as go straight into the open batch, at once */
+		k = relay_outq_run(q, s, ev + i, n - i);
+		added += k;
+		if (k > 0)
+			continue;
+		/* the next one: a new batch, an earlier time, or unknown */
+		k = 1;
 		if ((rec = wire_record_bytes(ev[i].kind)) == 0)
 			continue;
 		relay_outq_put(q, s, &ev[i], rec);
