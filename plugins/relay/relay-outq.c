@@ -168,36 +168,6 @@ relay_outq_run(struct relay_outq *q, struct relay_ostream *s,
 	return (k);
 }
 
-/* Little-endian u32 at p. */
-static uint32_t
-relay_outq_get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24);
-}
-
-/* Remove the k oldest of b's records (it has more); rebase on the rest. */
-static void
-relay_batch_trim(struct relay_batch *b, uint64_t k)
-{
-	uint8_t		*p = b->buf + WIRE_HEADER_SIZE, *r = p;
-	uint32_t	 lo = UINT32_MAX, t;
-	uint64_t	 i;
-
-	for (i = 0; i < k; i++)
-		r += wire_record_bytes(r[4]);
-	memmove(p, r, b->len - (size_t)(r - b->buf));
-	b->len -= (size_t)(r - p);
-	b->events -= (uint32_t)k;
-	for (i = 0, r = p; i < b->events; i++) {
-		if ((t = relay_outq_get32(r)) < lo)
-			lo = t;
-		r += wire_record_bytes(r[4]);
-	}
-	wire_shift_records(p, b->events, (uint32_t)0 - lo);
-	b->base_us += lo;
-}
-
 /* Drop the k oldest waiting events of s (it has as many; lock held). */
 static void
 relay_outq_drop_oldest(struct relay_ostream *s, uint64_t k)
@@ -208,7 +178,11 @@ relay_outq_drop_oldest(struct relay_ostream *s, uint64_t k)
 	while (k > 0) {
 		b = s->whead < s->nwait ? &s->wait[s->whead] : &s->open;
 		if (b->events > k) {
-			relay_batch_trim(b, k);
+			/* the rest of the batch counts from its earliest */
+			b->len = WIRE_HEADER_SIZE + wire_drop_records(b->buf +
+			    WIRE_HEADER_SIZE, b->len - WIRE_HEADER_SIZE,
+			    b->events, k, &b->base_us);
+			b->events -= (uint32_t)k;
 			break;
 		}
 		k -= b->events;
