@@ -285,31 +285,38 @@ wire_shift_records(uint8_t *p, size_t n, uint32_t d)
 	}
 }
 
-/*
- * Remove the first k of the n records in the len bytes at p (k < n) and
- * count the rest from the earliest of them: returns the bytes left and
- * moves *base_us on by what the times were lowered.
- */
+/* Bytes the first k records at p take. */
 size_t
-wire_drop_records(uint8_t *p, size_t len, size_t n, size_t k,
-    int64_t *base_us)
+wire_records_len(const uint8_t *p, size_t k)
 {
-	uint8_t *r = p;
-	uint32_t lo = UINT32_MAX, t;
+	const uint8_t *r = p;
 	size_t i;
 
 	for (i = 0; i < k; i++)
 		r += wire_record_size(r[4]);
-	len -= (size_t)(r - p);
-	memmove(p, r, len);
-	for (i = 0, r = p; i < n - k; i++) {
+	return (size_t)(r - p);
+}
+
+/*
+ * Count the n records at p from the earliest of them: lowers every time
+ * by the smallest and returns it (to be added to the batch's base).
+ */
+uint32_t
+wire_rebase_records(uint8_t *p, size_t n)
+{
+	const uint8_t *r = p;
+	uint32_t lo = UINT32_MAX, t;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
 		if ((t = wire_get32(r)) < lo)
 			lo = t;
 		r += wire_record_size(r[4]);
 	}
-	wire_shift_records(p, n - k, (uint32_t)0 - lo);
-	*base_us += lo;
-	return len;
+	wire_shift_records(p, n, (uint32_t)0 - lo);
+	return lo;
 }
 
 /* Write the header and CRC of the batch whose records follow it. */

@@ -155,9 +155,10 @@ size_t wire_encode(uint8_t *buf, size_t cap, const struct wire_header *h,
  * leading events of ev that fit (known kind, time within base_us..
  * base_us+2^32-1, room bytes) and stops at the first that does not,
  * returning how many with the bytes (*bytes) and the latest time (raises
- * *max_us); wire_drop_records removes the first k of the n records in
- * the len bytes at p and rebases the rest on their earliest time (returns
- * the bytes left, moves *base_us); wire_finish writes the header of the
+ * *max_us); wire_records_len gives the bytes of the first k records at
+ * p; wire_rebase_records lowers the times of the n records at p by the
+ * smallest and returns it (the batch's base moves up by as much);
+ * wire_finish writes the header of the
  * batch whose h->payload_len bytes of h->event_count records follow it at
  * buf + WIRE_HEADER_SIZE, from h's session_id, stream_id, seq and base_us,
  * and its CRC.
@@ -167,8 +168,8 @@ size_t wire_put_record(uint8_t *p, const struct sb_event *e, int64_t base_us);
 void wire_shift_records(uint8_t *p, size_t n, uint32_t d);
 size_t wire_put_records(uint8_t *p, size_t room, const struct sb_event *ev,
     size_t n, int64_t base_us, int64_t *max_us, size_t *bytes);
-size_t wire_drop_records(uint8_t *p, size_t len, size_t n, size_t k,
-    int64_t *base_us);
+size_t wire_records_len(const uint8_t *p, size_t k);
+uint32_t wire_rebase_records(uint8_t *p, size_t n);
 void wire_finish(uint8_t *buf, const struct wire_header *h);
 
 /*

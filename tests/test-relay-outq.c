@@ -355,6 +355,26 @@ test_encoded_as_queued(void **state)
 	assert_int_equal(out[0].width_us, 200);
 	assert_int_equal(out[1].t_us, 4200);
 	assert_int_equal(out[2].t_us, 6000);
+	assert_int_equal(s->unacked_bytes, len);
+	relay_outq_ack(&q, s, s->next_seq - 1);
+	assert_int_equal(s->unacked_bytes, 0);
+
+	/* an earlier event after a drop rebases what is left, not more */
+	assert_int_equal(relay_outq_append(&q, "mea", ev, 3, 0), 0);
+	assert_int_equal(relay_outq_append(&q, "mea", ev + 3, 1, 0), 1);
+	ev[4].kind = SB_EV_SPIKE;
+	ev[4].t_us = 3500;
+	assert_int_equal(relay_outq_append(&q, "mea", ev + 4, 1, 0), 1);
+	len = 0;
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	n = decode_events(body, len, out, 16, bases, &nb);
+	assert_int_equal(n, 3);
+	assert_int_equal(nb, 1);
+	assert_int_equal(bases[0], 3500);
+	assert_int_equal(out[0].t_us, 4500);
+	assert_int_equal(out[1].t_us, 4200);
+	assert_int_equal(out[2].t_us, 3500);
+	assert_int_equal(s->unacked_bytes, len);
 	free(body);
 	relay_outq_free(&q);
 }
@@ -561,6 +581,30 @@ test_config_errors(void **state)
 	relay_config_free(&cfg);
 }
 
+/* A waiting batch holds about what its records take (max_queue's bound). */
+static void
+test_small_batch_memory(void **state)
+{
+	struct relay_outq	 q;
+	struct relay_ostream	*s;
+	struct sb_event		*ev = make_events(10000, 0);
+	size_t			 i, held = 0, len = 0;
+
+	relay_outq_init(&q, 1, 1000, 1000000);
+	s = setup_stream(&q, "mea");
+	for (i = 0; i < 10000; i++)
+		relay_outq_append(&q, "mea", ev + i, 1, 0);
+	for (i = s->whead; i < s->nwait; i++) {
+		held += s->wait[i].cap;
+		len += s->wait[i].len;
+	}
+	held += s->open.cap;
+	len += s->open.len;
+	assert_true(held <= 2 * len);
+	free(ev);
+	relay_outq_free(&q);
+}
+
 int
 main(void)
 {
@@ -573,6 +617,7 @@ main(void)
 		cmocka_unit_test(test_cut_ahead),
 		cmocka_unit_test(test_encoded_as_queued),
 		cmocka_unit_test(test_resync),
+		cmocka_unit_test(test_small_batch_memory),
 		cmocka_unit_test(test_config_errors),
 	};
 

@@ -91,6 +91,11 @@ relay_outq_close(struct relay_ostream *s)
 	}
 	/* the next one starts as large as this one came to be */
 	s->open_size = s->open.len;
+	/* it keeps what its records take, not what was reserved for them */
+	if (s->open.cap - s->open.len > s->open.len / 4) {
+		s->open.buf = xrealloc(s->open.buf, s->open.len);
+		s->open.cap = s->open.len;
+	}
 	s->wait[s->nwait++] = s->open;
 	memset(&s->open, 0, sizeof s->open);
 }
@@ -123,12 +128,17 @@ relay_outq_put(struct relay_outq *q, struct relay_ostream *s,
 	if (b->buf == NULL) {
 		b->cap = s->open_size > RELAY_OPEN_MIN ? s->open_size :
 		    RELAY_OPEN_MIN;
+		if (b->cap > WIRE_HEADER_SIZE +
+		    (size_t)q->batch_events * WIRE_RECORD_MAX)
+			b->cap = WIRE_HEADER_SIZE +
+			    (size_t)q->batch_events * WIRE_RECORD_MAX;
 		b->buf = xmalloc(b->cap);
 		b->len = WIRE_HEADER_SIZE;
 		b->base_us = s->open_max = e->t_us;
 	} else if (e->t_us < b->base_us) {
 		/* an earlier event: the batch counts from it now */
-		wire_shift_records(b->buf + WIRE_HEADER_SIZE, b->events,
+		wire_shift_records(b->buf + WIRE_HEADER_SIZE + b->skip,
+		    b->events,
 		    (uint32_t)((uint64_t)b->base_us - (uint64_t)e->t_us));
 		b->base_us = e->t_us;
 	}
@@ -178,10 +188,9 @@ relay_outq_drop_oldest(struct relay_ostream *s, uint64_t k)
 	while (k > 0) {
 		b = s->whead < s->nwait ? &s->wait[s->whead] : &s->open;
 		if (b->events > k) {
-			/* the rest of the batch counts from its earliest */
-			b->len = WIRE_HEADER_SIZE + wire_drop_records(b->buf +
-			    WIRE_HEADER_SIZE, b->len - WIRE_HEADER_SIZE,
-			    b->events, k, &b->base_us);
+			/* skipped now, moved out when taken (relay_outq_cut) */
+			b->skip += wire_records_len(b->buf + WIRE_HEADER_SIZE +
+			    b->skip, k);
 			b->events -= (uint32_t)k;
 			break;
 		}
@@ -315,7 +324,7 @@ relay_outq_keep(struct relay_ostream *s, const struct relay_batch *b)
 	k->seq = s->next_seq++;
 	k->sends = 0;
 	s->unacked_events += b->events;
-	s->unacked_bytes += b->len;
+	s->unacked_bytes += b->len - b->skip;	/* as it is once taken */
 }
 
 /*
@@ -346,6 +355,16 @@ relay_outq_cut(struct relay_outq *q, struct relay_ostream *s)
 	h.stream_id = s->id;
 	for (i = first; i < s->nunacked; i++) {
 		b = &s->unacked[i];
+		if (b->skip > 0) {
+			/* records max_queue dropped: out, and count anew */
+			memmove(b->buf + WIRE_HEADER_SIZE, b->buf +
+			    WIRE_HEADER_SIZE + b->skip, b->len -
+			    WIRE_HEADER_SIZE - b->skip);
+			b->len -= b->skip;
+			b->skip = 0;
+			b->base_us += wire_rebase_records(b->buf +
+			    WIRE_HEADER_SIZE, b->events);
+		}
 		h.seq = b->seq;
 		h.event_count = b->events;
 		h.base_us = b->base_us;

@@ -121,6 +121,11 @@ struct relay_batch {
 	uint8_t		*buf;
 	int64_t		 base_us;	/* the times of its records count from */
 	size_t		 cap;		/* bytes at buf (while it is filled) */
+	/*
+	 * Bytes of records dropped by max_queue at the start of a waiting
+	 * batch: moved out when it is taken, off the engine's path.
+	 */
+	size_t		 skip;
 };
 
 struct relay_ostream {
