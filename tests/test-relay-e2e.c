@@ -53,6 +53,9 @@ group_teardown(void **state)
 /* Load site with the relay at port; stream filter for readers. */
 /* publish= for the sites loaded: stream (the default) or bodies. */
 static const char *publish_mode = "stream";
+/* batch_events= for the sites loaded (NULL: the default), and their relay */
+static const char *batch_arg;
+static struct test_proc *site_relay = &relay;
 
 static void
 load_site(struct sb_plugin *p, const char *site, const char *token, int port,
@@ -70,7 +73,11 @@ load_site(struct sb_plugin *p, const char *site, const char *token, int port,
 	kv[i++] = "token";
 	kv[i++] = token;
 	kv[i++] = "pin";
-	kv[i++] = relay.pin;
+	kv[i++] = site_relay->pin;
+	if (batch_arg != NULL) {
+		kv[i++] = "batch_events";
+		kv[i++] = batch_arg;
+	}
 	kv[i++] = "from";
 	kv[i++] = "start";
 	if (streams != NULL) {
@@ -450,6 +457,50 @@ test_faulty_network_bodies(void **state)
 	publish_mode = "stream";
 }
 
+/*
+ * One batch alone over the relay's --max-body (3000 spikes, 36 KB, against
+ * 16 KB) goes again split into batches that fit, and every spike arrives
+ * once, in order.
+ */
+static void
+test_split_batch_too_large(void **state)
+{
+	struct test_proc	 small;
+	struct sb_plugin	 a, b;
+	struct sb_event		*ev = calloc(3000, sizeof *ev);
+	int			 i;
+
+	(void)state;
+	if (relay.port == 0 ||
+	    test_relay_start(&small, TOKENS, "--max-body 16k") != 0) {
+		free(ev);
+		skip();
+	}
+	site_relay = &small;
+	batch_arg = "3000";
+	load_site(&b, "zurich", "tok-zurich", small.port, "padova/big");
+	load_site(&a, "padova", "tok-padova", small.port, "-/-");
+	site_relay = &relay;
+	batch_arg = NULL;
+	for (i = 0; i < 3000; i++) {
+		ev[i].t_us = 1000 + i;
+		ev[i].kind = SB_EV_SPIKE;
+		ev[i].index = (uint32_t)i;
+	}
+	/* queued at once, before the stream is registered: one batch */
+	assert_int_equal(a.t.send(a.data, "big", ev, 3000), 0);
+	if (!wait_received(&a, &b, 3000, 20000))
+		fail_msg("zurich got %" PRIu64 " of 3000", b.received);
+	assert_true(fake_plugin_logged(&a, "the batch goes again, split"));
+	assert_int_equal(b.disorder, 0);
+	assert_int_equal(b.gaps, 0);
+	assert_int_equal(a.gaps, 0);
+	test_relay_unload(&a);
+	test_relay_unload(&b);
+	test_proc_stop(&small);
+	free(ev);
+}
+
 int
 main(void)
 {
@@ -463,6 +514,7 @@ main(void)
 		cmocka_unit_test(test_queue_bound_is_a_gap),
 		cmocka_unit_test(test_bad_kind_is_a_gap),
 		cmocka_unit_test(test_slow_relay_no_spin),
+		cmocka_unit_test(test_split_batch_too_large),
 	};
 
 	return (cmocka_run_group_tests(tests, group_setup, group_teardown));

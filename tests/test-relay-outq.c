@@ -605,6 +605,66 @@ test_small_batch_memory(void **state)
 	relay_outq_free(&q);
 }
 
+/*
+ * A kept batch the relay refused as too large is split into batches that
+ * fit, numbered in its place, the kept batches after it numbered on; new
+ * batches are cut to the new size.
+ */
+static void
+test_split_refused_batch(void **state)
+{
+	struct relay_outq	 q;
+	struct relay_ostream	*s;
+	struct sb_event		*ev = make_events(3000, 100), out[3000];
+	uint8_t			*body = NULL;
+	size_t			 len = 0, cap = 0, nb, n, k, i;
+	uint64_t		 resent = 0, seqs[64];
+	uint32_t		 first[64];
+	int64_t			 bases[64];
+
+	relay_outq_init(&q, 1000, 1000, 1000000);
+	s = setup_stream(&q, "mea");
+	relay_outq_resync(&q, s, 41);
+	relay_outq_append(&q, "mea", ev, 2000, 0);
+	assert_int_equal(fill(&q, s, &body, &len, &cap, 1, &resent), 1);
+	relay_outq_failed(&q, s);
+	/* 12048 bytes refused; at most 5000 a batch: 3 of 412, 412, 176 */
+	k = relay_outq_split(&q, s, 5000);
+	assert_int_equal(k, 3);
+	assert_int_equal(s->nunacked, 4);
+	assert_int_equal(s->unacked_events, 2000);
+	len = 0;
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	assert_int_equal(s->unacked_bytes, len);
+	nb = decode_body(body, len, seqs, 64, first);
+	assert_int_equal(nb, 4);
+	for (i = 0; i < nb; i++)
+		assert_int_equal(seqs[i], 41 + i);
+	assert_int_equal(first[1], 412);
+	assert_int_equal(first[3], 1000);
+	n = decode_events(body, len, out, 3000, bases, &nb);
+	assert_int_equal(n, 2000);
+	for (i = 0; i < n; i++)
+		assert_int_equal(out[i].t_us, 100 + (int64_t)i);
+	assert_int_equal(bases[1], 100 + 412);
+	assert_int_equal(s->next_seq, 45);
+	/* a batch within the size is left alone; new ones are cut to fit */
+	relay_outq_failed(&q, s);
+	assert_int_equal(relay_outq_split(&q, s, 5000), 1);
+	relay_outq_batch_bytes(&q, 5000);
+	relay_outq_append(&q, "mea", ev + 2000, 1000, 0);
+	len = 0;
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	nb = decode_body(body, len, seqs, 64, first);
+	assert_int_equal(nb, 7);
+	assert_int_equal(first[4], 2000);
+	assert_int_equal(first[5], 2412);
+	assert_int_equal(seqs[6], 47);
+	free(body);
+	free(ev);
+	relay_outq_free(&q);
+}
+
 int
 main(void)
 {
@@ -618,6 +678,7 @@ main(void)
 		cmocka_unit_test(test_encoded_as_queued),
 		cmocka_unit_test(test_resync),
 		cmocka_unit_test(test_small_batch_memory),
+		cmocka_unit_test(test_split_refused_batch),
 		cmocka_unit_test(test_config_errors),
 	};
 

@@ -839,11 +839,11 @@ relay_net_answer(struct relay_xfer *x)
  * The relay, or a proxy in front of it (nginx takes 1 MB by default),
  * refused a publish body as too large: send smaller bodies from now on.
  * The limit the relay names ("... over the limit of N for ...") is taken
- * when it is given; otherwise the body is halved until it passes. A body
- * is never less than one batch: a single batch that is still too large
- * cannot be split here, so it waits, with backoff, for batch_events= to
- * be lowered or the limit raised, while the queue's own limit reports
- * what it cannot keep as a gap.
+ * when it is given; otherwise the body is halved until it passes. New
+ * batches are cut to fit, and a single batch that is too large alone
+ * goes again split into batches that fit (relay_outq_split); one that
+ * cannot be split (a queue without the batch) waits, with backoff, for
+ * batch_events= to be lowered or the limit raised.
  */
 static void
 relay_net_too_large(struct relay_client *c, struct relay_xfer *x,
@@ -852,9 +852,12 @@ relay_net_too_large(struct relay_client *c, struct relay_xfer *x,
 	const char	*answer = relay_net_answer(x), *p;
 	unsigned long long limit = 0;
 	size_t		 i, batches = 0, was = c->body_max;
+	struct relay_ostream *one = NULL;
 
 	for (i = 0; i < x->npub; i++) {
 		batches += x->pub[i]->inflight;
+		if (x->pub[i]->inflight > 0)
+			one = x->pub[i];
 		relay_outq_failed(&c->out, x->pub[i]);
 	}
 	if ((p = strstr(answer, "the limit of ")) != NULL &&
@@ -864,7 +867,24 @@ relay_net_too_large(struct relay_client *c, struct relay_xfer *x,
 		limit = x->b.len / 2;
 	if (limit < RELAY_BODY_MIN)
 		limit = RELAY_BODY_MIN;
+	/* new batches are cut to fit from now on */
+	if (limit < c->body_max)
+		relay_outq_batch_bytes(&c->out, limit);
 	if (batches <= 1) {
+		/*
+		 * One batch alone is too large: it goes again in pieces
+		 * (the relay stored none of it), numbered in its place.
+		 */
+		if (one != NULL && relay_outq_split(&c->out, one, limit) > 1) {
+			if (limit < c->body_max)
+				c->body_max = limit;
+			relay_client_error(c, "relay: the relay refused a "
+			    "batch of %zu bytes as too large (%s); sending at "
+			    "most %zu bytes per batch and per request from now "
+			    "on (the batch goes again, split)", x->b.len,
+			    answer, c->body_max);
+			return;
+		}
 		x->failures++;
 		x->not_before = now + relay_net_backoff(x->failures);
 		if (x->failures == 1)

@@ -25,6 +25,7 @@ relay_outq_init(struct relay_outq *q, uint32_t batch_events,
 	memset(q, 0, sizeof *q);
 	pthread_mutex_init(&q->lock, NULL);
 	q->batch_events = batch_events;
+	q->batch_bytes = RELAY_BODY_MAX;	/* one fits any body */
 	q->window_us = window_us;
 	q->max_queue = max_queue;
 }
@@ -107,8 +108,7 @@ relay_outq_fits(const struct relay_outq *q, const struct relay_ostream *s,
 {
 	const struct relay_batch *b = &s->open;
 
-	if (b->events >= q->batch_events ||
-	    b->len + rec - WIRE_HEADER_SIZE > WIRE_PAYLOAD_MAX)
+	if (b->events >= q->batch_events || b->len + rec > q->batch_bytes)
 		return (0);
 	/* every time within 2^32-1 us of the batch's earliest */
 	if (e->t_us >= b->base_us)
@@ -168,7 +168,7 @@ relay_outq_run(struct relay_outq *q, struct relay_ostream *s,
 		return (0);
 	if (n > q->batch_events - b->events)
 		n = q->batch_events - b->events;
-	room = WIRE_HEADER_SIZE + WIRE_PAYLOAD_MAX - b->len;
+	room = q->batch_bytes > b->len ? q->batch_bytes - b->len : 0;
 	if (room > b->cap - b->len)
 		room = b->cap - b->len;
 	k = wire_put_records(b->buf + b->len, room, ev, n, b->base_us,
@@ -545,4 +545,89 @@ relay_outq_drop_all(struct relay_outq *q, struct relay_ostream *s)
 	pthread_mutex_unlock(&q->lock);
 	s->busy = 0;
 	s->inflight = 0;
+}
+
+/*
+ * Cut batches of at most bytes from now on (header and all; a relay or
+ * proxy refused a larger body). Clamped to what one record and the
+ * format allow.
+ */
+void
+relay_outq_batch_bytes(struct relay_outq *q, size_t bytes)
+{
+	if (bytes < WIRE_HEADER_SIZE + WIRE_RECORD_MAX)
+		bytes = WIRE_HEADER_SIZE + WIRE_RECORD_MAX;
+	if (bytes > RELAY_BODY_MAX)
+		bytes = RELAY_BODY_MAX;
+	pthread_mutex_lock(&q->lock);
+	q->batch_bytes = bytes;
+	pthread_mutex_unlock(&q->lock);
+}
+
+/*
+ * The first kept batch of s is over bytes and the relay refused it (it
+ * stored none of it): split it into batches of at most bytes, numbered
+ * on from its seq, and number the kept batches after it on from those.
+ * Returns the batches it became (1: it was not over, or one record is).
+ */
+size_t
+relay_outq_split(struct relay_outq *q, struct relay_ostream *s,
+    size_t bytes)
+{
+	struct relay_batch	 old, *b;
+	struct wire_header	 h;
+	const uint8_t		*r, *end;
+	size_t			 k = 0, n, len, i, piece;
+
+	if (s->nunacked == 0 || s->unacked[0].len <= bytes ||
+	    bytes < WIRE_HEADER_SIZE + WIRE_RECORD_MAX)
+		return (1);
+	old = s->unacked[0];
+	/* the pieces: at most one per record */
+	n = old.events;
+	s->unacked = xreallocarray(s->unacked, s->nunacked + n,
+	    sizeof *s->unacked);
+	s->capunacked = s->nunacked + n;
+	memmove(s->unacked + n, s->unacked + 1,
+	    (s->nunacked - 1) * sizeof *s->unacked);
+	memset(&h, 0, sizeof h);
+	h.session_id = q->session_id;
+	h.stream_id = s->id;
+	r = old.buf + WIRE_HEADER_SIZE;
+	end = old.buf + old.len;
+	while (r < end) {
+		b = &s->unacked[k];
+		memset(b, 0, sizeof *b);
+		for (len = WIRE_HEADER_SIZE; r + (len - WIRE_HEADER_SIZE) <
+		    end; len += piece, b->events++) {
+			piece = wire_records_len(r + (len - WIRE_HEADER_SIZE),
+			    1);
+			if (b->events > 0 && len + piece > bytes)
+				break;
+		}
+		b->buf = xmalloc(len);
+		b->len = b->cap = len;
+		memcpy(b->buf + WIRE_HEADER_SIZE, r, len - WIRE_HEADER_SIZE);
+		r += len - WIRE_HEADER_SIZE;
+		b->base_us = old.base_us + wire_rebase_records(b->buf +
+		    WIRE_HEADER_SIZE, b->events);
+		b->seq = old.seq + k;
+		b->sends = old.sends;
+		h.seq = b->seq;
+		h.event_count = b->events;
+		h.base_us = b->base_us;
+		h.payload_len = (uint32_t)(len - WIRE_HEADER_SIZE);
+		wire_finish(b->buf, &h);
+		k++;
+	}
+	/* close the gap the pieces left, and number the rest on */
+	memmove(s->unacked + k, s->unacked + n,
+	    (s->nunacked - 1) * sizeof *s->unacked);
+	s->nunacked += k - 1;
+	for (i = k; i < s->nunacked; i++)
+		relay_batch_reseq(&s->unacked[i], old.seq + i);
+	s->next_seq = old.seq + s->nunacked;
+	s->unacked_bytes += (size_t)(k - 1) * WIRE_HEADER_SIZE;
+	free(old.buf);
+	return (k);
 }

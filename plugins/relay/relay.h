@@ -182,6 +182,8 @@ struct relay_outq {
 	size_t		 nstreams;
 	uint64_t	 session_id;
 	uint32_t	 batch_events;
+	size_t		 batch_bytes;	/* most bytes a batch takes, header
+					 * and all (under the lock) */
 	uint64_t	 window_us;
 	uint64_t	 max_queue;
 	/* Under the lock. */
@@ -210,6 +212,8 @@ void	relay_outq_failed(struct relay_outq *, struct relay_ostream *);
 void	relay_outq_resync(struct relay_outq *, struct relay_ostream *,
 	    uint64_t);
 void	relay_outq_drop_all(struct relay_outq *, struct relay_ostream *);
+void	relay_outq_batch_bytes(struct relay_outq *, size_t);
+size_t	relay_outq_split(struct relay_outq *, struct relay_ostream *, size_t);
 void	relay_batch_reseq(struct relay_batch *, uint64_t);
 
 /*
