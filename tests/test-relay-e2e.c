@@ -457,9 +457,33 @@ test_faulty_network_bodies(void **state)
 	publish_mode = "stream";
 }
 
+/* Per stream order: each of "big" and "little" from index 0 up. */
+struct two_streams {
+	uint32_t	next[2];
+	uint64_t	disorder;
+};
+
+static void
+on_deliver_two(struct sb_plugin *p, const char *site, const char *stream,
+    const struct sb_event *ev, size_t n)
+{
+	struct two_streams	*t = p->ctx;
+	uint32_t		*next = &t->next[strcmp(stream, "big") == 0];
+	size_t			 i;
+
+	(void)site;
+	for (i = 0; i < n; i++) {
+		if (ev[i].index != *next)
+			t->disorder++;
+		*next = ev[i].index + 1;
+	}
+	p->received += n;
+}
+
 /*
  * One batch alone over the relay's --max-body (3000 spikes, 36 KB, against
- * 16 KB) goes again split into batches that fit, and every spike arrives
+ * 16 KB) goes again split into batches that fit, also when another stream
+ * of the site has batches to send beside it, and every spike arrives
  * once, in order.
  */
 static void
@@ -468,6 +492,7 @@ test_split_batch_too_large(void **state)
 	struct test_proc	 small;
 	struct sb_plugin	 a, b;
 	struct sb_event		*ev = calloc(3000, sizeof *ev);
+	struct two_streams	 order;
 	int			 i;
 
 	(void)state;
@@ -478,7 +503,10 @@ test_split_batch_too_large(void **state)
 	}
 	site_relay = &small;
 	batch_arg = "3000";
-	load_site(&b, "zurich", "tok-zurich", small.port, "padova/big");
+	load_site(&b, "zurich", "tok-zurich", small.port, "padova/*");
+	memset(&order, 0, sizeof order);
+	b.on_deliver = on_deliver_two;
+	b.ctx = &order;
 	load_site(&a, "padova", "tok-padova", small.port, "-/-");
 	site_relay = &relay;
 	batch_arg = NULL;
@@ -487,12 +515,15 @@ test_split_batch_too_large(void **state)
 		ev[i].kind = SB_EV_SPIKE;
 		ev[i].index = (uint32_t)i;
 	}
-	/* queued at once, before the stream is registered: one batch */
+	/* queued at once, before the streams are registered: one batch */
+	assert_int_equal(a.t.send(a.data, "little", ev, 10), 0);
 	assert_int_equal(a.t.send(a.data, "big", ev, 3000), 0);
-	if (!wait_received(&a, &b, 3000, 20000))
-		fail_msg("zurich got %" PRIu64 " of 3000", b.received);
+	if (!wait_received(&a, &b, 3010, 20000))
+		fail_msg("zurich got %" PRIu64 " of 3010", b.received);
 	assert_true(fake_plugin_logged(&a, "the batch goes again, split"));
-	assert_int_equal(b.disorder, 0);
+	assert_int_equal(order.disorder, 0);
+	assert_int_equal(order.next[0], 10);
+	assert_int_equal(order.next[1], 3000);
 	assert_int_equal(b.gaps, 0);
 	assert_int_equal(a.gaps, 0);
 	test_relay_unload(&a);

@@ -606,9 +606,9 @@ test_small_batch_memory(void **state)
 }
 
 /*
- * A kept batch the relay refused as too large is split into batches that
- * fit, numbered in its place, the kept batches after it numbered on; new
- * batches are cut to the new size.
+ * Kept batches the relay refused as too large are split into batches that
+ * fit, numbered in their place, the kept batches after them numbered on;
+ * new batches are cut to the new size.
  */
 static void
 test_split_refused_batch(void **state)
@@ -617,7 +617,7 @@ test_split_refused_batch(void **state)
 	struct relay_ostream	*s;
 	struct sb_event		*ev = make_events(3000, 100), out[3000];
 	uint8_t			*body = NULL;
-	size_t			 len = 0, cap = 0, nb, n, k, i;
+	size_t			 len = 0, cap = 0, nb, n, i;
 	uint64_t		 resent = 0, seqs[64];
 	uint32_t		 first[64];
 	int64_t			 bases[64];
@@ -628,27 +628,27 @@ test_split_refused_batch(void **state)
 	relay_outq_append(&q, "mea", ev, 2000, 0);
 	assert_int_equal(fill(&q, s, &body, &len, &cap, 1, &resent), 1);
 	relay_outq_failed(&q, s);
-	/* 12048 bytes refused; at most 5000 a batch: 3 of 412, 412, 176 */
-	k = relay_outq_split(&q, s, 5000);
-	assert_int_equal(k, 3);
-	assert_int_equal(s->nunacked, 4);
+	/* 12048 bytes refused; at most 5000 a batch: 412, 412, 176 each */
+	assert_int_equal(relay_outq_split(&q, s, 5000), 3);
+	assert_int_equal(s->nunacked, 6);
 	assert_int_equal(s->unacked_events, 2000);
 	len = 0;
 	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
 	assert_int_equal(s->unacked_bytes, len);
 	nb = decode_body(body, len, seqs, 64, first);
-	assert_int_equal(nb, 4);
+	assert_int_equal(nb, 6);
 	for (i = 0; i < nb; i++)
 		assert_int_equal(seqs[i], 41 + i);
 	assert_int_equal(first[1], 412);
 	assert_int_equal(first[3], 1000);
+	assert_int_equal(first[4], 1412);
 	n = decode_events(body, len, out, 3000, bases, &nb);
 	assert_int_equal(n, 2000);
 	for (i = 0; i < n; i++)
 		assert_int_equal(out[i].t_us, 100 + (int64_t)i);
 	assert_int_equal(bases[1], 100 + 412);
-	assert_int_equal(s->next_seq, 45);
-	/* a batch within the size is left alone; new ones are cut to fit */
+	assert_int_equal(s->next_seq, 47);
+	/* batches within the size are left alone; new ones are cut to fit */
 	relay_outq_failed(&q, s);
 	assert_int_equal(relay_outq_split(&q, s, 5000), 1);
 	relay_outq_batch_bytes(&q, 5000);
@@ -656,10 +656,44 @@ test_split_refused_batch(void **state)
 	len = 0;
 	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
 	nb = decode_body(body, len, seqs, 64, first);
-	assert_int_equal(nb, 7);
-	assert_int_equal(first[4], 2000);
-	assert_int_equal(first[5], 2412);
-	assert_int_equal(seqs[6], 47);
+	assert_int_equal(nb, 9);
+	assert_int_equal(first[6], 2000);
+	assert_int_equal(first[7], 2412);
+	assert_int_equal(seqs[8], 49);
+	free(body);
+	free(ev);
+	relay_outq_free(&q);
+}
+
+/*
+ * A body holds at least one batch, and more only as they fit: another
+ * stream's batch that would take a begun body over its size waits.
+ */
+static void
+test_body_fits_other_streams(void **state)
+{
+	struct relay_outq	 q;
+	struct relay_ostream	*s1, *s2;
+	struct sb_event		*ev = make_events(1000, 0);
+	uint8_t			*body = NULL;
+	size_t			 len = 0, cap = 0, one;
+	uint64_t		 resent = 0;
+
+	relay_outq_init(&q, 1000, 1000, 1000000);
+	s1 = setup_stream(&q, "mea");
+	s2 = setup_stream(&q, "mea2");
+	relay_outq_append(&q, "mea", ev, 1000, 0);
+	relay_outq_append(&q, "mea2", ev, 1000, 0);
+	one = wire_encoded_size(ev, 1000);
+	assert_int_equal(fill(&q, s1, &body, &len, &cap, one + 100, &resent),
+	    1);
+	assert_int_equal(fill(&q, s2, &body, &len, &cap, one + 100, &resent),
+	    0);
+	assert_false(s2->busy);
+	assert_int_equal(len, one);
+	/* alone, a batch goes even over the size */
+	len = 0;
+	assert_int_equal(fill(&q, s2, &body, &len, &cap, 100, &resent), 1);
 	free(body);
 	free(ev);
 	relay_outq_free(&q);
@@ -679,6 +713,7 @@ main(void)
 		cmocka_unit_test(test_resync),
 		cmocka_unit_test(test_small_batch_memory),
 		cmocka_unit_test(test_split_refused_batch),
+		cmocka_unit_test(test_body_fits_other_streams),
 		cmocka_unit_test(test_config_errors),
 	};
 

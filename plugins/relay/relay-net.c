@@ -114,6 +114,7 @@ struct relay_net {
 	int64_t		 born;		/* when the thread started (mono us) */
 	struct relay_ostream **os;	/* snapshot of the outgoing streams */
 	size_t		 nos, capos;
+	size_t		 first_os;	/* where a new body's scan starts */
 	uint64_t	 session_id;
 };
 
@@ -580,8 +581,13 @@ relay_net_append(struct relay_client *c, struct relay_net *net,
 	uint64_t		 resent = 0;
 	int			 carried;
 
+	/*
+	 * A batch that does not fit in a body already begun waits for the
+	 * next body; each new body starts its scan one stream on, so that
+	 * the first streams cannot keep the others out.
+	 */
 	for (i = 0; i < net->nos && x->b.len < c->body_max; i++) {
-		s = net->os[i];
+		s = net->os[(net->first_os + i) % net->nos];
 		carried = x->streaming && s->busy && s->carrier == x;
 		if (carried ? !relay_outq_unsent(&c->out, s) :
 		    !relay_outq_ready(&c->out, s, busy, now, due))
@@ -670,6 +676,7 @@ relay_net_publish(struct relay_client *c, struct relay_net *net,
 	x->streaming = x->b.by_ref = !c->cfg.publish_bodies;
 	if (relay_net_append(c, net, x, now, due, busy) == 0)
 		return;
+	net->first_os = net->nos > 0 ? (net->first_os + 1) % net->nos : 0;
 	x->ending = x->rpaused = 0;
 	x->last_append = now;
 	relay_net_begin(c, x, "/v1/publish", x->b.buf, x->b.len);
@@ -875,9 +882,10 @@ relay_net_too_large(struct relay_client *c, struct relay_xfer *x,
 		 * One batch alone is too large: it goes again in pieces
 		 * (the relay stored none of it), numbered in its place.
 		 */
+		if (limit > c->body_max)
+			limit = c->body_max;
 		if (one != NULL && relay_outq_split(&c->out, one, limit) > 1) {
-			if (limit < c->body_max)
-				c->body_max = limit;
+			c->body_max = limit;
 			relay_client_error(c, "relay: the relay refused a "
 			    "batch of %zu bytes as too large (%s); sending at "
 			    "most %zu bytes per batch and per request from now "
@@ -897,6 +905,11 @@ relay_net_too_large(struct relay_client *c, struct relay_xfer *x,
 	}
 	if (limit < c->body_max)
 		c->body_max = limit;
+	if (c->body_max == was) {
+		/* at the floor already: not at once again */
+		x->failures++;
+		x->not_before = now + relay_net_backoff(x->failures);
+	}
 	if (c->body_max != was)
 		relay_client_error(c, "relay: the relay refused a body of %zu "
 		    "bytes as too large (%s); sending at most %zu bytes per "

@@ -422,8 +422,8 @@ relay_outq_fill(struct relay_outq *q, struct relay_ostream *s,
 
 	for (i = start; i < s->nunacked; i++) {
 		b = &s->unacked[i];
-		/* a body has at least one batch (of the stream's first) */
-		if (i > 0 && body->len + b->len > body_max)
+		/* a body has at least one batch, and more only as they fit */
+		if (body->len > 0 && body->len + b->len > body_max)
 			break;
 		relay_body_put(body, b);
 		if (b->sends++ > 0)
@@ -564,70 +564,107 @@ relay_outq_batch_bytes(struct relay_outq *q, size_t bytes)
 	pthread_mutex_unlock(&q->lock);
 }
 
+/* Pieces of at most bytes the records of batch b go in; 1 if it fits. */
+static size_t
+relay_batch_pieces(const struct relay_batch *b, size_t bytes)
+{
+	const uint8_t	*r = b->buf + WIRE_HEADER_SIZE, *end = b->buf + b->len;
+	size_t		 k = 1, len = WIRE_HEADER_SIZE, piece;
+
+	for (; r < end; r += piece, len += piece) {
+		piece = wire_records_len(r, 1);
+		if (len > WIRE_HEADER_SIZE && len + piece > bytes) {
+			k++;
+			len = WIRE_HEADER_SIZE;
+		}
+	}
+	return (k);
+}
+
+/* Write kept batch b's records as k pieces of at most bytes at out. */
+static void
+relay_batch_cut(struct relay_outq *q, struct relay_ostream *s,
+    const struct relay_batch *b, size_t bytes, struct relay_batch *out,
+    size_t k)
+{
+	struct wire_header	 h;
+	const uint8_t		*r = b->buf + WIRE_HEADER_SIZE;
+	const uint8_t		*end = b->buf + b->len;
+	struct relay_batch	*p;
+	size_t			 j, len, piece;
+
+	memset(&h, 0, sizeof h);
+	h.session_id = q->session_id;
+	h.stream_id = s->id;
+	for (j = 0; j < k; j++) {
+		p = &out[j];
+		memset(p, 0, sizeof *p);
+		for (len = WIRE_HEADER_SIZE; r + (len - WIRE_HEADER_SIZE) <
+		    end; len += piece, p->events++) {
+			piece = wire_records_len(r + (len - WIRE_HEADER_SIZE),
+			    1);
+			if (p->events > 0 && len + piece > bytes)
+				break;
+		}
+		p->buf = xmalloc(len);
+		p->len = p->cap = len;
+		memcpy(p->buf + WIRE_HEADER_SIZE, r, len - WIRE_HEADER_SIZE);
+		r += len - WIRE_HEADER_SIZE;
+		p->base_us = b->base_us + wire_rebase_records(p->buf +
+		    WIRE_HEADER_SIZE, p->events);
+		p->seq = b->seq + j;
+		p->sends = b->sends;
+		h.seq = p->seq;
+		h.event_count = p->events;
+		h.base_us = p->base_us;
+		h.payload_len = (uint32_t)(len - WIRE_HEADER_SIZE);
+		wire_finish(p->buf, &h);
+	}
+}
+
 /*
- * The first kept batch of s is over bytes and the relay refused it (it
- * stored none of it): split it into batches of at most bytes, numbered
- * on from its seq, and number the kept batches after it on from those.
- * Returns the batches it became (1: it was not over, or one record is).
+ * The relay refused a body of stream s's first kept batch alone as too
+ * large (it stored none of it, nor any batch after it): split every kept
+ * batch of s over bytes into batches of at most bytes, numbered on in
+ * order. Returns the batches the first became (1: it was not over).
  */
 size_t
 relay_outq_split(struct relay_outq *q, struct relay_ostream *s,
     size_t bytes)
 {
-	struct relay_batch	 old, *b;
-	struct wire_header	 h;
-	const uint8_t		*r, *end;
-	size_t			 k = 0, n, len, i, piece;
+	struct relay_batch	 old;
+	size_t			 i, k, first = 1;
+	int			 split = 0;
 
-	if (s->nunacked == 0 || s->unacked[0].len <= bytes ||
-	    bytes < WIRE_HEADER_SIZE + WIRE_RECORD_MAX)
+	if (s->nunacked == 0 || bytes < WIRE_HEADER_SIZE + WIRE_RECORD_MAX)
 		return (1);
-	old = s->unacked[0];
-	/* the pieces: at most one per record */
-	n = old.events;
-	s->unacked = xreallocarray(s->unacked, s->nunacked + n,
-	    sizeof *s->unacked);
-	s->capunacked = s->nunacked + n;
-	memmove(s->unacked + n, s->unacked + 1,
-	    (s->nunacked - 1) * sizeof *s->unacked);
-	memset(&h, 0, sizeof h);
-	h.session_id = q->session_id;
-	h.stream_id = s->id;
-	r = old.buf + WIRE_HEADER_SIZE;
-	end = old.buf + old.len;
-	while (r < end) {
-		b = &s->unacked[k];
-		memset(b, 0, sizeof *b);
-		for (len = WIRE_HEADER_SIZE; r + (len - WIRE_HEADER_SIZE) <
-		    end; len += piece, b->events++) {
-			piece = wire_records_len(r + (len - WIRE_HEADER_SIZE),
-			    1);
-			if (b->events > 0 && len + piece > bytes)
-				break;
+	for (i = 0; i < s->nunacked; i += k) {
+		if ((k = relay_batch_pieces(&s->unacked[i], bytes)) == 1)
+			continue;
+		if (i == 0)
+			first = k;
+		split = 1;
+		old = s->unacked[i];
+		if (s->nunacked + k - 1 > s->capunacked) {
+			s->capunacked = s->nunacked + k - 1;
+			s->unacked = xreallocarray(s->unacked, s->capunacked,
+			    sizeof *s->unacked);
 		}
-		b->buf = xmalloc(len);
-		b->len = b->cap = len;
-		memcpy(b->buf + WIRE_HEADER_SIZE, r, len - WIRE_HEADER_SIZE);
-		r += len - WIRE_HEADER_SIZE;
-		b->base_us = old.base_us + wire_rebase_records(b->buf +
-		    WIRE_HEADER_SIZE, b->events);
-		b->seq = old.seq + k;
-		b->sends = old.sends;
-		h.seq = b->seq;
-		h.event_count = b->events;
-		h.base_us = b->base_us;
-		h.payload_len = (uint32_t)(len - WIRE_HEADER_SIZE);
-		wire_finish(b->buf, &h);
-		k++;
+		memmove(s->unacked + i + k, s->unacked + i + 1,
+		    (s->nunacked - i - 1) * sizeof *s->unacked);
+		relay_batch_cut(q, s, &old, bytes, s->unacked + i, k);
+		s->nunacked += k - 1;
+		s->unacked_bytes += (k - 1) * WIRE_HEADER_SIZE;
+		free(old.buf);
 	}
-	/* close the gap the pieces left, and number the rest on */
-	memmove(s->unacked + k, s->unacked + n,
-	    (s->nunacked - 1) * sizeof *s->unacked);
-	s->nunacked += k - 1;
-	for (i = k; i < s->nunacked; i++)
-		relay_batch_reseq(&s->unacked[i], old.seq + i);
-	s->next_seq = old.seq + s->nunacked;
-	s->unacked_bytes += (size_t)(k - 1) * WIRE_HEADER_SIZE;
-	free(old.buf);
-	return (k);
+	if (!split)
+		return (1);
+	/* number every kept batch on from the first */
+	for (i = 1; i < s->nunacked; i++) {
+		if (s->unacked[i].seq != s->unacked[0].seq + i)
+			relay_batch_reseq(&s->unacked[i],
+			    s->unacked[0].seq + i);
+	}
+	s->next_seq = s->unacked[0].seq + s->nunacked;
+	return (first);
 }
