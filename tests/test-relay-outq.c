@@ -61,25 +61,47 @@ fill(struct relay_outq *q, struct relay_ostream *s, uint8_t **body,
 	return (n);
 }
 
-/* Decode a body: checks every batch, returns the seqs and events seen. */
+/*
+ * Decode every batch of a body (stream 7) into ev (room for max): returns
+ * the events decoded; per batch its seq, first event index and base go to
+ * seqs, first and bases (those not NULL, room for maxb), the batches to *nb.
+ */
+static size_t
+decode_all(const uint8_t *body, size_t len, struct sb_event *ev, size_t max,
+    uint64_t *seqs, uint32_t *first, int64_t *bases, size_t maxb, size_t *nb)
+{
+	struct wire_header	 h;
+	size_t			 off = 0, used, n = 0;
+
+	*nb = 0;
+	while (off < len) {
+		assert_int_equal(wire_decode(body + off, len - off, &h, ev + n,
+		    max - n, &used, NULL), 0);
+		assert_int_equal(h.stream_id, 7);
+		assert_true(*nb < maxb);
+		if (seqs != NULL)
+			seqs[*nb] = h.seq;
+		if (first != NULL)
+			first[*nb] = ev[n].index;
+		if (bases != NULL)
+			bases[*nb] = h.base_us;
+		(*nb)++;
+		n += h.event_count;
+		off += used;
+	}
+	return (n);
+}
+
+/* Decode a body: the batches, with their seqs and first event indexes. */
 static size_t
 decode_body(const uint8_t *body, size_t len, uint64_t *seqs, size_t maxb,
     uint32_t *first_index)
 {
-	struct wire_header	 h;
-	struct sb_event		 out[2000];
-	size_t			 off = 0, used, nb = 0;
+	struct sb_event	*ev = calloc(20000, sizeof *ev);
+	size_t		 nb;
 
-	while (off < len) {
-		assert_int_equal(wire_decode(body + off, len - off, &h, out,
-		    2000, &used, NULL), 0);
-		assert_int_equal(h.stream_id, 7);
-		assert_true(nb < maxb);
-		seqs[nb] = h.seq;
-		first_index[nb] = out[0].index;
-		nb++;
-		off += used;
-	}
+	decode_all(body, len, ev, 20000, seqs, first_index, NULL, maxb, &nb);
+	free(ev);
 	return (nb);
 }
 
@@ -257,23 +279,12 @@ test_max_queue_drops_oldest(void **state)
 	relay_outq_free(&q);
 }
 
-/* Decode every batch of a body into ev (room for max); events decoded. */
+/* Decode a body into ev (room for max): events decoded, bases per batch. */
 static size_t
 decode_events(const uint8_t *body, size_t len, struct sb_event *ev,
     size_t max, int64_t *bases, size_t *nb)
 {
-	struct wire_header	 h;
-	size_t			 off = 0, used, n = 0;
-
-	*nb = 0;
-	while (off < len) {
-		assert_int_equal(wire_decode(body + off, len - off, &h, ev + n,
-		    max - n, &used, NULL), 0);
-		bases[(*nb)++] = h.base_us;
-		n += h.event_count;
-		off += used;
-	}
-	return (n);
+	return (decode_all(body, len, ev, max, NULL, NULL, bases, 64, nb));
 }
 
 /*
