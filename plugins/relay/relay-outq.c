@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crc32c.h"
 #include "relay.h"
 #include "xmalloc.h"
 
@@ -492,18 +491,12 @@ relay_outq_failed(struct relay_outq *q, struct relay_ostream *s)
 void
 relay_batch_reseq(struct relay_batch *b, uint64_t seq)
 {
-	size_t		hlen, i;
-	uint32_t	crc;
+	size_t	i;
 
 	b->seq = seq;
 	for (i = 0; i < 8; i++)
 		b->buf[24 + i] = (uint8_t)(seq >> (8 * i));
-	memset(b->buf + 44, 0, 4);
-	hlen = (size_t)b->buf[6] | (size_t)b->buf[7] << 8;
-	crc = crc32c(0, b->buf, hlen);
-	crc = crc32c(crc, b->buf + hlen, b->len - hlen);
-	for (i = 0; i < 4; i++)
-		b->buf[44 + i] = (uint8_t)(crc >> (8 * i));
+	wire_seal(b->buf, b->len);
 }
 
 /*
@@ -581,11 +574,14 @@ relay_batch_pieces(const struct relay_batch *b, size_t bytes)
 	return (k);
 }
 
-/* Write kept batch b's records as k pieces of at most bytes at out. */
+/*
+ * Write kept batch b's records as k pieces of at most bytes at out,
+ * numbered from seq.
+ */
 static void
 relay_batch_cut(struct relay_outq *q, struct relay_ostream *s,
     const struct relay_batch *b, size_t bytes, struct relay_batch *out,
-    size_t k)
+    size_t k, uint64_t seq)
 {
 	struct wire_header	 h;
 	const uint8_t		*r = b->buf + WIRE_HEADER_SIZE;
@@ -612,7 +608,7 @@ relay_batch_cut(struct relay_outq *q, struct relay_ostream *s,
 		r += len - WIRE_HEADER_SIZE;
 		p->base_us = b->base_us + wire_rebase_records(p->buf +
 		    WIRE_HEADER_SIZE, p->events);
-		p->seq = b->seq + j;
+		p->seq = seq + j;
 		p->sends = b->sends;
 		h.seq = p->seq;
 		h.event_count = p->events;
@@ -634,10 +630,12 @@ relay_outq_split(struct relay_outq *q, struct relay_ostream *s,
 {
 	struct relay_batch	 old;
 	size_t			 i, k, first = 1;
+	uint64_t		 seq0;
 	int			 split = 0;
 
 	if (s->nunacked == 0 || bytes < WIRE_HEADER_SIZE + WIRE_RECORD_MAX)
 		return (1);
+	seq0 = s->unacked[0].seq;
 	for (i = 0; i < s->nunacked; i += k) {
 		if ((k = relay_batch_pieces(&s->unacked[i], bytes)) == 1)
 			continue;
@@ -652,7 +650,8 @@ relay_outq_split(struct relay_outq *q, struct relay_ostream *s,
 		}
 		memmove(s->unacked + i + k, s->unacked + i + 1,
 		    (s->nunacked - i - 1) * sizeof *s->unacked);
-		relay_batch_cut(q, s, &old, bytes, s->unacked + i, k);
+		/* numbered in place: only the batches after need it again */
+		relay_batch_cut(q, s, &old, bytes, s->unacked + i, k, seq0 + i);
 		s->nunacked += k - 1;
 		s->unacked_bytes += (k - 1) * WIRE_HEADER_SIZE;
 		free(old.buf);
@@ -661,10 +660,9 @@ relay_outq_split(struct relay_outq *q, struct relay_ostream *s,
 		return (1);
 	/* number every kept batch on from the first */
 	for (i = 1; i < s->nunacked; i++) {
-		if (s->unacked[i].seq != s->unacked[0].seq + i)
-			relay_batch_reseq(&s->unacked[i],
-			    s->unacked[0].seq + i);
+		if (s->unacked[i].seq != seq0 + i)
+			relay_batch_reseq(&s->unacked[i], seq0 + i);
 	}
-	s->next_seq = s->unacked[0].seq + s->nunacked;
+	s->next_seq = seq0 + s->nunacked;
 	return (first);
 }
