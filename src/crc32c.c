@@ -1,8 +1,9 @@
-/* crc32c.c: CRC-32C, slicing-by-8 with an SSE4.2 fast path. */
+/* crc32c.c: CRC-32C, slicing-by-8 with a three-lane SSE4.2 fast path. */
 #include "config.h"
 
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <nmmintrin.h>
@@ -53,22 +54,131 @@ crc32c_slice8(uint32_t crc, const void *buf, size_t len)
 	return ~crc;
 }
 
+/*
+ * Shifting a CRC register over zeros: the register after A || B, from any
+ * start, is shift(register after A, len B) ^ (register over B from 0), as
+ * the CRC is linear over GF(2). crc32c_zeros_op builds the 32x32 matrix
+ * that appends 2^k zero bytes; crc32c_zeros turns it into four byte
+ * tables. After Mark Adler's crc32c.c (zlib licence), rewritten here.
+ */
+#define CRC32C_LONG 8192	/* bytes per lane of a long 3-lane block */
+#define CRC32C_SHORT 256	/* bytes per lane of a short 3-lane block */
+
+static uint32_t crc32c_long[4][256], crc32c_short[4][256];
+
+/* The GF(2) matrix mat (one word per column) times the vector vec. */
+static uint32_t
+crc32c_gf2_times(const uint32_t *mat, uint32_t vec)
+{
+	uint32_t sum = 0;
+
+	for (; vec != 0; vec >>= 1, mat++) {
+		if (vec & 1)
+			sum ^= *mat;
+	}
+	return sum;
+}
+
+/* square = mat * mat over GF(2), both 32 x 32. */
+static void
+crc32c_gf2_square(uint32_t *square, const uint32_t *mat)
+{
+	int n;
+
+	for (n = 0; n < 32; n++)
+		square[n] = crc32c_gf2_times(mat, mat[n]);
+}
+
+/* op = the operator that appends len zero bytes (len a power of two). */
+static void
+crc32c_zeros_op(uint32_t *op, size_t len)
+{
+	uint32_t a[32], b[32], row = 1;
+	int n;
+
+	a[0] = CRC32C_POLY;		/* one zero bit */
+	for (n = 1; n < 32; n++, row <<= 1)
+		a[n] = row;
+	crc32c_gf2_square(b, a);	/* two zero bits */
+	crc32c_gf2_square(a, b);	/* four */
+	crc32c_gf2_square(b, a);	/* one zero byte */
+	for (; len > 1; len >>= 1) {
+		crc32c_gf2_square(a, b);
+		memcpy(b, a, sizeof a);
+	}
+	memcpy(op, b, sizeof b);
+}
+
+/* Byte tables applying the operator for len zero bytes. */
+static void
+crc32c_zeros(uint32_t zeros[4][256], size_t len)
+{
+	uint32_t op[32], n;
+
+	crc32c_zeros_op(op, len);
+	for (n = 0; n < 256; n++) {
+		zeros[0][n] = crc32c_gf2_times(op, n);
+		zeros[1][n] = crc32c_gf2_times(op, n << 8);
+		zeros[2][n] = crc32c_gf2_times(op, n << 16);
+		zeros[3][n] = crc32c_gf2_times(op, n << 24);
+	}
+}
+
+/* The register crc moved on over the zero bytes zeros was built for. */
+static inline uint32_t
+crc32c_shift(uint32_t zeros[4][256], uint32_t crc)
+{
+	return zeros[0][crc & 0xff] ^ zeros[1][(crc >> 8) & 0xff] ^
+	    zeros[2][(crc >> 16) & 0xff] ^ zeros[3][crc >> 24];
+}
+
 #ifdef CRC32C_HAVE_SSE42
-/* The SSE4.2 crc32 instruction, eight bytes at a time. */
+/*
+ * The SSE4.2 crc32 instruction, eight bytes at a time. It takes three
+ * cycles and can start every cycle, so long buffers run as three
+ * independent lanes, joined by crc32c_shift: about three times the
+ * speed of one chain.
+ */
 __attribute__((target("sse4.2"))) static uint32_t
 crc32c_sse42(uint32_t crc, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	uint64_t c = ~crc;
+	const uint8_t *p = buf, *end;
+	uint64_t c0 = ~crc, c1, c2;
 
+	while (len >= 3 * CRC32C_LONG) {
+		c1 = c2 = 0;
+		for (end = p + CRC32C_LONG; p < end; p += 8) {
+			c0 = _mm_crc32_u64(c0, crc32c_load64(p));
+			c1 = _mm_crc32_u64(c1, crc32c_load64(p + CRC32C_LONG));
+			c2 = _mm_crc32_u64(c2,
+			    crc32c_load64(p + 2 * CRC32C_LONG));
+		}
+		c0 = crc32c_shift(crc32c_long, (uint32_t)c0) ^ (uint32_t)c1;
+		c0 = crc32c_shift(crc32c_long, (uint32_t)c0) ^ (uint32_t)c2;
+		p += 2 * CRC32C_LONG;
+		len -= 3 * CRC32C_LONG;
+	}
+	while (len >= 3 * CRC32C_SHORT) {
+		c1 = c2 = 0;
+		for (end = p + CRC32C_SHORT; p < end; p += 8) {
+			c0 = _mm_crc32_u64(c0, crc32c_load64(p));
+			c1 = _mm_crc32_u64(c1, crc32c_load64(p + CRC32C_SHORT));
+			c2 = _mm_crc32_u64(c2,
+			    crc32c_load64(p + 2 * CRC32C_SHORT));
+		}
+		c0 = crc32c_shift(crc32c_short, (uint32_t)c0) ^ (uint32_t)c1;
+		c0 = crc32c_shift(crc32c_short, (uint32_t)c0) ^ (uint32_t)c2;
+		p += 2 * CRC32C_SHORT;
+		len -= 3 * CRC32C_SHORT;
+	}
 	while (len >= 8) {
-		c = _mm_crc32_u64(c, crc32c_load64(p));
+		c0 = _mm_crc32_u64(c0, crc32c_load64(p));
 		p += 8;
 		len -= 8;
 	}
 	while (len-- > 0)
-		c = _mm_crc32_u8((uint32_t)c, *p++);
-	return ~(uint32_t)c;
+		c0 = _mm_crc32_u8((uint32_t)c0, *p++);
+	return ~(uint32_t)c0;
 }
 #endif
 
@@ -93,6 +203,8 @@ crc32c_init(void)
 		}
 	}
 
+	crc32c_zeros(crc32c_long, CRC32C_LONG);
+	crc32c_zeros(crc32c_short, CRC32C_SHORT);
 	crc32c_impl = crc32c_slice8;
 #ifdef CRC32C_HAVE_SSE42
 	__builtin_cpu_init();

@@ -131,9 +131,12 @@ test_crc32c_check_values(void **state)
 static void
 test_crc32c_hw_matches_sw(void **state)
 {
-	uint8_t buf[1100];
+	static const size_t lens[] = { 767, 768, 769, 775, 776, 1535, 1536,
+	    1543, 24575, 24576, 24577, 24583, 25344, 25351, 49152, 49919,
+	    49920, 73728, 79997 };
+	uint8_t buf[1100], *big;
 	uint64_t seed = 99;
-	size_t off, len;
+	size_t off, len, i;
 
 	for (len = 0; len < sizeof buf; len++)
 		buf[len] = (uint8_t)next_random(&seed);
@@ -143,6 +146,21 @@ test_crc32c_hw_matches_sw(void **state)
 			    crc32c_sw(0x12345678, buf + off, len));
 		}
 	}
+	/* The three-lane blocks (3 x 256 and 3 x 8192 bytes) and their ends. */
+	big = malloc(80000);
+	assert_non_null(big);
+	for (len = 0; len < 80000; len++)
+		big[len] = (uint8_t)next_random(&seed);
+	for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+		for (off = 0; off < 3; off++) {
+			assert_int_equal(crc32c(0xdeadbeef, big + off, lens[i]),
+			    crc32c_sw(0xdeadbeef, big + off, lens[i]));
+		}
+	}
+	/* Split anywhere, the CRC continues. */
+	assert_int_equal(crc32c(crc32c(0, big, 24577), big + 24577, 50000),
+	    crc32c_sw(0, big, 74577));
+	free(big);
 	print_message("# crc32c: %s\n", crc32c_hw_available() ?
 	    "SSE4.2 instruction" : "slicing-by-8 (no SSE4.2)");
 }
