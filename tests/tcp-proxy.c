@@ -6,6 +6,9 @@
  * Connections are numbered from 1 in accept order. A RULE is CONNS:ACTION
  * with CONNS one of `*`, `N` or `N-M`, and ACTION one of
  *   delay=MS         hold every chunk MS milliseconds before passing it on
+ *                    (one at a time: later chunks wait behind it)
+ *   latency=MS       a long link: every chunk arrives MS milliseconds after
+ *                    it was sent, each way, while later ones travel on
  *   reset=BYTES      after BYTES (both directions) reset both sides (RST)
  *   stall=MS@BYTES   after BYTES pass nothing either way for MS ms
  * Several rules may apply to one connection. Port 0 picks a free port; the
@@ -31,6 +34,7 @@
 struct proxy_rule {
 	unsigned	 lo, hi;	/* connections lo..hi */
 	int		 delay_ms;
+	int		 latency_ms;
 	long		 reset_after;	/* -1: never */
 	int		 stall_ms;
 	long		 stall_after;
@@ -39,10 +43,27 @@ struct proxy_rule {
 struct proxy_conn {
 	int		 client, server;
 	unsigned	 number;
-	int		 delay_ms;
+	int		 delay_ms, latency_ms;
 	long		 reset_after, stall_after;
+	long		 total;		/* bytes read, both ways (latency=) */
 	int		 stall_ms;
 };
+
+/* A chunk on its way, for latency=MS. */
+struct proxy_chunk {
+	struct proxy_chunk	*next;
+	int64_t			 due_us;
+	size_t			 len;
+	char			 data[];
+};
+
+/* The chunks in flight one way. */
+struct proxy_pipe {
+	struct proxy_chunk	*head, **tail;
+	size_t			 bytes;
+};
+
+#define PROXY_PIPE_MAX (16U << 20)	/* bytes in flight one way */
 
 static struct proxy_rule *rules;
 static size_t nrules;
@@ -91,6 +112,8 @@ proxy_rule_parse(const char *s, struct proxy_rule *r)
 	s = colon + 1;
 	if (sscanf(s, "delay=%ld", &a) == 1)
 		r->delay_ms = (int)a;
+	else if (sscanf(s, "latency=%ld", &a) == 1 && a > 0)
+		r->latency_ms = (int)a;
 	else if (sscanf(s, "reset=%ld", &a) == 1)
 		r->reset_after = a;
 	else if (sscanf(s, "stall=%ld@%ld", &a, &b) == 2) {
@@ -139,6 +162,126 @@ proxy_write(int fd, const char *buf, size_t len)
 	return (0);
 }
 
+/* Now on the monotonic clock, in microseconds. */
+static int64_t
+proxy_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+/*
+ * latency=MS: pass bytes both ways, each chunk MS ms after it came,
+ * reading on meanwhile (up to PROXY_PIPE_MAX bytes in flight each way).
+ * reset=BYTES resets both sides once that many have come in (what is
+ * still on its way is lost, as on a link that breaks).
+ */
+static void
+proxy_conn_latency(struct proxy_conn *c)
+{
+	struct proxy_pipe	 pipe[2];
+	struct proxy_chunk	*k;
+	struct pollfd		 pfd[2];
+	char			 buf[65536];
+	int64_t			 now, wait;
+	ssize_t			 n;
+	int			 i, timeout, fd[2], open[2] = { 1, 1 };
+
+	for (i = 0; i < 2; i++) {
+		pipe[i].head = NULL;
+		pipe[i].tail = &pipe[i].head;
+		pipe[i].bytes = 0;
+	}
+	fd[0] = c->client;
+	fd[1] = c->server;
+	for (;;) {
+		now = proxy_now_us();
+		timeout = -1;
+		/* pipe[i] carries what fd i sent to fd 1 - i */
+		for (i = 0; i < 2; i++) {
+			while ((k = pipe[i].head) != NULL && k->due_us <= now) {
+				if (proxy_write(fd[1 - i], k->data, k->len) != 0)
+					goto done;
+				pipe[i].bytes -= k->len;
+				if ((pipe[i].head = k->next) == NULL)
+					pipe[i].tail = &pipe[i].head;
+				free(k);
+			}
+			if (k != NULL) {
+				wait = (k->due_us - now + 999) / 1000;
+				if (timeout < 0 || wait < timeout)
+					timeout = (int)wait;
+			}
+			if (!open[i] && pipe[i].head == NULL) {
+				/* its end came through: pass it on */
+				shutdown(fd[1 - i], SHUT_WR);
+				open[i] = -1;
+			}
+			/* poll only what may be read now (a closed end would
+			 * wake it at once, for ever) */
+			pfd[i].fd = open[i] == 1 &&
+			    pipe[i].bytes < PROXY_PIPE_MAX ? fd[i] : -1;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		if (open[0] != 1 && open[1] != 1 && pipe[0].head == NULL &&
+		    pipe[1].head == NULL)
+			break;
+		if (poll(pfd, 2, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < 2; i++) {
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if ((n = read(fd[i], buf, sizeof buf)) < 0) {
+				if (errno == EINTR || errno == EAGAIN)
+					continue;
+				/* reset: so is the other side, at once */
+				proxy_reset(fd[1 - i]);
+				close(fd[i]);
+				c->client = c->server = -1;
+				goto done;
+			}
+			if (n == 0) {
+				open[i] = 0;
+				continue;
+			}
+			c->total += n;
+			if (c->reset_after >= 0 && c->total >= c->reset_after) {
+				fprintf(stderr, "tcp-proxy: connection %u: "
+				    "reset after %ld bytes\n", c->number,
+				    c->total);
+				proxy_reset(c->client);
+				proxy_reset(c->server);
+				c->client = c->server = -1;
+				goto done;
+			}
+			k = malloc(sizeof *k + (size_t)n);
+			if (k == NULL)
+				goto done;
+			k->next = NULL;
+			k->due_us = proxy_now_us() +
+			    (int64_t)c->latency_ms * 1000;
+			k->len = (size_t)n;
+			memcpy(k->data, buf, (size_t)n);
+			*pipe[i].tail = k;
+			pipe[i].tail = &k->next;
+			pipe[i].bytes += (size_t)n;
+		}
+	}
+done:
+	for (i = 0; i < 2; i++) {
+		while ((k = pipe[i].head) != NULL) {
+			pipe[i].head = k->next;
+			free(k);
+		}
+	}
+}
+
 /* Pass bytes both ways, injecting this connection's faults. */
 static void *
 proxy_conn_main(void *arg)
@@ -161,6 +304,10 @@ proxy_conn_main(void *arg)
 	}
 	setsockopt(c->server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	setsockopt(c->client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (c->latency_ms > 0) {
+		proxy_conn_latency(c);
+		goto done;
+	}
 	pfd[0].fd = c->client;
 	pfd[1].fd = c->server;
 	pfd[0].events = pfd[1].events = POLLIN;
@@ -227,15 +374,16 @@ main(int argc, char **argv)
 	if (argc < 3 || proxy_addr(argv[1], &sin) != 0 ||
 	    proxy_addr(argv[2], &target) != 0) {
 		fprintf(stderr, "usage: tcp-proxy LISTEN_ADDR:PORT "
-		    "TARGET_ADDR:PORT [CONNS:delay=MS|reset=BYTES|"
-		    "stall=MS@BYTES]...\n");
+		    "TARGET_ADDR:PORT [CONNS:delay=MS|latency=MS|"
+		    "reset=BYTES|stall=MS@BYTES]...\n");
 		return (2);
 	}
 	rules = calloc((size_t)argc, sizeof *rules);
 	for (i = 3; i < (size_t)argc; i++) {
 		if (proxy_rule_parse(argv[i], &rules[nrules++]) != 0) {
 			fprintf(stderr, "tcp-proxy: bad rule '%s' (want "
-			    "CONNS:delay=MS, CONNS:reset=BYTES or "
+			    "CONNS:delay=MS, CONNS:latency=MS, "
+			    "CONNS:reset=BYTES or "
 			    "CONNS:stall=MS@BYTES; CONNS is *, N or N-M)\n",
 			    argv[i]);
 			return (2);
@@ -269,6 +417,8 @@ main(int argc, char **argv)
 				continue;
 			if (rules[i].delay_ms > 0)
 				c->delay_ms = rules[i].delay_ms;
+			if (rules[i].latency_ms > 0)
+				c->latency_ms = rules[i].latency_ms;
 			if (rules[i].reset_after >= 0)
 				c->reset_after = rules[i].reset_after;
 			if (rules[i].stall_after >= 0) {

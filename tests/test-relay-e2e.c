@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "relay-test-host.h"
+#include "relay.h"
 
 #define TOKENS \
 	"tok-padova padova s1 * */* *\n" \
@@ -302,6 +303,74 @@ test_faulty_network(void **state)
 }
 
 /*
+ * 20000 events from padova, over a long link (100 ms each way) with rules
+ * of its own, reach zurich once, in order, without a gap; returns the
+ * publish bodies that began before the answer to the one they follow.
+ */
+static uint64_t
+long_link(const char *name, const char **rules)
+{
+	struct test_proc	 pa;
+	struct sb_plugin	 a, b;
+	struct sb_link_health	 h;
+	struct relay_client	*rc;
+	uint64_t		 followed;
+	char			 filter[48];
+
+	if (test_proxy_start(&pa, relay.port, rules) != 0)
+		fail_msg("tests/tcp-proxy did not start");
+	snprintf(filter, sizeof filter, "padova/%s", name);
+	load_site(&b, "zurich", "tok-zurich", relay.port, filter);
+	load_site(&a, "padova", "tok-padova", pa.port, "-/-");
+	publish(&a, &b, name, 20000, 50, 5000);
+	if (!wait_received(&a, &b, 20000, 60000))
+		fail_msg("zurich got %" PRIu64 " of 20000", b.received);
+	assert_int_equal(b.disorder, 0);
+	assert_int_equal(b.gaps, 0);
+	a.t.health(a.data, &h, 1);
+	rc = a.data;
+	pthread_mutex_lock(&rc->stat_lock);
+	followed = rc->health.followed;
+	pthread_mutex_unlock(&rc->stat_lock);
+	fprintf(stderr, "# %s: %" PRIu64 " bodies began before the answer "
+	    "to the one they follow; %" PRIu64 " retransmits\n", name,
+	    followed, h.retransmits);
+	test_relay_unload(&a);
+	test_relay_unload(&b);
+	test_proc_stop(&pa);
+	return (followed);
+}
+
+/*
+ * Over a long link a stream's next publish body starts as the last one
+ * ends (at 250 ms), not a round trip later when its answer comes.
+ */
+static void
+test_long_link_overlap(void **state)
+{
+	static const char	*rules[] = { "*:latency=100", NULL };
+
+	if (relay.port == 0)
+		skip();
+	assert_true(long_link("long", rules) > 0);
+}
+
+/*
+ * The same with the first connections broken after 60 kB, under bodies
+ * in flight, one following another: nothing is lost or repeated.
+ */
+static void
+test_long_link_broken(void **state)
+{
+	static const char	*rules[] = { "*:latency=100", "1-8:reset=60000",
+		NULL };
+
+	if (relay.port == 0)
+		skip();
+	long_link("long-broken", rules);
+}
+
+/*
  * With the relay unreachable, events beyond max_queue are dropped oldest
  * first, and the loss reaches the host as a gap (log and audit trail),
  * never silently.
@@ -542,6 +611,8 @@ main(void)
 		cmocka_unit_test(test_remote_command),
 		cmocka_unit_test(test_faulty_network),
 		cmocka_unit_test(test_faulty_network_bodies),
+		cmocka_unit_test(test_long_link_overlap),
+		cmocka_unit_test(test_long_link_broken),
 		cmocka_unit_test(test_queue_bound_is_a_gap),
 		cmocka_unit_test(test_bad_kind_is_a_gap),
 		cmocka_unit_test(test_slow_relay_no_spin),

@@ -133,9 +133,137 @@ test_batches_in_order(void **state)
 	assert_int_equal(resent, 0);
 	/* Still kept until the relay says so. */
 	assert_int_equal(relay_outq_depth(&q), 2500);
-	relay_outq_ack(&q, s, 3);
+	relay_outq_ack(&q, s, 3, relay_outq_last_inflight(s));
 	assert_int_equal(relay_outq_depth(&q), 0);
 	assert_false(s->busy);
+	free(body);
+	free(ev);
+	relay_outq_free(&q);
+}
+
+/*
+ * A body may follow an ending one of the same stream before its answer:
+ * each answer forgets only what no request in flight still sends from,
+ * and a failure sends everything again once neither is in flight.
+ */
+static void
+test_overlapping_requests(void **state)
+{
+	struct relay_outq	 q;
+	struct relay_ostream	*s;
+	struct sb_event		*ev = make_events(2000, 0);
+	uint8_t			*body = NULL;
+	size_t			 len = 0, cap = 0, nb;
+	uint64_t		 resent = 0, seqs[8], last_a;
+	uint32_t		 first[8];
+	int64_t			 due = INT64_MAX;
+	int			 a, b;	/* two publish slots */
+
+	relay_outq_init(&q, 1000, 1000, 1000000);
+	s = setup_stream(&q, "mea");
+	relay_outq_append(&q, "mea", ev, 2000, 0);
+	assert_int_equal(fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX,
+	    &resent), 2);
+	s->carrier = &a;
+	last_a = relay_outq_last_inflight(s);
+	assert_int_equal(last_a, 2);
+	/* While a takes more, no other request takes the stream. */
+	relay_outq_append(&q, "mea", ev, 1000, 0);
+	assert_false(relay_outq_ready(&q, s, 0, 0, &due));
+	/* a ends: b may follow at once, with only what a does not carry. */
+	s->carrier = NULL;
+	assert_true(relay_outq_overlap(s));
+	assert_true(relay_outq_ready(&q, s, 0, 0, &due));
+	len = 0;
+	assert_int_equal(fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX,
+	    &resent), 1);
+	s->carrier = &b;
+	assert_int_equal(s->busy, 2);
+	assert_int_equal(resent, 0);
+	nb = decode_body(body, len, seqs, 8, first);
+	assert_int_equal(nb, 1);
+	assert_int_equal(seqs[0], 3);
+	assert_int_equal(first[0], 0);
+	/* no third request while both are in flight */
+	s->carrier = NULL;
+	relay_outq_append(&q, "mea", ev, 1000, 0);
+	assert_false(relay_outq_ready(&q, s, 0, 0, &due));
+	/* a's answer may already cover b's batch: only a's are forgotten */
+	relay_outq_ack(&q, s, 3, last_a);
+	assert_int_equal(s->busy, 1);
+	assert_int_equal(s->inflight, 1);
+	assert_int_equal(relay_outq_depth(&q), 2000);	/* 3 kept, 4 waits */
+	relay_outq_ack(&q, s, 3, 3);
+	assert_int_equal(s->busy, 0);
+	assert_int_equal(relay_outq_depth(&q), 1000);
+
+	/* The later answers first: nothing goes while the earlier sends. */
+	len = 0;
+	assert_int_equal(fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX,
+	    &resent), 1);			/* a: 4 */
+	last_a = relay_outq_last_inflight(s);
+	relay_outq_append(&q, "mea", ev, 1000, 0);
+	len = 0;
+	assert_int_equal(fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX,
+	    &resent), 1);			/* b: 5 */
+	assert_int_equal(s->busy, 2);
+	relay_outq_ack(&q, s, 5, 5);
+	assert_int_equal(s->busy, 1);
+	assert_int_equal(relay_outq_depth(&q), 2000);
+	assert_int_equal(s->unacked[0].seq, 4);	/* a still sends from it */
+	relay_outq_ack(&q, s, 4, last_a);
+	assert_int_equal(s->busy, 0);
+	assert_int_equal(relay_outq_depth(&q), 0);
+
+	/* The earlier fails: no request takes the stream until the later
+	 * is answered; then both go again, in order, numbered as before. */
+	relay_outq_append(&q, "mea", ev, 1000, 0);
+	len = 0;
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);	/* 6 */
+	relay_outq_append(&q, "mea", ev, 1000, 0);
+	len = 0;
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);	/* 7 */
+	relay_outq_failed(&q, s);
+	assert_int_equal(s->busy, 1);
+	assert_true(s->broken);
+	relay_outq_append(&q, "mea", ev, 1000, 0);
+	assert_false(relay_outq_ready(&q, s, 0, 0, &due));
+	relay_outq_failed(&q, s);		/* the relay had a hole: 409 */
+	assert_int_equal(s->busy, 0);
+	assert_false(s->broken);
+	assert_true(relay_outq_ready(&q, s, 0, 0, &due));
+	len = 0;
+	resent = 0;
+	assert_int_equal(fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX,
+	    &resent), 3);
+	assert_int_equal(resent, 2);
+	nb = decode_body(body, len, seqs, 8, first);
+	assert_int_equal(nb, 3);
+	assert_int_equal(seqs[0], 6);
+	assert_int_equal(seqs[2], 8);
+
+	/* An answer that stored less than its request carried: the rest
+	 * goes again once the later request is over. */
+	relay_outq_append(&q, "mea", ev, 1000, 0);
+	last_a = relay_outq_last_inflight(s);	/* 8 */
+	s->carrier = NULL;
+	len = 0;
+	assert_int_equal(fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX,
+	    &resent), 1);			/* b: 9 */
+	relay_outq_ack(&q, s, 6, last_a);
+	assert_int_equal(s->busy, 1);
+	assert_true(s->broken);
+	assert_int_equal(s->unacked[0].seq, 7);
+	relay_outq_ack(&q, s, 6, 9);	/* b: the relay holds a hole at 7 */
+	assert_int_equal(s->busy, 0);
+	resent = 0;
+	len = 0;
+	assert_int_equal(fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX,
+	    &resent), 3);
+	assert_int_equal(resent, 3);
+	nb = decode_body(body, len, seqs, 8, first);
+	assert_int_equal(seqs[0], 7);
+	assert_int_equal(seqs[2], 9);
 	free(body);
 	free(ev);
 	relay_outq_free(&q);
@@ -158,7 +286,7 @@ test_ack_and_retransmit(void **state)
 	s = setup_stream(&q, "mea");
 	relay_outq_append(&q, "mea", ev, 3000, 0);
 	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
-	relay_outq_ack(&q, s, 1);
+	relay_outq_ack(&q, s, 1, relay_outq_last_inflight(s));
 	assert_int_equal(relay_outq_depth(&q), 2000);
 	/* The rest goes again, numbered as before. */
 	len = 0;
@@ -188,7 +316,7 @@ test_ack_and_retransmit(void **state)
 	assert_int_equal(first[0], 1000);
 	assert_int_equal(resent, 6);
 	/* New events after an ack continue the numbering. */
-	relay_outq_ack(&q, s, 3);
+	relay_outq_ack(&q, s, 3, relay_outq_last_inflight(s));
 	relay_outq_append(&q, "mea", ev, 10, 0);
 	len = 0;
 	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
@@ -218,7 +346,7 @@ test_body_limit(void **state)
 	assert_int_equal(fill(&q, s, &body, &len, &cap,
 	    2 * one + 10, &resent), 2);
 	assert_int_equal(len, 2 * one);
-	relay_outq_ack(&q, s, 2);
+	relay_outq_ack(&q, s, 2, relay_outq_last_inflight(s));
 	len = 0;
 	assert_int_equal(fill(&q, s, &body, &len, &cap,
 	    2 * one + 10, &resent), 2);
@@ -367,7 +495,7 @@ test_encoded_as_queued(void **state)
 	assert_int_equal(out[1].t_us, 4200);
 	assert_int_equal(out[2].t_us, 6000);
 	assert_int_equal(s->unacked_bytes, len);
-	relay_outq_ack(&q, s, s->next_seq - 1);
+	relay_outq_ack(&q, s, s->next_seq - 1, relay_outq_last_inflight(s));
 	assert_int_equal(s->unacked_bytes, 0);
 
 	/* an earlier event after a drop rebases what is left, not more */
@@ -489,7 +617,7 @@ test_cut_ahead(void **state)
 	assert_int_equal(s->unacked_events, 2000);
 	relay_outq_append(&q, "mea", ev + 2000, 2000, 0);
 	len = 0;
-	relay_outq_ack(&q, s, 0);
+	relay_outq_ack(&q, s, 0, relay_outq_last_inflight(s));
 	relay_outq_failed(&q, s);
 	fill(&q, s, &body, &len, &cap, 2 * one + 10, &resent);
 	assert_int_equal(s->unacked_events, 2000);	/* not cut */
@@ -716,6 +844,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batches_in_order),
 		cmocka_unit_test(test_ack_and_retransmit),
+		cmocka_unit_test(test_overlapping_requests),
 		cmocka_unit_test(test_body_limit),
 		cmocka_unit_test(test_ready_window),
 		cmocka_unit_test(test_max_queue_drops_oldest),

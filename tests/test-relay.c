@@ -1319,6 +1319,247 @@ wait_metric(struct relay_proc *p, const char *name, uint64_t want)
 	assert_int_equal(metric(p, name), want);
 }
 
+/* A publish body fed as the test goes (chunked), on its own connection. */
+struct feed {
+	CURL *c;
+	struct curl_slist *hdrs;
+	uint8_t buf[4096];
+	size_t len, off;
+	int end, paused, done;
+	CURLcode rc;
+	struct answer a;
+};
+
+/* libcurl read callback: what was fed; a pause when there is no more. */
+static size_t
+feed_read(char *out, size_t size, size_t n, void *arg)
+{
+	struct feed *f = arg;
+	size_t k = f->len - f->off;
+
+	if (k == 0) {
+		if (f->end)
+			return 0;
+		f->paused = 1;
+		return CURL_READFUNC_PAUSE;
+	}
+	if (k > size * n)
+		k = size * n;
+	memcpy(out, f->buf + f->off, k);
+	f->off += k;
+	return k;
+}
+
+static void
+feed_start(CURLM *m, struct relay_proc *p, struct feed *f)
+{
+	memset(f, 0, sizeof *f);
+	f->c = handle(p, "/v1/publish", TOK_PADOVA, &f->hdrs);
+	curl_easy_setopt(f->c, CURLOPT_POST, 1L);
+	curl_easy_setopt(f->c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+	curl_easy_setopt(f->c, CURLOPT_READFUNCTION, feed_read);
+	curl_easy_setopt(f->c, CURLOPT_READDATA, f);
+	curl_easy_setopt(f->c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(f->c, CURLOPT_WRITEDATA, &f->a);
+	curl_easy_setopt(f->c, CURLOPT_PRIVATE, f);
+	curl_multi_add_handle(m, f->c);
+}
+
+/* Feed batch seq (3 spikes) to f; end the body after it if end. */
+static void
+feed_batch(struct feed *f, uint32_t id, uint64_t seq, int end)
+{
+	if (seq != 0)
+		f->len += batch(f->buf + f->len, sizeof f->buf - f->len, id,
+		    seq, 3);
+	f->end = end;
+	if (f->paused) {
+		f->paused = 0;
+		curl_easy_pause(f->c, CURLPAUSE_CONT);
+	}
+}
+
+static void
+feed_free(CURLM *m, struct feed *f)
+{
+	curl_multi_remove_handle(m, f->c);
+	curl_easy_cleanup(f->c);
+	curl_slist_free_all(f->hdrs);
+	free(f->a.body);
+}
+
+/* Run the feeds for at least ms, or until f is answered (f not NULL). */
+static void
+feed_run(CURLM *m, struct feed *f, int64_t ms)
+{
+	int64_t deadline = now_ms() + ms;
+	struct feed *g;
+	CURLMsg *msg;
+	int running, left;
+
+	for (;;) {
+		curl_multi_perform(m, &running);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&g);
+			g->done = 1;
+			g->rc = msg->data.result;
+			curl_easy_getinfo(g->c, CURLINFO_RESPONSE_CODE,
+			    &g->a.code);
+		}
+		if (f != NULL && f->done)
+			return;
+		if (now_ms() >= deadline) {
+			if (f != NULL)
+				fail_msg("a publish body was not answered in "
+				    "%lld ms", (long long)ms);
+			return;
+		}
+		curl_multi_poll(m, NULL, 0, 10, NULL);
+	}
+}
+
+/* Has the relay stored seq of stream id? */
+static int
+stored(struct relay_proc *p, uint32_t id, uint64_t seq)
+{
+	char *out, *line, *save;
+	uint64_t highest;
+	uint32_t sid;
+
+	{
+		highest = 0;
+		out = expect(p, "/v1/streams", TOK_PADOVA, NULL, 0, 200);
+		for (line = strtok_r(out, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			if (sscanf(line, "%" SCNu32 " %*s %*s %*u %" SCNu64,
+			    &sid, &highest) == 2 && sid == id)
+				break;
+			highest = 0;
+		}
+		free(out);
+		return highest >= seq;
+	}
+}
+
+/* Run the feeds until the relay stored seq of stream id. */
+static void
+wait_stored_fed(CURLM *m, struct relay_proc *p, uint32_t id, uint64_t seq)
+{
+	int64_t deadline = now_ms() + 20000 * slow();
+
+	while (!stored(p, id, seq)) {
+		if (now_ms() >= deadline)
+			fail_msg("seq %" PRIu64 " was not stored", seq);
+		feed_run(m, NULL, 20);
+	}
+}
+
+/*
+ * A console starts its next body of a stream before the last one's
+ * answer: a part that comes before the batches it follows waits for
+ * them while the earlier body is open (it is not refused 409), and is
+ * refused 409 once nothing open can bring them. Two such parts never
+ * wait for each other.
+ */
+static void
+test_overlapping_bodies(void **state)
+{
+	struct relay_proc p;
+	struct feed a, b, c;
+	struct seen seen[32];
+	struct answer r;
+	char path[64], want[32];
+	uint32_t id;
+	size_t n, k;
+	CURLM *m = curl_multi_init();
+
+	relay_up(&p, "overlap", NULL);
+	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
+
+	/* a carries 1, and 2 later; b comes with 3 before 2 is there */
+	feed_start(m, &p, &a);
+	feed_batch(&a, id, 1, 0);
+	feed_run(m, NULL, 0);
+	wait_stored_fed(m, &p, id, 1);
+	feed_start(m, &p, &b);
+	feed_batch(&b, id, 3, 1);
+	while (!b.done &&
+	    metric(&p, "synbridge_relay_publish_held_total") < 1)
+		feed_run(m, NULL, 20);
+	assert_false(b.done);		/* held, not refused */
+	feed_batch(&a, id, 2, 1);
+	feed_run(m, &a, 20000 * slow());
+	feed_run(m, &b, 20000 * slow());
+	assert_int_equal(a.rc, CURLE_OK);
+	assert_int_equal(a.a.code, 200);
+	assert_int_equal(b.a.code, 200);
+	snprintf(want, sizeof want, "%u 3\n", id);
+	assert_string_equal(b.a.body, want);
+	feed_free(m, &a);
+	feed_free(m, &b);
+
+	/* a ends without 5: b, held for it, is refused 409 at once */
+	feed_start(m, &p, &a);
+	feed_batch(&a, id, 4, 0);
+	wait_stored_fed(m, &p, id, 4);
+	feed_start(m, &p, &b);
+	feed_batch(&b, id, 6, 1);
+	while (!b.done &&
+	    metric(&p, "synbridge_relay_publish_held_total") < 2)
+		feed_run(m, NULL, 20);
+	feed_batch(&a, id, 0, 1);
+	feed_run(m, &a, 20000 * slow());
+	assert_int_equal(a.a.code, 200);
+	feed_run(m, &b, 20000 * slow());
+	assert_int_equal(b.a.code, 409);
+	assert_non_null(strstr(b.a.body, "expected seq 5, got 6"));
+	feed_free(m, &a);
+	feed_free(m, &b);
+
+	/*
+	 * Two held while a third is open: both wait; when it closes its
+	 * connection in the middle of its body, both are refused.
+	 */
+	feed_start(m, &p, &a);
+	feed_batch(&a, id, 5, 0);
+	wait_stored_fed(m, &p, id, 5);
+	feed_start(m, &p, &b);
+	feed_batch(&b, id, 7, 1);
+	feed_start(m, &p, &c);
+	feed_batch(&c, id, 8, 1);
+	while (metric(&p, "synbridge_relay_publish_held_total") < 4)
+		feed_run(m, NULL, 20);
+	assert_false(b.done);
+	assert_false(c.done);
+	curl_multi_remove_handle(m, a.c);	/* its connection closes */
+	curl_easy_cleanup(a.c);
+	curl_slist_free_all(a.hdrs);
+	free(a.a.body);
+	feed_run(m, &b, 20000 * slow());
+	feed_run(m, &c, 20000 * slow());
+	assert_int_equal(b.a.code, 409);
+	assert_int_equal(c.a.code, 409);
+	feed_free(m, &b);
+	feed_free(m, &c);
+
+	/* Every stored batch once, in order, and the stream goes on. */
+	publish(&p, id, 6, 8, 3);
+	snprintf(path, sizeof path, "/v1/read?streams=%u:0&wait=0", id);
+	http(&p, path, TOK_PADOVA, NULL, 0, &r);
+	assert_int_equal(r.code, 200);
+	n = parse((const uint8_t *)r.body, r.len, seen, 32);
+	for (k = 0; k < n; k++)
+		assert_int_equal(seen[k].seq, k + 1);
+	assert_int_equal(n, 8);
+	free(r.body);
+	curl_multi_cleanup(m);
+	relay_stop(&p, SIGTERM);
+}
+
+
 /*
  * Group commit: messages that wait for their spool sync together are
  * made durable by one sync of their session's control file, not one
@@ -1919,6 +2160,7 @@ main(void)
 		cmocka_unit_test(test_undecodable),
 		cmocka_unit_test(test_streaming),
 		cmocka_unit_test(test_publish_parts),
+		cmocka_unit_test(test_overlapping_bodies),
 		cmocka_unit_test(test_publish_parts_spool),
 		cmocka_unit_test(test_spool_sync_aside),
 		cmocka_unit_test(test_spool_group_commit),

@@ -96,6 +96,7 @@ struct relay_xfer {
 	size_t		 boff, si, soff;
 	int64_t		 last_append;
 	struct relay_ostream **pub;	/* publish / register: streams */
+	uint64_t	*pub_last;	/* publish: the last seq of each in it */
 	size_t		 npub, cappub;
 	int64_t		 t0, t3;	/* clock probe */
 	struct relay_msg *msg;
@@ -119,6 +120,7 @@ struct relay_net {
 };
 
 static struct relay_net *relay_net_state(struct relay_client *);
+static void relay_net_end_body(struct relay_xfer *);
 
 /* Backoff after failures: 50 ms doubling to 2 s, with some spread. */
 static int64_t
@@ -408,7 +410,7 @@ relay_net_read_body(char *buf, size_t size, size_t n, void *ctx)
 	if (x->b.len == x->boff) {
 		if (x->ending ||
 		    relay_mono_us() - x->started >= RELAY_STREAM_MAX_US) {
-			x->ending = 1;
+			relay_net_end_body(x);
 			return (0);	/* the body ends: the answer acks it */
 		}
 		x->rpaused = 1;
@@ -528,6 +530,37 @@ relay_net_publishing(struct relay_client *c)
 	return (0);
 }
 
+/* Note that request x carries s (and, publishing, up to which seq). */
+static void
+relay_net_pub_add(struct relay_xfer *x, struct relay_ostream *s)
+{
+	if (x->npub == x->cappub) {
+		x->cappub = x->cappub * 2 + 8;
+		x->pub = xreallocarray(x->pub, x->cappub, sizeof *x->pub);
+		x->pub_last = xreallocarray(x->pub_last, x->cappub,
+		    sizeof *x->pub_last);
+	}
+	x->pub_last[x->npub] = relay_outq_last_inflight(s);
+	x->pub[x->npub++] = s;
+}
+
+/*
+ * A streaming body takes no more: the streams it carries may go in the
+ * other slot's next body at once (relay_outq_overlap), while its answer
+ * is still a round trip away.
+ */
+static void
+relay_net_end_body(struct relay_xfer *x)
+{
+	size_t	i;
+
+	x->ending = 1;
+	for (i = 0; i < x->npub; i++) {
+		if (x->pub[i]->carrier == x)
+			x->pub[i]->carrier = NULL;
+	}
+}
+
 /* Register the streams the relay does not know yet (this connection). */
 static void
 relay_net_register(struct relay_client *c, struct relay_net *net,
@@ -552,12 +585,7 @@ relay_net_register(struct relay_client *c, struct relay_net *net,
 		}
 		memcpy(x->b.buf + x->b.len, line, len);
 		x->b.len += len;
-		if (x->npub == x->cappub) {
-			x->cappub = x->cappub * 2 + 8;
-			x->pub = xreallocarray(x->pub, x->cappub,
-			    sizeof *x->pub);
-		}
-		x->pub[x->npub++] = s;
+		relay_net_pub_add(x, s);
 		if (net->register_singly)
 			break;
 	}
@@ -577,9 +605,9 @@ relay_net_append(struct relay_client *c, struct relay_net *net,
     struct relay_xfer *x, int64_t now, int64_t *due, int busy)
 {
 	struct relay_ostream	*s;
-	size_t			 i, added = 0;
-	uint64_t		 resent = 0;
-	int			 carried;
+	size_t			 i, j, added = 0;
+	uint64_t		 resent = 0, followed = 0;
+	int			 carried, follows;
 
 	/*
 	 * A batch that does not fit in a body already begun waits for the
@@ -588,27 +616,31 @@ relay_net_append(struct relay_client *c, struct relay_net *net,
 	 */
 	for (i = 0; i < net->nos && x->b.len < c->body_max; i++) {
 		s = net->os[(net->first_os + i) % net->nos];
-		carried = x->streaming && s->busy && s->carrier == x;
+		carried = x->streaming && s->busy && s->carrier == x &&
+		    !s->broken;
 		if (carried ? !relay_outq_unsent(&c->out, s) :
 		    !relay_outq_ready(&c->out, s, busy, now, due))
 			continue;
+		follows = !carried && relay_outq_overlap(s);
 		if (relay_outq_fill(&c->out, s, &x->b, c->body_max,
 		    &resent) == 0)
 			continue;
 		added++;
-		if (carried)
+		followed += follows;
+		if (carried) {
+			for (j = 0; j < x->npub && x->pub[j] != s; j++)
+				;
+			if (j < x->npub)
+				x->pub_last[j] = relay_outq_last_inflight(s);
 			continue;
-		s->carrier = x;
-		if (x->npub == x->cappub) {
-			x->cappub = x->cappub * 2 + 8;
-			x->pub = xreallocarray(x->pub, x->cappub,
-			    sizeof *x->pub);
 		}
-		x->pub[x->npub++] = s;
+		s->carrier = x;
+		relay_net_pub_add(x, s);
 	}
-	if (resent != 0) {
+	if (resent != 0 || followed != 0) {
 		pthread_mutex_lock(&c->stat_lock);
 		c->health.retransmits += resent;
+		c->health.followed += followed;
 		pthread_mutex_unlock(&c->stat_lock);
 	}
 	return (added);
@@ -640,7 +672,7 @@ relay_net_stream_more(struct relay_client *c, struct relay_net *net,
 	    (x->b.len == x->boff &&
 	    (now - x->started >= RELAY_STREAM_MAX_US ||
 	    now - x->last_append >= RELAY_STREAM_IDLE_US)))
-		x->ending = 1;
+		relay_net_end_body(x);
 	else {
 		end = x->started + (now - x->started < RELAY_STREAM_MAX_US ?
 		    RELAY_STREAM_MAX_US : 4 * RELAY_STREAM_MAX_US);
@@ -884,6 +916,8 @@ relay_net_too_large(struct relay_client *c, struct relay_xfer *x,
 		 */
 		if (limit > c->body_max)
 			limit = c->body_max;
+		if (one != NULL && one->busy > 0)
+			return;	/* a later body carries it: split it then */
 		if (one != NULL && relay_outq_split(&c->out, one, limit) > 1) {
 			c->body_max = limit;
 			relay_client_error(c, "relay: the relay refused a "
@@ -927,6 +961,10 @@ relay_net_published(struct relay_client *c, struct relay_net *net,
 	uint64_t		 seq, before, acked = 0;
 	size_t			 i;
 
+	for (i = 0; i < x->npub; i++) {
+		if (x->pub[i]->carrier == x)
+			x->pub[i]->carrier = NULL;	/* it is over */
+	}
 	if (code == 413) {
 		relay_net_too_large(c, x, now);
 		return;
@@ -959,15 +997,16 @@ relay_net_published(struct relay_client *c, struct relay_net *net,
 			continue;
 		for (i = 0; i < x->npub; i++) {
 			s = x->pub[i];
-			if (s->id != id || !s->busy)
+			if (s->id != id || x->pub_last[i] == 0)
 				continue;
 			before = s->unacked_events;
-			relay_outq_ack(&c->out, s, seq);
+			relay_outq_ack(&c->out, s, seq, x->pub_last[i]);
+			x->pub_last[i] = 0;	/* answered */
 			acked += before - s->unacked_events;
 		}
 	}
 	for (i = 0; i < x->npub; i++) {
-		if (x->pub[i]->busy)
+		if (x->pub_last[i] != 0)
 			relay_outq_failed(&c->out, x->pub[i]);
 	}
 	pthread_mutex_lock(&c->stat_lock);
@@ -1502,7 +1541,7 @@ relay_net_end_streams(struct relay_client *c)
 		if (x->role != RELAY_PUBLISH || !x->active || !x->streaming)
 			continue;
 		any = 1;
-		x->ending = 1;
+		relay_net_end_body(x);
 		if (x->rpaused) {
 			x->rpaused = 0;
 			curl_easy_pause(x->easy, CURLPAUSE_CONT);
@@ -1656,6 +1695,7 @@ relay_net_stop(struct relay_client *c)
 		free(x->b.buf);
 		free(x->b.span);
 		free(x->pub);
+		free(x->pub_last);
 		if (x->msg != NULL)
 			relay_net_msg_free(x->msg);
 	}

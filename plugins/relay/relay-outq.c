@@ -287,9 +287,14 @@ relay_outq_ready(struct relay_outq *q, struct relay_ostream *s,
 	uint64_t	live;
 	int64_t		since, due;
 
-	if (!s->registered || s->refused || s->busy)
+	/*
+	 * In a request, s goes in another only when that one is ending
+	 * (relay_outq_overlap), and only with what is in no request yet.
+	 */
+	if (!s->registered || s->refused || s->broken ||
+	    (s->busy > 0 && !relay_outq_overlap(s)))
 		return (0);
-	if (s->nunacked > 0)
+	if (s->nunacked > s->inflight)
 		return (1);
 	pthread_mutex_lock(&q->lock);
 	live = s->waiting;
@@ -398,9 +403,10 @@ relay_body_put(struct relay_body *b, const struct relay_batch *k)
 /*
  * Append the batches of s that are due to request body b (at most
  * body_max bytes, but at least one batch) and mark s busy: those not yet
- * in a request, after the s->inflight already in this one (a streaming
- * body takes more as they are cut). Returns how many batches went in;
- * *resent counts batches sent before.
+ * in a request, after the s->inflight already in one (a streaming body
+ * takes more as they are cut; a body that follows an ending one takes
+ * what came after it). Returns how many batches went in; *resent counts
+ * batches sent before. The caller then makes its request the carrier.
  */
 size_t
 relay_outq_fill(struct relay_outq *q, struct relay_ostream *s,
@@ -429,8 +435,32 @@ relay_outq_fill(struct relay_outq *q, struct relay_ostream *s,
 			(*resent)++;
 	}
 	s->inflight = i;
-	s->busy = i > 0;
+	if (i > start && s->busy == 0)
+		s->busy = 1;
+	else if (i > start && relay_outq_overlap(s)) {
+		/* a second request, after the ending one: note where */
+		s->busy = 2;
+		s->second_from = s->unacked[start].seq;
+	}
 	return (i - start);
+}
+
+/*
+ * May a new request take s while one carries it? Only when that one is
+ * ending (its carrier gone: it takes no more of s) and none failed: the
+ * relay holds the new body's batches until the earlier body's are in.
+ */
+int
+relay_outq_overlap(const struct relay_ostream *s)
+{
+	return (s->busy == 1 && s->carrier == NULL && !s->broken);
+}
+
+/* The seq of the last batch of s in a request now (0: none). */
+uint64_t
+relay_outq_last_inflight(const struct relay_ostream *s)
+{
+	return (s->inflight > 0 ? s->unacked[s->inflight - 1].seq : 0);
 }
 
 /* Has s anything that is in no request yet (cut, or to be cut)? */
@@ -469,22 +499,72 @@ relay_outq_forget(struct relay_outq *q, struct relay_ostream *s,
 	pthread_mutex_unlock(&q->lock);
 }
 
-/* The relay answered a request holding s: it has everything to highest. */
-void
-relay_outq_ack(struct relay_outq *q, struct relay_ostream *s,
-    uint64_t highest)
+/*
+ * No request carries s any more: forget what a later request had stored
+ * (answered before the earlier one); what is still kept goes again.
+ */
+static void
+relay_outq_idle(struct relay_outq *q, struct relay_ostream *s)
 {
-	relay_outq_forget(q, s, highest);
+	if (s->acked_early > 0)
+		relay_outq_forget(q, s, s->acked_early);
 	s->busy = 0;
 	s->inflight = 0;
+	s->broken = 0;
+	s->carrier = NULL;
+	s->second_from = s->acked_early = 0;
 }
 
-/* A request holding s failed: its batches stay to be sent again. */
+/*
+ * The relay answered a request that carried s up to seq last: it has
+ * everything to highest. Only batches of a request that no request in
+ * flight still sends from are forgotten: when the later of two answers
+ * first, what it had stored is forgotten with the earlier one's answer.
+ */
+void
+relay_outq_ack(struct relay_outq *q, struct relay_ostream *s,
+    uint64_t highest, uint64_t last)
+{
+	uint64_t	upto = highest < last ? highest : last;
+	size_t		before = s->nunacked;
+
+	if (s->busy >= 2 && last >= s->second_from) {
+		/* the later one: the earlier still sends from its batches */
+		if (upto > s->acked_early)
+			s->acked_early = upto;
+		s->busy--;
+		if (highest < last)
+			s->broken = 1;
+		return;
+	}
+	if (s->busy <= 1) {
+		relay_outq_forget(q, s, upto);
+		relay_outq_idle(q, s);
+		return;
+	}
+	/* the earlier of two: the later carries on from what follows */
+	relay_outq_forget(q, s, upto);
+	s->busy--;
+	s->inflight -= before - s->nunacked;
+	s->second_from = 0;
+	if (highest < last)
+		s->broken = 1;	/* not all there: it goes again, later */
+}
+
+/*
+ * A request holding s failed: its batches stay to be sent again, once no
+ * request carries s (the other one's answer comes first).
+ */
 void
 relay_outq_failed(struct relay_outq *q, struct relay_ostream *s)
 {
-	s->busy = 0;
-	s->inflight = 0;
+	if (s->busy <= 1) {
+		relay_outq_idle(q, s);
+		return;
+	}
+	s->busy--;
+	s->second_from = 0;
+	s->broken = 1;
 }
 
 /* Give a kept batch another sequence number (patch header and CRC). */
@@ -518,8 +598,8 @@ relay_outq_resync(struct relay_outq *q, struct relay_ostream *s,
 			relay_batch_reseq(&s->unacked[i], next_seq + i);
 	}
 	s->next_seq = next_seq + s->nunacked;
-	s->busy = 0;
-	s->inflight = 0;
+	s->acked_early = 0;
+	relay_outq_idle(q, s);
 }
 
 /* The relay refuses stream s for good: drop everything it holds. */
@@ -536,8 +616,7 @@ relay_outq_drop_all(struct relay_outq *q, struct relay_ostream *s)
 	q->dropped += waiting + kept;
 	q->dropped_unreported += waiting + kept;
 	pthread_mutex_unlock(&q->lock);
-	s->busy = 0;
-	s->inflight = 0;
+	relay_outq_idle(q, s);
 }
 
 /*

@@ -146,12 +146,20 @@ struct relay_ostream {
 	uint32_t	 id;		/* relay stream id */
 	int		 registered;	/* this connection epoch */
 	int		 refused;	/* the relay refused it (403) */
-	int		 busy;		/* batches in a request now */
-	const void	*carrier;	/* the publish slot of that request */
+	int		 busy;		/* requests carrying it now: 0-2 */
+	/*
+	 * The publish slot of the request that takes more of it, or NULL
+	 * once that one is ending: then a new request may follow at once
+	 * (relay_outq_overlap), without waiting a round trip for the answer.
+	 */
+	const void	*carrier;
+	int		 broken;	/* one failed while another carries it */
+	uint64_t	 second_from;	/* the later request's first seq */
+	uint64_t	 acked_early;	/* the later answered first: to here */
 	uint64_t	 next_seq;	/* seq of the next new batch */
 	struct relay_batch *unacked;	/* by seq */
 	size_t		 nunacked, capunacked;
-	size_t		 inflight;	/* leading unacked in the request */
+	size_t		 inflight;	/* leading unacked in requests */
 	uint64_t	 unacked_events;
 	size_t		 unacked_bytes;
 };
@@ -206,8 +214,10 @@ size_t	relay_outq_fill(struct relay_outq *, struct relay_ostream *,
 	    struct relay_body *, size_t, uint64_t *);
 int	relay_outq_unsent(struct relay_outq *, struct relay_ostream *);
 uint64_t relay_outq_waiting(struct relay_outq *, struct relay_ostream *);
+int	relay_outq_overlap(const struct relay_ostream *);
+uint64_t relay_outq_last_inflight(const struct relay_ostream *);
 void	relay_outq_ack(struct relay_outq *, struct relay_ostream *,
-	    uint64_t);
+	    uint64_t, uint64_t);
 void	relay_outq_failed(struct relay_outq *, struct relay_ostream *);
 void	relay_outq_resync(struct relay_outq *, struct relay_ostream *,
 	    uint64_t);
@@ -356,6 +366,8 @@ struct relay_health {
 	int64_t		 last_gap_us;
 	uint64_t	 gaps, retransmits;
 	uint64_t	 in_events, out_events;
+	uint64_t	 followed;	/* bodies begun before the answer to
+					 * the one they follow */
 	int64_t		 rate_at_us;
 	uint64_t	 rate_in, rate_out;
 	double		 in_per_s, out_per_s;

@@ -451,27 +451,202 @@ done:
 /* What a publish body is given at first (it grows to one batch). */
 #define RELAY_PUBLISH_FIRST ((size_t)64 << 10)
 
-/* Store the first len bytes of the body as a part; keep the rest. */
-static void
-relay_http_publish_part(struct relay_req *req, size_t len)
+/*
+ * Publish bodies of one stream may overlap: a console starts its next body
+ * as soon as the last is all sent, instead of a round trip later when its
+ * answer comes. The next body can then reach the relay first, on its own
+ * connection. A part of it that leaves a hole in a stream is held (its
+ * connection suspended) while another publish request of the same token
+ * is open and not held itself, since that one may be the earlier body; it
+ * is tried again whenever a part of the token is stored and when one of
+ * its publish requests can bring no more. With no such request left it is
+ * refused 409 as before, and the console asks where its streams stand.
+ */
+
+enum relay_part {
+	RELAY_PART_STORED,		/* or it held only duplicates */
+	RELAY_PART_REFUSED,		/* pub_code says why */
+	RELAY_PART_HELD,		/* waits in the session's held */
+};
+
+/* Tries of a part between a hole and its hold (relay_http_publish_part). */
+#define RELAY_HOLD_TRIES 8
+
+/* Could another open request of req's token fill a hole? Lock held. */
+static int
+relay_http_may_hold(const struct relay_req *req)
+{
+	const struct relay_token *t = req->token;
+	long others;
+
+	if (!req->pub_counted || relay.stopping)
+		return 0;
+	/* open and not held, besides req (counted in held while retried) */
+	others = (long)t->publishing - (long)t->held - (req->pub_held ? 0 : 1);
+	return others > 0;
+}
+
+static void relay_http_pub_done(struct relay_req *);
+static void relay_http_retry_held(struct relay_session *,
+    struct relay_token *);
+
+/*
+ * Store the first len bytes of the body as a part; keep the rest. A part
+ * that leaves a hole may be held (above): conn, when not NULL (the
+ * request's own handler), is then suspended under the lock, so that no
+ * retry can resume it first; a retry passes NULL (it is suspended).
+ */
+static enum relay_part
+relay_http_publish_part(struct MHD_Connection *conn, struct relay_req *req,
+    size_t len)
 {
 	struct relay_session *s = relay_store_session(req->token->session);
 	char *answer = NULL;
 	unsigned code, retry_after = 1;
+	uint64_t gen;
+	int tries = 0;
 
-	code = relay_store_publish_part(s, req->token, req->body, len,
-	    &req->pub, &answer, &retry_after);
+	for (;;) {
+		pthread_mutex_lock(&relay.lock);
+		gen = s->parts_stored;
+		pthread_mutex_unlock(&relay.lock);
+		code = relay_store_publish_part(s, req->token, req->body, len,
+		    &req->pub, &answer, &retry_after);
+		if (code != 409)
+			break;
+		pthread_mutex_lock(&relay.lock);
+		if (s->parts_stored != gen && ++tries < RELAY_HOLD_TRIES) {
+			/* a part was stored meanwhile: it may fill the hole */
+			pthread_mutex_unlock(&relay.lock);
+			free(answer);
+			answer = NULL;
+			continue;
+		}
+		if (relay_http_may_hold(req)) {
+			if (!req->pub_held) {
+				req->pub_held = 1;
+				req->token->held++;
+				relay.m.held_parts++;
+			}
+			req->held_len = len;
+			if (conn != NULL)
+				req->conn = conn;
+			TAILQ_INSERT_TAIL(&s->held, req, held_entry);
+			if (conn != NULL)
+				MHD_suspend_connection(conn);
+			pthread_mutex_unlock(&relay.lock);
+			free(answer);
+			return RELAY_PART_HELD;
+		}
+		pthread_mutex_unlock(&relay.lock);
+		break;
+	}
+	if (req->pub_held) {
+		/* held no more: the retry resumes it */
+		pthread_mutex_lock(&relay.lock);
+		req->pub_held = 0;
+		req->token->held--;
+		pthread_mutex_unlock(&relay.lock);
+	}
 	if (code != 200) {
 		/* The rest of the body is read away; this is the answer. */
 		req->pub_code = code;
 		req->pub_answer = answer;
 		req->pub_retry = retry_after;
 		req->body_len = 0;
-		return;
+		relay_http_pub_done(req);
+		return RELAY_PART_REFUSED;
 	}
 	free(answer);
 	memmove(req->body, req->body + len, req->body_len - len);
 	req->body_len -= len;
+	relay_http_retry_held(s, req->token);
+	return RELAY_PART_STORED;
+}
+
+/*
+ * Try again the held parts of token t (a part of it was stored, or one of
+ * its publish requests can bring no more). One stored or refused resumes
+ * its connection; one that still leaves a hole waits again while it may.
+ * While tried, a part still counts as held, so that two held parts never
+ * wait for each other.
+ */
+static void
+relay_http_retry_held(struct relay_session *s, struct relay_token *t)
+{
+	TAILQ_HEAD(, relay_req) todo = TAILQ_HEAD_INITIALIZER(todo);
+	struct relay_req *req, *next;
+
+	pthread_mutex_lock(&relay.lock);
+	for (req = TAILQ_FIRST(&s->held); req != NULL; req = next) {
+		next = TAILQ_NEXT(req, held_entry);
+		if (req->token != t)
+			continue;
+		TAILQ_REMOVE(&s->held, req, held_entry);
+		TAILQ_INSERT_TAIL(&todo, req, held_entry);
+	}
+	pthread_mutex_unlock(&relay.lock);
+	while ((req = TAILQ_FIRST(&todo)) != NULL) {
+		TAILQ_REMOVE(&todo, req, held_entry);
+		if (relay_http_publish_part(NULL, req, req->held_len) ==
+		    RELAY_PART_HELD)
+			continue;	/* back in s->held, still suspended */
+		pthread_mutex_lock(&relay.lock);
+		MHD_resume_connection(req->conn);
+		pthread_mutex_unlock(&relay.lock);
+	}
+}
+
+/*
+ * A publish request has ended, or its body has: it fills no hole now, so
+ * the parts held for one try again (and are refused if nothing else can
+ * fill theirs).
+ */
+static void
+relay_http_pub_done(struct relay_req *req)
+{
+	int counted;
+
+	if (req->token == NULL)
+		return;
+	pthread_mutex_lock(&relay.lock);
+	if ((counted = req->pub_counted) != 0) {
+		req->token->publishing--;
+		req->pub_counted = 0;
+	}
+	pthread_mutex_unlock(&relay.lock);
+	if (counted)
+		relay_http_retry_held(relay_store_session(
+		    req->token->session), req->token);
+}
+
+/* Resume every held part, refused 503 (shutdown; lock held). */
+static void
+relay_http_release_held(void)
+{
+	struct relay_session *s;
+	struct relay_req *req;
+	size_t i;
+
+	for (i = 0; i < relay.nsessions; i++) {
+		s = relay.sessions[i];
+		while ((req = TAILQ_FIRST(&s->held)) != NULL) {
+			TAILQ_REMOVE(&s->held, req, held_entry);
+			req->pub_held = 0;
+			req->token->held--;
+			if (req->pub_counted) {
+				req->token->publishing--;
+				req->pub_counted = 0;
+			}
+			req->pub_code = 503;
+			req->pub_retry = 1;
+			free(req->pub_answer);
+			req->pub_answer = xstrdup("the relay is stopping: send "
+			    "again when it is back\n");
+			req->body_len = 0;
+			MHD_resume_connection(req->conn);
+		}
+	}
 }
 
 /*
@@ -480,7 +655,7 @@ relay_http_publish_part(struct relay_req *req, size_t len)
  * is refused with the batch that is wrong.
  */
 static void
-relay_http_publish_more(struct relay_req *req)
+relay_http_publish_more(struct MHD_Connection *conn, struct relay_req *req)
 {
 	struct wire_header h;
 	size_t size, off = 0;
@@ -488,7 +663,7 @@ relay_http_publish_more(struct relay_req *req)
 	while (req->body_len - off >= WIRE_HEADER_SIZE) {
 		if (wire_peek(req->body + off, req->body_len - off, &h,
 		    NULL) != 0) {
-			relay_http_publish_part(req, req->body_len);
+			relay_http_publish_part(conn, req, req->body_len);
 			return;
 		}
 		size = (size_t)h.header_len + h.payload_len;
@@ -497,7 +672,7 @@ relay_http_publish_more(struct relay_req *req)
 		off += size;
 	}
 	if (off > 0)
-		relay_http_publish_part(req, off);
+		relay_http_publish_part(conn, req, off);
 }
 
 /*
@@ -515,10 +690,13 @@ relay_http_publish_end(struct MHD_Connection *conn, struct relay_req *req)
 		relay_sync_settled();
 		return 0;
 	}
-	req->pub_ended = 1;
 	if (!req->too_big && !req->busy && req->pub_code == 0 &&
-	    (req->body_len > 0 || req->body_seen == 0))
-		relay_http_publish_part(req, req->body_len);
+	    (req->body_len > 0 || req->body_seen == 0) &&
+	    relay_http_publish_part(conn, req, req->body_len) ==
+	    RELAY_PART_HELD)
+		return 1;	/* called again once stored or refused */
+	req->pub_ended = 1;
+	relay_http_pub_done(req);
 	s = relay_store_session(req->token->session);
 	if (s->dir == NULL || req->pub.n == 0)
 		return 0;
@@ -688,6 +866,13 @@ relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
 	req->t1 = relay_store_time(req->token != NULL ?
 	    relay_store_session(req->token->session) :
 	    relay.nsessions == 1 ? relay.sessions[0] : NULL);
+	if (r->route == RELAY_PUBLISH && req->token != NULL) {
+		/* a filler of holes until it ends (relay_http_publish_part) */
+		pthread_mutex_lock(&relay.lock);
+		req->token->publishing++;
+		req->pub_counted = 1;
+		pthread_mutex_unlock(&relay.lock);
+	}
 	req->body_max = r->body == 2 ? relay.opt.max_body :
 	    r->body == 1 ? RELAY_TEXT_BODY_MAX : 0;
 	/* A body --max-buffers could never hold is too big, not busy. */
@@ -723,7 +908,8 @@ relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
 
 /* Add upload data to the request body; 0, or -1 if over --max-buffers. */
 static int
-relay_http_upload(struct relay_req *req, const char *data, size_t len)
+relay_http_upload(struct MHD_Connection *conn, struct relay_req *req,
+    const char *data, size_t len)
 {
 	size_t cap;
 
@@ -737,7 +923,7 @@ relay_http_upload(struct relay_req *req, const char *data, size_t len)
 	memcpy(req->body + req->body_len, data, len);
 	req->body_len += len;
 	if (relay_http_routes[req->route].route == RELAY_PUBLISH)
-		relay_http_publish_more(req);
+		relay_http_publish_more(conn, req);
 	return 0;
 }
 
@@ -785,7 +971,7 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		req->body_seen += n;
 		if (req->pub_code != 0)
 			return MHD_YES;	/* a part was refused: read away */
-		if (relay_http_upload(req, upload_data, n) != 0)
+		if (relay_http_upload(conn, req, upload_data, n) != 0)
 			req->busy = 1;	/* read the rest away, then 503 */
 		return MHD_YES;
 	}
@@ -824,6 +1010,7 @@ relay_http_completed(void *cls, struct MHD_Connection *conn,
 
 	if (req == NULL)
 		return;
+	relay_http_pub_done(req);
 	pthread_mutex_lock(&relay.lock);
 	if (req->polling) {
 		TAILQ_REMOVE(&req->poll_session->polls, req, entry);
@@ -1008,6 +1195,7 @@ relay_http_stop(void)
 	relay.stopping = 1;
 	relay_read_wake_all();
 	relay_control_wake_all();
+	relay_http_release_held();
 	pthread_mutex_unlock(&relay.lock);
 	relay_sync_stop();	/* resumes what waits on it */
 	MHD_stop_daemon(relay.daemon);

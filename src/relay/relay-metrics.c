@@ -133,6 +133,9 @@ relay_metrics_text(size_t *len)
 	relay_metrics_one(f, "busy_total", "counter",
 	    "Requests answered 503 for want of --max-buffers.",
 	    __atomic_load_n(&relay.m.refused_busy, __ATOMIC_RELAXED));
+	relay_metrics_one(f, "publish_held_total", "counter",
+	    "Publish body parts that came before an earlier body of their "
+	    "stream and waited for it.", relay.m.held_parts);
 	relay_metrics_one(f, "streams", "gauge",
 	    "Streams registered in all sessions.", relay.nstreams);
 	relay_metrics_one(f, "spool_open_files", "gauge",

@@ -98,6 +98,7 @@ relay_store_init(char **cause)
 			TAILQ_INIT(&s->msgs);
 			TAILQ_INIT(&s->readers);
 			TAILQ_INIT(&s->polls);
+			TAILQ_INIT(&s->held);
 			relay.sessions = xreallocarray(relay.sessions,
 			    relay.nsessions + 1, sizeof *relay.sessions);
 			relay.sessions[relay.nsessions++] = s;
@@ -540,6 +541,7 @@ relay_store_publish_part(struct relay_session *s, struct relay_token *t,
 		code = 500;
 		goto out;
 	}
+	s->parts_stored++;
 	wake = xreallocarray(NULL, ntouched, sizeof *wake);
 	for (i = 0; i < ntouched; i++) {
 		if (touched[i].accepted > 0)

@@ -76,6 +76,13 @@ struct relay_token {
 	char *read;			/* SITE/STREAM patterns or "-" */
 	char *command;			/* sites, "*" or "-" */
 	unsigned nconns;		/* connections that showed it */
+	/*
+	 * Publish requests of this token open now, and of them those held
+	 * (relay-http.c): a part that leaves a hole waits for an earlier
+	 * body still arriving on another connection, while one that is not
+	 * held is open to bring it. Under relay.lock.
+	 */
+	unsigned publishing, held;
 	double bucket;			/* rate limit: events left */
 	int64_t bucket_t;		/* monotonic us of the last refill */
 };
@@ -175,6 +182,8 @@ struct relay_session {
 
 	TAILQ_HEAD(, relay_reader) readers;
 	TAILQ_HEAD(, relay_req) polls;
+	TAILQ_HEAD(, relay_req) held;	/* publish parts waiting (above) */
+	uint64_t parts_stored;		/* publish parts committed so far */
 };
 
 /* Where a reader is in one stream. */
@@ -262,6 +271,10 @@ struct relay_req {
 	int busy;			/* over --max-buffers: 503 */
 	int responded;
 	int pub_ended;			/* last part stored, sync asked */
+	int pub_counted;		/* in its token's publishing */
+	int pub_held;			/* suspended in its session's held */
+	size_t held_len;		/* the held part: body[0..held_len) */
+	TAILQ_ENTRY(relay_req) held_entry;
 	/* command or result: waiting for the spool (relay-sync.c) */
 	struct relay_msg *ctl_msg;	/* the session's once synced */
 	struct relay_session *ctl_session;	/* set: it waited */
@@ -297,6 +310,7 @@ struct relay_metrics {
 	uint64_t refused_total;		/*  --max-connections */
 	uint64_t refused_busy;		/* 503 over --max-buffers */
 	uint64_t spool_syncs;		/* fdatasyncs of logs and control */
+	uint64_t held_parts;		/* publish parts held for a hole */
 };
 
 /* The relay. */

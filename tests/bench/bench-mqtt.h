@@ -34,6 +34,8 @@ int	bench_mqtt_throughput(const char *, uint32_t, uint32_t,
  */
 int	bench_mqtt_latency(const char *, int, int, struct bench_lat *);
 /* Stop the broker and remove its directory. */
+int	bench_mqtt_port(void);
+void	bench_mqtt_via(int);
 void	bench_mqtt_stop(void);
 
 #endif

@@ -3,14 +3,15 @@
  * loopback, with the real relay binary, beside the same workload through
  * a mosquitto broker (bench-mqtt.c: TLS, QoS 1) in interleaved rounds:
  * event throughput for 100, 1000 and 8192 events per batch, end-to-end
- * latency at 100 k events/s sent in 1 ms chunks, the raw TLS byte rate of
- * a large read from the relay (median of 5) against openssl's AES-128-GCM
- * figure on one core, and each ratio against its target. The harness
+ * latency at 100 k events/s sent in 1 ms chunks (also over a 50 ms round
+ * trip, through tests/tcp-proxy), the raw TLS byte rate of a large read
+ * from the relay (median of 5) against openssl's AES-128-GCM figure on
+ * one core, and each ratio against its target. The harness
  * waits on the host's wake-up (host->wake) instead of polling the
  * transports in a loop. Prints figures; never fails on a slow machine.
  * With arguments it runs one figure alone, for a profiler: tp BATCH,
- * mqtt-tp BATCH, lat, mqtt-lat, or tls (tp and mqtt-tp take an event count
- * after BATCH, for a longer run).
+ * mqtt-tp BATCH, lat, mqtt-lat, wan or tls (tp and mqtt-tp take an event
+ * count after BATCH, for a longer run).
  */
 #include "config.h"
 
@@ -49,6 +50,7 @@ struct bench_side {
 };
 
 static struct test_proc relay;
+static int via_port;	/* the clients' way to the relay, if not direct */
 
 struct lat {
 	double	*v;
@@ -80,7 +82,8 @@ load(struct sb_plugin *p, const char *site, const char *token,
 	const char	*kv[20];
 	int		 i = 0;
 
-	snprintf(url, sizeof url, "https://127.0.0.1:%d", relay.port);
+	snprintf(url, sizeof url, "https://127.0.0.1:%d", via_port != 0 ?
+	    via_port : relay.port);
 	kv[i++] = "url";
 	kv[i++] = url;
 	kv[i++] = "token";
@@ -374,6 +377,44 @@ bench_round(int r, struct bench_side *sb, struct bench_side *mq, double *tls)
 	tls[r] = bench_raw_tls(stream);
 }
 
+/*
+ * Latency over a long link: each side's clients reach their server
+ * through tests/tcp-proxy with latency=25 each way, a round trip of 50 ms
+ * as between labs of one continent; the peer's figure is taken handed
+ * over, like synbridge's.
+ */
+#define BENCH_WAN_RTT_MS 50
+#define BENCH_WAN_NOTE "over a 50 ms round trip"
+
+static void
+bench_wan(int mq_ran, struct bench_lat *s, struct bench_lat *m)
+{
+	struct test_proc	 proxy;
+	char			 rule[32];
+	const char		*rules[] = { rule, NULL };
+
+	memset(s, 0, sizeof *s);
+	memset(m, 0, sizeof *m);
+	snprintf(rule, sizeof rule, "*:latency=%d", BENCH_WAN_RTT_MS / 2);
+	if (test_proxy_start(&proxy, relay.port, rules) == 0) {
+		via_port = proxy.port;
+		bench_latency("wan", 5, s);
+		bench_print_lat("", s, BENCH_WAN_NOTE);
+		via_port = 0;
+		test_proc_stop(&proxy);
+	} else
+		printf("bench-relay: tests/tcp-proxy is not built: no "
+		    "latency %s\n", BENCH_WAN_NOTE);
+	if (mq_ran && test_proxy_start(&proxy, bench_mqtt_port(),
+	    rules) == 0) {
+		bench_mqtt_via(proxy.port);
+		if (bench_mqtt_latency("wan", 5, 1, m) == 0)
+			bench_print_lat(BENCH_HANDED, m, BENCH_WAN_NOTE);
+		bench_mqtt_via(0);
+		test_proc_stop(&proxy);
+	}
+}
+
 /* The round of lowest p99 among rounds' latencies l[]. */
 static void
 bench_best_lat(const struct bench_lat *l, struct bench_lat *best)
@@ -422,7 +463,7 @@ bench_ratio(const char *what, double ratio, int higher, double target)
 /* Synbridge beside the peer, best of the rounds. */
 static void
 bench_summary(struct bench_side *sb, struct bench_side *mq, double *tls,
-    double gcm)
+    double gcm, const struct bench_lat *swan, const struct bench_lat *mwan)
 {
 	struct bench_tp		 stp[3], mtp[3];
 	struct bench_lat	 slat, mlat, mlath, unused;
@@ -463,6 +504,14 @@ bench_summary(struct bench_side *sb, struct bench_side *mq, double *tls,
 		    "handed over", slat.p50_ms / mlath.p50_ms, 0, 1);
 		bench_ratio("latency p99 at 100 k events/s, synbridge/mqtt "
 		    "handed over", slat.p99_ms / mlath.p99_ms, 0, 1);
+	}
+	if (swan->n > 0 && mwan->n > 0) {
+		bench_print_lat("", swan, BENCH_WAN_NOTE);
+		bench_print_lat(BENCH_HANDED, mwan, BENCH_WAN_NOTE);
+		bench_ratio("latency p50 " BENCH_WAN_NOTE ", synbridge/mqtt "
+		    "handed over", swan->p50_ms / mwan->p50_ms, 0, 1);
+		bench_ratio("latency p99 " BENCH_WAN_NOTE ", synbridge/mqtt "
+		    "handed over", swan->p99_ms / mwan->p99_ms, 0, 1);
 	}
 	if (!mq->ran)
 		printf("mqtt: skipped (install mosquitto libmosquitto-dev)\n");
@@ -510,7 +559,8 @@ bench_one_events(int argc, char **argv, int k)
 
 /*
  * One figure alone, for profiling: "tp BATCH [EVENTS]", "mqtt-tp BATCH
- * [EVENTS]", "lat", "mqtt-lat" or "tls"; 0, or -1 if argv names none.
+ * [EVENTS]", "lat", "mqtt-lat", "wan" or "tls"; 0, or -1 if argv names
+ * none.
  */
 static int
 bench_one(int argc, char **argv)
@@ -548,6 +598,15 @@ bench_one(int argc, char **argv)
 		bench_print_lat("", &lat, NULL);
 		return (0);
 	}
+	if (argc == 2 && strcmp(argv[1], "wan") == 0) {
+		struct bench_lat	 mwan;
+		int			 mq = bench_one_mqtt_start() == 0;
+
+		bench_wan(mq, &lat, &mwan);
+		if (mq)
+			bench_mqtt_stop();
+		return (0);
+	}
 	if (argc == 2 && strcmp(argv[1], "mqtt-lat") == 0) {
 		if (bench_one_mqtt_start() != 0)
 			return (0);
@@ -574,6 +633,7 @@ int
 main(int argc, char **argv)
 {
 	struct bench_side	 sb, mq;
+	struct bench_lat	 swan, mwan;
 	double			 tls[BENCH_ROUNDS], gcm;
 	const char		*peer;
 	char			 certdir[128], *why = NULL;
@@ -591,7 +651,8 @@ main(int argc, char **argv)
 	if (argc > 1) {
 		if (bench_one(argc, argv) != 0)
 			fprintf(stderr, "usage: bench-relay [tp 100|1000|8192 | "
-			    "mqtt-tp 100|1000|8192 | lat | tls]\n");
+			    "mqtt-tp 100|1000|8192 | lat | mqtt-lat | wan | "
+			    "tls]\n");
 		test_proc_stop(&relay);
 		return (0);
 	}
@@ -615,7 +676,8 @@ main(int argc, char **argv)
 	fflush(stdout);
 	for (r = 0; r < BENCH_ROUNDS; r++)
 		bench_round(r, &sb, &mq, tls);
-	bench_summary(&sb, &mq, tls, gcm);
+	bench_wan(mq.ran, &swan, &mwan);
+	bench_summary(&sb, &mq, tls, gcm, &swan, &mwan);
 	if (mq.ran)
 		bench_mqtt_stop();
 	test_proc_stop(&relay);
