@@ -1465,7 +1465,7 @@ wait_stored_fed(CURLM *m, struct relay_proc *p, uint32_t id, uint64_t seq)
  * wait for each other.
  */
 static void
-test_overlapping_bodies(void **state)
+overlapping_bodies(const char *name, const char **extra)
 {
 	struct relay_proc p;
 	struct feed a, b, c;
@@ -1476,7 +1476,7 @@ test_overlapping_bodies(void **state)
 	size_t n, k;
 	CURLM *m = curl_multi_init();
 
-	relay_up(&p, "overlap", NULL);
+	relay_up(&p, name, extra);
 	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
 
 	/* a carries 1, and 2 later; b comes with 3 before 2 is there */
@@ -1557,6 +1557,21 @@ test_overlapping_bodies(void **state)
 	free(r.body);
 	curl_multi_cleanup(m);
 	relay_stop(&p, SIGTERM);
+}
+
+static void
+test_overlapping_bodies(void **state)
+{
+	overlapping_bodies("overlap", NULL);
+}
+
+/* The same with requests on several threads, resumed from another. */
+static void
+test_overlapping_bodies_threads(void **state)
+{
+	static const char *extra[] = { "--threads", "3", NULL };
+
+	overlapping_bodies("overlap-threads", extra);
 }
 
 
@@ -2161,6 +2176,7 @@ main(void)
 		cmocka_unit_test(test_streaming),
 		cmocka_unit_test(test_publish_parts),
 		cmocka_unit_test(test_overlapping_bodies),
+		cmocka_unit_test(test_overlapping_bodies_threads),
 		cmocka_unit_test(test_publish_parts_spool),
 		cmocka_unit_test(test_spool_sync_aside),
 		cmocka_unit_test(test_spool_group_commit),
