@@ -134,6 +134,26 @@ crc32c_shift(uint32_t zeros[4][256], uint32_t crc)
 
 #ifdef CRC32C_HAVE_SSE42
 /*
+ * One block of three lanes of lane bytes each from p: the register c0
+ * moved on over all three (zeros shifts a register over lane bytes).
+ */
+__attribute__((target("sse4.2"), always_inline)) static inline uint64_t
+crc32c_lanes(uint64_t c0, const uint8_t *p, size_t lane,
+    uint32_t zeros[4][256])
+{
+	const uint8_t	*end = p + lane;
+	uint64_t	 c1 = 0, c2 = 0;
+
+	for (; p < end; p += 8) {
+		c0 = _mm_crc32_u64(c0, crc32c_load64(p));
+		c1 = _mm_crc32_u64(c1, crc32c_load64(p + lane));
+		c2 = _mm_crc32_u64(c2, crc32c_load64(p + 2 * lane));
+	}
+	c0 = crc32c_shift(zeros, (uint32_t)c0) ^ (uint32_t)c1;
+	return (crc32c_shift(zeros, (uint32_t)c0) ^ (uint32_t)c2);
+}
+
+/*
  * The SSE4.2 crc32 instruction, eight bytes at a time. It takes three
  * cycles and can start every cycle, so long buffers run as three
  * independent lanes, joined by crc32c_shift: about three times the
@@ -142,40 +162,17 @@ crc32c_shift(uint32_t zeros[4][256], uint32_t crc)
 __attribute__((target("sse4.2"))) static uint32_t
 crc32c_sse42(uint32_t crc, const void *buf, size_t len)
 {
-	const uint8_t *p = buf, *end;
-	uint64_t c0 = ~crc, c1, c2;
+	const uint8_t *p = buf;
+	uint64_t c0 = ~crc;
 
-	while (len >= 3 * CRC32C_LONG) {
-		c1 = c2 = 0;
-		for (end = p + CRC32C_LONG; p < end; p += 8) {
-			c0 = _mm_crc32_u64(c0, crc32c_load64(p));
-			c1 = _mm_crc32_u64(c1, crc32c_load64(p + CRC32C_LONG));
-			c2 = _mm_crc32_u64(c2,
-			    crc32c_load64(p + 2 * CRC32C_LONG));
-		}
-		c0 = crc32c_shift(crc32c_long, (uint32_t)c0) ^ (uint32_t)c1;
-		c0 = crc32c_shift(crc32c_long, (uint32_t)c0) ^ (uint32_t)c2;
-		p += 2 * CRC32C_LONG;
-		len -= 3 * CRC32C_LONG;
-	}
-	while (len >= 3 * CRC32C_SHORT) {
-		c1 = c2 = 0;
-		for (end = p + CRC32C_SHORT; p < end; p += 8) {
-			c0 = _mm_crc32_u64(c0, crc32c_load64(p));
-			c1 = _mm_crc32_u64(c1, crc32c_load64(p + CRC32C_SHORT));
-			c2 = _mm_crc32_u64(c2,
-			    crc32c_load64(p + 2 * CRC32C_SHORT));
-		}
-		c0 = crc32c_shift(crc32c_short, (uint32_t)c0) ^ (uint32_t)c1;
-		c0 = crc32c_shift(crc32c_short, (uint32_t)c0) ^ (uint32_t)c2;
-		p += 2 * CRC32C_SHORT;
-		len -= 3 * CRC32C_SHORT;
-	}
-	while (len >= 8) {
+	for (; len >= 3 * CRC32C_LONG; p += 3 * CRC32C_LONG,
+	    len -= 3 * CRC32C_LONG)
+		c0 = crc32c_lanes(c0, p, CRC32C_LONG, crc32c_long);
+	for (; len >= 3 * CRC32C_SHORT; p += 3 * CRC32C_SHORT,
+	    len -= 3 * CRC32C_SHORT)
+		c0 = crc32c_lanes(c0, p, CRC32C_SHORT, crc32c_short);
+	for (; len >= 8; p += 8, len -= 8)
 		c0 = _mm_crc32_u64(c0, crc32c_load64(p));
-		p += 8;
-		len -= 8;
-	}
 	while (len-- > 0)
 		c0 = _mm_crc32_u8((uint32_t)c0, *p++);
 	return ~(uint32_t)c0;
