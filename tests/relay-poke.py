@@ -26,6 +26,13 @@ Usage: relay-poke.py ADDR COMMAND [ARGS...]   (ADDR is HOST:PORT)
         reads on until it has batch UNTIL, the relay ends the answer or
         20 s, and prints "batches B gaps G last S cut C end E" (C 1 if
         the data ends in the middle of a batch; E closed or open)
+  overlap TOKENFILE
+        two publish bodies of one stream at once, on two connections: a
+        stores a batch and stays open; b sends the two batches after the
+        next one as two chunks in one write (held for the one a has not
+        sent); a sends it and ends, then b ends. Then the same where a
+        ends without it. Prints "held A B ANSWER" and "refused A B" with
+        each body's status and b's first answer
   drain TOKENFILE
         GET /v1/control?after=N&hold=0 until 204, after the last message
         each time; prints "messages M answers A largest L first F last Z"
@@ -511,6 +518,84 @@ def cmd_sites(addr, nsites, per_site, tokdir):
     return 0
 
 
+def chunk(data):
+    return b"%x\r\n" % len(data) + data + b"\r\n"
+
+
+def open_publish(addr, token):
+    sock = connect(addr, timeout=15)
+    sock.sendall(("POST /v1/publish HTTP/1.1\r\nHost: %s:%d\r\n"
+                  "Authorization: Bearer %s\r\nTransfer-Encoding: chunked"
+                  "\r\n\r\n" % (addr[0], addr[1], token)).encode())
+    return sock
+
+
+def highest(addr, token, sid):
+    sock = connect(addr)
+    _, _, answer = exchange(sock, addr, "GET", "/v1/streams", token)
+    for line in answer.decode().splitlines():
+        f = line.split()
+        if int(f[0]) == sid:
+            return int(f[4])
+    return 0
+
+
+def metric(addr, name):
+    sock = connect(addr)
+    _, _, answer = exchange(sock, addr, "GET", "/metrics", None)
+    for line in answer.decode().splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    return -1
+
+
+def until(what, fn, seconds=20):
+    end = time.time() + seconds
+    while not fn():
+        if time.time() > end:
+            raise SystemExit("overlap: no %s in %d s" % (what, seconds))
+        time.sleep(0.02)
+
+
+def cmd_overlap(addr, tokfile):
+    token = token_of(tokfile)
+    sock = connect(addr)
+    status, _, answer = exchange(sock, addr, "POST", "/v1/streams", token,
+                                 b"overlap 0\n")
+    sid, _, n = answer.decode().split()[:3]
+    sid, n = int(sid), int(n)
+    held = "synbridge_relay_publish_held_total"
+    for what in ("held", "refused"):
+        a = open_publish(addr, token)
+        a.sendall(chunk(empty_batch(sid, n)))
+        until("batch %d stored" % n, lambda: highest(addr, token, sid) >= n)
+        h0 = metric(addr, held)
+        b = open_publish(addr, token)
+        b.sendall(chunk(empty_batch(sid, n + 2)) +
+                  chunk(empty_batch(sid, n + 3)))
+        until("part held", lambda: metric(addr, held) > h0)
+        if what == "held":
+            a.sendall(chunk(empty_batch(sid, n + 1)) + b"0\r\n\r\n")
+        else:
+            a.sendall(b"0\r\n\r\n")
+        ra = Reader(a)
+        sa, ha = ra.head()
+        ra.body(ha)
+        b.sendall(b"0\r\n\r\n")
+        rb = Reader(b)
+        sb, hb = rb.head()
+        answer = rb.body(hb).decode(errors="replace").strip()
+        if what == "held":
+            print("held %d %d %s" % (sa, sb, answer))
+            n += 4
+        else:
+            print("refused %d %d" % (sa, sb))
+        sys.stdout.flush()
+        a.close()
+        b.close()
+    return 0
+
+
 COMMANDS = {
     "request": cmd_request,
     "publish": cmd_publish,
@@ -520,6 +605,7 @@ COMMANDS = {
     "stall": cmd_stall,
     "drain": cmd_drain,
     "metric": cmd_metric,
+    "overlap": cmd_overlap,
     "hold": cmd_hold,
     "idle": cmd_idle,
     "sites": cmd_sites,

@@ -28,6 +28,7 @@ char	*test_relay_program(const char *);
 int	test_relay_start(struct test_proc *, const char *, const char *);
 /* Start tests/tcp-proxy to 127.0.0.1:port with rules. */
 int	test_proxy_start(struct test_proc *, int, const char **);
+int	test_proxy_start_on(struct test_proc *, int, int, const char **);
 void	test_proc_stop(struct test_proc *);
 
 int64_t	test_mono_us(void);

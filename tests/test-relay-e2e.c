@@ -302,43 +302,84 @@ test_faulty_network(void **state)
 	test_proc_stop(&pb);
 }
 
+/* Bodies of a's that began before the answer to the one they follow. */
+static uint64_t
+followed(struct sb_plugin *a)
+{
+	struct relay_client	*rc = a->data;
+	uint64_t		 n;
+
+	pthread_mutex_lock(&rc->stat_lock);
+	n = rc->health.followed;
+	pthread_mutex_unlock(&rc->stat_lock);
+	return (n);
+}
+
 /*
- * 20000 events from padova, over a long link (100 ms each way) with rules
- * of its own, reach zurich once, in order, without a gap; returns the
- * publish bodies that began before the answer to the one they follow.
+ * 20000 events from padova over a long link (100 ms each way, through a
+ * proxy) reach zurich once, in order, without a gap. With cut, the link
+ * breaks (the proxy stops, and starts again on its port) just as a
+ * publish body has begun before the answer to the one it follows, both
+ * in flight. Returns those bodies.
  */
 static uint64_t
-long_link(const char *name, const char **rules)
+long_link(const char *name, int cut)
 {
+	static const char	*rules[] = { "*:latency=100", NULL };
 	struct test_proc	 pa;
 	struct sb_plugin	 a, b;
 	struct sb_link_health	 h;
-	struct relay_client	*rc;
-	uint64_t		 followed;
+	struct sb_event		 ev[50];
 	char			 filter[48];
+	uint32_t		 i, j;
+	uint64_t		 n;
+	int64_t			 next;
+	int			 port, was_cut = 0;
 
 	if (test_proxy_start(&pa, relay.port, rules) != 0)
 		fail_msg("tests/tcp-proxy did not start");
+	port = pa.port;
 	snprintf(filter, sizeof filter, "padova/%s", name);
 	load_site(&b, "zurich", "tok-zurich", relay.port, filter);
-	load_site(&a, "padova", "tok-padova", pa.port, "-/-");
-	publish(&a, &b, name, 20000, 50, 5000);
+	load_site(&a, "padova", "tok-padova", port, "-/-");
+	next = test_mono_us();
+	for (i = 0; i < 20000; i += 50) {
+		for (j = 0; j < 50; j++) {
+			ev[j].t_us = 1000 + i + j;
+			ev[j].kind = SB_EV_SPIKE;
+			ev[j].index = i + j;
+		}
+		assert_int_equal(a.t.send(a.data, name, ev, 50), 0);
+		next += 5000;
+		while (test_mono_us() < next) {
+			pump(&a, &b);
+			if (cut && !was_cut && followed(&a) > 0) {
+				was_cut = 1;
+				test_proc_stop(&pa);
+				if (test_proxy_start_on(&pa, port, relay.port,
+				    rules) != 0)
+					fail_msg("tests/tcp-proxy did not "
+					    "start again on port %d", port);
+			}
+		}
+	}
 	if (!wait_received(&a, &b, 20000, 60000))
 		fail_msg("zurich got %" PRIu64 " of 20000", b.received);
 	assert_int_equal(b.disorder, 0);
 	assert_int_equal(b.gaps, 0);
 	a.t.health(a.data, &h, 1);
-	rc = a.data;
-	pthread_mutex_lock(&rc->stat_lock);
-	followed = rc->health.followed;
-	pthread_mutex_unlock(&rc->stat_lock);
+	n = followed(&a);
 	fprintf(stderr, "# %s: %" PRIu64 " bodies began before the answer "
-	    "to the one they follow; %" PRIu64 " retransmits\n", name,
-	    followed, h.retransmits);
+	    "to the one they follow; %" PRIu64 " retransmits\n", name, n,
+	    h.retransmits);
+	if (cut) {
+		assert_true(was_cut);
+		assert_true(h.retransmits > 0);	/* both were in flight */
+	}
 	test_relay_unload(&a);
 	test_relay_unload(&b);
 	test_proc_stop(&pa);
-	return (followed);
+	return (n);
 }
 
 /*
@@ -348,26 +389,24 @@ long_link(const char *name, const char **rules)
 static void
 test_long_link_overlap(void **state)
 {
-	static const char	*rules[] = { "*:latency=100", NULL };
+	uint64_t	n;
 
 	if (relay.port == 0)
 		skip();
-	assert_true(long_link("long", rules) > 0);
+	n = long_link("long", 0);
+	assert_true(n > 0);
 }
 
 /*
- * The same with the first connections broken after 60 kB, under bodies
- * in flight, one following another: nothing is lost or repeated.
+ * The link breaks with a body in flight and the one that follows it just
+ * begun: nothing is lost or repeated.
  */
 static void
 test_long_link_broken(void **state)
 {
-	static const char	*rules[] = { "*:latency=100", "1-8:reset=60000",
-		NULL };
-
 	if (relay.port == 0)
 		skip();
-	long_link("long-broken", rules);
+	long_link("long-broken", 1);
 }
 
 /*
@@ -601,6 +640,75 @@ test_split_batch_too_large(void **state)
 	free(ev);
 }
 
+/*
+ * The same over a long link (25 ms each way) with events still coming:
+ * the refused body's stream is followed by another body at once, and the
+ * split waits until neither is in flight, instead of never coming.
+ */
+static void
+test_split_over_long_link(void **state)
+{
+	static const char	*rules[] = { "*:latency=25", NULL };
+	struct test_proc	 small, pa;
+	struct sb_plugin	 a, b;
+	struct sb_event		*ev = calloc(3000, sizeof *ev);
+	struct two_streams	 order;
+	uint32_t		 next = 3000, j;
+	int64_t			 t_end, t_next;
+	int			 i;
+
+	(void)state;
+	if (relay.port == 0 ||
+	    test_relay_start(&small, TOKENS, "--max-body 16k") != 0) {
+		free(ev);
+		skip();
+	}
+	if (test_proxy_start(&pa, small.port, rules) != 0)
+		fail_msg("tests/tcp-proxy did not start");
+	site_relay = &small;
+	batch_arg = "3000";
+	load_site(&b, "zurich", "tok-zurich", small.port, "padova/*");
+	memset(&order, 0, sizeof order);
+	b.on_deliver = on_deliver_two;
+	b.ctx = &order;
+	load_site(&a, "padova", "tok-padova", pa.port, "-/-");
+	site_relay = &relay;
+	batch_arg = NULL;
+	for (i = 0; i < 3000; i++) {
+		ev[i].t_us = 1000 + i;
+		ev[i].kind = SB_EV_SPIKE;
+		ev[i].index = (uint32_t)i;
+	}
+	assert_int_equal(a.t.send(a.data, "big", ev, 3000), 0);
+	/* 10 more every 5 ms for 3 s */
+	t_end = test_mono_us() + 3000000;
+	t_next = test_mono_us();
+	while (t_next < t_end) {
+		for (j = 0; j < 10; j++) {
+			ev[j].t_us = 1000 + next + j;
+			ev[j].kind = SB_EV_SPIKE;
+			ev[j].index = next + j;
+		}
+		assert_int_equal(a.t.send(a.data, "big", ev, 10), 0);
+		next += 10;
+		t_next += 5000;
+		while (test_mono_us() < t_next)
+			pump(&a, &b);
+	}
+	if (!wait_received(&a, &b, next, 30000))
+		fail_msg("zurich got %" PRIu64 " of %u", b.received, next);
+	assert_true(fake_plugin_logged(&a, "the batch goes again, split"));
+	assert_int_equal(order.disorder, 0);
+	assert_int_equal(order.next[1], next);
+	assert_int_equal(b.gaps, 0);
+	assert_int_equal(a.gaps, 0);
+	test_relay_unload(&a);
+	test_relay_unload(&b);
+	test_proc_stop(&pa);
+	test_proc_stop(&small);
+	free(ev);
+}
+
 int
 main(void)
 {
@@ -617,6 +725,7 @@ main(void)
 		cmocka_unit_test(test_bad_kind_is_a_gap),
 		cmocka_unit_test(test_slow_relay_no_spin),
 		cmocka_unit_test(test_split_batch_too_large),
+		cmocka_unit_test(test_split_over_long_link),
 	};
 
 	return (cmocka_run_group_tests(tests, group_setup, group_teardown));

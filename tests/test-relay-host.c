@@ -178,7 +178,15 @@ test_relay_start(struct test_proc *tp, const char *tokens, const char *extra)
 int
 test_proxy_start(struct test_proc *tp, int port, const char **rules)
 {
-	char	*prog, target[64], *argv[32];
+	return (test_proxy_start_on(tp, 0, port, rules));
+}
+
+/* The same, listening on listen (0: a free port). */
+int
+test_proxy_start_on(struct test_proc *tp, int listen, int port,
+    const char **rules)
+{
+	char	*prog, target[64], from[64], *argv[32];
 	int	 argc = 0;
 
 	memset(tp, 0, sizeof *tp);
@@ -190,8 +198,9 @@ test_proxy_start(struct test_proc *tp, int port, const char **rules)
 		return (-1);
 	}
 	snprintf(target, sizeof target, "127.0.0.1:%d", port);
+	snprintf(from, sizeof from, "127.0.0.1:%d", listen);
 	argv[argc++] = prog;
-	argv[argc++] = (char *)"127.0.0.1:0";
+	argv[argc++] = from;
 	argv[argc++] = target;
 	while (*rules != NULL && argc < 30)
 		argv[argc++] = (char *)*rules++;

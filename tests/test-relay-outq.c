@@ -805,6 +805,79 @@ test_split_refused_batch(void **state)
 }
 
 /*
+ * With a request following, a 400 (drop everything) or a 413 on a batch
+ * refused alone (split it) waits until neither request is in flight: the
+ * follower still sends from the kept batches, which stay where they are.
+ */
+static void
+test_refusal_with_follower(void **state)
+{
+	struct relay_outq	 q;
+	struct relay_ostream	*s;
+	struct relay_body	 rb;
+	struct sb_event		*ev = make_events(2000, 100);
+	const uint8_t		*p;
+	uint8_t			*body = NULL, copy[64];
+	size_t			 len = 0, cap = 0, nb;
+	uint64_t		 resent = 0, seqs[16], last_a;
+	uint32_t		 first[16];
+
+	relay_outq_init(&q, 1000, 1000, 1000000);
+	s = setup_stream(&q, "mea");
+	/* a: batch 1; b follows with batch 2 (by reference, as sent) */
+	relay_outq_append(&q, "mea", ev, 1000, 0);
+	assert_int_equal(fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX,
+	    &resent), 1);
+	last_a = relay_outq_last_inflight(s);
+	relay_outq_append(&q, "mea", ev + 1000, 1000, 0);
+	memset(&rb, 0, sizeof rb);
+	rb.by_ref = 1;
+	assert_int_equal(relay_outq_fill(&q, s, &rb, RELAY_BODY_MAX,
+	    &resent), 1);
+	assert_int_equal(s->busy, 2);
+	p = rb.span[0].p;
+	memcpy(copy, p, sizeof copy);
+	/* a is refused 400: nothing is dropped while b sends from it */
+	relay_outq_failed(&q, s);
+	relay_outq_drop_all(&q, s);
+	assert_int_equal(relay_outq_depth(&q), 2000);
+	assert_int_equal(q.dropped, 0);
+	assert_memory_equal(rb.span[0].p, copy, sizeof copy);
+	/* b is answered: what it stored is acknowledged, the rest dropped */
+	relay_outq_ack(&q, s, 1, 2);	/* the relay had a hole at 2 */
+	assert_int_equal(s->busy, 0);
+	assert_int_equal(relay_outq_depth(&q), 0);
+	assert_int_equal(q.dropped, 1000);
+	free(rb.span);
+
+	/* a's batch refused alone as too large while b follows */
+	relay_outq_append(&q, "mea", ev, 1000, 0);
+	len = 0;
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);	/* 3 */
+	last_a = relay_outq_last_inflight(s);
+	relay_outq_append(&q, "mea", ev + 1000, 1000, 0);
+	len = 0;
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);	/* 4 */
+	relay_outq_failed(&q, s);
+	assert_int_equal(relay_outq_split_later(&q, s, last_a, 5000), 2);
+	assert_int_equal(s->nunacked, 2);		/* not yet */
+	relay_outq_failed(&q, s);			/* b: 409 */
+	assert_int_equal(s->busy, 0);
+	assert_int_equal(s->nunacked, 6);	/* 3 and 4 in three pieces */
+	len = 0;
+	fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX, &resent);
+	nb = decode_body(body, len, seqs, 16, first);
+	assert_int_equal(nb, 6);
+	assert_int_equal(seqs[0], 3);
+	assert_int_equal(seqs[5], 8);
+	assert_int_equal(first[1], 412);
+	assert_int_equal(first[3], 1000);	/* batch 4's, renumbered */
+	free(body);
+	free(ev);
+	relay_outq_free(&q);
+}
+
+/*
  * A body holds at least one batch, and more only as they fit: another
  * stream's batch that would take a begun body over its size waits.
  */
@@ -845,6 +918,7 @@ main(void)
 		cmocka_unit_test(test_batches_in_order),
 		cmocka_unit_test(test_ack_and_retransmit),
 		cmocka_unit_test(test_overlapping_requests),
+		cmocka_unit_test(test_refusal_with_follower),
 		cmocka_unit_test(test_body_limit),
 		cmocka_unit_test(test_ready_window),
 		cmocka_unit_test(test_max_queue_drops_oldest),

@@ -1458,6 +1458,23 @@ wait_stored_fed(CURLM *m, struct relay_proc *p, uint32_t id, uint64_t seq)
 }
 
 /*
+ * Run the feeds until the relay held want parts in all, or f (not NULL)
+ * is answered instead.
+ */
+static void
+wait_held(CURLM *m, struct relay_proc *p, struct feed *f, uint64_t want)
+{
+	int64_t deadline = now_ms() + 20000 * slow();
+
+	while ((f == NULL || !f->done) &&
+	    metric(p, "synbridge_relay_publish_held_total") < want) {
+		if (now_ms() >= deadline)
+			fail_msg("%" PRIu64 " parts were not held", want);
+		feed_run(m, NULL, 20);
+	}
+}
+
+/*
  * A console starts its next body of a stream before the last one's
  * answer: a part that comes before the batches it follows waits for
  * them while the earlier body is open (it is not refused 409), and is
@@ -1486,9 +1503,7 @@ overlapping_bodies(const char *name, const char **extra)
 	wait_stored_fed(m, &p, id, 1);
 	feed_start(m, &p, &b);
 	feed_batch(&b, id, 3, 1);
-	while (!b.done &&
-	    metric(&p, "synbridge_relay_publish_held_total") < 1)
-		feed_run(m, NULL, 20);
+	wait_held(m, &p, &b, 1);
 	assert_false(b.done);		/* held, not refused */
 	feed_batch(&a, id, 2, 1);
 	feed_run(m, &a, 20000 * slow());
@@ -1507,9 +1522,8 @@ overlapping_bodies(const char *name, const char **extra)
 	wait_stored_fed(m, &p, id, 4);
 	feed_start(m, &p, &b);
 	feed_batch(&b, id, 6, 1);
-	while (!b.done &&
-	    metric(&p, "synbridge_relay_publish_held_total") < 2)
-		feed_run(m, NULL, 20);
+	wait_held(m, &p, &b, 2);
+	assert_false(b.done);		/* held while a is open */
 	feed_batch(&a, id, 0, 1);
 	feed_run(m, &a, 20000 * slow());
 	assert_int_equal(a.a.code, 200);
@@ -1530,8 +1544,7 @@ overlapping_bodies(const char *name, const char **extra)
 	feed_batch(&b, id, 7, 1);
 	feed_start(m, &p, &c);
 	feed_batch(&c, id, 8, 1);
-	while (metric(&p, "synbridge_relay_publish_held_total") < 4)
-		feed_run(m, NULL, 20);
+	wait_held(m, &p, NULL, 4);
 	assert_false(b.done);
 	assert_false(c.done);
 	curl_multi_remove_handle(m, a.c);	/* its connection closes */

@@ -890,14 +890,24 @@ relay_net_too_large(struct relay_client *c, struct relay_xfer *x,
 {
 	const char	*answer = relay_net_answer(x), *p;
 	unsigned long long limit = 0;
-	size_t		 i, batches = 0, was = c->body_max;
-	struct relay_ostream *one = NULL;
+	size_t		 i, k, batches = 0, was = c->body_max;
+	struct relay_ostream *one = NULL, *s;
+	uint64_t	 from, one_seq = 0;
 
 	for (i = 0; i < x->npub; i++) {
-		batches += x->pub[i]->inflight;
-		if (x->pub[i]->inflight > 0)
-			one = x->pub[i];
-		relay_outq_failed(&c->out, x->pub[i]);
+		/* this request's own batches (a later one follows from) */
+		s = x->pub[i];
+		from = s->busy >= 2 && x->pub_last[i] >= s->second_from ?
+		    s->second_from : 0;
+		for (k = 0; k < s->nunacked; k++) {
+			if (s->unacked[k].seq < from ||
+			    s->unacked[k].seq > x->pub_last[i])
+				continue;
+			if (batches++ == 0)
+				one_seq = s->unacked[k].seq;
+			one = s;
+		}
+		relay_outq_failed(&c->out, s);
 	}
 	if ((p = strstr(answer, "the limit of ")) != NULL &&
 	    sscanf(p, "the limit of %llu ", &limit) != 1)
@@ -916,9 +926,8 @@ relay_net_too_large(struct relay_client *c, struct relay_xfer *x,
 		 */
 		if (limit > c->body_max)
 			limit = c->body_max;
-		if (one != NULL && one->busy > 0)
-			return;	/* a later body carries it: split it then */
-		if (one != NULL && relay_outq_split(&c->out, one, limit) > 1) {
+		if (one != NULL && relay_outq_split_later(&c->out, one,
+		    one_seq, limit) > 1) {
 			c->body_max = limit;
 			relay_client_error(c, "relay: the relay refused a "
 			    "batch of %zu bytes as too large (%s); sending at "

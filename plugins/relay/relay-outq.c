@@ -499,6 +499,8 @@ relay_outq_forget(struct relay_outq *q, struct relay_ostream *s,
 	pthread_mutex_unlock(&q->lock);
 }
 
+static void relay_outq_drop_now(struct relay_outq *, struct relay_ostream *);
+
 /*
  * No request carries s any more: forget what a later request had stored
  * (answered before the earlier one); what is still kept goes again.
@@ -506,13 +508,23 @@ relay_outq_forget(struct relay_outq *q, struct relay_ostream *s,
 static void
 relay_outq_idle(struct relay_outq *q, struct relay_ostream *s)
 {
+	uint64_t	split_seq = s->split_seq;
+
 	if (s->acked_early > 0)
 		relay_outq_forget(q, s, s->acked_early);
 	s->busy = 0;
 	s->inflight = 0;
 	s->broken = 0;
 	s->carrier = NULL;
-	s->second_from = s->acked_early = 0;
+	s->second_from = s->acked_early = s->split_seq = 0;
+	if (s->drop_pending) {
+		s->drop_pending = 0;
+		relay_outq_drop_now(q, s);
+	}
+	/* the refused batch, if still the first kept: none after it is in */
+	if (split_seq != 0 && s->nunacked > 0 &&
+	    s->unacked[0].seq == split_seq)
+		relay_outq_split(q, s, s->split_bytes);
 }
 
 /*
@@ -602,9 +614,9 @@ relay_outq_resync(struct relay_outq *q, struct relay_ostream *s,
 	relay_outq_idle(q, s);
 }
 
-/* The relay refuses stream s for good: drop everything it holds. */
-void
-relay_outq_drop_all(struct relay_outq *q, struct relay_ostream *s)
+/* Drop everything s holds, counted as dropped. */
+static void
+relay_outq_drop_now(struct relay_outq *q, struct relay_ostream *s)
 {
 	uint64_t	waiting, kept = s->unacked_events;
 
@@ -616,7 +628,43 @@ relay_outq_drop_all(struct relay_outq *q, struct relay_ostream *s)
 	q->dropped += waiting + kept;
 	q->dropped_unreported += waiting + kept;
 	pthread_mutex_unlock(&q->lock);
+}
+
+/*
+ * The relay refuses stream s for good: drop everything it holds, once no
+ * request reads its batches (what a request still in flight gets stored
+ * is acknowledged first, not dropped).
+ */
+void
+relay_outq_drop_all(struct relay_outq *q, struct relay_ostream *s)
+{
+	if (s->busy > 0) {
+		s->drop_pending = 1;
+		s->broken = 1;
+		return;
+	}
+	relay_outq_drop_now(q, s);
 	relay_outq_idle(q, s);
+}
+
+/*
+ * The relay refused batch seq of s alone as too large: split it into
+ * pieces of at most bytes (relay_outq_split) now, or once no request
+ * carries s.
+ */
+size_t
+relay_outq_split_later(struct relay_outq *q, struct relay_ostream *s,
+    uint64_t seq, size_t bytes)
+{
+	if (s->busy > 0) {
+		s->split_seq = seq;
+		s->split_bytes = bytes;
+		s->broken = 1;
+		return (2);	/* it will be */
+	}
+	if (s->nunacked == 0 || s->unacked[0].seq != seq)
+		return (1);
+	return (relay_outq_split(q, s, bytes));
 }
 
 /*

@@ -156,6 +156,14 @@ struct relay_ostream {
 	int		 broken;	/* one failed while another carries it */
 	uint64_t	 second_from;	/* the later request's first seq */
 	uint64_t	 acked_early;	/* the later answered first: to here */
+	/*
+	 * What waits until no request carries it (relay_outq_idle): a drop
+	 * of everything (a 400), and the split of batch split_seq, refused
+	 * alone as too large, into pieces of split_bytes (a 413).
+	 */
+	int		 drop_pending;
+	uint64_t	 split_seq;
+	size_t		 split_bytes;
 	uint64_t	 next_seq;	/* seq of the next new batch */
 	struct relay_batch *unacked;	/* by seq */
 	size_t		 nunacked, capunacked;
@@ -224,6 +232,8 @@ void	relay_outq_resync(struct relay_outq *, struct relay_ostream *,
 void	relay_outq_drop_all(struct relay_outq *, struct relay_ostream *);
 void	relay_outq_batch_bytes(struct relay_outq *, size_t);
 size_t	relay_outq_split(struct relay_outq *, struct relay_ostream *, size_t);
+size_t	relay_outq_split_later(struct relay_outq *, struct relay_ostream *,
+	    uint64_t, size_t);
 void	relay_batch_reseq(struct relay_batch *, uint64_t);
 
 /*

@@ -529,11 +529,12 @@ relay_http_publish_part(struct MHD_Connection *conn, struct relay_req *req,
 				relay.m.held_parts++;
 			}
 			req->held_len = len;
-			if (conn != NULL)
-				req->conn = conn;
 			TAILQ_INSERT_TAIL(&s->held, req, held_entry);
-			if (conn != NULL)
+			if (conn != NULL) {
+				req->conn = conn;
+				req->hold_suspended = 1;
 				MHD_suspend_connection(conn);
+			}
 			pthread_mutex_unlock(&relay.lock);
 			free(answer);
 			return RELAY_PART_HELD;
@@ -592,6 +593,7 @@ relay_http_retry_held(struct relay_session *s, struct relay_token *t)
 		    RELAY_PART_HELD)
 			continue;	/* back in s->held, still suspended */
 		pthread_mutex_lock(&relay.lock);
+		req->hold_suspended = 0;
 		MHD_resume_connection(req->conn);
 		pthread_mutex_unlock(&relay.lock);
 	}
@@ -644,6 +646,7 @@ relay_http_release_held(void)
 			req->pub_answer = xstrdup("the relay is stopping: send "
 			    "again when it is back\n");
 			req->body_len = 0;
+			req->hold_suspended = 0;
 			MHD_resume_connection(req->conn);
 		}
 	}
@@ -889,6 +892,7 @@ relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
 		 * oversized body away first.
 		 */
 		req->too_big = len;
+		relay_http_pub_done(req);	/* it stores nothing */
 		if (len <= RELAY_DISCARD_MAX)
 			return MHD_YES;
 		req->responded = 1;
@@ -902,6 +906,7 @@ relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
 	if (len > 0 && relay_http_body_grow(req, (size_t)len) != 0) {
 		/* Over --max-buffers: read the body away, then answer 503. */
 		req->busy = 1;
+		relay_http_pub_done(req);
 	}
 	return MHD_YES;
 }
@@ -934,6 +939,7 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
     size_t *upload_data_size, void **con_cls)
 {
 	struct relay_req *req = *con_cls;
+	int held;
 
 	if (req == NULL) {
 		req = xcalloc(1, sizeof *req);
@@ -941,6 +947,16 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		return (enum MHD_Result)relay_http_begin(conn, req, method,
 		    url);
 	}
+	/*
+	 * Held, its connection suspended: libmicrohttpd may still hand over
+	 * the rest of what it has read. It stays in libmicrohttpd's buffer
+	 * (nothing is taken) until the part is tried again and resumed.
+	 */
+	pthread_mutex_lock(&relay.lock);
+	held = req->hold_suspended;
+	pthread_mutex_unlock(&relay.lock);
+	if (held)
+		return MHD_YES;
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
 
@@ -966,13 +982,16 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 			 */
 			req->too_big = req->body_seen + n;
 			req->reading_away = 1;
+			relay_http_pub_done(req);
 			return MHD_YES;
 		}
 		req->body_seen += n;
 		if (req->pub_code != 0)
 			return MHD_YES;	/* a part was refused: read away */
-		if (relay_http_upload(conn, req, upload_data, n) != 0)
+		if (relay_http_upload(conn, req, upload_data, n) != 0) {
 			req->busy = 1;	/* read the rest away, then 503 */
+			relay_http_pub_done(req);
+		}
 		return MHD_YES;
 	}
 	if (req->responded)

@@ -272,7 +272,8 @@ struct relay_req {
 	int responded;
 	int pub_ended;			/* last part stored, sync asked */
 	int pub_counted;		/* in its token's publishing */
-	int pub_held;			/* suspended in its session's held */
+	int pub_held;			/* in its session's held (or tried) */
+	int hold_suspended;		/* its connection suspended for it */
 	size_t held_len;		/* the held part: body[0..held_len) */
 	TAILQ_ENTRY(relay_req) held_entry;
 	/* command or result: waiting for the spool (relay-sync.c) */
