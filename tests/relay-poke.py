@@ -546,7 +546,7 @@ def metric(addr, name):
     for line in answer.decode().splitlines():
         if line.startswith(name + " "):
             return int(line.split()[1])
-    return -1
+    raise SystemExit("overlap: no %s in /metrics" % name)
 
 
 def until(what, fn, seconds=20):
