@@ -160,6 +160,7 @@ test_overlapping_requests(void **state)
 	int			 a, b;	/* two publish slots */
 
 	relay_outq_init(&q, 1000, 1000, 1000000);
+	q.follow = 1;		/* a long link */
 	s = setup_stream(&q, "mea");
 	relay_outq_append(&q, "mea", ev, 2000, 0);
 	assert_int_equal(fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX,
@@ -170,9 +171,12 @@ test_overlapping_requests(void **state)
 	/* While a takes more, no other request takes the stream. */
 	relay_outq_append(&q, "mea", ev, 1000, 0);
 	assert_false(relay_outq_ready(&q, s, 0, 0, &due));
-	/* a ends: b may follow at once, with only what a does not carry. */
+	/* a ends: b may follow at once, with only what a does not carry */
 	s->carrier = NULL;
 	assert_true(relay_outq_overlap(s));
+	q.follow = 0;		/* not on a short link */
+	assert_false(relay_outq_ready(&q, s, 0, 0, &due));
+	q.follow = 1;
 	assert_true(relay_outq_ready(&q, s, 0, 0, &due));
 	len = 0;
 	assert_int_equal(fill(&q, s, &body, &len, &cap, RELAY_BODY_MAX,

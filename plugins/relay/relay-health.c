@@ -121,6 +121,7 @@ relay_health_rtt_stats(const struct relay_health *h,
 		sum += fabs(v[i] - v[i - 1]);
 	st->jitter = n > 1 ? sum / (double)(n - 1) : 0;
 	qsort(v, n, sizeof *v, relay_health_cmp);
+	st->min = v[0];
 	st->p50 = v[(n - 1) / 2];
 	k = (size_t)ceil(0.99 * (double)n);
 	st->p99 = v[k == 0 ? 0 : k - 1];

@@ -1277,6 +1277,7 @@ static void
 relay_net_timed(struct relay_client *c, struct relay_net *net,
     struct relay_xfer *x, int64_t now)
 {
+	struct relay_rtt_stats rtt;
 	long long	 t1, t2;
 	int64_t		 t0 = x->t0, t3 = x->t3 != 0 ? x->t3 : now;
 	int64_t		 off, unc;
@@ -1296,6 +1297,8 @@ relay_net_timed(struct relay_client *c, struct relay_net *net,
 		net->burst_at = now;
 	relay_health_rtt(&c->health,
 	    (double)((t3 - t0) - (t2 - t1)) / 1000.0);
+	relay_health_rtt_stats(&c->health, &rtt);
+	c->out.follow = rtt.min >= RELAY_FOLLOW_RTT_MS;
 	if (relay_clock_estimate(&c->clock, now) == 0) {
 		off = relay_clock_offset_at(&c->clock, now);
 		unc = (int64_t)(c->clock.uncertainty_us + 0.5);

@@ -292,7 +292,7 @@ relay_outq_ready(struct relay_outq *q, struct relay_ostream *s,
 	 * (relay_outq_overlap), and only with what is in no request yet.
 	 */
 	if (!s->registered || s->refused || s->broken ||
-	    (s->busy > 0 && !relay_outq_overlap(s)))
+	    (s->busy > 0 && (!q->follow || !relay_outq_overlap(s))))
 		return (0);
 	if (s->nunacked > s->inflight)
 		return (1);
