@@ -424,15 +424,23 @@ def cmd_drain(addr, tokfile):
     return 0
 
 
-def cmd_metric(addr, name):
+def metric_value(addr, name):
+    """An unlabelled /metrics value (its text), or None if it is missing."""
     sock = connect(addr)
-    status, _, answer = exchange(sock, addr, "GET", "/metrics", None)
+    _, _, answer = exchange(sock, addr, "GET", "/metrics", None)
     for line in answer.decode().splitlines():
         if line.startswith(name + " "):
-            print(line.split()[1])
-            return 0
-    print("no metric %s" % name)
-    return 1
+            return line.split()[1]
+    return None
+
+
+def cmd_metric(addr, name):
+    v = metric_value(addr, name)
+    if v is None:
+        print("no metric %s" % name)
+        return 1
+    print(v)
+    return 0
 
 
 def cmd_hold(addr, n, path, tokfile):
@@ -541,12 +549,10 @@ def highest(addr, token, sid):
 
 
 def metric(addr, name):
-    sock = connect(addr)
-    _, _, answer = exchange(sock, addr, "GET", "/metrics", None)
-    for line in answer.decode().splitlines():
-        if line.startswith(name + " "):
-            return int(line.split()[1])
-    raise SystemExit("overlap: no %s in /metrics" % name)
+    v = metric_value(addr, name)
+    if v is None:
+        raise SystemExit("overlap: no %s in /metrics" % name)
+    return int(v)
 
 
 def until(what, fn, seconds=20):

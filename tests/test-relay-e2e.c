@@ -600,6 +600,34 @@ on_deliver_two(struct sb_plugin *p, const char *site, const char *stream,
 }
 
 /*
+ * Sites a and b with batches of up to 3000 events on a relay of its own
+ * with --max-body 16k (small); a reaches it through port (0: directly),
+ * b counts each stream's order in order. ev: 3000 spikes, index 0 up.
+ */
+static void
+small_relay_sites(struct test_proc *small, int port, struct sb_plugin *a,
+    struct sb_plugin *b, struct two_streams *order, struct sb_event *ev)
+{
+	int	i;
+
+	site_relay = small;
+	batch_arg = "3000";
+	load_site(b, "zurich", "tok-zurich", small->port, "padova/*");
+	memset(order, 0, sizeof *order);
+	b->on_deliver = on_deliver_two;
+	b->ctx = order;
+	load_site(a, "padova", "tok-padova", port != 0 ? port : small->port,
+	    "-/-");
+	site_relay = &relay;
+	batch_arg = NULL;
+	for (i = 0; i < 3000; i++) {
+		ev[i].t_us = 1000 + i;
+		ev[i].kind = SB_EV_SPIKE;
+		ev[i].index = (uint32_t)i;
+	}
+}
+
+/*
  * One batch alone over the relay's --max-body (3000 spikes, 36 KB, against
  * 16 KB) goes again split into batches that fit, also when another stream
  * of the site has batches to send beside it, and every spike arrives
@@ -612,7 +640,6 @@ test_split_batch_too_large(void **state)
 	struct sb_plugin	 a, b;
 	struct sb_event		*ev = calloc(3000, sizeof *ev);
 	struct two_streams	 order;
-	int			 i;
 
 	(void)state;
 	if (relay.port == 0 ||
@@ -620,20 +647,7 @@ test_split_batch_too_large(void **state)
 		free(ev);
 		skip();
 	}
-	site_relay = &small;
-	batch_arg = "3000";
-	load_site(&b, "zurich", "tok-zurich", small.port, "padova/*");
-	memset(&order, 0, sizeof order);
-	b.on_deliver = on_deliver_two;
-	b.ctx = &order;
-	load_site(&a, "padova", "tok-padova", small.port, "-/-");
-	site_relay = &relay;
-	batch_arg = NULL;
-	for (i = 0; i < 3000; i++) {
-		ev[i].t_us = 1000 + i;
-		ev[i].kind = SB_EV_SPIKE;
-		ev[i].index = (uint32_t)i;
-	}
+	small_relay_sites(&small, 0, &a, &b, &order, ev);
 	/* queued at once, before the streams are registered: one batch */
 	assert_int_equal(a.t.send(a.data, "little", ev, 10), 0);
 	assert_int_equal(a.t.send(a.data, "big", ev, 3000), 0);
@@ -666,7 +680,6 @@ test_split_over_long_link(void **state)
 	struct two_streams	 order;
 	uint32_t		 next = 3000, j;
 	int64_t			 t_end, t_next;
-	int			 i;
 
 	(void)state;
 	if (relay.port == 0 ||
@@ -676,20 +689,7 @@ test_split_over_long_link(void **state)
 	}
 	if (test_proxy_start(&pa, small.port, rules) != 0)
 		fail_msg("tests/tcp-proxy did not start");
-	site_relay = &small;
-	batch_arg = "3000";
-	load_site(&b, "zurich", "tok-zurich", small.port, "padova/*");
-	memset(&order, 0, sizeof order);
-	b.on_deliver = on_deliver_two;
-	b.ctx = &order;
-	load_site(&a, "padova", "tok-padova", pa.port, "-/-");
-	site_relay = &relay;
-	batch_arg = NULL;
-	for (i = 0; i < 3000; i++) {
-		ev[i].t_us = 1000 + i;
-		ev[i].kind = SB_EV_SPIKE;
-		ev[i].index = (uint32_t)i;
-	}
+	small_relay_sites(&small, pa.port, &a, &b, &order, ev);
 	assert_int_equal(a.t.send(a.data, "big", ev, 3000), 0);
 	/* 10 more every 5 ms for 3 s */
 	t_end = test_mono_us() + 3000000;
