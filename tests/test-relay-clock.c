@@ -216,29 +216,43 @@ test_health_loss(void **state)
 static void
 test_link_state(void **state)
 {
+	const uint64_t	m = 1000000;	/* max_queue */
+
 	/* Connected, fresh, quiet, small queue: up. */
-	assert_int_equal(relay_link_state(1, 100000, 0.3, 0, 0, 10, 1000000),
+	assert_int_equal(relay_link_state(1, 100000, 0.3, 0.3, 0, 0, 10, m),
 	    SB_LINK_UP);
 	/* Not connected, or 3 s without an exchange: down. */
-	assert_int_equal(relay_link_state(0, 0, 0.3, 0, 0, 0, 1000000),
+	assert_int_equal(relay_link_state(0, 0, 0.3, 0.3, 0, 0, 0, m),
 	    SB_LINK_DOWN);
-	assert_int_equal(relay_link_state(1, 3000001, 0.3, 0, 0, 0, 1000000),
+	assert_int_equal(relay_link_state(1, 3000001, 0.3, 0.3, 0, 0, 0, m),
 	    SB_LINK_DOWN);
-	assert_int_equal(relay_link_state(1, 2999999, 0.3, 0, 0, 0, 1000000),
+	assert_int_equal(relay_link_state(1, 2999999, 0.3, 0.3, 0, 0, 0, m),
 	    SB_LINK_UP);
-	/* RTT p99 over 50 ms, loss, a gap, queue over 10%: degraded. */
-	assert_int_equal(relay_link_state(1, 0, 50.1, 0, 0, 0, 1000000),
+	/*
+	 * RTT p99 over 50 ms and twice the p50, loss, a gap, queue over
+	 * 10%: degraded.
+	 */
+	assert_int_equal(relay_link_state(1, 0, 0.3, 50.1, 0, 0, 0, m),
 	    SB_LINK_DEGRADED);
-	assert_int_equal(relay_link_state(1, 0, 49.9, 0, 0, 0, 1000000),
+	assert_int_equal(relay_link_state(1, 0, 0.3, 49.9, 0, 0, 0, m),
 	    SB_LINK_UP);
-	assert_int_equal(relay_link_state(1, 0, 1, 0.5, 0, 0, 1000000),
+	assert_int_equal(relay_link_state(1, 0, 0.3, 1, 0.5, 0, 0, m),
 	    SB_LINK_DEGRADED);
-	assert_int_equal(relay_link_state(1, 0, 1, 0, 1, 0, 1000000),
+	assert_int_equal(relay_link_state(1, 0, 0.3, 1, 0, 1, 0, m),
 	    SB_LINK_DEGRADED);
-	assert_int_equal(relay_link_state(1, 0, 1, 0, 0, 100001, 1000000),
+	assert_int_equal(relay_link_state(1, 0, 0.3, 1, 0, 0, 100001, m),
 	    SB_LINK_DEGRADED);
-	assert_int_equal(relay_link_state(1, 0, 1, 0, 0, 100000, 1000000),
+	assert_int_equal(relay_link_state(1, 0, 0.3, 1, 0, 0, 100000, m),
 	    SB_LINK_UP);
+	/* A long link is up while steady, degraded once its p99 doubles. */
+	assert_int_equal(relay_link_state(1, 0, 150, 170, 0, 0, 0, m),
+	    SB_LINK_UP);
+	assert_int_equal(relay_link_state(1, 0, 150, 301, 0, 0, 0, m),
+	    SB_LINK_DEGRADED);
+	assert_int_equal(relay_link_state(1, 0, 30, 59, 0, 0, 0, m),
+	    SB_LINK_UP);
+	assert_int_equal(relay_link_state(1, 0, 30, 61, 0, 0, 0, m),
+	    SB_LINK_DEGRADED);
 }
 
 int

@@ -394,8 +394,8 @@ relay_client_health(void *data, struct sb_link_health *out, size_t max)
 	relay_health_rtt_stats(h, &st);
 	loss = relay_health_loss(h, now, h->tries_recent);
 	out->state = relay_link_state(h->connected, now - h->last_ok_us,
-	    st.p99, loss, h->last_gap_us >= now - RELAY_RECENT_US, queue,
-	    c->cfg.max_queue);
+	    st.p50, st.p99, loss, h->last_gap_us >= now - RELAY_RECENT_US,
+	    queue, c->cfg.max_queue);
 	out->rtt_ms = st.p50;
 	out->rtt_p99_ms = st.p99;
 	out->jitter_ms = st.jitter;

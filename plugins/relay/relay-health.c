@@ -2,8 +2,8 @@
  * relay-health.c: link health. Round-trip times of clock probes, failed
  * exchanges and gaps in the last 10 s, event rates, and the state:
  * down (not connected, or no successful exchange for 3 s), degraded (RTT
- * p99 over 50 ms, a failure or gap in the last 10 s, or the queue over a
- * tenth of max_queue), up otherwise.
+ * p99 over 50 ms and over twice the p50, a failure or gap in the last
+ * 10 s, or the queue over a tenth of max_queue), up otherwise.
  */
 #include "config.h"
 
@@ -148,17 +148,20 @@ relay_health_loss(const struct relay_health *h, int64_t now_us,
 
 /*
  * The link state from what was measured: connected, time since the last
- * successful exchange, RTT p99, loss, whether a gap happened in the last
- * 10 s, queue depth and its bound.
+ * successful exchange, RTT p50 and p99, loss, whether a gap happened in
+ * the last 10 s, queue depth and its bound. A long link is not degraded
+ * for its length: its p99 counts only past twice its p50 (a 150 ms link
+ * to another continent is up while steady).
  */
 enum sb_link_state
-relay_link_state(int connected, int64_t since_ok_us, double p99_ms,
-    double loss_pct, int recent_gap, uint64_t queue, uint64_t max_queue)
+relay_link_state(int connected, int64_t since_ok_us, double p50_ms,
+    double p99_ms, double loss_pct, int recent_gap, uint64_t queue,
+    uint64_t max_queue)
 {
 	if (!connected || since_ok_us > RELAY_DOWN_AFTER_US)
 		return (SB_LINK_DOWN);
-	if (p99_ms > RELAY_DEGRADED_P99_MS || loss_pct > 0 || recent_gap ||
-	    queue * 10 > max_queue)
+	if ((p99_ms > RELAY_DEGRADED_P99_MS && p99_ms > 2 * p50_ms) ||
+	    loss_pct > 0 || recent_gap || queue * 10 > max_queue)
 		return (SB_LINK_DEGRADED);
 	return (SB_LINK_UP);
 }

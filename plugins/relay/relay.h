@@ -407,8 +407,8 @@ void	relay_health_rates(struct relay_health *, int64_t);
 void	relay_health_rtt_stats(const struct relay_health *,
 	    struct relay_rtt_stats *);
 double	relay_health_loss(const struct relay_health *, int64_t, uint64_t);
-enum sb_link_state relay_link_state(int, int64_t, double, double, int,
-	    uint64_t, uint64_t);
+enum sb_link_state relay_link_state(int, int64_t, double, double, double,
+	    int, uint64_t, uint64_t);
 
 /* The client: one per loaded plugin instance. */
 struct relay_istream;
