@@ -544,6 +544,18 @@ relay_net_pub_add(struct relay_xfer *x, struct relay_ostream *s)
 	x->pub[x->npub++] = s;
 }
 
+/* Request x takes no more of the streams it carries. */
+static void
+relay_net_uncarry(struct relay_xfer *x)
+{
+	size_t	i;
+
+	for (i = 0; i < x->npub; i++) {
+		if (x->pub[i]->carrier == x)
+			x->pub[i]->carrier = NULL;
+	}
+}
+
 /*
  * A streaming body takes no more: the streams it carries may go in the
  * other slot's next body at once (relay_outq_overlap), while its answer
@@ -552,13 +564,8 @@ relay_net_pub_add(struct relay_xfer *x, struct relay_ostream *s)
 static void
 relay_net_end_body(struct relay_xfer *x)
 {
-	size_t	i;
-
 	x->ending = 1;
-	for (i = 0; i < x->npub; i++) {
-		if (x->pub[i]->carrier == x)
-			x->pub[i]->carrier = NULL;
-	}
+	relay_net_uncarry(x);
 }
 
 /* Register the streams the relay does not know yet (this connection). */
@@ -970,10 +977,7 @@ relay_net_published(struct relay_client *c, struct relay_net *net,
 	uint64_t		 seq, before, acked = 0;
 	size_t			 i;
 
-	for (i = 0; i < x->npub; i++) {
-		if (x->pub[i]->carrier == x)
-			x->pub[i]->carrier = NULL;	/* it is over */
-	}
+	relay_net_uncarry(x);	/* it is over */
 	if (code == 413) {
 		relay_net_too_large(c, x, now);
 		return;
