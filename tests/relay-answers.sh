@@ -20,6 +20,7 @@ mkfifo "$tmp/hold.in"
 
 # hold N PATH: N clients send GET PATH, read one byte and stop reading
 hold() {
+	: >"$tmp/hold.out" # before the FIFO opens: no stale "held" line
 	poke hold "$1" "$2" "$tmp/tok.b" <"$tmp/hold.in" >"$tmp/hold.out" 2>&1 &
 	hold_pid=$!
 	exec 7>"$tmp/hold.in"

@@ -27,6 +27,7 @@ relay_spawn 0 --max-connections 64 --max-unauthenticated 16 \
     --handshake-timeout 3
 relay_up
 # two sites hold 8 connections each, with their token
+: >"$tmp/sites.out" # before the FIFO opens: no stale "served" line
 poke sites 2 8 "$tmp" <"$tmp/sites.in" >"$tmp/sites.out" 2>&1 &
 sites_pid=$!
 exec 8>"$tmp/sites.in"
@@ -64,6 +65,7 @@ idle_pid= sites_pid=
 # --max-connections 64 with tokens: 64 are served, the next is refused
 none_open() { [ "$(poke metric synbridge_relay_connections)" -le 1 ]; }
 wait_for 20 none_open
+: >"$tmp/sites.out" # before the FIFO opens: no stale "served" line
 poke sites 8 8 "$tmp" <"$tmp/sites.in" >"$tmp/sites.out" 2>&1 &
 sites_pid=$!
 exec 8>"$tmp/sites.in"
@@ -80,6 +82,7 @@ relay_stop
 # The defaults: 32 consoles of 8 connections behind one address.
 relay_spawn 0
 relay_up
+: >"$tmp/sites.out" # before the FIFO opens: no stale "served" line
 poke sites 32 8 "$tmp" <"$tmp/sites.in" >"$tmp/sites.out" 2>&1 &
 sites_pid=$!
 exec 8>"$tmp/sites.in"
