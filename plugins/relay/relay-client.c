@@ -72,6 +72,7 @@ relay_client_create(const struct sb_host_api *host, struct sb_plugin *p,
 	const char		*hostport;
 
 	c = xcalloc(1, sizeof *c);
+	c->epfd = c->wakefd = -1;	/* (relay_net_start makes them) */
 	c->host = host;
 	c->plugin = p;
 	pthread_mutex_init(&c->msg_lock, NULL);

@@ -6,15 +6,26 @@
  * read, the control long-poll, clock probes, the stream list, stream
  * registration and outgoing commands/results. Nothing here blocks the
  * engine: it only appends to queues and wakes this loop.
+ *
+ * The loop drives libcurl through its socket API over epoll
+ * (curl_multi_socket_action): only the transfers whose sockets are ready
+ * run. curl_multi_perform looked at every active transfer's socket on
+ * each call, one poll(2) each: a streaming publish made about four polls
+ * per 16 KB TLS record it sent.
  */
 #include "config.h"
 
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "relay.h"
 #include "tls-pin.h"
@@ -120,6 +131,7 @@ struct relay_net {
 };
 
 static struct relay_net *relay_net_state(struct relay_client *);
+static void relay_net_kick(struct relay_client *);
 static void relay_net_end_body(struct relay_xfer *);
 
 /* Backoff after failures: 50 ms doubling to 2 s, with some spread. */
@@ -1566,15 +1578,86 @@ relay_net_end_streams(struct relay_client *c)
 	return (any);
 }
 
+/* libcurl: watch socket s for what (CURLMOPT_SOCKETFUNCTION). */
+static int
+relay_net_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp,
+    void *sockp)
+{
+	struct relay_client	*c = userp;
+	struct epoll_event	 ev;
+
+	(void)easy;
+	(void)sockp;
+	if (what == CURL_POLL_REMOVE) {
+		/* (the socket may be closed already: epoll forgot it then) */
+		epoll_ctl(c->epfd, EPOLL_CTL_DEL, s, NULL);
+		return (0);
+	}
+	memset(&ev, 0, sizeof ev);
+	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) |
+	    ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+	ev.data.fd = s;
+	if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, s, &ev) != 0 &&
+	    errno == ENOENT)
+		epoll_ctl(c->epfd, EPOLL_CTL_ADD, s, &ev);
+	return (0);
+}
+
+/* libcurl: call back in timeout_ms, or never if -1 (TIMERFUNCTION). */
+static int
+relay_net_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct relay_client	*c = userp;
+
+	(void)multi;
+	c->curl_due = timeout_ms < 0 ? -1 :
+	    relay_mono_us() + (int64_t)timeout_ms * 1000;
+	return (0);
+}
+
+/* Run libcurl on the n sockets epoll found ready, then on its timer. */
+static void
+relay_net_drive(struct relay_client *c, const struct epoll_event *ev,
+    int n)
+{
+	uint64_t	v;
+	int		i, flags, running;
+
+	for (i = 0; i < n; i++) {
+		if (ev[i].data.fd == c->wakefd) {
+			if (read(c->wakefd, &v, sizeof v) < 0)
+				(void)0;	/* drained by another read */
+			continue;
+		}
+		flags = 0;
+		if (ev[i].events & (EPOLLIN | EPOLLHUP))
+			flags |= CURL_CSELECT_IN;
+		if (ev[i].events & EPOLLOUT)
+			flags |= CURL_CSELECT_OUT;
+		if (ev[i].events & EPOLLERR)
+			flags |= CURL_CSELECT_ERR;
+		curl_multi_socket_action(c->multi, ev[i].data.fd, flags,
+		    &running);
+	}
+	if (c->curl_due >= 0 && relay_mono_us() >= c->curl_due) {
+		c->curl_due = -1;	/* (the call may set it again) */
+		curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0,
+		    &running);
+	}
+}
+
+#define RELAY_NET_EVENTS 16	/* epoll events taken per wait */
+
 static void *
 relay_net_main(void *arg)
 {
 	struct relay_client	*c = arg;
 	struct relay_net	*net = relay_net_state(c);
 	struct relay_xfer	*x;
+	struct epoll_event	 ev[RELAY_NET_EVENTS];
 	CURLMsg			*msg;
 	int64_t			 now, due, drain_until = 0;
-	int			 running, left, timeout, done, stopping = 0;
+	int			 nev = 0, left, timeout, done, stopping = 0;
 
 	for (;;) {
 		now = relay_mono_us();
@@ -1600,7 +1683,8 @@ relay_net_main(void *arg)
 		}
 		do {
 			done = 0;
-			curl_multi_perform(c->multi, &running);
+			relay_net_drive(c, ev, nev);
+			nev = 0;
 			now = relay_mono_us();
 			while ((msg = curl_multi_info_read(c->multi,
 			    &left)) != NULL) {
@@ -1622,10 +1706,14 @@ relay_net_main(void *arg)
 		relay_health_rates(&c->health, now);
 		pthread_mutex_unlock(&c->stat_lock);
 
+		if (c->curl_due >= 0 && c->curl_due < due)
+			due = c->curl_due;
 		timeout = 0;
 		if (due > now)
 			timeout = (int)((due - now + 999) / 1000);
-		curl_multi_poll(c->multi, NULL, 0, timeout, NULL);
+		nev = epoll_wait(c->epfd, ev, RELAY_NET_EVENTS, timeout);
+		if (nev < 0)
+			nev = 0;	/* EINTR: look again */
 	}
 	return (NULL);
 }
@@ -1648,11 +1736,32 @@ relay_net_start(struct relay_client *c, char **cause)
 	size_t			 i;
 	int			 error;
 
+	c->curl_due = -1;
+	if ((c->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (c->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		xasprintf(cause, "relay: cannot make the network thread's "
+		    "event loop: %s", strerror(errno));
+		return (-1);
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		ev.data.fd = c->wakefd;
+		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->wakefd, &ev) != 0) {
+			xasprintf(cause, "relay: cannot make the network "
+			    "thread's event loop: %s", strerror(errno));
+			return (-1);
+		}
+	}
 	c->multi = curl_multi_init();
 	if (c->multi == NULL) {
 		xasprintf(cause, "relay: libcurl could not start");
 		return (-1);
 	}
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, relay_net_sock_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, relay_net_timer_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)RELAY_NXFERS);
 	c->xfers = xcalloc(1, RELAY_NXFERS * sizeof *c->xfers +
@@ -1695,7 +1804,7 @@ relay_net_stop(struct relay_client *c)
 
 	if (c->started) {
 		__atomic_store_n(&c->stop, 1, __ATOMIC_RELEASE);
-		curl_multi_wakeup(c->multi);
+		relay_net_kick(c);
 		pthread_join(c->thread, NULL);
 		c->started = 0;
 	}
@@ -1734,10 +1843,25 @@ relay_net_stop(struct relay_client *c)
 	c->in = NULL;
 	c->nin = 0;
 	if (c->multi != NULL)
-		curl_multi_cleanup(c->multi);
+		curl_multi_cleanup(c->multi);	/* (tells relay_net_sock_cb) */
 	c->multi = NULL;
+	if (c->wakefd >= 0)
+		close(c->wakefd);
+	if (c->epfd >= 0)
+		close(c->epfd);
+	c->wakefd = c->epfd = -1;
 	free(c->auth_header);
 	c->auth_header = NULL;
+}
+
+/* Make the network thread's epoll_wait return. */
+static void
+relay_net_kick(struct relay_client *c)
+{
+	uint64_t one = 1;
+
+	if (write(c->wakefd, &one, sizeof one) < 0)
+		(void)0;	/* EAGAIN: the count is full, it wakes anyway */
 }
 
 /* Wake the network thread (engine thread; one syscall per idle period). */
@@ -1745,7 +1869,7 @@ void
 relay_net_wake(struct relay_client *c)
 {
 	if (!__atomic_exchange_n(&c->wake_pending, 1, __ATOMIC_ACQ_REL))
-		curl_multi_wakeup(c->multi);
+		relay_net_kick(c);
 }
 
 /* Queue a command (to, id, line) or result for the relay. */

@@ -3,7 +3,7 @@
  * (protocol v1, RELAY-API.md).
  *
  * The engine thread calls send() and poll(); one network thread runs a
- * libcurl multi loop that publishes, reads, long-polls control messages
+ * libcurl multi loop (its socket API over epoll) that publishes, reads, long-polls control messages
  * and probes the relay clock. The pure parts (arguments, the outgoing
  * queue and its acknowledgement bookkeeping, the incremental batch parser,
  * the clock filter and the link health) have no libcurl in them and are
@@ -430,7 +430,10 @@ struct relay_client {
 	int		 started;
 	int		 stop;		/* atomic */
 	int		 wake_pending;	/* atomic */
-	void		*multi;		/* CURLM */
+	void		*multi;		/* CURLM, driven by its socket API */
+	int		 epfd;		/* epoll: the sockets libcurl watches */
+	int		 wakefd;	/* eventfd: the engine wakes the loop */
+	int64_t		 curl_due;	/* libcurl's timer (mono us), -1 none */
 	char		*auth_header;
 	struct relay_xfer *xfers;
 	size_t		 nxfers;
