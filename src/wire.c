@@ -465,6 +465,31 @@ wire_check_crc(const uint8_t *buf, size_t size, const struct wire_header *h,
 	return 0;
 }
 
+/* Decode the record at p (its kind known, its length checked). */
+static void
+wire_record_get(const uint8_t *p, int64_t base_us, struct sb_event *e)
+{
+	*e = (struct sb_event){ 0 };
+	e->t_us = base_us + wire_get32(p);
+	e->kind = p[4];
+	e->aux = p[5];
+	e->pop = wire_get16(p + 6);
+	e->index = wire_get32(p + 8);
+	switch (e->kind) {
+	case SB_EV_SYNAPTIC:
+		e->g_before = wire_getf(p + 12);
+		break;
+	case SB_EV_CONDUCTANCE:
+	case SB_EV_STIM:
+		e->count = wire_get16(p + 12);
+		e->width_us = wire_get32(p + 14);
+		e->amplitude = wire_getf(p + 18);
+		e->g_before = wire_getf(p + 22);
+		e->g_after = wire_getf(p + 26);
+		break;
+	}
+}
+
 /*
  * The common batch, all 12-byte records (spikes and marks) and a base
  * time no delta can overflow, checked and decoded in one tight pass: 1
@@ -508,7 +533,6 @@ wire_decode(const uint8_t *buf, size_t len, struct wire_header *h,
     struct sb_event *out, size_t max, size_t *consumed, char **cause)
 {
 	const uint8_t *payload, *p;
-	struct sb_event *e;
 	size_t size, off, rec, left;
 	uint32_t i, delta;
 	unsigned kind;
@@ -568,28 +592,8 @@ wire_decode(const uint8_t *buf, size_t len, struct wire_header *h,
 			    PRIu32 " us", i, h->base_us, delta);
 		}
 		off += rec;
-		if (out == NULL)
-			continue;	/* checked, not kept */
-		e = &out[i];
-		*e = (struct sb_event){ 0 };
-		e->t_us = h->base_us + delta;
-		e->kind = (uint8_t)kind;
-		e->aux = p[5];
-		e->pop = wire_get16(p + 6);
-		e->index = wire_get32(p + 8);
-		switch (kind) {
-		case SB_EV_SYNAPTIC:
-			e->g_before = wire_getf(p + 12);
-			break;
-		case SB_EV_CONDUCTANCE:
-		case SB_EV_STIM:
-			e->count = wire_get16(p + 12);
-			e->width_us = wire_get32(p + 14);
-			e->amplitude = wire_getf(p + 18);
-			e->g_before = wire_getf(p + 22);
-			e->g_after = wire_getf(p + 26);
-			break;
-		}
+		if (out != NULL)	/* else checked, not kept */
+			wire_record_get(p, h->base_us, &out[i]);
 	}
 	if (off != h->payload_len) {
 		return wire_error(cause, "batch has %zu bytes of trailing "
@@ -600,6 +604,22 @@ wire_decode(const uint8_t *buf, size_t len, struct wire_header *h,
 done:
 	*consumed = size;
 	return 0;
+}
+
+/* Decode the records of a batch wire_decode already accepted. */
+void
+wire_decode_checked(const uint8_t *payload, const struct wire_header *h,
+    struct sb_event *out)
+{
+	const uint8_t *p = payload;
+	uint32_t i;
+
+	if (h->flags != 0 || wire_decode_short(payload, h, out))
+		return;
+	for (i = 0; i < h->event_count; i++) {
+		wire_record_get(p, h->base_us, &out[i]);
+		p += wire_record_size(p[4]);
+	}
 }
 
 /* Check one batch's header, length and CRC without decoding records. */

@@ -193,6 +193,16 @@ int wire_decode(const uint8_t *buf, size_t len, struct wire_header *h,
     struct sb_event *out, size_t max, size_t *consumed, char **cause);
 
 /*
+ * Decode the h->event_count records of a batch that wire_decode accepted
+ * (h as it filled it in; payload: the batch's h->payload_len bytes after
+ * its header, which may have been copied elsewhere) into out, with no
+ * check made again: for a reader that checks a batch where it arrives and
+ * decodes it where its events are used. Nothing for a flagged batch.
+ */
+void wire_decode_checked(const uint8_t *payload, const struct wire_header *h,
+    struct sb_event *out);
+
+/*
  * Check one batch at buf (header, length and CRC) without decoding its
  * records: what a relay needs to store and forward it. Sets *consumed to
  * its length. 0, or -1 with *cause (if cause is not NULL).

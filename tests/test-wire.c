@@ -165,6 +165,40 @@ test_crc32c_hw_matches_sw(void **state)
 	    "SSE4.2 instruction" : "slicing-by-8 (no SSE4.2)");
 }
 
+/*
+ * What wire_decode with out NULL accepted, wire_decode_checked decodes to
+ * the n events of want (the payload copied away from its header, as the
+ * relay client keeps it).
+ */
+static void
+expect_checked_same(const uint8_t *buf, size_t len,
+    const struct sb_event *want, size_t n)
+{
+	struct wire_header h;
+	struct sb_event *got;
+	uint8_t *payload;
+	size_t consumed, i;
+	char *cause = NULL;
+
+	assert_int_equal(wire_decode(buf, len, &h, NULL, 0, &consumed,
+	    &cause), 0);
+	assert_int_equal(h.event_count, n);
+	got = calloc(n, sizeof *got);
+	payload = malloc(h.payload_len);
+	assert_non_null(got);
+	assert_non_null(payload);
+	memset(got, 0xa5, n * sizeof *got);
+	memcpy(payload, buf + h.header_len, h.payload_len);
+	wire_decode_checked(payload, &h, got);
+	for (i = 0; i < n; i++) {
+		if (!wire_event_same(&got[i], &want[i]) ||
+		    got[i].t_us != want[i].t_us || got[i].site != 0)
+			fail_msg("event %zu decoded differently", i);
+	}
+	free(payload);
+	free(got);
+}
+
 /* Every kind survives a round trip with the fields it carries. */
 static void
 test_round_trip_every_kind(void **state)
@@ -226,6 +260,8 @@ test_round_trip_every_kind(void **state)
 		assert_true(out[i].g_before == 112.5f);
 		assert_true(out[i].g_after == 97.25f);
 	}
+	/* checked in one place, decoded in another: the same */
+	expect_checked_same(buf, size, out, 6);
 }
 
 /* The writer says no rather than write a batch it cannot represent. */
@@ -447,6 +483,7 @@ test_spike_batches(void **state)
 	assert_int_equal(wire_decode(buf, len, &h, NULL, 0, &consumed,
 	    &cause), 0);
 	assert_int_equal(consumed, len);
+	expect_checked_same(buf, len, out, 300);
 
 	/* A stimulation record among them: 12 bytes an event no longer. */
 	ev[150] = make_event(SB_EV_STIM, 5000100, 1);
@@ -458,6 +495,7 @@ test_spike_batches(void **state)
 	assert_true(wire_event_same(&ev[150], &out[150]));
 	assert_true(out[298].t_us == ev[298].t_us &&
 	    out[298].index == ev[298].index);
+	expect_checked_same(buf, len, out, 299);
 	/* ... and a count that makes it 12 bytes an event: walked, refused */
 	ev[149] = make_event(SB_EV_STIM, 5000100, 2);
 	/*

@@ -121,6 +121,7 @@ relay_client_free(void *data)
 	relay_outq_free(&c->out);
 	relay_parser_free(&c->parser);
 	relay_pool_free(&c->pool);
+	free(c->dec);
 	relay_config_free(&c->cfg);
 	free(c->repin);
 	free(c->last_error);
@@ -305,6 +306,22 @@ relay_client_repin(void *data, int argc, char **argv, struct sb_reply *r)
 	return (0);
 }
 
+/*
+ * Room for n decoded events in c->dec (engine thread). One array for every
+ * batch: it stays in this core's cache (decoding into arrays the network
+ * thread filled took twice the time and wrote 40 bytes an event across
+ * cores, instead of reading 12).
+ */
+static void
+relay_client_decode_room(struct relay_client *c, size_t n)
+{
+	if (n <= c->deccap)
+		return;
+	free(c->dec);
+	c->dec = xreallocarray(NULL, n, sizeof *c->dec);
+	c->deccap = n;
+}
+
 /* transport poll(): hand arrivals to the host. */
 void
 relay_client_poll(void *data)
@@ -347,9 +364,12 @@ relay_client_poll(void *data)
 		items = item->next;
 		switch (item->type) {
 		case RELAY_ITEM_EVENTS:
-			if (item->n > 0)
+			if (item->n > 0) {
+				relay_client_decode_room(c, item->n);
+				relay_item_events(item, c->dec);
 				h->deliver(c->plugin, item->site, item->stream,
-				    item->ev, item->n);
+				    c->dec, item->n);
+			}
 			relay_client_cursor(c, item, item->seq);
 			break;
 		case RELAY_ITEM_GAP:

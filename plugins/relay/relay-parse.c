@@ -59,12 +59,20 @@ relay_item_free(struct relay_item *item)
 	if (item == NULL)
 		return;
 	if (item->pool != NULL)
-		relay_pool_put(item->pool, item->ev, item->evcap);
+		relay_pool_put(item->pool, item->raw, item->rawcap);
 	else
-		free(item->ev);
+		free(item->raw);
 	free(item->from);
 	free(item->text);
 	free(item);
+}
+
+/* Decode an events item's item->n events into out. */
+void
+relay_item_events(const struct relay_item *item, struct sb_event *out)
+{
+	if (item->type == RELAY_ITEM_EVENTS && item->n > 0)
+		wire_decode_checked(item->raw, &item->hdr, out);
 }
 
 /* Set *cause and fail. */
@@ -170,13 +178,8 @@ relay_parse_one(struct relay_parser *p, const uint8_t *buf, size_t len,
 		    "bytes", count, plen));
 	item = xcalloc(1, sizeof *item);
 	item->type = RELAY_ITEM_EVENTS;
-	if (p->pool != NULL) {
-		item->pool = p->pool;
-		item->ev = relay_pool_get(p->pool, count, &item->evcap);
-	} else
-		item->ev = xreallocarray(NULL, count ? count : 1,
-		    sizeof *item->ev);
-	if (wire_decode(buf, hlen + plen, &h, item->ev, count, &consumed,
+	/* checked whole here; decoded where it is delivered */
+	if (wire_decode(buf, hlen + plen, &h, NULL, 0, &consumed,
 	    &why) != 0) {
 		char *bad = NULL;
 
@@ -194,12 +197,6 @@ relay_parse_one(struct relay_parser *p, const uint8_t *buf, size_t len,
 		 * step, so the batch becomes a gap of its stream and reading
 		 * goes on, instead of reconnecting to meet it again forever.
 		 */
-		if (item->pool != NULL)
-			relay_pool_put(item->pool, item->ev, item->evcap);
-		else
-			free(item->ev);
-		item->ev = NULL;
-		item->pool = NULL;
 		item->type = RELAY_ITEM_GAP;
 		item->stream_id = relay_get32(buf + 16);
 		item->seq = item->last_seq = relay_get64(buf + 24);
@@ -208,6 +205,15 @@ relay_parse_one(struct relay_parser *p, const uint8_t *buf, size_t len,
 		*out = item;
 		return (1);
 	}
+	if (p->pool != NULL) {
+		item->pool = p->pool;
+		item->raw = relay_pool_get(p->pool, plen, &item->rawcap);
+	} else {
+		item->raw = xmalloc(plen ? plen : 1);
+		item->rawcap = plen;
+	}
+	memcpy(item->raw, buf + hlen, plen);
+	item->hdr = h;
 	item->n = h.event_count;
 	item->stream_id = h.stream_id;
 	item->seq = h.seq;

@@ -1,9 +1,9 @@
 /*
- * relay-pool.c: event arrays handed back and forth between the network
- * thread (which decodes batches into them) and the engine thread (which
- * gives them back once delivered). Keeping a few avoids a large malloc,
- * page faults on fresh pages and a free per batch: with 8192 events a
- * batch that was a third of the time of a busy reader.
+ * relay-pool.c: record buffers handed back and forth between the network
+ * thread (which checks each batch and keeps its records there, 12 to 30
+ * bytes an event) and the engine thread (which decodes them where it
+ * delivers them, and gives the buffer back). Keeping a few avoids a large
+ * malloc, page faults on fresh pages and a free per batch.
  */
 #include "config.h"
 
@@ -28,18 +28,18 @@ relay_pool_free(struct relay_pool *p)
 	size_t	i;
 
 	for (i = 0; i < p->n; i++)
-		free(p->ev[i]);
+		free(p->buf[i]);
 	p->n = 0;
 	p->bytes = 0;
 	pthread_mutex_destroy(&p->lock);
 }
 
-/* An array of at least n events (*cap set): a kept one, else a new one. */
-struct sb_event *
+/* A buffer of at least n bytes (*cap set): a kept one, else a new one. */
+uint8_t *
 relay_pool_get(struct relay_pool *p, size_t n, size_t *cap)
 {
-	struct sb_event	*ev = NULL;
-	size_t		 i;
+	uint8_t	*buf = NULL;
+	size_t	 i;
 
 	if (n == 0)
 		n = 1;
@@ -47,37 +47,35 @@ relay_pool_get(struct relay_pool *p, size_t n, size_t *cap)
 	for (i = p->n; i > 0; i--) {
 		if (p->cap[i - 1] < n)
 			continue;
-		ev = p->ev[i - 1];
+		buf = p->buf[i - 1];
 		*cap = p->cap[i - 1];
-		p->bytes -= *cap * sizeof *ev;
-		p->ev[i - 1] = p->ev[p->n - 1];
+		p->bytes -= *cap;
+		p->buf[i - 1] = p->buf[p->n - 1];
 		p->cap[i - 1] = p->cap[p->n - 1];
 		p->n--;
 		break;
 	}
 	pthread_mutex_unlock(&p->lock);
-	if (ev == NULL) {
-		ev = xreallocarray(NULL, n, sizeof *ev);
+	if (buf == NULL) {
+		buf = xmalloc(n);
 		*cap = n;
 	}
-	return (ev);
+	return (buf);
 }
 
-/* Give an array back: kept while the pool has room, else freed. */
+/* Give back buf (cap bytes): kept if the pool has room, else freed. */
 void
-relay_pool_put(struct relay_pool *p, struct sb_event *ev, size_t cap)
+relay_pool_put(struct relay_pool *p, uint8_t *buf, size_t cap)
 {
-	size_t	bytes = cap * sizeof *ev;
-
-	if (ev == NULL)
+	if (buf == NULL)
 		return;
 	pthread_mutex_lock(&p->lock);
-	if (p->n < RELAY_POOL_ARRAYS && p->bytes + bytes <= RELAY_POOL_BYTES) {
-		p->ev[p->n] = ev;
+	if (p->n < RELAY_POOL_BUFFERS && p->bytes + cap <= RELAY_POOL_BYTES) {
+		p->buf[p->n] = buf;
 		p->cap[p->n++] = cap;
-		p->bytes += bytes;
-		ev = NULL;
+		p->bytes += cap;
+		buf = NULL;
 	}
 	pthread_mutex_unlock(&p->lock);
-	free(ev);
+	free(buf);
 }

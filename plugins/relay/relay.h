@@ -274,10 +274,17 @@ struct relay_item {
 	uint64_t	 seq;		/* events: batch seq; gap: first */
 	uint64_t	 last_seq;	/* gap: last missing seq */
 	uint64_t	 epoch;		/* events, gap: the session's life */
-	struct sb_event	*ev;
-	size_t		 n;
-	struct relay_pool *pool;	/* ev goes back there, or is freed */
-	size_t		 evcap;
+	/*
+	 * events: the batch's header (hdr) and its checked records (raw,
+	 * hdr.payload_len bytes), decoded by relay_item_events where they
+	 * are delivered (the engine thread), into an array that stays in
+	 * that core's cache.
+	 */
+	struct wire_header hdr;
+	uint8_t		*raw;
+	size_t		 n;		/* events */
+	struct relay_pool *pool;	/* raw goes back there, or is freed */
+	size_t		 rawcap;
 	char		*from;		/* command: asking site */
 	uint64_t	 id;
 	int		 status;
@@ -287,29 +294,29 @@ struct relay_item {
 typedef void (*relay_parse_cb)(void *ctx, struct relay_item *item);
 
 /*
- * Event arrays kept for reuse between the network thread and the engine
- * (relay-pool.c): at most RELAY_POOL_ARRAYS, RELAY_POOL_BYTES in all.
+ * Record buffers kept for reuse between the network thread and the engine
+ * (relay-pool.c): at most RELAY_POOL_BUFFERS, RELAY_POOL_BYTES in all.
  */
-#define RELAY_POOL_ARRAYS 16
-#define RELAY_POOL_BYTES (16U << 20)
+#define RELAY_POOL_BUFFERS 16
+#define RELAY_POOL_BYTES (4U << 20)
 struct relay_pool {
 	pthread_mutex_t	 lock;
-	struct sb_event	*ev[RELAY_POOL_ARRAYS];
-	size_t		 cap[RELAY_POOL_ARRAYS];
+	uint8_t		*buf[RELAY_POOL_BUFFERS];
+	size_t		 cap[RELAY_POOL_BUFFERS];
 	size_t		 n, bytes;
 };
 
 void	relay_pool_init(struct relay_pool *);
 void	relay_pool_free(struct relay_pool *);
-struct sb_event *relay_pool_get(struct relay_pool *, size_t, size_t *);
-void	relay_pool_put(struct relay_pool *, struct sb_event *, size_t);
+uint8_t	*relay_pool_get(struct relay_pool *, size_t, size_t *);
+void	relay_pool_put(struct relay_pool *, uint8_t *, size_t);
 
 struct relay_parser {
 	uint8_t		*buf;
 	size_t		 len, cap;
 	uint64_t	 batches, bytes;
 	uint64_t	 rejected;	/* RELAY_ITEM_REJECTED batches */
-	struct relay_pool *pool;	/* event arrays from here, or NULL */
+	struct relay_pool *pool;	/* record buffers from here, or NULL */
 };
 
 void	relay_parser_init(struct relay_parser *);
@@ -318,6 +325,7 @@ void	relay_parser_reset(struct relay_parser *);
 int	relay_parser_feed(struct relay_parser *, const void *, size_t,
 	    relay_parse_cb, void *, char **);
 void	relay_item_free(struct relay_item *);
+void	relay_item_events(const struct relay_item *, struct sb_event *);
 
 /* Text answers of the relay. */
 struct relay_listed {
@@ -450,7 +458,9 @@ struct relay_client {
 	uint64_t	 epoch;		/* the session's epoch, 0 unknown */
 	int		 read_changed;	/* restart the read request */
 	struct relay_parser parser;
-	struct relay_pool pool;		/* the parser's event arrays */
+	struct relay_pool pool;		/* the parser's record buffers */
+	struct sb_event	*dec;		/* engine: events being delivered */
+	size_t		 deccap;
 	uint64_t	 control_after;
 
 	/* Outgoing control messages (engine -> network, under msg_lock). */
