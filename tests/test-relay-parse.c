@@ -108,6 +108,85 @@ test_parse_whole(void **state)
 	relay_parser_free(&p);
 }
 
+/*
+ * With a pool (as the relay client parses): the same items; their record
+ * buffers go back to the pool when the items are freed and are taken
+ * again by the next batches.
+ */
+static void
+test_parse_pooled(void **state)
+{
+	struct relay_parser	p;
+	struct relay_pool	pool;
+	struct seen		s = { .n = 0 };
+	uint8_t			buf[4096], *kept[2];
+	size_t			len = make_body(buf, sizeof buf);
+
+	relay_pool_init(&pool);
+	relay_parser_init(&p);
+	p.pool = &pool;
+	assert_int_equal(relay_parser_feed(&p, buf, len, keep, &s, NULL), 0);
+	check_items(&s);
+	kept[0] = s.items[0]->raw;
+	kept[1] = s.items[3]->raw;
+	assert_ptr_equal(s.items[0]->pool, &pool);
+	seen_free(&s);
+	assert_int_equal(pool.n, 2);
+	assert_int_equal(pool.bytes, 3 * 12 + 4 + 12);
+	/* again: the two buffers, each where it fits */
+	assert_int_equal(relay_parser_feed(&p, buf, len, keep, &s, NULL), 0);
+	check_items(&s);
+	assert_ptr_equal(s.items[0]->raw, kept[0]);
+	assert_ptr_equal(s.items[3]->raw, kept[1]);
+	assert_int_equal(pool.n, 0);
+	assert_int_equal(pool.bytes, 0);
+	seen_free(&s);
+	relay_parser_free(&p);
+	relay_pool_free(&pool);
+}
+
+/* The pool takes the smallest buffer that fits and keeps within bounds. */
+static void
+test_pool_bounds(void **state)
+{
+	struct relay_pool	pool;
+	uint8_t			*small, *large, *b;
+	size_t			cap, i;
+
+	relay_pool_init(&pool);
+	small = relay_pool_get(&pool, 100, &cap);
+	assert_int_equal(cap, 100);
+	large = relay_pool_get(&pool, 1000, &cap);
+	relay_pool_put(&pool, large, 1000);
+	relay_pool_put(&pool, small, 100);
+	b = relay_pool_get(&pool, 50, &cap);
+	assert_ptr_equal(b, small);
+	assert_int_equal(cap, 100);
+	relay_pool_put(&pool, b, cap);
+	b = relay_pool_get(&pool, 101, &cap);
+	assert_ptr_equal(b, large);
+	relay_pool_put(&pool, b, cap);
+	b = relay_pool_get(&pool, 1001, &cap);	/* none fits: a new one */
+	assert_true(b != small && b != large);
+	assert_int_equal(cap, 1001);
+	assert_int_equal(pool.n, 2);
+	relay_pool_put(&pool, b, cap);
+	/* at most RELAY_POOL_BUFFERS kept (the rest are freed) */
+	for (i = 0; i < RELAY_POOL_BUFFERS + 4; i++) {
+		b = relay_pool_get(&pool, 1u << 20, &cap);	/* new ones */
+		relay_pool_put(&pool, b, cap);
+		b = NULL;
+	}
+	assert_true(pool.n <= RELAY_POOL_BUFFERS);
+	assert_true(pool.bytes <= RELAY_POOL_BYTES);
+	/* a buffer over the byte bound is not kept */
+	i = pool.n;
+	b = relay_pool_get(&pool, RELAY_POOL_BYTES + 1, &cap);
+	relay_pool_put(&pool, b, cap);
+	assert_int_equal(pool.n, i);
+	relay_pool_free(&pool);
+}
+
 /* One byte per callback: the same items, nothing before it is whole. */
 static void
 test_parse_byte_by_byte(void **state)
@@ -472,6 +551,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_whole),
+		cmocka_unit_test(test_parse_pooled),
+		cmocka_unit_test(test_pool_bounds),
 		cmocka_unit_test(test_parse_byte_by_byte),
 		cmocka_unit_test(test_parse_random_cuts),
 		cmocka_unit_test(test_parse_corrupt),

@@ -1615,7 +1615,14 @@ relay_net_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return (0);
 }
 
-/* Run libcurl on the n sockets epoll found ready, then on its timer. */
+/*
+ * Run libcurl on the n sockets epoll found ready (at once after the wait,
+ * before a transfer is added or removed), then on its timer if due. The
+ * wake eventfd is emptied here, before the loop clears wake_pending and
+ * looks at the queues: emptied after that look, it would swallow a wake
+ * the engine gave in between, and what it queued would wait for the
+ * next timeout (up to a second).
+ */
 static void
 relay_net_drive(struct relay_client *c, const struct epoll_event *ev,
     int n)
@@ -1626,7 +1633,7 @@ relay_net_drive(struct relay_client *c, const struct epoll_event *ev,
 	for (i = 0; i < n; i++) {
 		if (ev[i].data.fd == c->wakefd) {
 			if (read(c->wakefd, &v, sizeof v) < 0)
-				(void)0;	/* drained by another read */
+				(void)0;	/* EAGAIN: already empty */
 			continue;
 		}
 		flags = 0;
@@ -1634,8 +1641,9 @@ relay_net_drive(struct relay_client *c, const struct epoll_event *ev,
 			flags |= CURL_CSELECT_IN;
 		if (ev[i].events & EPOLLOUT)
 			flags |= CURL_CSELECT_OUT;
-		if (ev[i].events & EPOLLERR)
-			flags |= CURL_CSELECT_ERR;
+		if (ev[i].events & EPOLLERR)	/* curl reads the errno */
+			flags |= CURL_CSELECT_IN | CURL_CSELECT_OUT |
+			    CURL_CSELECT_ERR;
 		curl_multi_socket_action(c->multi, ev[i].data.fd, flags,
 		    &running);
 	}
@@ -1657,7 +1665,7 @@ relay_net_main(void *arg)
 	struct epoll_event	 ev[RELAY_NET_EVENTS];
 	CURLMsg			*msg;
 	int64_t			 now, due, drain_until = 0;
-	int			 nev = 0, left, timeout, done, stopping = 0;
+	int			 nev, left, timeout, done, stopping = 0;
 
 	for (;;) {
 		now = relay_mono_us();
@@ -1683,8 +1691,7 @@ relay_net_main(void *arg)
 		}
 		do {
 			done = 0;
-			relay_net_drive(c, ev, nev);
-			nev = 0;
+			relay_net_drive(c, NULL, 0);	/* its timer */
 			now = relay_mono_us();
 			while ((msg = curl_multi_info_read(c->multi,
 			    &left)) != NULL) {
@@ -1712,8 +1719,7 @@ relay_net_main(void *arg)
 		if (due > now)
 			timeout = (int)((due - now + 999) / 1000);
 		nev = epoll_wait(c->epfd, ev, RELAY_NET_EVENTS, timeout);
-		if (nev < 0)
-			nev = 0;	/* EINTR: look again */
+		relay_net_drive(c, ev, nev < 0 ? 0 : nev);	/* (EINTR) */
 	}
 	return (NULL);
 }

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,26 +35,32 @@ relay_pool_free(struct relay_pool *p)
 	pthread_mutex_destroy(&p->lock);
 }
 
-/* A buffer of at least n bytes (*cap set): a kept one, else a new one. */
+/*
+ * A buffer of at least n bytes (*cap set): the smallest kept one that is
+ * large enough (a small batch leaves the large buffers to large ones),
+ * else a new one.
+ */
 uint8_t *
 relay_pool_get(struct relay_pool *p, size_t n, size_t *cap)
 {
 	uint8_t	*buf = NULL;
-	size_t	 i;
+	size_t	 i, best = SIZE_MAX;
 
 	if (n == 0)
 		n = 1;
 	pthread_mutex_lock(&p->lock);
-	for (i = p->n; i > 0; i--) {
-		if (p->cap[i - 1] < n)
-			continue;
-		buf = p->buf[i - 1];
-		*cap = p->cap[i - 1];
+	for (i = 0; i < p->n; i++) {
+		if (p->cap[i] >= n && (best == SIZE_MAX ||
+		    p->cap[i] < p->cap[best]))
+			best = i;
+	}
+	if (best != SIZE_MAX) {
+		buf = p->buf[best];
+		*cap = p->cap[best];
 		p->bytes -= *cap;
-		p->buf[i - 1] = p->buf[p->n - 1];
-		p->cap[i - 1] = p->cap[p->n - 1];
+		p->buf[best] = p->buf[p->n - 1];
+		p->cap[best] = p->cap[p->n - 1];
 		p->n--;
-		break;
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (buf == NULL) {

@@ -3,8 +3,8 @@
  * (protocol v1, RELAY-API.md).
  *
  * The engine thread calls send() and poll(); one network thread runs a
- * libcurl multi loop (its socket API over epoll) that publishes, reads, long-polls control messages
- * and probes the relay clock. The pure parts (arguments, the outgoing
+ * libcurl multi loop (its socket API over epoll) that publishes, reads,
+ * long-polls control messages and probes the relay clock. The pure parts (arguments, the outgoing
  * queue and its acknowledgement bookkeeping, the incremental batch parser,
  * the clock filter and the link health) have no libcurl in them and are
  * unit-tested on their own.
