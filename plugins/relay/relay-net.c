@@ -126,6 +126,8 @@ struct relay_net {
 	int64_t		 born;		/* when the thread started (mono us) */
 	struct relay_ostream **os;	/* snapshot of the outgoing streams */
 	size_t		 nos, capos;
+	unsigned	 os_added;	/* q->streams_added at the copy */
+	int		 os_valid;	/* a copy was made */
 	size_t		 first_os;	/* where a new body's scan starts */
 	uint64_t	 session_id;
 };
@@ -513,8 +515,19 @@ static void
 relay_net_snapshot(struct relay_client *c, struct relay_net *net)
 {
 	struct relay_outq	*q = &c->out;
+	unsigned		 added;
 
+	/*
+	 * Streams are only ever added, each at a fixed address: with none
+	 * added since the last copy it still holds, and the lock (which
+	 * the engine holds while it encodes events) is not needed.
+	 */
+	added = __atomic_load_n(&q->streams_added, __ATOMIC_ACQUIRE);
+	if (net->os_valid && added == net->os_added)
+		return;
 	pthread_mutex_lock(&q->lock);
+	net->os_added = q->streams_added;
+	net->os_valid = 1;
 	if (q->nstreams > net->capos) {
 		net->capos = q->nstreams * 2;
 		net->os = xreallocarray(net->os, net->capos, sizeof *net->os);

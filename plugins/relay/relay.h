@@ -220,6 +220,7 @@ struct relay_outq {
 	uint64_t	 dropped_unreported;
 	uint64_t	 bad_unreported;	/* of a kind no batch can carry */
 	int		 new_streams;	/* a stream needs registering */
+	unsigned	 streams_added;	/* atomic: bumped as one is added */
 };
 
 void	relay_outq_init(struct relay_outq *, uint32_t, uint64_t, uint64_t);
