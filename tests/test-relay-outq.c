@@ -105,6 +105,35 @@ decode_body(const uint8_t *body, size_t len, uint64_t *seqs, size_t maxb,
 	return (nb);
 }
 
+/*
+ * The engine declares its streams with no events (ev NULL, n 0): the
+ * stream is added, empty; events then come in runs of the lock's size
+ * (2500 here: three runs) and stay in one stream, in order.
+ */
+static void
+test_declare_then_runs(void **state)
+{
+	struct relay_outq	q;
+	struct sb_event		ev[2500];
+	size_t			i;
+
+	relay_outq_init(&q, 10000, 1000000, 1000000);
+	assert_int_equal(relay_outq_append(&q, "out", NULL, 0, 0), 0);
+	assert_int_equal(q.nstreams, 1);
+	assert_int_equal(relay_outq_depth(&q), 0);
+	memset(ev, 0, sizeof ev);
+	for (i = 0; i < 2500; i++) {
+		ev[i].t_us = 1000 + (int64_t)i;
+		ev[i].kind = SB_EV_SPIKE;
+		ev[i].index = (uint32_t)i;
+	}
+	assert_int_equal(relay_outq_append(&q, "out", ev, 2500, 0), 0);
+	assert_int_equal(q.nstreams, 1);
+	assert_int_equal(relay_outq_depth(&q), 2500);
+	assert_int_equal(q.streams[0]->open.events, 2500);
+	relay_outq_free(&q);
+}
+
 /* 2500 events with batch_events=1000 go out as batches 1, 2, 3 in order. */
 static void
 test_batches_in_order(void **state)
@@ -919,6 +948,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_declare_then_runs),
 		cmocka_unit_test(test_batches_in_order),
 		cmocka_unit_test(test_ack_and_retransmit),
 		cmocka_unit_test(test_overlapping_requests),

@@ -520,7 +520,7 @@ relay_net_snapshot(struct relay_client *c, struct relay_net *net)
 	/*
 	 * Streams are only ever added, each at a fixed address: with none
 	 * added since the last copy it still holds, and the lock (which
-	 * the engine holds while it encodes events) is not needed.
+	 * the engine holds while it encodes a run of events) is not needed.
 	 */
 	added = __atomic_load_n(&q->streams_added, __ATOMIC_ACQUIRE);
 	if (net->os_valid && added == net->os_added)

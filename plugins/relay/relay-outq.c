@@ -205,8 +205,9 @@ relay_outq_drop_oldest(struct relay_ostream *s, uint64_t k)
 
 #define RELAY_APPEND_RUN 1024	/* events encoded per hold of the lock */
 
-static int relay_outq_append_run(struct relay_outq *, const char *,
-    const struct sb_event *, size_t, int64_t);
+static int relay_outq_append_run(struct relay_outq *,
+    struct relay_ostream **, const char *, const struct sb_event *, size_t,
+    int64_t);
 
 /*
  * Queue n events of a stream (engine thread): each is encoded into the
@@ -218,8 +219,9 @@ int
 relay_outq_append(struct relay_outq *q, const char *name,
     const struct sb_event *ev, size_t n, int64_t now_us)
 {
-	size_t	i, m;
-	int	drop = 0;
+	struct relay_ostream	*s = NULL;
+	size_t			 i, m;
+	int			 drop = 0;
 
 	/*
 	 * A run at a time, the lock let go between runs: encoding 8192
@@ -227,26 +229,30 @@ relay_outq_append(struct relay_outq *q, const char *name,
 	 * it to cut and send batches, slept on it and was woken again for
 	 * a large share of its context switches.
 	 */
-	i = 0;
-	do {	/* (n 0 still adds the stream) */
+	if (n == 0)	/* (ev may be NULL: it adds the stream) */
+		return (relay_outq_append_run(q, &s, name, ev, 0, now_us));
+	for (i = 0; i < n; i += m) {
 		m = n - i < RELAY_APPEND_RUN ? n - i : RELAY_APPEND_RUN;
-		drop += relay_outq_append_run(q, name, ev + i, m, now_us);
-		i += m;
-	} while (i < n);
+		drop += relay_outq_append_run(q, &s, name, ev + i, m, now_us);
+	}
 	return (drop);
 }
 
-/* relay_outq_append of at most RELAY_APPEND_RUN events, under the lock. */
+/*
+ * relay_outq_append of at most RELAY_APPEND_RUN events, under the lock;
+ * *sp is the stream (looked up by name the first time; streams stay).
+ */
 static int
-relay_outq_append_run(struct relay_outq *q, const char *name,
-    const struct sb_event *ev, size_t n, int64_t now_us)
+relay_outq_append_run(struct relay_outq *q, struct relay_ostream **sp,
+    const char *name, const struct sb_event *ev, size_t n, int64_t now_us)
 {
 	struct relay_ostream	*s;
 	size_t			 i, k, rec, added = 0;
 	uint64_t		 total, drop = 0;
 
 	pthread_mutex_lock(&q->lock);
-	s = relay_outq_stream(q, name);
+	if ((s = *sp) == NULL)
+		s = *sp = relay_outq_stream(q, name);
 	if (s->waiting == 0)
 		s->pend_since = now_us;
 	for (i = 0; i < n; i += k) {
