@@ -565,6 +565,25 @@ bench_one_events(int argc, char **argv, int k)
 	return ((uint32_t)(n / bench_batches[k] * bench_batches[k]));
 }
 
+/* Does argv name one figure bench_one runs? (Checked before the relay.) */
+static int
+bench_one_known(int argc, char **argv)
+{
+	int	k;
+
+	if ((argc == 3 || argc == 4) && (strcmp(argv[1], "tp") == 0 ||
+	    strcmp(argv[1], "mqtt-tp") == 0)) {
+		for (k = 0; k < 3; k++) {
+			if (bench_batches[k] == (uint32_t)atoi(argv[2]))
+				return (1);
+		}
+		return (0);
+	}
+	return (argc == 2 && (strcmp(argv[1], "lat") == 0 ||
+	    strcmp(argv[1], "wan") == 0 || strcmp(argv[1], "mqtt-lat") == 0 ||
+	    strcmp(argv[1], "tls") == 0));
+}
+
 /*
  * One figure alone, for profiling: "tp BATCH [EVENTS]", "mqtt-tp BATCH
  * [EVENTS]", "lat", "mqtt-lat", "wan" or "tls"; 0, or -1 if argv names
@@ -644,31 +663,42 @@ main(int argc, char **argv)
 	struct bench_lat	 swan, mwan;
 	double			 tls[BENCH_ROUNDS], gcm;
 	const char		*peer;
-	char			 certdir[128], *why = NULL;
+	char			 certdir[128], suite[128], *why = NULL;
 	int			 r;
 
 	/* Short naps in the waiting loops really are short. */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	memset(&sb, 0, sizeof sb);
 	memset(&mq, 0, sizeof mq);
+	if (argc > 1 && !bench_one_known(argc, argv)) {
+		fprintf(stderr, "usage: bench-relay [tp 100|1000|8192 [EVENTS] "
+		    "| mqtt-tp 100|1000|8192 [EVENTS] | lat | mqtt-lat | wan | "
+		    "tls]\n");
+		return (2);
+	}
 	if (test_relay_start(&relay, TOKENS, getenv("BENCH_RELAY_ARGS")) != 0) {
 		printf("bench-relay: synbridge-relay is not built; skipped\n");
 		return (0);
 	}
-	printf("relay on 127.0.0.1:%d (TLS, pinned key)\n", relay.port);
+	printf("relay on 127.0.0.1:%d (TLS, pinned key, %s)\n", relay.port,
+	    getenv("BENCH_RELAY_ARGS") != NULL ? getenv("BENCH_RELAY_ARGS") :
+	    "one HTTP thread");
 	if (argc > 1) {
-		if (bench_one(argc, argv) != 0)
-			fprintf(stderr, "usage: bench-relay [tp 100|1000|8192 | "
-			    "mqtt-tp 100|1000|8192 | lat | mqtt-lat | wan | "
-			    "tls]\n");
+		bench_one(argc, argv);
 		test_proc_stop(&relay);
 		return (0);
 	}
+	if (bench_tls_suite(relay.port, suite, sizeof suite) == 0)
+		printf("relay TLS with openssl s_client: %s\n", suite);
 	snprintf(certdir, sizeof certdir, "%s/tls", relay.dir);
 	if (bench_mqtt_start(certdir, &peer, &why) == 0) {
 		mq.ran = 1;
 		printf("mqtt: %s on 127.0.0.1 (TLS with the same throw-away "
-		    "key, QoS 1, no queue limit)\n", peer);
+		    "key, QoS 1, no queue limit; at most 20 messages awaiting "
+		    "PUBACK on loopback, no limit over the 50 ms link)\n", peer);
+		if (bench_tls_suite(bench_mqtt_port(), suite,
+		    sizeof suite) == 0)
+			printf("mqtt TLS with openssl s_client: %s\n", suite);
 	} else {
 		printf("mqtt: %s\n", why);
 		free(why);

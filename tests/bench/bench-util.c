@@ -99,6 +99,31 @@ bench_openssl_gcm(int seconds, char **why)
 	return (v);
 }
 
+/* What the server on 127.0.0.1:port negotiates with openssl s_client. */
+int
+bench_tls_suite(int port, char *out, size_t cap)
+{
+	char	 cmd[160], line[256], version[256] = "", suite[256] = "";
+	FILE	*f;
+
+	snprintf(cmd, sizeof cmd, "openssl s_client -connect 127.0.0.1:%d "
+	    "-brief </dev/null 2>&1", port);
+	if ((f = popen(cmd, "r")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (strncmp(line, "Protocol version: ", 18) == 0)
+			snprintf(version, sizeof version, "%s", line + 18);
+		else if (strncmp(line, "Ciphersuite: ", 13) == 0)
+			snprintf(suite, sizeof suite, "%s", line + 13);
+	}
+	pclose(f);	/* (its status: no verified certificate) */
+	if (*version == '\0' || *suite == '\0')
+		return (-1);
+	snprintf(out, cap, "%s %s", version, suite);
+	return (0);
+}
+
 /* CLOCK_MONOTONIC in microseconds. */
 int64_t
 bench_mono_us(void)

@@ -36,6 +36,12 @@ void	bench_print_lat(const char *, const struct bench_lat *, const char *);
  * bytes/s (seconds of measuring), or -1 with *why.
  */
 double	bench_openssl_gcm(int, char **);
+/*
+ * The TLS version and suite the server on 127.0.0.1:port chooses for
+ * openssl s_client's default offer, as "TLSv1.3 TLS_AES_128_GCM_SHA256",
+ * into out (cap bytes); 0, or -1 (no openssl, no handshake).
+ */
+int	bench_tls_suite(int, char *, size_t);
 /* CLOCK_MONOTONIC in microseconds. */
 int64_t	bench_mono_us(void);
 /* CPU seconds of the calling thread. */
