@@ -56,6 +56,7 @@ group_teardown(void **state)
 static const char *publish_mode = "stream";
 /* batch_events= for the sites loaded (NULL: the default), and their relay */
 static const char *batch_arg;
+static const char *max_queue_arg;	/* max_queue= (NULL: the default) */
 static struct test_proc *site_relay = &relay;
 
 static void
@@ -78,6 +79,10 @@ load_site(struct sb_plugin *p, const char *site, const char *token, int port,
 	if (batch_arg != NULL) {
 		kv[i++] = "batch_events";
 		kv[i++] = batch_arg;
+	}
+	if (max_queue_arg != NULL) {
+		kv[i++] = "max_queue";
+		kv[i++] = max_queue_arg;
 	}
 	kv[i++] = "from";
 	kv[i++] = "start";
@@ -179,6 +184,74 @@ test_publish_read(void **state)
 	fprintf(stderr, "# padova link: rtt %.3f ms p99 %.3f ms jitter %.3f "
 	    "ms, offset %.3f +- %.3f ms\n", h.rtt_ms, h.rtt_p99_ms,
 	    h.jitter_ms, h.offset_ms, h.uncertainty_ms);
+	test_relay_unload(&a);
+	test_relay_unload(&b);
+}
+
+/* Has the reader's network thread paused its read (the engine behind)? */
+static int
+read_paused(struct sb_plugin *b)
+{
+	struct relay_client	*c = b->data;
+	int			 paused;
+
+	pthread_mutex_lock(&c->in_lock);
+	paused = c->in_paused;
+	pthread_mutex_unlock(&c->in_lock);
+	return (paused);
+}
+
+/*
+ * A reader whose engine stops polling: its network thread pauses the read
+ * once RELAY_IN_PAUSE events wait for poll, and the read goes on, with
+ * nothing lost or doubled, once poll takes them.
+ */
+static void
+test_paused_read_goes_on(void **state)
+{
+	struct sb_plugin	 a, b;
+	struct sb_event		*ev;
+	struct sb_link_health	 h;
+	const uint32_t		 n = RELAY_IN_PAUSE + 1000000, k = 8192;
+	uint32_t		 i, j;
+	int64_t			 deadline;
+
+	if (relay.port == 0)
+		skip();
+	batch_arg = "8192";
+	max_queue_arg = "10000000";
+	load_site(&b, "zurich", "tok-zurich", relay.port, "padova/paused");
+	load_site(&a, "padova", "tok-padova", relay.port, "-/-");
+	batch_arg = max_queue_arg = NULL;
+	/* zurich reads the stream (its first event) before the rest is sent */
+	ev = calloc(k, sizeof *ev);
+	ev[0].t_us = 1000;
+	ev[0].kind = SB_EV_SPIKE;
+	assert_int_equal(a.t.send(a.data, "paused", ev, 1), 0);
+	if (!wait_received(&a, &b, 1, 10000))
+		fail_msg("zurich did not read the stream's first event");
+	for (i = 1; i < n; i += j) {
+		for (j = 0; j < k && i + j < n; j++) {
+			ev[j].t_us = 1000 + i + j;
+			ev[j].kind = SB_EV_SPIKE;
+			ev[j].index = i + j;
+		}
+		assert_int_equal(a.t.send(a.data, "paused", ev, j), 0);
+		a.t.poll(a.data);	/* zurich's engine does not poll */
+	}
+	free(ev);
+	/* zurich's read pauses with RELAY_IN_PAUSE events waiting */
+	deadline = test_mono_us() + 20000000;
+	while (!read_paused(&b) && test_mono_us() < deadline)
+		a.t.poll(a.data);
+	assert_true(read_paused(&b));
+	assert_int_equal(b.received, 1);
+	/* once it polls, every event arrives, in order, once */
+	if (!wait_received(&a, &b, n, 30000))
+		fail_msg("zurich got %" PRIu64 " of %u", b.received, n);
+	assert_int_equal(b.disorder, 0);
+	assert_int_equal(b.gaps, 0);
+	assert_int_equal(a.t.health(a.data, &h, 1), 1);
 	test_relay_unload(&a);
 	test_relay_unload(&b);
 }
@@ -726,6 +799,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_publish_read),
 		cmocka_unit_test(test_publish_read_bodies),
+		cmocka_unit_test(test_paused_read_goes_on),
 		cmocka_unit_test(test_clock_offset),
 		cmocka_unit_test(test_remote_command),
 		cmocka_unit_test(test_faulty_network),

@@ -330,7 +330,7 @@ relay_client_poll(void *data)
 	const struct sb_host_api *h = c->host;
 	struct relay_item	*items, *item;
 	char			*error = NULL;
-	int			 changed;
+	int			 changed, paused;
 	int64_t			 off, unc;
 
 	pthread_mutex_lock(&c->stat_lock);
@@ -356,10 +356,18 @@ relay_client_poll(void *data)
 	c->items = NULL;
 	c->items_tail = &c->items;
 	c->in_events_queued = 0;
+	paused = c->in_paused;
+	c->in_paused = 0;
 	pthread_mutex_unlock(&c->in_lock);
+	/*
+	 * A paused read may go on. Only then: waking the network thread
+	 * after every delivery cost a context switch per batch read (at 30
+	 * sites on one 2-core machine, 6000 a second).
+	 */
+	if (paused)
+		relay_net_wake(c);
 	if (items == NULL)
 		return;
-	relay_net_wake(c);	/* a paused read may go on */
 	while ((item = items) != NULL) {
 		items = item->next;
 		switch (item->type) {

@@ -53,7 +53,6 @@ enum relay_role {
 #define RELAY_PROBE_EVERY_US 1000000
 #define RELAY_BURST_EVERY_US 5000000
 #define RELAY_BURST_PROBES 8
-#define RELAY_IN_PAUSE 4000000		/* inbound events before pausing */
 #define RELAY_ANSWER_MAX 65536		/* text answer bytes kept */
 /*
  * A streaming publish body ends (and its answer acknowledges what it
@@ -321,15 +320,17 @@ relay_net_write_read(char *data, size_t size, size_t n, void *ctx)
 	struct relay_client	*c = x->c;
 	long			 code = 0;
 	char			*cause = NULL;
-	size_t			 queued;
+	int			 pause;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 200)
 		return (relay_net_write_text(data, size, n, ctx));
+	/* (in_paused tells poll to wake this thread once it has caught up) */
 	pthread_mutex_lock(&c->in_lock);
-	queued = c->in_events_queued;
+	if ((pause = c->in_events_queued > RELAY_IN_PAUSE))
+		c->in_paused = 1;
 	pthread_mutex_unlock(&c->in_lock);
-	if (queued > RELAY_IN_PAUSE) {
+	if (pause) {
 		x->paused = 1;
 		return (CURL_WRITEFUNC_PAUSE);
 	}

@@ -298,6 +298,8 @@ typedef void (*relay_parse_cb)(void *ctx, struct relay_item *item);
  * Record buffers kept for reuse between the network thread and the engine
  * (relay-pool.c): at most RELAY_POOL_BUFFERS, RELAY_POOL_BYTES in all.
  */
+/* Inbound events waiting for poll before the read stream is paused. */
+#define RELAY_IN_PAUSE 4000000
 #define RELAY_POOL_BUFFERS 16
 #define RELAY_POOL_BYTES (4U << 20)
 struct relay_pool {
@@ -472,6 +474,7 @@ struct relay_client {
 	pthread_mutex_t	 in_lock;
 	struct relay_item *items, **items_tail;
 	size_t		 in_events_queued;
+	int		 in_paused;	/* a read waits for poll to catch up */
 
 	/* Clock and health (network writes, engine reads, under stat_lock). */
 	pthread_mutex_t	 stat_lock;
