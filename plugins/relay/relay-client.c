@@ -94,6 +94,13 @@ relay_client_create(const struct sb_host_api *host, struct sb_plugin *p,
 	c->body_max = RELAY_BODY_MAX;
 	relay_outq_init(&c->out, c->cfg.batch_events, c->cfg.window_us,
 	    c->cfg.max_queue);
+	/*
+	 * Until the first clock probe measures the round trip, bodies follow
+	 * as over a long link: otherwise, over 300 ms, the events of the
+	 * link's first 300 ms waited a round trip for the first answer; on
+	 * a LAN the first probe's answer ends it within milliseconds.
+	 */
+	c->out.follow = 1;
 	hostport = c->cfg.url + 8;
 	snprintf(c->link_name, sizeof c->link_name, "relay %s", hostport);
 

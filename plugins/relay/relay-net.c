@@ -414,6 +414,30 @@ relay_net_setup(struct relay_client *c, struct relay_xfer *x)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 15000L);
 }
 
+/*
+ * Is a publish slot other than x waiting for its answer (its body ended)?
+ * If x ended too, the next events of the streams it carries could go in
+ * no body until that answer came: over a 300 ms round trip, sparse spikes
+ * waited up to 300 ms more. So x ends for its age or for having nothing
+ * to carry only when no other body is ending (by 4 times the age it ends
+ * anyway).
+ */
+static int
+relay_net_other_ending(const struct relay_client *c,
+    const struct relay_xfer *x)
+{
+	const struct relay_xfer	*o;
+	size_t			 i;
+
+	for (i = 0; i < c->nxfers; i++) {
+		o = &c->xfers[i];
+		if (o != x && o->role == RELAY_PUBLISH && o->active &&
+		    o->ending)
+			return (1);
+	}
+	return (0);
+}
+
 /* libcurl read callback of a streaming publish body. */
 static size_t
 relay_net_read_body(char *buf, size_t size, size_t n, void *ctx)
@@ -423,8 +447,8 @@ relay_net_read_body(char *buf, size_t size, size_t n, void *ctx)
 	size_t			 want = size * n, got = 0, k;
 
 	if (x->b.len == x->boff) {
-		if (x->ending ||
-		    relay_mono_us() - x->started >= RELAY_STREAM_MAX_US) {
+		if (x->ending || (relay_mono_us() - x->started >=
+		    RELAY_STREAM_MAX_US && !relay_net_other_ending(x->c, x))) {
 			relay_net_end_body(x);
 			return (0);	/* the body ends: the answer acks it */
 		}
@@ -688,6 +712,7 @@ relay_net_stream_more(struct relay_client *c, struct relay_net *net,
     struct relay_xfer *x, int64_t now, int64_t *due)
 {
 	int64_t	end;
+	int	wait;
 
 	if (x->ending)
 		return;
@@ -698,18 +723,21 @@ relay_net_stream_more(struct relay_client *c, struct relay_net *net,
 	 * Past its age a body ends when all it holds is sent (in
 	 * relay_net_read_body), which for paced events is right after one
 	 * went out, so the next seldom waits for the answer; at 4 times the
-	 * age it ends anyway.
+	 * age it ends anyway. While the other slot's body waits for its
+	 * answer it stays open (relay_net_other_ending): the answer's
+	 * arrival wakes this thread to look again.
 	 */
+	wait = relay_net_other_ending(c, x);
 	if (x->b.len >= c->body_max || net->need_register ||
 	    now - x->started >= 4 * RELAY_STREAM_MAX_US ||
-	    (x->b.len == x->boff &&
+	    (x->b.len == x->boff && !wait &&
 	    (now - x->started >= RELAY_STREAM_MAX_US ||
 	    now - x->last_append >= RELAY_STREAM_IDLE_US)))
 		relay_net_end_body(x);
 	else {
-		end = x->started + (now - x->started < RELAY_STREAM_MAX_US ?
-		    RELAY_STREAM_MAX_US : 4 * RELAY_STREAM_MAX_US);
-		if (x->last_append + RELAY_STREAM_IDLE_US < end)
+		end = x->started + (now - x->started < RELAY_STREAM_MAX_US &&
+		    !wait ? RELAY_STREAM_MAX_US : 4 * RELAY_STREAM_MAX_US);
+		if (!wait && x->last_append + RELAY_STREAM_IDLE_US < end)
 			end = x->last_append + RELAY_STREAM_IDLE_US;
 		if (end < *due)
 			*due = end;
