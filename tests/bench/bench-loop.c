@@ -2,8 +2,10 @@
  * bench-loop.c: the demo's loop in real time, as an experimenter runs it
  * (synbridge --headless --demo: three simulated sites in one console,
  * every event through a relay on loopback over TLS). After 5 s to link
- * up, it types a read of one synapse every 100 ms for 15 s and asks the
- * console for its `latency` figures: per synapse path, each spike from
+ * up, it types a read of one synapse every 100 ms for 60 s and asks the
+ * console for its `latency` figures over those 60 s (its session figures,
+ * counted from a `latency -r`; a path has a few hundred spikes, so its
+ * p99 is not just its largest): per synapse path, each spike from
  * its source to the synaptic input at the post unit (the device's G is
  * read from its last known value on that path, so all of it is beyond
  * the device), and each typed command's round trip to the device and
@@ -20,7 +22,7 @@
 
 
 #define LOOP_SETTLE_S 5
-#define LOOP_SECONDS 15
+#define LOOP_SECONDS 60
 #define LOOP_TARGET_MS 3.0
 
 /* One path's figures from a `latency` line. */
@@ -42,26 +44,31 @@ loop_script(const char *path)
 	fprintf(f, "wait %d\nlatency -r\n", LOOP_SETTLE_S);
 	for (i = 0; i < LOOP_SECONDS * 10; i++)
 		fprintf(f, "read s%d\nwait 0.1\n", i % 6);
-	fprintf(f, "latency\nlink\n");
+	fprintf(f, "latency\nlink\nquit\n");
 	return (fclose(f));
 }
 
-/* Parse "KIND PATH: last 20 s p50 A p99 B max C ms n N; ..."; 0 or -1. */
+/*
+ * Parse "KIND PATH: last 20 s ...; session p50 A p99 B max C ms n N" (the
+ * figures since `latency -r`); 0 or -1.
+ */
 static int
 loop_parse(const char *line, struct loop_path *p)
 {
-	const char	*colon = strstr(line, ": last 20 s p50 ");
+	const char	*colon = strstr(line, ": last 20 s ");
+	const char	*session = strstr(line, "; session p50 ");
 	size_t		 len;
 
 	memset(p, 0, sizeof *p);
-	if (colon == NULL || sscanf(line, "%15s", p->kind) != 1)
+	if (colon == NULL || session == NULL ||
+	    sscanf(line, "%15s", p->kind) != 1)
 		return (-1);
 	len = (size_t)(colon - line) - strlen(p->kind) - 1;
 	if (len >= sizeof p->path)
 		len = sizeof p->path - 1;
 	memcpy(p->path, line + strlen(p->kind) + 1, len);
 	p->path[len] = '\0';
-	if (sscanf(colon, ": last 20 s p50 %lf p99 %lf max %lf ms n %llu",
+	if (sscanf(session, "; session p50 %lf p99 %lf max %lf ms n %llu",
 	    &p->p50, &p->p99, &p->max, &p->n) != 4)
 		return (-1);
 	return (0);
@@ -94,7 +101,8 @@ main(void)
 	    LOOP_SETTLE_S, LOOP_SECONDS);
 	fflush(stdout);
 	snprintf(cmd, sizeof cmd, "'%s' --headless --demo -x '%s' --duration "
-	    "%d 2>/dev/null", prog, script, LOOP_SETTLE_S + LOOP_SECONDS + 5);
+	    "%d 2>/dev/null", prog, script, LOOP_SETTLE_S + LOOP_SECONDS * 5 /
+	    4 + 10);	/* (each read takes its 10 ms besides the waits) */
 	if ((f = popen(cmd, "r")) == NULL) {
 		printf("bench-loop: cannot run %s; skipped\n", prog);
 		unlink(script);

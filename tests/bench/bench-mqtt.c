@@ -35,8 +35,8 @@ bench_mqtt_throughput(const char *name, uint32_t batch, uint32_t n,
 }
 
 int
-bench_mqtt_latency(const char *name, int seconds, int handover,
-    struct bench_lat *l)
+bench_mqtt_latency_paced(const char *name, int seconds, int handover,
+    struct bench_pace pace, struct bench_lat *l)
 {
 	memset(l, 0, sizeof *l);
 	return (-1);
@@ -648,8 +648,8 @@ bench_mqtt_take(struct bench_mqtt_sub *s, int64_t until)
 }
 
 int
-bench_mqtt_latency(const char *name, int seconds, int handover,
-    struct bench_lat *l)
+bench_mqtt_latency_paced(const char *name, int seconds, int handover,
+    struct bench_pace pace, struct bench_lat *l)
 {
 	struct bench_mqtt_sub	 s;
 	struct mosquitto	*sub, *pub;
@@ -686,15 +686,15 @@ bench_mqtt_latency(const char *name, int seconds, int handover,
 			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at,
 			    NULL);
 		}
-		for (j = 0; j < 100; j++) {
+		for (j = 0; j < (uint32_t)pace.per_send; j++) {
 			ev[j].t_us = bench_mono_us();
 			ev[j].kind = SB_EV_SPIKE;
 			ev[j].index = k++;
 		}
 		bench_mqtt_publish(pub, topic, buf, sizeof buf, seq++, ev,
-		    100);
-		sent += 100;
-		next += 1000;
+		    (uint32_t)pace.per_send);
+		sent += (uint64_t)pace.per_send;
+		next += bench_pace_next(&pace);
 	}
 	end = bench_mono_us() + 5000000;
 	pthread_mutex_lock(&s.lock);
@@ -713,3 +713,13 @@ bench_mqtt_latency(const char *name, int seconds, int handover,
 }
 
 #endif /* HAVE_MOSQUITTO */
+
+/* 100 events every 1 ms (BENCH_PACE_STEADY). */
+int
+bench_mqtt_latency(const char *name, int seconds, int handover,
+    struct bench_lat *l)
+{
+	struct bench_pace	steady = BENCH_PACE_STEADY;
+
+	return (bench_mqtt_latency_paced(name, seconds, handover, steady, l));
+}

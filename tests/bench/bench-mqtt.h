@@ -33,6 +33,9 @@ int	bench_mqtt_throughput(const char *, uint32_t, uint32_t,
  * relay (its harness thread takes them from the transport's poll).
  */
 int	bench_mqtt_latency(const char *, int, int, struct bench_lat *);
+/* The same, sending as a pace says (per_send at most 100). */
+int	bench_mqtt_latency_paced(const char *, int, int, struct bench_pace,
+	    struct bench_lat *);
 /* Stop the broker and remove its directory. */
 int	bench_mqtt_port(void);
 void	bench_mqtt_via(int);

@@ -3,8 +3,9 @@
  * loopback, with the real relay binary, beside the same workload through
  * a mosquitto broker (bench-mqtt.c: TLS, QoS 1) in interleaved rounds:
  * event throughput for 100, 1000 and 8192 events per batch, end-to-end
- * latency at 100 k events/s sent in 1 ms chunks (also over a 50 ms round
- * trip, through tests/tcp-proxy), the raw TLS byte rate of a large read
+ * latency at 100 k events/s sent in 1 ms chunks (also over 50 and 300 ms
+ * round trips through tests/tcp-proxy, steady and as sparse spikes), the
+ * raw TLS byte rate of a large read
  * from the relay (median of 5) against openssl's AES-128-GCM figure on
  * one core, and each ratio against its target. The harness
  * waits on the host's wake-up (host->wake) instead of polling the
@@ -205,9 +206,10 @@ bench_throughput(const char *stream, uint32_t batch, uint32_t n,
 	test_relay_unload(&b);
 }
 
-/* Latency: 100 events every 1 ms for seconds s. */
+/* Latency: events sent as pace says, for seconds s. */
 static void
-bench_latency(const char *stream, int seconds, struct bench_lat *out)
+bench_latency_paced(const char *stream, int seconds, struct bench_pace pace,
+    struct bench_lat *out)
 {
 	struct sb_plugin	 a, b;
 	struct sb_event		 ev[100];
@@ -233,14 +235,14 @@ bench_latency(const char *stream, int seconds, struct bench_lat *out)
 		/* deliver as it comes while waiting for the next send */
 		while ((now = test_mono_us()) < next)
 			wait_pump(&a, &b, next - now);
-		for (j = 0; j < 100; j++) {
+		for (j = 0; j < (uint32_t)pace.per_send; j++) {
 			ev[j].t_us = test_mono_us();
 			ev[j].kind = SB_EV_SPIKE;
 			ev[j].index = k++;
 		}
-		a.t.send(a.data, stream, ev, 100);
-		sent += 100;
-		next += 1000;
+		a.t.send(a.data, stream, ev, (size_t)pace.per_send);
+		sent += (uint64_t)pace.per_send;
+		next += bench_pace_next(&pace);
 	}
 	deadline = test_mono_us() + 5000000;
 	while (b.received < sent && test_mono_us() < deadline)
@@ -249,6 +251,15 @@ bench_latency(const char *stream, int seconds, struct bench_lat *out)
 	free(l.v);
 	test_relay_unload(&a);
 	test_relay_unload(&b);
+}
+
+/* Latency: 100 events every 1 ms for seconds s. */
+static void
+bench_latency(const char *stream, int seconds, struct bench_lat *out)
+{
+	struct bench_pace	steady = BENCH_PACE_STEADY;
+
+	bench_latency_paced(stream, seconds, steady, out);
 }
 
 /* Count body bytes. */
@@ -385,40 +396,74 @@ bench_round(int r, struct bench_side *sb, struct bench_side *mq, double *tls)
 }
 
 /*
- * Latency over a long link: each side's clients reach their server
- * through tests/tcp-proxy with latency=25 each way, a round trip of 50 ms
- * as between labs of one continent; the peer's figure is taken handed
+ * Latency over long links: each side's clients reach their server
+ * through tests/tcp-proxy with latency=RTT/2 each way: 50 ms as between
+ * labs of one continent, 300 ms as between continents. Steady: 100 events
+ * every 1 ms; sparse: 10 events at gaps of 10 to 60 ms, as a few units
+ * firing now and then (a publish body can end between two sends, and the
+ * next must not wait for its answer). The peer's figure is taken handed
  * over, like synbridge's.
  */
-#define BENCH_WAN_RTT_MS 50
-#define BENCH_WAN_NOTE "over a 50 ms round trip"
+#define BENCH_WAN_CASES 4
+static const struct {
+	int		 rtt_ms;
+	int		 seconds;
+	int		 sparse;
+	const char	*note;
+} bench_wan_case[BENCH_WAN_CASES] = {
+	{ 50, 5, 0, "over a 50 ms round trip" },
+	{ 50, 10, 1, "over a 50 ms round trip" },
+	{ 300, 5, 0, "over a 300 ms round trip" },
+	{ 300, 10, 1, "over a 300 ms round trip" },
+};
+
+/* The pace of case k. */
+static struct bench_pace
+bench_wan_pace(int k)
+{
+	struct bench_pace	steady = BENCH_PACE_STEADY;
+	struct bench_pace	sparse = BENCH_PACE_SPARSE;
+
+	return (bench_wan_case[k].sparse ? sparse : steady);
+}
 
 static void
 bench_wan(int mq_ran, struct bench_lat *s, struct bench_lat *m)
 {
 	struct test_proc	 proxy;
-	char			 rule[32];
-	const char		*rules[] = { rule, NULL };
+	struct bench_pace	 pace;
+	char			 rule[32], stream[16];
+	const char		*rules[] = { rule, NULL }, *note;
+	int			 k;
 
-	memset(s, 0, sizeof *s);
-	memset(m, 0, sizeof *m);
-	snprintf(rule, sizeof rule, "*:latency=%d", BENCH_WAN_RTT_MS / 2);
-	if (test_proxy_start(&proxy, relay.port, rules) == 0) {
-		via_port = proxy.port;
-		bench_latency("wan", 5, s);
-		bench_print_lat("", s, BENCH_WAN_NOTE);
-		via_port = 0;
-		test_proc_stop(&proxy);
-	} else
-		printf("bench-relay: tests/tcp-proxy is not built: no "
-		    "latency %s\n", BENCH_WAN_NOTE);
-	if (mq_ran && test_proxy_start(&proxy, bench_mqtt_port(),
-	    rules) == 0) {
-		bench_mqtt_via(proxy.port);
-		if (bench_mqtt_latency("wan", 5, 1, m) == 0)
-			bench_print_lat(BENCH_HANDED, m, BENCH_WAN_NOTE);
-		bench_mqtt_via(0);
-		test_proc_stop(&proxy);
+	memset(s, 0, BENCH_WAN_CASES * sizeof *s);
+	memset(m, 0, BENCH_WAN_CASES * sizeof *m);
+	for (k = 0; k < BENCH_WAN_CASES; k++) {
+		note = bench_wan_case[k].note;
+		pace = bench_wan_pace(k);
+		snprintf(rule, sizeof rule, "*:latency=%d",
+		    bench_wan_case[k].rtt_ms / 2);
+		snprintf(stream, sizeof stream, "wan%d", k);
+		if (test_proxy_start(&proxy, relay.port, rules) == 0) {
+			via_port = proxy.port;
+			bench_latency_paced(stream, bench_wan_case[k].seconds,
+			    pace, &s[k]);
+			bench_print_lat_paced("", &pace, &s[k], note);
+			via_port = 0;
+			test_proc_stop(&proxy);
+		} else
+			printf("bench-relay: tests/tcp-proxy is not built: no "
+			    "latency %s\n", note);
+		if (mq_ran && test_proxy_start(&proxy, bench_mqtt_port(),
+		    rules) == 0) {
+			bench_mqtt_via(proxy.port);
+			if (bench_mqtt_latency_paced(stream,
+			    bench_wan_case[k].seconds, 1, pace, &m[k]) == 0)
+				bench_print_lat_paced(BENCH_HANDED, &pace,
+				    &m[k], note);
+			bench_mqtt_via(0);
+			test_proc_stop(&proxy);
+		}
 	}
 }
 
@@ -512,14 +557,19 @@ bench_summary(struct bench_side *sb, struct bench_side *mq, double *tls,
 		bench_ratio("latency p99 at 100 k events/s, synbridge/mqtt "
 		    "handed over", slat.p99_ms / mlath.p99_ms, 0, 1);
 	}
-	if (swan->n > 0 && mwan->n > 0) {
-		/* no target: the link's own 50 ms are most of either */
-		bench_print_lat("", swan, BENCH_WAN_NOTE);
-		bench_print_lat(BENCH_HANDED, mwan, BENCH_WAN_NOTE);
-		printf("ratio latency p50 %s, synbridge/mqtt handed over: "
-		    "%.3f\n", BENCH_WAN_NOTE, swan->p50_ms / mwan->p50_ms);
-		printf("ratio latency p99 %s, synbridge/mqtt handed over: "
-		    "%.3f\n", BENCH_WAN_NOTE, swan->p99_ms / mwan->p99_ms);
+	for (k = 0; k < BENCH_WAN_CASES; k++) {
+		struct bench_pace	pace = bench_wan_pace(k);
+		const char		*note = bench_wan_case[k].note;
+
+		if (swan[k].n == 0 || mwan[k].n == 0)
+			continue;
+		/* no target: the link's own round trip is most of either */
+		bench_print_lat_paced("", &pace, &swan[k], note);
+		bench_print_lat_paced(BENCH_HANDED, &pace, &mwan[k], note);
+		printf("ratio latency p50 %s %s, synbridge/mqtt handed over: "
+		    "%.3f\n", pace.what, note, swan[k].p50_ms / mwan[k].p50_ms);
+		printf("ratio latency p99 %s %s, synbridge/mqtt handed over: "
+		    "%.3f\n", pace.what, note, swan[k].p99_ms / mwan[k].p99_ms);
 	}
 	if (!mq->ran)
 		printf("mqtt: skipped (install mosquitto libmosquitto-dev)\n");
@@ -626,10 +676,11 @@ bench_one(int argc, char **argv)
 		return (0);
 	}
 	if (argc == 2 && strcmp(argv[1], "wan") == 0) {
-		struct bench_lat	 mwan;
+		struct bench_lat	 swan[BENCH_WAN_CASES];
+		struct bench_lat	 mwan[BENCH_WAN_CASES];
 		int			 mq = bench_one_mqtt_start() == 0;
 
-		bench_wan(mq, &lat, &mwan);
+		bench_wan(mq, swan, mwan);
 		if (mq)
 			bench_mqtt_stop();
 		return (0);
@@ -660,7 +711,7 @@ int
 main(int argc, char **argv)
 {
 	struct bench_side	 sb, mq;
-	struct bench_lat	 swan, mwan;
+	struct bench_lat	 swan[BENCH_WAN_CASES], mwan[BENCH_WAN_CASES];
 	double			 tls[BENCH_ROUNDS], gcm;
 	const char		*peer;
 	char			 certdir[128], suite[128], *why = NULL;
@@ -714,8 +765,8 @@ main(int argc, char **argv)
 	fflush(stdout);
 	for (r = 0; r < BENCH_ROUNDS; r++)
 		bench_round(r, &sb, &mq, tls);
-	bench_wan(mq.ran, &swan, &mwan);
-	bench_summary(&sb, &mq, tls, gcm, &swan, &mwan);
+	bench_wan(mq.ran, swan, mwan);
+	bench_summary(&sb, &mq, tls, gcm, swan, mwan);
 	if (mq.ran)
 		bench_mqtt_stop();
 	test_proc_stop(&relay);

@@ -59,11 +59,36 @@ void
 bench_print_lat(const char *prefix, const struct bench_lat *l,
     const char *note)
 {
-	printf("%slatency at 100 k events/s (100 per 1 ms): p50 %.3f ms, "
-	    "p99 %.3f ms, max %.3f ms over %zu events%s%s%s\n", prefix,
-	    l->p50_ms, l->p99_ms, l->max_ms, l->n, note != NULL ? " (" : "",
-	    note != NULL ? note : "", note != NULL ? ")" : "");
+	struct bench_pace	steady = BENCH_PACE_STEADY;
+
+	bench_print_lat_paced(prefix, &steady, l, note);
+}
+
+void
+bench_print_lat_paced(const char *prefix, const struct bench_pace *pace,
+    const struct bench_lat *l, const char *note)
+{
+	printf("%slatency %s: p50 %.3f ms, p99 %.3f ms, max %.3f ms over %zu "
+	    "events%s%s%s\n", prefix, pace->what, l->p50_ms, l->p99_ms,
+	    l->max_ms, l->n, note != NULL ? " (" : "", note != NULL ? note :
+	    "", note != NULL ? ")" : "");
 	fflush(stdout);
+}
+
+int64_t
+bench_pace_next(struct bench_pace *p)
+{
+	uint64_t	x = p->seed;
+
+	if (p->max_us <= p->min_us)
+		return (p->min_us);
+	/* xorshift64 */
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	p->seed = x;
+	return (p->min_us + (int64_t)(x % (uint64_t)(p->max_us - p->min_us +
+	    1)));
 }
 
 /*

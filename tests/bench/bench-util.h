@@ -24,6 +24,26 @@ struct bench_lat {
 	size_t		 n;		/* 0 if it did not run */
 };
 
+/*
+ * How a latency run sends: per_send events at a time, the next send
+ * min_us..max_us later (drawn from seed, so both sides of a comparison
+ * get the same gaps). BENCH_PACE_STEADY: 100 every 1 ms (100 k events/s);
+ * BENCH_PACE_SPARSE: 10 at gaps of 10 to 60 ms, as a few units firing
+ * now and then (about 290 events/s).
+ */
+struct bench_pace {
+	int		 per_send;
+	int64_t		 min_us, max_us;
+	uint64_t	 seed;
+	const char	*what;		/* "100 k events/s (100 per 1 ms)" */
+};
+#define BENCH_PACE_STEADY { 100, 1000, 1000, 1, \
+	"at 100 k events/s (100 per 1 ms)" }
+#define BENCH_PACE_SPARSE { 10, 10000, 60000, 1, \
+	"of sparse spikes (10 at gaps of 10-60 ms)" }
+/* The gap to the next send, microseconds (advances p->seed). */
+int64_t	bench_pace_next(struct bench_pace *);
+
 /* Sort v[0..n) (microseconds) and take p50, p99 and max. */
 void	bench_lat_from(struct bench_lat *, double *, size_t);
 /* "PREFIXthroughput, N events/batch: X events/s (...)". */
@@ -31,6 +51,9 @@ void	bench_print_tp(const char *, uint32_t, const struct bench_tp *,
 	    const char *);
 /* "PREFIXlatency at 100 k events/s (...): p50 X ms, p99 Y ms (...)". */
 void	bench_print_lat(const char *, const struct bench_lat *, const char *);
+/* The same for another pace: "PREFIXlatency WHAT: ...". */
+void	bench_print_lat_paced(const char *, const struct bench_pace *,
+	    const struct bench_lat *, const char *);
 /*
  * openssl speed's AES-128-GCM figure at 16 KiB blocks on one core, in
  * bytes/s (seconds of measuring), or -1 with *why.
