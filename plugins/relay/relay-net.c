@@ -847,9 +847,24 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 
 	relay_net_snapshot(c, net);
 	if (c->link_failures > 0) {
-		/* the link failed: one clock probe tries, when it is time */
+		/*
+		 * The link failed: one clock probe tries, when it is time. A
+		 * streaming body still open (kept open while the failed one
+		 * was ending, relay_net_other_ending) ends now, so that its
+		 * answer acknowledges what it carried instead of the body
+		 * waiting out the backoff.
+		 */
 		for (i = 0; i < c->nxfers; i++) {
 			x = &c->xfers[i];
+			if (x->role == RELAY_PUBLISH && x->active &&
+			    x->streaming && !x->ending) {
+				relay_net_end_body(x);
+				if (x->rpaused) {
+					x->rpaused = 0;
+					curl_easy_pause(x->easy,
+					    CURLPAUSE_CONT);
+				}
+			}
 			if (x->role != RELAY_TIME || x->active)
 				continue;
 			if (now >= c->link_not_before)

@@ -117,6 +117,7 @@ struct bench_mqtt_sub {
 	int		 handover;	/* lat[ntaken..nlat) are send times
 					 * the sending thread has not taken */
 	size_t		 ntaken;
+	int64_t		 from_us;	/* events sent before: not measured */
 	struct sb_event	*ev;
 };
 
@@ -378,13 +379,16 @@ bench_mqtt_on_message(struct mosquitto *m, void *obj,
 		if (s->ev[i].index != (uint32_t)s->next_index)
 			s->disorder++;
 		s->next_index = s->ev[i].index + 1;
-		if (s->lat != NULL && s->nlat < s->caplat && !s->handover)
+		if (s->lat != NULL && s->nlat < s->caplat && !s->handover &&
+		    s->ev[i].t_us >= s->from_us)
 			s->lat[s->nlat++] = (double)(now - s->ev[i].t_us);
 	}
 	pthread_mutex_lock(&s->lock);
 	for (i = 0; s->handover && i < h.event_count &&
-	    s->nlat < s->caplat; i++)
-		s->lat[s->nlat++] = (double)s->ev[i].t_us;
+	    s->nlat < s->caplat; i++) {
+		if (s->ev[i].t_us >= s->from_us)
+			s->lat[s->nlat++] = (double)s->ev[i].t_us;
+	}
 	s->got += h.event_count;
 	if (s->got >= s->want || s->handover)
 		pthread_cond_broadcast(&s->cond);
@@ -669,12 +673,13 @@ bench_mqtt_latency_paced(const char *name, int seconds, int handover,
 	}
 	s.caplat = (size_t)seconds * 100000 + 1000;
 	s.lat = calloc(s.caplat, sizeof *s.lat);
-	pthread_mutex_lock(&s.lock);
-	s.handover = handover;
-	pthread_mutex_unlock(&s.lock);
 	memset(ev, 0, sizeof ev);
 	next = bench_mono_us();
-	end = next + (int64_t)seconds * 1000000;
+	pthread_mutex_lock(&s.lock);
+	s.handover = handover;
+	s.from_us = next + pace.warm_us;
+	pthread_mutex_unlock(&s.lock);
+	end = next + pace.warm_us + (int64_t)seconds * 1000000;
 	while (next < end) {
 		if (handover) {
 			pthread_mutex_lock(&s.lock);

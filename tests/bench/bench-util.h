@@ -36,11 +36,12 @@ struct bench_pace {
 	int64_t		 min_us, max_us;
 	uint64_t	 seed;
 	const char	*what;		/* "100 k events/s (100 per 1 ms)" */
+	int64_t		 warm_us;	/* sent first, not measured */
 };
 #define BENCH_PACE_STEADY { 100, 1000, 1000, 1, \
-	"at 100 k events/s (100 per 1 ms)" }
+	"at 100 k events/s (100 per 1 ms)", 0 }
 #define BENCH_PACE_SPARSE { 10, 10000, 60000, 1, \
-	"of sparse spikes (10 at gaps of 10-60 ms)" }
+	"of sparse spikes (10 at gaps of 10-60 ms)", 0 }
 /* The gap to the next send, microseconds (advances p->seed). */
 int64_t	bench_pace_next(struct bench_pace *);
 
