@@ -65,7 +65,7 @@ load_site(struct sb_plugin *p, const char *site, const char *token, int port,
 {
 	static char	 url[2][64];
 	static int	 k;
-	const char	*kv[16];
+	const char	*kv[20];
 	int		 i = 0;
 
 	k = (k + 1) % 2;
