@@ -618,6 +618,21 @@ relay_net_end_body(struct relay_xfer *x)
 	relay_net_uncarry(x);
 }
 
+/*
+ * End x's streaming body from outside its read callback: a callback that
+ * paused for want of data is resumed, so that libcurl sends the body's
+ * end (and the answer comes).
+ */
+static void
+relay_net_close_body(struct relay_xfer *x)
+{
+	relay_net_end_body(x);
+	if (x->rpaused) {
+		x->rpaused = 0;
+		curl_easy_pause(x->easy, CURLPAUSE_CONT);
+	}
+}
+
 /* Register the streams the relay does not know yet (this connection). */
 static void
 relay_net_register(struct relay_client *c, struct relay_net *net,
@@ -857,14 +872,8 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 		for (i = 0; i < c->nxfers; i++) {
 			x = &c->xfers[i];
 			if (x->role == RELAY_PUBLISH && x->active &&
-			    x->streaming && !x->ending) {
-				relay_net_end_body(x);
-				if (x->rpaused) {
-					x->rpaused = 0;
-					curl_easy_pause(x->easy,
-					    CURLPAUSE_CONT);
-				}
-			}
+			    x->streaming && !x->ending)
+				relay_net_close_body(x);
 			if (x->role != RELAY_TIME || x->active)
 				continue;
 			if (now >= c->link_not_before)
@@ -1626,11 +1635,7 @@ relay_net_end_streams(struct relay_client *c)
 		if (x->role != RELAY_PUBLISH || !x->active || !x->streaming)
 			continue;
 		any = 1;
-		relay_net_end_body(x);
-		if (x->rpaused) {
-			x->rpaused = 0;
-			curl_easy_pause(x->easy, CURLPAUSE_CONT);
-		}
+		relay_net_close_body(x);
 	}
 	return (any);
 }

@@ -294,12 +294,13 @@ struct relay_item {
 
 typedef void (*relay_parse_cb)(void *ctx, struct relay_item *item);
 
+/* Inbound events waiting for poll before the read stream is paused. */
+#define RELAY_IN_PAUSE 4000000
+
 /*
  * Record buffers kept for reuse between the network thread and the engine
  * (relay-pool.c): at most RELAY_POOL_BUFFERS, RELAY_POOL_BYTES in all.
  */
-/* Inbound events waiting for poll before the read stream is paused. */
-#define RELAY_IN_PAUSE 4000000
 #define RELAY_POOL_BUFFERS 16
 #define RELAY_POOL_BYTES (4U << 20)
 struct relay_pool {
