@@ -774,6 +774,77 @@ test_slow_relay_no_spin(void **state)
 		    "for a slow relay (it spins)", cpu, (double)wall / 1e6);
 }
 
+/*
+ * A publish body whose link stops taking bytes (the proxy reads nothing
+ * for 4 s once 1 MB has passed) while it still holds 9.6 MB to send: the
+ * network thread waits for the socket, it does not spin. It used to take
+ * the body's idle time (20 ms after the last append, long past) as due,
+ * and polled without sleeping until the socket took bytes again: a whole
+ * core whenever a publisher outran its link, the CPU the other sites and
+ * the relay on the same machine needed.
+ */
+static void
+test_blocked_body_no_spin(void **state)
+{
+	static const char	*rules[] = { "*:stall=4000@1000000", NULL };
+	struct test_proc	 pa;
+	struct sb_plugin	 a, b;
+	struct sb_event		*ev;
+	struct timespec		 nap = { 0, 50000000 };
+	double			 cpu0, cpu = 0;
+	int64_t			 t0, wall = 1;
+	uint32_t		 i, j, n = 800000, k = 10000;
+	int			 ok;
+
+	if (relay.port == 0)
+		skip();
+	if (test_proxy_start(&pa, relay.port, rules) != 0)
+		fail_msg("tests/tcp-proxy did not start");
+	ev = calloc(k, sizeof *ev);
+	load_site(&b, "zurich", "tok-zurich", relay.port, "padova/blocked");
+	load_site(&a, "padova", "tok-padova", pa.port, "-/-");
+	for (i = 0; i < n; i += k) {
+		for (j = 0; j < k; j++) {
+			ev[j].t_us = 1000 + i + j;
+			ev[j].kind = SB_EV_SPIKE;
+			ev[j].index = i + j;
+		}
+		assert_int_equal(a.t.send(a.data, "blocked", ev, k), 0);
+	}
+	/* the stall began: zurich got some of the first MB, no more for now */
+	t0 = test_mono_us() + 20000000;
+	while (b.received == 0 && test_mono_us() < t0)
+		pump(&a, &b);
+	ok = b.received > 0;
+	if (ok) {
+		cpu0 = process_cpu();
+		t0 = test_mono_us();
+		for (i = 0; i < 20 && b.received < n; i++) {
+			nanosleep(&nap, NULL);
+			a.t.poll(a.data);
+			b.t.poll(b.data);
+		}
+		cpu = process_cpu() - cpu0;
+		wall = test_mono_us() - t0;
+		fprintf(stderr, "# %.3f s of CPU in %.3f s with the link "
+		    "stalled (%" PRIu64 " of %u events through)\n", cpu,
+		    (double)wall / 1e6, b.received, n);
+		/* then everything arrives once, in order */
+		ok = wait_received(&a, &b, n, 30000);
+	}
+	test_relay_unload(&a);
+	test_relay_unload(&b);
+	test_proc_stop(&pa);
+	free(ev);
+	if (!ok)
+		fail_msg("zurich got %" PRIu64 " of %u events", b.received, n);
+	assert_int_equal(b.gaps, 0);
+	/* spinning takes a whole core: 100 % of the wall time */
+	if (cpu > 0.1 * (double)wall / 1e6)
+		fail_msg("the transport used %.2f s of CPU in %.2f s with its "
+		    "link stalled (it spins)", cpu, (double)wall / 1e6);
+}
+
 /* The same, with one publish request per body (publish=bodies). */
 static void
 test_publish_read_bodies(void **state)
@@ -954,9 +1025,13 @@ main(void)
 		cmocka_unit_test(test_queue_bound_is_a_gap),
 		cmocka_unit_test(test_bad_kind_is_a_gap),
 		cmocka_unit_test(test_slow_relay_no_spin),
+		cmocka_unit_test(test_blocked_body_no_spin),
 		cmocka_unit_test(test_split_batch_too_large),
 		cmocka_unit_test(test_split_over_long_link),
 	};
 
+	/* RELAY_E2E_ONLY=test_name (a glob) runs only that test */
+	if (getenv("RELAY_E2E_ONLY") != NULL)
+		cmocka_set_test_filter(getenv("RELAY_E2E_ONLY"));
 	return (cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

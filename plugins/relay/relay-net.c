@@ -754,7 +754,13 @@ relay_net_stream_more(struct relay_client *c, struct relay_net *net,
 		    !wait ? RELAY_STREAM_MAX_US : 4 * RELAY_STREAM_MAX_US);
 		if (!wait && x->last_append + RELAY_STREAM_IDLE_US < end)
 			end = x->last_append + RELAY_STREAM_IDLE_US;
-		if (end < *due)
+		/*
+		 * With bytes still to send, the socket taking them wakes this
+		 * loop, which looks again then; that end, often long past
+		 * while a slow link holds the bytes, must not be the wait's
+		 * due time (it made the loop spin until the link took them).
+		 */
+		if (x->b.len == x->boff && end < *due)
 			*due = end;
 	}
 	if (x->rpaused && (x->b.len > x->boff || x->ending)) {
