@@ -5,6 +5,7 @@ src_libsbcore_la_SOURCES = \
 	src/synbridge-plugin.h \
 	src/xmalloc.c src/xmalloc.h \
 	src/clock.c src/clock.h \
+	src/sched-hint.c src/sched-hint.h \
 	src/cursor.c src/cursor.h \
 	src/session.c src/session.h \
 	src/plugin.c src/plugin.h \

@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "headless.h"
 #include "history.h"
+#include "sched-hint.h"
 #include "tui.h"
 #include "xmalloc.h"
 
@@ -211,6 +212,16 @@ main(int argc, char **argv)
 		    "commands from stdin or -x FILE\n");
 		return 2;
 	}
+	/*
+	 * In real time every thread of the console waits for something (the
+	 * loop for rings, stdin and timers, a device link for its instrument,
+	 * a relay link for the network, a simulated population for its next
+	 * millisecond) and must run as soon as it comes, also beside programs
+	 * that compute: a short scheduler slice, which the threads started
+	 * from here inherit (sched-hint.h). In fast mode they compute.
+	 */
+	if (!fast)
+		(void)sb_sched_prefer_latency();
 	if (demo) {
 		if (ho.session_file != NULL) {
 			fprintf(stderr, "synbridge: --demo and -c cannot be "

@@ -17,7 +17,7 @@ include tests/core.mk
 
 TESTS += tests/demo-fast.sh tests/headless-source.sh tests/headless-ifenv.sh \
 	tests/headless-stop.sh tests/headless-pipe.sh tests/headless-files.sh
-EXTRA_DIST += tests/demo-fast.sh tests/headless-source.sh tests/run-suite \
+EXTRA_DIST += tests/demo-fast.sh tests/headless-source.sh tests/run-suite tests/cmocka-tap \
 	tests/headless-ifenv.sh tests/headless-stop.sh tests/headless-pipe.sh \
 	tests/headless-files.sh
 

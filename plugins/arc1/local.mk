@@ -5,7 +5,7 @@ arc1_sources = \
 	plugins/arc1/arc1-proto.c \
 	plugins/arc1/arc1-serial.c \
 	plugins/arc1/arc1-line.c \
-	plugins/common/sb-devlink.c \
+	plugins/common/sb-devlink.c src/sched-hint.c src/sched-hint.h \
 	plugins/common/sb-devlink.h
 
 pkglib_LTLIBRARIES += plugins/arc1/arc1.la

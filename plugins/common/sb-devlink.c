@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sched-hint.h"
 #include "sb-devlink.h"
 
 /* CLOCK_MONOTONIC in microseconds. */
@@ -341,6 +342,8 @@ sb_devlink_run(void *arg)
 {
 	struct sb_devlink *l = arg;
 
+	/* it waits on the instrument and must answer at once (sched-hint.h) */
+	(void)sb_sched_prefer_latency();
 	while (!l->stopping) {
 		if (sb_devlink_connect(l) != 0) {
 			sb_devlink_sleep(l, sb_devlink_next_wait(l));

@@ -9,7 +9,7 @@ intan_sources = \
 	plugins/intan/intan-rhx.c \
 	plugins/intan/intan-spike.c \
 	plugins/intan/intan-stim.c \
-	plugins/common/sb-devlink.c \
+	plugins/common/sb-devlink.c src/sched-hint.c src/sched-hint.h \
 	plugins/common/sb-devlink.h
 
 pkglib_LTLIBRARIES += plugins/intan/intan.la

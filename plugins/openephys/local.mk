@@ -9,7 +9,7 @@ openephys_sources = \
 	plugins/openephys/oe-http.c \
 	plugins/openephys/oe-link.c \
 	plugins/openephys/oe-stim.c \
-	plugins/common/sb-devlink.c \
+	plugins/common/sb-devlink.c src/sched-hint.c src/sched-hint.h \
 	plugins/common/sb-devlink.h
 openephys_cflags = $(CURL_CFLAGS) $(ZMQ_CFLAGS) $(JANSSON_CFLAGS)
 openephys_libs = $(CURL_LIBS) $(ZMQ_LIBS) $(JANSSON_LIBS) -lm

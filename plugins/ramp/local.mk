@@ -7,7 +7,8 @@ ramp_sources = \
 	plugins/ramp/ramp-net.c \
 	plugins/ramp/ramp-node.c \
 	plugins/ramp/ramp-neurons.c \
-	plugins/common/sb-devlink.c plugins/common/sb-devlink.h
+	plugins/common/sb-devlink.c plugins/common/sb-devlink.h \
+	src/sched-hint.c src/sched-hint.h
 
 pkglib_LTLIBRARIES += plugins/ramp/ramp.la
 plugins_ramp_ramp_la_SOURCES = $(ramp_sources) plugins/ramp/plugin.c

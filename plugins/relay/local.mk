@@ -16,7 +16,7 @@ relay_net_sources = \
 # A plugin never links against host symbols: the wire format comes along.
 relay_core_sources = \
 	src/wire.c src/wire.h src/crc32c.c src/crc32c.h \
-	src/xmalloc.c src/xmalloc.h
+	src/xmalloc.c src/xmalloc.h src/sched-hint.c src/sched-hint.h
 
 pkglib_LTLIBRARIES += plugins/relay/relay.la
 plugins_relay_relay_la_SOURCES = $(relay_pure_sources) \

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "relay.h"
+#include "sched-hint.h"
 #include "tls-pin.h"
 #include "xmalloc.h"
 
@@ -1735,6 +1736,8 @@ relay_net_main(void *arg)
 	int64_t			 now, due, drain_until = 0;
 	int			 nev, left, timeout, done, stopping = 0;
 
+	/* it wakes for every batch either way (sched-hint.h) */
+	(void)sb_sched_prefer_latency();
 	for (;;) {
 		now = relay_mono_us();
 		if (!stopping && __atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {

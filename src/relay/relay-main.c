@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "relay.h"
+#include "sched-hint.h"
 #include "xmalloc.h"
 
 struct relay relay = {
@@ -342,6 +343,12 @@ main(int argc, char **argv)
 	int sig, code = 2;
 
 	relay_options(argc, argv);
+	/*
+	 * The HTTP thread(s) and the spool's sync thread, started from here,
+	 * inherit it: they wake for every batch and answer at once, also
+	 * beside programs that compute (sched-hint.h).
+	 */
+	(void)sb_sched_prefer_latency();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

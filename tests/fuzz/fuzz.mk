@@ -73,7 +73,7 @@ fuzz_arc1_sources = tests/fuzz/arc1.c $(fake_host_sources) \
 	plugins/arc1/arc1.h plugins/arc1/arc1-proto.c \
 	plugins/arc1/arc1-line.c \
 	plugins/arc1/arc1-config.c plugins/common/sb-devlink.c \
-	plugins/common/sb-devlink.h
+	plugins/common/sb-devlink.h src/sched-hint.c src/sched-hint.h
 fuzz_arc1_cppflags = -I$(top_srcdir)/plugins/common \
 	-I$(top_srcdir)/plugins/arc1 -I$(top_srcdir)/tests
 fuzz_arc1_libs = -lm

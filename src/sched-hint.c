@@ -1,0 +1,54 @@
+/* sched-hint.c: a short EEVDF slice for threads that wait and answer. */
+#include "config.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <sched.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sched-hint.h"
+
+/*
+ * struct sched_attr as sched_setattr(2) takes it, its first version (48
+ * bytes, SCHED_ATTR_SIZE_VER0); <linux/sched/types.h> cannot be included
+ * beside <sched.h>.
+ */
+struct sb_sched_attr {
+	uint32_t	size;
+	uint32_t	sched_policy;
+	uint64_t	sched_flags;
+	int32_t		sched_nice;
+	uint32_t	sched_priority;
+	uint64_t	sched_runtime;	/* SCHED_OTHER: the slice, ns */
+	uint64_t	sched_deadline;
+	uint64_t	sched_period;
+};
+
+int
+sb_sched_prefer_latency(void)
+{
+#ifdef SYS_sched_setattr
+	struct sb_sched_attr	attr;
+	int			prio;
+
+	if (sched_getscheduler(0) != SCHED_OTHER)
+		return (0);
+	errno = 0;
+	prio = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+	if (prio == -1 && errno != 0)
+		return (-1);
+	memset(&attr, 0, sizeof attr);
+	attr.size = sizeof attr;
+	attr.sched_policy = SCHED_OTHER;
+	attr.sched_nice = prio;			/* kept: no privilege */
+	attr.sched_runtime = (uint64_t)SB_SCHED_SLICE_US * 1000;
+	return (syscall(SYS_sched_setattr, 0, &attr, 0) == 0 ? 0 : -1);
+#else
+	errno = ENOSYS;
+	return (-1);
+#endif
+}

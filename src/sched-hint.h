@@ -1,0 +1,31 @@
+/*
+ * sched-hint.h: ask the kernel to run the calling thread soon after it
+ * wakes.
+ *
+ * A thread that sleeps most of the time and must answer at once (a relay
+ * transport's network thread, the relay's HTTP thread) asks for a short
+ * time slice: with the EEVDF scheduler (Linux 6.6 and later; wakeup
+ * preemption by a shorter slice since 6.12) a runnable thread whose slice
+ * is shorter gets an earlier virtual deadline, so when it wakes it
+ * preempts a thread that computes (another program, a simulator, a busy
+ * loop) instead of waiting for that one's slice to end. It takes no
+ * privilege and changes neither the policy nor the nice value; it only
+ * caps how long the thread runs at a time, which such a thread never
+ * uses anyway. Older kernels accept and ignore it (CFS has no per-thread
+ * slice) or refuse it; either way nothing else changes.
+ */
+#ifndef SB_SCHED_HINT_H
+#define SB_SCHED_HINT_H
+
+/* The slice asked for: the shortest EEVDF allows (0.1 ms). */
+#define SB_SCHED_SLICE_US 100
+
+/*
+ * Ask for a SB_SCHED_SLICE_US slice for the calling thread (SCHED_OTHER
+ * only: a thread under another policy is left alone). Returns 0 if the
+ * kernel took the request, -1 with errno set if not (ENOSYS, EINVAL,
+ * EPERM): callers go on either way.
+ */
+int sb_sched_prefer_latency(void);
+
+#endif
