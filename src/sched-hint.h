@@ -6,9 +6,9 @@
  * transport's network thread, the relay's HTTP thread) asks for a short
  * time slice: with the EEVDF scheduler (Linux 6.6 and later; wakeup
  * preemption by a shorter slice since 6.12) a runnable thread whose slice
- * is shorter gets an earlier virtual deadline, so when it wakes it
- * preempts a thread that computes (another program, a simulator, a busy
- * loop) instead of waiting for that one's slice to end. It takes no
+ * is shorter gets an earlier virtual deadline, so when it wakes it is
+ * far more likely to preempt a thread that computes (another program, a
+ * busy loop) than to wait for that one's slice to end. It takes no
  * privilege and changes neither the policy nor the nice value; it only
  * caps how long the thread runs at a time, which such a thread never
  * uses anyway. Older kernels accept and ignore it (CFS has no per-thread

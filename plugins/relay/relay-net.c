@@ -757,11 +757,16 @@ relay_net_stream_more(struct relay_client *c, struct relay_net *net,
 			end = x->last_append + RELAY_STREAM_IDLE_US;
 		/*
 		 * With bytes still to send, the socket taking them wakes this
-		 * loop, which looks again then; that end, often long past
-		 * while a slow link holds the bytes, must not be the wait's
-		 * due time (it made the loop spin until the link took them).
+		 * loop, which looks again then: the age and idle ends, often
+		 * long past while a slow link holds the bytes, must not be the
+		 * wait's due time (they made the loop spin until the link took
+		 * them). Only the end at 4 times the age (still ahead, or the
+		 * body would have ended above) is kept, so that a stalled body
+		 * ends on time and its next batches go in the other slot.
 		 */
-		if (x->b.len == x->boff && end < *due)
+		if (x->b.len > x->boff)
+			end = x->started + 4 * RELAY_STREAM_MAX_US;
+		if (end < *due)
 			*due = end;
 	}
 	if (x->rpaused && (x->b.len > x->boff || x->ending)) {
