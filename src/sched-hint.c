@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,8 +34,12 @@ sb_sched_prefer_latency(void)
 {
 #ifdef SYS_sched_setattr
 	struct sb_sched_attr	attr;
+	const char		*env;
 	int			prio;
 
+	env = getenv(SB_SCHED_ENV);
+	if (env != NULL && strcmp(env, "0") == 0)
+		return (0);		/* turned off: the kernel's own slice */
 	if (sched_getscheduler(0) != SCHED_OTHER)
 		return (0);
 	errno = 0;

@@ -19,12 +19,15 @@
 
 /* The slice asked for: the shortest EEVDF allows (0.1 ms). */
 #define SB_SCHED_SLICE_US 100
+/* Set to 0, this environment variable turns the request off. */
+#define SB_SCHED_ENV "SYNBRIDGE_SHORT_SLICE"
 
 /*
  * Ask for a SB_SCHED_SLICE_US slice for the calling thread (SCHED_OTHER
- * only: a thread under another policy is left alone). Returns 0 if the
- * kernel took the request, -1 with errno set if not (ENOSYS, EINVAL,
- * EPERM): callers go on either way.
+ * only: a thread under another policy, SCHED_BATCH or a real-time one, is
+ * left alone; nothing is asked when SYNBRIDGE_SHORT_SLICE is 0). Returns
+ * 0 if the kernel took the request or none was made, -1 with errno set if
+ * the kernel refused it (ENOSYS, EINVAL, EPERM): callers go on either way.
  */
 int sb_sched_prefer_latency(void);
 

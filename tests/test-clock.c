@@ -165,6 +165,34 @@ test_sched_hint(void **state)
 	assert_int_equal(r.child.nice, r.nice);
 }
 
+static void *
+hint_off_thread(void *arg)
+{
+	struct test_sched_attr	*before_after = arg;
+
+	(void)thread_attr(&before_after[0]);
+	(void)sb_sched_prefer_latency();
+	(void)thread_attr(&before_after[1]);
+	return (NULL);
+}
+
+/* SYNBRIDGE_SHORT_SLICE=0 leaves the thread's slice as the kernel set it. */
+static void
+test_sched_hint_off(void **state)
+{
+	struct test_sched_attr	a[2];
+	pthread_t		t;
+
+	(void)state;
+	assert_int_equal(setenv(SB_SCHED_ENV, "0", 1), 0);
+	assert_int_equal(pthread_create(&t, NULL, hint_off_thread, a), 0);
+	pthread_join(t, NULL);
+	unsetenv(SB_SCHED_ENV);
+	assert_int_equal(a[1].runtime, a[0].runtime);
+	if (kernel_has_slices())
+		assert_true(a[1].runtime != (uint64_t)SB_SCHED_SLICE_US * 1000);
+}
+
 int
 main(void)
 {
@@ -173,6 +201,7 @@ main(void)
 		cmocka_unit_test(test_offset_applies),
 		cmocka_unit_test(test_fast_virtual),
 		cmocka_unit_test(test_sched_hint),
+		cmocka_unit_test(test_sched_hint_off),
 	};
 	return cmocka_run_group_tests_name("clock", tests, NULL, NULL);
 }
