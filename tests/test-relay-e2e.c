@@ -761,11 +761,11 @@ test_slow_relay_no_spin(void **state)
 /*
  * A publish body whose link stops taking bytes (the proxy reads nothing
  * for 4 s once 1 MB has passed) while it still holds 9.6 MB to send: the
- * network thread waits for the socket, it does not spin. It used to take
- * the body's idle time (20 ms after the last append, long past) as due,
- * and polled without sleeping until the socket took bytes again: a whole
- * core whenever a publisher outran its link, the CPU the other sites and
- * the relay on the same machine needed.
+ * network thread waits, looking again every 1 ms, it does not spin. It
+ * used to take the body's idle time (20 ms after the last append, long
+ * past) as due, and polled without sleeping until the socket took bytes
+ * again: a whole core whenever a publisher outran its link, the CPU the
+ * other sites and the relay on the same machine needed.
  */
 static void
 test_blocked_body_no_spin(void **state)
