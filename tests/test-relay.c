@@ -63,6 +63,7 @@ struct answer {
 	char *body;
 	size_t len;
 	char retry_after[16];
+	char streams_version[24];	/* Synbridge-Streams-Version */
 };
 
 /* One batch seen in a read. */
@@ -265,6 +266,10 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	if (size * n > 13 && strncasecmp(data, "Retry-After: ", 13) == 0)
 		snprintf(a->retry_after, sizeof a->retry_after, "%.*s",
 		    (int)strcspn(data + 13, "\r\n"), data + 13);
+	if (size * n > 27 &&
+	    strncasecmp(data, "Synbridge-Streams-Version: ", 27) == 0)
+		snprintf(a->streams_version, sizeof a->streams_version,
+		    "%.*s", (int)strcspn(data + 27, "\r\n"), data + 27);
 	return size * n;
 }
 
@@ -2072,6 +2077,136 @@ test_control(void **state)
 	relay_stop(&p, SIGTERM);
 }
 
+/* A held stream list for a thread. */
+struct lister {
+	struct relay_proc *p;
+	char path[128];
+	struct answer a;
+	int64_t answered_ms;
+	pthread_t thread;
+};
+
+static void *
+lister_main(void *arg)
+{
+	struct lister *q = arg;
+
+	http(q->p, q->path, TOK_PADOVA, NULL, 0, &q->a);
+	q->answered_ms = now_ms();
+	return NULL;
+}
+
+/* Wait (with a deadline) until the relay has n connections. */
+static void
+wait_connections(struct relay_proc *p, int n)
+{
+	char *out, want[64];
+	int64_t t0 = now_ms();
+
+	snprintf(want, sizeof want, "synbridge_relay_connections %d\n", n);
+	for (;;) {
+		out = expect(p, "/metrics", NULL, NULL, 0, 200);
+		if (strstr(out, want) != NULL) {
+			free(out);
+			return;
+		}
+		free(out);
+		assert_true(now_ms() - t0 < 5000 * slow());
+		nap();
+	}
+}
+
+/*
+ * GET /v1/streams?known=V&hold=S waits while the list is at version V:
+ * a stream listed meanwhile answers it at once (without a spool, and with
+ * one, where a stream is listed once its spool line is synced).
+ */
+static void
+held_list(const char *name, const char **extra)
+{
+	struct relay_proc p;
+	struct lister q = { .p = &p };
+	struct answer a;
+	char v[24];
+	int64_t t0;
+
+	relay_up(&p, name, extra);
+	stream_id(&p, TOK_SOUTH, "out", NULL);
+	http(&p, "/v1/streams", TOK_PADOVA, NULL, 0, &a);
+	assert_int_equal(a.code, 200);
+	assert_true(strtoull(a.streams_version, NULL, 10) > 0);
+	snprintf(v, sizeof v, "%s", a.streams_version);
+	free(a.body);
+
+	/* nothing changes: held for the whole second, then the same list */
+	snprintf(q.path, sizeof q.path, "/v1/streams?known=%s&hold=1", v);
+	t0 = now_ms();
+	http(&p, q.path, TOK_PADOVA, NULL, 0, &a);
+	assert_true(now_ms() - t0 >= 900);
+	assert_int_equal(a.code, 200);
+	assert_string_equal(a.streams_version, v);
+	assert_non_null(strstr(a.body, " southampton out 8 0\n"));
+	free(a.body);
+
+	/* a version that is not the current one answers at once */
+	http(&p, "/v1/streams?known=1&hold=20", TOK_PADOVA, NULL, 0, &a);
+	assert_int_equal(a.code, 200);
+	assert_string_equal(a.streams_version, v);
+	free(a.body);
+
+	/* held for up to 20 s; a new stream answers it */
+	snprintf(q.path, sizeof q.path, "/v1/streams?known=%s&hold=20", v);
+	pthread_create(&q.thread, NULL, lister_main, &q);
+	wait_connections(&p, 2);
+	/* still held: the stream list has not changed */
+	assert_int_equal(q.answered_ms, 0);
+	t0 = now_ms();
+	stream_id(&p, TOK_SOUTH, "syn:w1", NULL);
+	pthread_join(q.thread, NULL);
+	assert_true(q.answered_ms - t0 < 5000 * slow());
+	assert_int_equal(q.a.code, 200);
+	assert_non_null(strstr(q.a.body, " southampton syn:w1 8 0\n"));
+	assert_true(strcmp(q.a.streams_version, v) != 0);
+	free(q.a.body);
+
+	/* registering a stream the relay has already listed changes nothing */
+	http(&p, "/v1/streams", TOK_PADOVA, NULL, 0, &a);
+	snprintf(v, sizeof v, "%s", a.streams_version);
+	free(a.body);
+	stream_id(&p, TOK_SOUTH, "out", NULL);
+	http(&p, "/v1/streams", TOK_PADOVA, NULL, 0, &a);
+	assert_string_equal(a.streams_version, v);
+	free(a.body);
+
+	free(expect(&p, "/v1/streams?known=x", TOK_PADOVA, NULL, 0, 400));
+	snprintf(q.path, sizeof q.path, "/v1/streams?known=%s&hold=26", v);
+	free(expect(&p, q.path, TOK_PADOVA, NULL, 0, 400));
+	free(expect(&p, "/v1/streams?known=1&hold=-1", TOK_PADOVA, NULL, 0,
+	    400));
+	relay_stop(&p, SIGTERM);
+}
+
+static void
+test_streams_held(void **state)
+{
+	(void)state;
+	held_list("heldlist", NULL);
+}
+
+static void
+test_streams_held_spool(void **state)
+{
+	struct relay_proc p;
+	char spool[300];
+	const char *extra[] = { "--spool", spool, NULL };
+
+	(void)state;
+	relay_up(&p, "heldspool", NULL);	/* makes the directory */
+	snprintf(spool, sizeof spool, "%s/spool", p.dir);
+	relay_stop(&p, SIGTERM);
+	held_list("heldspool", extra);
+}
+
 /* /v1/time is session time; /metrics is Prometheus text. */
 static void
 test_time_and_metrics(void **state)
@@ -2199,6 +2334,8 @@ main(void)
 		cmocka_unit_test(test_memory_gap),
 		cmocka_unit_test(test_spool_kill9),
 		cmocka_unit_test(test_control),
+		cmocka_unit_test(test_streams_held),
+		cmocka_unit_test(test_streams_held_spool),
 		cmocka_unit_test(test_time_and_metrics),
 		cmocka_unit_test(test_bad_start),
 	};

@@ -51,6 +51,12 @@ enum relay_role {
  */
 #define RELAY_LIST_EARLY_US 250000
 #define RELAY_LIST_EARLY_FOR_US 10000000
+/*
+ * A relay that holds lists (RELAY_STREAMS_HEADER) is asked again once one
+ * answers, but not sooner than this after the last was asked: a relay
+ * that answered at once every time would otherwise be asked in a loop.
+ */
+#define RELAY_LIST_MIN_US 20000
 #define RELAY_PROBE_EVERY_US 1000000
 #define RELAY_BURST_EVERY_US 5000000
 #define RELAY_BURST_PROBES 8
@@ -122,6 +128,7 @@ struct relay_net {
 	int		 need_register;
 	int		 register_singly;
 	int64_t		 list_at;
+	uint64_t	 list_version;	/* RELAY_STREAMS_HEADER, 0: none */
 	int64_t		 probe_at;
 	int64_t		 burst_at;
 	int		 burst_left;
@@ -915,7 +922,15 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 				net->list_at = now + (now - net->born <
 				    RELAY_LIST_EARLY_FOR_US ? RELAY_LIST_EARLY_US :
 				    RELAY_LIST_EVERY_US);
-				relay_net_begin(c, x, "/v1/streams", NULL, 0);
+				if (net->list_version != 0)
+					snprintf(path, sizeof path,
+					    "/v1/streams?known=%" PRIu64
+					    "&hold=%d", net->list_version,
+					    RELAY_LIST_EVERY_US / 1000000);
+				else
+					snprintf(path, sizeof path,
+					    "/v1/streams");
+				relay_net_begin(c, x, path, NULL, 0);
 			}
 			/* (one in flight: its answer ends the wait) */
 			if (!x->active && net->list_at < *due)
@@ -1177,16 +1192,23 @@ relay_net_own(struct relay_net *net, uint32_t id)
 	return (0);
 }
 
+/* A number header (name) of x's answer, or 0. */
+static uint64_t
+relay_net_header_u64(struct relay_xfer *x, const char *name)
+{
+	struct curl_header	*h;
+
+	if (curl_easy_header(x->easy, name, 0, CURLH_HEADER, -1, &h) !=
+	    CURLHE_OK)
+		return (0);
+	return (strtoull(h->value, NULL, 10));
+}
+
 /* The session's epoch a GET /v1/streams answer names, or 0. */
 static uint64_t
 relay_net_epoch(struct relay_xfer *x)
 {
-	struct curl_header	*h;
-
-	if (curl_easy_header(x->easy, RELAY_EPOCH_HEADER, 0, CURLH_HEADER,
-	    -1, &h) != CURLHE_OK)
-		return (0);
-	return (strtoull(h->value, NULL, 10));
+	return (relay_net_header_u64(x, RELAY_EPOCH_HEADER));
 }
 
 /* Can the host keep cursors (a host whose api covers them)? */
@@ -1560,10 +1582,17 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 			relay_net_registered(c, net, x, code);
 		break;
 	case RELAY_LIST:
-		if (ok)
+		if (ok) {
 			relay_net_listed(c, net, x);
-		else
+			/* a relay that holds lists: ask again at once */
+			net->list_version = relay_net_header_u64(x,
+			    RELAY_STREAMS_HEADER);
+			if (net->list_version != 0)
+				net->list_at = x->started + RELAY_LIST_MIN_US;
+		} else {
 			net->list_at = x->not_before;
+			net->list_version = 0;	/* an unknown relay next */
+		}
 		break;
 	case RELAY_READ:
 		if (result == CURLE_OK && code != 200) {

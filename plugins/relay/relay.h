@@ -37,6 +37,15 @@
  * numbers every stream from 1 again) the seqs belong to.
  */
 #define RELAY_EPOCH_HEADER "Synbridge-Epoch"
+/*
+ * ... and the version of its stream list in this one: a relay that sends
+ * it holds GET /v1/streams?known=V&hold=S until the list changes from V
+ * (or S seconds pass), so the next list is asked for as soon as one
+ * answers and a new stream is read from the moment it is listed. A relay
+ * without it is asked every RELAY_LIST_EVERY_US (RELAY_LIST_EARLY_US in a
+ * link's first seconds).
+ */
+#define RELAY_STREAMS_HEADER "Synbridge-Streams-Version"
 
 /* Limits. */
 /*

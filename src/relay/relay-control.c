@@ -81,7 +81,8 @@ relay_control_wake(struct relay_session *s, const char *site)
 	struct relay_req *req;
 
 	TAILQ_FOREACH(req, &s->polls, entry) {
-		if (req->suspended && strcmp(req->token->site, site) == 0) {
+		if (req->suspended && !req->poll_list &&
+		    strcmp(req->token->site, site) == 0) {
 			req->suspended = 0;
 			MHD_resume_connection(req->conn);
 		}
@@ -312,6 +313,23 @@ relay_control_wake_expired(int64_t now)
 				req->suspended = 0;
 				MHD_resume_connection(req->conn);
 			}
+		}
+	}
+}
+
+/*
+ * Resume the held stream lists of session s (a stream became listed;
+ * lock held): each answers with the new list.
+ */
+void
+relay_control_wake_lists(struct relay_session *s)
+{
+	struct relay_req *req;
+
+	TAILQ_FOREACH(req, &s->polls, entry) {
+		if (req->suspended && req->poll_list) {
+			req->suspended = 0;
+			MHD_resume_connection(req->conn);
 		}
 	}
 }

@@ -82,6 +82,10 @@ relay_http_free_answer(void *body)
 	free(body);
 }
 
+static int relay_http_answer2(struct MHD_Connection *, unsigned,
+    const char *, char *, size_t, const char *, const char *, const char *,
+    const char *);
+
 /*
  * Queue an answer (body malloc'd or NULL) with an optional header. The
  * body is charged to --max-buffers until MHD has sent it; over the budget
@@ -91,6 +95,16 @@ static int
 relay_http_answer(struct MHD_Connection *conn, unsigned code,
     const char *type, char *body, size_t len, const char *hname,
     const char *hvalue)
+{
+	return relay_http_answer2(conn, code, type, body, len, hname, hvalue,
+	    NULL, NULL);
+}
+
+/* The same with a second header (h2name NULL: none). */
+static int
+relay_http_answer2(struct MHD_Connection *conn, unsigned code,
+    const char *type, char *body, size_t len, const char *hname,
+    const char *hvalue, const char *h2name, const char *h2value)
 {
 	struct MHD_Response *resp;
 	int rc;
@@ -120,6 +134,8 @@ relay_http_answer(struct MHD_Connection *conn, unsigned code,
 		    type);
 	if (hname != NULL)
 		MHD_add_response_header(resp, hname, hvalue);
+	if (h2name != NULL)
+		MHD_add_response_header(resp, h2name, h2value);
 	rc = MHD_queue_response(conn, code, resp);
 	MHD_destroy_response(resp);
 	if (code < 600)
@@ -206,20 +222,59 @@ relay_http_auth(struct MHD_Connection *conn, struct relay_token **t)
 	return *t != NULL ? 1 : -1;
 }
 
-/* GET /v1/streams: the streams the token may read, and its own. */
+/*
+ * GET /v1/streams[?known=V[&hold=S]]: the streams the token may read, and
+ * its own. With known=V (the version a list answered before) and hold=S,
+ * the answer waits while the session's list is still at version V, up to
+ * S seconds: a site learns of a stream as soon as it is listed.
+ */
 static int
 relay_http_streams_get(struct MHD_Connection *conn, struct relay_req *req)
 {
 	struct relay_session *s = relay_store_session(req->token->session);
+	const char *known = relay_http_arg(conn, "known");
+	const char *hold = relay_http_arg(conn, "hold");
 	struct relay_stream *st;
 	FILE *f;
-	char *out = NULL, epoch[24];
+	char *out = NULL, epoch[24], version[24];
+	uint64_t k = 0, h = 0;
 	size_t len;
 	uint32_t i;
 
+	if (!req->polling) {
+		if (known != NULL && relay_args_u64(known, &k) != 0) {
+			return relay_http_error(conn, 400, "give known=V, the "
+			    "%s header of the last list", RELAY_STREAMS_HEADER);
+		}
+		if (hold != NULL && (relay_args_u64(hold, &h) != 0 ||
+		    h > RELAY_LIST_HOLD)) {
+			return relay_http_error(conn, 400, "give hold=S with S "
+			    "from 0 to %d seconds", RELAY_LIST_HOLD);
+		}
+		req->poll_after = k;
+		req->poll_deadline = relay_now_mono() + (int64_t)h * 1000000;
+	}
+	pthread_mutex_lock(&relay.lock);
+	if (known != NULL && s->streams_version == req->poll_after &&
+	    !relay.stopping && !req->poll_expired &&
+	    relay_now_mono() < req->poll_deadline) {
+		if (!req->polling) {
+			req->polling = req->poll_list = 1;
+			req->poll_session = s;
+			req->conn = conn;
+			TAILQ_INSERT_TAIL(&s->polls, req, entry);
+		}
+		req->suspended = 1;
+		MHD_suspend_connection(conn);
+		pthread_mutex_unlock(&relay.lock);
+		return MHD_YES;
+	}
+	if (req->polling) {
+		TAILQ_REMOVE(&s->polls, req, entry);
+		req->polling = 0;
+	}
 	if ((f = open_memstream(&out, &len)) == NULL)
 		fatal("open_memstream failed");
-	pthread_mutex_lock(&relay.lock);
 	for (i = 0; i < s->nstreams; i++) {
 		st = s->streams[i];
 		if (st->registering ||
@@ -228,12 +283,13 @@ relay_http_streams_get(struct MHD_Connection *conn, struct relay_req *req)
 		fprintf(f, "%" PRIu32 " %s %s %" PRIu32 " %" PRIu64 "\n",
 		    st->id, st->site, st->name, st->units, st->highest);
 	}
+	snprintf(version, sizeof version, "%" PRIu64, s->streams_version);
 	pthread_mutex_unlock(&relay.lock);
 	fclose(f);
 	/* which life of the session these seqs belong to */
 	snprintf(epoch, sizeof epoch, "%" PRId64, s->epoch_us);
-	return relay_http_answer(conn, 200, RELAY_TEXT, out, len,
-	    RELAY_EPOCH_HEADER, epoch);
+	return relay_http_answer2(conn, 200, RELAY_TEXT, out, len,
+	    RELAY_EPOCH_HEADER, epoch, RELAY_STREAMS_HEADER, version);
 }
 
 /* One NAME UNITS line of a POST /v1/streams body. */
@@ -1009,10 +1065,11 @@ relay_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		return relay_http_busy(conn);
 	}
 	/*
-	 * A long-poll, or a message or a registration waiting for the
-	 * spool, comes back.
+	 * A long-poll (control, or a held stream list), or a message or a
+	 * registration waiting for the spool, comes back.
 	 */
 	if (relay_http_routes[req->route].route != RELAY_CONTROL &&
+	    relay_http_routes[req->route].route != RELAY_STREAMS_GET &&
 	    relay_http_routes[req->route].route != RELAY_COMMAND &&
 	    relay_http_routes[req->route].route != RELAY_RESULT &&
 	    relay_http_routes[req->route].route != RELAY_STREAMS_POST)

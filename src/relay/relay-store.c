@@ -92,6 +92,7 @@ relay_store_init(char **cause)
 			s->name = xstrdup(relay.tokens[i].session);
 			s->session_id = relay_store_hash(s->name);
 			s->epoch_us = relay.start_us;
+			s->streams_version = (uint64_t)relay.start_us;
 			s->streams_fd = s->control_fd = s->clock_fd = -1;
 			s->next_msg = 1;
 			TAILQ_INIT(&s->fifo);
@@ -272,7 +273,17 @@ relay_store_register(struct relay_session *s, const char *site,
 	    sizeof *s->streams);
 	s->streams[s->nstreams++] = st;
 	relay.nstreams++;
+	if (!st->registering)
+		relay_store_streams_listed(s);
 	return st;
+}
+
+/* A stream of s is listed now: wake the held lists. Lock held. */
+void
+relay_store_streams_listed(struct relay_session *s)
+{
+	s->streams_version++;
+	relay_control_wake_lists(s);
 }
 
 /*
@@ -283,9 +294,14 @@ void
 relay_store_streams_durable(struct relay_session *s, uint32_t n)
 {
 	uint32_t i;
+	int listed = 0;
 
-	for (i = 0; i < n && i < s->nstreams; i++)
+	for (i = 0; i < n && i < s->nstreams; i++) {
+		listed |= s->streams[i]->registering;
 		s->streams[i]->registering = 0;
+	}
+	if (listed)
+		relay_store_streams_listed(s);
 }
 
 /* Find (or add) a stream in the touched list. */

@@ -163,6 +163,13 @@ struct relay_session {
 
 	struct relay_stream **streams;	/* by id - 1 */
 	uint32_t nstreams;
+	/*
+	 * Changes each time a stream becomes listed (GET /v1/streams'
+	 * RELAY_STREAMS_HEADER); from the relay's start time in us, so that
+	 * a version seen by a client of an earlier relay process is not
+	 * taken for the current one.
+	 */
+	uint64_t streams_version;
 	int streams_fd;
 	uint64_t streams_size;		/* bytes of the streams file */
 
@@ -289,6 +296,7 @@ struct relay_req {
 	struct MHD_Connection *conn;	/* long-poll */
 	struct relay_session *poll_session;
 	int polling, suspended, poll_expired;
+	int poll_list;			/* a held GET /v1/streams, not control */
 	uint64_t poll_after;
 	int64_t poll_deadline;		/* monotonic us */
 	TAILQ_ENTRY(relay_req) entry;
@@ -413,6 +421,7 @@ struct relay_stream *relay_store_stream(struct relay_session *s,
 struct relay_stream *relay_store_find(struct relay_session *s,
     const char *site, const char *name);
 void relay_store_streams_durable(struct relay_session *s, uint32_t n);
+void relay_store_streams_listed(struct relay_session *s);
 struct relay_stream *relay_store_register(struct relay_session *s,
     const char *site, const char *name, uint32_t units, char **cause);
 struct relay_site *relay_store_site(struct relay_session *s,
@@ -433,6 +442,14 @@ int64_t relay_store_time(const struct relay_session *s);
  * kept a cursor knows whether its seqs still mean the same batches.
  */
 #define RELAY_EPOCH_HEADER "Synbridge-Epoch"
+/*
+ * ... and the version of its stream list in this one: GET
+ * /v1/streams?known=V&hold=S holds the request while V is still the
+ * version (up to S seconds, at most RELAY_LIST_HOLD), so that a site
+ * learns of a new stream at once instead of at its next poll.
+ */
+#define RELAY_STREAMS_HEADER "Synbridge-Streams-Version"
+#define RELAY_LIST_HOLD 25
 
 /* relay-clock.c */
 int relay_clock_load(struct relay_session *s, char **cause);
@@ -481,6 +498,7 @@ int relay_control_post(struct MHD_Connection *conn, struct relay_req *req,
 int relay_control_poll(struct MHD_Connection *conn, struct relay_req *req);
 void relay_control_wake_expired(int64_t now);
 void relay_control_wake_all(void);
+void relay_control_wake_lists(struct relay_session *s);
 void relay_control_free(struct relay_session *s);
 void relay_control_add(struct relay_session *s, struct relay_msg *m);
 void relay_control_commit(struct relay_session *s, struct relay_msg *m);
