@@ -31,14 +31,15 @@ cmd_latency_line(struct cmdq_item *item, const struct latency *l,
 	if (latency_total(l, &t) != 0)
 		return 0;
 	if (latency_recent(l, now, &r) != 0)
-		cmdq_item_reply(item, "%s %s: last 20 s none; session p50 "
+		cmdq_item_reply(item, "%s %s: none in the last 10 s; session p50 "
 		    "%.3f p99 %.3f max %.3f ms n %llu", latency_kind_name(kind),
 		    path, t.p50_ms, t.p99_ms, t.max_ms,
 		    (unsigned long long)t.n);
 	else
-		cmdq_item_reply(item, "%s %s: last 20 s p50 %.3f p99 %.3f max "
+		cmdq_item_reply(item, "%s %s: last %.0f s p50 %.3f p99 %.3f max "
 		    "%.3f ms n %llu; session p50 %.3f p99 %.3f max %.3f ms n "
-		    "%llu", latency_kind_name(kind), path, r.p50_ms, r.p99_ms,
+		    "%llu", latency_kind_name(kind), path, r.window_s < 1 ? 1 :
+		    r.window_s, r.p50_ms, r.p99_ms,
 		    r.max_ms, (unsigned long long)r.n, t.p50_ms, t.p99_ms,
 		    t.max_ms, (unsigned long long)t.n);
 	return 1;

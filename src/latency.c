@@ -67,12 +67,13 @@ latency_add(struct latency **lp, int64_t us, int64_t now)
 
 	if (l == NULL) {
 		l = *lp = xcalloc(1, sizeof *l);
-		l->half_start_us = now;
+		l->half_start_us = l->older_start_us = now;
 	}
 	if (now - l->half_start_us >= LATENCY_HALF_US) {
 		/* the older half goes; the window is 10 to 20 s long */
 		l->cur ^= 1;
 		memset(&l->recent[l->cur], 0, sizeof l->recent[l->cur]);
+		l->older_start_us = l->half_start_us;
 		l->half_start_us = now;
 	}
 	if (us < 0)
@@ -135,7 +136,11 @@ latency_recent(const struct latency *l, int64_t now, struct latency_stat *st)
 	}
 	old = now - l->half_start_us >= LATENCY_HALF_US ? NULL :
 	    &l->recent[l->cur ^ 1];
-	return latency_stat_of(&l->recent[l->cur], old, st);
+	if (latency_stat_of(&l->recent[l->cur], old, st) != 0)
+		return -1;
+	st->window_s = (double)(now - (old != NULL ? l->older_start_us :
+	    l->half_start_us)) / 1e6;
+	return 0;
 }
 
 /* The whole session. */

@@ -38,6 +38,7 @@ struct latency {
 	struct latency_hist recent[2];	/* the view's window, two halves */
 	int		 cur;
 	int64_t		 half_start_us;	/* monotonic */
+	int64_t		 older_start_us;	/* where the older half began */
 	struct latency_hist period;	/* since the last latency.csv row */
 	struct latency_hist all;	/* since the path's first sample */
 };
@@ -46,13 +47,17 @@ struct latency {
 struct latency_stat {
 	uint64_t	 n;
 	double		 p50_ms, p99_ms, max_ms;
+	double		 window_s;	/* latency_recent: the span it covers */
 };
 
 /* "spike", "arrival", "command", "overhead", "remote". */
 const char *latency_kind_name(enum latency_kind);
 /* Add one sample of us (negative: 0) at monotonic time now; allocates. */
 void	latency_add(struct latency **, int64_t, int64_t);
-/* The view's window (last 10-20 s); -1 if it holds no sample. */
+/*
+ * The view's window (the last 10-20 s; st->window_s says how long); -1 if
+ * it holds no sample.
+ */
 int	latency_recent(const struct latency *, int64_t, struct latency_stat *);
 /* The whole session; -1 if there is no sample. */
 int	latency_total(const struct latency *, struct latency_stat *);

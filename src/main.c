@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,48 @@ main_add_path(struct session *s, const char *list)
 	free(copy);
 }
 
+/*
+ * -v: the time slice this console's threads run with (sched-hint.h), and
+ * why, for whoever rules the console in or out under load. rc is what
+ * sb_sched_prefer_latency returned (0 with --fast: not asked).
+ */
+static void
+main_report_slice(int fast, int rc)
+{
+	int		 err = errno;	/* of sb_sched_prefer_latency */
+	const char	*env = getenv(SB_SCHED_ENV);
+	uint64_t	 ns = 0;
+	int		 known = sb_sched_slice_ns(&ns) == 0 && ns > 0;
+	char		 kernel[48] = "";
+
+	if (known)
+		snprintf(kernel, sizeof kernel, " (%.3f ms)", (double)ns / 1e6);
+	if (fast)
+		fprintf(stderr, "synbridge: --fast: the console keeps the "
+		    "kernel's time slice%s; relay and device link threads "
+		    "ask for %.1f ms\n", kernel, SB_SCHED_SLICE_US / 1000.0);
+	else if (rc != 0)
+		fprintf(stderr, "synbridge: the kernel refused a %.1f ms time "
+		    "slice (%s): threads keep its own%s\n",
+		    SB_SCHED_SLICE_US / 1000.0, strerror(err), kernel);
+	else if (env != NULL && strcmp(env, "0") == 0)
+		fprintf(stderr, "synbridge: %s=0: threads keep the kernel's "
+		    "time slice%s\n", SB_SCHED_ENV, kernel);
+	else if (sched_getscheduler(0) != SCHED_OTHER)
+		fprintf(stderr, "synbridge: the console runs under a policy "
+		    "other than SCHED_OTHER (set with chrt?): its time slice "
+		    "is left as it is\n");
+	else if (known && ns == (uint64_t)SB_SCHED_SLICE_US * 1000)
+		fprintf(stderr, "synbridge: threads run with a %.1f ms time "
+		    "slice (%s=0 turns it off)\n", SB_SCHED_SLICE_US / 1000.0,
+		    SB_SCHED_ENV);
+	else
+		fprintf(stderr, "synbridge: asked for a %.1f ms time slice; "
+		    "this kernel keeps%s its own (per-thread slices need "
+		    "Linux 6.12 or later)\n", SB_SCHED_SLICE_US / 1000.0,
+		    known ? kernel : "");
+}
+
 /* Parse a non-negative number of seconds. */
 static int
 main_seconds(const char *text, double *out)
@@ -130,6 +173,7 @@ main(int argc, char **argv)
 	size_t nplugin_dirs = 0, i;
 	unsigned long long seed = 1, history = 1000000;
 	int c, headless = 0, demo = 0, fast = 0, verbose = 0, status;
+	int rc_slice;
 
 	while ((c = getopt_long(argc, argv, "c:x:v", longs, NULL)) != -1) {
 		switch (c) {
@@ -220,8 +264,9 @@ main(int argc, char **argv)
 	 * that compute: a short scheduler slice, which the threads started
 	 * from here inherit (sched-hint.h). In fast mode they compute.
 	 */
-	if (!fast)
-		(void)sb_sched_prefer_latency();
+	rc_slice = fast ? 0 : sb_sched_prefer_latency();
+	if (verbose)
+		main_report_slice(fast, rc_slice);
 	if (demo) {
 		if (ho.session_file != NULL) {
 			fprintf(stderr, "synbridge: --demo and -c cannot be "

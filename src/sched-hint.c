@@ -57,3 +57,25 @@ sb_sched_prefer_latency(void)
 	return (-1);
 #endif
 }
+
+/*
+ * The calling thread's slice as the kernel reports it (sched_getattr), in
+ * ns: 0, or -1 with errno set where the kernel cannot say.
+ */
+int
+sb_sched_slice_ns(uint64_t *ns)
+{
+#ifdef SYS_sched_getattr
+	struct sb_sched_attr	attr;
+
+	memset(&attr, 0, sizeof attr);
+	if (syscall(SYS_sched_getattr, 0, &attr, (unsigned)sizeof attr, 0) !=
+	    0)
+		return (-1);
+	*ns = attr.sched_runtime;
+	return (0);
+#else
+	errno = ENOSYS;
+	return (-1);
+#endif
+}

@@ -17,6 +17,8 @@
 #ifndef SB_SCHED_HINT_H
 #define SB_SCHED_HINT_H
 
+#include <stdint.h>
+
 /* The slice asked for: the shortest EEVDF allows (0.1 ms). */
 #define SB_SCHED_SLICE_US 100
 /* Set to 0, this environment variable turns the request off. */
@@ -30,5 +32,12 @@
  * the kernel refused it (ENOSYS, EINVAL, EPERM): callers go on either way.
  */
 int sb_sched_prefer_latency(void);
+
+/*
+ * The calling thread's time slice as the kernel reports it, in ns (0 or a
+ * kernel without per-thread slices may report its default, or 0): 0, or
+ * -1 with errno set where it cannot say (ENOSYS).
+ */
+int sb_sched_slice_ns(uint64_t *);
 
 #endif

@@ -1,7 +1,7 @@
 #!/bin/sh
 # headless-options.sh: command-line options behave like GNU programs'.
 . "${top_srcdir:-.}/tests/headless-common.sh"
-echo 1..14
+echo 1..17
 
 "$SB" --version >"$tmp/out" 2>"$tmp/err"
 status=$?
@@ -50,3 +50,17 @@ check "a missing script exits non-zero and says so" sh -c "[ $status -ne 0 ] &&
 status=$?
 check "an impossible --log-dir exits non-zero and says so" \
     sh -c "[ $status -ne 0 ] && grep -qF 'synbridge: --log-dir:' '$tmp/err'"
+
+# -v says which time slice the threads run with, and why
+"$SB" --headless -v </dev/null >"$tmp/out" 2>"$tmp/err"
+check "-v says the time slice the console's threads run with" \
+    grep -qE '^synbridge: (threads run with a 0\.1 ms time slice|asked for a 0\.1 ms time slice; this kernel keeps|the kernel refused a 0\.1 ms time slice)' \
+    "$tmp/err"
+SYNBRIDGE_SHORT_SLICE=0 "$SB" --headless -v </dev/null >"$tmp/out" \
+    2>"$tmp/err"
+check "-v with SYNBRIDGE_SHORT_SLICE=0 says it is off" \
+    grep -qF 'synbridge: SYNBRIDGE_SHORT_SLICE=0: threads keep the kernel' \
+    "$tmp/err"
+"$SB" --headless --fast -v </dev/null >"$tmp/out" 2>"$tmp/err"
+check "-v with --fast says the console keeps the kernel's slice" \
+    grep -qF 'synbridge: --fast: the console keeps the kernel' "$tmp/err"

@@ -39,7 +39,7 @@ typed() {
 }
 check "typed reads are measured to the device and back" wait_for 30 typed
 printf 'synapses\nlatency\nlink\n' >&3
-check "latency answers" wait_for 20 grep -q '^spike s[0-5]: last 20 s' \
+check "latency answers" wait_for 20 grep -Eq '^spike s[0-5]: last [0-9]+ s p50 ' \
     "$tmp/out"
 printf 'quit\n' >&3
 exec 3>&-

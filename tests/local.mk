@@ -4,6 +4,11 @@ tests_test_clock_SOURCES = tests/test-clock.c
 tests_test_clock_CFLAGS = $(TEST_CFLAGS)
 tests_test_clock_LDADD = src/libsbcore.la $(TEST_LIBS)
 TESTS += tests/test-clock
+check_PROGRAMS += tests/test-latency
+tests_test_latency_SOURCES = tests/test-latency.c
+tests_test_latency_CFLAGS = $(TEST_CFLAGS)
+tests_test_latency_LDADD = src/libsbcore.la $(TEST_LIBS)
+TESTS += tests/test-latency
 
 check_PROGRAMS += tests/test-cursor
 tests_test_cursor_SOURCES = tests/test-cursor.c

@@ -49,13 +49,13 @@ loop_script(const char *path)
 }
 
 /*
- * Parse "KIND PATH: last 20 s ...; session p50 A p99 B max C ms n N" (the
+ * Parse "KIND PATH: last N s ...; session p50 A p99 B max C ms n N" (the
  * figures since `latency -r`); 0 or -1.
  */
 static int
 loop_parse(const char *line, struct loop_path *p)
 {
-	const char	*colon = strstr(line, ": last 20 s ");
+	const char	*colon = strstr(line, ": last ");
 	const char	*session = strstr(line, "; session p50 ");
 	size_t		 len;
 
