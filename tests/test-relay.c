@@ -1482,14 +1482,16 @@ wait_held(CURLM *m, struct relay_proc *p, struct feed *f, uint64_t want)
 /*
  * A console starts its next body of a stream before the last one's
  * answer: a part that comes before the batches it follows waits for
- * them while the earlier body is open (it is not refused 409), and is
- * refused 409 once nothing open can bring them. Two such parts never
- * wait for each other.
+ * them while the earlier body is open (it is not refused 409), or for 2 s
+ * while none is (the earlier may be on a connection still opening), and
+ * is refused 409 once nothing open can bring them and those 2 s are over.
+ * Two such parts never wait for each other past that.
  */
 static void
 overlapping_bodies(const char *name, const char **extra)
 {
 	struct relay_proc p;
+	int64_t t0;
 	struct feed a, b, c;
 	struct seen seen[32];
 	struct answer r;
@@ -1521,7 +1523,7 @@ overlapping_bodies(const char *name, const char **extra)
 	feed_free(m, &a);
 	feed_free(m, &b);
 
-	/* a ends without 5: b, held for it, is refused 409 at once */
+	/* a ends without 5: b, held for it, is refused 409 (after 2 s) */
 	feed_start(m, &p, &a);
 	feed_batch(&a, id, 4, 0);
 	wait_stored_fed(m, &p, id, 4);
@@ -1573,6 +1575,36 @@ overlapping_bodies(const char *name, const char **extra)
 		assert_int_equal(seen[k].seq, k + 1);
 	assert_int_equal(n, 8);
 	free(r.body);
+
+	/*
+	 * b comes first with no other request open (the earlier body still
+	 * on its way, on a connection being opened): it is held, and a,
+	 * begun after it, fills its hole.
+	 */
+	feed_start(m, &p, &b);
+	feed_batch(&b, id, 10, 1);
+	wait_held(m, &p, &b, 5);
+	assert_false(b.done);		/* held, not refused */
+	feed_start(m, &p, &a);
+	feed_batch(&a, id, 9, 1);
+	feed_run(m, &a, 20000 * slow());
+	feed_run(m, &b, 20000 * slow());
+	assert_int_equal(a.a.code, 200);
+	assert_int_equal(b.a.code, 200);
+	snprintf(want, sizeof want, "%u 10\n", id);
+	assert_string_equal(b.a.body, want);
+	feed_free(m, &a);
+	feed_free(m, &b);
+
+	/* nothing brings 11: refused 409 once the grace (2 s) is over */
+	t0 = now_ms();
+	feed_start(m, &p, &b);
+	feed_batch(&b, id, 12, 1);
+	feed_run(m, &b, 20000 * slow());
+	assert_int_equal(b.a.code, 409);
+	assert_non_null(strstr(b.a.body, "expected seq 11, got 12"));
+	assert_true(now_ms() - t0 >= 1900);
+	feed_free(m, &b);
 	curl_multi_cleanup(m);
 	relay_stop(&p, SIGTERM);
 }

@@ -515,8 +515,13 @@ done:
  * connection suspended) while another publish request of the same token
  * is open and not held itself, since that one may be the earlier body; it
  * is tried again whenever a part of the token is stored and when one of
- * its publish requests can bring no more. With no such request left it is
- * refused 409 as before, and the console asks where its streams stand.
+ * its publish requests can bring no more. With no such request open it is
+ * still held for RELAY_HOLE_GRACE_US from its first try: the earlier body
+ * may be on its way on a connection still being opened (over a 300 ms
+ * round trip a new connection's request comes about 0.75 s after it was
+ * begun, and a refused later body cost the console a re-registration
+ * and about 0.6 s of events). Past that it is refused 409 as before, and
+ * the console asks where its streams stand.
  */
 
 enum relay_part {
@@ -527,6 +532,12 @@ enum relay_part {
 
 /* Tries of a part between a hole and its hold (relay_http_publish_part). */
 #define RELAY_HOLD_TRIES 8
+/*
+ * How long a part that leaves a hole waits with no other publish request
+ * of its token open (see above): a few round trips of the longest links
+ * served. The timer thread refuses it after that (relay_http_held_expire).
+ */
+#define RELAY_HOLE_GRACE_US 2000000
 
 /* Could another open request of req's token fill a hole? Lock held. */
 static int
@@ -539,7 +550,11 @@ relay_http_may_hold(const struct relay_req *req)
 		return 0;
 	/* open and not held, besides req (counted in held while retried) */
 	others = (long)t->publishing - (long)t->held - (req->pub_held ? 0 : 1);
-	return others > 0;
+	if (others > 0)
+		return 1;
+	/* none: the earlier body may still be on its way (above) */
+	return req->hole_since != 0 &&
+	    relay_now_mono() - req->hole_since < RELAY_HOLE_GRACE_US;
 }
 
 static void relay_http_pub_done(struct relay_req *);
@@ -578,6 +593,8 @@ relay_http_publish_part(struct MHD_Connection *conn, struct relay_req *req,
 			answer = NULL;
 			continue;
 		}
+		if (req->hole_since == 0)
+			req->hole_since = relay_now_mono();
 		if (relay_http_may_hold(req)) {
 			if (!req->pub_held) {
 				req->pub_held = 1;
@@ -615,10 +632,49 @@ relay_http_publish_part(struct MHD_Connection *conn, struct relay_req *req,
 		return RELAY_PART_REFUSED;
 	}
 	free(answer);
+	req->hole_since = 0;	/* a later hole waits afresh */
 	memmove(req->body, req->body + len, req->body_len - len);
 	req->body_len -= len;
 	relay_http_retry_held(s, req->token);
 	return RELAY_PART_STORED;
+}
+
+/*
+ * The timer thread (no lock held): try again, and so refuse, the held
+ * parts that have waited RELAY_HOLE_GRACE_US with no other publish request
+ * of their token open to fill their hole.
+ */
+void
+relay_http_held_expire(int64_t now)
+{
+	struct relay_session *s;
+	struct relay_token *t;
+	struct relay_req *req;
+	size_t i;
+
+	for (i = 0;; i++) {
+		pthread_mutex_lock(&relay.lock);
+		if (i >= relay.nsessions) {
+			pthread_mutex_unlock(&relay.lock);
+			return;
+		}
+		s = relay.sessions[i];
+		t = NULL;
+		TAILQ_FOREACH(req, &s->held, held_entry) {
+			if (req->hole_since != 0 &&
+			    now - req->hole_since >= RELAY_HOLE_GRACE_US &&
+			    !relay_http_may_hold(req)) {
+				t = req->token;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&relay.lock);
+		if (t != NULL) {
+			/* refused (or stored, or held again): look again */
+			relay_http_retry_held(s, t);
+			i--;
+		}
+	}
 }
 
 /*

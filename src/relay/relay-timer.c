@@ -1,7 +1,8 @@
 /*
  * relay-timer.c: the relay's own timer. Suspended MHD connections never
  * time out, so this thread resumes streaming reads that owe a keep-alive
- * and long-polls whose hold is over. It also closes connections that have
+ * and long-polls whose hold is over, and refuses publish parts that have
+ * waited too long for a hole to fill. It also closes connections that have
  * not shown a valid token within --handshake-timeout, and logs how many
  * log lines were held back.
  */
@@ -40,6 +41,7 @@ relay_timer_main(void *arg)
 		relay_log_flush();
 		pthread_mutex_unlock(&relay.lock);
 		relay_clock_renew();
+		relay_http_held_expire(relay_now_mono());
 		pthread_mutex_lock(&relay.lock);
 	}
 	pthread_mutex_unlock(&relay.lock);

@@ -281,6 +281,7 @@ struct relay_req {
 	int pub_counted;		/* in its token's publishing */
 	int pub_held;			/* in its session's held (or tried) */
 	int hold_suspended;		/* its connection suspended for it */
+	int64_t hole_since;		/* mono us its part first left a hole */
 	size_t held_len;		/* the held part: body[0..held_len) */
 	TAILQ_ENTRY(relay_req) held_entry;
 	/* command or result: waiting for the spool (relay-sync.c) */
@@ -512,6 +513,7 @@ char *relay_metrics_health(struct relay_session *s, size_t *len);
 int relay_http_start(char **cause);
 struct MHD_Daemon *relay_http_start_unlistened(void);
 void relay_http_stop(void);
+void relay_http_held_expire(int64_t now);
 int relay_http_port(void);
 int relay_http_respond(struct MHD_Connection *conn, unsigned code,
     const char *type, char *body, size_t len);
