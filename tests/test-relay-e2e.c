@@ -761,7 +761,7 @@ test_slow_relay_no_spin(void **state)
 /*
  * A publish body whose link stops taking bytes (the proxy reads nothing
  * for 4 s once 1 MB has passed) while it still holds 9.6 MB to send: the
- * network thread waits, looking again every 1 ms, it does not spin. It
+ * network thread waits for the socket to take bytes; it does not spin. It
  * used to take the body's idle time (20 ms after the last append, long
  * past) as due, and polled without sleeping until the socket took bytes
  * again: a whole core whenever a publisher outran its link, the CPU the
@@ -841,7 +841,7 @@ test_blocked_body_no_spin(void **state)
 	if (!ok)
 		fail_msg("zurich got %" PRIu64 " of %u events", b.received, n);
 	assert_int_equal(b.gaps, 0);
-	/* spinning took 100 % of the wall time here; re-checking every 1 ms 2-3 % */
+	/* spinning took 100 % of the wall time here; waiting 1-3 % */
 	if (cpu > 0.25 * (double)wall / 1e6)
 		fail_msg("the transport used %.2f s of CPU in %.2f s with its "
 		    "link stalled (it spins)", cpu, (double)wall / 1e6);

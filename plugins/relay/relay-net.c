@@ -68,8 +68,6 @@ enum relay_role {
  */
 #define RELAY_STREAM_MAX_US 250000
 #define RELAY_STREAM_IDLE_US 20000
-/* With bytes unsent, how often a streaming body is looked at again. */
-#define RELAY_STREAM_RECHECK_US 1000
 #define RELAY_DRAIN_US 500000		/* at stop, for open bodies to end */
 
 /* One readable stream of another site. */
@@ -765,17 +763,20 @@ relay_net_stream_more(struct relay_client *c, struct relay_net *net,
 		if (!wait && x->last_append + RELAY_STREAM_IDLE_US < end)
 			end = x->last_append + RELAY_STREAM_IDLE_US;
 		/*
-		 * With bytes still to send, the age and idle ends are often
-		 * long past while a slow link holds the bytes: as the wait's
-		 * due time they made the loop spin until the link took them (a
-		 * whole core). It looks again every RELAY_STREAM_RECHECK_US
-		 * instead. Relying on the socket's wake alone was not enough:
-		 * over a 300 ms round trip on a loaded machine a body then
-		 * stalled about 1 s in one run of 3 or 4 (bench-relay wan, the
-		 * wake it missed not found), never with the re-check.
+		 * With bytes still to send, the socket taking them wakes this
+		 * loop, which looks again then: the age and idle ends, often
+		 * long past while a slow link holds the bytes, must not be the
+		 * wait's due time (they made the loop spin until the link took
+		 * them). Only the end at 4 times the age (still ahead, or the
+		 * body would have ended above) is kept, so that a stalled body
+		 * ends on time and its next batches go in the other slot.
+		 * (A stall of about 1 s over a 300 ms link, once taken for a
+		 * wake this missed, was the relay refusing a later body that
+		 * came before the earlier one's connection was open: see
+		 * RELAY_HOLE_GRACE_US in synbridge-relay.)
 		 */
-		if (x->b.len > x->boff && end < now + RELAY_STREAM_RECHECK_US)
-			end = now + RELAY_STREAM_RECHECK_US;
+		if (x->b.len > x->boff)
+			end = x->started + 4 * RELAY_STREAM_MAX_US;
 		if (end < *due)
 			*due = end;
 	}
