@@ -69,7 +69,11 @@ latency_add(struct latency **lp, int64_t us, int64_t now)
 		l = *lp = xcalloc(1, sizeof *l);
 		l->half_start_us = l->older_start_us = now;
 	}
-	if (now - l->half_start_us >= LATENCY_HALF_US) {
+	if (now - l->half_start_us >= 2 * LATENCY_HALF_US) {
+		/* quiet for 20 s or more: both halves are over */
+		memset(l->recent, 0, sizeof l->recent);
+		l->half_start_us = l->older_start_us = now;
+	} else if (now - l->half_start_us >= LATENCY_HALF_US) {
 		/* the older half goes; the window is 10 to 20 s long */
 		l->cur ^= 1;
 		memset(&l->recent[l->cur], 0, sizeof l->recent[l->cur]);

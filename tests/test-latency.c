@@ -56,6 +56,17 @@ test_window(void **state)
 	assert_int_equal(latency_recent(l, 150 * S, &st), -1);
 	assert_int_equal(latency_total(l, &st), 0);
 	assert_int_equal(st.n, 4);
+	/* the next sample after that quiet spell starts the window afresh */
+	latency_add(&l, 1000, 400 * S);
+	assert_int_equal(latency_recent(l, 401 * S, &st), 0);
+	assert_int_equal(st.n, 1);
+	assert_near(st.window_s, 1, 1e-9);
+	assert_near(st.max_ms, 1, 1e-9);
+	/* and so does one 15 s after a half began, keeping that half */
+	latency_add(&l, 2000, 416 * S);
+	assert_int_equal(latency_recent(l, 416 * S, &st), 0);
+	assert_int_equal(st.n, 2);
+	assert_near(st.window_s, 16, 1e-9);
 	latency_free(l);
 }
 

@@ -23,6 +23,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "relay-test-host.h"
 #include "relay.h"
 
@@ -186,6 +188,80 @@ test_publish_read(void **state)
 	fprintf(stderr, "# padova link: rtt %.3f ms p99 %.3f ms jitter %.3f "
 	    "ms, offset %.3f +- %.3f ms\n", h.rtt_ms, h.rtt_p99_ms,
 	    h.jitter_ms, h.offset_ms, h.uncertainty_ms);
+	test_relay_unload(&a);
+	test_relay_unload(&b);
+}
+
+/* libcurl: append to a growing string. */
+static size_t
+metric_body(char *data, size_t size, size_t n, void *arg)
+{
+	char	**buf = arg;
+	size_t	  old = *buf != NULL ? strlen(*buf) : 0;
+
+	*buf = realloc(*buf, old + size * n + 1);
+	memcpy(*buf + old, data, size * n);
+	(*buf)[old + size * n] = '\0';
+	return (size * n);
+}
+
+/* One unlabelled figure of the relay's /metrics (0 if it is not there). */
+static uint64_t
+relay_metric(const char *name)
+{
+	CURL		*c = curl_easy_init();
+	char		 url[64], want[96], *body = NULL, *at;
+	uint64_t	 v = 0;
+
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/metrics", relay.port);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, relay.pin);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, metric_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_cleanup(c);
+	snprintf(want, sizeof want, "\n%s ", name);
+	if (body != NULL && (at = strstr(body, want)) != NULL)
+		v = strtoull(at + strlen(want), NULL, 10);
+	free(body);
+	return (v);
+}
+
+/*
+ * A console keeps a stream list waiting at the relay (GET /v1/streams
+ * ?known=V&hold=2): the relay answers it when a stream is listed, and
+ * the stream another site registers later is read from its first batch.
+ */
+static void
+test_held_stream_list(void **state)
+{
+	struct sb_plugin	a, b;
+	int64_t			deadline;
+
+	(void)state;
+	load_site(&b, "zurich", "tok-zurich", relay.port, "padova/held");
+	deadline = test_mono_us() + 10000000;
+	while (relay_metric("synbridge_relay_held_lists") < 1) {
+		b.t.poll(b.data);
+		assert_true(test_mono_us() < deadline);
+		usleep(20000);
+	}
+	load_site(&a, "padova", "tok-padova", relay.port, "-/-");
+	publish(&a, &b, "held", 1000, 100, 1000);
+	if (!wait_received(&a, &b, 1000, 10000))
+		fail_msg("zurich got %" PRIu64 " of 1000", b.received);
+	assert_int_equal(b.gaps, 0);
+	assert_int_equal(b.disorder, 0);
+	/* and asks again: a list is held once more */
+	deadline = test_mono_us() + 10000000;
+	while (relay_metric("synbridge_relay_held_lists") < 1) {
+		pump(&a, &b);
+		assert_true(test_mono_us() < deadline);
+	}
 	test_relay_unload(&a);
 	test_relay_unload(&b);
 }
@@ -1012,6 +1088,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_publish_read),
+		cmocka_unit_test(test_held_stream_list),
 		cmocka_unit_test(test_publish_read_bodies),
 		cmocka_unit_test(test_paused_read_goes_on),
 		cmocka_unit_test(test_clock_offset),

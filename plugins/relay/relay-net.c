@@ -1144,6 +1144,7 @@ relay_net_registered(struct relay_client *c, struct relay_net *net,
 {
 	struct relay_listed	 r;
 	struct relay_ostream	*s;
+	struct relay_istream	*is;
 	char			*p = x->resp, *line;
 	size_t			 i;
 
@@ -1176,6 +1177,17 @@ relay_net_registered(struct relay_client *c, struct relay_net *net,
 			s->id = r.id;
 			relay_outq_resync(&c->out, s, r.seq);
 			s->registered = 1;
+			/*
+			 * A list answered before this (the registration wakes
+			 * held lists) may have taken it for another site's
+			 * stream, when this console's site name is not its
+			 * token's: it is not read.
+			 */
+			if ((is = relay_net_istream(c, r.id)) != NULL &&
+			    is->read) {
+				is->read = 0;
+				c->read_changed = 1;
+			}
 		}
 	}
 }
@@ -1557,7 +1569,11 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 	/*
 	 * The link-wide backoff: the exchanges that fail together when the
 	 * relay goes away count once (those started before the last
-	 * counted failure do not count again); any answer resets it.
+	 * counted failure do not count again); an answer resets it, but
+	 * only to an exchange begun after the last counted failure: a held
+	 * stream list or control poll begun before it answers every few
+	 * seconds while the relay refuses the rest (5xx, 429), and would
+	 * otherwise cut the backoff short each time.
 	 */
 	if ((result != CURLE_OK && !x->bad) || code / 100 == 5 ||
 	    code == 429 || code == 401) {
@@ -1570,7 +1586,8 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 				c->link_not_before = now +
 				    (int64_t)retry * 1000000;
 		}
-	} else if (result == CURLE_OK)
+	} else if (result == CURLE_OK && (c->link_failures == 0 ||
+	    x->started > c->link_failed_at))
 		c->link_failures = 0;
 
 	switch (x->role) {
@@ -1592,6 +1609,10 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 				net->list_at = x->started + RELAY_LIST_MIN_US;
 		} else {
 			net->list_at = x->not_before;
+			/* a 4xx answer counts no failure: no backoff */
+			if (result == CURLE_OK && code / 100 == 4 &&
+			    net->list_at < now + RELAY_LIST_EVERY_US)
+				net->list_at = now + RELAY_LIST_EVERY_US;
 			net->list_version = 0;	/* an unknown relay next */
 		}
 		break;

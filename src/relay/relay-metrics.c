@@ -144,6 +144,8 @@ relay_metrics_text(size_t *len)
 	    "Bytes of the stream logs in the spool.", spool);
 	relay_metrics_one(f, "read_clients", "gauge",
 	    "Streaming reads open.", relay.m.read_clients);
+	relay_metrics_one(f, "held_lists", "gauge",
+	    "Stream lists held until the list changes.", relay.m.list_polls);
 	pthread_mutex_unlock(&relay.lock);
 	relay_metrics_one(f, "spool_syncs_total", "counter",
 	    "Syncs of stream logs, control and streams files and session "
