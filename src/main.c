@@ -105,17 +105,18 @@ main_report_slice(int fast, int rc)
 
 	if (known)
 		snprintf(kernel, sizeof kernel, " (%.3f ms)", (double)ns / 1e6);
-	if (fast)
+	if (env != NULL && strcmp(env, "0") == 0)
+		fprintf(stderr, "synbridge: %s=0: threads keep the kernel's "
+		    "time slice%s\n", SB_SCHED_ENV, kernel);
+	else if (fast)
 		fprintf(stderr, "synbridge: --fast: the console keeps the "
-		    "kernel's time slice%s; relay and device link threads "
-		    "ask for %.1f ms\n", kernel, SB_SCHED_SLICE_US / 1000.0);
+		    "kernel's time slice%s (link threads of plugins that run "
+		    "under --fast ask for %.1f ms)\n", kernel,
+		    SB_SCHED_SLICE_US / 1000.0);
 	else if (rc != 0)
 		fprintf(stderr, "synbridge: the kernel refused a %.1f ms time "
 		    "slice (%s): threads keep its own%s\n",
 		    SB_SCHED_SLICE_US / 1000.0, strerror(err), kernel);
-	else if (env != NULL && strcmp(env, "0") == 0)
-		fprintf(stderr, "synbridge: %s=0: threads keep the kernel's "
-		    "time slice%s\n", SB_SCHED_ENV, kernel);
 	else if (sched_getscheduler(0) != SCHED_OTHER)
 		fprintf(stderr, "synbridge: the console runs under a policy "
 		    "other than SCHED_OTHER (set with chrt?): its time slice "
