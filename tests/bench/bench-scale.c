@@ -40,6 +40,7 @@
 #define SCALE_READS 2		/* streams each site reads */
 #define SCALE_ROUNDS 3		/* interleaved rounds of 3 and 30 sites */
 #define SCALE_STALL_US 1000	/* a spinning thread's gap counted a stall */
+#define SCALE_LATE_S 60		/* after the wait, for what did not come */
 
 /* One site: its transport and what it received. */
 struct scale_site {
@@ -51,6 +52,8 @@ struct scale_site {
 	uint64_t	 got;		/* events in the measured window */
 	uint64_t	 settled;	/* events before it */
 	int		 measuring;
+	int		 late_phase;	/* after the wait: counted in late */
+	uint64_t	 late;
 	double		*lat;		/* us */
 	size_t		 nlat, caplat;
 	double		 p99_ms;
@@ -70,6 +73,11 @@ struct scale_run {
 	double		 clients_cpu;	/* this process (every site) */
 	double		 setup_s;	/* loading and settling */
 	int		 settled;
+	uint64_t	 missing;	/* not delivered within the wait */
+	uint64_t	 late;		/* of those, delivered later */
+	double		 late_s;	/* when the last of them came */
+	uint64_t	 gaps;		/* gaps the sites were told of */
+	uint64_t	 unexplained;	/* never came, at sites told of none */
 };
 
 /* Latency of each event as it is delivered (now - the send time). */
@@ -83,6 +91,10 @@ scale_deliver(struct sb_plugin *p, const char *site, const char *stream,
 
 	if (!s->measuring) {
 		s->settled += n;
+		return;
+	}
+	if (s->late_phase) {
+		s->late += n;
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -324,6 +336,46 @@ scale_run(int n, int many, struct scale_run *r)
 	r->sent_per_s = (double)sent / SCALE_SECONDS;
 	r->got_per_s = (double)got / SCALE_SECONDS;
 	bench_rss_kb(relay.pid, &r->rss_peak_kb, &now);
+	/*
+	 * What did not come within the wait: late, or lost? Every event
+	 * either arrives or is reported lost as a gap; wait up to
+	 * SCALE_LATE_S more to tell which (none of it enters the figures).
+	 */
+	if (got < sent * SCALE_READS) {
+		int64_t	wait0 = bench_mono_us();
+		uint64_t late;
+
+		r->missing = sent * SCALE_READS - got;
+		for (i = 0; i < loaded; i++)
+			s[i].late_phase = 1;
+		deadline = wait0 + (int64_t)SCALE_LATE_S * 1000000;
+		for (;;) {
+			for (late = 0, i = 0; i < loaded; i++)
+				late += s[i].late;
+			if (late > r->late) {
+				r->late = late;
+				r->late_s = (double)(bench_mono_us() - wait0) /
+				    1e6 + 5;
+			}
+			if (late >= r->missing || bench_mono_us() > deadline)
+				break;
+			fake_host_wait(10000);
+			scale_poll(s, loaded);
+		}
+	}
+	/*
+	 * Events that never came at sites told of no gap would be lost
+	 * silently; at a site told of one they may be those it covers (the
+	 * gap names batches, not events).
+	 */
+	for (i = 0; i < loaded; i++) {
+		uint64_t per = sent / (uint64_t)loaded * SCALE_READS;
+		uint64_t have = s[i].got + s[i].late;
+
+		r->gaps += s[i].p.gaps;
+		if (have < per && s[i].p.gaps == 0)
+			r->unexplained += per - have;
+	}
 
 	/* per site p99, and all samples together */
 	for (i = 0; i < loaded; i++)
@@ -447,6 +499,23 @@ scale_print(const struct scale_run *r, int round)
 	    " (NOT every site read its streams before the run)",
 	    round == 0 ? "" : round == 1 ? " (round 1)" : round == 2 ?
 	    " (round 2)" : " (round 3)");
+	if (r->missing > 0)
+		printf("scale, %3d sites, %s: %llu events had not arrived 5 s "
+		    "after the last send; %llu of them arrived later (the last "
+		    "%.1f s after it), %llu did not within %d s more; the "
+		    "relay told the sites of %llu gaps (batches dropped by its "
+		    "--max-memory %d bound as readers fell behind), and %llu "
+		    "of the events that never came were at sites told of no "
+		    "gap\n", r->sites, r->many ? "sessions of 3" :
+		    "one session", (unsigned long long)r->missing,
+		    (unsigned long long)r->late, r->late_s,
+		    (unsigned long long)(r->missing - r->late), SCALE_LATE_S,
+		    (unsigned long long)r->gaps, SCALE_MEMORY_MB,
+		    (unsigned long long)r->unexplained);
+	else if (r->gaps > 0)
+		printf("scale, %3d sites, %s: gaps reported to the sites: "
+		    "%llu\n", r->sites, r->many ? "sessions of 3" :
+		    "one session", (unsigned long long)r->gaps);
 	fflush(stdout);
 }
 
