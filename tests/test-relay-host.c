@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,6 +85,8 @@ test_spawn(struct test_proc *tp, char **argv)
 
 	snprintf(path, sizeof path, "%s/out", tp->dir);
 	if ((tp->pid = fork()) == 0) {
+		/* a test or benchmark that dies leaves no process behind */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		dup2(fd, 1);
 		close(fd);

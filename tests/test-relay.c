@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/prctl.h>
+
 #include <curl/curl.h>
 
 #include "crc32c.h"
@@ -160,6 +162,8 @@ relay_start(struct relay_proc *p, const char *name, const char **extra,
 	p->pid = fork();
 	assert_true(p->pid >= 0);
 	if (p->pid == 0) {
+		/* a test that fails half-way leaves no relay behind */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(pipefd[1], 1);
 		n = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		dup2(n, 2);

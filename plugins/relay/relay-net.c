@@ -1609,8 +1609,8 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 				net->list_at = x->started + RELAY_LIST_MIN_US;
 		} else {
 			net->list_at = x->not_before;
-			/* a 4xx answer counts no failure: no backoff */
-			if (result == CURLE_OK && code / 100 == 4 &&
+			/* an answer (3xx, 4xx) counts no failure: no backoff */
+			if (result == CURLE_OK && x->failures == 0 &&
 			    net->list_at < now + RELAY_LIST_EVERY_US)
 				net->list_at = now + RELAY_LIST_EVERY_US;
 			net->list_version = 0;	/* an unknown relay next */

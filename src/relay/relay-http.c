@@ -554,8 +554,12 @@ relay_http_may_hold(const struct relay_req *req)
 	others = (long)t->publishing - (long)t->held - (req->pub_held ? 0 : 1);
 	if (others > 0)
 		return 1;
-	/* none: the earlier body may still be on its way (above) */
-	return req->hole_since != 0 &&
+	/*
+	 * None: the earlier body may still be on its way (above), unless one
+	 * of the token's was refused since the hole came (it may have been
+	 * that one, and its console sends it again only after the answer).
+	 */
+	return req->hole_since != 0 && req->hole_since > t->refused_at &&
 	    relay_now_mono() - req->hole_since < RELAY_HOLE_GRACE_US;
 }
 
@@ -729,6 +733,9 @@ relay_http_pub_done(struct relay_req *req)
 	if ((counted = req->pub_counted) != 0) {
 		req->token->publishing--;
 		req->pub_counted = 0;
+		if ((req->pub_code != 0 && req->pub_code != 200) ||
+		    req->too_big || req->busy)
+			req->token->refused_at = relay_now_mono();
 	}
 	pthread_mutex_unlock(&relay.lock);
 	if (counted)

@@ -322,8 +322,14 @@ relay_ready(void)
 static void
 relay_cleanup(void)
 {
-	relay_http_stop();
+	/*
+	 * The timer first: it may be retrying held publish parts, which it
+	 * takes off the session's list while it does (relay_http_held_expire);
+	 * relay_http_stop releases only those on the list before the daemon
+	 * stops, and a part still suspended then aborts libmicrohttpd.
+	 */
 	relay_timer_stop();
+	relay_http_stop();
 	relay_store_free();
 	relay_tokens_free(relay.tokens, relay.ntokens);
 	relay_conn_free();

@@ -83,6 +83,12 @@ struct relay_token {
 	 * held is open to bring it. Under relay.lock.
 	 */
 	unsigned publishing, held;
+	/*
+	 * When a publish request of this token last ended refused (mono
+	 * us): a hole that came before it gets no grace, as the body that
+	 * would fill it may be the one refused (relay_http_may_hold).
+	 */
+	int64_t refused_at;
 	double bucket;			/* rate limit: events left */
 	int64_t bucket_t;		/* monotonic us of the last refill */
 };

@@ -509,7 +509,8 @@ scale_print(const struct scale_run *r, int round)
 		    "gap\n", r->sites, r->many ? "sessions of 3" :
 		    "one session", (unsigned long long)r->missing,
 		    (unsigned long long)r->late, r->late_s,
-		    (unsigned long long)(r->missing - r->late), SCALE_LATE_S,
+		    (unsigned long long)(r->late < r->missing ? r->missing -
+		    r->late : 0), SCALE_LATE_S,
 		    (unsigned long long)r->gaps, SCALE_MEMORY_MB,
 		    (unsigned long long)r->unexplained);
 	else if (r->gaps > 0)

@@ -75,6 +75,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	relay.opt.max_buffers = 1 << 20;
 	relay.opt.max_unauth = 16;
 	relay.opt.max_streams = 64;
+	relay.opt.max_streams_site = 32;	/* 0 refused every stream */
 	relay.opt.max_streams_total = 256;
 	relay.opt.handshake_s = 10;
 	relay.opt.threads = 1;
@@ -184,6 +185,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	relay_read_wake_all();
 	relay_control_wake_all();
 	pthread_mutex_unlock(&relay.lock);
+	/* publish parts held for a hole: stopping, each is refused now */
+	relay_http_held_expire(INT64_MAX);
 	shutdown(sv[0], SHUT_WR);
 	for (rounds = 0; rounds < FUZZ_HTTP_CLOSE_ROUNDS &&
 	    fuzz_http_connections() > 0; rounds++) {
