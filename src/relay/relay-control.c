@@ -247,6 +247,25 @@ relay_control_lines(struct relay_session *s, const char *site,
 	return out;
 }
 
+/*
+ * A long-poll's hold=S (whole seconds, 0 to max; NULL: dflt): sets req's
+ * deadline and returns 0, or answers 400 (*rc) and returns -1.
+ */
+int
+relay_control_hold(struct MHD_Connection *conn, struct relay_req *req,
+    const char *hold, unsigned dflt, unsigned max, int *rc)
+{
+	uint64_t h = dflt;
+
+	if (hold != NULL && (relay_args_u64(hold, &h) != 0 || h > max)) {
+		*rc = relay_http_error(conn, 400, "give hold=S with S a whole "
+		    "number of seconds from 0 to %u", max);
+		return -1;
+	}
+	req->poll_deadline = relay_now_mono() + (int64_t)h * 1000000;
+	return 0;
+}
+
 /* GET /v1/control?after=N[&hold=S]: answer, or hold the connection. */
 int
 relay_control_poll(struct MHD_Connection *conn, struct relay_req *req)
@@ -254,22 +273,20 @@ relay_control_poll(struct MHD_Connection *conn, struct relay_req *req)
 	struct relay_session *s = relay_store_session(req->token->session);
 	const char *after = relay_http_arg(conn, "after");
 	const char *hold = relay_http_arg(conn, "hold");
-	uint64_t a = 0, h = RELAY_CONTROL_HOLD;
+	uint64_t a = 0;
 	size_t len;
 	char *out;
+	int rc;
 
 	if (!req->polling) {
 		if (after != NULL && relay_args_u64(after, &a) != 0) {
 			return relay_http_error(conn, 400, "give after=N, the "
 			    "last control message number seen (0 at first)");
 		}
-		if (hold != NULL && (relay_args_u64(hold, &h) != 0 ||
-		    h > RELAY_CONTROL_HOLD)) {
-			return relay_http_error(conn, 400, "give hold=S with S "
-			    "from 0 to %d seconds", RELAY_CONTROL_HOLD);
-		}
+		if (relay_control_hold(conn, req, hold, RELAY_CONTROL_HOLD,
+		    RELAY_CONTROL_HOLD, &rc) != 0)
+			return rc;
 		req->poll_after = a;
-		req->poll_deadline = relay_now_mono() + (int64_t)h * 1000000;
 	}
 	pthread_mutex_lock(&relay.lock);
 	out = relay_control_lines(s, req->token->site, req->poll_after, &len);

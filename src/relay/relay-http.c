@@ -237,22 +237,20 @@ relay_http_streams_get(struct MHD_Connection *conn, struct relay_req *req)
 	struct relay_stream *st;
 	FILE *f;
 	char *out = NULL, epoch[24], version[24];
-	uint64_t k = 0, h = 0;
+	uint64_t k = 0;
 	size_t len;
 	uint32_t i;
+	int rc;
 
 	if (!req->polling) {
 		if (known != NULL && relay_args_u64(known, &k) != 0) {
 			return relay_http_error(conn, 400, "give known=V, the "
 			    "%s header of the last list", RELAY_STREAMS_HEADER);
 		}
-		if (hold != NULL && (relay_args_u64(hold, &h) != 0 ||
-		    h > RELAY_LIST_HOLD)) {
-			return relay_http_error(conn, 400, "give hold=S with S "
-			    "from 0 to %d seconds", RELAY_LIST_HOLD);
-		}
+		if (relay_control_hold(conn, req, hold, 0, RELAY_LIST_HOLD,
+		    &rc) != 0)
+			return rc;
 		req->poll_after = k;
-		req->poll_deadline = relay_now_mono() + (int64_t)h * 1000000;
 	}
 	pthread_mutex_lock(&relay.lock);
 	if (known != NULL && s->streams_version == req->poll_after &&

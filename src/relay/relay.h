@@ -507,6 +507,8 @@ int relay_control_poll(struct MHD_Connection *conn, struct relay_req *req);
 void relay_control_wake_expired(int64_t now);
 void relay_control_wake_all(void);
 void relay_control_wake_lists(struct relay_session *s);
+int relay_control_hold(struct MHD_Connection *conn, struct relay_req *req,
+    const char *hold, unsigned dflt, unsigned max, int *rc);
 void relay_control_free(struct relay_session *s);
 void relay_control_add(struct relay_session *s, struct relay_msg *m);
 void relay_control_commit(struct relay_session *s, struct relay_msg *m);
