@@ -261,7 +261,6 @@ relay_http_streams_get(struct MHD_Connection *conn, struct relay_req *req)
 			req->poll_session = s;
 			req->conn = conn;
 			TAILQ_INSERT_TAIL(&s->polls, req, entry);
-			relay.m.list_polls++;
 		}
 		req->suspended = 1;
 		MHD_suspend_connection(conn);
@@ -271,7 +270,6 @@ relay_http_streams_get(struct MHD_Connection *conn, struct relay_req *req)
 	if (req->polling) {
 		TAILQ_REMOVE(&s->polls, req, entry);
 		req->polling = 0;
-		relay.m.list_polls--;
 	}
 	if ((f = open_memstream(&out, &len)) == NULL)
 		fatal("open_memstream failed");
@@ -1154,8 +1152,6 @@ relay_http_completed(void *cls, struct MHD_Connection *conn,
 	if (req->polling) {
 		TAILQ_REMOVE(&req->poll_session->polls, req, entry);
 		req->polling = 0;
-		if (req->poll_list)
-			relay.m.list_polls--;
 	}
 	pthread_mutex_unlock(&relay.lock);
 	relay_buffers_give(req->charged);

@@ -86,7 +86,8 @@ relay_metrics_text(size_t *len)
 {
 	FILE *f;
 	char *out = NULL;
-	uint64_t mem = 0, spool = 0, ctl = 0, n;
+	uint64_t mem = 0, spool = 0, ctl = 0, lists = 0, n;
+	struct relay_req *req;
 	unsigned pending;
 	size_t i, code;
 	uint32_t j;
@@ -99,6 +100,8 @@ relay_metrics_text(size_t *len)
 		ctl += relay.sessions[i]->msg_bytes;
 		for (j = 0; j < relay.sessions[i]->nstreams; j++)
 			spool += relay.sessions[i]->streams[j]->spool_size;
+		TAILQ_FOREACH(req, &relay.sessions[i]->polls, entry)
+			lists += req->poll_list;
 	}
 	relay_metrics_streams(f, "batches_total", "Batches stored.", 0);
 	relay_metrics_streams(f, "events_total", "Events in stored batches.",
@@ -145,7 +148,7 @@ relay_metrics_text(size_t *len)
 	relay_metrics_one(f, "read_clients", "gauge",
 	    "Streaming reads open.", relay.m.read_clients);
 	relay_metrics_one(f, "held_lists", "gauge",
-	    "Stream lists held until the list changes.", relay.m.list_polls);
+	    "Stream lists held until the list changes.", lists);
 	pthread_mutex_unlock(&relay.lock);
 	relay_metrics_one(f, "spool_syncs_total", "counter",
 	    "Syncs of stream logs, control and streams files and session "

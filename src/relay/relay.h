@@ -314,7 +314,6 @@ struct relay_metrics {
 	uint64_t requests[600];
 	uint64_t connections;
 	uint64_t read_clients;
-	uint64_t list_polls;		/* held GET /v1/streams */
 	uint64_t batches, events, bytes, gaps;
 	uint64_t closed_handshake;	/* no token within the deadline */
 	uint64_t closed_crowded;	/* made room for a newer one */
