@@ -335,6 +335,7 @@ int
 synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 {
 	struct sim_silicon *ss;
+	int64_t now;
 
 	if (host->size < offsetof(struct sb_host_api, emit) +
 	    sizeof host->emit) {
@@ -352,7 +353,12 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 		sim_silicon_free(ss);
 		return -1;
 	}
-	silicon_start(ss->model, host->now_us(p));
+	/*
+	 * Steps end at multiples of SILICON_DT_US, as the host's pace of
+	 * advance() does (engine.c), so a spike goes out soon after its step.
+	 */
+	now = host->now_us(p);
+	silicon_start(ss->model, now - (now > 0 ? now % SILICON_DT_US : 0));
 
 	ss->neurons.name = ss->name;
 	ss->neurons.units = silicon_units(ss->model);
