@@ -50,6 +50,9 @@ main_usage(FILE *f)
 "      --duration SECONDS stop after running this long (--fast: of\n"
 "                         simulated time)\n"
 "      --fast             run simulators faster than real time\n"
+"      --realtime[=PRIO]  run the console's threads under SCHED_FIFO at\n"
+"                         PRIO (1-%d, default %d), ahead of other work;\n"
+"                         needs an rtprio limit or CAP_SYS_NICE\n"
 "      --seed N           seed of every simulator (default 1)\n"
 "      --log-dir DIR      record spikes, synapses, links, commands as CSV\n"
 "      --plugin-dir DIR   look for plugins in DIR first (repeatable)\n"
@@ -61,7 +64,7 @@ main_usage(FILE *f)
 "Plugins are searched in --plugin-dir, $SYNBRIDGE_PLUGIN_PATH, then\n"
 "%s.\n"
 "Type 'help' at the console for its commands; see synbridge(1) and\n"
-"synbridge.conf(5).\n", PKGLIBDIR);
+"synbridge.conf(5).\n", SB_SCHED_RT_MAX, SB_SCHED_RT_DEFAULT, PKGLIBDIR);
 }
 
 /* Are we running from the build tree (uninstalled)? */
@@ -117,7 +120,13 @@ main_report_slice(int fast, int rc)
 		fprintf(stderr, "synbridge: the kernel refused a %.1f ms time "
 		    "slice (%s): threads keep its own%s\n",
 		    SB_SCHED_SLICE_US / 1000.0, strerror(err), kernel);
-	else if (sched_getscheduler(0) != SCHED_OTHER)
+	else if (sched_getscheduler(0) == SCHED_FIFO) {
+		struct sched_param sp;
+
+		(void)sched_getparam(0, &sp);
+		fprintf(stderr, "synbridge: threads run under SCHED_FIFO "
+		    "priority %d (--realtime, or chrt)\n", sp.sched_priority);
+	} else if (sched_getscheduler(0) != SCHED_OTHER)
 		fprintf(stderr, "synbridge: the console runs under a policy "
 		    "other than SCHED_OTHER (set with chrt?): its time slice "
 		    "is left as it is\n");
@@ -149,7 +158,7 @@ main(int argc, char **argv)
 {
 	enum { OPT_HEADLESS = 256, OPT_DEMO, OPT_DURATION, OPT_FAST,
 	    OPT_SEED, OPT_LOGDIR, OPT_PLUGINDIR, OPT_HISTORY, OPT_HELP,
-	    OPT_VERSION };
+	    OPT_VERSION, OPT_REALTIME };
 	static const struct option longs[] = {
 		{ "session", required_argument, NULL, 'c' },
 		{ "script", required_argument, NULL, 'x' },
@@ -157,6 +166,7 @@ main(int argc, char **argv)
 		{ "demo", no_argument, NULL, OPT_DEMO },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "fast", no_argument, NULL, OPT_FAST },
+		{ "realtime", optional_argument, NULL, OPT_REALTIME },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "log-dir", required_argument, NULL, OPT_LOGDIR },
 		{ "plugin-dir", required_argument, NULL, OPT_PLUGINDIR },
@@ -174,7 +184,7 @@ main(int argc, char **argv)
 	size_t nplugin_dirs = 0, i;
 	unsigned long long seed = 1, history = 1000000;
 	int c, headless = 0, demo = 0, fast = 0, verbose = 0, status;
-	int rc_slice;
+	int rc_slice, realtime = 0;
 
 	while ((c = getopt_long(argc, argv, "c:x:v", longs, NULL)) != -1) {
 		switch (c) {
@@ -199,6 +209,15 @@ main(int argc, char **argv)
 			break;
 		case OPT_FAST:
 			fast = 1;
+			break;
+		case OPT_REALTIME:
+			if (sb_sched_realtime_parse(optarg, &realtime) != 0) {
+				fprintf(stderr, "synbridge: --realtime=%s: "
+				    "expected a priority from 1 to %d (default "
+				    "%d)\n", optarg, SB_SCHED_RT_MAX,
+				    SB_SCHED_RT_DEFAULT);
+				return 2;
+			}
 			break;
 		case OPT_SEED:
 		case OPT_HISTORY:
@@ -247,6 +266,13 @@ main(int argc, char **argv)
 		    argv[optind]);
 		return 2;
 	}
+	if (realtime && fast) {
+		fprintf(stderr, "synbridge: --realtime and --fast cannot be "
+		    "used together (under --fast the simulators compute "
+		    "without a pause, and real-time threads would hold whole "
+		    "cores)\n");
+		return 2;
+	}
 	if (ho.script != NULL)
 		ho.read_stdin = 0;
 	if (ho.script != NULL)
@@ -260,11 +286,17 @@ main(int argc, char **argv)
 	/*
 	 * In real time every thread of the console waits for something (the
 	 * loop for rings, stdin and timers, a device link for its instrument,
-	 * a relay link for the network, a simulated population for its next
-	 * millisecond) and must run as soon as it comes, also beside programs
-	 * that compute: a short scheduler slice, which the threads started
-	 * from here inherit (sched-hint.h). In fast mode they compute.
+	 * a relay link for the network, a simulated population for the end
+	 * of its next step) and must run as soon as it comes, also beside
+	 * programs that compute: a short scheduler slice, which the threads
+	 * started from here inherit (sched-hint.h). In fast mode they compute.
+	 * --realtime asks for SCHED_FIFO instead, inherited the same way
+	 * (and by the demo's relay); refused, it falls back to the slice.
 	 */
+	if (realtime && sb_sched_realtime(realtime) != 0) {
+		sb_sched_realtime_refused("synbridge", realtime, errno);
+		realtime = 0;
+	}
 	rc_slice = fast ? 0 : sb_sched_prefer_latency();
 	if (verbose)
 		main_report_slice(fast, rc_slice);

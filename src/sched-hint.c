@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -78,4 +79,62 @@ sb_sched_slice_ns(uint64_t *ns)
 	errno = ENOSYS;
 	return (-1);
 #endif
+}
+
+int
+sb_sched_realtime_parse(const char *text, int *prio)
+{
+	char	*end;
+	long	 v;
+
+	if (text == NULL) {
+		*prio = SB_SCHED_RT_DEFAULT;
+		return (0);
+	}
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (*text < '0' || *text > '9' || *end != '\0' || errno != 0 ||
+	    v < 1 || v > SB_SCHED_RT_MAX)
+		return (-1);
+	*prio = (int)v;
+	return (0);
+}
+
+int
+sb_sched_realtime(int prio)
+{
+	struct sched_param	sp;
+
+	memset(&sp, 0, sizeof sp);
+	sp.sched_priority = prio;
+	/* the calling thread only (Linux: sched_setscheduler(0) is it) */
+	return (sched_setscheduler(0, SCHED_FIFO, &sp) == 0 ? 0 : -1);
+}
+
+void
+sb_sched_realtime_refused(const char *prog, int prio, int err)
+{
+	struct rlimit	rl;
+	char		limit[32] = "unknown", lower[48] = "";
+
+	if (getrlimit(RLIMIT_RTPRIO, &rl) == 0) {
+		if (rl.rlim_cur == RLIM_INFINITY)
+			snprintf(limit, sizeof limit, "unlimited");
+		else
+			snprintf(limit, sizeof limit, "%llu",
+			    (unsigned long long)rl.rlim_cur);
+		if (rl.rlim_cur > 0 && rl.rlim_cur < (rlim_t)prio)
+			snprintf(lower, sizeof lower, ", or ask for "
+			    "--realtime=%llu", (unsigned long long)rl.rlim_cur);
+	}
+	fprintf(stderr, "%s: --realtime: the kernel refused SCHED_FIFO "
+	    "priority %d (%s); threads run under the normal policy. ",
+	    prog, prio, strerror(err));
+	if (err == EPERM)
+		fprintf(stderr, "This user's rtprio limit is %s: raise it to "
+		    "at least %d (a line '@GROUP - rtprio %d' in "
+		    "/etc/security/limits.conf, then log in again) or give the "
+		    "program CAP_SYS_NICE%s.\n", limit, prio, prio, lower);
+	else
+		fprintf(stderr, "Run without --realtime, or see sched(7).\n");
 }

@@ -57,7 +57,8 @@ TESTS += tests/test-cmd tests/test-plugin
 
 TESTS += tests/headless-script.sh tests/headless-options.sh \
 	tests/headless-record.sh tests/headless-kill.sh \
-	tests/headless-routing.sh
+	tests/headless-routing.sh tests/realtime.sh
+EXTRA_DIST += tests/realtime.sh
 EXTRA_DIST += tests/headless-common.sh tests/relay-common.sh tests/headless-script.sh \
 	tests/headless-options.sh tests/headless-record.sh \
 	tests/headless-kill.sh tests/headless-routing.sh

@@ -55,11 +55,15 @@ relay_usage(FILE *f)
 "                         within S s (default 10)\n"
 "  --timeout S            close idle connections after S s (default 60)\n"
 "  --threads N            HTTP worker threads (default 1)\n"
+"  --realtime[=PRIO]      run the relay's threads under SCHED_FIFO at PRIO\n"
+"                         (1-%d, default %d); needs an rtprio limit or\n"
+"                         CAP_SYS_NICE\n"
 "  --help                 show this help and exit\n"
 "  --version              show the version and exit\n"
 "\n"
 "On start it prints 'pin sha256//BASE64' (the certificate's public key pin)\n"
-"and 'listening on ADDR:PORT'. See synbridge-relay(1).\n");
+"and 'listening on ADDR:PORT'. See synbridge-relay(1).\n", SB_SCHED_RT_MAX,
+	    SB_SCHED_RT_DEFAULT);
 }
 
 /* Parse an unsigned option value in [lo, hi]; exits 2 if bad. */
@@ -125,6 +129,7 @@ relay_options(int argc, char **argv)
 		{ "max-streams-per-site", required_argument, NULL, 'e' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "threads", required_argument, NULL, 'j' },
+		{ "realtime", optional_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -219,6 +224,16 @@ relay_options(int argc, char **argv)
 		case 'j':
 			o->threads = (unsigned)relay_number("threads",
 			    optarg, 1, 64);
+			break;
+		case 'R':
+			if (sb_sched_realtime_parse(optarg, &o->realtime) !=
+			    0) {
+				fprintf(stderr, "synbridge-relay: --realtime=%s: "
+				    "want a priority from 1 to %d (default %d)\n",
+				    optarg, SB_SCHED_RT_MAX,
+				    SB_SCHED_RT_DEFAULT);
+				exit(2);
+			}
 			break;
 		case 'h':
 			relay_usage(stdout);
@@ -352,8 +367,13 @@ main(int argc, char **argv)
 	/*
 	 * The HTTP thread(s) and the spool's sync thread, started from here,
 	 * inherit it: they wake for every batch and answer at once, also
-	 * beside programs that compute (sched-hint.h).
+	 * beside programs that compute (sched-hint.h). --realtime asks for
+	 * SCHED_FIFO instead; refused, the relay says why and goes on.
 	 */
+	if (relay.opt.realtime != 0 &&
+	    sb_sched_realtime(relay.opt.realtime) != 0)
+		sb_sched_realtime_refused("synbridge-relay",
+		    relay.opt.realtime, errno);
 	(void)sb_sched_prefer_latency();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);

@@ -63,6 +63,7 @@ struct relay_options {
 	unsigned max_streams_total;	/* all sessions */
 	unsigned handshake_s;		/* to show a valid token */
 	unsigned threads;
+	int realtime;		/* --realtime priority, 0: not asked */
 	unsigned timeout_s;
 	int connections_given;		/* --max-connections on the line */
 };
