@@ -21,6 +21,7 @@
 #include "remote.h"
 #include "ring.h"
 #include "rule.h"
+#include "sched-hint.h"
 #include "synapse.h"
 #include "xmalloc.h"
 
@@ -76,6 +77,11 @@ engine_population_thread(void *arg)
 
 	(void)prctl(PR_SET_TIMERSLACK, (unsigned long)ENGINE_PACE_SLACK_NS,
 	    0, 0, 0);
+	/*
+	 * A model computes: under --realtime it runs below the loop and the
+	 * links, and its lock passes a waiter's priority on (sched-hint.h).
+	 */
+	(void)sb_sched_below();
 	done = engine_backend_now(s);
 
 	while (!__atomic_load_n(&pop->stopping, __ATOMIC_ACQUIRE)) {
@@ -100,11 +106,17 @@ engine_population_thread(void *arg)
 			behind_logged = engine_backend_now(s) - done;
 			__atomic_store_n(&pop->behind_us, behind_logged,
 			    __ATOMIC_RELAXED);
+			/*
+			 * Slower than real time it would compute without a
+			 * pause: under --realtime that holds a core, so it
+			 * goes back to the normal policy.
+			 */
+			(void)sb_sched_normal();
 		}
-		/* to the next multiple of the pace (time is never negative) */
+		/* to the next multiple of the pace: 1 to ENGINE_PACE_US us */
 		now = engine_backend_now(s);
-		ts.tv_nsec = (long)(ENGINE_PACE_US - (now > 0 ? now %
-		    ENGINE_PACE_US : 0)) * 1000;
+		ts.tv_nsec = (long)(ENGINE_PACE_US - (((now % ENGINE_PACE_US) +
+		    ENGINE_PACE_US) % ENGINE_PACE_US)) * 1000;
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
@@ -128,12 +140,17 @@ engine_start_site_plugin(struct sb_plugin *p, char **cause)
 			    cause) != 0)
 				return -1;
 		} else if (!s->fast) {
+			char tname[16];
+
 			if (pthread_create(&pop->thread, NULL,
 			    engine_population_thread, pop) != 0) {
 				xasprintf(cause, "cannot start a thread for "
 				    "%s: %s", pop->name, strerror(errno));
 				return -1;
 			}
+			/* for top -H, ps -L and perf: "pop NAME" */
+			snprintf(tname, sizeof tname, "pop %s", pop->name);
+			(void)pthread_setname_np(pop->thread, tname);
 		}
 		pop->running = 1;
 	}

@@ -98,7 +98,7 @@ main_add_path(struct session *s, const char *list)
  * sb_sched_prefer_latency returned (0 with --fast: not asked).
  */
 static void
-main_report_slice(int fast, int rc)
+main_report_slice(int fast, int rc, int realtime)
 {
 	int		 err = errno;	/* of sb_sched_prefer_latency */
 	const char	*env = getenv(SB_SCHED_ENV);
@@ -120,12 +120,19 @@ main_report_slice(int fast, int rc)
 		fprintf(stderr, "synbridge: the kernel refused a %.1f ms time "
 		    "slice (%s): threads keep its own%s\n",
 		    SB_SCHED_SLICE_US / 1000.0, strerror(err), kernel);
-	else if (sched_getscheduler(0) == SCHED_FIFO) {
+	else if (sched_getscheduler(0) == SCHED_FIFO ||
+	    sched_getscheduler(0) == SCHED_RR) {
 		struct sched_param sp;
+		int fifo = sched_getscheduler(0) == SCHED_FIFO;
 
 		(void)sched_getparam(0, &sp);
-		fprintf(stderr, "synbridge: threads run under SCHED_FIFO "
-		    "priority %d (--realtime, or chrt)\n", sp.sched_priority);
+		fprintf(stderr, "synbridge: threads run under %s priority %d "
+		    "(%s)%s\n", fifo ? "SCHED_FIFO" : "SCHED_RR",
+		    sp.sched_priority, realtime ? "--realtime" :
+		    "as started, e.g. by chrt", !fifo ? "" :
+		    sp.sched_priority > 1 ? "; simulated populations one "
+		    "priority lower" : "; simulated populations under "
+		    "SCHED_OTHER");
 	} else if (sched_getscheduler(0) != SCHED_OTHER)
 		fprintf(stderr, "synbridge: the console runs under a policy "
 		    "other than SCHED_OTHER (set with chrt?): its time slice "
@@ -261,9 +268,11 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "synbridge: unexpected argument '%s'\n"
+		fprintf(stderr, "synbridge: unexpected argument '%s'%s\n"
 		    "Try 'synbridge --help' for more information.\n",
-		    argv[optind]);
+		    argv[optind], strcmp(argv[optind - 1], "--realtime") == 0 ?
+		    " (--realtime takes its priority after '=': "
+		    "--realtime=N)" : "");
 		return 2;
 	}
 	if (realtime && fast) {
@@ -299,7 +308,7 @@ main(int argc, char **argv)
 	}
 	rc_slice = fast ? 0 : sb_sched_prefer_latency();
 	if (verbose)
-		main_report_slice(fast, rc_slice);
+		main_report_slice(fast, rc_slice, realtime);
 	if (demo) {
 		if (ho.session_file != NULL) {
 			fprintf(stderr, "synbridge: --demo and -c cannot be "

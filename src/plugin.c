@@ -3,6 +3,7 @@
  * before calling anything, hands them the host API and takes ownership of
  * what they register ({data, free_func}).
  */
+#include "sched-hint.h"
 #include "config.h"
 
 #include <dlfcn.h>
@@ -159,7 +160,7 @@ plugin_host_register_neurons(struct sb_plugin *p, const struct sb_neurons *n,
 	pop->emitter.site = site->id;
 	pop->emitter.pop = pop->id;
 	pop->emitter.ring = ring;
-	pthread_mutex_init(&pop->lock, NULL);
+	sb_mutex_init_pi(&pop->lock);
 	PLUGIN_KEEP(site->pops, site->npops, pop, p, data, free_func);
 	return 0;
 }

@@ -116,6 +116,7 @@ sb_sched_realtime_refused(const char *prog, int prio, int err)
 {
 	struct rlimit	rl;
 	char		limit[32] = "unknown", lower[48] = "";
+	int		limit_ok = 0;
 
 	if (getrlimit(RLIMIT_RTPRIO, &rl) == 0) {
 		if (rl.rlim_cur == RLIM_INFINITY)
@@ -123,18 +124,72 @@ sb_sched_realtime_refused(const char *prog, int prio, int err)
 		else
 			snprintf(limit, sizeof limit, "%llu",
 			    (unsigned long long)rl.rlim_cur);
-		if (rl.rlim_cur > 0 && rl.rlim_cur < (rlim_t)prio)
+		if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)prio)
+			limit_ok = 1;
+		else if (rl.rlim_cur > 0)
 			snprintf(lower, sizeof lower, ", or ask for "
 			    "--realtime=%llu", (unsigned long long)rl.rlim_cur);
 	}
 	fprintf(stderr, "%s: --realtime: the kernel refused SCHED_FIFO "
-	    "priority %d (%s); threads run under the normal policy. ",
-	    prog, prio, strerror(err));
-	if (err == EPERM)
+	    "priority %d (%s); threads run under the normal policy (the "
+	    "exit status does not change). ", prog, prio, strerror(err));
+	if (err == EPERM && !limit_ok)
 		fprintf(stderr, "This user's rtprio limit is %s: raise it to "
 		    "at least %d (a line '@GROUP - rtprio %d' in "
-		    "/etc/security/limits.conf, then log in again) or give the "
-		    "program CAP_SYS_NICE%s.\n", limit, prio, prio, lower);
+		    "/etc/security/limits.conf, then log in again; for a "
+		    "systemd service LimitRTPRIO=%d) or give the program "
+		    "CAP_SYS_NICE (setcap cap_sys_nice+ep PROGRAM; for a "
+		    "service AmbientCapabilities=CAP_SYS_NICE)%s.\n", limit,
+		    prio, prio, prio, lower);
+	else if (err == EPERM)
+		fprintf(stderr, "The rtprio limit (%s) is not the cause: the "
+		    "control group it runs in may have no real-time budget "
+		    "(cpu.rt_runtime_us; in a container: --cap-add SYS_NICE, "
+		    "--ulimit rtprio=%d, --cpu-rt-runtime), or CAP_SYS_NICE "
+		    "was dropped.\n", limit, prio);
 	else
 		fprintf(stderr, "Run without --realtime, or see sched(7).\n");
+}
+
+int
+sb_sched_normal(void)
+{
+	struct sched_param	sp;
+
+	if (sched_getscheduler(0) == SCHED_OTHER)
+		return (0);
+	memset(&sp, 0, sizeof sp);
+	if (sched_setscheduler(0, SCHED_OTHER, &sp) != 0)
+		return (-1);
+	(void)sb_sched_prefer_latency();
+	return (0);
+}
+
+int
+sb_sched_below(void)
+{
+	struct sched_param	sp;
+
+	if (sched_getscheduler(0) != SCHED_FIFO || sched_getparam(0, &sp) != 0)
+		return (0);
+	if (sp.sched_priority <= 1)
+		return (sb_sched_normal());
+	sp.sched_priority--;
+	return (sched_setscheduler(0, SCHED_FIFO, &sp) == 0 ? 0 : -1);
+}
+
+void
+sb_mutex_init_pi(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t	a;
+
+	if (pthread_mutexattr_init(&a) == 0) {
+		if (pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_INHERIT) ==
+		    0 && pthread_mutex_init(m, &a) == 0) {
+			pthread_mutexattr_destroy(&a);
+			return;
+		}
+		pthread_mutexattr_destroy(&a);
+	}
+	pthread_mutex_init(m, NULL);
 }

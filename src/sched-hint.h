@@ -17,6 +17,7 @@
 #ifndef SB_SCHED_HINT_H
 #define SB_SCHED_HINT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 /* The slice asked for: the shortest EEVDF allows (0.1 ms). */
@@ -45,12 +46,13 @@ int sb_sched_slice_ns(uint64_t *);
  * the console also runs other work (JACK's and RTXI's choice). A thread
  * under it runs as soon as it wakes, ahead of every SCHED_OTHER thread,
  * whatever they compute: on a 2-core machine beside two busy loops, the
- * demo's worst spike path p99 falls from about 5 ms to under 1 ms
- * (tests/bench/bench-loop). It takes privilege: CAP_SYS_NICE, or an
- * RLIMIT_RTPRIO ("rtprio" in limits.conf(5)) of at least the priority.
- * Only what waits runs under it: a thread that computes without end (a
- * simulator slower than real time) would hold a core; the kernel still
- * leaves 5 % of each core to the rest (sched_rt_runtime_us).
+ * demo's worst spike path p99 was 0.81 ms with it and 4.2 ms without in
+ * one run of tests/bench/bench-loop. It takes privilege: CAP_SYS_NICE, or
+ * an RLIMIT_RTPRIO ("rtprio" in limits.conf(5)) of at least the priority.
+ * Threads that compute (simulators) run below the rest (sb_sched_below)
+ * and go back to SCHED_OTHER when they fall behind (sb_sched_normal): a
+ * thread that computes without end would hold a core; the kernel leaves
+ * 5 % of each core to the rest (sched_rt_runtime_us).
  */
 #define SB_SCHED_RT_DEFAULT 10	/* --realtime without a value */
 #define SB_SCHED_RT_MAX 49	/* below the kernel's interrupt threads (50) */
@@ -67,6 +69,30 @@ int sb_sched_realtime_parse(const char *text, int *prio);
  * (EPERM: neither CAP_SYS_NICE nor an RLIMIT_RTPRIO of prio; EINVAL).
  */
 int sb_sched_realtime(int prio);
+
+/*
+ * For a thread that computes (a simulator catching up): under SCHED_FIFO,
+ * run one priority below the threads that wait and answer (the loop, the
+ * links), or, at priority 1, under SCHED_OTHER with the short slice, so
+ * that it can never hold them up; nothing under another policy. 0, or -1
+ * with errno set.
+ */
+int sb_sched_below(void);
+
+/*
+ * Put the calling thread back under SCHED_OTHER with the short slice (a
+ * simulator that falls behind real time, which under SCHED_FIFO would
+ * hold a core). 0, or -1 with errno set.
+ */
+int sb_sched_normal(void);
+
+/*
+ * Initialise a mutex that a thread under SCHED_FIFO may wait on while a
+ * lower one holds it: priority inheritance, so the holder runs at the
+ * waiter's priority until it lets go (falls back to a plain mutex where
+ * the protocol is not supported).
+ */
+void sb_mutex_init_pi(pthread_mutex_t *);
 
 /*
  * Say on stderr, prefixed with prog, why --realtime at prio was refused

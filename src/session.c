@@ -1,4 +1,5 @@
 /* session.c: sites, populations and unit addresses of one process. */
+#include "sched-hint.h"
 #include "config.h"
 
 #include <sys/eventfd.h>
@@ -349,7 +350,7 @@ session_remote_population(struct session *s, struct site *site,
 	pop->emitter.session = site->session;
 	pop->emitter.site = site->id;
 	pop->emitter.pop = pop->id;
-	pthread_mutex_init(&pop->lock, NULL);
+	sb_mutex_init_pi(&pop->lock);
 	site->pops = xreallocarray(site->pops, site->npops + 1,
 	    sizeof *site->pops);
 	site->pops[site->npops++] = pop;

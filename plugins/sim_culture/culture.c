@@ -347,8 +347,8 @@ culture_create(const struct culture_params *p, char **cause)
 	 * Steps end at multiples of CULTURE_DT_US, where the host advances
 	 * simulators (engine.c), so a spike goes out when its step ends.
 	 */
-	c->origin_us = p->start_us - (p->start_us > 0 ? p->start_us %
-	    CULTURE_DT_US : 0);
+	c->origin_us = p->start_us - ((p->start_us % CULTURE_DT_US) +
+	    CULTURE_DT_US) % CULTURE_DT_US;
 
 	c->active = culture_alloc(c->electrodes, 1, &failed);
 	c->electrode_of = culture_alloc(c->n, sizeof *c->electrode_of,

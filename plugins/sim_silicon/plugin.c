@@ -358,7 +358,8 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 	 * advance() does (engine.c), so a spike goes out soon after its step.
 	 */
 	now = host->now_us(p);
-	silicon_start(ss->model, now - (now > 0 ? now % SILICON_DT_US : 0));
+	silicon_start(ss->model, now - ((now % SILICON_DT_US) +
+	    SILICON_DT_US) % SILICON_DT_US);
 
 	ss->neurons.name = ss->name;
 	ss->neurons.units = silicon_units(ss->model);

@@ -243,7 +243,11 @@ relay_options(int argc, char **argv)
 			    PACKAGE_VERSION);
 			exit(0);
 		default:
-			if (optopt != 0)
+			if (strncmp(argv[optind - 1], "--", 2) != 0)
+				fprintf(stderr, "synbridge-relay: unknown "
+				    "option %s (options are long: --NAME)\n",
+				    argv[optind - 1]);
+			else if (optopt != 0)
 				fprintf(stderr, "synbridge-relay: option --%s: "
 				    "missing or unexpected value\n",
 				    argv[optind - 1] + 2);
@@ -374,6 +378,9 @@ main(int argc, char **argv)
 	    sb_sched_realtime(relay.opt.realtime) != 0)
 		sb_sched_realtime_refused("synbridge-relay",
 		    relay.opt.realtime, errno);
+	else if (relay.opt.realtime != 0)
+		fprintf(stderr, "synbridge-relay: threads run under SCHED_FIFO "
+		    "priority %d (--realtime)\n", relay.opt.realtime);
 	(void)sb_sched_prefer_latency();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
