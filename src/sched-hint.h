@@ -46,8 +46,8 @@ int sb_sched_slice_ns(uint64_t *);
  * the console also runs other work (JACK's and RTXI's choice). A thread
  * under it runs as soon as it wakes, ahead of every SCHED_OTHER thread,
  * whatever they compute: on a 2-core machine beside two busy loops, the
- * demo's worst spike path p99 was 0.81 ms with it and 4.2 ms without in
- * one run of tests/bench/bench-loop. It takes privilege: CAP_SYS_NICE, or
+ * demo's worst spike path p99 was 0.8-4.9 ms with it and 4.2-7.8 ms
+ * without in three runs of tests/bench/bench-loop. It takes privilege: CAP_SYS_NICE, or
  * an RLIMIT_RTPRIO ("rtprio" in limits.conf(5)) of at least the priority.
  * Threads that compute (simulators) run below the rest (sb_sched_below)
  * and go back to SCHED_OTHER when they fall behind (sb_sched_normal): a
