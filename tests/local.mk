@@ -62,7 +62,9 @@ include tests/oe.mk
 # The demo's loop in real time: spike path and typed command latency.
 EXTRA_PROGRAMS += tests/bench/bench-loop
 bench_programs += tests/bench/bench-loop
-tests_bench_bench_loop_SOURCES = tests/bench/bench-loop.c
+tests_bench_bench_loop_SOURCES = tests/bench/bench-loop.c \
+	tests/bench/bench-util.c
+tests_bench_bench_loop_LDADD = -lpthread
 
 # Fuzz targets: make check replays their corpora; make fuzz runs them.
 include tests/fuzz/fuzz.mk

@@ -13,7 +13,9 @@
  * is 10 ms a read). Prints the figures against the target (p99 beyond
  * the device <= 3 ms); figures only, it never fails on a slow machine.
  * Then the same run with --realtime (SCHED_FIFO), where this user may use
- * it, and both worst figures side by side with their ratio.
+ * it, and both worst figures side by side with their ratio. Before them,
+ * how often the machine itself stops a thread that never blocks
+ * (bench_machine_stalls): such stalls land in every tail.
  */
 #include "config.h"
 
@@ -21,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "bench-util.h"
 
 
 #define LOOP_SETTLE_S 5
@@ -179,6 +183,8 @@ main(void)
 	    "the same with --realtime (SCHED_FIFO 10)\n",
 	    LOOP_SETTLE_S, LOOP_SECONDS);
 	fflush(stdout);
+	/* the machine's own stalls, which land in every tail below */
+	bench_machine_stalls("loop: ", 6);
 	rc = loop_run(prog, script, "", errfile, &spike, &over);
 	if (rc == 0 && (rc = loop_run(prog, script, " --realtime", errfile,
 	    &rt_spike, &rt_over)) == 0 && (f = fopen(errfile, "r")) != NULL) {

@@ -39,7 +39,6 @@
 #define SCALE_CONNS(n) (8 * (n) + 64)	/* --max-connections */
 #define SCALE_READS 2		/* streams each site reads */
 #define SCALE_ROUNDS 3		/* interleaved rounds of 3 and 30 sites */
-#define SCALE_STALL_US 1000	/* a spinning thread's gap counted a stall */
 #define SCALE_LATE_S 60		/* after the wait, for what did not come */
 
 /* One site: its transport and what it received. */
@@ -405,63 +404,6 @@ scale_run(int n, int many, struct scale_run *r)
 	return (0);
 }
 
-/* One spinning thread: gaps between clock readings over SCALE_STALL_US. */
-struct scale_spin {
-	int64_t		 end_us;
-	unsigned	 stalls;
-	int64_t		 longest_us, stalled_us;
-};
-
-static void *
-scale_spin(void *arg)
-{
-	struct scale_spin	*sp = arg;
-	int64_t			 last = bench_mono_us(), now, gap;
-
-	while ((now = bench_mono_us()) < sp->end_us) {
-		gap = now - last;
-		if (gap > SCALE_STALL_US) {
-			sp->stalls++;
-			sp->stalled_us += gap;
-		}
-		if (gap > sp->longest_us)
-			sp->longest_us = gap;
-		last = now;
-	}
-	return (NULL);
-}
-
-/*
- * Two threads (one per core of the reference machine) spin for a second
- * reading the clock: a gap between two readings is time the thread was
- * not running although it never blocked.
- */
-static void
-scale_stalls(void)
-{
-	struct scale_spin	sp[2];
-	pthread_t		t[2];
-	int			i, n = 0;
-
-	memset(sp, 0, sizeof sp);
-	for (i = 0; i < 2; i++) {
-		sp[i].end_us = bench_mono_us() + 1000000;
-		if (pthread_create(&t[i], NULL, scale_spin, &sp[i]) == 0)
-			n++;
-	}
-	for (i = 0; i < n; i++)
-		pthread_join(t[i], NULL);
-	printf("scale: machine: %d threads spinning 1 s each were stopped "
-	    "over %.1f ms %u and %u times (%.1f and %.1f ms in all, longest "
-	    "%.1f and %.1f ms): time this machine (its host, or other "
-	    "programs) took a running thread's CPU away; every latency tail "
-	    "below includes such stalls\n", n, SCALE_STALL_US / 1000.0,
-	    sp[0].stalls, sp[1].stalls, (double)sp[0].stalled_us / 1000,
-	    (double)sp[1].stalled_us / 1000, (double)sp[0].longest_us / 1000,
-	    (double)sp[1].longest_us / 1000);
-	fflush(stdout);
-}
-
 /*
  * The relay's memory bound as synbridge-relay(1) BOUNDS gives it, MB:
  * sessions x (--max-memory + 16 MiB) + --max-buffers + --max-connections
@@ -551,7 +493,7 @@ main(int argc, char **argv)
 	    "streams, for %d s; open files limit %ld\n",
 	    SCALE_RATE, SCALE_RATE / 100, SCALE_TICK_US / 1000,
 	    SCALE_TICK_US / 1000, SCALE_READS, SCALE_SECONDS, files);
-	scale_stalls();
+	bench_machine_stalls("scale: ", 2);
 	/* 3 and 30 sites in interleaved rounds (when both run), then 300 */
 	rounds = min <= 3 && max >= 30 ? SCALE_ROUNDS : 1;
 	for (r = 1; r <= rounds; r++) {

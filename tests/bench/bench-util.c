@@ -3,6 +3,9 @@
 
 #include <sys/resource.h>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,4 +229,71 @@ bench_raise_nofile(void)
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return (-1);
 	return ((long)rl.rlim_cur);
+}
+
+#define BENCH_STALL_US 1000	/* a spinning thread's gap counted a stall */
+
+/* One spinning thread's gaps between clock readings. */
+struct bench_spin {
+	int		 windows, fifo;
+	unsigned	 stalls;
+	int64_t		 longest_us, stalled_us;
+};
+
+static void *
+bench_spin(void *arg)
+{
+	struct bench_spin	*sp = arg;
+	struct sched_param	 param = { .sched_priority = 20 };
+	int64_t			 last, now, gap, end;
+	int			 w;
+
+	/* FIFO spinning without a pause would be throttled by the kernel:
+	 * 0.5 s windows with 0.5 s pauses keep it well under 95 % */
+	sp->fifo = pthread_setschedparam(pthread_self(), SCHED_FIFO,
+	    &param) == 0;
+	for (w = 0; w < sp->windows; w++) {
+		end = bench_mono_us() + 500000;
+		last = bench_mono_us();
+		while ((now = bench_mono_us()) < end) {
+			gap = now - last;
+			if (gap > BENCH_STALL_US) {
+				sp->stalls++;
+				sp->stalled_us += gap;
+			}
+			if (gap > sp->longest_us)
+				sp->longest_us = gap;
+			last = now;
+		}
+		usleep(500000);
+	}
+	return (NULL);
+}
+
+void
+bench_machine_stalls(const char *prefix, int s)
+{
+	struct bench_spin	sp[2];
+	pthread_t		t[2];
+	int			i, n = 0;
+
+	memset(sp, 0, sizeof sp);
+	for (i = 0; i < 2; i++) {
+		sp[i].windows = s;
+		if (pthread_create(&t[i], NULL, bench_spin, &sp[i]) == 0)
+			n++;
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	printf("%smachine: %d threads spinning %.1f s each under %s were "
+	    "stopped over %.1f ms %u and %u times (%.1f and %.1f ms in all, "
+	    "longest %.1f and %.1f ms): time %s took a running thread's CPU "
+	    "away; every latency tail includes such stalls\n", prefix, n,
+	    s * 0.5, n > 0 && sp[0].fifo ? "SCHED_FIFO" : "the normal policy",
+	    BENCH_STALL_US / 1000.0, sp[0].stalls, sp[1].stalls,
+	    (double)sp[0].stalled_us / 1000, (double)sp[1].stalled_us / 1000,
+	    (double)sp[0].longest_us / 1000, (double)sp[1].longest_us / 1000,
+	    n > 0 && sp[0].fifo ? "this machine's host (or the kernel)" :
+	    "this machine (its host, or other programs)");
+	fflush(stdout);
 }

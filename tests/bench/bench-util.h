@@ -68,6 +68,17 @@ double	bench_openssl_gcm(int, char **);
 int	bench_tls_suite(int, char *, size_t);
 /* CLOCK_MONOTONIC in microseconds. */
 int64_t	bench_mono_us(void);
+
+/*
+ * How often this machine stops a thread that never blocks: two threads
+ * (one per core of the reference machine) read the clock for seconds s
+ * (in windows of 0.5 s with 0.5 s pauses), under SCHED_FIFO where this
+ * user may (then no program under the normal policy can take their CPU,
+ * only the machine's host and the kernel), else under the normal policy;
+ * each gap over 1 ms between two readings is a stall. Prints one line
+ * starting with prefix.
+ */
+void	bench_machine_stalls(const char *prefix, int s);
 /* CPU seconds of the calling thread. */
 double	bench_thread_cpu(void);
 /* Peak and current resident memory of a process (kB), or -1. */
