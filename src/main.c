@@ -329,6 +329,7 @@ main(int argc, char **argv)
 
 	s = session_create(fast, seed);
 	s->verbose = verbose;
+	s->realtime = realtime;		/* 0 if not asked or refused */
 	main_session = s;
 	for (i = 0; i < nplugin_dirs; i++)
 		session_add_plugin_dir(s, plugin_dirs[i]);

@@ -223,6 +223,7 @@ struct session {
 	struct cursor_table cursors;	/* transports' read cursors */
 	uint64_t seed;
 	int fast;
+	int realtime;		/* --realtime priority taken, 0: none */
 	struct site **sites;
 	size_t nsites;
 	struct site *current;

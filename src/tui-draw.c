@@ -742,6 +742,9 @@ tui_draw_status(struct tui *t, WINDOW *w, int wd)
 	x += tui_draw_put(w, 0, x, wd - x, buf);
 	if (s->fast)
 		x += tui_draw_printf(w, 0, x, wd - x, "%sfast", sep);
+	if (s->realtime > 0)
+		x += tui_draw_printf(w, 0, x, wd - x, "%sRT %d", sep,
+		    s->realtime);
 	if (wd - x > 10)
 		tui_draw_put(w, 0, wd - 9, 9, "F1 help ");
 	wattrset(w, A_NORMAL);

@@ -479,6 +479,31 @@ test_decimal_comma(void **state)
 	term_free(&t);
 }
 
+/*
+ * --realtime taken: the status line says "RT 7". Where this user may not
+ * use SCHED_FIFO (chrt asks the kernel as synbridge does), or under a
+ * sanitizer (the simulators may fall behind real time), skipped.
+ */
+static void
+test_realtime_status(void **state)
+{
+	static const char *const args[] = { "--demo", "--realtime=7", NULL };
+	struct term t;
+
+	(void)state;
+	if (getenv("SB_SANITIZE") != NULL &&
+	    strcmp(getenv("SB_SANITIZE"), "yes") == 0)
+		skip();
+	if (system("chrt -f 7 true 2>/dev/null") != 0)
+		skip();
+	term_start(&t, 48, 160, args, NULL);
+	assert_true(term_wait_text(&t, "Synapses  6", DEADLINE) >= 0);
+	assert_true(wait_row(&t, 46, "RT 7"));
+	term_type(&t, "quit\r");
+	assert_true(term_wait_exit(&t, DEADLINE));
+	term_free(&t);
+}
+
 /* A terminal type that cannot address the cursor is refused, saying
  * what to do, and the terminal is left as it was. */
 static void
@@ -547,6 +572,7 @@ main(void)
 		cmocka_unit_test(test_quit_restores),
 		cmocka_unit_test(test_history_multiline),
 		cmocka_unit_test(test_dumb_terminal),
+		cmocka_unit_test(test_realtime_status),
 		cmocka_unit_test(test_result_in_view),
 		cmocka_unit_test(test_rule_summaries),
 		cmocka_unit_test(test_decimal_comma),
