@@ -105,7 +105,10 @@ relay_rows() {
 	done
 }
 check "links.csv: relay rows fill age_s, not the device columns" relay_rows
-# times are session time: remote spikes land in the same time range
+# times are session time: remote spikes land in the same time range (a
+# few seconds past the duration at most, as the three consoles start one
+# after another, slowly on a loaded machine; never the thousands of
+# seconds of a machine's own clock)
 last=$(tail -n 1 "$tmp/southampton/spikes.csv" | cut -d, -f1)
-check "session clock: spike times run from 0 to the duration ($last s)" \
-    awk -v t="$last" 'BEGIN { exit !(t > 2 && t < 11) }'
+check "session clock: spike times run from 0 to about the duration ($last s)" \
+    awk -v t="$last" 'BEGIN { exit !(t > 2 && t < 20) }'
