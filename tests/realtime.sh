@@ -51,7 +51,7 @@ check "--help lists --realtime[=PRIO]" grep -qF -- '--realtime[=PRIO]' \
 status=$?
 check "synbridge-relay --realtime=99 exits 2 and gives the range" \
     sh -c "[ $status -eq 2 ] && grep -qF 'synbridge-relay: --realtime=99: \
-want a priority from 1 to 49 (default 10)' '$tmp/err'"
+expected a priority from 1 to 49 (default 10)' '$tmp/err'"
 
 # pop_fifo PID PRIO: the demo's two simulated populations' threads ("pop
 # NAME") run at PRIO and every other thread at PRIO + 1
@@ -120,17 +120,22 @@ priority lower (6), the rest at 7" pop_fifo "$sb_pid" 6
 	fi
 	check "--realtime=7: the demo ends cleanly on quit" \
 	    test "$status" = 0
+	said='synbridge: threads run under SCHED_FIFO priority 7 (--realtime)'
 	check "-v says the threads run under SCHED_FIFO priority 7" \
-	    grep -qF 'synbridge: threads run under SCHED_FIFO priority 7 \
-(--realtime); simulated populations one priority lower' "$tmp/err"
+	    grep -qF "$said; simulated populations one priority lower" \
+	    "$tmp/err"
 
 	relay_tokens "a r1 * */* -"
+	# both: the line on stderr and every thread's policy
+	relay_fifo5() {
+		said='synbridge-relay: threads run under SCHED_FIFO priority 5'
+		grep -qF "$said (--realtime)" "$tmp/relay.out" &&
+		    all_fifo "$relay_pid" 5
+	}
 	relay_spawn 0 --realtime=5
 	relay_up
 	check "synbridge-relay --realtime=5: every thread is SCHED_FIFO 5, \
-and it says so" sh -c "grep -qF 'synbridge-relay: threads run under \
-SCHED_FIFO priority 5 (--realtime)' '$tmp/relay.out'" &&
-	    all_fifo "$relay_pid" 5
+and it says so" relay_fifo5
 	relay_stop
 else
 	for what in "the demo's threads" "its relay" "its end" "-v" \
