@@ -219,10 +219,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_REALTIME:
 			if (sb_sched_realtime_parse(optarg, &realtime) != 0) {
-				fprintf(stderr, "synbridge: --realtime=%s: "
-				    "expected a priority from 1 to %d (default "
-				    "%d)\n", optarg, SB_SCHED_RT_MAX,
-				    SB_SCHED_RT_DEFAULT);
+				sb_sched_realtime_bad("synbridge", optarg);
 				return 2;
 			}
 			break;

@@ -100,6 +100,14 @@ sb_sched_realtime_parse(const char *text, int *prio)
 	return (0);
 }
 
+void
+sb_sched_realtime_bad(const char *prog, const char *text)
+{
+	fprintf(stderr, "%s: --realtime=%s: expected a priority from 1 to %d "
+	    "(default %d)\n", prog, text, SB_SCHED_RT_MAX,
+	    SB_SCHED_RT_DEFAULT);
+}
+
 int
 sb_sched_realtime(int prio)
 {

@@ -63,6 +63,9 @@ int sb_sched_slice_ns(uint64_t *);
  */
 int sb_sched_realtime_parse(const char *text, int *prio);
 
+/* Say on stderr, prefixed with prog, that --realtime=text is not one. */
+void sb_sched_realtime_bad(const char *prog, const char *text);
+
 /*
  * Put the calling thread under SCHED_FIFO at prio; threads it starts
  * later, and programs it runs, inherit it. 0, or -1 with errno set

@@ -228,10 +228,7 @@ relay_options(int argc, char **argv)
 		case 'R':
 			if (sb_sched_realtime_parse(optarg, &o->realtime) !=
 			    0) {
-				fprintf(stderr, "synbridge-relay: --realtime=%s: "
-				    "want a priority from 1 to %d (default %d)\n",
-				    optarg, SB_SCHED_RT_MAX,
-				    SB_SCHED_RT_DEFAULT);
+				sb_sched_realtime_bad("synbridge-relay", optarg);
 				exit(2);
 			}
 			break;
