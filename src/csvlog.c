@@ -128,14 +128,18 @@ struct csv_file {
 	char *path;
 	int fd;
 	enum csv_kind kind;
-	char *buf;
+	char *buf;		/* rows being added */
 	size_t len, size;
 	uint64_t rows;
 	uint64_t dropped;	/* rows refused while the file could not be written */
+	/*
+	 * Rows handed over (csv_file_handoff) and not yet written: a writer
+	 * thread writes them while rows are added to buf. Older than buf's.
+	 */
+	char *out;
+	size_t out_len, out_size;
+	uint64_t out_dropped;
 };
-
-/* Rows waiting for a file that cannot be written are bounded (disk full). */
-#define CSV_MAX_PENDING (64u << 20)
 
 /* Bytes that force a string field into quotes. */
 static const unsigned char csv_special[256] = {
@@ -385,39 +389,88 @@ csv_write_all(int fd, const char *buf, size_t len)
 	return done;
 }
 
-/* Write buffered whole rows; 0 or -1 with *cause. */
+/*
+ * Hand the buffered rows over for writing: they become the rows
+ * csv_file_write_out writes, unless rows handed over earlier are still
+ * there (a failed or partial write), which go first. Returns whether
+ * anything waits to be written. Not thread-safe against
+ * csv_file_write_out: a writer thread and the thread adding rows take
+ * turns under a lock of their own (recorder.c).
+ */
 int
-csv_file_flush(struct csv_file *f, char **cause)
+csv_file_handoff(struct csv_file *f)
+{
+	char *p;
+	size_t n;
+
+	if (f->out_len == 0 && f->out_dropped == 0 &&
+	    (f->len > 0 || f->dropped > 0)) {
+		p = f->out;
+		n = f->out_size;
+		f->out = f->buf;
+		f->out_size = f->size;
+		f->out_len = f->len;
+		f->out_dropped = f->dropped;
+		f->buf = p;
+		f->size = n;
+		f->len = 0;
+		f->dropped = 0;
+	}
+	return f->out_len > 0 || f->out_dropped > 0;
+}
+
+/*
+ * Write the rows handed over; 0, or -1 with *cause (write failed, or
+ * rows had to be refused). A partial write keeps the rest, which the
+ * next call completes: the file only ever ends with whole rows between
+ * calls that succeed.
+ */
+int
+csv_file_write_out(struct csv_file *f, char **cause)
 {
 	ssize_t n;
 	int error;
 
-	if (f->len == 0 && f->dropped == 0)
+	if (f->out_len == 0 && f->out_dropped == 0)
 		return 0;
-	n = f->len == 0 ? 0 : csv_write_all(f->fd, f->buf, f->len);
-	if (n == (ssize_t)f->len) {
-		f->len = 0;
-		if (f->dropped == 0)
+	n = f->out_len == 0 ? 0 : csv_write_all(f->fd, f->out, f->out_len);
+	if (n == (ssize_t)f->out_len) {
+		f->out_len = 0;
+		if (f->out_dropped == 0)
 			return 0;
 		/* say once how many rows could not be kept, then go on */
 		if (cause != NULL)
 			xasprintf(cause, "%s: %llu rows were not recorded while "
-			    "the file could not be written", f->path,
-			    (unsigned long long)f->dropped);
-		f->dropped = 0;
+			    "the file could not be written (or the disk took "
+			    "no rows for a long time)", f->path,
+			    (unsigned long long)f->out_dropped);
+		f->out_dropped = 0;
 		return -1;
 	}
 	error = errno;
 	if (n > 0) {
-		/* Keep the rest: the next flush completes the cut row. */
-		memmove(f->buf, f->buf + n, f->len - n);
-		f->len -= n;
+		/* Keep the rest: the next write completes the cut row. */
+		memmove(f->out, f->out + n, f->out_len - n);
+		f->out_len -= n;
 	}
 	if (cause != NULL) {
 		xasprintf(cause, "%s: write failed: %s (is the disk full?)",
 		    f->path, strerror(error));
 	}
 	return -1;
+}
+
+/* Write buffered whole rows now; 0 or -1 with *cause. */
+int
+csv_file_flush(struct csv_file *f, char **cause)
+{
+	int i;
+
+	/* rows handed over before (a failed write), then the buffered ones */
+	for (i = 0; i < 2 && csv_file_handoff(f); i++)
+		if (csv_file_write_out(f, cause) != 0)
+			return -1;
+	return 0;
 }
 
 /* Printable copy of the first line of an existing file, for messages. */
@@ -521,6 +574,7 @@ fail:
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f->buf);
+	free(f->out);
 	free(f->path);
 	free(f);
 	return NULL;
@@ -535,6 +589,7 @@ csv_file_close(struct csv_file *f)
 	csv_file_flush(f, NULL);
 	close(f->fd);
 	free(f->buf);
+	free(f->out);
 	free(f->path);
 	free(f);
 }

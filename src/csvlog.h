@@ -90,6 +90,14 @@ struct csv_row {
 	} u;
 };
 
+/*
+ * Rows waiting in memory for a file that cannot be written (a full disk,
+ * or one that takes no writes for a long time) are bounded, per file and
+ * besides the rows being written: beyond, rows are counted and the next
+ * successful write reports how many were not recorded.
+ */
+#define CSV_MAX_PENDING (64u << 20)
+
 /* A CSV file being written: rows buffer in memory until flushed. */
 struct csv_file;
 
@@ -97,8 +105,16 @@ struct csv_file;
 struct csv_file *csv_file_open(const char *path, enum csv_kind kind,
     char **cause);
 void csv_file_row(struct csv_file *f, const struct csv_row *row);
-/* Write buffered whole rows; 0 or -1 with *cause. */
+/* Write buffered whole rows now; 0 or -1 with *cause. */
 int csv_file_flush(struct csv_file *f, char **cause);
+/*
+ * csv_file_flush in two steps, for a writer thread (recorder.c): hand the
+ * buffered rows over (returns whether any wait to be written), then write
+ * them from another thread while new rows are added; the caller keeps the
+ * two from running at once on the same file.
+ */
+int csv_file_handoff(struct csv_file *f);
+int csv_file_write_out(struct csv_file *f, char **cause);
 /* Flush and close; NULL is fine. */
 void csv_file_close(struct csv_file *f);
 const char *csv_file_path(const struct csv_file *f);

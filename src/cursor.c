@@ -145,46 +145,100 @@ cursor_set(struct cursor_table *t, const char *key, uint64_t value)
 	pthread_mutex_unlock(&t->lock);
 }
 
-/* Write the table to path.tmp and rename it over path. */
-int
-cursor_save(struct cursor_table *t, char **cause)
+/*
+ * The table as its file holds it, if it changed since the last snapshot
+ * (NULL otherwise, or without a file): a buffer of *len bytes and, in
+ * *path, where it goes (both the caller's to free). Taken by the thread
+ * that hands rows to the recorder, right after them: the snapshot covers
+ * exactly the rows handed over.
+ */
+char *
+cursor_snapshot(struct cursor_table *t, size_t *len, char **path)
 {
-	char *tmp = NULL, *buf = NULL;
-	size_t len = 0, i;
+	char *buf = NULL;
+	size_t i;
 	FILE *m;
-	int fd = -1, rc = 0;
 
+	*len = 0;
+	*path = NULL;
 	pthread_mutex_lock(&t->lock);
 	if (!t->dirty || t->path == NULL) {
 		pthread_mutex_unlock(&t->lock);
-		return 0;
+		return NULL;
 	}
-	if ((m = open_memstream(&buf, &len)) == NULL)
+	if ((m = open_memstream(&buf, len)) == NULL)
 		fatal("open_memstream failed");
 	for (i = 0; i < t->n; i++)
 		fprintf(m, "%" PRIu64 " %s\n", t->entries[i].value,
 		    t->entries[i].key);
 	fclose(m);
-	xasprintf(&tmp, "%s.tmp", t->path);
+	*path = xstrdup(t->path);
+	t->dirty = 0;
+	pthread_mutex_unlock(&t->lock);
+	return buf;
+}
+
+/* A snapshot was not written: the next one is taken whatever changes. */
+void
+cursor_unsaved(struct cursor_table *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->dirty = 1;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/*
+ * Write a snapshot to path (through path.tmp and a rename, so the file is
+ * whole or the old one); 0, or -1 with *cause the first time in a run of
+ * failures (the table stays dirty: the next flush tries again).
+ */
+int
+cursor_write(struct cursor_table *t, const char *path, const char *buf,
+    size_t len, char **cause)
+{
+	char *tmp = NULL;
+	int fd, rc = 0, error = 0;
+
+	xasprintf(&tmp, "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd != -1 && write(fd, buf, len) != (ssize_t)len)
+	if (fd != -1 && write(fd, buf, len) != (ssize_t)len) {
+		error = errno;
 		rc = -1;
-	if (fd == -1 || close(fd) != 0 || rc != 0 ||
-	    rename(tmp, t->path) != 0) {
+	}
+	if (fd == -1 || close(fd) != 0 || rc != 0 || rename(tmp, path) != 0) {
+		if (error == 0)
+			error = errno;
 		rc = -1;
+		(void)unlink(tmp);
+	}
+	pthread_mutex_lock(&t->lock);
+	if (rc != 0) {
 		/* said once per run of failures, not at every flush */
 		if (!t->failed)
 			xasprintf(cause, "cannot write %s: %s (a restart "
-			    "may read some events again)", t->path,
-			    strerror(errno));
+			    "may read some events again)", path,
+			    strerror(error));
 		t->failed = 1;
-		(void)unlink(tmp);
-	} else {
-		t->dirty = 0;
+		t->dirty = 1;
+	} else
 		t->failed = 0;
-	}
 	pthread_mutex_unlock(&t->lock);
 	free(tmp);
+	return rc;
+}
+
+/* Write the table if it changed; 0, or -1 with *cause. */
+int
+cursor_save(struct cursor_table *t, char **cause)
+{
+	char *buf, *path;
+	size_t len;
+	int rc;
+
+	if ((buf = cursor_snapshot(t, &len, &path)) == NULL)
+		return 0;
+	rc = cursor_write(t, path, buf, len, cause);
 	free(buf);
+	free(path);
 	return rc;
 }

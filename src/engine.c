@@ -860,19 +860,26 @@ engine_drain(struct session *s)
 	return total;
 }
 
-/* Flush the recorder if it is time (or always when force). */
+/*
+ * Hand the recorder its rows if it is time (or always when force, and then
+ * wait until they are written). The engine never waits for the disk
+ * otherwise: recorder.c writes from a thread of its own.
+ */
 static void
 engine_flush_due(struct session *s, int force)
 {
 	int64_t now = clock_mono_us();
 	char *cause = NULL;
+	int rc;
 
 	if (!force && now - s->last_flush_us < ENGINE_FLUSH_US)
 		return;
 	s->last_flush_us = now;
 	if (s->recorder == NULL)
 		return;
-	if (recorder_flush(s->recorder, &cause) != 0) {
+	rc = force ? recorder_sync(s->recorder, &cause) :
+	    recorder_flush(s->recorder, &cause);
+	if (rc != 0) {
 		/* a failing disk is said once per cause, not twice a second */
 		if (s->flush_error == NULL || strcmp(s->flush_error,
 		    cause) != 0) {
@@ -881,18 +888,16 @@ engine_flush_due(struct session *s, int force)
 			s->flush_error = cause;
 		} else
 			free(cause);
-	} else {
-		if (s->flush_error != NULL) {
-			session_log(s, SB_LOG_WARNING, "record: writing to %s "
-			    "again", recorder_dir(s->recorder));
-			free(s->flush_error);
-			s->flush_error = NULL;
-		}
-		/* the rows are written: the cursors that they cover may be */
-		if (cursor_save(&s->cursors, &cause) != 0 && cause != NULL) {
-			session_log(s, SB_LOG_WARNING, "record: %s", cause);
-			free(cause);
-		}
+	} else if (s->flush_error != NULL) {
+		session_log(s, SB_LOG_WARNING, "record: writing to %s "
+		    "again", recorder_dir(s->recorder));
+		free(s->flush_error);
+		s->flush_error = NULL;
+	}
+	/* the cursors are written after the rows that they cover */
+	if ((cause = recorder_cursor_error(s->recorder)) != NULL) {
+		session_log(s, SB_LOG_WARNING, "record: %s", cause);
+		free(cause);
 	}
 }
 
@@ -1157,7 +1162,7 @@ engine_record_start(struct session *s, const char *dir, char **cause)
 		    "first)", recorder_dir(s->recorder));
 		return -1;
 	}
-	r = recorder_open(dir, cause);
+	r = recorder_open(dir, &s->cursors, cause);
 	if (r == NULL)
 		return -1;
 	if (cursor_attach(&s->cursors, dir, cause) != 0) {
@@ -1176,8 +1181,8 @@ engine_record_stop(struct session *s)
 	if (s->recorder == NULL)
 		return;
 	engine_flush(s);
-	cursor_detach(&s->cursors);
 	recorder_close(s->recorder);
+	cursor_detach(&s->cursors);
 	s->recorder = NULL;
 }
 

@@ -1,18 +1,112 @@
-/* recorder.c: the four CSV files of a recording directory. */
+/*
+ * recorder.c: the CSV files of a recording directory, written by a thread
+ * of their own.
+ *
+ * The engine adds rows to memory and, twice a second, hands them to the
+ * writer thread (recorder_flush), which write()s them and then the stream
+ * cursors that they cover. A disk that takes seconds to accept a write
+ * (another program writing, a network file system, a dying disk) then
+ * holds up only the writer: spikes go on being routed, links served and
+ * commands run, while rows wait in memory (bounded per file: csvlog.c's
+ * CSV_MAX_PENDING; beyond it rows are counted and reported as not
+ * recorded, never dropped silently). When the engine wrote them itself, a
+ * disk under a heavy writer stalled three consoles' loops here for 80 s.
+ */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
+#include "clock.h"
 #include "recorder.h"
+#include "sched-hint.h"
 #include "xmalloc.h"
+
+/* A write in progress this long is said (the rows wait in memory). */
+#define RECORDER_SLOW_US 2000000
 
 struct recorder {
 	char *dir;
 	struct csv_file *files[CSV_KINDS];
+	struct cursor_table *cursors;	/* written after the rows, or NULL */
+
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t work, done;
+	int busy;		/* the writer holds the handed-over rows */
+	int stop;
+	int64_t busy_since;	/* monotonic us */
+	char *cursor_buf, *cursor_path;	/* the snapshot handed over */
+	size_t cursor_len;
+	char *error;		/* the last write's failure, or NULL */
+	char *cursor_error;	/* said once by recorder_cursor_error */
 };
+
+/* Write what was handed over, then the cursors it covers. */
+static void
+recorder_write(struct recorder *r, char **error, char **cursor_error)
+{
+	char *cause = NULL;
+	int k, failed = 0;
+
+	for (k = 0; k < CSV_KINDS; k++) {
+		if (csv_file_write_out(r->files[k], &cause) != 0) {
+			failed = 1;
+			if (*error == NULL)
+				*error = cause;
+			else
+				free(cause);
+			cause = NULL;
+		}
+	}
+	if (r->cursor_buf == NULL)
+		return;
+	/* the file never claims an event the CSV files do not hold */
+	if (failed)
+		cursor_unsaved(r->cursors);
+	else
+		(void)cursor_write(r->cursors, r->cursor_path, r->cursor_buf,
+		    r->cursor_len, cursor_error);
+	free(r->cursor_buf);
+	free(r->cursor_path);
+	r->cursor_buf = r->cursor_path = NULL;
+}
+
+/* The writer thread: writes each handing-over, until told to stop. */
+static void *
+recorder_thread(void *arg)
+{
+	struct recorder *r = arg;
+	char *error, *cursor_error;
+
+	/* a thread that waits on the disk: never above the loop */
+	(void)sb_sched_normal();
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		while (!r->busy && !r->stop)
+			pthread_cond_wait(&r->work, &r->lock);
+		if (!r->busy)
+			break;
+		pthread_mutex_unlock(&r->lock);
+		error = cursor_error = NULL;
+		recorder_write(r, &error, &cursor_error);
+		pthread_mutex_lock(&r->lock);
+		free(r->error);
+		r->error = error;
+		if (cursor_error != NULL) {
+			free(r->cursor_error);
+			r->cursor_error = cursor_error;
+		}
+		r->busy = 0;
+		pthread_cond_broadcast(&r->done);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
 
 /* Create dir (and parents) if missing. */
 static int
@@ -45,27 +139,58 @@ recorder_mkdir(const char *dir, char **cause)
 	return 0;
 }
 
-/* Open (or append to) the four files in dir. */
+/* Free the files and r (no thread). */
+static void
+recorder_free(struct recorder *r)
+{
+	int k;
+
+	for (k = 0; k < CSV_KINDS; k++)
+		csv_file_close(r->files[k]);
+	free(r->cursor_buf);
+	free(r->cursor_path);
+	free(r->error);
+	free(r->cursor_error);
+	free(r->dir);
+	free(r);
+}
+
+/* Open (or append to) the files in dir and start their writer. */
 struct recorder *
-recorder_open(const char *dir, char **cause)
+recorder_open(const char *dir, struct cursor_table *cursors, char **cause)
 {
 	struct recorder *r;
 	char *path;
-	int k;
+	int k, error;
 
 	if (recorder_mkdir(dir, cause) != 0)
 		return NULL;
 	r = xcalloc(1, sizeof *r);
 	r->dir = xstrdup(dir);
+	r->cursors = cursors;
 	for (k = 0; k < CSV_KINDS; k++) {
 		xasprintf(&path, "%s/%s.csv", dir, csv_kind_names[k]);
 		r->files[k] = csv_file_open(path, (enum csv_kind)k, cause);
 		free(path);
 		if (r->files[k] == NULL) {
-			recorder_close(r);
+			recorder_free(r);
 			return NULL;
 		}
 	}
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->work, NULL);
+	pthread_cond_init(&r->done, NULL);
+	if ((error = pthread_create(&r->thread, NULL, recorder_thread,
+	    r)) != 0) {
+		xasprintf(cause, "cannot start the thread that writes %s: %s",
+		    dir, strerror(error));
+		pthread_cond_destroy(&r->done);
+		pthread_cond_destroy(&r->work);
+		pthread_mutex_destroy(&r->lock);
+		recorder_free(r);
+		return NULL;
+	}
+	(void)pthread_setname_np(r->thread, "recorder");
 	return r;
 }
 
@@ -76,37 +201,121 @@ recorder_row(struct recorder *r, const struct csv_row *row)
 	csv_file_row(r->files[row->kind], row);
 }
 
-/* Write every file's buffered rows. */
+/*
+ * Hand the buffered rows (and the cursor snapshot that covers them) to
+ * the writer, unless it is still writing the last ones. Lock held.
+ */
+static void
+recorder_handoff(struct recorder *r)
+{
+	int k, any = 0;
+
+	if (r->busy)
+		return;
+	for (k = 0; k < CSV_KINDS; k++)
+		if (csv_file_handoff(r->files[k]))
+			any = 1;
+	if (r->cursors != NULL && r->cursor_buf == NULL)
+		r->cursor_buf = cursor_snapshot(r->cursors, &r->cursor_len,
+		    &r->cursor_path);
+	if (!any && r->cursor_buf == NULL)
+		return;
+	r->busy = 1;
+	r->busy_since = clock_mono_us();
+	pthread_cond_signal(&r->work);
+}
+
+/*
+ * The writer's last result as the flush's: 0, or -1 with *cause (a copy).
+ * Lock held.
+ */
+static int
+recorder_result(struct recorder *r, char **cause)
+{
+	if (r->error != NULL) {
+		*cause = xstrdup(r->error);
+		return -1;
+	}
+	if (r->busy && clock_mono_us() - r->busy_since >= RECORDER_SLOW_US) {
+		xasprintf(cause, "%s: the disk has taken no rows for %d s or "
+		    "more: rows wait in memory (up to %u MB a file; beyond, "
+		    "they are counted and reported as not recorded)", r->dir,
+		    RECORDER_SLOW_US / 1000000, CSV_MAX_PENDING >> 20);
+		return -1;
+	}
+	return 0;
+}
+
 int
 recorder_flush(struct recorder *r, char **cause)
 {
-	int k, rc = 0;
+	int rc;
 
-	for (k = 0; k < CSV_KINDS; k++) {
-		if (rc == 0)
-			rc = csv_file_flush(r->files[k], cause);
-		else {
-			char *ignored = NULL;
-
-			csv_file_flush(r->files[k], &ignored);
-			free(ignored);
-		}
-	}
+	pthread_mutex_lock(&r->lock);
+	recorder_handoff(r);
+	rc = recorder_result(r, cause);
+	pthread_mutex_unlock(&r->lock);
 	return rc;
 }
 
-/* Flush and close. */
+int
+recorder_sync(struct recorder *r, char **cause)
+{
+	int rc, pass;
+
+	pthread_mutex_lock(&r->lock);
+	/*
+	 * The writer may be busy with older rows: wait, hand the rest over,
+	 * wait again. Rows left from a failed write go again in the second
+	 * pass, behind which the newest rows wait.
+	 */
+	for (pass = 0; pass < 3; pass++) {
+		while (r->busy)
+			pthread_cond_wait(&r->done, &r->lock);
+		if (pass > 0 && r->error != NULL)
+			break;
+		recorder_handoff(r);
+		if (!r->busy)
+			break;
+	}
+	while (r->busy)
+		pthread_cond_wait(&r->done, &r->lock);
+	rc = recorder_result(r, cause);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+char *
+recorder_cursor_error(struct recorder *r)
+{
+	char *e;
+
+	pthread_mutex_lock(&r->lock);
+	e = r->cursor_error;
+	r->cursor_error = NULL;
+	pthread_mutex_unlock(&r->lock);
+	return e;
+}
+
+/* Write what is left, stop the writer and close. */
 void
 recorder_close(struct recorder *r)
 {
-	int k;
+	char *cause = NULL;
 
 	if (r == NULL)
 		return;
-	for (k = 0; k < CSV_KINDS; k++)
-		csv_file_close(r->files[k]);
-	free(r->dir);
-	free(r);
+	(void)recorder_sync(r, &cause);
+	free(cause);
+	pthread_mutex_lock(&r->lock);
+	r->stop = 1;
+	pthread_cond_signal(&r->work);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	pthread_cond_destroy(&r->done);
+	pthread_cond_destroy(&r->work);
+	pthread_mutex_destroy(&r->lock);
+	recorder_free(r);
 }
 
 /* The directory recorded to. */

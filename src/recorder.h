@@ -3,13 +3,31 @@
 #define SB_RECORDER_H
 
 #include "csvlog.h"
+#include "cursor.h"
 
 struct recorder;
 
-struct recorder *recorder_open(const char *dir, char **cause);
+/*
+ * Open (or append to) the CSV files in dir (created with its parents) and
+ * start the thread that writes them; cursors (or NULL) is written to
+ * dir/cursors after the rows it covers. NULL with *cause on failure.
+ */
+struct recorder *recorder_open(const char *dir, struct cursor_table *cursors,
+    char **cause);
+/* Buffer one row (the calling thread only: the engine's). */
 void recorder_row(struct recorder *r, const struct csv_row *row);
-/* Write buffered rows of every file; 0 or -1 with *cause. */
+/*
+ * Hand the buffered rows to the writer thread without waiting for the
+ * disk (rows buffer on while it still writes the last ones). 0, or -1
+ * with *cause: the writer's last write failed, or it has been writing for
+ * 2 s or more (a slow disk; rows wait in memory, bounded).
+ */
 int recorder_flush(struct recorder *r, char **cause);
+/* Write every buffered row now, waiting for the disk; as recorder_flush. */
+int recorder_sync(struct recorder *r, char **cause);
+/* The cursors file's last write failure (the caller's), or NULL. */
+char *recorder_cursor_error(struct recorder *r);
+/* Write what is left (waiting for the disk), stop the writer, close. */
 void recorder_close(struct recorder *r);
 const char *recorder_dir(const struct recorder *r);
 uint64_t recorder_rows(const struct recorder *r);

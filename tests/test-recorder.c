@@ -1,0 +1,283 @@
+/*
+ * test-recorder.c: a recording whose disk stops taking writes holds up
+ * nobody but the recorder's writer thread.
+ *
+ * write(2) is replaced in this program by one that, while the gate is
+ * shut, blocks every write to a file named spikes.csv: a disk that takes
+ * no writes (a heavy writer beside the console, a hung network file
+ * system). recorder_flush must still return at once, say that the disk is
+ * slow once it has been for 2 s, never write the cursors file ahead of
+ * the rows it covers, and, once the gate opens, every row must be on disk
+ * whole and in order. A recorder that wrote from the calling thread
+ * blocks in recorder_flush here; the alarm then fails the test.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "clock.h"
+#include "cursor.h"
+#include "recorder.h"
+#include "xmalloc.h"
+
+#define DEADLINE_US 30000000	/* for each condition waited on */
+
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int gate_shut;
+static unsigned gate_waiting;	/* writes blocked at the gate now */
+
+/* Is fd open on a file named spikes.csv? */
+static int
+gated_fd(int fd)
+{
+	char link[64], path[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	if ((n = readlink(link, path, sizeof path - 1)) <= 0)
+		return 0;
+	path[n] = '\0';
+	n = (ssize_t)strlen(path);
+	return n >= 11 && strcmp(path + n - 11, "/spikes.csv") == 0;
+}
+
+/* write(2), held while the gate is shut for spikes.csv. */
+ssize_t
+write(int fd, const void *buf, size_t len)
+{
+	if (gated_fd(fd)) {
+		pthread_mutex_lock(&gate_lock);
+		gate_waiting++;
+		pthread_cond_broadcast(&gate_cond);
+		while (gate_shut)
+			pthread_cond_wait(&gate_cond, &gate_lock);
+		gate_waiting--;
+		pthread_mutex_unlock(&gate_lock);
+	}
+	return syscall(SYS_write, fd, buf, len);
+}
+
+static void
+gate_set(int shut)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_shut = shut;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+/* Wait (with the deadline) until a write is held at the gate. */
+static int
+gate_wait_held(void)
+{
+	struct timespec ts;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += DEADLINE_US / 1000000;
+	pthread_mutex_lock(&gate_lock);
+	while (gate_waiting == 0 && rc == 0)
+		rc = pthread_cond_timedwait(&gate_cond, &gate_lock, &ts);
+	pthread_mutex_unlock(&gate_lock);
+	return gate_waiting > 0 ? 0 : -1;
+}
+
+static void
+pause_ms(int ms)
+{
+	struct timespec ts = { 0, ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void
+add_spikes(struct recorder *r, unsigned from, unsigned n)
+{
+	struct csv_row row;
+	unsigned i;
+
+	memset(&row, 0, sizeof row);
+	row.kind = CSV_SPIKES;
+	row.u.spike.site = "a";
+	row.u.spike.population = "mea";
+	for (i = from; i < from + n; i++) {
+		row.u.spike.t_us = (int64_t)i * 100;
+		row.u.spike.unit = i;
+		recorder_row(r, &row);
+	}
+}
+
+struct readback {
+	unsigned n, bad;
+};
+
+static int
+count_row(void *ctx, const struct csv_row *row)
+{
+	struct readback *rb = ctx;
+
+	if (row->u.spike.unit != rb->n ||
+	    row->u.spike.t_us != (int64_t)rb->n * 100)
+		rb->bad++;
+	rb->n++;
+	return 0;
+}
+
+static char *
+file_text(const char *path)
+{
+	char *text = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	if (getdelim(&text, &cap, '\0', f) < 0) {
+		free(text);
+		text = xstrdup("");
+	}
+	fclose(f);
+	return text;
+}
+
+static void
+test_slow_disk(void **state)
+{
+	char dir[] = "/tmp/sb-test-recorder-XXXXXX", *cause = NULL;
+	char *spikes, *cursors, *tmp, *text;
+	struct cursor_table t;
+	struct recorder *r;
+	struct readback rb = { 0, 0 };
+	struct stat st;
+	int64_t t0, start;
+	int rc;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	xasprintf(&spikes, "%s/spikes.csv", dir);
+	xasprintf(&cursors, "%s/cursors", dir);
+	xasprintf(&tmp, "%s/cursors.tmp", dir);
+	cursor_init(&t);
+	r = recorder_open(dir, &t, &cause);
+	assert_non_null(r);
+	assert_int_equal(cursor_attach(&t, dir, &cause), 0);
+
+	/* the disk stops taking writes; the engine goes on */
+	gate_set(1);
+	alarm(60);	/* a flush that waits for the disk never returns */
+	add_spikes(r, 0, 1000);
+	cursor_set(&t, "b relay 7 a/mea", 1000);
+	t0 = clock_mono_us();
+	assert_int_equal(recorder_flush(r, &cause), 0);
+	assert_int_equal(gate_wait_held(), 0);
+	add_spikes(r, 1000, 1000);
+	cursor_set(&t, "b relay 7 a/mea", 2000);
+	/* said once the disk has been slow for a while, never before 2 s */
+	start = clock_mono_us();
+	while ((rc = recorder_flush(r, &cause)) == 0 &&
+	    clock_mono_us() - start < DEADLINE_US)
+		pause_ms(20);
+	assert_int_equal(rc, -1);
+	assert_true(clock_mono_us() - t0 >= 2000000);
+	assert_non_null(strstr(cause, "the disk has taken no rows"));
+	assert_non_null(strstr(cause, dir));
+	free(cause);
+	cause = NULL;
+	/* the cursors never claim rows the files do not hold */
+	assert_int_not_equal(stat(cursors, &st), 0);
+	assert_int_not_equal(stat(tmp, &st), 0);
+	alarm(0);
+
+	/* the disk comes back: the flushes say so, every row is there */
+	gate_set(0);
+	start = clock_mono_us();
+	while ((rc = recorder_flush(r, &cause)) != 0 &&
+	    clock_mono_us() - start < DEADLINE_US) {
+		free(cause);
+		cause = NULL;
+		pause_ms(20);
+	}
+	assert_int_equal(rc, 0);
+	add_spikes(r, 2000, 500);	/* buffered only: close writes them */
+	cursor_set(&t, "b relay 7 a/mea", 2500);
+	recorder_close(r);
+	assert_int_equal(csv_read_file(spikes, CSV_SPIKES, count_row, &rb,
+	    &cause), 0);
+	assert_int_equal(rb.n, 2500);
+	assert_int_equal(rb.bad, 0);
+	text = file_text(cursors);
+	assert_non_null(text);
+	assert_string_equal(text, "2500 b relay 7 a/mea\n");
+	free(text);
+
+	cursor_free(&t);
+	free(spikes);
+	free(cursors);
+	free(tmp);
+	assert_int_equal(system("rm -rf /tmp/sb-test-recorder-*"), 0);
+}
+
+/*
+ * Flushes that follow each other faster than the writer writes lose no
+ * row and mix none up; recorder_sync returns once all are on disk.
+ */
+static void
+test_sync_writes_everything(void **state)
+{
+	char dir[] = "/tmp/sb-test-recorder-XXXXXX", *cause = NULL, *path;
+	struct cursor_table t;
+	struct recorder *r;
+	struct readback rb = { 0, 0 };
+	int i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	cursor_init(&t);
+	r = recorder_open(dir, &t, &cause);
+	assert_non_null(r);
+	/* many handings-over in a row, each while the last may be written */
+	for (i = 0; i < 200; i++) {
+		add_spikes(r, (unsigned)i * 50, 50);
+		assert_int_equal(recorder_flush(r, &cause), 0);
+	}
+	assert_int_equal(recorder_sync(r, &cause), 0);
+	xasprintf(&path, "%s/spikes.csv", dir);
+	/* written by the time recorder_sync returned, before close */
+	assert_int_equal(csv_read_file(path, CSV_SPIKES, count_row, &rb,
+	    &cause), 0);
+	assert_int_equal(rb.n, 200 * 50);
+	assert_int_equal(rb.bad, 0);
+	assert_int_equal(recorder_rows(r), 200 * 50);
+	recorder_close(r);
+	cursor_free(&t);
+	free(path);
+	assert_int_equal(system("rm -rf /tmp/sb-test-recorder-*"), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_slow_disk),
+		cmocka_unit_test(test_sync_writes_everything),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
