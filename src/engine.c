@@ -1042,6 +1042,7 @@ void
 engine_tick(struct session *s)
 {
 	engine_poll_transports(s);
+	remote_run_recorded(s);
 	engine_release_held(s);
 	engine_drain(s);
 	engine_links_due(s);

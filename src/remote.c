@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "cmd.h"
 #include "engine.h"
 #include "remote.h"
+#include "sched-hint.h"
 #include "synapse.h"
 #include "xmalloc.h"
 
@@ -433,38 +435,172 @@ remote_mkdirs(const char *path)
 }
 
 /*
- * Has command id from `from` run here before? If not, remember it, on
- * disk before it runs (at most once: a crash between the two loses the
- * run, never doubles it). The file keeps the last REMOTE_DONE_KEEP.
+ * A remote command waiting for the line that says it ran to be on disk
+ * (remote_records), before it runs: fsync(2) can take seconds while
+ * another program writes heavily, and the engine must not wait for it.
  */
-static int
-remote_seen(struct site *site, const char *from, uint64_t id)
+struct remote_record {
+	struct remote_record *next;
+	struct site *site;
+	struct sb_plugin *plugin;	/* checked to be loaded when it runs */
+	char *from, *line, *path, *entry;
+	uint64_t id;
+	int has_expires;
+	long long expires;
+};
+
+/* The thread that writes them, and what it has written. */
+struct remote_records {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct remote_record *todo, **todo_tail;
+	struct remote_record *done, **done_tail;
+	int stop;
+	int wake_fd;
+};
+
+static void
+remote_record_free(struct remote_record *r)
 {
-	char *path = remote_done_path(site), line[256], want[256];
+	free(r->from);
+	free(r->line);
+	free(r->path);
+	free(r->entry);
+	free(r);
+}
+
+/* Does the file at path hold the line entry? */
+static int
+remote_seen_file(const char *path, const char *entry)
+{
+	char line[256];
 	FILE *f;
 	int seen = 0;
 
-	if (path == NULL)
+	if ((f = fopen(path, "r")) == NULL)
 		return 0;
-	snprintf(want, sizeof want, "%s %llu\n", from, (unsigned long long)id);
-	f = fopen(path, "r");
-	if (f != NULL) {
-		while (!seen && fgets(line, sizeof line, f) != NULL)
-			seen = strcmp(line, want) == 0;
-		fclose(f);
-	}
-	if (!seen) {
-		remote_mkdirs(path);
-		f = fopen(path, "a");
-		if (f != NULL) {
-			fputs(want, f);
+	while (!seen && fgets(line, sizeof line, f) != NULL)
+		seen = strcmp(line, entry) == 0;
+	fclose(f);
+	return seen;
+}
+
+/* Is the same entry still on its way to disk or to running? Lock held. */
+static int
+remote_seen_pending(struct remote_records *rs, const char *path,
+    const char *entry)
+{
+	struct remote_record *r;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (r = pass == 0 ? rs->todo : rs->done; r != NULL;
+		    r = r->next)
+			if (strcmp(r->entry, entry) == 0 &&
+			    strcmp(r->path, path) == 0)
+				return 1;
+	return 0;
+}
+
+/* The writer: append each entry and fsync, then hand it back. */
+static void *
+remote_records_thread(void *arg)
+{
+	struct remote_records *rs = arg;
+	struct remote_record *r;
+	uint64_t one = 1;
+	FILE *f;
+
+	(void)sb_sched_normal();	/* it waits on the disk */
+	pthread_mutex_lock(&rs->lock);
+	for (;;) {
+		while (rs->todo == NULL && !rs->stop)
+			pthread_cond_wait(&rs->cond, &rs->lock);
+		if ((r = rs->todo) == NULL)
+			break;
+		pthread_mutex_unlock(&rs->lock);
+		/*
+		 * On disk before it runs (at most once: a crash between the
+		 * two loses the run, never doubles it). A file that cannot be
+		 * written leaves the command to run, as without a home.
+		 */
+		remote_mkdirs(r->path);
+		if ((f = fopen(r->path, "a")) != NULL) {
+			fputs(r->entry, f);
 			fflush(f);
 			fsync(fileno(f));
 			fclose(f);
 		}
+		pthread_mutex_lock(&rs->lock);
+		if ((rs->todo = r->next) == NULL)
+			rs->todo_tail = &rs->todo;
+		r->next = NULL;
+		*rs->done_tail = r;
+		rs->done_tail = &r->next;
+		if (rs->wake_fd != -1 &&
+		    write(rs->wake_fd, &one, sizeof one) < 0) {
+			/* a full counter still wakes the engine */
+		}
 	}
-	free(path);
-	return seen;
+	pthread_mutex_unlock(&rs->lock);
+	return NULL;
+}
+
+/* The session's writer, started on first use; NULL if it cannot start. */
+static struct remote_records *
+remote_records_get(struct session *s)
+{
+	struct remote_records *rs;
+
+	if (s->remote_records != NULL)
+		return s->remote_records;
+	rs = xcalloc(1, sizeof *rs);
+	pthread_mutex_init(&rs->lock, NULL);
+	pthread_cond_init(&rs->cond, NULL);
+	rs->todo_tail = &rs->todo;
+	rs->done_tail = &rs->done;
+	rs->wake_fd = s->wake_fd;
+	if (pthread_create(&rs->thread, NULL, remote_records_thread,
+	    rs) != 0) {
+		pthread_cond_destroy(&rs->cond);
+		pthread_mutex_destroy(&rs->lock);
+		free(rs);
+		return NULL;
+	}
+	(void)pthread_setname_np(rs->thread, "remote record");
+	s->remote_records = rs;
+	return rs;
+}
+
+/*
+ * Stop the writer once it has written what it holds; commands written but
+ * not run (the console quits) are said and dropped: their senders' waits
+ * end with no answer.
+ */
+static void
+remote_records_free(struct session *s)
+{
+	struct remote_records *rs = s->remote_records;
+	struct remote_record *r;
+
+	if (rs == NULL)
+		return;
+	pthread_mutex_lock(&rs->lock);
+	rs->stop = 1;
+	pthread_cond_signal(&rs->cond);
+	pthread_mutex_unlock(&rs->lock);
+	pthread_join(rs->thread, NULL);
+	while ((r = rs->done) != NULL) {
+		rs->done = r->next;
+		session_log(s, SB_LOG_WARNING, "command from %s not run: "
+		    "this console quit first: %s", r->from, r->line);
+		remote_record_free(r);
+	}
+	pthread_cond_destroy(&rs->cond);
+	pthread_mutex_destroy(&rs->lock);
+	free(rs);
+	s->remote_records = NULL;
 }
 
 /* Answer a command without running it (expired, already run). */
@@ -491,43 +627,16 @@ remote_refuse(struct sb_plugin *p, const char *from, uint64_t id,
 	free(msg);
 }
 
-/* Site `from` asks us to run a command. */
-void
-remote_command(struct sb_plugin *p, const char *from, uint64_t id,
+/* Queue a command that may run (recorded as run, or no record kept). */
+static void
+remote_run(struct sb_plugin *p, const char *from, uint64_t id,
     const char *line)
 {
 	struct session *s = p->site->session;
 	struct remote_reply *rr;
 	struct cmd_client client;
-	char *user, *source, *end, why[160];
-	long long expires;
-	int64_t now;
+	char *user, *source;
 
-	if (cmdq_session == NULL) {
-		session_log(s, SB_LOG_WARNING, "%s: command from %s dropped: "
-		    "no console", p->name, from);
-		return;
-	}
-	/* "+expires=T LINE": not run after session time T */
-	if (strncmp(line, REMOTE_EXPIRES, strlen(REMOTE_EXPIRES)) == 0) {
-		expires = strtoll(line + strlen(REMOTE_EXPIRES), &end, 10);
-		line = *end == ' ' ? end + 1 : end;
-		now = clock_now(&s->clock);
-		if (now > expires) {
-			snprintf(why, sizeof why, "it reached %s %.1f s after "
-			    "its lifetime ended", p->site->name,
-			    (now - expires) / 1e6);
-			remote_refuse(p, from, id, line, "expired", why);
-			return;
-		}
-	}
-	if (remote_seen(p->site, from, id)) {
-		snprintf(why, sizeof why, "%s ran command %llu from %s "
-		    "already (a console restarted)", p->site->name,
-		    (unsigned long long)id, from);
-		remote_refuse(p, from, id, line, "duplicate", why);
-		return;
-	}
 	rr = xcalloc(1, sizeof *rr);
 	rr->session = s;
 	rr->site = p->site;
@@ -546,6 +655,119 @@ remote_command(struct sb_plugin *p, const char *from, uint64_t id,
 	free(source);
 	session_log(s, SB_LOG_INFO, "%s asks %s: %s", from, p->site->name,
 	    line);
+}
+
+/* Site `from` asks us to run a command. */
+void
+remote_command(struct sb_plugin *p, const char *from, uint64_t id,
+    const char *line)
+{
+	struct session *s = p->site->session;
+	struct remote_records *rs;
+	struct remote_record *r;
+	char *end, *path, entry[256], why[160];
+	long long expires = 0;
+	int has_expires = 0, seen;
+	int64_t now;
+
+	if (cmdq_session == NULL) {
+		session_log(s, SB_LOG_WARNING, "%s: command from %s dropped: "
+		    "no console", p->name, from);
+		return;
+	}
+	/* "+expires=T LINE": not run after session time T */
+	if (strncmp(line, REMOTE_EXPIRES, strlen(REMOTE_EXPIRES)) == 0) {
+		expires = strtoll(line + strlen(REMOTE_EXPIRES), &end, 10);
+		has_expires = 1;
+		line = *end == ' ' ? end + 1 : end;
+		now = clock_now(&s->clock);
+		if (now > expires) {
+			snprintf(why, sizeof why, "it reached %s %.1f s after "
+			    "its lifetime ended", p->site->name,
+			    (now - expires) / 1e6);
+			remote_refuse(p, from, id, line, "expired", why);
+			return;
+		}
+	}
+	/*
+	 * At most once, across console restarts and plugin reloads: a
+	 * command runs only once the line that says so is on disk.
+	 */
+	if ((path = remote_done_path(p->site)) == NULL ||
+	    (rs = remote_records_get(s)) == NULL) {
+		free(path);
+		remote_run(p, from, id, line);
+		return;
+	}
+	snprintf(entry, sizeof entry, "%s %llu\n", from,
+	    (unsigned long long)id);
+	pthread_mutex_lock(&rs->lock);
+	seen = remote_seen_pending(rs, path, entry);
+	pthread_mutex_unlock(&rs->lock);
+	if (seen || remote_seen_file(path, entry)) {
+		free(path);
+		snprintf(why, sizeof why, "%s ran command %llu from %s "
+		    "already (a console restarted)", p->site->name,
+		    (unsigned long long)id, from);
+		remote_refuse(p, from, id, line, "duplicate", why);
+		return;
+	}
+	r = xcalloc(1, sizeof *r);
+	r->site = p->site;
+	r->plugin = p;
+	r->from = xstrdup(from);
+	r->line = xstrdup(line);
+	r->path = path;
+	r->entry = xstrdup(entry);
+	r->id = id;
+	r->has_expires = has_expires;
+	r->expires = expires;
+	pthread_mutex_lock(&rs->lock);
+	*rs->todo_tail = r;
+	rs->todo_tail = &r->next;
+	pthread_cond_signal(&rs->cond);
+	pthread_mutex_unlock(&rs->lock);
+}
+
+/* Run the commands whose record is on disk (engine thread). */
+void
+remote_run_recorded(struct session *s)
+{
+	struct remote_records *rs = s->remote_records;
+	struct remote_record *r, *list;
+	char why[200];
+	size_t i;
+	int loaded;
+	int64_t now;
+
+	if (rs == NULL)
+		return;
+	pthread_mutex_lock(&rs->lock);
+	list = rs->done;
+	rs->done = NULL;
+	rs->done_tail = &rs->done;
+	pthread_mutex_unlock(&rs->lock);
+	while ((r = list) != NULL) {
+		list = r->next;
+		for (loaded = 0, i = 0; i < r->site->nplugins; i++)
+			if (r->site->plugins[i] == r->plugin)
+				loaded = 1;
+		now = clock_now(&s->clock);
+		if (!loaded) {
+			session_log(s, SB_LOG_WARNING, "command from %s not "
+			    "run: the link it came through was unloaded: %s",
+			    r->from, r->line);
+		} else if (r->has_expires && now > r->expires) {
+			snprintf(why, sizeof why, "its lifetime ended %.1f s "
+			    "before %s had written down that it runs it (a "
+			    "slow disk)", (now - r->expires) / 1e6,
+			    r->site->name);
+			remote_refuse(r->plugin, r->from, r->id, r->line,
+			    "expired", why);
+		} else
+			remote_run(r->plugin, r->from, r->id, r->line);
+		remote_record_free(r);
+	}
 }
 
 /* Send line to target through tr; the answer goes to item or fn. */
@@ -687,6 +909,7 @@ remote_expire(struct session *s)
 void
 remote_free_all(struct session *s)
 {
+	remote_records_free(s);
 	while (s->nremote_waits > 0)
 		remote_wait_remove(s, 0);
 	free(s->remote_waits);

@@ -254,6 +254,7 @@ struct session {
 	size_t nremote_waits;
 	uint64_t next_remote_id;
 	int64_t remote_lifetime_us;	/* a remote command not run after */
+	struct remote_records *remote_records;	/* remote.c, or NULL */
 	int64_t clock_uncertainty_us;	/* of the applied relay offset */
 	int clock_synced;
 	struct cmdq_item *clock_wait;	/* a load waiting for the clock */

@@ -8,7 +8,9 @@
  * With SB_TEST_SYNC_DELAY_MS=N each call also takes N ms more (a slow
  * disk); with SB_TEST_SYNC_COUNT=FILE each call adds a byte to FILE;
  * with SB_TEST_SYNC_LOGS=FILE, FILE holds the most syncs of stream logs
- * (files named *.log) seen in progress at once.
+ * (files named *.log) seen in progress at once. With
+ * SB_TEST_WRITE_GATE_NAME=NAME, write() to a file named NAME waits at the
+ * same gate (a disk that takes no writes).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -123,4 +125,32 @@ fsync(int fd)
 	static int (*real)(int);
 
 	return sync_gate_call("fsync", &real, fd);
+}
+
+/* Is fd open on a file named name (the last part of its path)? */
+static int
+sync_gate_is_named(int fd, const char *name)
+{
+	char link[64], path[1024];
+	size_t len = strlen(name);
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	if ((n = readlink(link, path, sizeof path - 1)) <= (ssize_t)len)
+		return 0;
+	path[n] = '\0';
+	return path[n - len - 1] == '/' && strcmp(path + n - len, name) == 0;
+}
+
+__attribute__((visibility("default"))) ssize_t
+write(int fd, const void *buf, size_t len)
+{
+	static ssize_t (*real)(int, const void *, size_t);
+	const char *name = getenv("SB_TEST_WRITE_GATE_NAME");
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "write");
+	if (name != NULL && *name != '\0' && sync_gate_is_named(fd, name))
+		sync_gate_wait();
+	return real(fd, buf, len);
 }
