@@ -139,6 +139,7 @@ struct csv_file {
 	char *out;
 	size_t out_len, out_size;
 	uint64_t out_dropped;
+	uint64_t lost;		/* rows refused, all told (reported ones) */
 };
 
 /* Bytes that force a string field into quotes. */
@@ -444,6 +445,7 @@ csv_file_write_out(struct csv_file *f, char **cause)
 			    "the file could not be written (or the disk took "
 			    "no rows for a long time)", f->path,
 			    (unsigned long long)f->out_dropped);
+		f->lost += f->out_dropped;
 		f->out_dropped = 0;
 		return -1;
 	}
@@ -458,6 +460,20 @@ csv_file_write_out(struct csv_file *f, char **cause)
 		    f->path, strerror(error));
 	}
 	return -1;
+}
+
+/* Rows added and not yet handed over (or refused since)? */
+int
+csv_file_buffered(const struct csv_file *f)
+{
+	return f->len > 0 || f->dropped > 0;
+}
+
+/* Rows refused so far and reported by csv_file_write_out. */
+uint64_t
+csv_file_lost(const struct csv_file *f)
+{
+	return f->lost;
 }
 
 /* Write buffered whole rows now; 0 or -1 with *cause. */

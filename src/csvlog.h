@@ -92,9 +92,10 @@ struct csv_row {
 
 /*
  * Rows waiting in memory for a file that cannot be written (a full disk,
- * or one that takes no writes for a long time) are bounded, per file and
- * besides the rows being written: beyond, rows are counted and the next
- * successful write reports how many were not recorded.
+ * or one that takes no writes for a long time) are bounded, per file: this
+ * much being added, and as much again being written. Beyond, rows are
+ * counted and the next successful write reports how many were not
+ * recorded.
  */
 #define CSV_MAX_PENDING (64u << 20)
 
@@ -115,6 +116,10 @@ int csv_file_flush(struct csv_file *f, char **cause);
  */
 int csv_file_handoff(struct csv_file *f);
 int csv_file_write_out(struct csv_file *f, char **cause);
+/* Rows added and not handed over yet (csv_file_handoff's side). */
+int csv_file_buffered(const struct csv_file *f);
+/* Rows refused for want of room, as reported by csv_file_write_out. */
+uint64_t csv_file_lost(const struct csv_file *f);
 /* Flush and close; NULL is fine. */
 void csv_file_close(struct csv_file *f);
 const char *csv_file_path(const struct csv_file *f);

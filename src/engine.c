@@ -870,6 +870,7 @@ engine_flush_due(struct session *s, int force)
 {
 	int64_t now = clock_mono_us();
 	char *cause = NULL;
+	uint64_t lost;
 	int rc;
 
 	if (!force && now - s->last_flush_us < ENGINE_FLUSH_US)
@@ -877,7 +878,8 @@ engine_flush_due(struct session *s, int force)
 	s->last_flush_us = now;
 	if (s->recorder == NULL)
 		return;
-	rc = force ? recorder_sync(s->recorder, &cause) :
+	/* --fast has no loop to keep, and must not outrun the disk */
+	rc = force || s->fast ? recorder_sync(s->recorder, &cause) :
 	    recorder_flush(s->recorder, &cause);
 	if (rc != 0) {
 		/* a failing disk is said once per cause, not twice a second */
@@ -899,6 +901,16 @@ engine_flush_due(struct session *s, int force)
 		session_log(s, SB_LOG_WARNING, "record: %s", cause);
 		free(cause);
 	}
+	/*
+	 * Rows refused while the disk took nothing were said when it came
+	 * back; at the end (quit, record stop) the recording stays
+	 * incomplete, for the exit status, even though writing recovered.
+	 */
+	if (force && s->flush_error == NULL &&
+	    (lost = recorder_lost(s->recorder)) > 0)
+		xasprintf(&s->flush_error, "%s: %llu rows were not recorded "
+		    "(see the log)", recorder_dir(s->recorder),
+		    (unsigned long long)lost);
 }
 
 /* Flush recordings now. */

@@ -7,19 +7,23 @@
  * cursors that they cover. A disk that takes seconds to accept a write
  * (another program writing, a network file system, a dying disk) then
  * holds up only the writer: spikes go on being routed, links served and
- * commands run, while rows wait in memory (bounded per file: csvlog.c's
+ * commands run, while rows wait in memory (bounded per file: csvlog.h's
  * CSV_MAX_PENDING; beyond it rows are counted and reported as not
  * recorded, never dropped silently). When the engine wrote them itself, a
  * disk under a heavy writer stalled three consoles' loops here for 80 s.
+ * Under --fast the engine waits for the writer instead (recorder_sync):
+ * an offline run has no loop to keep and must not outrun the disk.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "clock.h"
 #include "recorder.h"
@@ -39,6 +43,7 @@ struct recorder {
 	pthread_cond_t work, done;
 	int busy;		/* the writer holds the handed-over rows */
 	int stop;
+	int slow;		/* busy for RECORDER_SLOW_US, not caught up */
 	int64_t busy_since;	/* monotonic us */
 	char *cursor_buf, *cursor_path;	/* the snapshot handed over */
 	size_t cursor_len;
@@ -177,10 +182,11 @@ recorder_open(const char *dir, struct cursor_table *cursors, char **cause)
 			return NULL;
 		}
 	}
-	pthread_mutex_init(&r->lock, NULL);
+	/* the engine may run under SCHED_FIFO: the writer must not hold it */
+	sb_mutex_init_pi(&r->lock);
 	pthread_cond_init(&r->work, NULL);
 	pthread_cond_init(&r->done, NULL);
-	if ((error = pthread_create(&r->thread, NULL, recorder_thread,
+	if ((error = sb_thread_create_normal(&r->thread, recorder_thread,
 	    r)) != 0) {
 		xasprintf(cause, "cannot start the thread that writes %s: %s",
 		    dir, strerror(error));
@@ -208,14 +214,22 @@ recorder_row(struct recorder *r, const struct csv_row *row)
 static void
 recorder_handoff(struct recorder *r)
 {
-	int k, any = 0;
+	int k, any = 0, all = 1;
 
 	if (r->busy)
 		return;
-	for (k = 0; k < CSV_KINDS; k++)
+	r->slow = 0;	/* the writer caught up */
+	for (k = 0; k < CSV_KINDS; k++) {
 		if (csv_file_handoff(r->files[k]))
 			any = 1;
-	if (r->cursors != NULL && r->cursor_buf == NULL)
+		if (csv_file_buffered(r->files[k]))
+			all = 0;	/* rows from a failed write go first */
+	}
+	/*
+	 * The cursors cover every row added so far: only when all of them
+	 * are handed over may their snapshot follow them to disk.
+	 */
+	if (all && r->cursors != NULL && r->cursor_buf == NULL)
 		r->cursor_buf = cursor_snapshot(r->cursors, &r->cursor_len,
 		    &r->cursor_path);
 	if (!any && r->cursor_buf == NULL)
@@ -226,8 +240,25 @@ recorder_handoff(struct recorder *r)
 }
 
 /*
+ * Wait for the writer (lock held); each 5 s of it is said on stderr, so
+ * that a quit held up by a disk that takes nothing says why it waits.
+ */
+static void
+recorder_wait(struct recorder *r, struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += 5;
+	if (pthread_cond_timedwait(&r->done, &r->lock, ts) != 0 && r->busy)
+		fprintf(stderr, "record: waiting for the disk to take the "
+		    "rows of %s (it has taken none for %.0f s)\n", r->dir,
+		    (clock_mono_us() - r->busy_since) / 1e6);
+}
+
+/*
  * The writer's last result as the flush's: 0, or -1 with *cause (a copy).
- * Lock held.
+ * A slow disk is said from RECORDER_SLOW_US into one write until the
+ * writer has caught up (nothing in hand at a handing-over), so that a disk
+ * just slower than that is not said and unsaid twice a second. Lock held.
  */
 static int
 recorder_result(struct recorder *r, char **cause)
@@ -236,10 +267,13 @@ recorder_result(struct recorder *r, char **cause)
 		*cause = xstrdup(r->error);
 		return -1;
 	}
-	if (r->busy && clock_mono_us() - r->busy_since >= RECORDER_SLOW_US) {
+	if (r->busy && clock_mono_us() - r->busy_since >= RECORDER_SLOW_US)
+		r->slow = 1;
+	if (r->slow) {
 		xasprintf(cause, "%s: the disk has taken no rows for %d s or "
-		    "more: rows wait in memory (up to %u MB a file; beyond, "
-		    "they are counted and reported as not recorded)", r->dir,
+		    "more: rows wait in memory (up to %u MB a file, then they "
+		    "are counted as not recorded); if it goes on, record stop "
+		    "and record start on a disk that is less busy", r->dir,
 		    RECORDER_SLOW_US / 1000000, CSV_MAX_PENDING >> 20);
 		return -1;
 	}
@@ -261,17 +295,18 @@ recorder_flush(struct recorder *r, char **cause)
 int
 recorder_sync(struct recorder *r, char **cause)
 {
+	struct timespec ts;
 	int rc, pass;
 
 	pthread_mutex_lock(&r->lock);
 	/*
 	 * The writer may be busy with older rows: wait, hand the rest over,
 	 * wait again. Rows left from a failed write go again in the second
-	 * pass, behind which the newest rows wait.
+	 * pass, behind which the newest rows (and the cursors) wait.
 	 */
 	for (pass = 0; pass < 3; pass++) {
 		while (r->busy)
-			pthread_cond_wait(&r->done, &r->lock);
+			recorder_wait(r, &ts);
 		if (pass > 0 && r->error != NULL)
 			break;
 		recorder_handoff(r);
@@ -279,10 +314,35 @@ recorder_sync(struct recorder *r, char **cause)
 			break;
 	}
 	while (r->busy)
-		pthread_cond_wait(&r->done, &r->lock);
+		recorder_wait(r, &ts);
 	rc = recorder_result(r, cause);
 	pthread_mutex_unlock(&r->lock);
 	return rc;
+}
+
+int
+recorder_busy(struct recorder *r)
+{
+	int busy;
+
+	pthread_mutex_lock(&r->lock);
+	busy = r->busy;
+	pthread_mutex_unlock(&r->lock);
+	return busy;
+}
+
+uint64_t
+recorder_lost(struct recorder *r)
+{
+	uint64_t n = 0;
+	int k;
+
+	pthread_mutex_lock(&r->lock);
+	if (!r->busy)
+		for (k = 0; k < CSV_KINDS; k++)
+			n += csv_file_lost(r->files[k]);
+	pthread_mutex_unlock(&r->lock);
+	return n;
 }
 
 char *
@@ -325,7 +385,7 @@ recorder_dir(const struct recorder *r)
 	return r->dir;
 }
 
-/* Rows written so far over all files. */
+/* Rows added so far over all files (written, or still in memory). */
 uint64_t
 recorder_rows(const struct recorder *r)
 {

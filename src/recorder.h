@@ -25,6 +25,13 @@ void recorder_row(struct recorder *r, const struct csv_row *row);
 int recorder_flush(struct recorder *r, char **cause);
 /* Write every buffered row now, waiting for the disk; as recorder_flush. */
 int recorder_sync(struct recorder *r, char **cause);
+/* Is the writer still writing what it was handed? */
+int recorder_busy(struct recorder *r);
+/*
+ * Rows refused for want of room (a disk that took nothing for long) and
+ * reported so far, over all files: a recording with any is incomplete.
+ */
+uint64_t recorder_lost(struct recorder *r);
 /* The cursors file's last write failure (the caller's), or NULL. */
 char *recorder_cursor_error(struct recorder *r);
 /* Write what is left (waiting for the disk), stop the writer, close. */

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -434,6 +435,9 @@ remote_mkdirs(const char *path)
 	free(copy);
 }
 
+static void remote_refuse(struct sb_plugin *, const char *, uint64_t,
+    const char *, const char *, const char *);
+
 /*
  * A remote command waiting for the line that says it ran to be on disk
  * (remote_records), before it runs: fsync(2) can take seconds while
@@ -447,6 +451,8 @@ struct remote_record {
 	uint64_t id;
 	int has_expires;
 	long long expires;
+	int duplicate;		/* the file says it ran before */
+	int record_errno;	/* the note could not be written: why */
 };
 
 /* The thread that writes them, and what it has written. */
@@ -468,6 +474,18 @@ remote_record_free(struct remote_record *r)
 	free(r->path);
 	free(r->entry);
 	free(r);
+}
+
+/* Is the plugin a record came through still loaded at its site? */
+static int
+remote_plugin_loaded(const struct remote_record *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->site->nplugins; i++)
+		if (r->site->plugins[i] == r->plugin)
+			return 1;
+	return 0;
 }
 
 /* Does the file at path hold the line entry? */
@@ -522,15 +540,26 @@ remote_records_thread(void *arg)
 		pthread_mutex_unlock(&rs->lock);
 		/*
 		 * On disk before it runs (at most once: a crash between the
-		 * two loses the run, never doubles it). A file that cannot be
-		 * written leaves the command to run, as without a home.
+		 * two loses the run, never doubles it). A note that cannot be
+		 * written leaves the command to run, as without a home, and
+		 * the engine says so.
 		 */
-		remote_mkdirs(r->path);
-		if ((f = fopen(r->path, "a")) != NULL) {
-			fputs(r->entry, f);
-			fflush(f);
-			fsync(fileno(f));
-			fclose(f);
+		if (remote_seen_file(r->path, r->entry))
+			r->duplicate = 1;
+		else {
+			remote_mkdirs(r->path);
+			errno = 0;
+			if ((f = fopen(r->path, "a")) == NULL)
+				r->record_errno = errno != 0 ? errno : EIO;
+			else {
+				if (fputs(r->entry, f) == EOF ||
+				    fflush(f) != 0 || fsync(fileno(f)) != 0)
+					r->record_errno = errno != 0 ? errno :
+					    EIO;
+				if (fclose(f) != 0 && r->record_errno == 0)
+					r->record_errno = errno != 0 ? errno :
+					    EIO;
+			}
 		}
 		pthread_mutex_lock(&rs->lock);
 		if ((rs->todo = r->next) == NULL)
@@ -552,20 +581,28 @@ static struct remote_records *
 remote_records_get(struct session *s)
 {
 	struct remote_records *rs;
+	int error;
 
 	if (s->remote_records != NULL)
 		return s->remote_records;
 	rs = xcalloc(1, sizeof *rs);
-	pthread_mutex_init(&rs->lock, NULL);
+	/* the engine may run under SCHED_FIFO: this thread must not hold it */
+	sb_mutex_init_pi(&rs->lock);
 	pthread_cond_init(&rs->cond, NULL);
 	rs->todo_tail = &rs->todo;
 	rs->done_tail = &rs->done;
 	rs->wake_fd = s->wake_fd;
-	if (pthread_create(&rs->thread, NULL, remote_records_thread,
-	    rs) != 0) {
+	if ((error = sb_thread_create_normal(&rs->thread,
+	    remote_records_thread, rs)) != 0) {
 		pthread_cond_destroy(&rs->cond);
 		pthread_mutex_destroy(&rs->lock);
 		free(rs);
+		if (!s->remote_records_failed)
+			session_log(s, SB_LOG_WARNING, "cannot start the thread "
+			    "that notes remote commands as run (%s): they run "
+			    "without the note, and a restart may run one "
+			    "again", strerror(error));
+		s->remote_records_failed = 1;
 		return NULL;
 	}
 	(void)pthread_setname_np(rs->thread, "remote record");
@@ -593,8 +630,13 @@ remote_records_free(struct session *s)
 	pthread_join(rs->thread, NULL);
 	while ((r = rs->done) != NULL) {
 		rs->done = r->next;
-		session_log(s, SB_LOG_WARNING, "command from %s not run: "
-		    "this console quit first: %s", r->from, r->line);
+		if (remote_plugin_loaded(r))
+			remote_refuse(r->plugin, r->from, r->id, r->line,
+			    "quit", "this console quit first");
+		else
+			session_log(s, SB_LOG_WARNING, "command from %s not "
+			    "run: this console quit first: %s", r->from,
+			    r->line);
 		remote_record_free(r);
 	}
 	pthread_cond_destroy(&rs->cond);
@@ -637,6 +679,11 @@ remote_run(struct sb_plugin *p, const char *from, uint64_t id,
 	struct cmd_client client;
 	char *user, *source;
 
+	if (cmdq_session == NULL) {
+		session_log(s, SB_LOG_WARNING, "%s: command from %s dropped: "
+		    "no console", p->name, from);
+		return;
+	}
 	rr = xcalloc(1, sizeof *rr);
 	rr->session = s;
 	rr->site = p->site;
@@ -701,14 +748,15 @@ remote_command(struct sb_plugin *p, const char *from, uint64_t id,
 	}
 	snprintf(entry, sizeof entry, "%s %llu\n", from,
 	    (unsigned long long)id);
+	/* (the file is read by the thread: the disk may be slow) */
 	pthread_mutex_lock(&rs->lock);
 	seen = remote_seen_pending(rs, path, entry);
 	pthread_mutex_unlock(&rs->lock);
-	if (seen || remote_seen_file(path, entry)) {
+	if (seen) {
 		free(path);
-		snprintf(why, sizeof why, "%s ran command %llu from %s "
-		    "already (a console restarted)", p->site->name,
-		    (unsigned long long)id, from);
+		snprintf(why, sizeof why, "%s has command %llu from %s "
+		    "already, on its way to run (it arrived twice)",
+		    p->site->name, (unsigned long long)id, from);
 		remote_refuse(p, from, id, line, "duplicate", why);
 		return;
 	}
@@ -736,8 +784,6 @@ remote_run_recorded(struct session *s)
 	struct remote_records *rs = s->remote_records;
 	struct remote_record *r, *list;
 	char why[200];
-	size_t i;
-	int loaded;
 	int64_t now;
 
 	if (rs == NULL)
@@ -749,23 +795,33 @@ remote_run_recorded(struct session *s)
 	pthread_mutex_unlock(&rs->lock);
 	while ((r = list) != NULL) {
 		list = r->next;
-		for (loaded = 0, i = 0; i < r->site->nplugins; i++)
-			if (r->site->plugins[i] == r->plugin)
-				loaded = 1;
 		now = clock_now(&s->clock);
-		if (!loaded) {
+		if (!remote_plugin_loaded(r)) {
 			session_log(s, SB_LOG_WARNING, "command from %s not "
 			    "run: the link it came through was unloaded: %s",
 			    r->from, r->line);
+		} else if (r->duplicate) {
+			snprintf(why, sizeof why, "%s ran command %llu from %s "
+			    "already (a console restarted)", r->site->name,
+			    (unsigned long long)r->id, r->from);
+			remote_refuse(r->plugin, r->from, r->id, r->line,
+			    "duplicate", why);
 		} else if (r->has_expires && now > r->expires) {
 			snprintf(why, sizeof why, "its lifetime ended %.1f s "
-			    "before %s had written down that it runs it (a "
-			    "slow disk)", (now - r->expires) / 1e6,
-			    r->site->name);
+			    "before %s had noted on disk that it runs it (a "
+			    "slow disk: give more time with at -t SECONDS)",
+			    (now - r->expires) / 1e6, r->site->name);
 			remote_refuse(r->plugin, r->from, r->id, r->line,
 			    "expired", why);
-		} else
+		} else {
+			if (r->record_errno != 0)
+				session_log(s, SB_LOG_WARNING, "could not note "
+				    "command %llu from %s as run in %s (%s): "
+				    "it runs, but a restart may run it again",
+				    (unsigned long long)r->id, r->from,
+				    r->path, strerror(r->record_errno));
 			remote_run(r->plugin, r->from, r->id, r->line);
+		}
 		remote_record_free(r);
 	}
 }

@@ -201,3 +201,23 @@ sb_mutex_init_pi(pthread_mutex_t *m)
 	}
 	pthread_mutex_init(m, NULL);
 }
+
+int
+sb_thread_create_normal(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t		a;
+	struct sched_param	sp;
+	int			rc;
+
+	if (pthread_attr_init(&a) != 0)
+		return (pthread_create(t, NULL, fn, arg));
+	memset(&sp, 0, sizeof sp);
+	if (pthread_attr_setinheritsched(&a, PTHREAD_EXPLICIT_SCHED) == 0 &&
+	    pthread_attr_setschedpolicy(&a, SCHED_OTHER) == 0 &&
+	    pthread_attr_setschedparam(&a, &sp) == 0)
+		rc = pthread_create(t, &a, fn, arg);
+	else
+		rc = pthread_create(t, NULL, fn, arg);
+	pthread_attr_destroy(&a);
+	return (rc);
+}

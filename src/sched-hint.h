@@ -98,6 +98,14 @@ int sb_sched_normal(void);
 void sb_mutex_init_pi(pthread_mutex_t *);
 
 /*
+ * pthread_create for a thread that waits on a disk (a recording's writer):
+ * under SCHED_OTHER from its first instruction, whatever the creator's
+ * policy, so that under --realtime it never runs above the loop. Returns
+ * as pthread_create.
+ */
+int sb_thread_create_normal(pthread_t *, void *(*)(void *), void *);
+
+/*
  * Say on stderr, prefixed with prog, why --realtime at prio was refused
  * (errno as sb_sched_realtime left it) and how to allow it.
  */

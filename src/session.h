@@ -255,6 +255,7 @@ struct session {
 	uint64_t next_remote_id;
 	int64_t remote_lifetime_us;	/* a remote command not run after */
 	struct remote_records *remote_records;	/* remote.c, or NULL */
+	int remote_records_failed;	/* its thread could not start (said) */
 	int64_t clock_uncertainty_us;	/* of the applied relay offset */
 	int clock_synced;
 	struct cmdq_item *clock_wait;	/* a load waiting for the clock */

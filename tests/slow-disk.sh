@@ -9,10 +9,10 @@
 # spikes.csv and its fsync calls while the gate file exists.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..6"
+echo "1..8"
 SHIM="$top_builddir/tests/.libs/sync-gate.so"
 if sanitized || [ ! -f "$SHIM" ]; then
-	for i in 1 2 3 4 5 6; do
+	for i in 1 2 3 4 5 6 7 8; do
 		skip "an LD_PRELOAD shim cannot run with sanitizers"
 	done
 	exit 0
@@ -51,40 +51,48 @@ pids="$pids $!"
 exec 4>"$tmp/s.in"
 audited() { grep -q "$2" "$tmp/$1/commands.csv" 2>/dev/null; }
 said() { grep -q "$2" "$tmp/$1.out" 2>/dev/null; }
-wait_for 30 audited p 'mark linked' || diag "padova did not start" \
-    "$(cat "$tmp/p.out")"
+ok=1
+wait_for 30 audited p 'mark linked' || ok=0
 # the link is up at southampton before it asks
 echo 'mark ready' >&4
-wait_for 30 audited s 'mark ready'
+wait_for 30 audited s 'mark ready' || ok=0
+[ $ok = 1 ] || diag "a console did not start" "$(cat "$tmp/p.out" "$tmp/s.out")"
 
-# the disk stops: the next half-second's rows and the record wait
+# the disk stops: the next half-second's rows, then the note, wait
 touch "$tmp/gate"
-wait_for 10 test -f "$tmp/gate.entered"
+wait_for 10 test -f "$tmp/gate.entered" || ok=0
 rm -f "$tmp/gate.entered"
-echo 'at padova mark remote-hello' >&4
-wait_for 10 test -f "$tmp/gate.entered"
+# a lifetime that outlasts the held disk: it must run, not expire
+echo 'at -t 120 padova mark remote-hello' >&4
+wait_for 10 test -f "$tmp/gate.entered" || ok=0
+check "the disk was held (the rows, then the command's note)" [ $ok = 1 ]
 echo 'mark "still answering"' >&3
 check "padova answers a typed command while its disk takes nothing" \
     wait_for 20 said p 'still answering'
-check "the remote command waits for its record (not run yet)" \
-    [ -f "$tmp/gate" ] && ! said s 'padova: remote-hello'
+not_run_yet() { [ -f "$tmp/gate" ] && ! said s 'padova: remote-hello'; }
+check "the remote command waits for its note on disk (not run yet)" \
+    not_run_yet
 check "the log says the disk is slow" \
     wait_for 20 said p 'the disk has taken no rows'
 
 # the disk comes back
 rm -f "$tmp/gate"
-check "the remote command then runs at padova" \
-    wait_for 30 said s 'padova: remote-hello' &&
-    wait_for 30 audited p '@southampton,mark remote-hello,ok'
+ran() {
+	wait_for 30 said s 'padova: remote-hello' &&
+	    wait_for 30 audited p '@southampton,mark remote-hello,ok'
+}
+check "the remote command then runs at padova" ran
 check "and the disk's return is said" \
     wait_for 20 said p 'record: writing to .* again'
 echo 'quit' >&3
 wait "$p_pid"
-# 4 units every 10 ms: no hole longer than 0.1 s in any unit's spikes
+check "padova ends with status 0 (nothing was lost)" [ $? -eq 0 ]
+# 4 units every 10 ms: each unit's rows in time order, none twice, no
+# hole longer than 0.1 s
 holes=$(awk -F, 'NR > 1 && $3 == "n" {
-	if (($4 in last) && $1 - last[$4] > 0.1) holes++
+	if (($4 in last) && ($1 - last[$4] > 0.1 || $1 <= last[$4])) bad++
 	last[$4] = $1; n++
-} END { print (n > 100 ? holes + 0 : "too few rows: " n) }' \
+} END { print (n > 100 ? bad + 0 : "too few rows: " n) }' \
     "$tmp/p/spikes.csv")
-check "every spike row is on disk, without a hole ($holes)" \
+check "every spike row is on disk, in order, without a hole ($holes)" \
     [ "$holes" = 0 ]

@@ -9,7 +9,8 @@
  * slow once it has been for 2 s, never write the cursors file ahead of
  * the rows it covers, and, once the gate opens, every row must be on disk
  * whole and in order. A recorder that wrote from the calling thread
- * blocks in recorder_flush here; the alarm then fails the test.
+ * blocks in recorder_flush here; the alarm then fails the test. The same
+ * write(2) can also fail once (a full disk), for the cursors' order.
  */
 #include "config.h"
 
@@ -42,6 +43,7 @@ static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static int gate_shut;
 static unsigned gate_waiting;	/* writes blocked at the gate now */
+static int fail_next;		/* the next write to spikes.csv: ENOSPC */
 
 /* Is fd open on a file named spikes.csv? */
 static int
@@ -64,6 +66,12 @@ write(int fd, const void *buf, size_t len)
 {
 	if (gated_fd(fd)) {
 		pthread_mutex_lock(&gate_lock);
+		if (fail_next) {
+			fail_next = 0;
+			pthread_mutex_unlock(&gate_lock);
+			errno = ENOSPC;
+			return -1;
+		}
 		gate_waiting++;
 		pthread_cond_broadcast(&gate_cond);
 		while (gate_shut)
@@ -88,15 +96,16 @@ static int
 gate_wait_held(void)
 {
 	struct timespec ts;
-	int rc = 0;
+	int rc = 0, held;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += DEADLINE_US / 1000000;
 	pthread_mutex_lock(&gate_lock);
 	while (gate_waiting == 0 && rc == 0)
 		rc = pthread_cond_timedwait(&gate_cond, &gate_lock, &ts);
+	held = gate_waiting > 0;
 	pthread_mutex_unlock(&gate_lock);
-	return gate_waiting > 0 ? 0 : -1;
+	return held ? 0 : -1;
 }
 
 static void
@@ -105,6 +114,28 @@ pause_ms(int ms)
 	struct timespec ts = { 0, ms * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+/* recorder_flush, which must return at once (well within 1 s). */
+static int
+flush_now(struct recorder *r, char **cause)
+{
+	int64_t t0 = clock_mono_us();
+	int rc = recorder_flush(r, cause);
+
+	assert_true(clock_mono_us() - t0 < 1000000);
+	return rc;
+}
+
+/* Remove the test's directory (only its own). */
+static void
+remove_dir(const char *dir)
+{
+	char *cmd;
+
+	xasprintf(&cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
 }
 
 static void
@@ -185,13 +216,13 @@ test_slow_disk(void **state)
 	add_spikes(r, 0, 1000);
 	cursor_set(&t, "b relay 7 a/mea", 1000);
 	t0 = clock_mono_us();
-	assert_int_equal(recorder_flush(r, &cause), 0);
+	assert_int_equal(flush_now(r, &cause), 0);
 	assert_int_equal(gate_wait_held(), 0);
 	add_spikes(r, 1000, 1000);
 	cursor_set(&t, "b relay 7 a/mea", 2000);
 	/* said once the disk has been slow for a while, never before 2 s */
 	start = clock_mono_us();
-	while ((rc = recorder_flush(r, &cause)) == 0 &&
+	while ((rc = flush_now(r, &cause)) == 0 &&
 	    clock_mono_us() - start < DEADLINE_US)
 		pause_ms(20);
 	assert_int_equal(rc, -1);
@@ -231,7 +262,7 @@ test_slow_disk(void **state)
 	free(spikes);
 	free(cursors);
 	free(tmp);
-	assert_int_equal(system("rm -rf /tmp/sb-test-recorder-*"), 0);
+	remove_dir(dir);
 }
 
 /*
@@ -255,7 +286,7 @@ test_sync_writes_everything(void **state)
 	/* many handings-over in a row, each while the last may be written */
 	for (i = 0; i < 200; i++) {
 		add_spikes(r, (unsigned)i * 50, 50);
-		assert_int_equal(recorder_flush(r, &cause), 0);
+		assert_int_equal(flush_now(r, &cause), 0);
 	}
 	assert_int_equal(recorder_sync(r, &cause), 0);
 	xasprintf(&path, "%s/spikes.csv", dir);
@@ -268,7 +299,78 @@ test_sync_writes_everything(void **state)
 	recorder_close(r);
 	cursor_free(&t);
 	free(path);
-	assert_int_equal(system("rm -rf /tmp/sb-test-recorder-*"), 0);
+	remove_dir(dir);
+}
+
+/*
+ * A write that fails (a full disk) keeps its rows for the next; the
+ * cursors, which cover the rows added after, wait until those are written
+ * too, never claiming rows that are not on disk.
+ */
+static void
+test_failed_write_keeps_order(void **state)
+{
+	char dir[] = "/tmp/sb-test-recorder-XXXXXX", *cause = NULL;
+	char *spikes, *cursors, *text;
+	struct cursor_table t;
+	struct recorder *r;
+	struct readback rb = { 0, 0 };
+	int64_t start;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	xasprintf(&spikes, "%s/spikes.csv", dir);
+	xasprintf(&cursors, "%s/cursors", dir);
+	cursor_init(&t);
+	r = recorder_open(dir, &t, &cause);
+	assert_non_null(r);
+	assert_int_equal(cursor_attach(&t, dir, &cause), 0);
+
+	add_spikes(r, 0, 100);
+	cursor_set(&t, "b relay 7 a/mea", 100);
+	pthread_mutex_lock(&gate_lock);
+	fail_next = 1;
+	pthread_mutex_unlock(&gate_lock);
+	assert_int_equal(flush_now(r, &cause), 0);
+	start = clock_mono_us();
+	while (recorder_busy(r) && clock_mono_us() - start < DEADLINE_US)
+		pause_ms(5);
+	assert_false(recorder_busy(r));
+	/* the failure is the next flush's answer; rows 0-99 wait in memory */
+	add_spikes(r, 100, 100);
+	cursor_set(&t, "b relay 7 a/mea", 200);
+	assert_int_equal(flush_now(r, &cause), -1);
+	assert_non_null(strstr(cause, "No space left on device"));
+	free(cause);
+	cause = NULL;
+	/* that flush wrote rows 0-99 only: no cursors yet, or not past 100 */
+	start = clock_mono_us();
+	while (recorder_busy(r) && clock_mono_us() - start < DEADLINE_US)
+		pause_ms(5);
+	assert_false(recorder_busy(r));
+	assert_int_equal(csv_read_file(spikes, CSV_SPIKES, count_row, &rb,
+	    &cause), 0);
+	assert_int_equal(rb.n, 100);
+	text = file_text(cursors);
+	assert_true(text == NULL || strcmp(text, "100 b relay 7 a/mea\n") == 0);
+	free(text);
+	/* then the rest, and the cursors that cover it */
+	assert_int_equal(recorder_sync(r, &cause), 0);
+	rb.n = rb.bad = 0;
+	assert_int_equal(csv_read_file(spikes, CSV_SPIKES, count_row, &rb,
+	    &cause), 0);
+	assert_int_equal(rb.n, 200);
+	assert_int_equal(rb.bad, 0);
+	text = file_text(cursors);
+	assert_non_null(text);
+	assert_string_equal(text, "200 b relay 7 a/mea\n");
+	free(text);
+	assert_int_equal(recorder_lost(r), 0);
+	recorder_close(r);
+	cursor_free(&t);
+	free(spikes);
+	free(cursors);
+	remove_dir(dir);
 }
 
 int
@@ -277,6 +379,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slow_disk),
 		cmocka_unit_test(test_sync_writes_everything),
+		cmocka_unit_test(test_failed_write_keeps_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -700,9 +700,11 @@ relay_http_retry_held(struct relay_session *s, struct relay_token *t)
 		TAILQ_REMOVE(&s->held, req, held_entry);
 		TAILQ_INSERT_TAIL(&todo, req, held_entry);
 	}
+	relay.retrying++;
 	pthread_mutex_unlock(&relay.lock);
 	while ((req = TAILQ_FIRST(&todo)) != NULL) {
 		TAILQ_REMOVE(&todo, req, held_entry);
+		/* (while stopping, none is held again: relay_http_may_hold) */
 		if (relay_http_publish_part(NULL, req, req->held_len) ==
 		    RELAY_PART_HELD)
 			continue;	/* back in s->held, still suspended */
@@ -711,6 +713,10 @@ relay_http_retry_held(struct relay_session *s, struct relay_token *t)
 		MHD_resume_connection(req->conn);
 		pthread_mutex_unlock(&relay.lock);
 	}
+	pthread_mutex_lock(&relay.lock);
+	if (--relay.retrying == 0)
+		pthread_cond_broadcast(&relay.retry_cond);
+	pthread_mutex_unlock(&relay.lock);
 }
 
 /*
@@ -1332,6 +1338,9 @@ relay_http_stop(void)
 	relay.stopping = 1;
 	relay_read_wake_all();
 	relay_control_wake_all();
+	/* parts being tried again (another HTTP thread) are back or done */
+	while (relay.retrying > 0)
+		pthread_cond_wait(&relay.retry_cond, &relay.lock);
 	relay_http_release_held();
 	pthread_mutex_unlock(&relay.lock);
 	relay_sync_stop();	/* resumes what waits on it */

@@ -19,6 +19,7 @@
 struct relay relay = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.conn_lock = PTHREAD_MUTEX_INITIALIZER,
+	.retry_cond = PTHREAD_COND_INITIALIZER,
 };
 
 /* Print the usage. */

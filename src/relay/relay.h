@@ -361,6 +361,14 @@ struct relay {
 	char *cert_pem, *key_pem, *pin;
 	struct MHD_Daemon *daemon;
 	int stopping;
+	/*
+	 * Held publish parts being tried again off the session's list, by
+	 * how many threads (relay_http_retry_held): relay_http_stop waits
+	 * for none before it refuses the held ones, or one of them would
+	 * stay suspended when the daemon stops (which aborts it).
+	 */
+	unsigned retrying;
+	pthread_cond_t retry_cond;
 
 	pthread_t timer;
 	pthread_cond_t timer_cond;

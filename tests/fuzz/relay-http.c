@@ -41,7 +41,8 @@
 #define FUZZ_HTTP_MAX_ROUNDS 4096
 #define FUZZ_HTTP_CLOSE_ROUNDS 256
 
-struct relay relay = { .lock = PTHREAD_MUTEX_INITIALIZER };
+struct relay relay = { .lock = PTHREAD_MUTEX_INITIALIZER,
+    .retry_cond = PTHREAD_COND_INITIALIZER };
 static struct MHD_Daemon *fuzz_http_daemon;
 
 /* The relay's tokens, options and daemon. */
