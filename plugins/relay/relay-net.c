@@ -1192,14 +1192,19 @@ relay_net_registered(struct relay_client *c, struct relay_net *net,
 	}
 }
 
-/* Is id one of this site's own streams? */
+/*
+ * Is id one of this site's own streams? The id a registration gave holds
+ * while the connection is new and the streams not yet registered again (a
+ * list answered then must not make this console read its own stream); a
+ * new life of the session forgets it (relay_net_new_life).
+ */
 static int
 relay_net_own(struct relay_net *net, uint32_t id)
 {
 	size_t	i;
 
 	for (i = 0; i < net->nos; i++) {
-		if (net->os[i]->registered && net->os[i]->id == id)
+		if (net->os[i]->id != 0 && net->os[i]->id == id)
 			return (1);
 	}
 	return (0);
@@ -1270,6 +1275,12 @@ relay_net_new_life(struct relay_client *c)
 		is->id = 0;
 		is->read = 0;
 	}
+	/* this site's streams are registered again, under new ids */
+	for (i = 0; i < relay_net_state(c)->nos; i++) {
+		relay_net_state(c)->os[i]->id = 0;
+		relay_net_state(c)->os[i]->registered = 0;
+	}
+	relay_net_state(c)->need_register = 1;
 	c->read_changed = 1;
 	c->control_after = 0;	/* messages are numbered anew too */
 }
