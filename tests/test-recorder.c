@@ -188,14 +188,38 @@ file_text(const char *path)
 	return text;
 }
 
+/* spikes.csv holds exactly units 0..n-1, in order. */
+static void
+assert_spikes(const char *path, unsigned n)
+{
+	struct readback rb = { 0, 0 };
+	char *cause = NULL;
+
+	assert_int_equal(csv_read_file(path, CSV_SPIKES, count_row, &rb,
+	    &cause), 0);
+	assert_int_equal(rb.n, n);
+	assert_int_equal(rb.bad, 0);
+}
+
+/* The cursors file says value for the test's one key. */
+static void
+assert_cursors(const char *path, unsigned value)
+{
+	char *text = file_text(path), want[64];
+
+	snprintf(want, sizeof want, "%u b relay 7 a/mea\n", value);
+	assert_non_null(text);
+	assert_string_equal(text, want);
+	free(text);
+}
+
 static void
 test_slow_disk(void **state)
 {
 	char dir[] = "/tmp/sb-test-recorder-XXXXXX", *cause = NULL;
-	char *spikes, *cursors, *tmp, *text;
+	char *spikes, *cursors, *tmp;
 	struct cursor_table t;
 	struct recorder *r;
-	struct readback rb = { 0, 0 };
 	struct stat st;
 	int64_t t0, start;
 	int rc;
@@ -249,14 +273,8 @@ test_slow_disk(void **state)
 	add_spikes(r, 2000, 500);	/* buffered only: close writes them */
 	cursor_set(&t, "b relay 7 a/mea", 2500);
 	recorder_close(r);
-	assert_int_equal(csv_read_file(spikes, CSV_SPIKES, count_row, &rb,
-	    &cause), 0);
-	assert_int_equal(rb.n, 2500);
-	assert_int_equal(rb.bad, 0);
-	text = file_text(cursors);
-	assert_non_null(text);
-	assert_string_equal(text, "2500 b relay 7 a/mea\n");
-	free(text);
+	assert_spikes(spikes, 2500);
+	assert_cursors(cursors, 2500);
 
 	cursor_free(&t);
 	free(spikes);
@@ -275,7 +293,6 @@ test_sync_writes_everything(void **state)
 	char dir[] = "/tmp/sb-test-recorder-XXXXXX", *cause = NULL, *path;
 	struct cursor_table t;
 	struct recorder *r;
-	struct readback rb = { 0, 0 };
 	int i;
 
 	(void)state;
@@ -291,10 +308,7 @@ test_sync_writes_everything(void **state)
 	assert_int_equal(recorder_sync(r, &cause), 0);
 	xasprintf(&path, "%s/spikes.csv", dir);
 	/* written by the time recorder_sync returned, before close */
-	assert_int_equal(csv_read_file(path, CSV_SPIKES, count_row, &rb,
-	    &cause), 0);
-	assert_int_equal(rb.n, 200 * 50);
-	assert_int_equal(rb.bad, 0);
+	assert_spikes(path, 200 * 50);
 	assert_int_equal(recorder_rows(r), 200 * 50);
 	recorder_close(r);
 	cursor_free(&t);
@@ -314,7 +328,6 @@ test_failed_write_keeps_order(void **state)
 	char *spikes, *cursors, *text;
 	struct cursor_table t;
 	struct recorder *r;
-	struct readback rb = { 0, 0 };
 	int64_t start;
 
 	(void)state;
@@ -348,23 +361,14 @@ test_failed_write_keeps_order(void **state)
 	while (recorder_busy(r) && clock_mono_us() - start < DEADLINE_US)
 		pause_ms(5);
 	assert_false(recorder_busy(r));
-	assert_int_equal(csv_read_file(spikes, CSV_SPIKES, count_row, &rb,
-	    &cause), 0);
-	assert_int_equal(rb.n, 100);
+	assert_spikes(spikes, 100);
 	text = file_text(cursors);
 	assert_true(text == NULL || strcmp(text, "100 b relay 7 a/mea\n") == 0);
 	free(text);
 	/* then the rest, and the cursors that cover it */
 	assert_int_equal(recorder_sync(r, &cause), 0);
-	rb.n = rb.bad = 0;
-	assert_int_equal(csv_read_file(spikes, CSV_SPIKES, count_row, &rb,
-	    &cause), 0);
-	assert_int_equal(rb.n, 200);
-	assert_int_equal(rb.bad, 0);
-	text = file_text(cursors);
-	assert_non_null(text);
-	assert_string_equal(text, "200 b relay 7 a/mea\n");
-	free(text);
+	assert_spikes(spikes, 200);
+	assert_cursors(cursors, 200);
 	assert_int_equal(recorder_lost(r), 0);
 	recorder_close(r);
 	cursor_free(&t);
