@@ -22,6 +22,8 @@
 #include "xmalloc.h"
 
 #define REMOTE_TIMEOUT_US 30000000
+/* Beyond a command's lifetime, for its answer to come back. */
+#define REMOTE_ANSWER_US 10000000
 /* Most units a population seen only in a stream may grow to. */
 #define REMOTE_UNITS_MAX 1048576
 /* A command carries the session time after which it must not run. */
@@ -856,7 +858,15 @@ remote_send_via(struct session *s, struct transport *tr, const char *target,
 	w->id = id;
 	w->item = item;
 	w->fn = fn;
-	w->deadline_mono_us = clock_mono_us() + REMOTE_TIMEOUT_US;
+	/*
+	 * The answer is awaited REMOTE_TIMEOUT_US, or for a longer lifetime
+	 * (at -t) as long as the command may still run there and
+	 * REMOTE_ANSWER_US more: one that could still run is never called
+	 * unknown before its lifetime is over.
+	 */
+	w->deadline_mono_us = clock_mono_us() +
+	    (s->remote_lifetime_us + REMOTE_ANSWER_US > REMOTE_TIMEOUT_US ?
+	    s->remote_lifetime_us + REMOTE_ANSWER_US : REMOTE_TIMEOUT_US);
 	w->sent_mono_us = clock_mono_us();
 	w->target = xstrdup(target);
 	if (item != NULL)
@@ -952,9 +962,10 @@ remote_expire(struct session *s)
 			continue;
 		}
 		if (w->item != NULL) {
-			cmdq_item_error(w->item, "no answer from %s within %d s: "
-			    "outcome unknown (is its console running and "
-			    "linked?)", w->target, REMOTE_TIMEOUT_US / 1000000);
+			cmdq_item_error(w->item, "no answer from %s within "
+			    "%.0f s: outcome unknown (is its console running "
+			    "and linked?)", w->target,
+			    (w->deadline_mono_us - w->sent_mono_us) / 1e6);
 			cmdq_item_release(w->item);
 		}
 		remote_wait_remove(s, i);

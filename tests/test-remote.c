@@ -2,11 +2,18 @@
  * test-remote.c: what other sites send is bounded by what this site
  * declared: a unit beyond a population's declared units (or beyond the
  * most a population may have) is dropped as a gap and never grows the
- * population; a field that wraps is not believed either.
+ * population; a field that wraps is not believed either. A command from
+ * another site runs once its note is on disk, written by a thread while
+ * the engine goes on (fsync(2) is replaced here by one that waits at a
+ * gate), at most once, and not after its lifetime.
  */
 #include "config.h"
 
+#include <sys/syscall.h>
+
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,11 +21,77 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "engine.h"
 #include "remote.h"
 #include "session.h"
+#include "xmalloc.h"
+
+#define DEADLINE_US 30000000
+
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int gate_shut;
+static unsigned gate_entered;	/* fsync calls that reached the gate */
+
+/* fsync(2), held while the gate is shut (a disk slow to sync). */
+int
+fsync(int fd)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_entered++;
+	pthread_cond_broadcast(&gate_cond);
+	while (gate_shut)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+	return (int)syscall(SYS_fsync, fd);
+}
+
+static void
+gate_set(int shut)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_shut = shut;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static unsigned
+gate_count(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&gate_lock);
+	n = gate_entered;
+	pthread_mutex_unlock(&gate_lock);
+	return n;
+}
+
+/* The session's warnings, kept for the checks. */
+static char said[4096];
+
+static void
+keep_log(void *ctx, enum sb_log_level level, const char *msg)
+{
+	(void)ctx;
+	if (level <= SB_LOG_WARNING && strlen(said) + strlen(msg) + 2 <
+	    sizeof said) {
+		strcat(said, msg);
+		strcat(said, "\n");
+	}
+}
+
+static void
+pause_ms(int ms)
+{
+	struct timespec ts = { 0, ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
 
 /* A session with a site "here" and a plugin record standing for its relay. */
 static struct session *
@@ -172,6 +245,111 @@ test_queued_lines_one_result(void **state)
 	engine_shutdown(s);
 }
 
+/* Run what has its note on disk until cond holds (with a deadline). */
+static int
+run_until(struct session *s, struct cmdq *q, int want_queued,
+    const char *want_said)
+{
+	int64_t start = clock_mono_us();
+
+	for (;;) {
+		remote_run_recorded(s);
+		if (want_queued && !cmdq_empty(q))
+			return 0;
+		if (want_said != NULL && strstr(said, want_said) != NULL)
+			return 0;
+		if (clock_mono_us() - start > DEADLINE_US)
+			return -1;
+		pause_ms(5);
+	}
+}
+
+static void
+test_command_waits_for_its_note(void **state)
+{
+	char dir[] = "/tmp/sb-test-remote-XXXXXX", *path, *line, *text;
+	struct sb_plugin p;
+	struct session *s = make_session(&p);
+	struct cmdq *q = cmdq_create(s);
+	unsigned entered;
+	size_t cap = 0;
+	int64_t start;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	setenv("XDG_STATE_HOME", dir, 1);
+	xasprintf(&path, "%s/synbridge/commands-here", dir);
+	/* the plugin counts as loaded at its site */
+	s->current->plugins = xcalloc(1, sizeof *s->current->plugins);
+	s->current->plugins[0] = &p;
+	s->current->nplugins = 1;
+	s->log_fn = keep_log;
+	said[0] = '\0';
+	cmdq_session = q;
+
+	/* the disk holds the note: remote_command returns, nothing runs */
+	gate_set(1);
+	entered = gate_count();
+	alarm(60);	/* an engine that waits for the disk never returns */
+	xasprintf(&line, "+expires=%lld mark one",
+	    (long long)(clock_now(&s->clock) + 60000000));
+	remote_command(&p, "there", 42, line);
+	free(line);
+	alarm(0);
+	start = clock_mono_us();
+	while (gate_count() == entered && clock_mono_us() - start < DEADLINE_US)
+		pause_ms(5);
+	assert_true(gate_count() > entered);	/* the note waits at the gate */
+	remote_run_recorded(s);
+	assert_true(cmdq_empty(q));
+	/* the same command again while the first waits: a duplicate */
+	xasprintf(&line, "+expires=%lld mark one",
+	    (long long)(clock_now(&s->clock) + 60000000));
+	remote_command(&p, "there", 42, line);
+	free(line);
+	assert_non_null(strstr(said, "it arrived twice"));
+	/* one whose lifetime ends while its note waits is not run */
+	xasprintf(&line, "+expires=%lld mark two",
+	    (long long)(clock_now(&s->clock) + 100000));
+	remote_command(&p, "there", 43, line);
+	free(line);
+	/* (the session's clock is virtual here: it is moved on by hand) */
+	clock_advance(&s->clock, clock_now(&s->clock) + 200000);
+	gate_set(0);
+	assert_int_equal(run_until(s, q, 0, "lifetime ended"), 0);
+	assert_int_equal(run_until(s, q, 1, NULL), 0);
+	cmdq_run(q);
+	assert_true(cmdq_empty(q));
+	/* the note is on disk: the first ran, the second is noted as seen */
+	f = fopen(path, "r");
+	assert_non_null(f);
+	text = NULL;
+	assert_true(getdelim(&text, &cap, '\0', f) > 0);
+	fclose(f);
+	assert_non_null(strstr(text, "there 42\n"));
+	free(text);
+	/* sent again after a restart: refused from the file */
+	said[0] = '\0';
+	xasprintf(&line, "+expires=%lld mark one",
+	    (long long)(clock_now(&s->clock) + 60000000));
+	remote_command(&p, "there", 42, line);
+	free(line);
+	assert_int_equal(run_until(s, q, 0, "already (a console restarted)"),
+	    0);
+	assert_true(cmdq_empty(q));
+
+	cmdq_session = NULL;
+	cmdq_free(q);
+	s->current->nplugins = 0;
+	engine_shutdown(s);
+	free(path);
+	xasprintf(&line, "rm -rf '%s'", dir);
+	assert_int_equal(system(line), 0);
+	free(line);
+	unsetenv("XDG_STATE_HOME");
+}
+
 int
 main(void)
 {
@@ -180,6 +358,7 @@ main(void)
 		cmocka_unit_test(test_undeclared_bound),
 		cmocka_unit_test(test_queued_at_quit),
 		cmocka_unit_test(test_queued_lines_one_result),
+		cmocka_unit_test(test_command_waits_for_its_note),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
