@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "engine.h"
 #include "xmalloc.h"
@@ -33,6 +34,8 @@ struct cmdq_item {
 	struct site *at;	/* run with this site current */
 	int depth;		/* nesting of source commands */
 	char *user;		/* who asked (a remote site), or NULL */
+	int has_expires;	/* not started after session time expires_us */
+	int64_t expires_us;
 	/*
 	 * Lines a command with a done callback inserts (ifenv, at, source, a
 	 * plugin's queued lines) are part of its result: the owner is told
@@ -217,11 +220,21 @@ void
 cmdq_append_at(struct cmdq *q, const char *line, const char *source,
     const struct cmd_client *client, struct site *site, const char *user)
 {
+	cmdq_append_at_until(q, line, source, client, site, user, 0, 0);
+}
+
+void
+cmdq_append_at_until(struct cmdq *q, const char *line, const char *source,
+    const struct cmd_client *client, struct site *site, const char *user,
+    int has_expires, int64_t expires_us)
+{
 	struct cmdq_item *item, *it;
 
 	item = cmdq_item_new(q, line, source, client, cmdq_new_group(q), 0);
 	item->at = site;
 	item->user = user != NULL ? xstrdup(user) : NULL;
+	item->has_expires = has_expires;
+	item->expires_us = expires_us;
 	/*
 	 * Another site's request goes before local commands (after earlier
 	 * requests): a local command waiting for that site's answer must not
@@ -587,6 +600,15 @@ cmdq_start_item(struct cmdq *q, struct cmdq_item *item)
 	if (item->at != NULL)
 		s->current = item->at;
 	item->site = xstrdup(s->current ? s->current->name : "");
+	/* another site's command whose lifetime ended while it queued here */
+	if (item->has_expires && clock_now(&s->clock) > item->expires_us) {
+		cmdq_item_error(item, "expired: not run: its lifetime ended "
+		    "%.1f s before it could start at %s (commands ahead of it "
+		    "held it; give more time with at -t SECONDS)",
+		    (clock_now(&s->clock) - item->expires_us) / 1e6,
+		    item->site);
+		return;
+	}
 	if (cmd_split(item->line, &argc, &argv, &cause) != 0) {
 		cmdq_item_error(item, "%s", cause);
 		free(cause);

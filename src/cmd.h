@@ -90,6 +90,10 @@ void cmdq_append(struct cmdq *q, const char *line, const char *source,
 /* Append a command that runs with site as the current site. */
 void cmdq_append_at(struct cmdq *q, const char *line, const char *source,
     const struct cmd_client *client, struct site *site, const char *user);
+/* The same, for a command not to start after session time expires_us. */
+void cmdq_append_at_until(struct cmdq *q, const char *line,
+    const char *source, const struct cmd_client *client, struct site *site,
+    const char *user, int has_expires, int64_t expires_us);
 /* Insert one command line right after item (same group); the new item. */
 struct cmdq_item *cmdq_insert_line(struct cmdq *q, struct cmdq_item *after,
     const char *line);

@@ -878,6 +878,7 @@ engine_flush_due(struct session *s, int force)
 	s->last_flush_us = now;
 	if (s->recorder == NULL)
 		return;
+	recorder_hold_cursors(s->recorder, remote_notes_pending(s));
 	/* --fast has no loop to keep, and must not outrun the disk */
 	rc = force || s->fast ? recorder_sync(s->recorder, &cause) :
 	    recorder_flush(s->recorder, &cause);
@@ -1197,6 +1198,12 @@ engine_record_stop(struct session *s)
 	recorder_close(s->recorder);
 	cursor_detach(&s->cursors);
 	s->recorder = NULL;
+	/* the next recording starts afresh; the exit status remembers */
+	if (s->flush_error != NULL && s->record_incomplete == NULL)
+		s->record_incomplete = s->flush_error;
+	else
+		free(s->flush_error);
+	s->flush_error = NULL;
 }
 
 /* Stop everything, flush and free. */
@@ -1248,6 +1255,7 @@ engine_shutdown(struct session *s)
 	free(s->marks);
 	free(s->pending);
 	free(s->flush_error);
+	free(s->record_incomplete);
 	if (s->history != NULL)
 		history_free(s->history);
 	free(s->log_dir);

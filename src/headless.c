@@ -16,6 +16,7 @@
 
 #include "cmd.h"
 #include "engine.h"
+#include "remote.h"
 #include "headless.h"
 #include "recorder.h"
 #include "ring.h"
@@ -206,14 +207,20 @@ headless_run(struct session *s, const struct headless_options *o)
 	}
 	engine_tick(s);
 	/* nothing accepted is dropped silently: the relay gets its queue */
+	/* commands of other sites not run yet: answered while links last */
+	remote_quit(s);
 	if (engine_flush_links(s, NULL, ENGINE_QUIT_FLUSH_US, "quit") != 0)
 		status = 1;
 	/* and a recording that could not be written says so in the status */
 	engine_flush(s);
-	if (s->flush_error != NULL) {
+	if (s->flush_error != NULL && s->recorder != NULL) {
 		fprintf(stderr, "error: the recording in %s is incomplete: %s\n",
-		    s->recorder != NULL ? recorder_dir(s->recorder) : "?",
-		    s->flush_error);
+		    recorder_dir(s->recorder), s->flush_error);
+		status = 1;
+	}
+	if (s->record_incomplete != NULL) {
+		fprintf(stderr, "error: an earlier recording of this run is "
+		    "incomplete: %s\n", s->record_incomplete);
 		status = 1;
 	}
 	if (!cmdq_empty(q) && !s->quit) {

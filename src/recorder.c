@@ -44,7 +44,9 @@ struct recorder {
 	int busy;		/* the writer holds the handed-over rows */
 	int stop;
 	int slow;		/* busy for RECORDER_SLOW_US, not caught up */
+	int hold_cursors;	/* recorder_hold_cursors */
 	int64_t busy_since;	/* monotonic us */
+	int64_t last_write_us;	/* how long the last handing-over took */
 	char *cursor_buf, *cursor_path;	/* the snapshot handed over */
 	size_t cursor_len;
 	char *error;		/* the last write's failure, or NULL */
@@ -100,6 +102,7 @@ recorder_thread(void *arg)
 		error = cursor_error = NULL;
 		recorder_write(r, &error, &cursor_error);
 		pthread_mutex_lock(&r->lock);
+		r->last_write_us = clock_mono_us() - r->busy_since;
 		free(r->error);
 		r->error = error;
 		if (cursor_error != NULL) {
@@ -218,7 +221,9 @@ recorder_handoff(struct recorder *r)
 
 	if (r->busy)
 		return;
-	r->slow = 0;	/* the writer caught up */
+	/* caught up: idle, and its last write was quick */
+	if (r->last_write_us < RECORDER_SLOW_US / 4)
+		r->slow = 0;
 	for (k = 0; k < CSV_KINDS; k++) {
 		if (csv_file_handoff(r->files[k]))
 			any = 1;
@@ -229,7 +234,8 @@ recorder_handoff(struct recorder *r)
 	 * The cursors cover every row added so far: only when all of them
 	 * are handed over may their snapshot follow them to disk.
 	 */
-	if (all && r->cursors != NULL && r->cursor_buf == NULL)
+	if (all && !r->hold_cursors && r->cursors != NULL &&
+	    r->cursor_buf == NULL)
 		r->cursor_buf = cursor_snapshot(r->cursors, &r->cursor_len,
 		    &r->cursor_path);
 	if (!any && r->cursor_buf == NULL)
@@ -257,8 +263,9 @@ recorder_wait(struct recorder *r, struct timespec *ts)
 /*
  * The writer's last result as the flush's: 0, or -1 with *cause (a copy).
  * A slow disk is said from RECORDER_SLOW_US into one write until the
- * writer has caught up (nothing in hand at a handing-over), so that a disk
- * just slower than that is not said and unsaid twice a second. Lock held.
+ * writer has caught up (idle at a handing-over, after a write that took
+ * under a quarter of that), so that a disk just slower than that is not
+ * said and unsaid at every write. Lock held.
  */
 static int
 recorder_result(struct recorder *r, char **cause)
@@ -318,6 +325,14 @@ recorder_sync(struct recorder *r, char **cause)
 	rc = recorder_result(r, cause);
 	pthread_mutex_unlock(&r->lock);
 	return rc;
+}
+
+void
+recorder_hold_cursors(struct recorder *r, int hold)
+{
+	pthread_mutex_lock(&r->lock);
+	r->hold_cursors = hold;
+	pthread_mutex_unlock(&r->lock);
 }
 
 int

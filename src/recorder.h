@@ -25,6 +25,12 @@ void recorder_row(struct recorder *r, const struct csv_row *row);
 int recorder_flush(struct recorder *r, char **cause);
 /* Write every buffered row now, waiting for the disk; as recorder_flush. */
 int recorder_sync(struct recorder *r, char **cause);
+/*
+ * While hold is set, the cursors are not written (they may cover what is
+ * not on disk elsewhere yet: a remote command whose note is being synced,
+ * remote.c); they are written at a handing-over after it is cleared.
+ */
+void recorder_hold_cursors(struct recorder *r, int hold);
 /* Is the writer still writing what it was handed? */
 int recorder_busy(struct recorder *r);
 /*

@@ -455,6 +455,7 @@ struct remote_record {
 	long long expires;
 	int duplicate;		/* the file says it ran before */
 	int record_errno;	/* the note could not be written: why */
+	int unnoted;		/* not noted: expired first, or quit */
 };
 
 /* The thread that writes them, and what it has written. */
@@ -466,6 +467,7 @@ struct remote_records {
 	struct remote_record *done, **done_tail;
 	int stop;
 	int wake_fd;
+	const struct sb_clock *clock;	/* the session's */
 };
 
 static void
@@ -537,8 +539,8 @@ remote_records_thread(void *arg)
 	for (;;) {
 		while (rs->todo == NULL && !rs->stop)
 			pthread_cond_wait(&rs->cond, &rs->lock);
-		if ((r = rs->todo) == NULL)
-			break;
+		if (rs->stop || (r = rs->todo) == NULL)
+			break;	/* at quit, what is left is answered unnoted */
 		pthread_mutex_unlock(&rs->lock);
 		/*
 		 * On disk before it runs (at most once: a crash between the
@@ -548,6 +550,8 @@ remote_records_thread(void *arg)
 		 */
 		if (remote_seen_file(r->path, r->entry))
 			r->duplicate = 1;
+		else if (r->has_expires && clock_now(rs->clock) > r->expires)
+			r->unnoted = 1;	/* never runs: no note says it did */
 		else {
 			remote_mkdirs(r->path);
 			errno = 0;
@@ -594,6 +598,7 @@ remote_records_get(struct session *s)
 	rs->todo_tail = &rs->todo;
 	rs->done_tail = &rs->done;
 	rs->wake_fd = s->wake_fd;
+	rs->clock = &s->clock;
 	if ((error = sb_thread_create_normal(&rs->thread,
 	    remote_records_thread, rs)) != 0) {
 		pthread_cond_destroy(&rs->cond);
@@ -613,16 +618,19 @@ remote_records_get(struct session *s)
 }
 
 /*
- * Stop the writer once it has written what it holds; commands written but
- * not run (the console quits) are said and dropped: their senders' waits
- * end with no answer.
+ * At quit, before the links' last flush (so that the answers still go out
+ * and are recorded): stop the note thread after the note it is writing;
+ * every command not run yet, noted or not, is answered "quit". One not
+ * noted may run after a restart, if the relay hands it over again within
+ * its lifetime.
  */
-static void
-remote_records_free(struct session *s)
+void
+remote_quit(struct session *s)
 {
 	struct remote_records *rs = s->remote_records;
 	struct remote_record *r;
 
+	s->remote_closed = 1;	/* commands from now on are answered "quit" */
 	if (rs == NULL)
 		return;
 	pthread_mutex_lock(&rs->lock);
@@ -630,6 +638,7 @@ remote_records_free(struct session *s)
 	pthread_cond_signal(&rs->cond);
 	pthread_mutex_unlock(&rs->lock);
 	pthread_join(rs->thread, NULL);
+	*rs->done_tail = rs->todo;	/* after the noted ones */
 	while ((r = rs->done) != NULL) {
 		rs->done = r->next;
 		if (remote_plugin_loaded(r))
@@ -674,7 +683,7 @@ remote_refuse(struct sb_plugin *p, const char *from, uint64_t id,
 /* Queue a command that may run (recorded as run, or no record kept). */
 static void
 remote_run(struct sb_plugin *p, const char *from, uint64_t id,
-    const char *line)
+    const char *line, int has_expires, long long expires)
 {
 	struct session *s = p->site->session;
 	struct remote_reply *rr;
@@ -699,7 +708,9 @@ remote_run(struct sb_plugin *p, const char *from, uint64_t id,
 	client.ctx = rr;
 	xasprintf(&user, "@%s", from);
 	xasprintf(&source, "%s", from);
-	cmdq_append_at(cmdq_session, line, source, &client, p->site, user);
+	/* it still expires if commands ahead of it hold it too long */
+	cmdq_append_at_until(cmdq_session, line, source, &client, p->site,
+	    user, has_expires, (int64_t)expires);
 	free(user);
 	free(source);
 	session_log(s, SB_LOG_INFO, "%s asks %s: %s", from, p->site->name,
@@ -738,6 +749,11 @@ remote_command(struct sb_plugin *p, const char *from, uint64_t id,
 			return;
 		}
 	}
+	if (s->remote_closed) {
+		remote_refuse(p, from, id, line, "quit", "this console is "
+		    "quitting");
+		return;
+	}
 	/*
 	 * At most once, across console restarts and plugin reloads: a
 	 * command runs only once the line that says so is on disk.
@@ -745,7 +761,7 @@ remote_command(struct sb_plugin *p, const char *from, uint64_t id,
 	if ((path = remote_done_path(p->site)) == NULL ||
 	    (rs = remote_records_get(s)) == NULL) {
 		free(path);
-		remote_run(p, from, id, line);
+		remote_run(p, from, id, line, has_expires, expires);
 		return;
 	}
 	snprintf(entry, sizeof entry, "%s %llu\n", from,
@@ -779,6 +795,26 @@ remote_command(struct sb_plugin *p, const char *from, uint64_t id,
 	pthread_mutex_unlock(&rs->lock);
 }
 
+/*
+ * Are remote commands waiting for their note? The stream cursors, which
+ * cover the control messages that brought them, wait too: written first,
+ * a crash would leave them past a command that neither ran nor was
+ * noted, and the relay would never hand it over again.
+ */
+int
+remote_notes_pending(struct session *s)
+{
+	struct remote_records *rs = s->remote_records;
+	int pending;
+
+	if (rs == NULL)
+		return 0;
+	pthread_mutex_lock(&rs->lock);
+	pending = rs->todo != NULL;
+	pthread_mutex_unlock(&rs->lock);
+	return pending;
+}
+
 /* Run the commands whose record is on disk (engine thread). */
 void
 remote_run_recorded(struct session *s)
@@ -808,11 +844,12 @@ remote_run_recorded(struct session *s)
 			    (unsigned long long)r->id, r->from);
 			remote_refuse(r->plugin, r->from, r->id, r->line,
 			    "duplicate", why);
-		} else if (r->has_expires && now > r->expires) {
+		} else if (r->unnoted || (r->has_expires && now > r->expires)) {
 			snprintf(why, sizeof why, "its lifetime ended %.1f s "
-			    "before %s had noted on disk that it runs it (a "
-			    "slow disk: give more time with at -t SECONDS)",
-			    (now - r->expires) / 1e6, r->site->name);
+			    "before %s could note on disk that it runs it (a "
+			    "slow disk, or a busy console: give more time with "
+			    "at -t SECONDS)", (now - r->expires) / 1e6,
+			    r->site->name);
 			remote_refuse(r->plugin, r->from, r->id, r->line,
 			    "expired", why);
 		} else {
@@ -822,7 +859,8 @@ remote_run_recorded(struct session *s)
 				    "it runs, but a restart may run it again",
 				    (unsigned long long)r->id, r->from,
 				    r->path, strerror(r->record_errno));
-			remote_run(r->plugin, r->from, r->id, r->line);
+			remote_run(r->plugin, r->from, r->id, r->line,
+			    r->has_expires, r->expires);
 		}
 		remote_record_free(r);
 	}
@@ -976,7 +1014,7 @@ remote_expire(struct session *s)
 void
 remote_free_all(struct session *s)
 {
-	remote_records_free(s);
+	remote_quit(s);
 	while (s->nremote_waits > 0)
 		remote_wait_remove(s, 0);
 	free(s->remote_waits);

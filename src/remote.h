@@ -23,6 +23,10 @@ void remote_gap(struct sb_plugin *p, const char *site, const char *stream,
 void remote_command(struct sb_plugin *p, const char *from, uint64_t id,
     const char *line);
 void remote_run_recorded(struct session *s);
+/* Are commands of other sites waiting for their note on disk? */
+int remote_notes_pending(struct session *s);
+/* At quit, before the links' last flush: answer what has not run. */
+void remote_quit(struct session *s);
 void remote_result(struct sb_plugin *p, uint64_t id, int status,
     const char *text);
 void remote_clock_update(struct sb_plugin *p, int64_t offset_us,

@@ -256,6 +256,7 @@ struct session {
 	int64_t remote_lifetime_us;	/* a remote command not run after */
 	struct remote_records *remote_records;	/* remote.c, or NULL */
 	int remote_records_failed;	/* its thread could not start (said) */
+	int remote_closed;		/* quitting: remote_quit ran */
 	int64_t clock_uncertainty_us;	/* of the applied relay offset */
 	int clock_synced;
 	struct cmdq_item *clock_wait;	/* a load waiting for the clock */
@@ -272,6 +273,12 @@ struct session {
 	int64_t last_flush_us;		/* monotonic time of the last log flush */
 	int64_t last_state_us;		/* last synapse state published */
 	char *flush_error;		/* the recorder's last failure */
+	/*
+	 * "DIR: why" of the first recording of this run that ended
+	 * incomplete (record stop, then another record start): the exit
+	 * status says so even when the later recordings are whole.
+	 */
+	char *record_incomplete;
 	int dirty;		/* views need redrawing */
 	struct device_set *polling;	/* whose completions are handed over */
 	int stopped;		/* the stop button: no pulse or stimulation */

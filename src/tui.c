@@ -26,6 +26,7 @@
 
 #include "cmd.h"
 #include "engine.h"
+#include "remote.h"
 #include "tui.h"
 #include "xmalloc.h"
 
@@ -1061,11 +1062,13 @@ tui_run(struct session *s, const struct tui_options *o)
 	}
 
 	engine_tick(s);
+	/* commands of other sites not run yet: answered while links last */
+	remote_quit(s);
 	if (engine_flush_links(s, NULL, ENGINE_QUIT_FLUSH_US, "quit") != 0)
 		status = 1;
 	engine_flush(s);
-	if (s->flush_error != NULL)
-		status = 1;	/* the recording is incomplete: said in the log */
+	if (s->flush_error != NULL || s->record_incomplete != NULL)
+		status = 1;	/* a recording is incomplete: said in the log */
 	tui_prompt_free(t);
 	tui_delwin(&wins.raster);
 	tui_delwin(&wins.syn);

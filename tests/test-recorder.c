@@ -44,6 +44,7 @@ static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static int gate_shut;
 static unsigned gate_waiting;	/* writes blocked at the gate now */
 static int fail_next;		/* the next write to spikes.csv: ENOSPC */
+static long write_delay_us;	/* each write to spikes.csv takes this */
 
 /* Is fd open on a file named spikes.csv? */
 static int
@@ -64,6 +65,8 @@ gated_fd(int fd)
 ssize_t
 write(int fd, const void *buf, size_t len)
 {
+	long delay;
+
 	if (gated_fd(fd)) {
 		pthread_mutex_lock(&gate_lock);
 		if (fail_next) {
@@ -77,7 +80,15 @@ write(int fd, const void *buf, size_t len)
 		while (gate_shut)
 			pthread_cond_wait(&gate_cond, &gate_lock);
 		gate_waiting--;
+		delay = write_delay_us;
 		pthread_mutex_unlock(&gate_lock);
+		if (delay > 0) {
+			/* a disk that takes this long for each write */
+			struct timespec ts = { delay / 1000000,
+			    (delay % 1000000) * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
 	}
 	return syscall(SYS_write, fd, buf, len);
 }
@@ -377,6 +388,63 @@ test_failed_write_keeps_order(void **state)
 	remove_dir(dir);
 }
 
+/*
+ * A disk just slower than the 2 s the slow-disk message waits for: said
+ * once, and not unsaid at each write while it stays that slow; unsaid
+ * once it is quick again.
+ */
+static void
+test_slow_disk_said_once(void **state)
+{
+	char dir[] = "/tmp/sb-test-recorder-XXXXXX", *cause = NULL;
+	struct recorder *r;
+	int64_t start;
+	unsigned i = 0;
+	int rc, said = 0, unsaid = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	r = recorder_open(dir, NULL, &cause);
+	assert_non_null(r);
+	pthread_mutex_lock(&gate_lock);
+	write_delay_us = 2300000;
+	pthread_mutex_unlock(&gate_lock);
+	/* rows every 100 ms, a flush every 500 ms, for 3 slow writes */
+	start = clock_mono_us();
+	while (clock_mono_us() - start < 7500000) {
+		add_spikes(r, i, 10);
+		i += 10;
+		if (i % 50 == 0) {
+			rc = flush_now(r, &cause);
+			if (rc != 0) {
+				assert_non_null(strstr(cause,
+				    "the disk has taken no rows"));
+				free(cause);
+				cause = NULL;
+				said = 1;
+			} else if (said)
+				unsaid++;
+		}
+		pause_ms(100);
+	}
+	assert_true(said);
+	assert_int_equal(unsaid, 0);
+	/* quick again: unsaid once the writer has caught up */
+	pthread_mutex_lock(&gate_lock);
+	write_delay_us = 0;
+	pthread_mutex_unlock(&gate_lock);
+	start = clock_mono_us();
+	while ((rc = flush_now(r, &cause)) != 0 &&
+	    clock_mono_us() - start < DEADLINE_US) {
+		free(cause);
+		cause = NULL;
+		pause_ms(50);
+	}
+	assert_int_equal(rc, 0);
+	recorder_close(r);
+	remove_dir(dir);
+}
+
 int
 main(void)
 {
@@ -384,6 +452,7 @@ main(void)
 		cmocka_unit_test(test_slow_disk),
 		cmocka_unit_test(test_sync_writes_everything),
 		cmocka_unit_test(test_failed_write_keeps_order),
+		cmocka_unit_test(test_slow_disk_said_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -209,6 +209,38 @@ test_queued_at_quit(void **state)
 }
 
 /*
+ * Another site's command whose lifetime ends while commands ahead of it
+ * hold the queue is answered expired, not run.
+ */
+static void
+test_expires_in_queue(void **state)
+{
+	struct sb_plugin p;
+	struct session *s = make_session(&p);
+	struct cmdq *q = cmdq_create(s);
+	struct answered a = { 0, 0, "" }, b = { 0, 0, "" };
+	struct cmd_client ca = { NULL, NULL, &a, answered_done };
+	struct cmd_client cb = { NULL, NULL, &b, answered_done };
+	int64_t now = clock_now(&s->clock);
+
+	(void)state;
+	cmdq_session = q;
+	cmdq_append_at_until(q, "site", "there", &ca, p.site, "@there", 1,
+	    now - 1);
+	cmdq_append_at_until(q, "site", "there", &cb, p.site, "@there", 1,
+	    now + 60000000);
+	cmdq_run(q);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.failed, 1);
+	assert_non_null(strstr(a.message, "expired: not run"));
+	assert_int_equal(b.calls, 1);
+	assert_int_equal(b.failed, 0);
+	cmdq_session = NULL;
+	cmdq_free(q);
+	engine_shutdown(s);
+}
+
+/*
  * Lines another site's command queues (ifenv, at, source, a plugin's) are
  * part of its one result: the asking site is answered once, when the last
  * of them is done, with their text and whether any failed.
@@ -339,6 +371,33 @@ test_command_waits_for_its_note(void **state)
 	    0);
 	assert_true(cmdq_empty(q));
 
+	/* at quit, commands not run yet are answered, noted or not */
+	said[0] = '\0';
+	gate_set(1);
+	entered = gate_count();
+	xasprintf(&line, "+expires=%lld mark three",
+	    (long long)(clock_now(&s->clock) + 60000000));
+	remote_command(&p, "there", 44, line);
+	free(line);
+	xasprintf(&line, "+expires=%lld mark four",
+	    (long long)(clock_now(&s->clock) + 60000000));
+	remote_command(&p, "there", 45, line);
+	free(line);
+	start = clock_mono_us();
+	while (gate_count() == entered && clock_mono_us() - start < DEADLINE_US)
+		pause_ms(5);
+	gate_set(0);	/* the note in hand is finished; the other is not */
+	remote_quit(s);
+	assert_true(cmdq_empty(q));
+	assert_non_null(strstr(said, "mark three: quit: not run"));
+	assert_non_null(strstr(said, "mark four: quit: not run"));
+	/* and one arriving after is answered so at once */
+	xasprintf(&line, "+expires=%lld mark five",
+	    (long long)(clock_now(&s->clock) + 60000000));
+	remote_command(&p, "there", 46, line);
+	free(line);
+	assert_non_null(strstr(said, "mark five: quit: not run"));
+
 	cmdq_session = NULL;
 	cmdq_free(q);
 	s->current->nplugins = 0;
@@ -359,6 +418,7 @@ main(void)
 		cmocka_unit_test(test_queued_at_quit),
 		cmocka_unit_test(test_queued_lines_one_result),
 		cmocka_unit_test(test_command_waits_for_its_note),
+		cmocka_unit_test(test_expires_in_queue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

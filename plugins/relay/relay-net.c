@@ -1193,18 +1193,25 @@ relay_net_registered(struct relay_client *c, struct relay_net *net,
 }
 
 /*
- * Is id one of this site's own streams? The id a registration gave holds
- * while the connection is new and the streams not yet registered again (a
- * list answered then must not make this console read its own stream); a
- * new life of the session forgets it (relay_net_new_life).
+ * May the listed stream (id, name) be one of this site's own? Yes if a
+ * registration gave it that id (which holds across a reconnection, until
+ * a new life of the session: relay_net_new_life), and, while one of this
+ * site's streams of that name has no id yet (at first, after a new life),
+ * yes by the name alone: a console whose site name is not its
+ * token's cannot tell its own stream by the site. Another site's stream
+ * of the same name is then read from the next listing, which the
+ * registration brings.
  */
 static int
-relay_net_own(struct relay_net *net, uint32_t id)
+relay_net_own(struct relay_net *net, uint32_t id, const char *name)
 {
 	size_t	i;
 
 	for (i = 0; i < net->nos; i++) {
 		if (net->os[i]->id != 0 && net->os[i]->id == id)
+			return (1);
+		if (net->os[i]->id == 0 &&
+		    strcmp(net->os[i]->name, name) == 0)
 			return (1);
 	}
 	return (0);
@@ -1359,7 +1366,7 @@ relay_net_listed(struct relay_client *c, struct relay_net *net,
 	while ((line = relay_text_line(&p)) != NULL) {
 		if (relay_text_listed(line, &r) != 0)
 			continue;
-		want = !relay_net_own(net, r.id) &&
+		want = !relay_net_own(net, r.id, r.name) &&
 		    (me == NULL || strcmp(me, r.site) != 0) &&
 		    relay_config_wants(&c->cfg, r.site, r.name);
 		if ((is = relay_net_istream(c, r.id)) == NULL) {
