@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cursor.h"
+#include "sched-hint.h"
 #include "xmalloc.h"
 
 /* An empty table. */
@@ -17,7 +18,8 @@ void
 cursor_init(struct cursor_table *t)
 {
 	memset(t, 0, sizeof *t);
-	pthread_mutex_init(&t->lock, NULL);
+	/* shared by the engine (maybe SCHED_FIFO) and the recorder's writer */
+	sb_mutex_init_pi(&t->lock);
 }
 
 /* Free everything. */

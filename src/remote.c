@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -492,6 +493,23 @@ remote_plugin_loaded(const struct remote_record *r)
 	return 0;
 }
 
+/* fsync the directory holding path (a file just created in it). */
+static void
+remote_sync_dir(const char *path)
+{
+	char *dir = xstrdup(path), *slash;
+	int fd;
+
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+			(void)fsync(fd);
+			close(fd);
+		}
+	}
+	free(dir);
+}
+
 /* Does the file at path hold the line entry? */
 static int
 remote_seen_file(const char *path, const char *entry)
@@ -532,6 +550,7 @@ remote_records_thread(void *arg)
 	struct remote_records *rs = arg;
 	struct remote_record *r;
 	uint64_t one = 1;
+	int created;
 	FILE *f;
 
 	(void)sb_sched_normal();	/* it waits on the disk */
@@ -554,6 +573,7 @@ remote_records_thread(void *arg)
 			r->unnoted = 1;	/* never runs: no note says it did */
 		else {
 			remote_mkdirs(r->path);
+			created = access(r->path, F_OK) != 0;
 			errno = 0;
 			if ((f = fopen(r->path, "a")) == NULL)
 				r->record_errno = errno != 0 ? errno : EIO;
@@ -565,6 +585,9 @@ remote_records_thread(void *arg)
 				if (fclose(f) != 0 && r->record_errno == 0)
 					r->record_errno = errno != 0 ? errno :
 					    EIO;
+				/* a new file's name is on disk too */
+				if (created && r->record_errno == 0)
+					remote_sync_dir(r->path);
 			}
 		}
 		pthread_mutex_lock(&rs->lock);
@@ -643,10 +666,10 @@ remote_quit(struct session *s)
 		rs->done = r->next;
 		if (remote_plugin_loaded(r))
 			remote_refuse(r->plugin, r->from, r->id, r->line,
-			    "quit", "this console quit first");
+			    "quit", "the console quit first");
 		else
 			session_log(s, SB_LOG_WARNING, "command from %s not "
-			    "run: this console quit first: %s", r->from,
+			    "run: the console quit first: %s", r->from,
 			    r->line);
 		remote_record_free(r);
 	}
