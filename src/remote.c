@@ -456,7 +456,7 @@ struct remote_record {
 	long long expires;
 	int duplicate;		/* the file says it ran before */
 	int record_errno;	/* the note could not be written: why */
-	int unnoted;		/* not noted: expired first, or quit */
+	int unnoted;		/* not noted: its lifetime ended first */
 };
 
 /* The thread that writes them, and what it has written. */
@@ -491,6 +491,13 @@ remote_plugin_loaded(const struct remote_record *r)
 		if (r->site->plugins[i] == r->plugin)
 			return 1;
 	return 0;
+}
+
+/* errno after a failed stdio call (which need not set it), or EIO. */
+static int
+remote_errno(void)
+{
+	return errno != 0 ? errno : EIO;
 }
 
 /* fsync the directory holding path (a file just created in it). */
@@ -576,15 +583,13 @@ remote_records_thread(void *arg)
 			created = access(r->path, F_OK) != 0;
 			errno = 0;
 			if ((f = fopen(r->path, "a")) == NULL)
-				r->record_errno = errno != 0 ? errno : EIO;
+				r->record_errno = remote_errno();
 			else {
 				if (fputs(r->entry, f) == EOF ||
 				    fflush(f) != 0 || fsync(fileno(f)) != 0)
-					r->record_errno = errno != 0 ? errno :
-					    EIO;
+					r->record_errno = remote_errno();
 				if (fclose(f) != 0 && r->record_errno == 0)
-					r->record_errno = errno != 0 ? errno :
-					    EIO;
+					r->record_errno = remote_errno();
 				/* a new file's name is on disk too */
 				if (created && r->record_errno == 0)
 					remote_sync_dir(r->path);
@@ -703,6 +708,17 @@ remote_refuse(struct sb_plugin *p, const char *from, uint64_t id,
 	free(msg);
 }
 
+/* Without a console to run it, a command is dropped (and said): 1. */
+static int
+remote_no_console(struct sb_plugin *p, const char *from)
+{
+	if (cmdq_session != NULL)
+		return 0;
+	session_log(p->site->session, SB_LOG_WARNING, "%s: command from %s "
+	    "dropped: no console", p->name, from);
+	return 1;
+}
+
 /* Queue a command that may run (recorded as run, or no record kept). */
 static void
 remote_run(struct sb_plugin *p, const char *from, uint64_t id,
@@ -713,11 +729,8 @@ remote_run(struct sb_plugin *p, const char *from, uint64_t id,
 	struct cmd_client client;
 	char *user, *source;
 
-	if (cmdq_session == NULL) {
-		session_log(s, SB_LOG_WARNING, "%s: command from %s dropped: "
-		    "no console", p->name, from);
+	if (remote_no_console(p, from))
 		return;
-	}
 	rr = xcalloc(1, sizeof *rr);
 	rr->session = s;
 	rr->site = p->site;
@@ -753,11 +766,8 @@ remote_command(struct sb_plugin *p, const char *from, uint64_t id,
 	int has_expires = 0, seen;
 	int64_t now;
 
-	if (cmdq_session == NULL) {
-		session_log(s, SB_LOG_WARNING, "%s: command from %s dropped: "
-		    "no console", p->name, from);
+	if (remote_no_console(p, from))
 		return;
-	}
 	/* "+expires=T LINE": not run after session time T */
 	if (strncmp(line, REMOTE_EXPIRES, strlen(REMOTE_EXPIRES)) == 0) {
 		expires = strtoll(line + strlen(REMOTE_EXPIRES), &end, 10);

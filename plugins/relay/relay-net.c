@@ -1208,9 +1208,7 @@ relay_net_own(struct relay_net *net, uint32_t id, const char *name)
 	size_t	i;
 
 	for (i = 0; i < net->nos; i++) {
-		if (net->os[i]->id != 0 && net->os[i]->id == id)
-			return (1);
-		if (net->os[i]->id == 0 &&
+		if (net->os[i]->id != 0 ? net->os[i]->id == id :
 		    strcmp(net->os[i]->name, name) == 0)
 			return (1);
 	}
@@ -1255,6 +1253,7 @@ relay_net_cursors(struct relay_client *c)
 static void
 relay_net_new_life(struct relay_client *c)
 {
+	struct relay_net	*net;
 	struct relay_istream	*is;
 	struct relay_item	*gap;
 	size_t			 i;
@@ -1283,11 +1282,12 @@ relay_net_new_life(struct relay_client *c)
 		is->read = 0;
 	}
 	/* this site's streams are registered again, under new ids */
-	for (i = 0; i < relay_net_state(c)->nos; i++) {
-		relay_net_state(c)->os[i]->id = 0;
-		relay_net_state(c)->os[i]->registered = 0;
+	net = relay_net_state(c);
+	for (i = 0; i < net->nos; i++) {
+		net->os[i]->id = 0;
+		net->os[i]->registered = 0;
 	}
-	relay_net_state(c)->need_register = 1;
+	net->need_register = 1;
 	c->read_changed = 1;
 	c->control_after = 0;	/* messages are numbered anew too */
 }
