@@ -52,7 +52,9 @@ main_usage(FILE *f)
 "      --fast             run simulators faster than real time\n"
 "      --realtime[=PRIO]  run the console's threads under SCHED_FIFO at\n"
 "                         PRIO (1-%d, default %d), ahead of other work;\n"
-"                         needs an rtprio limit or CAP_SYS_NICE\n"
+"                         needs an rtprio limit or CAP_SYS_NICE; also\n"
+"                         keeps idle cores quick to wake (writes\n"
+"                         /dev/cpu_dma_latency: root by default)\n"
 "      --seed N           seed of every simulator (default 1)\n"
 "      --log-dir DIR      record spikes, synapses, links, commands as CSV\n"
 "      --plugin-dir DIR   look for plugins in DIR first (repeatable)\n"
@@ -191,7 +193,7 @@ main(int argc, char **argv)
 	size_t nplugin_dirs = 0, i;
 	unsigned long long seed = 1, history = 1000000;
 	int c, headless = 0, demo = 0, fast = 0, verbose = 0, status;
-	int rc_slice, realtime = 0;
+	int rc_slice, realtime = 0, wake_asked;
 
 	while ((c = getopt_long(argc, argv, "c:x:v", longs, NULL)) != -1) {
 		switch (c) {
@@ -299,6 +301,11 @@ main(int argc, char **argv)
 	 * --realtime asks for SCHED_FIFO instead, inherited the same way
 	 * (and by the demo's relay); refused, it falls back to the slice.
 	 */
+	/*
+	 * It also keeps idle cores quick to wake, as long as the console
+	 * runs (sched-hint.h), whether or not the policy was granted.
+	 */
+	wake_asked = realtime != 0;
 	if (realtime && sb_sched_realtime(realtime) != 0) {
 		sb_sched_realtime_refused("synbridge", realtime, errno);
 		realtime = 0;
@@ -306,6 +313,8 @@ main(int argc, char **argv)
 	rc_slice = fast ? 0 : sb_sched_prefer_latency();
 	if (verbose)
 		main_report_slice(fast, rc_slice, realtime);
+	if (wake_asked)
+		(void)sb_cpu_wake_realtime("synbridge", verbose);
 	if (demo) {
 		if (ho.session_file != NULL) {
 			fprintf(stderr, "synbridge: --demo and -c cannot be "

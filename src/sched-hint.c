@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -220,4 +221,88 @@ sb_thread_create_normal(pthread_t *t, void *(*fn)(void *), void *arg)
 		rc = pthread_create(t, NULL, fn, arg);
 	pthread_attr_destroy(&a);
 	return (rc);
+}
+
+/* The PM QoS request's file: open until the process ends. */
+static int sb_cpu_wake_fd = -1;
+
+int
+sb_cpu_wake_parse(const char *text, int32_t *us)
+{
+	char	*end;
+	long	 v;
+
+	if (text == NULL || *text == '\0') {
+		*us = SB_CPU_WAKE_US;
+		return (0);
+	}
+	if (strcmp(text, "off") == 0) {
+		*us = -1;
+		return (0);
+	}
+	if (*text < '0' || *text > '9')
+		return (-1);
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0 || v > SB_CPU_WAKE_MAX_US)
+		return (-1);
+	*us = (int32_t)v;
+	return (0);
+}
+
+int
+sb_cpu_wake_hold(const char *dev, int32_t us)
+{
+	int	fd = sb_cpu_wake_fd;
+	int	err;
+
+	/* a second request updates the first (the device takes rewrites) */
+	if (fd == -1 && (fd = open(dev, O_WRONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	if (write(fd, &us, sizeof us) != (ssize_t)sizeof us) {
+		err = errno != 0 ? errno : EIO;
+		if (fd != sb_cpu_wake_fd)
+			close(fd);
+		errno = err;
+		return (-1);
+	}
+	sb_cpu_wake_fd = fd;
+	return (0);
+}
+
+int
+sb_cpu_wake_realtime(const char *prog, int verbose)
+{
+	const char	*env = getenv(SB_CPU_WAKE_ENV);
+	int32_t		 us;
+
+	if (sb_cpu_wake_parse(env, &us) != 0) {
+		fprintf(stderr, "%s: %s=%s: expected a bound in microseconds "
+		    "(0 to %d) or off; asking for %d us\n", prog,
+		    SB_CPU_WAKE_ENV, env, SB_CPU_WAKE_MAX_US, SB_CPU_WAKE_US);
+		us = SB_CPU_WAKE_US;
+	}
+	if (us < 0) {
+		if (verbose)
+			fprintf(stderr, "%s: %s=off: idle cores are left to "
+			    "the kernel's idle states\n", prog,
+			    SB_CPU_WAKE_ENV);
+		return (-1);
+	}
+	if (sb_cpu_wake_hold(SB_CPU_WAKE_DEV, us) != 0) {
+		fprintf(stderr, "%s: --realtime: cannot ask the kernel to keep "
+		    "idle cores quick to wake (%s: %s): an idle core may then "
+		    "wake late for a spike (milliseconds on some virtual "
+		    "machines). Run as root, or let this user write it (a "
+		    "udev rule: KERNEL==\"cpu_dma_latency\", GROUP=\"GROUP\", "
+		    "MODE=\"0660\"); %s=off stops asking. The program runs "
+		    "on; the exit status does not change.\n", prog,
+		    SB_CPU_WAKE_DEV, strerror(errno), SB_CPU_WAKE_ENV);
+		return (-1);
+	}
+	if (verbose)
+		fprintf(stderr, "%s: idle cores wake within %d us while this "
+		    "runs (--realtime: a request on %s; %s sets the bound, or "
+		    "off)\n", prog, (int)us, SB_CPU_WAKE_DEV, SB_CPU_WAKE_ENV);
+	return (us);
 }

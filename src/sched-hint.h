@@ -106,6 +106,52 @@ void sb_mutex_init_pi(pthread_mutex_t *);
 int sb_thread_create_normal(pthread_t *, void *(*)(void *), void *);
 
 /*
+ * --realtime also asks the kernel to keep every core out of idle states
+ * that take longer than SB_CPU_WAKE_US to leave, for as long as the
+ * program runs: a PM QoS request written to SB_CPU_WAKE_DEV and held open
+ * (the kernel drops it when the file closes, so at exit), as cyclictest(8)
+ * does. An idle core then polls instead of halting. A halted core wakes
+ * late on some machines: on the 2-core KVM virtual machine this project
+ * is measured on (cpuidle "haltpoll" with guest polling off), the host
+ * gave a halted core back up to milliseconds later, and a spike's path
+ * crosses four wakeups. In 4 interleaved idle runs of the demo with
+ * --realtime (20 s each), the worst spike path p99 was 1.05-1.90 ms with
+ * the request against 1.54-3.20 ms without. The cost: idle cores spin
+ * (power and heat; on a virtual machine the host sees its cores busy).
+ * SB_CPU_WAKE_ENV sets the bound in us (0 to SB_CPU_WAKE_MAX_US; a bound
+ * above 0 lets a machine keep its shallow idle states), or "off" not to
+ * ask. The request is one per machine: the kernel takes the lowest of
+ * all that are held.
+ */
+#define SB_CPU_WAKE_US 0
+#define SB_CPU_WAKE_MAX_US 1000000
+#define SB_CPU_WAKE_ENV "SYNBRIDGE_CPU_WAKE_US"
+#define SB_CPU_WAKE_DEV "/dev/cpu_dma_latency"
+
+/*
+ * Parse SB_CPU_WAKE_ENV's text (NULL or empty: SB_CPU_WAKE_US) into *us,
+ * -1 for "off": 0, or -1 if it is neither "off" nor a whole number from 0
+ * to SB_CPU_WAKE_MAX_US.
+ */
+int sb_cpu_wake_parse(const char *text, int32_t *us);
+
+/*
+ * Write us (a native int32, as the device takes it) to dev, opened
+ * close-on-exec, and keep it open until the process ends. 0, or -1 with
+ * errno set (EACCES: only root may write the device by default; ENOENT:
+ * a kernel without PM QoS).
+ */
+int sb_cpu_wake_hold(const char *dev, int32_t us);
+
+/*
+ * --realtime's request for prog: read SB_CPU_WAKE_ENV and hold it on
+ * SB_CPU_WAKE_DEV. A bad value or a refusal is said on stderr with what
+ * to do (the program runs on either way); with verbose, what was held or
+ * that none was asked. Returns the bound held in us, or -1 if none.
+ */
+int sb_cpu_wake_realtime(const char *prog, int verbose);
+
+/*
  * Say on stderr, prefixed with prog, why --realtime at prio was refused
  * (errno as sb_sched_realtime left it) and how to allow it.
  */

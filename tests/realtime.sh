@@ -3,11 +3,14 @@
 # programs it starts) and the relay's under SCHED_FIFO at the priority
 # asked for; bad priorities and --fast are refused with exit status 2; a
 # kernel that refuses the policy gets a message saying how to allow it,
-# and the program runs on under the normal policy.
+# and the program runs on under the normal policy. --realtime also holds
+# a request on /dev/cpu_dma_latency that keeps idle cores quick to wake
+# (SYNBRIDGE_CPU_WAKE_US sets it, or off); refused, it says how to allow
+# it and runs on.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "${top_srcdir:-.}/tests/relay-common.sh"
-unset SYNBRIDGE_SHORT_SLICE
-echo 1..16
+unset SYNBRIDGE_SHORT_SLICE SYNBRIDGE_CPU_WAKE_US
+echo 1..22
 
 # policies PID: "POLICY/RT_PRIORITY" of each thread of PID, one per line
 # (fields 41 and 40 of /proc/PID/task/TID/stat, counted after the
@@ -74,7 +77,8 @@ pop_fifo() {
 # time, and the test would hold the machine's cores while they catch up.
 if sanitized; then
 	for what in "the demo's threads" "its relay" "its end" "-v" \
-	    "synbridge-relay"; do
+	    "its wake-up request" "-v on it" "synbridge-relay" \
+	    "synbridge-relay's wake-up request"; do
 		skip "$what under --realtime: not with sanitizers (slower than \
 real time, a real-time thread would hold a core)"
 	done
@@ -95,17 +99,29 @@ elif chrt -f 7 true 2>/dev/null; then
 		    grep -c '^pop ')" -eq 2 ]
 	}
 	ended() { ! kill -0 "$sb_pid" 2>/dev/null; }
+	# holds_wake PID: PID has /dev/cpu_dma_latency open (its request)
+	holds_wake() {
+		ls -l /proc/"$1"/fd 2>/dev/null | grep -q ' /dev/cpu_dma_latency$'
+	}
 	if wait_for 30 demo_up; then
 		check "--realtime=7: the simulated populations run one \
 priority lower (6), the rest at 7" pop_fifo "$sb_pid" 6
 		check "--realtime=7: the relay the demo started inherits it" \
 		    all_fifo "$rpid" 7
+		if [ -w /dev/cpu_dma_latency ]; then
+			check "--realtime: the console holds its request on \
+/dev/cpu_dma_latency while it runs" holds_wake "$sb_pid"
+		else
+			skip "the console's wake-up request: this user may not \
+write /dev/cpu_dma_latency"
+		fi
 	else
 		diag "the demo did not start its relay and populations in \
 30 s:" "$(cat "$tmp/err")"
 		check "--realtime=7: the demo's console and populations run" \
 		    false
 		check "--realtime=7: the demo's relay runs" false
+		check "--realtime: the console holds its wake-up request" false
 	fi
 	if ! ended; then
 		echo quit >&3
@@ -124,6 +140,14 @@ priority lower (6), the rest at 7" pop_fifo "$sb_pid" 6
 	check "-v says the threads run under SCHED_FIFO priority 7" \
 	    grep -qF "$said; simulated populations one priority lower" \
 	    "$tmp/err"
+	said='synbridge: idle cores wake within 0 us while this runs'
+	if [ -w /dev/cpu_dma_latency ]; then
+		check "-v says idle cores wake within 0 us" grep -qF "$said" \
+		    "$tmp/err"
+	else
+		skip "-v on the wake-up request: this user may not write \
+/dev/cpu_dma_latency"
+	fi
 
 	relay_tokens "a r1 * */* -"
 	# both: the line on stderr and every thread's policy
@@ -136,10 +160,19 @@ priority lower (6), the rest at 7" pop_fifo "$sb_pid" 6
 	relay_up
 	check "synbridge-relay --realtime=5: every thread is SCHED_FIFO 5, \
 and it says so" relay_fifo5
+	if [ -w /dev/cpu_dma_latency ]; then
+		check "synbridge-relay --realtime holds its wake-up request, and \
+says so" sh -c "grep -qF 'synbridge-relay: idle cores wake within 0 us' \
+'$tmp/relay.out' && ls -l /proc/$relay_pid/fd | grep -q ' /dev/cpu_dma_latency\$'"
+	else
+		skip "synbridge-relay's wake-up request: this user may not \
+write /dev/cpu_dma_latency"
+	fi
 	relay_stop
 else
 	for what in "the demo's threads" "its relay" "its end" "-v" \
-	    "synbridge-relay"; do
+	    "its wake-up request" "-v on it" "synbridge-relay" \
+	    "synbridge-relay's wake-up request"; do
 		skip "$what under --realtime: this user may not use SCHED_FIFO"
 	done
 fi
@@ -173,4 +206,45 @@ else
 		skip "refused --realtime $what: prlimit, chrt and (as root) \
 setpriv (util-linux) are needed, and a way to drop CAP_SYS_NICE"
 	done
+fi
+
+# The wake-up request's setting, and its refusal (a user other than root
+# may not write the device; nobody, through setpriv, when run as root)
+printf 'quit\n' | SYNBRIDGE_CPU_WAKE_US=soon "$SB" --headless --realtime=7 \
+    >"$tmp/out" 2>"$tmp/err"
+status=$?
+check "SYNBRIDGE_CPU_WAKE_US=soon: says what it takes, runs on" sh -c \
+    "[ $status -eq 0 ] && grep -qF 'synbridge: SYNBRIDGE_CPU_WAKE_US=soon: \
+expected a bound in microseconds (0 to 1000000) or off' '$tmp/err'"
+printf 'quit\n' | SYNBRIDGE_CPU_WAKE_US=off "$SB" --headless --realtime=7 -v \
+    >"$tmp/out" 2>"$tmp/err"
+status=$?
+check "SYNBRIDGE_CPU_WAKE_US=off: -v says nothing is asked" sh -c \
+    "[ $status -eq 0 ] && grep -qF 'SYNBRIDGE_CPU_WAKE_US=off: idle cores \
+are left to the kernel' '$tmp/err' && ! grep -q 'cpu_dma_latency' '$tmp/err'"
+as_user=
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+fi
+if [ ! -e /dev/cpu_dma_latency ]; then
+	skip "a refused wake-up request: this kernel has no /dev/cpu_dma_latency"
+elif [ "$(id -u)" -ne 0 ] || [ -n "$as_user" ]; then
+	# shellcheck disable=SC2086
+	printf 'quit\n' | HOME="$tmp" $as_user "$SB" --headless --realtime=7 \
+	    >"$tmp/out" 2>"$tmp/err"
+	status=$?
+	if [ "$status" -eq 0 ] && grep -qF "cannot ask the kernel to keep \
+idle cores quick to wake (/dev/cpu_dma_latency: Permission denied)" \
+	    "$tmp/err"; then
+		check "a refused wake-up request: says how to allow it, runs on" true
+	elif [ "$status" -eq 0 ] && [ -w /dev/cpu_dma_latency ] &&
+	    [ -z "$as_user" ]; then
+		skip "a refused wake-up request: this user may write the device"
+	else
+		check "a refused wake-up request: says how to allow it, runs on" false
+		diag "status $status:" "$(cat "$tmp/err")"
+	fi
+else
+	skip "a refused wake-up request: setpriv (util-linux) is needed to \
+run as another user"
 fi

@@ -58,7 +58,8 @@ relay_usage(FILE *f)
 "  --threads N            HTTP worker threads (default 1)\n"
 "  --realtime[=PRIO]      run the relay's threads under SCHED_FIFO at PRIO\n"
 "                         (1-%d, default %d); needs an rtprio limit or\n"
-"                         CAP_SYS_NICE\n"
+"                         CAP_SYS_NICE; also keeps idle cores quick to\n"
+"                         wake (/dev/cpu_dma_latency: root by default)\n"
 "  --help                 show this help and exit\n"
 "  --version              show the version and exit\n"
 "\n"
@@ -379,6 +380,9 @@ main(int argc, char **argv)
 	else if (relay.opt.realtime != 0)
 		fprintf(stderr, "synbridge-relay: threads run under SCHED_FIFO "
 		    "priority %d (--realtime)\n", relay.opt.realtime);
+	/* and idle cores quick to wake while it runs (sched-hint.h) */
+	if (relay.opt.realtime != 0)
+		(void)sb_cpu_wake_realtime("synbridge-relay", 1);
 	(void)sb_sched_prefer_latency();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
