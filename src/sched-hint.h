@@ -114,9 +114,11 @@ int sb_thread_create_normal(pthread_t *, void *(*)(void *), void *);
  * late on some machines: on the 2-core KVM virtual machine this project
  * is measured on (cpuidle "haltpoll" with guest polling off), the host
  * gave a halted core back up to milliseconds later, and a spike's path
- * crosses four wakeups. In 4 interleaved idle runs of the demo with
- * --realtime (20 s each), the worst spike path p99 was 1.05-1.90 ms with
- * the request against 1.54-3.20 ms without. The cost: idle cores spin
+ * crosses four wakeups. In 4 interleaved runs of the demo with
+ * --realtime on an idle machine (20 s each), the worst spike path p99 was
+ * 1.08-2.46 ms with the request (1.29 ms or less in 3 runs) against
+ * 1.53-2.48 ms without; beside one busy loop, 1.05-1.90 against
+ * 1.54-3.20 ms. The cost: idle cores spin
  * (power and heat; on a virtual machine the host sees its cores busy).
  * SB_CPU_WAKE_ENV sets the bound in us (0 to SB_CPU_WAKE_MAX_US; a bound
  * above 0 lets a machine keep its shallow idle states), or "off" not to
