@@ -227,6 +227,82 @@ scale_cmp(const void *x, const void *y)
 	return ((a > b) - (a < b));
 }
 
+/*
+ * Point standard error at a new temporary file (its name in path) for a
+ * child to inherit: the old one's duplicate, to put back, or -1 (path
+ * empty) if that could not be done and it was left as it was.
+ */
+static int
+scale_relay_stderr(char *path, size_t len)
+{
+	int	fd, saved;
+
+	snprintf(path, len, "/tmp/bench-scale-relay-XXXXXX");
+	if ((fd = mkstemp(path)) == -1) {
+		path[0] = '\0';
+		return (-1);
+	}
+	fflush(stderr);
+	if ((saved = dup(2)) == -1 || dup2(fd, 2) == -1) {
+		if (saved != -1)
+			close(saved);
+		close(fd);
+		unlink(path);
+		path[0] = '\0';
+		return (-1);
+	}
+	close(fd);
+	return (saved);
+}
+
+/* A relay line that says a reader's read was cut short (or more such). */
+static int
+scale_cut_short(const char *line)
+{
+	return (strstr(line, "a reader closed its connection during a read")
+	    != NULL || strstr(line, "log lines held back") != NULL);
+}
+
+/*
+ * What the relay said on standard error in one run: every line, at most
+ * 10, except the reads cut short, which are counted. A site that sets up
+ * ends its read to read one more stream (the relay sees it at that read's
+ * next keep-alive, up to 2 s later, which can be while the sites are
+ * measured), and the sites' unload ends every read.
+ */
+static void
+scale_said(const char *path, int n, int many)
+{
+	char		 line[1024];
+	FILE		*f = fopen(path, "r");
+	unsigned	 shown = 0, cut = 0;
+	int		 c;
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strchr(line, '\n') == NULL)	/* the rest of a long one */
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (scale_cut_short(line))
+			cut++;
+		else if (shown++ < 10)
+			printf("scale, %3d sites, %s: the relay said: %s\n", n,
+			    many ? "sessions of 3" : "one session", line);
+	}
+	fclose(f);
+	if (shown > 10)
+		printf("scale, %3d sites, %s: the relay said %u more lines\n",
+		    n, many ? "sessions of 3" : "one session", shown - 10);
+	if (cut > 0)
+		printf("scale, %3d sites, %s: the relay said %u times that a "
+		    "reader closed its connection during a read (or held such "
+		    "lines back): reads the sites ended as they set up, to "
+		    "read one more stream, and at their unload; not shown\n",
+		    n, many ? "sessions of 3" : "one session", cut);
+}
+
 /* One run of n sites in one session, or (many) in sessions of 3. */
 static int
 scale_run(int n, int many, struct scale_run *r)
@@ -241,7 +317,8 @@ scale_run(int n, int many, struct scale_run *r)
 	int64_t			 t0, next, end, deadline, now;
 	uint64_t		 sent = 0, got = 0;
 	int64_t			 slot;
-	int			 i, loaded = 0;
+	int			 i, loaded = 0, saved, rc;
+	char			 errfile[64] = "";
 
 	memset(r, 0, sizeof *r);
 	r->sites = n;
@@ -262,7 +339,20 @@ scale_run(int n, int many, struct scale_run *r)
 	snprintf(extra, sizeof extra, "--max-memory %d --max-buffers %d "
 	    "--max-connections %d --max-per-ip %d", SCALE_MEMORY_MB,
 	    SCALE_BUFFERS_MB, SCALE_CONNS(n), SCALE_CONNS(n));
-	if (test_relay_start(&relay, tokens, extra) != 0) {
+	/*
+	 * The relay's standard error goes to a file, printed after the run
+	 * but for the reads cut short, which are counted (scale_said): at
+	 * 300 sites the unload alone made it hundreds of lines.
+	 */
+	saved = scale_relay_stderr(errfile, sizeof errfile);
+	rc = test_relay_start(&relay, tokens, extra);
+	if (saved != -1) {
+		dup2(saved, 2);
+		close(saved);
+	}
+	if (rc != 0) {
+		if (errfile[0] != '\0')
+			unlink(errfile);
 		free(tokens);
 		printf("scale: synbridge-relay is not built, or did not start "
 		    "with %s; skipped\n", extra);
@@ -398,6 +488,10 @@ scale_run(int n, int many, struct scale_run *r)
 	for (i = 0; i < loaded; i++)
 		test_relay_unload(&s[i].p);
 	test_proc_stop(&relay);
+	if (errfile[0] != '\0') {
+		scale_said(errfile, n, many);
+		unlink(errfile);
+	}
 	for (i = 0; i < n; i++)
 		free(s[i].lat);
 	free(s);
