@@ -70,6 +70,7 @@ relay_client_create(const struct sb_host_api *host, struct sb_plugin *p,
 {
 	struct relay_client	*c;
 	const char		*hostport;
+	size_t			 i;
 
 	c = xcalloc(1, sizeof *c);
 	c->epfd = c->wakefd = -1;	/* (relay_net_start makes them) */
@@ -81,9 +82,11 @@ relay_client_create(const struct sb_host_api *host, struct sb_plugin *p,
 	pthread_cond_init(&c->clock_cond, NULL);
 	c->items_tail = &c->items;
 	c->msgs_tail = &c->msgs;
-	relay_parser_init(&c->parser);
 	relay_pool_init(&c->pool);
-	c->parser.pool = &c->pool;
+	for (i = 0; i < RELAY_READ_SLOTS; i++) {
+		relay_parser_init(&c->parsers[i]);
+		c->parsers[i].pool = &c->pool;
+	}
 	relay_clock_init(&c->clock);
 	relay_health_init(&c->health);
 	if (relay_config_parse(&c->cfg, relay_client_arg, c, cause) != 0) {
@@ -118,6 +121,7 @@ relay_client_free(void *data)
 {
 	struct relay_client	*c = data;
 	struct relay_item	*item;
+	size_t			 i;
 
 	relay_net_stop(c);
 	relay_client_curl_unref(c);
@@ -126,7 +130,8 @@ relay_client_free(void *data)
 		relay_item_free(item);
 	}
 	relay_outq_free(&c->out);
-	relay_parser_free(&c->parser);
+	for (i = 0; i < RELAY_READ_SLOTS; i++)
+		relay_parser_free(&c->parsers[i]);
 	relay_pool_free(&c->pool);
 	free(c->dec);
 	relay_config_free(&c->cfg);

@@ -42,7 +42,7 @@ enum relay_role {
 	RELAY_MSG,
 };
 
-#define RELAY_NXFERS (RELAY_PUBLISH_SLOTS + 6)
+#define RELAY_NXFERS (RELAY_PUBLISH_SLOTS + RELAY_READ_SLOTS + 5)
 #define RELAY_LIST_EVERY_US 2000000
 /*
  * In the first seconds of a link, while the sites of a session declare
@@ -118,6 +118,9 @@ struct relay_xfer {
 	int64_t		 t0, t3;	/* clock probe */
 	struct relay_msg *msg;
 	int		 bad;		/* read: stream malformed */
+	struct relay_parser *parser;	/* read: its own */
+	int		 successor;	/* read: to take over from the other */
+	int		 taking_over;	/* read: the relay answered it */
 	unsigned	 pin_epoch;	/* the pin its handle checks */
 };
 
@@ -342,7 +345,11 @@ relay_net_write_read(char *data, size_t size, size_t n, void *ctx)
 		x->paused = 1;
 		return (CURL_WRITEFUNC_PAUSE);
 	}
-	if (relay_parser_feed(&c->parser, data, size * n, relay_net_item, x,
+	/* the relay took the new read: the loop's next turn ends the one it
+	 * replaces (relay_net_reads) */
+	if (x->successor)
+		x->taking_over = 1;
+	if (relay_parser_feed(x->parser, data, size * n, relay_net_item, x,
 	    &cause) != 0) {
 		relay_client_error(c, "relay: bad data on the read stream "
 		    "(%s); reconnecting", cause);
@@ -813,19 +820,13 @@ relay_net_publish(struct relay_client *c, struct relay_net *net,
 	relay_net_begin(c, x, "/v1/publish", x->b.buf, x->b.len);
 }
 
-/* Build and start the streaming read of every wanted stream. */
-static void
-relay_net_read(struct relay_client *c, struct relay_xfer *x, int64_t now)
+/* The read request for what is read now, on x: 0, or -1 if none is. */
+static int
+relay_net_read_begin(struct relay_client *c, struct relay_xfer *x)
 {
 	char	*path = NULL, *old;
 	size_t	 i;
 
-	if (x->active && c->read_changed) {
-		curl_multi_remove_handle(c->multi, x->easy);
-		x->active = 0;
-	}
-	if (x->active || now < x->not_before)
-		return;
 	for (i = 0; i < c->nin; i++) {
 		if (!c->in[i]->read)
 			continue;
@@ -837,10 +838,90 @@ relay_net_read(struct relay_client *c, struct relay_xfer *x, int64_t now)
 	}
 	c->read_changed = 0;
 	if (path == NULL)
-		return;
-	relay_parser_reset(&c->parser);
+		return (-1);
+	relay_parser_reset(x->parser);
 	relay_net_begin(c, x, path, NULL, 0);
 	free(path);
+	return (0);
+}
+
+/* End a read request of ours (the relay sees its connection close). */
+static void
+relay_net_read_cut(struct relay_client *c, struct relay_xfer *x)
+{
+	curl_multi_remove_handle(c->multi, x->easy);
+	x->active = x->successor = x->taking_over = 0;
+}
+
+/*
+ * The read requests. When what is read changes, a second request (the
+ * successor) asks for it while the first reads on; once the relay answers
+ * the successor, the first ends. Both deliver meanwhile: a batch the
+ * other gave already is a duplicate by its sequence number and dropped
+ * (relay_net_item), and each starts where the streams were when it was
+ * asked, so neither makes a false gap. Before, the read was cut and asked
+ * again, and every stream it read stopped each time a site declared one:
+ * for the request's round trip at least (202 ms over a 200 ms round trip
+ * in test_read_switch_keeps_streams, against 13 ms now), and two round
+ * trips more when it needed a new connection and TLS handshake.
+ */
+static void
+relay_net_reads(struct relay_client *c, int64_t now)
+{
+	struct relay_xfer	*x, *cur = NULL, *next = NULL, *idle = NULL;
+	size_t			 i;
+
+	for (i = 0; i < c->nxfers; i++) {
+		x = &c->xfers[i];
+		if (x->role != RELAY_READ)
+			continue;
+		if (!x->active) {
+			x->successor = x->taking_over = 0;
+			if (idle == NULL || x->not_before < idle->not_before)
+				idle = x;
+		} else if (x->successor)
+			next = x;
+		else
+			cur = x;
+	}
+	/* the relay answered the successor, or the read it replaces ended */
+	if (next != NULL && (next->taking_over || cur == NULL)) {
+		if (cur != NULL) {
+			relay_net_read_cut(c, cur);
+			idle = cur;
+		}
+		next->successor = next->taking_over = 0;
+		cur = next;
+		next = NULL;
+	}
+	if (!c->read_changed) {
+		if (cur == NULL && next == NULL && idle != NULL &&
+		    now >= idle->not_before)
+			(void)relay_net_read_begin(c, idle);
+		return;
+	}
+	/* what is read changed: a successor asked for less is asked again */
+	if (next != NULL) {
+		relay_net_read_cut(c, next);
+		idle = next;
+	}
+	if (idle == NULL || now < idle->not_before)
+		return;		/* (read_changed stays: the next look) */
+	if (cur == NULL) {
+		(void)relay_net_read_begin(c, idle);
+		return;
+	}
+	if (c->read_in_place) {
+		/* the last successor failed: cut, then ask on its connection */
+		c->read_in_place = 0;
+		relay_net_read_cut(c, cur);
+		(void)relay_net_read_begin(c, cur);
+		return;
+	}
+	if (relay_net_read_begin(c, idle) == 0)
+		idle->successor = 1;
+	else
+		relay_net_read_cut(c, cur);	/* nothing is read any more */
 }
 
 /* Post the next waiting command or result. */
@@ -882,6 +963,7 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 	struct relay_xfer	*x;
 	size_t			 i;
 	char			 path[64];
+	int			 reads = 0;
 
 	relay_net_snapshot(c, net);
 	if (c->link_failures > 0) {
@@ -938,7 +1020,10 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 				*due = net->list_at;
 			break;
 		case RELAY_READ:
-			relay_net_read(c, x, now);
+			if (!reads) {
+				relay_net_reads(c, now);
+				reads = 1;
+			}
 			break;
 		case RELAY_CONTROL:
 			/* after the first listing: it says where to resume */
@@ -1639,6 +1724,14 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 			relay_client_error(c, "relay: read: HTTP %ld: %s",
 			    code, relay_net_answer(x));
 		}
+		/*
+		 * A successor that ended is asked again, in place of the read
+		 * it was to replace: a relay at its connection bound for this
+		 * address or token (--max-per-ip, --max-per-token) may refuse
+		 * the one connection more, and the change must still be read.
+		 */
+		if (x->successor)
+			c->read_changed = c->read_in_place = 1;
 		if (x->failures == 0)
 			x->not_before = now + RELAY_BACKOFF_MIN_US;
 		break;
@@ -1883,11 +1976,11 @@ int
 relay_net_start(struct relay_client *c, char **cause)
 {
 	static const enum relay_role roles[RELAY_NXFERS - RELAY_PUBLISH_SLOTS]
-	    = { RELAY_READ, RELAY_CONTROL, RELAY_TIME, RELAY_LIST,
+	    = { RELAY_READ, RELAY_READ, RELAY_CONTROL, RELAY_TIME, RELAY_LIST,
 	    RELAY_REGISTER, RELAY_MSG };
 	struct relay_xfer	*x;
 	struct relay_net	*net;
-	size_t			 i;
+	size_t			 i, nread = 0;
 	int			 error;
 
 	c->curl_due = -1;
@@ -1930,6 +2023,8 @@ relay_net_start(struct relay_client *c, char **cause)
 		x->c = c;
 		x->role = i < RELAY_PUBLISH_SLOTS ? RELAY_PUBLISH :
 		    roles[i - RELAY_PUBLISH_SLOTS];
+		if (x->role == RELAY_READ && nread < RELAY_READ_SLOTS)
+			x->parser = &c->parsers[nread++];
 		if ((x->easy = curl_easy_init()) == NULL) {
 			xasprintf(cause, "relay: libcurl could not start");
 			return (-1);

@@ -59,6 +59,13 @@
 #define RELAY_FOLLOW_RTT_MS 5.0		/* smallest round trip of the last
 					 * 30 s for bodies to follow early */
 #define RELAY_PUBLISH_SLOTS 2		/* publish requests in flight */
+/*
+ * Read requests: the one that reads, and the one that takes over from it
+ * when what is read changes (a stream declared later, a new life), so
+ * that the streams already read are never cut off while the new request
+ * connects (two round trips and more over a long link).
+ */
+#define RELAY_READ_SLOTS 2
 #define RELAY_BACKOFF_MIN_US 50000
 #define RELAY_BACKOFF_MAX_US 2000000
 /*
@@ -469,8 +476,9 @@ struct relay_client {
 	size_t		 nin;
 	int		 listed;	/* first GET /v1/streams done */
 	uint64_t	 epoch;		/* the session's epoch, 0 unknown */
-	int		 read_changed;	/* restart the read request */
-	struct relay_parser parser;
+	int		 read_changed;	/* a new read request is due */
+	int		 read_in_place;	/* ... without a successor */
+	struct relay_parser parsers[RELAY_READ_SLOTS];	/* one a request */
 	struct relay_pool pool;		/* the parser's record buffers */
 	struct sb_event	*dec;		/* engine: events being delivered */
 	size_t		 deccap;
