@@ -132,7 +132,7 @@ headless_run(struct session *s, const struct headless_options *o)
 	int64_t end_us = INT64_MAX, end_mono = INT64_MAX, now, wait_us;
 	struct timespec ts;
 	char *cause = NULL;
-	int status = 0, group, nfd;
+	int status = 0, group, nfd, quit_asked;
 
 	if (o->duration_s >= 0)
 		end_us = clock_now(&s->clock) + llround(o->duration_s * 1e6);
@@ -206,6 +206,8 @@ headless_run(struct session *s, const struct headless_options *o)
 		engine_tick(s);
 	}
 	engine_tick(s);
+	/* (the flush below clears it, so that a second signal gives up) */
+	quit_asked = s->quit;
 	/* nothing accepted is dropped silently: the relay gets its queue */
 	/* commands of other sites not run yet: answered while links last */
 	remote_quit(s);
@@ -223,7 +225,7 @@ headless_run(struct session *s, const struct headless_options *o)
 		    "incomplete: %s\n", s->record_incomplete);
 		status = 1;
 	}
-	if (!cmdq_empty(q) && !s->quit) {
+	if (!cmdq_empty(q) && !quit_asked) {
 		fprintf(stderr, "error: the session ended (--duration) before "
 		    "every command ran\n");
 		status = 1;
