@@ -313,8 +313,11 @@ main(int argc, char **argv)
 	rc_slice = fast ? 0 : sb_sched_prefer_latency();
 	if (verbose)
 		main_report_slice(fast, rc_slice, realtime);
-	if (wake_asked)
-		(void)sb_cpu_wake_realtime("synbridge", verbose);
+	if (wake_asked && sb_cpu_wake_realtime("synbridge", verbose) == -2)
+		return 2;
+	if (!wake_asked && verbose && getenv(SB_CPU_WAKE_ENV) != NULL)
+		fprintf(stderr, "synbridge: %s is read only with --realtime\n",
+		    SB_CPU_WAKE_ENV);
 	if (demo) {
 		if (ho.session_file != NULL) {
 			fprintf(stderr, "synbridge: --demo and -c cannot be "

@@ -278,9 +278,9 @@ sb_cpu_wake_realtime(const char *prog, int verbose)
 
 	if (sb_cpu_wake_parse(env, &us) != 0) {
 		fprintf(stderr, "%s: %s=%s: expected a bound in microseconds "
-		    "(0 to %d) or off; asking for %d us\n", prog,
-		    SB_CPU_WAKE_ENV, env, SB_CPU_WAKE_MAX_US, SB_CPU_WAKE_US);
-		us = SB_CPU_WAKE_US;
+		    "(0 to %d) or off\n", prog, SB_CPU_WAKE_ENV, env,
+		    SB_CPU_WAKE_MAX_US);
+		return (-2);
 	}
 	if (us < 0) {
 		if (verbose)
@@ -293,16 +293,19 @@ sb_cpu_wake_realtime(const char *prog, int verbose)
 		fprintf(stderr, "%s: --realtime: cannot ask the kernel to keep "
 		    "idle cores quick to wake (%s: %s): an idle core may then "
 		    "wake late for a spike (milliseconds on some virtual "
-		    "machines). Run as root, or let this user write it (a "
-		    "udev rule: KERNEL==\"cpu_dma_latency\", GROUP=\"GROUP\", "
-		    "MODE=\"0660\"); %s=off stops asking. The program runs "
-		    "on; the exit status does not change.\n", prog,
-		    SB_CPU_WAKE_DEV, strerror(errno), SB_CPU_WAKE_ENV);
+		    "machines). Run as root, or let this user write it: a file "
+		    "in /etc/udev/rules.d/ with the line KERNEL==\"cpu_dma_"
+		    "latency\", GROUP=\"GROUP\", MODE=\"0660\", the user in "
+		    "GROUP, then udevadm trigger (or a reboot); %s=off stops "
+		    "asking. The program runs on; the exit status does not "
+		    "change.\n", prog, SB_CPU_WAKE_DEV, strerror(errno),
+		    SB_CPU_WAKE_ENV);
 		return (-1);
 	}
 	if (verbose)
-		fprintf(stderr, "%s: idle cores wake within %d us while this "
-		    "runs (--realtime: a request on %s; %s sets the bound, or "
+		fprintf(stderr, "%s: asked that idle cores wake within %d us "
+		    "while this runs (--realtime: a request on %s, where the "
+		    "lowest bound any program holds counts; %s sets it, or "
 		    "off)\n", prog, (int)us, SB_CPU_WAKE_DEV, SB_CPU_WAKE_ENV);
 	return (us);
 }

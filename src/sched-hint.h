@@ -147,9 +147,10 @@ int sb_cpu_wake_hold(const char *dev, int32_t us);
 
 /*
  * --realtime's request for prog: read SB_CPU_WAKE_ENV and hold it on
- * SB_CPU_WAKE_DEV. A bad value or a refusal is said on stderr with what
- * to do (the program runs on either way); with verbose, what was held or
- * that none was asked. Returns the bound held in us, or -1 if none.
+ * SB_CPU_WAKE_DEV. A refusal is said on stderr with what to do (the
+ * program runs on); with verbose, what was asked or that none was.
+ * Returns the bound held in us, -1 if none, or -2 (said on stderr) if
+ * SB_CPU_WAKE_ENV is neither a bound nor "off": the caller exits 2.
  */
 int sb_cpu_wake_realtime(const char *prog, int verbose);
 

@@ -140,9 +140,10 @@ write /dev/cpu_dma_latency"
 	check "-v says the threads run under SCHED_FIFO priority 7" \
 	    grep -qF "$said; simulated populations one priority lower" \
 	    "$tmp/err"
-	said='synbridge: idle cores wake within 0 us while this runs'
+	said='synbridge: asked that idle cores wake within 0 us while this runs'
 	if [ -w /dev/cpu_dma_latency ]; then
-		check "-v says idle cores wake within 0 us" grep -qF "$said" \
+		check "-v says it asked that idle cores wake within 0 us" \
+		    grep -qF "$said" \
 		    "$tmp/err"
 	else
 		skip "-v on the wake-up request: this user may not write \
@@ -162,7 +163,7 @@ write /dev/cpu_dma_latency"
 and it says so" relay_fifo5
 	if [ -w /dev/cpu_dma_latency ]; then
 		check "synbridge-relay --realtime holds its wake-up request, and \
-says so" sh -c "grep -qF 'synbridge-relay: idle cores wake within 0 us' \
+says so" sh -c "grep -qF 'synbridge-relay: asked that idle cores wake within 0 us' \
 '$tmp/relay.out' && ls -l /proc/$relay_pid/fd | grep -q ' /dev/cpu_dma_latency\$'"
 	else
 		skip "synbridge-relay's wake-up request: this user may not \
@@ -210,11 +211,11 @@ fi
 
 # The wake-up request's setting, and its refusal (a user other than root
 # may not write the device; nobody, through setpriv, when run as root)
-printf 'quit\n' | SYNBRIDGE_CPU_WAKE_US=soon "$SB" --headless --realtime=7 \
+printf 'quit\n' | SYNBRIDGE_CPU_WAKE_US=OFF "$SB" --headless --realtime=7 \
     >"$tmp/out" 2>"$tmp/err"
 status=$?
-check "SYNBRIDGE_CPU_WAKE_US=soon: says what it takes, runs on" sh -c \
-    "[ $status -eq 0 ] && grep -qF 'synbridge: SYNBRIDGE_CPU_WAKE_US=soon: \
+check "SYNBRIDGE_CPU_WAKE_US=OFF: exits 2 and says what it takes" sh -c \
+    "[ $status -eq 2 ] && grep -qF 'synbridge: SYNBRIDGE_CPU_WAKE_US=OFF: \
 expected a bound in microseconds (0 to 1000000) or off' '$tmp/err'"
 printf 'quit\n' | SYNBRIDGE_CPU_WAKE_US=off "$SB" --headless --realtime=7 -v \
     >"$tmp/out" 2>"$tmp/err"

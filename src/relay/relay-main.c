@@ -381,8 +381,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "synbridge-relay: threads run under SCHED_FIFO "
 		    "priority %d (--realtime)\n", relay.opt.realtime);
 	/* and idle cores quick to wake while it runs (sched-hint.h) */
-	if (relay.opt.realtime != 0)
-		(void)sb_cpu_wake_realtime("synbridge-relay", 1);
+	if (relay.opt.realtime != 0 &&
+	    sb_cpu_wake_realtime("synbridge-relay", 1) == -2)
+		return (2);
 	(void)sb_sched_prefer_latency();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
