@@ -269,9 +269,8 @@ main(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "synbridge: unexpected argument '%s'%s\n"
 		    "Try 'synbridge --help' for more information.\n",
-		    argv[optind], strcmp(argv[optind - 1], "--realtime") == 0 ?
-		    " (--realtime takes its priority after '=': "
-		    "--realtime=N)" : "");
+		    argv[optind], sb_sched_realtime_hint(argc, argv,
+		    argv[optind]));
 		return 2;
 	}
 	if (realtime && fast) {

@@ -101,6 +101,21 @@ sb_sched_realtime_parse(const char *text, int *prio)
 	return (0);
 }
 
+const char *
+sb_sched_realtime_hint(int argc, char **argv, const char *stray)
+{
+	int	i;
+
+	if (stray == NULL || *stray == '\0' ||
+	    strspn(stray, "0123456789") != strlen(stray))
+		return ("");
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--realtime") == 0)
+			return (" (--realtime takes its priority after '=': "
+			    "--realtime=N)");
+	return ("");
+}
+
 void
 sb_sched_realtime_bad(const char *prog, const char *text)
 {

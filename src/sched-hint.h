@@ -63,6 +63,13 @@ int sb_sched_slice_ns(uint64_t *);
  */
 int sb_sched_realtime_parse(const char *text, int *prio);
 
+/*
+ * For "unexpected argument 'stray'": a hint that --realtime takes its
+ * priority after '=' when argv has a bare --realtime and stray is a whole
+ * number (as in "--realtime 5"), else "".
+ */
+const char *sb_sched_realtime_hint(int argc, char **argv, const char *stray);
+
 /* Say on stderr, prefixed with prog, that --realtime=text is not one. */
 void sb_sched_realtime_bad(const char *prog, const char *text);
 

@@ -10,7 +10,7 @@
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "${top_srcdir:-.}/tests/relay-common.sh"
 unset SYNBRIDGE_SHORT_SLICE SYNBRIDGE_CPU_WAKE_US
-echo 1..22
+echo 1..24
 
 # policies PID: "POLICY/RT_PRIORITY" of each thread of PID, one per line
 # (fields 41 and 40 of /proc/PID/task/TID/stat, counted after the
@@ -44,6 +44,19 @@ status=$?
 check "--realtime with --fast exits 2 and says why" \
     sh -c "[ $status -eq 2 ] && grep -qF 'synbridge: --realtime and --fast \
 cannot be used together' '$tmp/err'"
+
+# "--realtime 5" (no '='): the stray number is named, with the hint
+"$SB" --realtime 5 --headless </dev/null >"$tmp/out" 2>"$tmp/err"
+status=$?
+check "--realtime 5 exits 2 and says the priority goes after '='" \
+    sh -c "[ $status -eq 2 ] && grep -qF \"unexpected argument '5' \
+(--realtime takes its priority after '=': --realtime=N)\" '$tmp/err'"
+"$RELAY" --realtime 5 --listen 127.0.0.1:0 </dev/null >"$tmp/out" \
+    2>"$tmp/err"
+status=$?
+check "synbridge-relay --realtime 5 exits 2 with the same hint" \
+    sh -c "[ $status -eq 2 ] && grep -qF \"unexpected argument '5' \
+(--realtime takes its priority after '=': --realtime=N)\" '$tmp/err'"
 
 "$SB" --help >"$tmp/out" 2>&1
 check "--help lists --realtime[=PRIO]" grep -qF -- '--realtime[=PRIO]' \

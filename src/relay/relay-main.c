@@ -258,8 +258,9 @@ relay_options(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "synbridge-relay: unexpected argument '%s'\n"
-		    "Try 'synbridge-relay --help'.\n", argv[optind]);
+		fprintf(stderr, "synbridge-relay: unexpected argument '%s'%s\n"
+		    "Try 'synbridge-relay --help'.\n", argv[optind],
+		    sb_sched_realtime_hint(argc, argv, argv[optind]));
 		exit(2);
 	}
 	if (o->listen == NULL || o->tokens == NULL) {
