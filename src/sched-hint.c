@@ -274,6 +274,7 @@ sb_cpu_wake_hold(const char *dev, int32_t us)
 	/* a second request updates the first (the device takes rewrites) */
 	if (fd == -1 && (fd = open(dev, O_WRONLY | O_CLOEXEC)) == -1)
 		return (-1);
+	errno = 0;
 	if (write(fd, &us, sizeof us) != (ssize_t)sizeof us) {
 		err = errno != 0 ? errno : EIO;
 		if (fd != sb_cpu_wake_fd)

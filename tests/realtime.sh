@@ -242,6 +242,11 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
 fi
 if [ ! -e /dev/cpu_dma_latency ]; then
 	skip "a refused wake-up request: this kernel has no /dev/cpu_dma_latency"
+# shellcheck disable=SC2086
+elif [ -n "$as_user" ] && ! HOME="$tmp" $as_user "$SB" --version \
+    >/dev/null 2>&1; then
+	skip "a refused wake-up request: user nobody cannot run $SB (a build \
+tree it may not enter)"
 elif [ "$(id -u)" -ne 0 ] || [ -n "$as_user" ]; then
 	# shellcheck disable=SC2086
 	printf 'quit\n' | HOME="$tmp" $as_user "$SB" --headless --realtime=7 \

@@ -711,6 +711,7 @@ test_read_switch_keeps_streams(void **state)
 	struct sb_event		 ev;
 	struct switching	 w;
 	int64_t			 next, until = 0, deadline;
+	uint64_t		 sent = 0;
 	int			 ok = 0;
 
 	(void)state;
@@ -732,6 +733,7 @@ test_read_switch_keeps_streams(void **state)
 			ev.t_us = test_mono_us();
 			if (a.t.send(a.data, "steady", &ev, 1) != 0)
 				goto out;
+			sent++;
 			next += 10000;
 			if (w.steady > 0 && until == 0)
 				until = test_mono_us() + 1000000;
@@ -753,6 +755,7 @@ test_read_switch_keeps_streams(void **state)
 			ev.t_us = test_mono_us();
 			if (a.t.send(a.data, "steady", &ev, 1) != 0)
 				goto out;
+			sent++;
 			next += 10000;
 			if (w.late > 0 && until == 0)
 				until = test_mono_us() + 1000000;
@@ -761,7 +764,14 @@ test_read_switch_keeps_streams(void **state)
 		}
 		pump(&a, &b);
 	}
-	ok = w.late == 1 && until != 0;
+	/* and every steady event came once: what was sent, then no more */
+	deadline = test_mono_us() + 20000000;
+	while (w.steady < sent && test_mono_us() < deadline)
+		pump(&a, &b);
+	deadline = test_mono_us() + 300000;
+	while (test_mono_us() < deadline)
+		pump(&a, &b);
+	ok = w.late == 1 && until != 0 && w.steady == sent;
 	fprintf(stderr, "# the steady stream's longest wait while the read "
 	    "switched: %.1f ms\n", (double)w.worst / 1000);
 out:
@@ -769,8 +779,8 @@ out:
 	test_relay_unload(&b);
 	test_proc_stop(&pb);
 	if (!ok)
-		fail_msg("zurich got %" PRIu64 " steady and %" PRIu64 " late "
-		    "events", w.steady, w.late);
+		fail_msg("zurich got %" PRIu64 " steady events of %" PRIu64
+		    " sent and %" PRIu64 " late of 1", w.steady, sent, w.late);
 	assert_int_equal(b.gaps, 0);
 	/* 10 ms apart, and 240 ms for a loaded machine (cut: 400 and more) */
 	assert_true(w.worst < 250000);

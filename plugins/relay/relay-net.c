@@ -820,7 +820,10 @@ relay_net_publish(struct relay_client *c, struct relay_net *net,
 	relay_net_begin(c, x, "/v1/publish", x->b.buf, x->b.len);
 }
 
-/* The read request for what is read now, on x: 0, or -1 if none is. */
+/*
+ * The read request for what is read now, on x, with the reads' backoff
+ * (one for both slots): 0, or -1 if nothing is read.
+ */
 static int
 relay_net_read_begin(struct relay_client *c, struct relay_xfer *x)
 {
@@ -836,9 +839,10 @@ relay_net_read_begin(struct relay_client *c, struct relay_xfer *x)
 		    old == NULL ? "" : ",", c->in[i]->id, c->in[i]->last_seq);
 		free(old);
 	}
-	c->read_changed = 0;
+	c->read_changed = c->read_in_place = 0;
 	if (path == NULL)
 		return (-1);
+	x->failures = c->read_failures;
 	relay_parser_reset(x->parser);
 	relay_net_begin(c, x, path, NULL, 0);
 	free(path);
@@ -864,6 +868,11 @@ relay_net_read_cut(struct relay_client *c, struct relay_xfer *x)
  * for the request's round trip at least (202 ms over a 200 ms round trip
  * in test_read_switch_keeps_streams, against 13 ms now), and two round
  * trips more when it needed a new connection and TLS handshake.
+ *
+ * In place of the first (cut, then asked again on its slot): after a new
+ * life of the relay's session, whose stream ids and positions the first
+ * read no longer matches (its batches of a reused id would make a false
+ * gap), and after a successor failed (a relay at its connection bound).
  */
 static void
 relay_net_reads(struct relay_client *c, int64_t now)
@@ -877,7 +886,7 @@ relay_net_reads(struct relay_client *c, int64_t now)
 			continue;
 		if (!x->active) {
 			x->successor = x->taking_over = 0;
-			if (idle == NULL || x->not_before < idle->not_before)
+			if (idle == NULL)
 				idle = x;
 		} else if (x->successor)
 			next = x;
@@ -896,7 +905,7 @@ relay_net_reads(struct relay_client *c, int64_t now)
 	}
 	if (!c->read_changed) {
 		if (cur == NULL && next == NULL && idle != NULL &&
-		    now >= idle->not_before)
+		    now >= c->read_not_before)
 			(void)relay_net_read_begin(c, idle);
 		return;
 	}
@@ -905,22 +914,19 @@ relay_net_reads(struct relay_client *c, int64_t now)
 		relay_net_read_cut(c, next);
 		idle = next;
 	}
-	if (idle == NULL || now < idle->not_before)
-		return;		/* (read_changed stays: the next look) */
-	if (cur == NULL) {
-		(void)relay_net_read_begin(c, idle);
-		return;
-	}
-	if (c->read_in_place) {
-		/* the last successor failed: cut, then ask on its connection */
-		c->read_in_place = 0;
+	if (cur != NULL && c->read_in_place) {
 		relay_net_read_cut(c, cur);
 		(void)relay_net_read_begin(c, cur);
 		return;
 	}
-	if (relay_net_read_begin(c, idle) == 0)
+	if (cur == NULL) {
+		if (idle != NULL && now >= c->read_not_before)
+			(void)relay_net_read_begin(c, idle);
+		return;		/* (else read_changed stays: the next look) */
+	}
+	if (idle != NULL && relay_net_read_begin(c, idle) == 0)
 		idle->successor = 1;
-	else
+	else if (idle != NULL)
 		relay_net_read_cut(c, cur);	/* nothing is read any more */
 }
 
@@ -1373,7 +1379,8 @@ relay_net_new_life(struct relay_client *c)
 		net->os[i]->registered = 0;
 	}
 	net->need_register = 1;
-	c->read_changed = 1;
+	/* (cut, not overlapped: the read asked for the old ids and places) */
+	c->read_changed = c->read_in_place = 1;
 	c->control_after = 0;	/* messages are numbered anew too */
 }
 
@@ -1609,6 +1616,16 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 	if (result == CURLE_OK)
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 	ok = result == CURLE_OK && code / 100 == 2;
+	/*
+	 * A read's successor that failed: the read it was to replace goes
+	 * on, and is asked again in place (relay_net_reads); the link is
+	 * not taken for failed. A relay at --max-per-ip closes the one
+	 * connection more at once.
+	 */
+	if (x->role == RELAY_READ && x->successor) {
+		c->read_changed = c->read_in_place = 1;
+		return;
+	}
 
 	if (result != CURLE_OK && !x->bad) {
 		if (result == CURLE_SSL_PINNEDPUBKEYNOTMATCH &&
@@ -1724,16 +1741,11 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 			relay_client_error(c, "relay: read: HTTP %ld: %s",
 			    code, relay_net_answer(x));
 		}
-		/*
-		 * A successor that ended is asked again, in place of the read
-		 * it was to replace: a relay at its connection bound for this
-		 * address or token (--max-per-ip, --max-per-token) may refuse
-		 * the one connection more, and the change must still be read.
-		 */
-		if (x->successor)
-			c->read_changed = c->read_in_place = 1;
 		if (x->failures == 0)
 			x->not_before = now + RELAY_BACKOFF_MIN_US;
+		/* one backoff for both read slots (relay_net_reads) */
+		c->read_failures = x->failures;
+		c->read_not_before = x->not_before;
 		break;
 	case RELAY_CONTROL:
 		if (ok && code == 200)

@@ -478,6 +478,8 @@ struct relay_client {
 	uint64_t	 epoch;		/* the session's epoch, 0 unknown */
 	int		 read_changed;	/* a new read request is due */
 	int		 read_in_place;	/* ... without a successor */
+	unsigned	 read_failures;	/* the reads' backoff, both slots */
+	int64_t		 read_not_before;
 	struct relay_parser parsers[RELAY_READ_SLOTS];	/* one a request */
 	struct relay_pool pool;		/* the parser's record buffers */
 	struct sb_event	*dec;		/* engine: events being delivered */

@@ -18,7 +18,8 @@
  * Connections with a valid token are closed here only past
  * --max-per-token: when one more connection shows a token that already
  * has that many, the token's oldest connection is closed (a console
- * keeps up to 8; more are connections it gave up on, half-open after a
+ * keeps up to 8, and 9 for a moment while it changes what it reads; more
+ * are connections it gave up on, half-open after a
  * network fault, or a client in a loop), so one site cannot take the
  * relay's connections from the others.
  *

@@ -351,8 +351,10 @@ scale_run(int n, int many, struct scale_run *r)
 		close(saved);
 	}
 	if (rc != 0) {
-		if (errfile[0] != '\0')
+		if (errfile[0] != '\0') {
+			scale_said(errfile, n, many);	/* why it did not */
 			unlink(errfile);
+		}
 		free(tokens);
 		printf("scale: synbridge-relay is not built, or did not start "
 		    "with %s; skipped\n", extra);
