@@ -345,10 +345,6 @@ relay_net_write_read(char *data, size_t size, size_t n, void *ctx)
 		x->paused = 1;
 		return (CURL_WRITEFUNC_PAUSE);
 	}
-	/* the relay took the new read: the loop's next turn ends the one it
-	 * replaces (relay_net_reads) */
-	if (x->successor)
-		x->taking_over = 1;
 	if (relay_parser_feed(x->parser, data, size * n, relay_net_item, x,
 	    &cause) != 0) {
 		relay_client_error(c, "relay: bad data on the read stream "
@@ -357,6 +353,10 @@ relay_net_write_read(char *data, size_t size, size_t n, void *ctx)
 		x->bad = 1;
 		return (0);
 	}
+	/* the relay took the new read: the loop's next turn ends the one it
+	 * replaces (relay_net_reads) */
+	if (x->successor)
+		x->taking_over = 1;
 	return (size * n);
 }
 
@@ -863,7 +863,12 @@ relay_net_read_cut(struct relay_client *c, struct relay_xfer *x)
  * the successor, the first ends. Both deliver meanwhile: a batch the
  * other gave already is a duplicate by its sequence number and dropped
  * (relay_net_item), and each starts where the streams were when it was
- * asked, so neither makes a false gap. Before, the read was cut and asked
+ * asked, so neither makes a false gap. (One exception, no worse than
+ * before: the successor's gap for batches the relay no longer holds can
+ * come first while the first read, paused for an engine behind, still
+ * holds some of them; those are then counted lost, as a cut read lost
+ * them. A batch the relay rejects is counted twice meanwhile.) Before,
+ * the read was cut and asked
  * again, and every stream it read stopped each time a site declared one:
  * for the request's round trip at least (202 ms over a 200 ms round trip
  * in test_read_switch_keeps_streams, against 13 ms now), and two round
