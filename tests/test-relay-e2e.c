@@ -695,6 +695,36 @@ on_deliver_switch(struct sb_plugin *p, const char *site, const char *stream,
 }
 
 /*
+ * Publish padova's steady stream, one event every 10 ms, until *got is
+ * not 0 and 1 s more; 0, or -1 at the deadline or a refused send.
+ */
+static int
+steady_until(struct sb_plugin *a, struct sb_plugin *b, const uint64_t *got,
+    uint64_t *sent, int64_t deadline)
+{
+	struct sb_event	ev;
+	int64_t		next = test_mono_us(), until = 0;
+
+	memset(&ev, 0, sizeof ev);
+	ev.kind = SB_EV_SPIKE;
+	while (test_mono_us() < deadline) {
+		if (test_mono_us() >= next) {
+			ev.t_us = test_mono_us();
+			if (a->t.send(a->data, "steady", &ev, 1) != 0)
+				return (-1);
+			(*sent)++;
+			next += 10000;
+			if (*got > 0 && until == 0)
+				until = test_mono_us() + 1000000;
+			if (until != 0 && test_mono_us() >= until)
+				return (0);
+		}
+		pump(a, b);
+	}
+	return (-1);
+}
+
+/*
  * Pump a and b until the relay has n streaming reads open (deadline ms,
  * asking every 50 ms); the last count.
  */
@@ -731,9 +761,9 @@ test_read_switch_keeps_streams(void **state)
 	struct sb_plugin	 a, b;
 	struct sb_event		 ev;
 	struct switching	 w;
-	int64_t			 next, until = 0, deadline;
+	int64_t			 deadline;
 	uint64_t		 sent = 0, reads_before = 0, reads_after = 0;
-	int			 ok = 0;
+	int			 switched = 0, ok = 0;
 
 	(void)state;
 	memset(&w, 0, sizeof w);
@@ -747,23 +777,8 @@ test_read_switch_keeps_streams(void **state)
 	b.on_deliver = on_deliver_switch;
 	b.ctx = &w;
 	/* the steady stream is read: one every 10 ms, for 1 s after it came */
-	next = test_mono_us();
-	deadline = next + 30000000;
-	while (test_mono_us() < deadline) {
-		if (test_mono_us() >= next) {
-			ev.t_us = test_mono_us();
-			if (a.t.send(a.data, "steady", &ev, 1) != 0)
-				goto out;
-			sent++;
-			next += 10000;
-			if (w.steady > 0 && until == 0)
-				until = test_mono_us() + 1000000;
-			if (until != 0 && test_mono_us() >= until)
-				break;
-		}
-		pump(&a, &b);
-	}
-	if (until == 0)
+	deadline = test_mono_us() + 30000000;
+	if (steady_until(&a, &b, &w.steady, &sent, deadline) != 0)
 		goto out;
 	/* zurich's read is the relay's only one (earlier tests' are gone) */
 	if ((reads_before = wait_read_clients(&a, &b, 1, 10000)) != 1)
@@ -771,23 +786,10 @@ test_read_switch_keeps_streams(void **state)
 	/* the late stream: its first event, then 1 s more of the steady */
 	w.measure_from = test_mono_us();
 	ev.t_us = w.measure_from;
-	if (a.t.send(a.data, "late", &ev, 1) != 0)
+	if (a.t.send(a.data, "late", &ev, 1) != 0 || steady_until(&a, &b,
+	    &w.late, &sent, test_mono_us() + 30000000) != 0)
 		goto out;
-	until = 0;
-	while (test_mono_us() < deadline) {
-		if (test_mono_us() >= next) {
-			ev.t_us = test_mono_us();
-			if (a.t.send(a.data, "steady", &ev, 1) != 0)
-				goto out;
-			sent++;
-			next += 10000;
-			if (w.late > 0 && until == 0)
-				until = test_mono_us() + 1000000;
-			if (until != 0 && test_mono_us() >= until)
-				break;
-		}
-		pump(&a, &b);
-	}
+	switched = 1;
 	/* and every steady event came once: what was sent, then no more */
 	deadline = test_mono_us() + 20000000;
 	while (w.steady < sent && test_mono_us() < deadline)
@@ -797,7 +799,7 @@ test_read_switch_keeps_streams(void **state)
 		pump(&a, &b);
 	/* and the read it replaced ended: one read open again */
 	reads_after = wait_read_clients(&a, &b, 1, 10000);
-	ok = w.late == 1 && until != 0 && w.steady == sent;
+	ok = w.late == 1 && switched && w.steady == sent;
 	fprintf(stderr, "# the steady stream's longest wait while the read "
 	    "switched: %.1f ms\n", (double)w.worst / 1000);
 out:
