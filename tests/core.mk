@@ -64,7 +64,7 @@ EXTRA_DIST += tests/headless-common.sh tests/relay-common.sh tests/headless-scri
 	tests/headless-kill.sh tests/headless-routing.sh
 
 check_PROGRAMS += tests/test-remote
-tests_test_remote_SOURCES = tests/test-remote.c
+tests_test_remote_SOURCES = tests/test-remote.c tests/test-gate.h
 tests_test_remote_CPPFLAGS = $(test_core_cppflags)
 tests_test_remote_CFLAGS = $(TEST_CFLAGS)
 tests_test_remote_LDADD = src/libsbcore.la $(TEST_LIBS)

@@ -1,7 +1,7 @@
 ## CSV layer tests and benchmark.
 check_PROGRAMS += tests/test-csv tests/test-history tests/csv-kill \
 	tests/test-recorder
-tests_test_recorder_SOURCES = tests/test-recorder.c
+tests_test_recorder_SOURCES = tests/test-recorder.c tests/test-gate.h
 tests_test_recorder_CFLAGS = $(TEST_CFLAGS)
 tests_test_recorder_LDADD = src/libsbcore.la $(TEST_LIBS)
 tests_test_csv_SOURCES = tests/test-csv.c

@@ -35,13 +35,11 @@
 #include "clock.h"
 #include "cursor.h"
 #include "recorder.h"
+#include "test-gate.h"
 #include "xmalloc.h"
 
 #define DEADLINE_US 30000000	/* for each condition waited on */
 
-static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
-static int gate_shut;
 static unsigned gate_waiting;	/* writes blocked at the gate now */
 static int fail_next;		/* the next write to spikes.csv: ENOSPC */
 static long write_delay_us;	/* each write to spikes.csv takes this */
@@ -91,15 +89,6 @@ write(int fd, const void *buf, size_t len)
 		}
 	}
 	return syscall(SYS_write, fd, buf, len);
-}
-
-static void
-gate_set(int shut)
-{
-	pthread_mutex_lock(&gate_lock);
-	gate_shut = shut;
-	pthread_cond_broadcast(&gate_cond);
-	pthread_mutex_unlock(&gate_lock);
 }
 
 /* Wait (with the deadline) until a write is held at the gate. */

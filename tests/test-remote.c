@@ -29,13 +29,11 @@
 #include "engine.h"
 #include "remote.h"
 #include "session.h"
+#include "test-gate.h"
 #include "xmalloc.h"
 
 #define DEADLINE_US 30000000
 
-static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
-static int gate_shut;
 static unsigned gate_entered;	/* fsync calls that reached the gate */
 
 /* fsync(2), held while the gate is shut (a disk slow to sync). */
@@ -49,15 +47,6 @@ fsync(int fd)
 		pthread_cond_wait(&gate_cond, &gate_lock);
 	pthread_mutex_unlock(&gate_lock);
 	return (int)syscall(SYS_fsync, fd);
-}
-
-static void
-gate_set(int shut)
-{
-	pthread_mutex_lock(&gate_lock);
-	gate_shut = shut;
-	pthread_cond_broadcast(&gate_cond);
-	pthread_mutex_unlock(&gate_lock);
 }
 
 static unsigned
