@@ -10,7 +10,7 @@
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "${top_srcdir:-.}/tests/relay-common.sh"
 unset SYNBRIDGE_SHORT_SLICE SYNBRIDGE_CPU_WAKE_US
-echo 1..24
+echo 1..25
 
 # policies PID: "POLICY/RT_PRIORITY" of each thread of PID, one per line
 # (fields 41 and 40 of /proc/PID/task/TID/stat, counted after the
@@ -236,6 +236,13 @@ status=$?
 check "SYNBRIDGE_CPU_WAKE_US=off: -v says nothing is asked" sh -c \
     "[ $status -eq 0 ] && grep -qF 'SYNBRIDGE_CPU_WAKE_US=off: idle cores \
 are left to the kernel' '$tmp/err' && ! grep -q 'cpu_dma_latency' '$tmp/err'"
+printf 'quit\n' | SYNBRIDGE_CPU_WAKE_US=25 "$SB" --headless -v >"$tmp/out" \
+    2>"$tmp/err"
+status=$?
+check "SYNBRIDGE_CPU_WAKE_US without --realtime: -v says it is not read" \
+    sh -c "[ $status -eq 0 ] && grep -qF 'synbridge: SYNBRIDGE_CPU_WAKE_US \
+is read only with --realtime' '$tmp/err' && ! grep -q 'asked that idle' \
+'$tmp/err'"
 as_user=
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
 	as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
