@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "conout.h"
 #include "engine.h"
 #include "remote.h"
 #include "headless.h"
@@ -24,29 +26,52 @@
 
 #define HEADLESS_RINGS 64	/* event rings polled beside stdin */
 
-/* Set when standard output went away (a pipe's reader quit). */
-static int headless_stdout_gone;
-
-/* A result line; a closed stdout ends the session, as for any Unix tool. */
+/*
+ * A result line. It is written by conout's thread, so a reader that does
+ * not keep up never holds up the engine; a closed stdout ends the session,
+ * as for any Unix tool.
+ */
 static void
 headless_out(void *ctx, const char *line)
 {
 	(void)ctx;
-	if (headless_stdout_gone)
-		return;
-	fputs(line, stdout);
-	fputc('\n', stdout);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		headless_stdout_gone = 1;
+	conout_put(STDOUT_FILENO, line);
 }
 
 /* An error line. */
 static void
 headless_err(void *ctx, const char *line)
 {
+	char *msg;
+
 	(void)ctx;
-	fprintf(stderr, "error: %s\n", line);
-	fflush(stderr);
+	xasprintf(&msg, "error: %s", line);
+	conout_put(STDERR_FILENO, msg);
+	free(msg);
+}
+
+/* A line of its own on stderr, in order with the results. */
+static void __attribute__((format(printf, 1, 2)))
+headless_say(const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	conout_put(STDERR_FILENO, msg);
+	free(msg);
+}
+
+/* The session's messages (plugins' and the engine's, from any thread). */
+static void
+headless_log(void *ctx, enum sb_log_level level, const char *msg)
+{
+	struct session *s = ctx;
+
+	if (level <= SB_LOG_WARNING || s->verbose)
+		conout_put(STDERR_FILENO, msg);
 }
 
 static const struct cmd_client headless_client = {
@@ -132,7 +157,8 @@ headless_run(struct session *s, const struct headless_options *o)
 	int64_t end_us = INT64_MAX, end_mono = INT64_MAX, now, wait_us;
 	struct timespec ts;
 	char *cause = NULL;
-	int status = 0, group, nfd, quit_asked;
+	struct conout_report rep;
+	int status = 0, group, nfd, quit_asked, out_error;
 
 	if (o->duration_s >= 0)
 		end_us = clock_now(&s->clock) + llround(o->duration_s * 1e6);
@@ -159,12 +185,22 @@ headless_run(struct session *s, const struct headless_options *o)
 	in.open = o->read_stdin;
 	cmdq_session = q;
 	in.group = cmdq_new_group(q);
+	if (conout_start(0) != 0)
+		fprintf(stderr, "synbridge: cannot start the output thread; "
+		    "a reader that does not keep up will hold up the "
+		    "session\n");
+	s->log_fn = headless_log;
+	s->log_ctx = s;
 
 	while (!s->quit) {
 		cmdq_run(q);
-		if (headless_stdout_gone) {
-			fprintf(stderr, "synbridge: standard output was closed "
-			    "(the reader of the pipe quit): stopping\n");
+		if ((out_error = conout_stdout_error()) != 0) {
+			xasprintf(&cause, "synbridge: standard output %s: "
+			    "stopping", out_error == EPIPE ? "was closed (the "
+			    "reader of the pipe quit)" : strerror(out_error));
+			conout_put(STDERR_FILENO, cause);
+			free(cause);
+			cause = NULL;
 			status = 1;
 			break;
 		}
@@ -216,22 +252,39 @@ headless_run(struct session *s, const struct headless_options *o)
 	/* and a recording that could not be written says so in the status */
 	engine_flush(s);
 	if (s->flush_error != NULL && s->recorder != NULL) {
-		fprintf(stderr, "error: the recording in %s is incomplete: %s\n",
+		headless_say("error: the recording in %s is incomplete: %s",
 		    recorder_dir(s->recorder), s->flush_error);
 		status = 1;
 	}
 	if (s->record_incomplete != NULL) {
-		fprintf(stderr, "error: an earlier recording of this run is "
-		    "incomplete: %s\n", s->record_incomplete);
+		headless_say("error: an earlier recording of this run is "
+		    "incomplete: %s", s->record_incomplete);
 		status = 1;
 	}
 	if (!cmdq_empty(q) && !quit_asked) {
-		fprintf(stderr, "error: the session ended (--duration) before "
-		    "every command ran\n");
+		headless_say("error: the session ended (--duration) before "
+		    "every command ran");
 		status = 1;
 	}
 	if (cmdq_failures(q) > 0)
 		status = 1;
+	/* every line shown: waits for a slow reader; a signal gives up */
+	s->quit = 0;
+	conout_stop(&s->quit, &rep);
+	s->log_fn = NULL;
+	if (rep.dropped_out + rep.dropped_err > 0) {
+		fprintf(stderr, "error: %llu result and %llu error or message "
+		    "lines were dropped: the reader of the output did not keep "
+		    "up\n", (unsigned long long)rep.dropped_out,
+		    (unsigned long long)rep.dropped_err);
+		status = 1;
+	}
+	if (rep.unwritten > 0) {
+		fprintf(stderr, "error: %llu lines of output were not written: "
+		    "stopped waiting for their reader\n",
+		    (unsigned long long)rep.unwritten);
+		status = 1;
+	}
 	cmdq_session = NULL;
 	cmdq_free(q);
 	free(in.buf);

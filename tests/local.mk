@@ -21,10 +21,11 @@ include tests/csv.mk
 include tests/core.mk
 
 TESTS += tests/demo-fast.sh tests/headless-source.sh tests/headless-ifenv.sh \
-	tests/headless-stop.sh tests/headless-pipe.sh tests/headless-files.sh
+	tests/headless-stop.sh tests/headless-pipe.sh tests/headless-files.sh \
+	tests/headless-slow-reader.sh
 EXTRA_DIST += tests/demo-fast.sh tests/headless-source.sh tests/run-suite tests/cmocka-tap \
 	tests/headless-ifenv.sh tests/headless-stop.sh tests/headless-pipe.sh \
-	tests/headless-files.sh
+	tests/headless-files.sh tests/headless-slow-reader.sh
 
 check_PROGRAMS += tests/fuzz-commands
 tests_fuzz_commands_SOURCES = tests/fuzz-commands.c
