@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +21,25 @@
 
 #include "clock.h"
 #include "demo.h"
+#include "sched-hint.h"
 #include "xmalloc.h"
 
 #define DEMO_START_US 15000000
 
 static const char *const demo_sites[] = { "padova", "southampton", "zurich" };
 
-static pid_t demo_relay_pid = -1;
+/*
+ * The relay runs under a keeper: a child of the console that holds the
+ * read end of a pipe whose write end only the console holds. When the
+ * console ends, however it ends (quit, a crash, kill -9), the pipe reads
+ * end-of-file, and the keeper stops the relay and removes the demo's
+ * directory (its tokens and the relay's private key). The keeper ends by
+ * itself when the relay does, which the console sees at start.
+ */
+#define DEMO_STOP_US 10000000	/* SIGTERM, then this long before SIGKILL */
+
+static pid_t demo_keeper_pid = -1;
+static int demo_keeper_fd = -1;	/* the console's end of the pipe */
 static char *demo_dir;
 
 /* A random token (hex). */
@@ -75,7 +88,8 @@ demo_last_line(const char *log)
 
 /* Wait for the relay's first lines in its log: key pin and address. */
 static int
-demo_read_relay(const char *log, char **pin, char **listen, char **cause)
+demo_read_relay(const char *log, char **pin, char **listen,
+    volatile sig_atomic_t *stop, char **cause)
 {
 	int64_t deadline = clock_mono_us() + DEMO_START_US;
 	struct timespec ts = { 0, 10000000 };
@@ -97,9 +111,9 @@ demo_read_relay(const char *log, char **pin, char **listen, char **cause)
 			fclose(f);
 		if (*listen != NULL)
 			break;
-		if (waitpid(demo_relay_pid, &status, WNOHANG) ==
-		    demo_relay_pid) {
-			demo_relay_pid = -1;
+		if (waitpid(demo_keeper_pid, &status, WNOHANG) ==
+		    demo_keeper_pid) {
+			demo_keeper_pid = -1;
 			xasprintf(cause, "the relay stopped at start: %s",
 			    demo_last_line(log));
 			return -1;
@@ -107,6 +121,11 @@ demo_read_relay(const char *log, char **pin, char **listen, char **cause)
 		if (clock_mono_us() > deadline) {
 			xasprintf(cause, "the relay did not start within %d s",
 			    DEMO_START_US / 1000000);
+			return -1;
+		}
+		if (stop != NULL && *stop) {
+			xasprintf(cause, "stopped by a signal while its relay "
+			    "started");
 			return -1;
 		}
 		nanosleep(&ts, NULL);
@@ -118,14 +137,85 @@ demo_read_relay(const char *log, char **pin, char **listen, char **cause)
 	return 0;
 }
 
+static void demo_remove(const char *);
+
+/*
+ * The keeper (in the child of a fork): start the relay with its output in
+ * logfd, then wait for the console to close its end of the pipe (keep
+ * reads end-of-file) or for the relay to end. Never returns.
+ */
+static void __attribute__((noreturn))
+demo_keeper(int keep, int logfd, const char *relay_path, const char *certdir,
+    const char *tokfile)
+{
+	struct pollfd pfd = { .fd = keep, .events = POLLIN };
+	int64_t deadline;
+	pid_t relay;
+	int status, null;
+
+	/* out of the console's process group: a ^C is the console's to
+	 * handle, and the relay ends with the keeper, however it ends */
+	setpgid(0, 0);
+	prctl(PR_SET_NAME, "synbridge-demo");
+	/* --realtime's hold on idle cores is the console's, not the keeper's */
+	sb_cpu_wake_forget();
+	/* nor does it hold the console's terminal or pipes open */
+	dup2(logfd, STDOUT_FILENO);
+	dup2(logfd, STDERR_FILENO);
+	if ((null = open("/dev/null", O_RDONLY)) >= 0 && null != STDIN_FILENO) {
+		dup2(null, STDIN_FILENO);
+		close(null);
+	}
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);	/* not the console's handler */
+	relay = fork();
+	if (relay < 0)
+		_exit(127);
+	if (relay == 0) {
+		/* its output goes to the log, as the keeper's does */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(0);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		execl(relay_path, "synbridge-relay", "--listen",
+		    "127.0.0.1:0", "--self-signed", certdir, "--tokens",
+		    tokfile, (char *)NULL);
+		fprintf(stderr, "cannot run %s: %s\n", relay_path,
+		    strerror(errno));
+		_exit(127);
+	}
+	close(logfd);
+	for (;;) {
+		if (poll(&pfd, 1, 200) > 0)
+			break;	/* the console closed its end, or ended */
+		if (waitpid(relay, &status, WNOHANG) == relay)
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+	}
+	kill(relay, SIGTERM);
+	deadline = clock_mono_us() + DEMO_STOP_US;
+	while (waitpid(relay, &status, WNOHANG) == 0) {
+		if (clock_mono_us() > deadline) {
+			kill(relay, SIGKILL);
+			waitpid(relay, &status, 0);
+			break;
+		}
+		poll(NULL, 0, 20);
+	}
+	if (demo_dir != NULL)
+		demo_remove(demo_dir);
+	_exit(0);
+}
+
 /* Start the relay for the demo; fills the tokens. */
 static int
 demo_start_relay(const char *relay_path, char tokens[][64], char **pin,
-    char **listen, char **cause)
+    char **listen, volatile sig_atomic_t *stop, char **cause)
 {
 	char *tokfile, *certdir, *log;
 	FILE *f;
-	int fd;
+	int fd, keep[2];
 	size_t i;
 
 	xasprintf(&tokfile, "%s/tokens", demo_dir);
@@ -149,30 +239,27 @@ demo_start_relay(const char *relay_path, char tokens[][64], char **pin,
 		xasprintf(cause, "cannot write %s: %s", log, strerror(errno));
 		goto fail;
 	}
-	demo_relay_pid = fork();
-	if (demo_relay_pid < 0) {
-		xasprintf(cause, "fork: %s", strerror(errno));
+	if (pipe2(keep, O_CLOEXEC) != 0) {
+		xasprintf(cause, "pipe: %s", strerror(errno));
 		close(fd);
 		goto fail;
 	}
-	if (demo_relay_pid == 0) {
-		/* its output goes to the log: the console owns the terminal */
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		setpgid(0, 0);
-		/* the demo's relay ends with the console, however it ends */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() == 1)
-			_exit(0);
-		execl(relay_path, "synbridge-relay", "--listen",
-		    "127.0.0.1:0", "--self-signed", certdir, "--tokens",
-		    tokfile, (char *)NULL);
-		fprintf(stderr, "cannot run %s: %s\n", relay_path,
-		    strerror(errno));
-		_exit(127);
+	demo_keeper_pid = fork();
+	if (demo_keeper_pid < 0) {
+		xasprintf(cause, "fork: %s", strerror(errno));
+		close(keep[0]);
+		close(keep[1]);
+		close(fd);
+		goto fail;
 	}
+	if (demo_keeper_pid == 0) {
+		close(keep[1]);
+		demo_keeper(keep[0], fd, relay_path, certdir, tokfile);
+	}
+	close(keep[0]);
+	demo_keeper_fd = keep[1];
 	close(fd);
-	if (demo_read_relay(log, pin, listen, cause) != 0)
+	if (demo_read_relay(log, pin, listen, stop, cause) != 0)
 		goto fail;
 	free(tokfile);
 	free(certdir);
@@ -188,7 +275,7 @@ fail:
 /* Prepare the demo; returns the session file to run. */
 char *
 demo_start(const char *datadir, const char *relay_path, int fast,
-    char **cause)
+    volatile sig_atomic_t *stop, char **cause)
 {
 	char tokens[3][64], *pin = NULL, *listen = NULL, *session, *base;
 	const char *tmp = getenv("TMPDIR");
@@ -220,7 +307,8 @@ demo_start(const char *datadir, const char *relay_path, int fast,
 		return NULL;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (demo_start_relay(relay_path, tokens, &pin, &listen, cause) != 0) {
+	if (demo_start_relay(relay_path, tokens, &pin, &listen, stop,
+	    cause) != 0) {
 		free(base);
 		free(pin);
 		free(listen);
@@ -297,13 +385,19 @@ demo_stop(void)
 {
 	int status;
 
-	if (demo_relay_pid > 0) {
-		kill(demo_relay_pid, SIGTERM);
-		waitpid(demo_relay_pid, &status, 0);
-		demo_relay_pid = -1;
+	/* the keeper stops the relay and removes the directory */
+	if (demo_keeper_fd >= 0) {
+		close(demo_keeper_fd);
+		demo_keeper_fd = -1;
 	}
+	if (demo_keeper_pid > 0) {
+		waitpid(demo_keeper_pid, &status, 0);
+		demo_keeper_pid = -1;
+	}
+	/* (or it ended with the relay, before it was asked) */
 	if (demo_dir != NULL) {
-		demo_remove(demo_dir);
+		if (access(demo_dir, F_OK) == 0)
+			demo_remove(demo_dir);
 		free(demo_dir);
 		demo_dir = NULL;
 	}

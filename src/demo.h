@@ -2,6 +2,8 @@
 #ifndef SB_DEMO_H
 #define SB_DEMO_H
 
+#include <signal.h>
+
 /*
  * Prepare the demo: with a relay (real time), start synbridge-relay on
  * loopback with a fresh self-signed certificate and write a session file
@@ -9,7 +11,7 @@
  * without a relay. Returns the session file to run, or NULL with *cause.
  */
 char *demo_start(const char *datadir, const char *relay_path, int fast,
-    char **cause);
+    volatile sig_atomic_t *stop, char **cause);
 /* Stop the relay and remove the demo's files. */
 void demo_stop(void);
 

@@ -23,10 +23,13 @@
 static struct session *main_session;
 
 /* SIGINT, SIGTERM, SIGHUP: stop cleanly (logs are flushed on the way out). */
+static volatile sig_atomic_t main_stop;	/* a signal came, at any time */
+
 static void
 main_signal(int sig)
 {
 	(void)sig;
+	main_stop = 1;
 	if (main_session != NULL)
 		main_session->quit = 1;
 }
@@ -317,6 +320,15 @@ main(int argc, char **argv)
 	if (!wake_asked && verbose && getenv(SB_CPU_WAKE_ENV) != NULL)
 		fprintf(stderr, "synbridge: %s is read only with --realtime\n",
 		    SB_CPU_WAKE_ENV);
+	/* from here on a signal stops the console cleanly, even while the
+	 * demo's relay starts: nothing is left running */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = main_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (demo) {
 		if (ho.session_file != NULL) {
 			fprintf(stderr, "synbridge: --demo and -c cannot be "
@@ -326,7 +338,7 @@ main(int argc, char **argv)
 		demo_file = demo_start(main_uninstalled() ?
 		    ABS_TOP_SRCDIR "/share" : PKGDATADIR, main_uninstalled() ?
 		    ABS_TOP_BUILDDIR "/src/relay/synbridge-relay" :
-		    BINDIR "/synbridge-relay", fast, &cause);
+		    BINDIR "/synbridge-relay", fast, &main_stop, &cause);
 		if (demo_file == NULL) {
 			fprintf(stderr, "synbridge: --demo: %s\n", cause);
 			free(cause);
@@ -336,6 +348,7 @@ main(int argc, char **argv)
 	}
 
 	s = session_create(fast, seed);
+	s->quit = main_stop;	/* a signal before the session: it stops */
 	s->verbose = verbose;
 	s->realtime = realtime;		/* 0 if not asked or refused */
 	main_session = s;
@@ -349,14 +362,6 @@ main(int argc, char **argv)
 		session_add_plugin_dir(s, ABS_TOP_BUILDDIR "/plugins");
 	session_add_plugin_dir(s, PKGLIBDIR);
 	s->history = history_create((size_t)history, 100000);
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = main_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	if (log_dir != NULL && engine_record_start(s, log_dir, &cause) != 0) {
 		fprintf(stderr, "synbridge: --log-dir: %s\n", cause);

@@ -286,6 +286,15 @@ sb_cpu_wake_hold(const char *dev, int32_t us)
 	return (0);
 }
 
+void
+sb_cpu_wake_forget(void)
+{
+	if (sb_cpu_wake_fd != -1) {
+		close(sb_cpu_wake_fd);
+		sb_cpu_wake_fd = -1;
+	}
+}
+
 int
 sb_cpu_wake_realtime(const char *prog, int verbose)
 {

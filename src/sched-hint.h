@@ -153,6 +153,13 @@ int sb_cpu_wake_parse(const char *text, int32_t *us);
 int sb_cpu_wake_hold(const char *dev, int32_t us);
 
 /*
+ * In a child that does not exec (a fork that goes on running this
+ * program's code): close its copy of the request's file, so that the
+ * request ends with the parent. The parent's request is not touched.
+ */
+void sb_cpu_wake_forget(void);
+
+/*
  * --realtime's request for prog: read SB_CPU_WAKE_ENV and hold it on
  * SB_CPU_WAKE_DEV. A refusal is said on stderr with what to do (the
  * program runs on); with verbose, what was asked or that none was.

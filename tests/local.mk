@@ -20,10 +20,10 @@ include tests/ring.mk
 include tests/csv.mk
 include tests/core.mk
 
-TESTS += tests/demo-fast.sh tests/headless-source.sh tests/headless-ifenv.sh \
+TESTS += tests/demo-fast.sh tests/demo-kill.sh tests/headless-source.sh tests/headless-ifenv.sh \
 	tests/headless-stop.sh tests/headless-pipe.sh tests/headless-files.sh \
 	tests/headless-slow-reader.sh
-EXTRA_DIST += tests/demo-fast.sh tests/headless-source.sh tests/run-suite tests/cmocka-tap \
+EXTRA_DIST += tests/demo-fast.sh tests/demo-kill.sh tests/headless-source.sh tests/run-suite tests/cmocka-tap \
 	tests/headless-ifenv.sh tests/headless-stop.sh tests/headless-pipe.sh \
 	tests/headless-files.sh tests/headless-slow-reader.sh
 

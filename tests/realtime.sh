@@ -10,7 +10,7 @@
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "${top_srcdir:-.}/tests/relay-common.sh"
 unset SYNBRIDGE_SHORT_SLICE SYNBRIDGE_CPU_WAKE_US
-echo 1..25
+echo 1..26
 
 # policies PID: "POLICY/RT_PRIORITY" of each thread of PID, one per line
 # (fields 41 and 40 of /proc/PID/task/TID/stat, counted after the
@@ -104,10 +104,13 @@ elif chrt -f 7 true 2>/dev/null; then
 	sb_pid=$!
 	trap 'exec 3>&-; kill "$sb_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 	exec 3>"$tmp/in"
-	# up: its relay runs and both simulated populations' threads too
+	# up: its relay runs (under the demo's keeper) and both simulated
+	# populations' threads too
 	demo_up() {
-		rpid=$(pgrep -P "$sb_pid" -x synbridge-relay | head -n 1)
-		[ -n "$rpid" ] &&
+		kpid=$(pgrep -P "$sb_pid" -x synbridge-demo | head -n 1)
+		[ -n "$kpid" ] &&
+		    rpid=$(pgrep -P "$kpid" -x synbridge-relay | head -n 1)
+		[ -n "$kpid" ] && [ -n "$rpid" ] &&
 		    [ "$(cat /proc/"$sb_pid"/task/*/comm 2>/dev/null |
 		    grep -c '^pop ')" -eq 2 ]
 	}
@@ -124,9 +127,13 @@ priority lower (6), the rest at 7" pop_fifo "$sb_pid" 6
 		if [ -w /dev/cpu_dma_latency ]; then
 			check "--realtime: the console holds its request on \
 /dev/cpu_dma_latency while it runs" holds_wake "$sb_pid"
+			check "--realtime: the demo's keeper does not hold it (it \
+ends with the console)" sh -c "! ls -l /proc/$kpid/fd | grep -q cpu_dma_latency"
 		else
 			skip "the console's wake-up request: this user may not \
 write /dev/cpu_dma_latency"
+			skip "the keeper's: this user may not write \
+/dev/cpu_dma_latency"
 		fi
 	else
 		diag "the demo did not start its relay and populations in \
@@ -135,6 +142,7 @@ write /dev/cpu_dma_latency"
 		    false
 		check "--realtime=7: the demo's relay runs" false
 		check "--realtime: the console holds its wake-up request" false
+		check "--realtime: the demo's keeper does not hold it" false
 	fi
 	if ! ended; then
 		echo quit >&3
