@@ -43,11 +43,15 @@ const struct cmd_entry cmd_export_entry = {
 	.exec = cmd_export_exec,
 };
 
+#define CMD_RECORD_CLOSING 16	/* closing recordings shown at most */
+
 /* Start, stop or show recording. */
 static enum cmd_retval
 cmd_record_exec(struct session *s, struct args *a, struct cmdq_item *item)
 {
+	const char *closing[CMD_RECORD_CLOSING];
 	char *cause = NULL;
+	size_t i, n;
 
 	if (a->argc == 0) {
 		if (s->recorder == NULL)
@@ -56,6 +60,11 @@ cmd_record_exec(struct session *s, struct args *a, struct cmdq_item *item)
 			cmdq_item_reply(item, "recording to %s (%llu rows)",
 			    recorder_dir(s->recorder), (unsigned long long)
 			    recorder_rows(s->recorder));
+		/* stopped, and their disk has not taken the last rows yet */
+		n = engine_record_closing(s, closing, CMD_RECORD_CLOSING);
+		for (i = 0; i < n && i < CMD_RECORD_CLOSING; i++)
+			cmdq_item_reply(item, "closing %s: its last rows are "
+			    "being written", closing[i]);
 		return CMD_NORMAL;
 	}
 	if (strcmp(a->argv[0], "start") == 0 && a->argc == 2) {

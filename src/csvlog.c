@@ -547,9 +547,14 @@ csv_file_check(struct csv_file *f, off_t size, char **cause)
 	return 0;
 }
 
-/* Open (append if it exists with the right header, else create). */
-struct csv_file *
-csv_file_open(const char *path, enum csv_kind kind, char **cause)
+/*
+ * Open (append if it exists with the right header, else create); the
+ * header of a new file is written now, or with the first rows if
+ * buffered.
+ */
+static struct csv_file *
+csv_file_open_header(const char *path, enum csv_kind kind, int buffered,
+    char **cause)
 {
 	struct csv_file *f;
 	struct stat st;
@@ -582,7 +587,7 @@ csv_file_open(const char *path, enum csv_kind kind, char **cause)
 	    csv_kind_headers[kind], strlen(csv_kind_headers[kind]));
 	f->len += strlen(csv_kind_headers[kind]);
 	f->buf[f->len++] = '\n';
-	if (csv_file_flush(f, cause) != 0)
+	if (!buffered && csv_file_flush(f, cause) != 0)
 		goto fail;
 	return f;
 
@@ -594,6 +599,18 @@ fail:
 	free(f->path);
 	free(f);
 	return NULL;
+}
+
+struct csv_file *
+csv_file_open(const char *path, enum csv_kind kind, char **cause)
+{
+	return csv_file_open_header(path, kind, 0, cause);
+}
+
+struct csv_file *
+csv_file_open_buffered(const char *path, enum csv_kind kind, char **cause)
+{
+	return csv_file_open_header(path, kind, 1, cause);
 }
 
 /* Flush and close; NULL is fine. */

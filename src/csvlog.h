@@ -105,6 +105,13 @@ struct csv_file;
 /* Open (append if it exists with the right header, else create). */
 struct csv_file *csv_file_open(const char *path, enum csv_kind kind,
     char **cause);
+/*
+ * The same, but a new file's header waits in memory with the rows, for a
+ * writer thread (recorder.c): opening does not wait for a slow disk to
+ * take a write.
+ */
+struct csv_file *csv_file_open_buffered(const char *path, enum csv_kind kind,
+    char **cause);
 void csv_file_row(struct csv_file *f, const struct csv_row *row);
 /* Write buffered whole rows now; 0 or -1 with *cause. */
 int csv_file_flush(struct csv_file *f, char **cause);

@@ -25,8 +25,12 @@
 #include "synapse.h"
 #include "xmalloc.h"
 
+static void engine_record_reap(struct session *, int);
+
 #define ENGINE_BATCH 1024
 #define ENGINE_FLUSH_US 500000
+/* record start DIR: a recording of DIR still closing is waited this long */
+#define ENGINE_REOPEN_WAIT_US 2000000
 /* Real-time pacing: advance at most this much session time per call. */
 #define ENGINE_SLICE_US 10000
 /*
@@ -876,6 +880,7 @@ engine_flush_due(struct session *s, int force)
 	if (!force && now - s->last_flush_us < ENGINE_FLUSH_US)
 		return;
 	s->last_flush_us = now;
+	engine_record_reap(s, 0);
 	if (s->recorder == NULL)
 		return;
 	recorder_hold_cursors(s->recorder, remote_notes_pending(s));
@@ -1165,15 +1170,132 @@ engine_vreply(struct sb_reply *r, const char *fmt, va_list ap)
 	cmdq_item_vreply((struct cmdq_item *)r, fmt, ap);
 }
 
+/*
+ * Recordings stopped and still writing their last rows: the ones that have
+ * ended (all of them if wait) are closed, and what they missed is said
+ * and kept for the exit status.
+ */
+static void
+engine_record_reap(struct session *s, int wait)
+{
+	struct recorder *r;
+	char *cause, *dir;
+	size_t i = 0;
+	int rc;
+
+	while (i < s->nrec_closing) {
+		r = s->rec_closing[i];
+		if (!wait && !recorder_ended(r)) {
+			i++;
+			continue;
+		}
+		dir = xstrdup(recorder_dir(r));
+		cause = NULL;
+		if ((rc = recorder_finish(r, &cause)) != 0) {
+			/* (a wait given up at exit was said at the flush, and
+			 * so was a failure it had when it was stopped) */
+			if ((rc != -2 || !s->shutting_down) &&
+			    (s->record_incomplete == NULL ||
+			    strcmp(s->record_incomplete, cause) != 0))
+				session_log(s, SB_LOG_ERROR, "record: the "
+				    "recording in %s is incomplete: %s", dir,
+				    cause);
+			if (s->record_incomplete == NULL)
+				s->record_incomplete = cause;
+			else
+				free(cause);
+		} else if (!s->fast)
+			session_log(s, SB_LOG_INFO, "record: %s is closed, "
+			    "every row written", dir);
+		free(dir);
+		memmove(&s->rec_closing[i], &s->rec_closing[i + 1],
+		    (s->nrec_closing - i - 1) * sizeof *s->rec_closing);
+		s->nrec_closing--;
+	}
+	if (s->nrec_closing == 0) {
+		free(s->rec_closing);
+		s->rec_closing = NULL;
+	}
+}
+
+void
+engine_record_wait(struct session *s)
+{
+	engine_record_reap(s, 1);
+}
+
+size_t
+engine_record_closing(struct session *s, const char **dirs, size_t n)
+{
+	size_t i;
+
+	engine_record_reap(s, 0);
+	for (i = 0; i < s->nrec_closing && i < n; i++)
+		dirs[i] = recorder_dir(s->rec_closing[i]);
+	return s->nrec_closing;
+}
+
+void
+engine_give_up_on(struct session *s)
+{
+	size_t i;
+
+	s->give_up_armed = 1;
+	if (s->recorder != NULL)
+		recorder_give_up_on(s->recorder, &s->gave_up);
+	for (i = 0; i < s->nrec_closing; i++)
+		recorder_give_up_on(s->rec_closing[i], &s->gave_up);
+}
+
+/* Is dir (or the same directory by another name) still being closed? */
+static struct recorder *
+engine_record_closing_dir(struct session *s, const char *dir)
+{
+	char *a, *b;
+	size_t i;
+	int same;
+
+	a = realpath(dir, NULL);
+	for (i = 0; i < s->nrec_closing; i++) {
+		b = realpath(recorder_dir(s->rec_closing[i]), NULL);
+		same = a != NULL && b != NULL ? strcmp(a, b) == 0 :
+		    strcmp(dir, recorder_dir(s->rec_closing[i])) == 0;
+		free(b);
+		if (same) {
+			free(a);
+			return s->rec_closing[i];
+		}
+	}
+	free(a);
+	return NULL;
+}
+
 /* Start recording to dir. */
 int
 engine_record_start(struct session *s, const char *dir, char **cause)
 {
 	struct recorder *r;
+	int64_t deadline;
 
 	if (s->recorder != NULL) {
 		xasprintf(cause, "already recording to %s (record stop "
 		    "first)", recorder_dir(s->recorder));
+		return -1;
+	}
+	/*
+	 * A recording of the same directory that is still writing its last
+	 * rows must end first (two writers would interleave its rows): a
+	 * quick disk ends it in moments; a slow one is not waited for.
+	 */
+	deadline = clock_mono_us() + ENGINE_REOPEN_WAIT_US;
+	while ((r = engine_record_closing_dir(s, dir)) != NULL &&
+	    !recorder_ended(r) && clock_mono_us() < deadline)
+		(void)poll(NULL, 0, 5);
+	engine_record_reap(s, 0);
+	if (engine_record_closing_dir(s, dir) != NULL) {
+		xasprintf(cause, "%s is still being closed: its disk has not "
+		    "taken the last rows yet ('record' shows it until then); "
+		    "record to another directory, or try again later", dir);
 		return -1;
 	}
 	r = recorder_open(dir, &s->cursors, cause);
@@ -1184,20 +1306,35 @@ engine_record_start(struct session *s, const char *dir, char **cause)
 		return -1;
 	}
 	s->recorder = r;
-	engine_flush(s);
+	/* its first rows go now; only --fast waits for the disk */
+	if (s->fast)
+		engine_flush(s);
+	else {
+		s->last_flush_us = 0;
+		engine_flush_due(s, 0);
+	}
 	return 0;
 }
 
-/* Stop recording (flushes). */
+/* Stop recording. */
 void
 engine_record_stop(struct session *s)
 {
-	if (s->recorder == NULL)
+	struct recorder *r = s->recorder;
+
+	if (r == NULL)
 		return;
-	engine_flush(s);
-	recorder_close(s->recorder);
+	/* --fast has no loop to keep: the rows are on disk before it goes on */
+	if (s->fast)
+		engine_flush(s);
+	recorder_release(r);
+	s->rec_closing = xreallocarray(s->rec_closing, s->nrec_closing + 1,
+	    sizeof *s->rec_closing);
+	s->rec_closing[s->nrec_closing++] = r;
 	cursor_detach(&s->cursors);
 	s->recorder = NULL;
+	if (s->fast)
+		engine_record_reap(s, 1);
 	/* the next recording starts afresh; the exit status remembers */
 	if (s->flush_error != NULL && s->record_incomplete == NULL)
 		s->record_incomplete = s->flush_error;
@@ -1217,7 +1354,9 @@ engine_shutdown(struct session *s)
 			if (s->sites[i]->pops[j] != NULL)
 				engine_stop_population(s->sites[i]->pops[j]);
 	engine_drain(s);
+	s->shutting_down = 1;
 	engine_record_stop(s);
+	engine_record_reap(s, 1);	/* every row written, or given up */
 	synapse_free_all(s);
 	remote_free_all(s);
 	for (i = 0; i < s->nsites; i++) {

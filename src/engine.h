@@ -69,9 +69,25 @@ void engine_vreply(struct sb_reply *r, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 /* Names for CSV rows. */
 void engine_history_names(struct session *s, struct history_names *n);
-/* Start or stop recording to a directory. */
+/*
+ * Start or stop recording to a directory. In real time record stop does
+ * not wait for the disk: the recording's writer writes its last rows and
+ * ends by itself; the log says when, and says it if any are missing (the
+ * exit status then says so too). Under --fast it waits.
+ */
 int engine_record_start(struct session *s, const char *dir, char **cause);
 void engine_record_stop(struct session *s);
+/* Wait for stopped recordings to write their last rows (or a give-up). */
+void engine_record_wait(struct session *s);
+/* Recordings stopped and still writing their last rows: their dirs. */
+size_t engine_record_closing(struct session *s, const char **dirs, size_t n);
+/*
+ * At quit: from now on a signal (SIGINT, SIGTERM, SIGHUP: the program's
+ * handler sets s->gave_up once s->give_up_armed is set) ends every wait
+ * for the disk (the last flush, the closing of recordings), and the
+ * recording says it is incomplete.
+ */
+void engine_give_up_on(struct session *s);
 /* Stop every thread and free the session. */
 void engine_shutdown(struct session *s);
 

@@ -249,8 +249,11 @@ headless_run(struct session *s, const struct headless_options *o)
 	remote_quit(s);
 	if (engine_flush_links(s, NULL, ENGINE_QUIT_FLUSH_US, "quit") != 0)
 		status = 1;
-	/* and a recording that could not be written says so in the status */
+	/* and a recording that could not be written says so in the status;
+	 * from here a signal stops waiting for a disk that takes nothing */
+	engine_give_up_on(s);
 	engine_flush(s);
+	engine_record_wait(s);	/* recordings stopped earlier */
 	if (s->flush_error != NULL && s->recorder != NULL) {
 		headless_say("error: the recording in %s is incomplete: %s",
 		    recorder_dir(s->recorder), s->flush_error);

@@ -30,8 +30,12 @@ main_signal(int sig)
 {
 	(void)sig;
 	main_stop = 1;
-	if (main_session != NULL)
+	if (main_session != NULL) {
 		main_session->quit = 1;
+		/* at quit, a signal ends the waits for the disk */
+		if (main_session->give_up_armed)
+			main_session->gave_up = 1;
+	}
 }
 
 /* --help */

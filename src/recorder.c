@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,14 @@ struct recorder {
 	size_t cursor_len;
 	char *error;		/* the last write's failure, or NULL */
 	char *cursor_error;	/* said once by recorder_cursor_error */
+
+	/* recorder_release: the writer ends by itself */
+	int closing;		/* takes no rows: write the rest, then end */
+	int ended;		/* the thread is done (recorder_ended) */
+	int close_passes;	/* handings-over of the rest so far */
+	char *final_buf, *final_path;	/* the cursors at the release */
+	size_t final_len;
+	volatile sig_atomic_t *give_up;	/* recorder_give_up_on */
 };
 
 /* Write what was handed over, then the cursors it covers. */
@@ -82,7 +91,44 @@ recorder_write(struct recorder *r, char **error, char **cursor_error)
 	r->cursor_buf = r->cursor_path = NULL;
 }
 
-/* The writer thread: writes each handing-over, until told to stop. */
+/*
+ * Released (recorder_release): the engine adds no rows any more, so the
+ * writer hands the rest over itself, with the cursors as they were at the
+ * release once every row is handed over. A failed write ends it (its rows
+ * stay unwritten: the error says so), as do three passes. Lock held;
+ * whether anything was handed over.
+ */
+static int
+recorder_take_rest(struct recorder *r)
+{
+	int k, any = 0, all = 1;
+
+	if (r->error != NULL || r->close_passes >= 3)
+		return 0;
+	r->close_passes++;
+	for (k = 0; k < CSV_KINDS; k++) {
+		if (csv_file_handoff(r->files[k]))
+			any = 1;
+		if (csv_file_buffered(r->files[k]))
+			all = 0;
+	}
+	if (all && r->final_buf != NULL && r->cursor_buf == NULL) {
+		r->cursor_buf = r->final_buf;
+		r->cursor_path = r->final_path;
+		r->cursor_len = r->final_len;
+		r->final_buf = r->final_path = NULL;
+	}
+	if (!any && r->cursor_buf == NULL)
+		return 0;
+	r->busy = 1;
+	r->busy_since = clock_mono_us();
+	return 1;
+}
+
+/*
+ * The writer thread: writes each handing-over, until told to stop or,
+ * released, until the rest is written.
+ */
 static void *
 recorder_thread(void *arg)
 {
@@ -93,8 +139,10 @@ recorder_thread(void *arg)
 	(void)sb_sched_normal();
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
-		while (!r->busy && !r->stop)
+		while (!r->busy && !r->stop && !r->closing)
 			pthread_cond_wait(&r->work, &r->lock);
+		if (!r->busy && r->closing)
+			(void)recorder_take_rest(r);
 		if (!r->busy)
 			break;
 		pthread_mutex_unlock(&r->lock);
@@ -111,6 +159,8 @@ recorder_thread(void *arg)
 		r->busy = 0;
 		pthread_cond_broadcast(&r->done);
 	}
+	r->ended = 1;
+	pthread_cond_broadcast(&r->done);
 	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }
@@ -156,6 +206,8 @@ recorder_free(struct recorder *r)
 		csv_file_close(r->files[k]);
 	free(r->cursor_buf);
 	free(r->cursor_path);
+	free(r->final_buf);
+	free(r->final_path);
 	free(r->error);
 	free(r->cursor_error);
 	free(r->dir);
@@ -177,7 +229,8 @@ recorder_open(const char *dir, struct cursor_table *cursors, char **cause)
 	r->cursors = cursors;
 	for (k = 0; k < CSV_KINDS; k++) {
 		xasprintf(&path, "%s/%s.csv", dir, csv_kind_names[k]);
-		r->files[k] = csv_file_open(path, (enum csv_kind)k, cause);
+		r->files[k] = csv_file_open_buffered(path, (enum csv_kind)k,
+		    cause);
 		free(path);
 		if (r->files[k] == NULL) {
 			recorder_free(r);
@@ -247,16 +300,34 @@ recorder_handoff(struct recorder *r)
 /*
  * Wait for the writer (lock held); each 5 s of it is said on stderr, so
  * that a quit held up by a disk that takes nothing says why it waits.
+ * Returns -1 once the wait is given up (recorder_give_up_on), else 0.
  */
-static void
-recorder_wait(struct recorder *r, struct timespec *ts)
+static int
+recorder_wait(struct recorder *r)
 {
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += 5;
-	if (pthread_cond_timedwait(&r->done, &r->lock, ts) != 0 && r->busy)
-		fprintf(stderr, "record: waiting for the disk to take the "
-		    "rows of %s (it has taken none for %.0f s)\n", r->dir,
-		    (clock_mono_us() - r->busy_since) / 1e6);
+	struct timespec ts;
+	int64_t since = clock_mono_us(), said = since;
+
+	while (r->busy) {
+		if (r->give_up != NULL && *r->give_up)
+			return -1;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		(void)pthread_cond_timedwait(&r->done, &r->lock, &ts);
+		if (r->busy && clock_mono_us() - said >= 5000000) {
+			said = clock_mono_us();
+			fprintf(stderr, "record: waiting for the disk to take "
+			    "the rows of %s (it has taken none for %.0f s)%s\n",
+			    r->dir, (said - r->busy_since) / 1e6,
+			    r->give_up != NULL ? "; a second signal stops "
+			    "waiting" : "");
+		}
+	}
+	return 0;
 }
 
 /*
@@ -301,7 +372,6 @@ recorder_flush(struct recorder *r, char **cause)
 int
 recorder_sync(struct recorder *r, char **cause)
 {
-	struct timespec ts;
 	int rc, pass;
 
 	pthread_mutex_lock(&r->lock);
@@ -311,19 +381,25 @@ recorder_sync(struct recorder *r, char **cause)
 	 * pass, behind which the newest rows (and the cursors) wait.
 	 */
 	for (pass = 0; pass < 3; pass++) {
-		while (r->busy)
-			recorder_wait(r, &ts);
+		if (recorder_wait(r) != 0)
+			goto gave_up;
 		if (pass > 0 && r->error != NULL)
 			break;
 		recorder_handoff(r);
 		if (!r->busy)
 			break;
 	}
-	while (r->busy)
-		recorder_wait(r, &ts);
+	if (recorder_wait(r) != 0)
+		goto gave_up;
 	rc = recorder_result(r, cause);
 	pthread_mutex_unlock(&r->lock);
 	return rc;
+gave_up:
+	xasprintf(cause, "%s: stopped waiting for the disk (a second "
+	    "signal): the rows of the last %.0f s may not be in it", r->dir,
+	    (clock_mono_us() - r->busy_since) / 1e6 + 0.5);
+	pthread_mutex_unlock(&r->lock);
+	return -1;
 }
 
 void
@@ -371,6 +447,86 @@ recorder_cursor_error(struct recorder *r)
 	return e;
 }
 
+void
+recorder_release(struct recorder *r)
+{
+	pthread_mutex_lock(&r->lock);
+	/* the cursors cover every row added: written after the last one */
+	if (!r->hold_cursors && r->cursors != NULL)
+		r->final_buf = cursor_snapshot(r->cursors, &r->final_len,
+		    &r->final_path);
+	r->closing = 1;
+	pthread_cond_signal(&r->work);
+	pthread_mutex_unlock(&r->lock);
+}
+
+int
+recorder_ended(struct recorder *r)
+{
+	int ended;
+
+	pthread_mutex_lock(&r->lock);
+	ended = r->ended;
+	pthread_mutex_unlock(&r->lock);
+	return ended;
+}
+
+void
+recorder_give_up_on(struct recorder *r, volatile sig_atomic_t *flag)
+{
+	pthread_mutex_lock(&r->lock);
+	r->give_up = flag;
+	pthread_cond_broadcast(&r->done);
+	pthread_mutex_unlock(&r->lock);
+}
+
+int
+recorder_finish(struct recorder *r, char **cause)
+{
+	struct timespec ts;
+	uint64_t lost = 0;
+	int k, rc = 0;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->ended) {
+		if (r->give_up != NULL && *r->give_up) {
+			xasprintf(cause, "%s: stopped waiting for the disk (a "
+			    "second signal): the rows of the last %.0f s may "
+			    "not be in it", r->dir, r->busy ? (clock_mono_us() -
+			    r->busy_since) / 1e6 + 0.5 : 0.0);
+			pthread_mutex_unlock(&r->lock);
+			/* the writer is still in the disk's hands: left */
+			pthread_detach(r->thread);
+			return -2;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		(void)pthread_cond_timedwait(&r->done, &r->lock, &ts);
+	}
+	for (k = 0; k < CSV_KINDS; k++)
+		lost += csv_file_lost(r->files[k]);
+	if (r->error != NULL) {
+		*cause = r->error;
+		r->error = NULL;
+		rc = -1;
+	} else if (lost > 0) {
+		xasprintf(cause, "%s: %llu rows were not recorded (see the "
+		    "log)", r->dir, (unsigned long long)lost);
+		rc = -1;
+	}
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	pthread_cond_destroy(&r->done);
+	pthread_cond_destroy(&r->work);
+	pthread_mutex_destroy(&r->lock);
+	recorder_free(r);
+	return rc;
+}
+
 /* Write what is left, stop the writer and close. */
 void
 recorder_close(struct recorder *r)
@@ -381,15 +537,10 @@ recorder_close(struct recorder *r)
 		return;
 	(void)recorder_sync(r, &cause);
 	free(cause);
-	pthread_mutex_lock(&r->lock);
-	r->stop = 1;
-	pthread_cond_signal(&r->work);
-	pthread_mutex_unlock(&r->lock);
-	pthread_join(r->thread, NULL);
-	pthread_cond_destroy(&r->done);
-	pthread_cond_destroy(&r->work);
-	pthread_mutex_destroy(&r->lock);
-	recorder_free(r);
+	cause = NULL;
+	recorder_release(r);
+	(void)recorder_finish(r, &cause);
+	free(cause);
 }
 
 /* The directory recorded to. */

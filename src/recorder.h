@@ -2,6 +2,8 @@
 #ifndef SB_RECORDER_H
 #define SB_RECORDER_H
 
+#include <signal.h>
+
 #include "csvlog.h"
 #include "cursor.h"
 
@@ -42,6 +44,26 @@ uint64_t recorder_lost(struct recorder *r);
 char *recorder_cursor_error(struct recorder *r);
 /* Write what is left (waiting for the disk), stop the writer, close. */
 void recorder_close(struct recorder *r);
+
+/*
+ * Closing without waiting for the disk (record stop in real time): after
+ * recorder_release the engine adds no rows; the writer writes what is
+ * left, then the cursors as they were at the release, and ends (a failed
+ * write ends it too). recorder_ended says whether it has; recorder_finish
+ * waits for that (as long as it takes, unless recorder_give_up_on's flag
+ * becomes non-zero), frees r and returns 0, or -1 with *cause: a write
+ * failed, or rows were refused for want of room; or -2 with *cause: the
+ * wait was given up (r is then left to its writer).
+ */
+void recorder_release(struct recorder *r);
+int recorder_ended(struct recorder *r);
+int recorder_finish(struct recorder *r, char **cause);
+
+/*
+ * From now on recorder_sync and recorder_finish stop waiting for the disk
+ * once *flag is non-zero (a second signal at quit).
+ */
+void recorder_give_up_on(struct recorder *r, volatile sig_atomic_t *flag);
 const char *recorder_dir(const struct recorder *r);
 uint64_t recorder_rows(const struct recorder *r);
 

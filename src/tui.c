@@ -1066,7 +1066,10 @@ tui_run(struct session *s, const struct tui_options *o)
 	remote_quit(s);
 	if (engine_flush_links(s, NULL, ENGINE_QUIT_FLUSH_US, "quit") != 0)
 		status = 1;
+	/* from here a signal stops waiting for a disk that takes nothing */
+	engine_give_up_on(s);
 	engine_flush(s);
+	engine_record_wait(s);	/* recordings stopped earlier */
 	if (s->flush_error != NULL || s->record_incomplete != NULL)
 		status = 1;	/* a recording is incomplete: said in the log */
 	tui_prompt_free(t);

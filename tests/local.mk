@@ -44,11 +44,13 @@ TESTS += tests/latency-csv.sh tests/relay-cipher.sh
 EXTRA_DIST += tests/latency-csv.sh tests/relay-cipher.sh
 
 TESTS += tests/relay-3site.sh tests/relay-restart.sh tests/relay-413.sh \
-	tests/record-full.sh tests/slow-disk.sh tests/relay-clock.sh tests/relay-clock-console.sh \
+	tests/record-full.sh tests/slow-disk.sh tests/slow-disk-stop.sh tests/relay-clock.sh \
+	tests/relay-clock-console.sh \
 	tests/relay-quit.sh tests/relay-once.sh tests/relay-resume.sh \
 	tests/relay-backoff.sh tests/relay-repin.sh tests/relay-held.sh
 EXTRA_DIST += tests/relay-3site.sh tests/relay-restart.sh tests/relay-413.sh \
-	tests/record-full.sh tests/slow-disk.sh tests/relay-clock.sh tests/relay-clock-console.sh \
+	tests/record-full.sh tests/slow-disk.sh tests/slow-disk-stop.sh tests/relay-clock.sh \
+	tests/relay-clock-console.sh \
 	tests/relay-get.py tests/relay-quit.sh tests/relay-once.sh \
 	tests/relay-resume.sh tests/relay-backoff.sh tests/relay-repin.sh \
 	tests/relay-soak.sh tests/relay-held.sh
