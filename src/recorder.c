@@ -55,6 +55,7 @@ struct recorder {
 	/* recorder_release: the writer ends by itself */
 	int closing;		/* takes no rows: write the rest, then end */
 	int ended;		/* the thread is done (recorder_ended) */
+	int orphaned;		/* given up: the thread frees r at its end */
 	int close_passes;	/* handings-over of the rest so far */
 	char *final_buf, *final_path;	/* the cursors at the release */
 	size_t final_len;
@@ -90,6 +91,8 @@ recorder_write(struct recorder *r, char **error, char **cursor_error)
 	free(r->cursor_path);
 	r->cursor_buf = r->cursor_path = NULL;
 }
+
+static void recorder_free(struct recorder *);
 
 /*
  * Released (recorder_release): the engine adds no rows any more, so the
@@ -134,6 +137,7 @@ recorder_thread(void *arg)
 {
 	struct recorder *r = arg;
 	char *error, *cursor_error;
+	int orphaned;
 
 	/* a thread that waits on the disk: never above the loop */
 	(void)sb_sched_normal();
@@ -161,7 +165,15 @@ recorder_thread(void *arg)
 	}
 	r->ended = 1;
 	pthread_cond_broadcast(&r->done);
+	orphaned = r->orphaned;
 	pthread_mutex_unlock(&r->lock);
+	/* recorder_finish stopped waiting for it: it is this thread's now */
+	if (orphaned) {
+		pthread_cond_destroy(&r->done);
+		pthread_cond_destroy(&r->work);
+		pthread_mutex_destroy(&r->lock);
+		recorder_free(r);
+	}
 	return NULL;
 }
 
@@ -494,9 +506,11 @@ recorder_finish(struct recorder *r, char **cause)
 			    "second signal): the rows of the last %.0f s may "
 			    "not be in it", r->dir, r->busy ? (clock_mono_us() -
 			    r->busy_since) / 1e6 + 0.5 : 0.0);
-			pthread_mutex_unlock(&r->lock);
-			/* the writer is still in the disk's hands: left */
+			/* the writer is still in the disk's hands: it frees r
+			 * if it ever ends */
+			r->orphaned = 1;
 			pthread_detach(r->thread);
+			pthread_mutex_unlock(&r->lock);
 			return -2;
 		}
 		clock_gettime(CLOCK_REALTIME, &ts);

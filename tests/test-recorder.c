@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -434,6 +435,125 @@ test_slow_disk_said_once(void **state)
 	remove_dir(dir);
 }
 
+/* Threads of this process (the test's own and any writer left). */
+static int
+thread_count(void)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	assert_non_null(d = opendir("/proc/self/task"));
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Wait (with the deadline) until the released recorder's writer ends. */
+static int
+wait_ended(struct recorder *r)
+{
+	int64_t start = clock_mono_us();
+
+	while (!recorder_ended(r)) {
+		if (clock_mono_us() - start > DEADLINE_US)
+			return -1;
+		pause_ms(10);
+	}
+	return 0;
+}
+
+/*
+ * Released while the disk takes nothing (record stop in real time): the
+ * release returns at once; the writer writes the rest once the disk is
+ * back, then the cursors as they were at the release (not as they are
+ * after it), and ends.
+ */
+static void
+test_release_on_slow_disk(void **state)
+{
+	char dir[] = "/tmp/sb-test-recorder-XXXXXX", *cause = NULL;
+	char *spikes, *cursors;
+	struct cursor_table t;
+	struct recorder *r;
+	int64_t t0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	xasprintf(&spikes, "%s/spikes.csv", dir);
+	xasprintf(&cursors, "%s/cursors", dir);
+	cursor_init(&t);
+	r = recorder_open(dir, &t, &cause);
+	assert_non_null(r);
+	assert_int_equal(cursor_attach(&t, dir, &cause), 0);
+	gate_set(1);
+	add_spikes(r, 0, 1000);
+	cursor_set(&t, "b relay 7 a/mea", 1000);
+	assert_int_equal(flush_now(r, &cause), 0);
+	assert_int_equal(gate_wait_held(), 0);
+	add_spikes(r, 1000, 500);	/* buffered, not handed over */
+	cursor_set(&t, "b relay 7 a/mea", 1500);
+	t0 = clock_mono_us();
+	recorder_release(r);
+	assert_true(clock_mono_us() - t0 < 1000000);
+	/* the engine goes on: its cursors move, the stopped files not */
+	cursor_detach(&t);
+	cursor_set(&t, "b relay 7 a/mea", 9999);
+	pause_ms(50);
+	assert_int_equal(recorder_ended(r), 0);
+	gate_set(0);
+	assert_int_equal(wait_ended(r), 0);
+	assert_int_equal(recorder_finish(r, &cause), 0);
+	assert_null(cause);
+	assert_spikes(spikes, 1500);
+	assert_cursors(cursors, 1500);
+	cursor_free(&t);
+	free(spikes);
+	free(cursors);
+	remove_dir(dir);
+}
+
+/*
+ * At quit, a wait for a disk that takes nothing is given up once the
+ * flag is set: recorder_finish says so (-2) and leaves the recorder to
+ * its writer, which frees it if the disk comes back.
+ */
+static void
+test_release_give_up(void **state)
+{
+	char dir[] = "/tmp/sb-test-recorder-XXXXXX", *cause = NULL;
+	volatile sig_atomic_t give_up = 0;
+	struct recorder *r;
+	int64_t t0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	r = recorder_open(dir, NULL, &cause);
+	assert_non_null(r);
+	gate_set(1);
+	add_spikes(r, 0, 100);
+	assert_int_equal(flush_now(r, &cause), 0);
+	assert_int_equal(gate_wait_held(), 0);
+	recorder_give_up_on(r, &give_up);
+	recorder_release(r);
+	give_up = 1;
+	t0 = clock_mono_us();
+	assert_int_equal(recorder_finish(r, &cause), -2);
+	assert_true(clock_mono_us() - t0 < 2000000);
+	assert_non_null(strstr(cause, "stopped waiting for the disk"));
+	assert_non_null(strstr(cause, dir));
+	free(cause);
+	/* the disk comes back: the writer ends and frees it (no leak) */
+	gate_set(0);
+	t0 = clock_mono_us();
+	while (thread_count() > 1 && clock_mono_us() - t0 < DEADLINE_US)
+		pause_ms(10);
+	assert_int_equal(thread_count(), 1);
+	remove_dir(dir);
+}
+
 int
 main(void)
 {
@@ -442,6 +562,8 @@ main(void)
 		cmocka_unit_test(test_sync_writes_everything),
 		cmocka_unit_test(test_failed_write_keeps_order),
 		cmocka_unit_test(test_slow_disk_said_once),
+		cmocka_unit_test(test_release_on_slow_disk),
+		cmocka_unit_test(test_release_give_up),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
