@@ -872,6 +872,60 @@ wait_readers(struct relay_proc *p, int want)
 	}
 }
 
+/*
+ * Column col (0: the site) of site's line in a /v1/health answer, into
+ * buf; 0, or -1 if there is no such line or column.
+ */
+static int
+health_col(const char *out, const char *site, int col, char *buf,
+    size_t len)
+{
+	const char *line = out, *end;
+	char copy[256], *w, *save = NULL;
+	size_t n = strlen(site);
+	int i;
+
+	while (*line != '\0') {
+		end = strchr(line, '\n');
+		if (end == NULL)
+			end = line + strlen(line);
+		if ((size_t)(end - line) < sizeof copy &&
+		    strncmp(line, site, n) == 0 && line[n] == ' ') {
+			memcpy(copy, line, (size_t)(end - line));
+			copy[end - line] = '\0';
+			w = strtok_r(copy, " ", &save);
+			for (i = 0; w != NULL && i < col; i++)
+				w = strtok_r(NULL, " ", &save);
+			if (w == NULL)
+				return -1;
+			snprintf(buf, len, "%s", w);
+			return 0;
+		}
+		line = *end == '\n' ? end + 1 : end;
+	}
+	return -1;
+}
+
+/* /v1/health: a site's streaming reads and how long ago it was heard. */
+static void
+assert_presence(struct relay_proc *p, const char *site, const char *reads,
+    int heard)
+{
+	char *out = expect(p, "/v1/health", TOK_PADOVA, NULL, 0, 200);
+	char col[32];
+
+	/* SITE SEEN RATE BATCHES GAPS HEARD READS */
+	if (health_col(out, site, 6, col, sizeof col) != 0)
+		fail_msg("no READS for %s in '%s'", site, out);
+	assert_string_equal(col, reads);
+	assert_int_equal(health_col(out, site, 5, col, sizeof col), 0);
+	if (heard)
+		assert_true(strcmp(col, "-") != 0 && atof(col) < 5.0 * slow());
+	else
+		assert_string_equal(col, "-");
+	free(out);
+}
+
 /* A streaming reader gets a batch published after it connected, fast. */
 static void
 test_streaming(void **state)
@@ -891,6 +945,9 @@ test_streaming(void **state)
 	/* The stored batch after 1 comes first. */
 	assert_int_equal(reader_wait(&r, 0, 2, 5000 * slow()), 0);
 	wait_readers(&p, 1);
+	/* its console is there, reading; zurich's never came */
+	assert_presence(&p, "southampton", "1", 1);
+	assert_presence(&p, "zurich", "0", 0);
 
 	t0 = now_ms();
 	publish(&p, id, 3, 3, 4);
@@ -909,6 +966,7 @@ test_streaming(void **state)
 	pthread_join(r.thread, NULL);
 	assert_int_equal(r.code, 200);
 	wait_readers(&p, 0);
+	assert_presence(&p, "southampton", "0", 1);
 	free(r.buf);
 	pthread_mutex_destroy(&r.lock);
 	relay_stop(&p, SIGTERM);
@@ -1965,8 +2023,8 @@ test_memory_gap(void **state)
 	assert_null(strstr(out, "synbridge_relay_memory_bytes 0\n"));
 	free(out);
 	out = expect(&p, "/v1/health", TOK_SOUTH, NULL, 0, 200);
-	/* padova: 40 batches, 1 gap */
-	assert_non_null(strstr(out, " 40 1\n"));
+	/* padova: 40 batches, 1 gap (then when heard, and its reads) */
+	assert_non_null(strstr(out, " 40 1 "));
 	free(out);
 	relay_stop(&p, SIGTERM);
 }
@@ -2286,7 +2344,7 @@ test_time_and_metrics(void **state)
 	    "\"401\"} 1\n"));
 	free(out);
 	out = expect(&p, "/v1/health", TOK_PADOVA, NULL, 0, 200);
-	assert_non_null(strstr(out, "southampton - 0 0 0\n"));
+	assert_non_null(strstr(out, "southampton - 0 0 0 - 0\n"));
 	assert_non_null(strstr(out, "padova 0."));
 	free(out);
 	relay_stop(&p, SIGTERM);

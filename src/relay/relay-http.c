@@ -987,8 +987,14 @@ relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
 		    "tokens file", auth < 0 ? "unknown token" :
 		    "no token");
 	}
-	if (auth > 0)
+	if (auth > 0) {
 		relay_conn_authenticated(conn, req->token);
+		/* its console is there (/v1/health's HEARD column) */
+		pthread_mutex_lock(&relay.lock);
+		relay_store_heard(relay_store_session(req->token->session),
+		    req->token->site);
+		pthread_mutex_unlock(&relay.lock);
+	}
 	req->t1 = relay_store_time(req->token != NULL ?
 	    relay_store_session(req->token->session) :
 	    relay.nsessions == 1 ? relay.sessions[0] : NULL);

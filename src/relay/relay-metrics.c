@@ -192,14 +192,19 @@ relay_metrics_health(struct relay_session *s, size_t *len)
 		age = now - site->rate_t0;
 		if (site->rate_t0 != 0 && age >= 2000000)
 			rate = (double)site->rate_events * 1e6 / (double)age;
-		if (site->last_seen == 0) {
-			fprintf(f, "%s - 0 %" PRIu64 " %" PRIu64 "\n",
-			    site->name, site->batches, site->gaps);
-		} else {
-			fprintf(f, "%s %.1f %.0f %" PRIu64 " %" PRIu64 "\n",
+		if (site->last_seen == 0)
+			fprintf(f, "%s - 0 %" PRIu64 " %" PRIu64, site->name,
+			    site->batches, site->gaps);
+		else
+			fprintf(f, "%s %.1f %.0f %" PRIu64 " %" PRIu64,
 			    site->name, (double)(now - site->last_seen) / 1e6,
 			    rate, site->batches, site->gaps);
-		}
+		/* then whether its console is there: heard, reading */
+		if (site->last_heard == 0)
+			fprintf(f, " - %u\n", site->reads);
+		else
+			fprintf(f, " %.1f %u\n",
+			    (double)(now - site->last_heard) / 1e6, site->reads);
 	}
 	pthread_mutex_unlock(&relay.lock);
 	fclose(f);

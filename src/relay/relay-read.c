@@ -217,6 +217,8 @@ relay_read_free(void *cls)
 	if (r->streaming) {
 		TAILQ_REMOVE(&r->session->readers, r, entry);
 		relay.m.read_clients--;
+		if (r->site < r->session->nsites)
+			r->session->sites[r->site].reads--;
 	}
 	pthread_mutex_unlock(&relay.lock);
 	relay_buffers_give(r->charged);
@@ -285,6 +287,13 @@ relay_read_start(struct MHD_Connection *conn, struct relay_req *req,
 		r->streaming = 1;
 		TAILQ_INSERT_TAIL(&s->readers, r, entry);
 		relay.m.read_clients++;
+		/* its site reads (/v1/health's READS column) */
+		for (r->site = 0; r->site < s->nsites; r->site++)
+			if (strcmp(s->sites[r->site].name,
+			    req->token->site) == 0)
+				break;
+		if (r->site < s->nsites)
+			s->sites[r->site].reads++;
 	}
 	pthread_mutex_unlock(&relay.lock);
 

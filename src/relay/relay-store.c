@@ -421,6 +421,19 @@ relay_store_commit(struct relay_session *s, const uint8_t *body,
 	return 0;
 }
 
+/*
+ * A request of a site's token came (its console is there): for
+ * /v1/health. Lock held.
+ */
+void
+relay_store_heard(struct relay_session *s, const char *name)
+{
+	struct relay_site *site = relay_store_site(s, name);
+
+	if (site != NULL)
+		site->last_heard = relay_now_mono();
+}
+
 /* Note a site's activity for /v1/health. */
 static void
 relay_store_seen(struct relay_session *s, const char *name, uint64_t events,

@@ -136,6 +136,8 @@ TAILQ_HEAD(relay_streams, relay_stream);
 struct relay_site {
 	char *name;
 	int64_t last_seen;		/* monotonic us, 0 never */
+	int64_t last_heard;		/* any request of its token, 0 never */
+	unsigned reads;			/* its streaming reads open */
 	uint64_t batches, gaps;
 	int64_t rate_t0;
 	uint64_t rate_events;
@@ -235,6 +237,7 @@ struct relay_reader {
 	int once;			/* wait=0 */
 	int suspended;
 	int streaming;
+	size_t site;			/* its site's index in session->sites */
 	int64_t last_write;		/* monotonic us */
 	TAILQ_ENTRY(relay_reader) entry;
 };
@@ -440,6 +443,8 @@ void relay_store_streams_durable(struct relay_session *s, uint32_t n);
 void relay_store_streams_listed(struct relay_session *s);
 struct relay_stream *relay_store_register(struct relay_session *s,
     const char *site, const char *name, uint32_t units, char **cause);
+/* A request of the site's token came (for /v1/health); lock held. */
+void relay_store_heard(struct relay_session *s, const char *site);
 struct relay_site *relay_store_site(struct relay_session *s,
     const char *name);
 unsigned relay_store_publish_part(struct relay_session *s,
