@@ -93,7 +93,7 @@ cmd_latency_exec(struct session *s, struct args *a, struct cmdq_item *item)
 	}
 	n = session_links(s, rows, 64);
 	for (i = 0; i < n; i++) {
-		if (rows[i].tr == NULL)
+		if (rows[i].tr == NULL || rows[i].site_row)
 			continue;
 		snprintf(name, sizeof name, "%s/%s", rows[i].site->name,
 		    rows[i].h.name);

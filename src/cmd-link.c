@@ -79,6 +79,16 @@ cmd_link_exec(struct session *s, struct args *a, struct cmdq_item *item)
 			    ": " : "", h->detail);
 			continue;
 		}
+		if (rows[i].site_row) {
+			/* another site of the session, as the relay sees it */
+			cmdq_item_reply(item, "%s/%s %s: %s; publishes %.0f "
+			    "ev/s, gaps %llu, %s", rows[i].site->name, h->name,
+			    state, h->detail, h->events_per_s,
+			    (unsigned long long)h->gaps, cmd_link_age(b2,
+			    sizeof b2, "last batch", "no batch yet",
+			    h->last_batch_age_s));
+			continue;
+		}
 		lat[0] = '\0';
 		if (latency_recent(rows[i].tr->lat_arrival, clock_mono_us(),
 		    &st) == 0)

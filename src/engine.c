@@ -736,7 +736,7 @@ engine_latency_rows(struct session *s, struct session_link_row *rows,
 		    syn->name, t);
 	}
 	for (i = 0; i < nrows; i++) {
-		if (rows[i].tr == NULL)
+		if (rows[i].tr == NULL || rows[i].site_row)
 			continue;
 		snprintf(name, sizeof name, "%s/%s", rows[i].site->name,
 		    rows[i].h.name);

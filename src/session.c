@@ -381,6 +381,25 @@ session_link_offset(struct session *s, struct sb_link_health *h)
 }
 
 /* Every link of every site: relay transports, then device links. */
+/*
+ * Does a site row's name ("SITE via ...") name a site this console hosts
+ * (with a transport of its own, as the demo's three)? A site known here
+ * only from its streams (remote) is another console's.
+ */
+static int
+session_link_local(struct session *s, const char *name)
+{
+	struct site *site;
+	char buf[64];
+	size_t len = strcspn(name, " ");
+
+	if (len == 0 || len >= sizeof buf)
+		return 0;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	return (site = site_find(s, buf)) != NULL && site->ntransports > 0;
+}
+
 size_t
 session_links(struct session *s, struct session_link_row *out, size_t max)
 {
@@ -409,10 +428,15 @@ session_links(struct session *s, struct session_link_row *out, size_t max)
 			for (k = 0; k < got && k < 8 && n < max; k++) {
 				h[k].name[sizeof h[k].name - 1] = '\0';
 				h[k].detail[sizeof h[k].detail - 1] = '\0';
+				/* a site hosted here has its own link row */
+				if (!device && k > 0 &&
+				    session_link_local(s, h[k].name))
+					continue;
 				if (!device)
 					session_link_offset(s, &h[k]);
 				out[n].site = site;
 				out[n].device = device;
+				out[n].site_row = !device && k > 0;
 				out[n].tr = device ? NULL :
 				    site->transports[j];
 				out[n++].h = h[k];

@@ -361,6 +361,12 @@ struct session_link_row {
 	struct site *site;
 	int device;		/* a device link, not the relay's */
 	struct transport *tr;	/* the relay's transport, or NULL */
+	/*
+	 * A transport's rows after its first: another site of the session
+	 * as the relay sees it (its console there, what it publishes), not
+	 * a network path: its RTT, jitter, offset and loss are NaN.
+	 */
+	int site_row;
 	struct sb_link_health h;
 };
 /* Every link of every site (relay transports, then device links). */

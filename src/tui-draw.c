@@ -573,6 +573,12 @@ tui_draw_links(struct tui *t, WINDOW *w, int h, int wd)
 			tui_draw_device_link(w, y, nw + 10, wd - nw - 10, l);
 			continue;
 		}
+		if (t->link_site_row[i]) {
+			/* another site's console: the relay's word on it */
+			tui_draw_printf(w, y, nw + 10, wd - nw - 10, " %s",
+			    l->detail);
+			continue;
+		}
 		snprintf(off, sizeof off, "%+.2f%s%.2f", l->offset_ms, pm,
 		    l->uncertainty_ms);
 		/* no batch yet: NaN (or -1 from an older relay plugin) */

@@ -283,7 +283,8 @@ tui_poll_links(struct tui *t)
 	for (k = 0; k < n; k++) {
 		t->links[k] = rows[k].h;
 		t->link_device[k] = (unsigned char)rows[k].device;
-		t->link_src_p99[k] = rows[k].tr != NULL &&
+		t->link_site_row[k] = (unsigned char)rows[k].site_row;
+		t->link_src_p99[k] = rows[k].tr != NULL && !rows[k].site_row &&
 		    latency_recent(rows[k].tr->lat_arrival, clock_mono_us(),
 		    &st) == 0 ? st.p99_ms : NAN;
 		snprintf(t->links[k].name, sizeof t->links[k].name, "%s/%s",

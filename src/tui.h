@@ -223,6 +223,7 @@ struct tui {
 	/* links */
 	struct sb_link_health links[TUI_MAX_LINKS];
 	unsigned char link_device[TUI_MAX_LINKS];	/* not the relay's */
+	unsigned char link_site_row[TUI_MAX_LINKS];	/* another site */
 	/* other sites' spikes, source to here, p99 ms (NaN: none lately) */
 	double link_src_p99[TUI_MAX_LINKS];
 	size_t nlinks;

@@ -47,13 +47,14 @@ TESTS += tests/relay-3site.sh tests/relay-restart.sh tests/relay-413.sh \
 	tests/record-full.sh tests/slow-disk.sh tests/slow-disk-stop.sh tests/relay-clock.sh \
 	tests/relay-clock-console.sh \
 	tests/relay-quit.sh tests/relay-once.sh tests/relay-resume.sh \
-	tests/relay-backoff.sh tests/relay-repin.sh tests/relay-held.sh
+	tests/relay-backoff.sh tests/relay-repin.sh tests/relay-held.sh \
+	tests/relay-presence.sh
 EXTRA_DIST += tests/relay-3site.sh tests/relay-restart.sh tests/relay-413.sh \
 	tests/record-full.sh tests/slow-disk.sh tests/slow-disk-stop.sh tests/relay-clock.sh \
 	tests/relay-clock-console.sh \
 	tests/relay-get.py tests/relay-quit.sh tests/relay-once.sh \
 	tests/relay-resume.sh tests/relay-backoff.sh tests/relay-repin.sh \
-	tests/relay-soak.sh tests/relay-held.sh
+	tests/relay-soak.sh tests/relay-held.sh tests/relay-presence.sh
 
 include tests/tui.mk
 include tests/ramp.mk

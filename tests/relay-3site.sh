@@ -6,7 +6,7 @@
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
 SESS="$top_srcdir/share/sessions/hybrid-3site"
-echo "1..12"
+echo "1..13"
 
 relay_tokens "padova t3 * southampton/* southampton" \
     "southampton t3 * */* padova,zurich" \
@@ -80,11 +80,13 @@ check "padova weighs southampton's synapses as southampton does (from R)" \
 check "a pulse typed at padova on s1 ran where the device is" \
     contains "$tmp/padova.out" "southampton: s1: potentiate 1 x +4.00 V"
 # the link worked all along: rows every second, never down after start
+# (its own relay link's rows: the other sites' rows, "SITE/OTHER via
+# relay", are down until the other consoles come)
 linked=0
 for site in padova southampton zurich; do
-	n=$(awk -F, 'NR > 1 && $1 > 1 && $3 != "down"' "$tmp/$site/links.csv" |
-	    wc -l)
-	down=$(awk -F, 'NR > 1 && $1 > 1 && $3 == "down"' \
+	n=$(awk -F, 'NR > 1 && $1 > 1 && $2 ~ /\/relay / && $3 != "down"' \
+	    "$tmp/$site/links.csv" | wc -l)
+	down=$(awk -F, 'NR > 1 && $1 > 1 && $2 ~ /\/relay / && $3 == "down"' \
 	    "$tmp/$site/links.csv" | wc -l)
 	[ "$n" -ge 5 ] && [ "$down" -eq 0 ] && linked=$((linked + 1))
 done
@@ -105,6 +107,17 @@ relay_rows() {
 	done
 }
 check "links.csv: relay rows fill age_s, not the device columns" relay_rows
+# and each console saw the other two sites' consoles there
+others_up() {
+	for site in padova southampton zurich; do
+		for other in padova southampton zurich; do
+			[ "$other" = "$site" ] && continue
+			grep -q "^[0-9.]*,$site/$other via relay,up," \
+			    "$tmp/$site/links.csv" || return 1
+		done
+	done
+}
+check "links.csv: each site shows the other two sites' consoles up" others_up
 # times are session time: remote spikes land in the same time range (a
 # few seconds past the duration at most, as the three consoles start one
 # after another, slowly on a loaded machine; never the thousands of

@@ -4,7 +4,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -532,6 +534,52 @@ test_text_answers(void **state)
 }
 
 /* Control lines: commands keep spaces, results are unescaped. */
+/* GET /v1/health lines: this relay's, an older relay's, and bad ones. */
+static void
+test_text_presence(void **state)
+{
+	static const char *const bad[] = {
+		"", "padova", "padova 0.4 12 3", "padova x 12 3 0",
+		"padova 0.4 - 3 0", "padova -1 12 3 0", "padova 0.4 12 3 0 x 1",
+		"padova 0.4 12 3 0 0.1", "padova 0.4 12 3 0 0.1 -1",
+		"padova 0.4 12 3 0 0.1 99999999999", "padova nan 12 3 0",
+		"padova 0.4 inf 3 0", "padova 0.4 12 3 0 1e999 1",
+	};
+	struct relay_presence p;
+	char line[256];
+	size_t i;
+
+	(void)state;
+	snprintf(line, sizeof line, "padova 0.4 812 120 2 0.1 1");
+	assert_int_equal(relay_text_presence(line, &p), 0);
+	assert_string_equal(p.site, "padova");
+	assert_true(fabs(p.seen_ago_s - 0.4) < 1e-9);
+	assert_true(fabs(p.events_per_s - 812) < 1e-9);
+	assert_int_equal(p.batches, 120);
+	assert_int_equal(p.gaps, 2);
+	assert_true(fabs(p.heard_ago_s - 0.1) < 1e-9);
+	assert_int_equal(p.reads, 1);
+	/* never published, never heard */
+	snprintf(line, sizeof line, "zurich - 0 0 0 - 0");
+	assert_int_equal(relay_text_presence(line, &p), 0);
+	assert_true(isnan(p.seen_ago_s));
+	assert_true(isnan(p.heard_ago_s));
+	assert_int_equal(p.reads, 0);
+	/* an older relay: five columns, nothing known of its console */
+	snprintf(line, sizeof line, "southampton 1.5 3 9 0");
+	assert_int_equal(relay_text_presence(line, &p), 0);
+	assert_true(isnan(p.heard_ago_s));
+	/* a newer one's further columns are left */
+	snprintf(line, sizeof line, "padova 0.4 812 120 2 0.1 1 more 7");
+	assert_int_equal(relay_text_presence(line, &p), 0);
+	assert_int_equal(p.reads, 1);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(line, sizeof line, "%s", bad[i]);
+		if (relay_text_presence(line, &p) != -1)
+			fail_msg("accepted '%s'", bad[i]);
+	}
+}
+
 static void
 test_text_control(void **state)
 {
@@ -573,6 +621,7 @@ main(void)
 		cmocka_unit_test(test_parse_rejected),
 		cmocka_unit_test(test_parse_flagged_crc),
 		cmocka_unit_test(test_text_answers),
+		cmocka_unit_test(test_text_presence),
 		cmocka_unit_test(test_text_control),
 	};
 

@@ -415,7 +415,56 @@ relay_client_poll(void *data)
 	}
 }
 
-/* transport health(): one row for the link. */
+/*
+ * A site of the session as a link row: whether its console is there
+ * (heard lately, reading), what it publishes. The figures of a network
+ * path (RTT, jitter, offset, loss) are not its: NaN.
+ */
+static void
+relay_client_presence_row(const struct relay_presence *p,
+    struct sb_link_health *out)
+{
+	memset(out, 0, sizeof *out);
+	snprintf(out->name, sizeof out->name, "%s via relay", p->site);
+	out->rtt_ms = out->rtt_p99_ms = out->jitter_ms = NAN;
+	out->offset_ms = out->uncertainty_ms = out->drift_ppm = NAN;
+	out->loss_pct = NAN;
+	out->events_in_per_s = out->events_out_per_s = NAN;
+	out->gaps = p->gaps;
+	out->events_per_s = p->events_per_s;
+	out->last_batch_age_s = p->seen_ago_s;
+	if (isnan(p->heard_ago_s)) {
+		out->state = SB_LINK_DOWN;
+		snprintf(out->detail, sizeof out->detail, "its console has not "
+		    "come to the relay");
+		return;
+	}
+	if (p->heard_ago_s > RELAY_PRESENCE_DOWN_S)
+		out->state = SB_LINK_DOWN;
+	else if (p->heard_ago_s > RELAY_PRESENCE_DEGRADED_S ||
+	    (p->reads == 0 && p->was_reading))
+		out->state = SB_LINK_DEGRADED;
+	else
+		out->state = SB_LINK_UP;
+	if (p->heard_ago_s > RELAY_PRESENCE_DEGRADED_S)
+		snprintf(out->detail, sizeof out->detail, "its console not "
+		    "heard for %.0f s: stopped, hung or cut off (%u read%s "
+		    "open)", p->heard_ago_s, p->reads, p->reads == 1 ? "" :
+		    "s");
+	else if (p->reads == 0 && p->was_reading)
+		snprintf(out->detail, sizeof out->detail, "its console heard "
+		    "%.1f s ago, but it stopped reading (it quit, or lost its "
+		    "link)", p->heard_ago_s);
+	else
+		snprintf(out->detail, sizeof out->detail, "its console heard "
+		    "%.1f s ago, %u read%s open", p->heard_ago_s, p->reads,
+		    p->reads == 1 ? "" : "s");
+}
+
+/*
+ * transport health(): one row for the link, then one for each other site
+ * of the session (relay_client_presence_row).
+ */
 size_t
 relay_client_health(void *data, struct sb_link_health *out, size_t max)
 {
@@ -423,8 +472,10 @@ relay_client_health(void *data, struct sb_link_health *out, size_t max)
 	struct relay_health	*h = &c->health;
 	struct relay_rtt_stats	 st;
 	int64_t			 now = relay_mono_us();
+	const char		*self = c->host->site(c->plugin);
 	uint64_t		 queue;
 	double			 loss;
+	size_t			 n, i;
 
 	if (max == 0)
 		return (0);
@@ -453,8 +504,15 @@ relay_client_health(void *data, struct sb_link_health *out, size_t max)
 	out->events_per_s = h->in_per_s + h->out_per_s;
 	out->last_batch_age_s = h->last_batch_us == 0 ? NAN :
 	    (double)(now - h->last_batch_us) / 1e6;
+	n = 1;
+	/* then the session's other sites, while the relay's word is fresh */
+	if (c->presence_us != 0 && now - c->presence_us <= RELAY_PRESENCE_STALE_US)
+		for (i = 0; i < c->npresence && n < max; i++)
+			if (strcmp(c->presence[i].site, self) != 0)
+				relay_client_presence_row(&c->presence[i],
+				    &out[n++]);
 	pthread_mutex_unlock(&c->stat_lock);
-	return (1);
+	return (n);
 }
 
 /* transport clock_offset(): session = CLOCK_MONOTONIC us + offset. */

@@ -40,9 +40,16 @@ enum relay_role {
 	RELAY_LIST,
 	RELAY_REGISTER,
 	RELAY_MSG,
+	RELAY_PRESENCE,
 };
 
-#define RELAY_NXFERS (RELAY_PUBLISH_SLOTS + RELAY_READ_SLOTS + 5)
+#define RELAY_NXFERS (RELAY_PUBLISH_SLOTS + RELAY_READ_SLOTS + 6)
+/*
+ * The session's sites (GET /v1/health: is each one's console there?) are
+ * asked for this often. Short and quick, it mostly goes on a connection
+ * a clock probe left idle.
+ */
+#define RELAY_PRESENCE_EVERY_US 2000000
 #define RELAY_LIST_EVERY_US 2000000
 /*
  * In the first seconds of a link, while the sites of a session declare
@@ -131,6 +138,7 @@ struct relay_net {
 	int64_t		 list_at;
 	uint64_t	 list_version;	/* RELAY_STREAMS_HEADER, 0: none */
 	int64_t		 probe_at;
+	int64_t		 presence_at;	/* next GET /v1/health */
 	int64_t		 burst_at;
 	int		 burst_left;
 	int64_t		 born;		/* when the thread started (mono us) */
@@ -975,6 +983,7 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 	size_t			 i;
 	char			 path[64];
 	int			 reads = 0;
+	int64_t			 at;
 
 	relay_net_snapshot(c, net);
 	if (c->link_failures > 0) {
@@ -1069,8 +1078,52 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 		case RELAY_MSG:
 			relay_net_msg(c, x, now);
 			break;
+		case RELAY_PRESENCE:
+			/* once linked (the list came), every 2 s */
+			if (!c->listed || x->active)
+				break;
+			at = net->presence_at > x->not_before ?
+			    net->presence_at : x->not_before;
+			if (now >= at) {
+				relay_net_begin(c, x, "/v1/health", NULL, 0);
+				net->presence_at = now +
+				    RELAY_PRESENCE_EVERY_US;
+			} else if (at < *due)
+				*due = at;
+			break;
 		}
 	}
+}
+
+/*
+ * GET /v1/health answered: the session's sites as the relay sees them.
+ * A site that was reading keeps that in was_reading, so that one that
+ * stops (its console quit or lost its link) shows at once.
+ */
+static void
+relay_net_presence(struct relay_client *c, struct relay_xfer *x, int64_t now)
+{
+	struct relay_presence	 got[RELAY_PRESENCE_MAX], *old;
+	char			*p = x->resp, *line;
+	size_t			 n = 0, i, j;
+
+	while (n < RELAY_PRESENCE_MAX && (line = relay_text_line(&p)) != NULL)
+		if (relay_text_presence(line, &got[n]) == 0)
+			n++;	/* (a line it cannot read is left out) */
+	pthread_mutex_lock(&c->stat_lock);
+	for (i = 0; i < n; i++) {
+		got[i].was_reading = got[i].reads > 0;
+		for (j = 0; j < c->npresence; j++) {
+			old = &c->presence[j];
+			if (strcmp(old->site, got[i].site) == 0 &&
+			    old->was_reading)
+				got[i].was_reading = 1;
+		}
+	}
+	memcpy(c->presence, got, n * sizeof *got);
+	c->npresence = n;
+	c->presence_us = now;
+	pthread_mutex_unlock(&c->stat_lock);
 }
 
 /* The first line of an error answer, for messages. */
@@ -1769,6 +1822,12 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 	case RELAY_MSG:
 		relay_net_msged(c, x, result == CURLE_OK ? code : 0);
 		break;
+	case RELAY_PRESENCE:
+		if (ok && code == 200)
+			relay_net_presence(c, x, now);
+		else if (code == 404)	/* a relay without it: not again */
+			x->not_before = INT64_MAX;
+		break;
 	}
 }
 
@@ -1994,7 +2053,7 @@ relay_net_start(struct relay_client *c, char **cause)
 {
 	static const enum relay_role roles[RELAY_NXFERS - RELAY_PUBLISH_SLOTS]
 	    = { RELAY_READ, RELAY_READ, RELAY_CONTROL, RELAY_TIME, RELAY_LIST,
-	    RELAY_REGISTER, RELAY_MSG };
+	    RELAY_REGISTER, RELAY_MSG, RELAY_PRESENCE };
 	struct relay_xfer	*x;
 	struct relay_net	*net;
 	size_t			 i, nread = 0;

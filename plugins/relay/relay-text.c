@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +88,51 @@ relay_text_registered(char *line, struct relay_listed *out)
 	    relay_text_u64(relay_text_field(&line), &out->seq) != 0)
 		return (-1);
 	out->id = (uint32_t)id;
+	return (0);
+}
+
+/* An age in seconds, or "-" (none yet: NaN); -1 if neither. */
+static int
+relay_text_age(const char *s, double *out)
+{
+	char	*end;
+
+	if (s != NULL && strcmp(s, "-") == 0) {
+		*out = NAN;
+		return (0);
+	}
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return (-1);
+	errno = 0;
+	*out = strtod(s, &end);
+	return (*end != '\0' || errno != 0 || !isfinite(*out) ? -1 : 0);
+}
+
+/* A line of GET /v1/health (see struct relay_presence). */
+int
+relay_text_presence(char *line, struct relay_presence *out)
+{
+	const char	*f;
+	uint64_t	 reads;
+
+	memset(out, 0, sizeof *out);
+	out->heard_ago_s = NAN;
+	if (relay_text_name(relay_text_field(&line), out->site,
+	    sizeof out->site) != 0 ||
+	    relay_text_age(relay_text_field(&line), &out->seen_ago_s) != 0 ||
+	    relay_text_age(relay_text_field(&line), &out->events_per_s) != 0 ||
+	    isnan(out->events_per_s) ||
+	    relay_text_u64(relay_text_field(&line), &out->batches) != 0 ||
+	    relay_text_u64(relay_text_field(&line), &out->gaps) != 0)
+		return (-1);
+	/* an older relay stops here */
+	if ((f = relay_text_field(&line)) == NULL)
+		return (0);
+	if (relay_text_age(f, &out->heard_ago_s) != 0 ||
+	    relay_text_u64(relay_text_field(&line), &reads) != 0 ||
+	    reads > UINT32_MAX)
+		return (-1);
+	out->reads = (unsigned)reads;
 	return (0);
 }
 

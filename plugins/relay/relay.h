@@ -356,7 +356,34 @@ struct relay_listed {
 	uint64_t	 seq;		/* NEXT_SEQ or HIGHEST_SEQ */
 };
 
+/*
+ * A site of the session as GET /v1/health says it: "SITE SEEN_AGO_S
+ * EVENTS_PER_S BATCHES GAPS HEARD_AGO_S READS" (ages "-" before the
+ * first: NaN; a relay without the last two columns: heard NaN, reads 0).
+ */
+struct relay_presence {
+	char		 site[64];
+	double		 seen_ago_s;	/* its last publish */
+	double		 events_per_s;
+	uint64_t	 batches, gaps;
+	double		 heard_ago_s;	/* any request of its token */
+	unsigned	 reads;		/* its streaming reads open */
+	int		 was_reading;	/* (client) reads > 0 once */
+};
+
+/* Sites of the session kept from GET /v1/health (the first ones). */
+#define RELAY_PRESENCE_MAX 16
+/*
+ * A site's console not heard (no request of its token) for this long is
+ * degraded, then down: a live one asks for the time every second and for
+ * the sites every 2 s. A relay's word older than STALE is not shown.
+ */
+#define RELAY_PRESENCE_DEGRADED_S 5.0
+#define RELAY_PRESENCE_DOWN_S 15.0
+#define RELAY_PRESENCE_STALE_US 10000000
+
 char	*relay_text_line(char **);
+int	relay_text_presence(char *, struct relay_presence *);
 int	relay_text_registered(char *, struct relay_listed *);
 int	relay_text_listed(char *, struct relay_listed *);
 int	relay_text_acked(char *, uint32_t *, uint64_t *);
@@ -509,6 +536,10 @@ struct relay_client {
 	int		 auth_logged;
 	char		*last_error;	/* to log from the engine thread */
 	int		 error_changed;
+	/* the session's sites, from GET /v1/health (relay-net.c) */
+	struct relay_presence presence[RELAY_PRESENCE_MAX];
+	size_t		 npresence;
+	int64_t		 presence_us;	/* when it last answered, 0 never */
 
 	/* Engine thread: the epoch the host's cursors were last set in. */
 	uint64_t	 epoch_said;

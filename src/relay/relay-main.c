@@ -51,7 +51,7 @@ relay_usage(FILE *f)
 "  --max-unauthenticated N  connections without a valid token yet\n"
 "                         (default 256)\n"
 "  --max-per-ip N         open connections per client address (default 256)\n"
-"  --max-per-token N      open connections that showed one token (default 36)\n"
+"  --max-per-token N      open connections that showed one token (default 40)\n"
 "  --handshake-timeout S  close a connection that shows no valid token\n"
 "                         within S s (default 10)\n"
 "  --timeout S            close idle connections after S s (default 60)\n"
@@ -155,7 +155,7 @@ relay_options(int argc, char **argv)
 	o->max_connections = 1024;
 	o->max_unauth = 256;
 	o->max_per_ip = 256;
-	o->max_per_token = 36;	/* 4 consoles' worth on one token */
+	o->max_per_token = 40;	/* 4 consoles' worth on one token */
 	o->handshake_s = 10;
 	o->timeout_s = 60;
 	o->threads = 1;

@@ -36,7 +36,7 @@
 #define SCALE_SECONDS 5
 #define SCALE_MEMORY_MB 4	/* --max-memory: batches per session */
 #define SCALE_BUFFERS_MB 64	/* --max-buffers: bodies and answers */
-#define SCALE_CONNS(n) (8 * (n) + 64)	/* --max-connections */
+#define SCALE_CONNS(n) (10 * (n) + 64)	/* --max-connections */
 #define SCALE_READS 2		/* streams each site reads */
 #define SCALE_ROUNDS 3		/* interleaved rounds of 3 and 30 sites */
 #define SCALE_LATE_S 60		/* after the wait, for what did not come */
