@@ -509,6 +509,25 @@ test_links_pane(void **state)
 	row = window_row(w, 2, 120);
 	assert_null(strstr(row, "nan"));
 	assert_non_null(strstr(row, "1234      - "));
+	/* another site's console, as the relay sees it: its word, no NaN */
+	delwin(w);
+	w = newwin(5, 120, 0, 0);
+	snprintf(t.links[1].name, sizeof t.links[1].name,
+	    "zurich/padova via relay");
+	t.links[1].state = SB_LINK_DOWN;
+	t.links[1].rtt_ms = t.links[1].jitter_ms = NAN;
+	t.links[1].offset_ms = t.links[1].uncertainty_ms = NAN;
+	t.links[1].loss_pct = NAN;
+	snprintf(t.links[1].detail, sizeof t.links[1].detail,
+	    "its console not heard for 16 s: stopped, hung or cut off");
+	t.link_site_row[1] = 1;
+	t.nlinks = 2;
+	tui_draw_links(&t, w, 5, 120);
+	row = window_row(w, 3, 120);
+	assert_non_null(strstr(row, "zurich/padova via relay"));
+	assert_non_null(strstr(row, "down"));
+	assert_non_null(strstr(row, "its console not heard for 16 s"));
+	assert_null(strstr(row, "nan"));
 	delwin(w);
 	fake_screen_close(&f);
 	engine_shutdown(s);
