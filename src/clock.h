@@ -8,6 +8,7 @@
 #define SB_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 struct sb_clock {
 	int fast;		/* virtual time, advanced by the engine */
@@ -19,6 +20,8 @@ struct sb_clock {
 /* CLOCK_MONOTONIC in microseconds. */
 int64_t clock_mono_us(void);
 int64_t clock_real_us(void);	/* CLOCK_REALTIME */
+/* CLOCK_REALTIME us from now, as pthread_cond_timedwait takes it. */
+void clock_real_in(struct timespec *ts, int64_t us);
 void clock_init(struct sb_clock *c, int fast);
 /* Session time now, in microseconds. */
 int64_t clock_now(const struct sb_clock *c);

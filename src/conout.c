@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conout.h"
 #include "xmalloc.h"
 
@@ -249,12 +250,7 @@ conout_stop(volatile sig_atomic_t *give_up, struct conout_report *r)
 	/* wait for the queue to drain, a tenth of a second at a time */
 	while (!(done = conout_lines == 0 && conout_untold == 0) &&
 	    (give_up == NULL || !*give_up)) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		clock_real_in(&ts, 100000);
 		pthread_cond_timedwait(&conout_cond, &conout_lock, &ts);
 	}
 	if (r != NULL)

@@ -323,12 +323,7 @@ recorder_wait(struct recorder *r)
 	while (r->busy) {
 		if (r->give_up != NULL && *r->give_up)
 			return -1;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 200000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		clock_real_in(&ts, 200000);
 		(void)pthread_cond_timedwait(&r->done, &r->lock, &ts);
 		if (r->busy && clock_mono_us() - said >= 5000000) {
 			said = clock_mono_us();
@@ -422,15 +417,22 @@ recorder_hold_cursors(struct recorder *r, int hold)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* One of r's flags, read under its lock. */
+static int
+recorder_flag(struct recorder *r, const int *flag)
+{
+	int v;
+
+	pthread_mutex_lock(&r->lock);
+	v = *flag;
+	pthread_mutex_unlock(&r->lock);
+	return v;
+}
+
 int
 recorder_busy(struct recorder *r)
 {
-	int busy;
-
-	pthread_mutex_lock(&r->lock);
-	busy = r->busy;
-	pthread_mutex_unlock(&r->lock);
-	return busy;
+	return recorder_flag(r, &r->busy);
 }
 
 uint64_t
@@ -475,12 +477,7 @@ recorder_release(struct recorder *r)
 int
 recorder_ended(struct recorder *r)
 {
-	int ended;
-
-	pthread_mutex_lock(&r->lock);
-	ended = r->ended;
-	pthread_mutex_unlock(&r->lock);
-	return ended;
+	return recorder_flag(r, &r->ended);
 }
 
 void
@@ -513,12 +510,7 @@ recorder_finish(struct recorder *r, char **cause)
 			pthread_mutex_unlock(&r->lock);
 			return -2;
 		}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 200000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		clock_real_in(&ts, 200000);
 		(void)pthread_cond_timedwait(&r->done, &r->lock, &ts);
 	}
 	for (k = 0; k < CSV_KINDS; k++)

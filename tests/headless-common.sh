@@ -88,3 +88,14 @@ empty() {
 	diag "$1 is not empty:" "$(cat "$1")"
 	return 1
 }
+
+# spike_holes FILE POP: for population POP's rows of a spikes.csv, each
+# unit's times in order, none twice and no hole over 0.1 s: prints the
+# rows that break this (0), or "too few rows: N" under 100 rows.
+spike_holes() {
+	awk -F, -v pop="$2" 'NR > 1 && $3 == pop {
+		if (($4 in last) && ($1 - last[$4] > 0.1 || $1 <= last[$4]))
+			bad++
+		last[$4] = $1; n++
+	} END { print (n > 100 ? bad + 0 : "too few rows: " n) }' "$1"
+}

@@ -59,11 +59,7 @@ check "once the disk is back the log says every row is written" \
     wait_for 30 said "record: $tmp/rec is closed, every row written"
 # 4 units every 10 ms: each unit's rows in time order, none twice, no
 # hole longer than 0.1 s
-holes=$(awk -F, 'NR > 1 && $3 == "n" {
-	if (($4 in last) && ($1 - last[$4] > 0.1 || $1 <= last[$4])) bad++
-	last[$4] = $1; n++
-} END { print (n > 100 ? bad + 0 : "too few rows: " n) }' \
-    "$tmp/rec/spikes.csv")
+holes=$(spike_holes "$tmp/rec/spikes.csv" n)
 check "every spike row up to the stop is on disk, in order ($holes)" \
     [ "$holes" = 0 ]
 

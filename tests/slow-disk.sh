@@ -89,10 +89,6 @@ wait "$p_pid"
 check "padova ends with status 0 (nothing was lost)" [ $? -eq 0 ]
 # 4 units every 10 ms: each unit's rows in time order, none twice, no
 # hole longer than 0.1 s
-holes=$(awk -F, 'NR > 1 && $3 == "n" {
-	if (($4 in last) && ($1 - last[$4] > 0.1 || $1 <= last[$4])) bad++
-	last[$4] = $1; n++
-} END { print (n > 100 ? bad + 0 : "too few rows: " n) }' \
-    "$tmp/p/spikes.csv")
+holes=$(spike_holes "$tmp/p/spikes.csv" n)
 check "every spike row is on disk, in order, without a hole ($holes)" \
     [ "$holes" = 0 ]

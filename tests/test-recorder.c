@@ -214,6 +214,27 @@ assert_cursors(const char *path, unsigned value)
 	free(text);
 }
 
+/*
+ * A recorder on a new directory, with a cursor table attached to it; the
+ * paths of its spikes.csv and cursors files.
+ */
+static struct recorder *
+open_recording(char *dir, struct cursor_table *t, char **spikes,
+    char **cursors)
+{
+	struct recorder *r;
+	char *cause = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	xasprintf(spikes, "%s/spikes.csv", dir);
+	xasprintf(cursors, "%s/cursors", dir);
+	cursor_init(t);
+	r = recorder_open(dir, t, &cause);
+	assert_non_null(r);
+	assert_int_equal(cursor_attach(t, dir, &cause), 0);
+	return r;
+}
+
 static void
 test_slow_disk(void **state)
 {
@@ -332,13 +353,7 @@ test_failed_write_keeps_order(void **state)
 	int64_t start;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	xasprintf(&spikes, "%s/spikes.csv", dir);
-	xasprintf(&cursors, "%s/cursors", dir);
-	cursor_init(&t);
-	r = recorder_open(dir, &t, &cause);
-	assert_non_null(r);
-	assert_int_equal(cursor_attach(&t, dir, &cause), 0);
+	r = open_recording(dir, &t, &spikes, &cursors);
 
 	add_spikes(r, 0, 100);
 	cursor_set(&t, "b relay 7 a/mea", 100);
@@ -481,13 +496,7 @@ test_release_on_slow_disk(void **state)
 	int64_t t0;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	xasprintf(&spikes, "%s/spikes.csv", dir);
-	xasprintf(&cursors, "%s/cursors", dir);
-	cursor_init(&t);
-	r = recorder_open(dir, &t, &cause);
-	assert_non_null(r);
-	assert_int_equal(cursor_attach(&t, dir, &cause), 0);
+	r = open_recording(dir, &t, &spikes, &cursors);
 	gate_set(1);
 	add_spikes(r, 0, 1000);
 	cursor_set(&t, "b relay 7 a/mea", 1000);
