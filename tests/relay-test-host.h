@@ -26,6 +26,8 @@ struct test_proc {
 char	*test_relay_program(const char *);
 /* Start synbridge-relay with a tokens text; 0, or -1 if it is missing. */
 int	test_relay_start(struct test_proc *, const char *, const char *);
+/* Kill it and start it again on its port and key: 0, or -1. */
+int	test_relay_restart(struct test_proc *, const char *);
 /* Start tests/tcp-proxy to 127.0.0.1:port with rules. */
 int	test_proxy_start(struct test_proc *, int, const char **);
 int	test_proxy_start_on(struct test_proc *, int, int, const char **);

@@ -11,6 +11,8 @@
  *                    it was sent, each way, while later ones travel on
  *   reset=BYTES      after BYTES (both directions) reset both sides (RST)
  *   stall=MS@BYTES   after BYTES pass nothing either way for MS ms
+ *   from=ADDR        connect to the target from ADDR (a loopback address
+ *                    such as 127.0.0.2: the target sees another client)
  * Several rules may apply to one connection. Port 0 picks a free port; the
  * proxy prints "listening on ADDR:PORT" once it accepts. SIGTERM ends it.
  */
@@ -38,6 +40,7 @@ struct proxy_rule {
 	long		 reset_after;	/* -1: never */
 	int		 stall_ms;
 	long		 stall_after;
+	struct in_addr	 from;		/* from=, INADDR_ANY: not given */
 };
 
 struct proxy_conn {
@@ -47,6 +50,7 @@ struct proxy_conn {
 	long		 reset_after, stall_after;
 	long		 total;		/* bytes read, both ways (latency=) */
 	int		 stall_ms;
+	struct in_addr	 from;
 };
 
 /* A chunk on its way, for latency=MS. */
@@ -93,6 +97,7 @@ proxy_rule_parse(const char *s, struct proxy_rule *r)
 	const char	*colon = strchr(s, ':');
 	char		*end;
 	long		 a, b;
+	char		 host[INET_ADDRSTRLEN];
 
 	memset(r, 0, sizeof *r);
 	r->reset_after = r->stall_after = -1;
@@ -119,6 +124,9 @@ proxy_rule_parse(const char *s, struct proxy_rule *r)
 	else if (sscanf(s, "stall=%ld@%ld", &a, &b) == 2) {
 		r->stall_ms = (int)a;
 		r->stall_after = b;
+	} else if (sscanf(s, "from=%15s", host) == 1) {
+		if (inet_pton(AF_INET, host, &r->from) != 1)
+			return (-1);
 	} else
 		return (-1);
 	return (0);
@@ -293,9 +301,15 @@ proxy_conn_main(void *arg)
 	ssize_t			 n;
 	size_t			 want;
 	int			 i, stalled = 0, one = 1;
+	struct sockaddr_in	 from;
 
 	c->server = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(c->server, (struct sockaddr *)&target,
+	memset(&from, 0, sizeof from);
+	from.sin_family = AF_INET;
+	from.sin_addr = c->from;
+	if ((c->from.s_addr != htonl(INADDR_ANY) && bind(c->server,
+	    (struct sockaddr *)&from, sizeof from) != 0) ||
+	    connect(c->server, (struct sockaddr *)&target,
 	    sizeof target) != 0) {
 		proxy_reset(c->client);
 		close(c->server);
@@ -375,7 +389,7 @@ main(int argc, char **argv)
 	    proxy_addr(argv[2], &target) != 0) {
 		fprintf(stderr, "usage: tcp-proxy LISTEN_ADDR:PORT "
 		    "TARGET_ADDR:PORT [CONNS:delay=MS|latency=MS|"
-		    "reset=BYTES|stall=MS@BYTES]...\n");
+		    "reset=BYTES|stall=MS@BYTES|from=ADDR]...\n");
 		return (2);
 	}
 	rules = calloc((size_t)argc, sizeof *rules);
@@ -383,8 +397,8 @@ main(int argc, char **argv)
 		if (proxy_rule_parse(argv[i], &rules[nrules++]) != 0) {
 			fprintf(stderr, "tcp-proxy: bad rule '%s' (want "
 			    "CONNS:delay=MS, CONNS:latency=MS, "
-			    "CONNS:reset=BYTES or "
-			    "CONNS:stall=MS@BYTES; CONNS is *, N or N-M)\n",
+			    "CONNS:reset=BYTES, CONNS:stall=MS@BYTES or "
+			    "CONNS:from=ADDR; CONNS is *, N or N-M)\n",
 			    argv[i]);
 			return (2);
 		}
@@ -425,6 +439,8 @@ main(int argc, char **argv)
 				c->stall_after = rules[i].stall_after;
 				c->stall_ms = rules[i].stall_ms;
 			}
+			if (rules[i].from.s_addr != htonl(INADDR_ANY))
+				c->from = rules[i].from;
 		}
 		if (pthread_create(&t, NULL, proxy_conn_main, c) != 0) {
 			close(fd);

@@ -31,6 +31,8 @@
 #define TOKENS \
 	"tok-padova padova s1 * */* *\n" \
 	"tok-zurich zurich s1 * */* *\n"
+/* and of other consoles behind zurich's address (a relay of a test's own) */
+#define TOKENS_OTHERS TOKENS "tok-others others s1 * */* *\n"
 
 static struct test_proc relay;
 
@@ -205,7 +207,19 @@ metric_body(char *data, size_t size, size_t n, void *arg)
 	return (size * n);
 }
 
-/* One unlabelled figure of the relay's /metrics (0 if it is not there). */
+/* libcurl: drop what comes. */
+static size_t
+discard(char *data, size_t size, size_t n, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return (size * n);
+}
+
+/*
+ * One figure of site_relay's /metrics, as it is printed with its labels
+ * (0 if it is not there).
+ */
 static uint64_t
 relay_metric(const char *name)
 {
@@ -213,11 +227,12 @@ relay_metric(const char *name)
 	char		 url[64], want[96], *body = NULL, *at;
 	uint64_t	 v = 0;
 
-	snprintf(url, sizeof url, "https://127.0.0.1:%d/metrics", relay.port);
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/metrics",
+	    site_relay->port);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, relay.pin);
+	curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, site_relay->pin);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, metric_body);
@@ -724,19 +739,23 @@ steady_until(struct sb_plugin *a, struct sb_plugin *b, const uint64_t *got,
 	return (-1);
 }
 
+/* The relay's streaming reads open. */
+#define READ_CLIENTS "synbridge_relay_read_clients"
+/* New connections it refused at --max-per-ip. */
+#define REFUSED_IP "synbridge_relay_refused_total{limit=\"max-per-ip\"}"
+
 /*
- * Pump a and b until the relay has n streaming reads open (deadline ms,
- * asking every 50 ms); the last count.
+ * Pump a and b until the relay's figure name is n (deadline ms, asking
+ * every 50 ms); the last figure.
  */
 static uint64_t
-wait_read_clients(struct sb_plugin *a, struct sb_plugin *b, uint64_t n,
-    int ms)
+wait_metric(struct sb_plugin *a, struct sb_plugin *b, const char *name,
+    uint64_t n, int ms)
 {
 	int64_t		deadline = test_mono_us() + (int64_t)ms * 1000, next;
 	uint64_t	v;
 
-	while ((v = relay_metric("synbridge_relay_read_clients")) != n &&
-	    test_mono_us() < deadline) {
+	while ((v = relay_metric(name)) != n && test_mono_us() < deadline) {
 		next = test_mono_us() + 50000;
 		while (test_mono_us() < next)
 			pump(a, b);
@@ -781,7 +800,7 @@ test_read_switch_keeps_streams(void **state)
 	if (steady_until(&a, &b, &w.steady, &sent, deadline) != 0)
 		goto out;
 	/* zurich's read is the relay's only one (earlier tests' are gone) */
-	if ((reads_before = wait_read_clients(&a, &b, 1, 10000)) != 1)
+	if ((reads_before = wait_metric(&a, &b, READ_CLIENTS, 1, 10000)) != 1)
 		goto out;
 	/* the late stream: its first event, then 1 s more of the steady */
 	w.measure_from = test_mono_us();
@@ -798,7 +817,7 @@ test_read_switch_keeps_streams(void **state)
 	while (test_mono_us() < deadline)
 		pump(&a, &b);
 	/* and the read it replaced ended: one read open again */
-	reads_after = wait_read_clients(&a, &b, 1, 10000);
+	reads_after = wait_metric(&a, &b, READ_CLIENTS, 1, 10000);
 	ok = w.late == 1 && switched && w.steady == sent;
 	fprintf(stderr, "# the steady stream's longest wait while the read "
 	    "switched: %.1f ms\n", (double)w.worst / 1000);
@@ -817,6 +836,267 @@ out:
 	 * check beside two busy loops once held it 350 ms); cut: 1 s and more
 	 */
 	assert_true(w.worst < 600000);
+}
+
+/*
+ * Pump a and b until b has logged a line with s (deadline ms); whether
+ * it has.
+ */
+static int
+wait_logged(struct sb_plugin *a, struct sb_plugin *b, const char *s, int ms)
+{
+	int64_t	deadline = test_mono_us() + (int64_t)ms * 1000;
+
+	while (!fake_plugin_logged(b, s) && test_mono_us() < deadline)
+		pump(a, b);
+	return (fake_plugin_logged(b, s));
+}
+
+/*
+ * The relay restarts without its spool (a new life of the session) while
+ * zurich, 300 ms each way from it, is away, and padova declares the late
+ * stream meanwhile. Zurich comes back and reads again with the old life's
+ * id and place of the steady stream (1, after its 3rd batch): in the new
+ * life id 1 is steady again, from batch 1. Once the listing tells of the
+ * new life, that read is cut and asked again in place. A successor
+ * instead would leave it reading on, and the new life's 4th batch, sent at
+ * once, would come on it before the successor's first: a false gap of
+ * batches 1-3, which then come as duplicates and are dropped.
+ */
+static void
+test_new_life_read_in_place(void **state)
+{
+	static const char	*rules[] = { "*:latency=300", NULL };
+	struct test_proc	 own, pb;
+	struct sb_plugin	 a, b;
+	struct sb_link_health	 h;
+	struct sb_event		 ev;
+	struct switching	 w;
+	const char		*step;
+	int64_t			 deadline;
+	uint64_t		 sent = 0, reads = 0;
+	int			 port;
+
+	(void)state;
+	memset(&w, 0, sizeof w);
+	memset(&ev, 0, sizeof ev);
+	ev.kind = SB_EV_SPIKE;
+	if (test_relay_start(&own, TOKENS, NULL) != 0)
+		fail_msg("a relay without a spool did not start");
+	if (test_proxy_start(&pb, own.port, rules) != 0)
+		fail_msg("tests/tcp-proxy did not start");
+	port = pb.port;
+	site_relay = &own;
+	load_site(&a, "padova", "tok-padova", own.port, "-/-");
+	load_site(&b, "zurich", "tok-zurich", port,
+	    "padova/steady,padova/late");
+	b.on_deliver = on_deliver_switch;
+	b.ctx = &w;
+	step = "zurich read 3 batches of the steady stream, each alone";
+	while (sent < 3) {
+		ev.t_us = test_mono_us();
+		if (a.t.send(a.data, "steady", &ev, 1) != 0)
+			goto out;
+		sent++;
+		deadline = test_mono_us() + 20000000;
+		while (w.steady < sent && test_mono_us() < deadline)
+			pump(&a, &b);
+		if (w.steady < sent)
+			goto out;
+	}
+	step = "the relay started again without its spool, zurich away";
+	test_proc_stop(&pb);
+	if (test_relay_restart(&own, NULL) != 0)
+		goto out;
+	step = "padova registered steady and the late stream in the new life";
+	ev.t_us = test_mono_us();
+	if (a.t.send(a.data, "late", &ev, 1) != 0 || wait_metric(&a, &b,
+	    "synbridge_relay_streams", 2, 20000) != 2)
+		goto out;
+	deadline = test_mono_us() + 20000000;
+	do {
+		pump(&a, &b);
+		a.t.health(a.data, &h, 1);
+	} while (h.queue != 0 && test_mono_us() < deadline);
+	if (h.queue != 0)
+		goto out;
+	step = "zurich came back and its listing told of the new life";
+	b.nlogs = 0;
+	if (test_proxy_start_on(&pb, port, own.port, rules) != 0 ||
+	    !wait_logged(&a, &b, "started a new life", 30000))
+		goto out;
+	step = "the steady stream went on at once, until 1 s after late came";
+	if (steady_until(&a, &b, &w.late, &sent, test_mono_us() + 30000000)
+	    != 0)
+		goto out;
+	step = NULL;
+	/* every steady event came once, the old life's and the new's */
+	deadline = test_mono_us() + 20000000;
+	while (w.steady < sent && test_mono_us() < deadline)
+		pump(&a, &b);
+	deadline = test_mono_us() + 300000;
+	while (test_mono_us() < deadline)
+		pump(&a, &b);
+	/* and one read is open */
+	reads = wait_metric(&a, &b, READ_CLIENTS, 1, 10000);
+out:
+	test_relay_unload(&a);
+	test_relay_unload(&b);
+	test_proc_stop(&pb);
+	test_proc_stop(&own);
+	site_relay = &relay;
+	if (step != NULL)
+		fail_msg("not so: %s", step);
+	if (w.steady != sent || w.late != 1)
+		fail_msg("zurich got %" PRIu64 " steady events of %" PRIu64
+		    " sent and %" PRIu64 " late of 1 (%" PRIu64 " gaps)",
+		    w.steady, sent, w.late, b.gaps);
+	assert_int_equal(b.gaps, 0);
+	assert_int_equal(reads, 1);
+}
+
+/*
+ * Open connections from the address from to site_relay that show a
+ * token (other consoles behind the same NAT), into held[0..max-1], until
+ * the relay refuses one at its --max-per-ip: how many it took, or -1 (none
+ * kept) if it refused none.
+ */
+static int
+fill_address(CURL **held, int max, const char *from)
+{
+	CURL			*c;
+	struct curl_slist	*hdrs;
+	char			 url[64], iface[32];
+	int			 n;
+	CURLcode		 rc;
+
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/v1/health",
+	    site_relay->port);
+	snprintf(iface, sizeof iface, "host!%s", from);
+	hdrs = curl_slist_append(NULL, "Authorization: Bearer tok-others");
+	for (n = 0; n < max; n++) {
+		c = curl_easy_init();
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+		curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, site_relay->pin);
+		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+		rc = curl_easy_perform(c);
+		if (rc != CURLE_OK) {
+			curl_easy_cleanup(c);
+			break;
+		}
+		/* (its connection stays open in c) */
+		held[n] = c;
+	}
+	curl_slist_free_all(hdrs);
+	if (n < max)
+		return (n);
+	while (n > 0)
+		curl_easy_cleanup(held[--n]);
+	return (-1);
+}
+
+/*
+ * A stream declared while zurich, 200 ms each way from the relay, reads
+ * another, with zurich's address at the relay's --max-per-ip (other
+ * consoles behind its NAT hold the rest): the successor read asks on a
+ * connection of its own, which the relay refuses at once. That is no
+ * failure of the link: zurich's link stays up, says nothing and loses no
+ * exchange. The read is asked again in place instead (its connection
+ * gives way to the new one; the relay may refuse that one too until it
+ * sees the cut one close, and it is asked again), so the steady stream
+ * arrives once with no gap, the late stream is read, and one read is
+ * open again.
+ */
+static void
+test_successor_refused_in_place(void **state)
+{
+	static const char	*rules[] = { "*:latency=200",
+		"*:from=127.0.0.2", NULL };
+	struct test_proc	 own, pb;
+	struct sb_plugin	 a, b;
+	struct sb_link_health	 h;
+	struct sb_event		 ev;
+	struct switching	 w;
+	CURL			*held[64];
+	const char		*step;
+	int64_t			 deadline;
+	uint64_t		 sent = 0, refused = 0, reads = 0;
+	int			 i, nheld = 0, logs = -1;
+
+	(void)state;
+	memset(&w, 0, sizeof w);
+	memset(&ev, 0, sizeof ev);
+	memset(&h, 0, sizeof h);
+	ev.kind = SB_EV_SPIKE;
+	if (test_relay_start(&own, TOKENS_OTHERS, "--max-per-ip 16") != 0)
+		fail_msg("a relay with --max-per-ip 16 did not start");
+	if (test_proxy_start(&pb, own.port, rules) != 0)
+		fail_msg("tests/tcp-proxy did not start");
+	site_relay = &own;
+	load_site(&a, "padova", "tok-padova", own.port, "-/-");
+	load_site(&b, "zurich", "tok-zurich", pb.port,
+	    "padova/steady,padova/late");
+	b.on_deliver = on_deliver_switch;
+	b.ctx = &w;
+	step = "zurich read the steady stream (one read open) for 1 s";
+	if (steady_until(&a, &b, &w.steady, &sent, test_mono_us() + 30000000)
+	    != 0 || wait_metric(&a, &b, READ_CLIENTS, 1, 10000) != 1)
+		goto out;
+	step = "the relay refused a connection from 127.0.0.2 (--max-per-ip "
+	    "16) once the others held the rest";
+	if ((nheld = fill_address(held, 64, "127.0.0.2")) < 0)
+		goto out;
+	refused = relay_metric(REFUSED_IP);
+	step = "the late stream was declared and came, and 1 s more of the "
+	    "steady one";
+	b.nlogs = 0;
+	ev.t_us = test_mono_us();
+	if (a.t.send(a.data, "late", &ev, 1) != 0 || steady_until(&a, &b,
+	    &w.late, &sent, test_mono_us() + 30000000) != 0)
+		goto out;
+	step = NULL;
+	/* every steady event came once */
+	deadline = test_mono_us() + 20000000;
+	while (w.steady < sent && test_mono_us() < deadline)
+		pump(&a, &b);
+	deadline = test_mono_us() + 300000;
+	while (test_mono_us() < deadline)
+		pump(&a, &b);
+	/* one read open, and the relay refused zurich a connection */
+	reads = wait_metric(&a, &b, READ_CLIENTS, 1, 10000);
+	refused = relay_metric(REFUSED_IP) - refused;
+	/* (an exchange that failed in the last 10 s shows in loss_pct) */
+	b.t.health(b.data, &h, 1);
+	logs = b.nlogs;
+out:
+	test_relay_unload(&a);
+	test_relay_unload(&b);
+	for (i = 0; i < nheld; i++)
+		curl_easy_cleanup(held[i]);
+	test_proc_stop(&pb);
+	test_proc_stop(&own);
+	site_relay = &relay;
+	if (step != NULL)
+		fail_msg("not so: %s", step);
+	if (w.steady != sent || w.late != 1)
+		fail_msg("zurich got %" PRIu64 " steady events of %" PRIu64
+		    " sent and %" PRIu64 " late of 1 (%" PRIu64 " gaps)",
+		    w.steady, sent, w.late, b.gaps);
+	assert_int_equal(b.gaps, 0);
+	if (refused == 0)
+		fail_msg("the relay refused no connection of zurich's at "
+		    "--max-per-ip: the test proves nothing");
+	if (h.state != SB_LINK_UP || h.loss_pct != 0 || logs != 0)
+		fail_msg("zurich's link: state %d (up: %d), loss %.1f %%, %d "
+		    "lines logged (the first: %s)", h.state, SB_LINK_UP,
+		    h.loss_pct, logs, logs > 0 ? b.logs[0] : "-");
+	assert_int_equal(reads, 1);
 }
 
 /*
@@ -1254,6 +1534,8 @@ main(void)
 		cmocka_unit_test(test_long_link_overlap),
 		cmocka_unit_test(test_long_link_sparse),
 		cmocka_unit_test(test_read_switch_keeps_streams),
+		cmocka_unit_test(test_new_life_read_in_place),
+		cmocka_unit_test(test_successor_refused_in_place),
 		cmocka_unit_test(test_long_link_broken),
 		cmocka_unit_test(test_long_link_resets),
 		cmocka_unit_test(test_queue_bound_is_a_gap),

@@ -120,38 +120,25 @@ test_spawn(struct test_proc *tp, char **argv)
 }
 
 /*
- * Start the relay with tokens in a fresh directory: extra "spool" spools
- * it there; extra "--OPTION VALUE ..." adds those arguments (split at
- * spaces).
+ * Run the relay of tp->dir (its tokens, key and spool) on 127.0.0.1:port
+ * (0: a free one) with extra as for test_relay_start.
  */
-int
-test_relay_start(struct test_proc *tp, const char *tokens, const char *extra)
+static int
+test_relay_run(struct test_proc *tp, int port, const char *extra)
 {
-	char	*prog, tokfile[128], certdir[128], spool[128];
+	char	*prog, listen[32], tokfile[128], certdir[128], spool[128];
 	char	*argv[32], *more = NULL, *arg, *save = NULL;
-	int	 argc = 0;
-	FILE	*f;
+	int	 argc = 0, rc;
 
-	memset(tp, 0, sizeof *tp);
 	if ((prog = test_relay_program("src/relay/synbridge-relay")) == NULL)
 		return (-1);
-	snprintf(tp->dir, sizeof tp->dir, "/tmp/test-relay-XXXXXX");
-	if (mkdtemp(tp->dir) == NULL) {
-		free(prog);
-		return (-1);
-	}
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
 	snprintf(tokfile, sizeof tokfile, "%s/tokens", tp->dir);
 	snprintf(certdir, sizeof certdir, "%s/tls", tp->dir);
 	snprintf(spool, sizeof spool, "%s/spool", tp->dir);
-	if ((f = fopen(tokfile, "w")) == NULL) {
-		free(prog);
-		return (-1);
-	}
-	fputs(tokens, f);
-	fclose(f);
 	argv[argc++] = prog;
 	argv[argc++] = (char *)"--listen";
-	argv[argc++] = (char *)"127.0.0.1:0";
+	argv[argc++] = listen;
 	argv[argc++] = (char *)"--self-signed";
 	argv[argc++] = certdir;
 	argv[argc++] = (char *)"--tokens";
@@ -167,13 +154,67 @@ test_relay_start(struct test_proc *tp, const char *tokens, const char *extra)
 	}
 	argv[argc] = NULL;
 	signal(SIGPIPE, SIG_IGN);
-	if (test_spawn(tp, argv) != 0) {
-		free(more);
-		free(prog);
-		return (-1);
-	}
+	rc = test_spawn(tp, argv);
 	free(more);
 	free(prog);
+	return (rc);
+}
+
+/*
+ * Start the relay with tokens in a fresh directory: extra "spool" spools
+ * it there; extra "--OPTION VALUE ..." adds those arguments (split at
+ * spaces).
+ */
+int
+test_relay_start(struct test_proc *tp, const char *tokens, const char *extra)
+{
+	char	 tokfile[128];
+	FILE	*f;
+
+	memset(tp, 0, sizeof *tp);
+	snprintf(tp->dir, sizeof tp->dir, "/tmp/test-relay-XXXXXX");
+	if (mkdtemp(tp->dir) == NULL) {
+		tp->dir[0] = '\0';
+		return (-1);
+	}
+	snprintf(tokfile, sizeof tokfile, "%s/tokens", tp->dir);
+	if ((f = fopen(tokfile, "w")) == NULL) {
+		test_proc_stop(tp);
+		return (-1);
+	}
+	fputs(tokens, f);
+	fclose(f);
+	if (test_relay_run(tp, 0, extra) != 0) {
+		test_proc_stop(tp);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Kill the relay and start it again on its port, key and tokens, with
+ * extra as for test_relay_start: without its spool ("spool"), the relay's
+ * sessions start a new life. 0, or -1 (tp stopped).
+ */
+int
+test_relay_restart(struct test_proc *tp, const char *extra)
+{
+	char	path[128];
+	int	port = tp->port;
+
+	if (tp->pid > 0) {
+		kill(tp->pid, SIGKILL);
+		waitpid(tp->pid, NULL, 0);
+		tp->pid = 0;
+	}
+	/* (test_spawn reads the new relay's lines there) */
+	snprintf(path, sizeof path, "%s/out", tp->dir);
+	unlink(path);
+	tp->port = 0;
+	if (test_relay_run(tp, port, extra) != 0) {
+		test_proc_stop(tp);
+		return (-1);
+	}
 	return (0);
 }
 

@@ -148,6 +148,7 @@ struct relay_net {
 	int		 os_valid;	/* a copy was made */
 	size_t		 first_os;	/* where a new body's scan starts */
 	uint64_t	 session_id;
+	int64_t		 read_cut_at;	/* when a read of ours was last cut */
 };
 
 static struct relay_net *relay_net_state(struct relay_client *);
@@ -830,10 +831,16 @@ relay_net_publish(struct relay_client *c, struct relay_net *net,
 
 /*
  * The read request for what is read now, on x, with the reads' backoff
- * (one for both slots): 0, or -1 if nothing is read.
+ * (one for both slots): 0, or -1 if nothing is read. A successor asks on
+ * a connection of its own: it is the one connection more while the read
+ * changes, which a relay at its bound (--max-per-ip) refuses at once, a
+ * quiet failure (relay_net_done). Were it to take a connection the other
+ * exchanges keep open, the list asked again or a clock probe would open
+ * the one more instead, and its refusal would be a failure of the link.
  */
 static int
-relay_net_read_begin(struct relay_client *c, struct relay_xfer *x)
+relay_net_read_begin(struct relay_client *c, struct relay_xfer *x,
+    int successor)
 {
 	char	*path = NULL, *old;
 	size_t	 i;
@@ -852,17 +859,22 @@ relay_net_read_begin(struct relay_client *c, struct relay_xfer *x)
 		return (-1);
 	x->failures = c->read_failures;
 	relay_parser_reset(x->parser);
+	curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, (long)successor);
 	relay_net_begin(c, x, path, NULL, 0);
 	free(path);
 	return (0);
 }
 
-/* End a read request of ours (the relay sees its connection close). */
+/*
+ * End a read request of ours. The relay sees its connection close when it
+ * next writes to it: a batch, or a keep-alive at the latest.
+ */
 static void
 relay_net_read_cut(struct relay_client *c, struct relay_xfer *x)
 {
 	curl_multi_remove_handle(c->multi, x->easy);
 	x->active = x->successor = x->taking_over = 0;
+	relay_net_state(c)->read_cut_at = relay_mono_us();
 }
 
 /*
@@ -919,7 +931,7 @@ relay_net_reads(struct relay_client *c, int64_t now)
 	if (!c->read_changed) {
 		if (cur == NULL && next == NULL && idle != NULL &&
 		    now >= c->read_not_before)
-			(void)relay_net_read_begin(c, idle);
+			(void)relay_net_read_begin(c, idle, 0);
 		return;
 	}
 	/* what is read changed: a successor asked for less is asked again */
@@ -929,15 +941,15 @@ relay_net_reads(struct relay_client *c, int64_t now)
 	}
 	if (cur != NULL && c->read_in_place) {
 		relay_net_read_cut(c, cur);
-		(void)relay_net_read_begin(c, cur);
+		(void)relay_net_read_begin(c, cur, 0);
 		return;
 	}
 	if (cur == NULL) {
 		if (idle != NULL && now >= c->read_not_before)
-			(void)relay_net_read_begin(c, idle);
+			(void)relay_net_read_begin(c, idle, 0);
 		return;		/* (else read_changed stays: the next look) */
 	}
-	if (idle != NULL && relay_net_read_begin(c, idle) == 0)
+	if (idle != NULL && relay_net_read_begin(c, idle, 1) == 0)
 		idle->successor = 1;
 	else if (idle != NULL)
 		relay_net_read_cut(c, cur);	/* nothing is read any more */
@@ -1664,7 +1676,7 @@ static void
 relay_net_done(struct relay_client *c, struct relay_net *net,
     struct relay_xfer *x, CURLcode result, int64_t now)
 {
-	long		code = 0;
+	long		code = 0, answered = 0;
 	curl_off_t	retry = 0;
 	char		*presented;
 	int		ok;
@@ -1682,6 +1694,23 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 	 */
 	if (x->role == RELAY_READ && x->successor) {
 		c->read_changed = c->read_in_place = 1;
+		return;
+	}
+	/*
+	 * A read refused before any answer soon after one of ours was cut
+	 * (the read asked in place): the relay may count the cut one's
+	 * connection against its bound until it next writes to it, within
+	 * RELAY_STALL_S (its keep-alives). It is asked again after the reads'
+	 * backoff; the link is not taken for failed either.
+	 */
+	if (x->role == RELAY_READ && result != CURLE_OK &&
+	    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &answered) ==
+	    CURLE_OK && answered == 0 &&
+	    now - net->read_cut_at < (int64_t)RELAY_STALL_S * 1000000) {
+		x->failures++;
+		x->not_before = now + relay_net_backoff(x->failures);
+		c->read_failures = x->failures;
+		c->read_not_before = x->not_before;
 		return;
 	}
 
