@@ -992,7 +992,7 @@ relay_http_begin(struct MHD_Connection *conn, struct relay_req *req,
 		/* its console is there (/v1/health's HEARD column) */
 		pthread_mutex_lock(&relay.lock);
 		relay_store_heard(relay_store_session(req->token->session),
-		    req->token->site);
+		    req->token);
 		pthread_mutex_unlock(&relay.lock);
 	}
 	req->t1 = relay_store_time(req->token != NULL ?

@@ -288,10 +288,7 @@ relay_read_start(struct MHD_Connection *conn, struct relay_req *req,
 		TAILQ_INSERT_TAIL(&s->readers, r, entry);
 		relay.m.read_clients++;
 		/* its site reads (/v1/health's READS column) */
-		for (r->site = 0; r->site < s->nsites; r->site++)
-			if (strcmp(s->sites[r->site].name,
-			    req->token->site) == 0)
-				break;
+		r->site = req->token->site_idx;
 		if (r->site < s->nsites)
 			s->sites[r->site].reads++;
 	}

@@ -105,6 +105,9 @@ relay_store_init(char **cause)
 			relay.sessions[relay.nsessions++] = s;
 		}
 		relay_store_add_site(s, relay.tokens[i].site);
+		/* found by index from here on: sites are only added here */
+		relay.tokens[i].site_idx = (size_t)(relay_store_site(s,
+		    relay.tokens[i].site) - s->sites);
 	}
 	if (relay.opt.spool == NULL)
 		return 0;
@@ -426,24 +429,23 @@ relay_store_commit(struct relay_session *s, const uint8_t *body,
  * /v1/health. Lock held.
  */
 void
-relay_store_heard(struct relay_session *s, const char *name)
+relay_store_heard(struct relay_session *s, const struct relay_token *t)
 {
-	struct relay_site *site = relay_store_site(s, name);
-
-	if (site != NULL)
-		site->last_heard = relay_now_mono();
+	if (t->site_idx < s->nsites)
+		s->sites[t->site_idx].last_heard = relay_now_mono();
 }
 
 /* Note a site's activity for /v1/health. */
 static void
-relay_store_seen(struct relay_session *s, const char *name, uint64_t events,
-    uint64_t batches)
+relay_store_seen(struct relay_session *s, const struct relay_token *t,
+    uint64_t events, uint64_t batches)
 {
-	struct relay_site *site = relay_store_site(s, name);
+	struct relay_site *site;
 	int64_t now = relay_now_mono();
 
-	if (site == NULL)
+	if (t->site_idx >= s->nsites)
 		return;
+	site = &s->sites[t->site_idx];
 	site->last_seen = now;
 	site->batches += batches;
 	if (site->rate_t0 == 0)
@@ -576,7 +578,7 @@ relay_store_publish_part(struct relay_session *s, struct relay_token *t,
 		if (touched[i].accepted > 0)
 			wake[w++] = touched[i].stream;
 	}
-	relay_store_seen(s, t->site, events, nacc);
+	relay_store_seen(s, t, events, nacc);
 	relay_read_wake(s, wake, w);
 	free(wake);
 	relay_store_pub_add(pub, touched, ntouched);

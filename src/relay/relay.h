@@ -77,6 +77,7 @@ struct relay_token {
 	char *read;			/* SITE/STREAM patterns or "-" */
 	char *command;			/* sites, "*" or "-" */
 	unsigned nconns;		/* connections that showed it */
+	size_t site_idx;		/* its site in its session's sites */
 	/*
 	 * Publish requests of this token open now, and of them those held
 	 * (relay-http.c): a part that leaves a hole waits for an earlier
@@ -443,8 +444,8 @@ void relay_store_streams_durable(struct relay_session *s, uint32_t n);
 void relay_store_streams_listed(struct relay_session *s);
 struct relay_stream *relay_store_register(struct relay_session *s,
     const char *site, const char *name, uint32_t units, char **cause);
-/* A request of the site's token came (for /v1/health); lock held. */
-void relay_store_heard(struct relay_session *s, const char *site);
+/* A request of token t came (for /v1/health); lock held. */
+void relay_store_heard(struct relay_session *s, const struct relay_token *t);
 struct relay_site *relay_store_site(struct relay_session *s,
     const char *name);
 unsigned relay_store_publish_part(struct relay_session *s,
