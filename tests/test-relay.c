@@ -66,6 +66,7 @@ struct answer {
 	size_t len;
 	char retry_after[16];
 	char streams_version[24];	/* Synbridge-Streams-Version */
+	char epoch[24];			/* Synbridge-Epoch */
 };
 
 /* One batch seen in a read. */
@@ -274,6 +275,9 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	    strncasecmp(data, "Synbridge-Streams-Version: ", 27) == 0)
 		snprintf(a->streams_version, sizeof a->streams_version,
 		    "%.*s", (int)strcspn(data + 27, "\r\n"), data + 27);
+	if (size * n > 17 && strncasecmp(data, "Synbridge-Epoch: ", 17) == 0)
+		snprintf(a->epoch, sizeof a->epoch, "%.*s",
+		    (int)strcspn(data + 17, "\r\n"), data + 17);
 	return size * n;
 }
 
@@ -528,6 +532,7 @@ test_round_trip_and_dedupe(void **state)
 	uint64_t next;
 	size_t len = 0, n, i, blen;
 	struct answer a;
+	long long epoch;
 
 	relay_up(&p, "roundtrip", NULL);
 	id = stream_id(&p, TOK_PADOVA, "mea", &next);
@@ -578,6 +583,34 @@ test_round_trip_and_dedupe(void **state)
 	snprintf(path, sizeof path, "%u padova mea 8 7\n", id);
 	assert_non_null(strstr(out, path));
 	free(out);
+
+	/*
+	 * A read that names the session's life (epoch=, from the list) is
+	 * served; one that names another life (a restart without the spool
+	 * since it listed: its ids may name other streams now) gets 409.
+	 */
+	http(&p, "/v1/streams", TOK_SOUTH, NULL, 0, &a);
+	assert_int_equal(a.code, 200);
+	assert_true(a.epoch[0] >= '1' && a.epoch[0] <= '9');
+	epoch = atoll(a.epoch);
+	free(a.body);
+	snprintf(path, sizeof path, "/v1/read?streams=%u:6&wait=0&epoch=%lld",
+	    id, epoch);
+	http(&p, path, TOK_SOUTH, NULL, 0, &a);
+	assert_int_equal(a.code, 200);
+	assert_int_equal(parse((uint8_t *)a.body, a.len, seen, 32), 1);
+	free(a.body);
+	snprintf(path, sizeof path, "/v1/read?streams=%u:6&wait=0&epoch=%lld",
+	    id, epoch - 1);
+	http(&p, path, TOK_SOUTH, NULL, 0, &a);
+	assert_int_equal(a.code, 409);
+	assert_non_null(strstr(a.body, "new life"));
+	free(a.body);
+	snprintf(path, sizeof path, "/v1/read?streams=%u:6&wait=0&epoch=x",
+	    id);
+	http(&p, path, TOK_SOUTH, NULL, 0, &a);
+	assert_int_equal(a.code, 409);
+	free(a.body);
 	relay_stop(&p, SIGTERM);
 }
 

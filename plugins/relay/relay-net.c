@@ -857,6 +857,12 @@ relay_net_read_begin(struct relay_client *c, struct relay_xfer *x,
 	c->read_changed = c->read_in_place = 0;
 	if (path == NULL)
 		return (-1);
+	/* the life of the session these ids and seqs belong to */
+	if (c->epoch != 0) {
+		old = path;
+		xasprintf(&path, "%s&epoch=%" PRIu64, old, c->epoch);
+		free(old);
+	}
 	x->failures = c->read_failures;
 	relay_parser_reset(x->parser);
 	curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, (long)successor);
@@ -1697,6 +1703,18 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 		return;
 	}
 	/*
+	 * The session's sites are the relay's word on other consoles, not
+	 * this link's: one not answered (a relay at --max-per-ip refusing a
+	 * connection more, or going away, which the other exchanges see) is
+	 * asked again later, quietly. Its rows go stale meanwhile.
+	 */
+	if (x->role == RELAY_PRESENCE && !ok) {
+		x->failures++;
+		x->not_before = code == 404 ? INT64_MAX :
+		    now + relay_net_backoff(x->failures);
+		return;
+	}
+	/*
 	 * A read refused before any answer soon after one of ours was cut
 	 * (the read asked in place): the relay may count the cut one's
 	 * connection against its bound until it next writes to it, within
@@ -1824,6 +1842,20 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 		}
 		break;
 	case RELAY_READ:
+		/*
+		 * 409: the session started a new life since the ids were
+		 * listed (a relay restarted without its spool, found by the
+		 * read before the list): list again now; the new life is
+		 * handled there, and the read asked again in place.
+		 */
+		if (result == CURLE_OK && code == 409) {
+			net->list_at = now;
+			x->failures = 0;
+			x->not_before = now + RELAY_BACKOFF_MIN_US;
+			c->read_failures = 0;
+			c->read_not_before = x->not_before;
+			break;
+		}
 		if (result == CURLE_OK && code != 200) {
 			relay_client_error(c, "relay: read: HTTP %ld: %s",
 			    code, relay_net_answer(x));
@@ -1852,10 +1884,8 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 		relay_net_msged(c, x, result == CURLE_OK ? code : 0);
 		break;
 	case RELAY_PRESENCE:
-		if (ok && code == 200)
+		if (code == 200)
 			relay_net_presence(c, x, now);
-		else if (code == 404)	/* a relay without it: not again */
-			x->not_before = INT64_MAX;
 		break;
 	}
 }

@@ -904,7 +904,8 @@ relay_http_dispatch(struct MHD_Connection *conn, struct relay_req *req)
 			    "default)");
 		}
 		return relay_read_start(conn, req, relay_http_arg(conn,
-		    "streams"), wait == NULL || strcmp(wait, "1") == 0);
+		    "streams"), relay_http_arg(conn, "epoch"),
+		    wait == NULL || strcmp(wait, "1") == 0);
 	case RELAY_COMMAND:
 		return relay_control_post(conn, req, 0);
 	case RELAY_RESULT:

@@ -229,7 +229,7 @@ relay_read_free(void *cls)
 /* Start GET /v1/read?streams=...[&wait=0]. */
 int
 relay_read_start(struct MHD_Connection *conn, struct relay_req *req,
-    const char *streams, int wait)
+    const char *streams, const char *epoch, int wait)
 {
 	struct relay_session *s = relay_store_session(req->token->session);
 	struct relay_reader *r;
@@ -238,13 +238,28 @@ relay_read_start(struct MHD_Connection *conn, struct relay_req *req,
 	uint32_t *ids;
 	uint64_t *after;
 	size_t n, i;
-	char *why = NULL;
+	char *why = NULL, *end;
 	int rc;
 
 	if (relay_args_cursors(streams, &ids, &after, &n, &why) != 0) {
 		rc = relay_http_error(conn, 400, "%s", why);
 		free(why);
 		return rc;
+	}
+	/*
+	 * A reader names the life of the session its ids and seqs come from
+	 * (epoch=, from GET /v1/streams): after a restart without the spool
+	 * the same id may be another stream, whose batches must not reach it
+	 * under the old one's name.
+	 */
+	if (epoch != NULL && (strtoll(epoch, &end, 10) != s->epoch_us ||
+	    *epoch == '\0' || *end != '\0')) {
+		free(ids);
+		free(after);
+		return relay_http_error(conn, 409, "epoch %s: the session "
+		    "started a new life (epoch %" PRId64 "): its stream ids "
+		    "and seqs start again; list the streams again (GET "
+		    "/v1/streams)", epoch, s->epoch_us);
 	}
 	r = xcalloc(1, sizeof *r);
 	r->session = s;

@@ -508,7 +508,7 @@ int relay_spool_control(struct relay_session *s, const struct relay_msg *m,
 
 /* relay-read.c */
 int relay_read_start(struct MHD_Connection *conn, struct relay_req *req,
-    const char *streams, int wait);
+    const char *streams, const char *epoch, int wait);
 void relay_read_wake(struct relay_session *s, struct relay_stream **st,
     size_t n);
 void relay_read_wake_idle(int64_t now);
