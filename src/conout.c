@@ -38,6 +38,10 @@ static size_t conout_bound;
 static uint64_t conout_dropped[2];	/* stdout, stderr: in all */
 static uint64_t conout_untold;	/* dropped, not yet said on stderr */
 static int conout_out_errno;	/* stdout failed with this */
+static int conout_block;	/* full: wait for room (--fast), not drop */
+static volatile sig_atomic_t *conout_quit;	/* ...unless this is set */
+static int conout_writing;	/* the writer is in a write, unlocked */
+static int conout_gave_up;	/* stopped waiting: lines are dropped */
 
 /*
  * Write all of buf to fd, waiting for it as long as it takes (a
@@ -125,6 +129,7 @@ conout_main(void *arg)
 		untold = list == NULL ? conout_untold : 0;
 		if (list == NULL)
 			conout_untold = 0;
+		conout_writing = 1;
 		pthread_mutex_unlock(&conout_lock);
 		if (untold > 0)
 			conout_tell_dropped(untold);
@@ -139,6 +144,7 @@ conout_main(void *arg)
 			free(l);
 		}
 		pthread_mutex_lock(&conout_lock);
+		conout_writing = 0;
 		pthread_cond_broadcast(&conout_cond);
 	}
 	pthread_mutex_unlock(&conout_lock);
@@ -146,7 +152,7 @@ conout_main(void *arg)
 }
 
 int
-conout_start(size_t bound)
+conout_start(size_t bound, int block, volatile sig_atomic_t *quit)
 {
 	sigset_t all, old;
 	int error;
@@ -157,7 +163,9 @@ conout_start(size_t bound)
 		return 0;
 	}
 	conout_bound = bound != 0 ? bound : CONOUT_BOUND;
-	conout_stopping = 0;
+	conout_block = block;
+	conout_quit = quit;
+	conout_stopping = conout_gave_up = 0;
 	conout_dropped[0] = conout_dropped[1] = conout_untold = 0;
 	/* signals stay with the engine's thread, which waits for them */
 	sigfillset(&all);
@@ -178,6 +186,7 @@ conout_put(int fd, const char *line)
 {
 	size_t len = strlen(line);
 	struct conout_line *l;
+	struct timespec ts;
 
 	if (fd != STDOUT_FILENO)
 		fd = STDERR_FILENO;
@@ -185,6 +194,12 @@ conout_put(int fd, const char *line)
 	if (fd == STDOUT_FILENO && conout_out_errno != 0) {
 		pthread_mutex_unlock(&conout_lock);
 		return;		/* its reader is gone: the session stops */
+	}
+	if (conout_gave_up) {
+		/* its reader is stalled and the session ends: not waited for */
+		conout_dropped[fd == STDOUT_FILENO ? 0 : 1]++;
+		pthread_mutex_unlock(&conout_lock);
+		return;
 	}
 	if (!conout_running) {
 		pthread_mutex_unlock(&conout_lock);
@@ -195,7 +210,19 @@ conout_put(int fd, const char *line)
 		free(l);
 		return;
 	}
-	if (conout_bytes + len + 1 > conout_bound) {
+	/*
+	 * An offline run (--fast) has no loop to keep: it waits for room,
+	 * until it is asked to quit.
+	 */
+	while (conout_block && conout_running && conout_bytes > 0 &&
+	    conout_bytes + len + 1 > conout_bound &&
+	    (fd != STDOUT_FILENO || conout_out_errno == 0) &&
+	    (conout_quit == NULL || !*conout_quit)) {
+		clock_real_in(&ts, 100000);
+		pthread_cond_timedwait(&conout_cond, &conout_lock, &ts);
+	}
+	if (conout_bytes + len + 1 > conout_bound &&
+	    !(conout_block && conout_bytes == 0)) {
 		conout_dropped[fd == STDOUT_FILENO ? 0 : 1]++;
 		conout_untold++;
 		pthread_mutex_unlock(&conout_lock);
@@ -218,6 +245,27 @@ conout_put(int fd, const char *line)
 	pthread_mutex_unlock(&conout_lock);
 }
 
+void
+conout_say_last(const char *line)
+{
+	struct pollfd pfd = { .fd = STDERR_FILENO, .events = POLLOUT };
+	char buf[1024];
+	int len, gave_up;
+
+	pthread_mutex_lock(&conout_lock);
+	gave_up = conout_gave_up;
+	pthread_mutex_unlock(&conout_lock);
+	len = snprintf(buf, sizeof buf, "%s\n", line);
+	if (len <= 0)
+		return;
+	if ((size_t)len >= sizeof buf)
+		len = sizeof buf - 1;
+	/* a stalled reader: only if it takes the line now (PIPE_BUF) */
+	if (gave_up && (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLOUT)))
+		return;
+	(void)conout_write_all(STDERR_FILENO, buf, (size_t)len);
+}
+
 int
 conout_stdout_error(void)
 {
@@ -236,11 +284,8 @@ conout_stop(volatile sig_atomic_t *give_up, struct conout_report *r)
 	int done;
 
 	pthread_mutex_lock(&conout_lock);
-	if (r != NULL) {
+	if (r != NULL)
 		memset(r, 0, sizeof *r);
-		r->dropped_out = conout_dropped[0];
-		r->dropped_err = conout_dropped[1];
-	}
 	if (!conout_running) {
 		pthread_mutex_unlock(&conout_lock);
 		return;
@@ -248,14 +293,19 @@ conout_stop(volatile sig_atomic_t *give_up, struct conout_report *r)
 	conout_stopping = 1;
 	pthread_cond_broadcast(&conout_cond);
 	/* wait for the queue to drain, a tenth of a second at a time */
-	while (!(done = conout_lines == 0 && conout_untold == 0) &&
-	    (give_up == NULL || !*give_up)) {
+	while (!(done = conout_lines == 0 && conout_untold == 0 &&
+	    !conout_writing) && (give_up == NULL || !*give_up)) {
 		clock_real_in(&ts, 100000);
 		pthread_cond_timedwait(&conout_cond, &conout_lock, &ts);
 	}
-	if (r != NULL)
+	/* (lines dropped while it drained count too) */
+	if (r != NULL) {
+		r->dropped_out = conout_dropped[0];
+		r->dropped_err = conout_dropped[1];
 		r->unwritten = conout_lines;
+	}
 	conout_running = 0;
+	conout_gave_up = !done;
 	pthread_mutex_unlock(&conout_lock);
 	if (done)
 		pthread_join(conout_thread, NULL);

@@ -35,10 +35,12 @@ struct conout_report {
 
 /*
  * Start the writer thread with a queue of bound bytes (0: CONOUT_BOUND).
- * 0, or -1 if the thread cannot start (the lines are then written
- * directly).
+ * With block (an offline --fast run, which has no loop to keep), a full
+ * queue makes conout_put wait for room instead of dropping the line, as
+ * long as *quit (if given) is 0. 0, or -1 if the thread cannot start (the
+ * lines are then written directly).
  */
-int conout_start(size_t bound);
+int conout_start(size_t bound, int block, volatile sig_atomic_t *quit);
 
 /* Put one line (without its newline) for fd 1 or 2. Never blocks on fd. */
 void conout_put(int fd, const char *line);
@@ -57,5 +59,13 @@ int conout_stdout_error(void);
  * r->unwritten and the thread is left blocked in its write. r may be NULL.
  */
 void conout_stop(volatile sig_atomic_t *give_up, struct conout_report *r);
+
+/*
+ * One last line on stderr after conout_stop. If the wait was given up
+ * (the reader is stalled), it is written only if stderr takes it at once;
+ * from then on conout_put drops and counts (plugins' messages as the
+ * session shuts down), never blocking.
+ */
+void conout_say_last(const char *line);
 
 #endif

@@ -194,9 +194,9 @@ cursor_unsaved(struct cursor_table *t)
  * whole or the old one); 0, or -1 with *cause the first time in a run of
  * failures (the table stays dirty: the next flush tries again).
  */
+/* The file of cursor_write, without the table: 0, or an errno. */
 int
-cursor_write(struct cursor_table *t, const char *path, const char *buf,
-    size_t len, char **cause)
+cursor_write_file(const char *path, const char *buf, size_t len)
 {
 	char *tmp = NULL;
 	int fd, rc = 0, error = 0;
@@ -209,10 +209,21 @@ cursor_write(struct cursor_table *t, const char *path, const char *buf,
 	}
 	if (fd == -1 || close(fd) != 0 || rc != 0 || rename(tmp, path) != 0) {
 		if (error == 0)
-			error = errno;
-		rc = -1;
+			error = errno != 0 ? errno : EIO;
 		(void)unlink(tmp);
 	}
+	free(tmp);
+	return error;
+}
+
+int
+cursor_write(struct cursor_table *t, const char *path, const char *buf,
+    size_t len, char **cause)
+{
+	int rc, error;
+
+	error = cursor_write_file(path, buf, len);
+	rc = error != 0 ? -1 : 0;
 	pthread_mutex_lock(&t->lock);
 	if (rc != 0) {
 		/* said once per run of failures, not at every flush */
@@ -225,7 +236,6 @@ cursor_write(struct cursor_table *t, const char *path, const char *buf,
 	} else
 		t->failed = 0;
 	pthread_mutex_unlock(&t->lock);
-	free(tmp);
 	return rc;
 }
 

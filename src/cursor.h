@@ -58,5 +58,7 @@ char *cursor_snapshot(struct cursor_table *t, size_t *len, char **path);
 int cursor_write(struct cursor_table *t, const char *path, const char *buf,
     size_t len, char **cause);
 void cursor_unsaved(struct cursor_table *t);
+/* cursor_write's file alone (no table): 0, or an errno. */
+int cursor_write_file(const char *path, const char *buf, size_t len);
 
 #endif

@@ -37,6 +37,7 @@ static const char *const demo_sites[] = { "padova", "southampton", "zurich" };
  * itself when the relay does, which the console sees at start.
  */
 #define DEMO_STOP_US 10000000	/* SIGTERM, then this long before SIGKILL */
+#define DEMO_ENDED "relay.ended"	/* the keeper saw the relay end */
 
 static pid_t demo_keeper_pid = -1;
 static int demo_keeper_fd = -1;	/* the console's end of the pipe */
@@ -86,6 +87,19 @@ demo_last_line(const char *log)
 	return last;
 }
 
+/* Did the keeper say the relay ended? */
+static int
+demo_ended_at_start(void)
+{
+	char *path;
+	int ended;
+
+	xasprintf(&path, "%s/%s", demo_dir, DEMO_ENDED);
+	ended = access(path, F_OK) == 0;
+	free(path);
+	return ended;
+}
+
 /* Wait for the relay's first lines in its log: key pin and address. */
 static int
 demo_read_relay(const char *log, char **pin, char **listen,
@@ -112,8 +126,9 @@ demo_read_relay(const char *log, char **pin, char **listen,
 		if (*listen != NULL)
 			break;
 		if (waitpid(demo_keeper_pid, &status, WNOHANG) ==
-		    demo_keeper_pid) {
-			demo_keeper_pid = -1;
+		    demo_keeper_pid)
+			demo_keeper_pid = -1;	/* (ended with it) */
+		if (demo_keeper_pid == -1 || demo_ended_at_start()) {
 			xasprintf(cause, "the relay stopped at start: %s",
 			    demo_last_line(log));
 			return -1;
@@ -139,6 +154,19 @@ demo_read_relay(const char *log, char **pin, char **listen,
 
 static void demo_remove(const char *);
 
+/* The keeper says the relay ended: a file the console looks for. */
+static void
+demo_relay_ended(void)
+{
+	char *path;
+	int fd;
+
+	xasprintf(&path, "%s/%s", demo_dir, DEMO_ENDED);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+	free(path);
+}
+
 /*
  * The keeper (in the child of a fork): start the relay with its output in
  * logfd, then wait for the console to close its end of the pipe (keep
@@ -150,7 +178,7 @@ demo_keeper(int keep, int logfd, const char *relay_path, const char *certdir,
 {
 	struct pollfd pfd = { .fd = keep, .events = POLLIN };
 	int64_t deadline;
-	pid_t relay;
+	pid_t relay, keeper;
 	int status, null;
 
 	/* out of the console's process group: a ^C is the console's to
@@ -169,14 +197,15 @@ demo_keeper(int keep, int logfd, const char *relay_path, const char *certdir,
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGTERM, SIG_DFL);	/* not the console's handler */
+	keeper = getpid();
 	relay = fork();
 	if (relay < 0)
 		_exit(127);
 	if (relay == 0) {
 		/* its output goes to the log, as the keeper's does */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() == 1)
-			_exit(0);
+		if (getppid() != keeper)
+			_exit(0);	/* the keeper is gone already */
 		signal(SIGINT, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		execl(relay_path, "synbridge-relay", "--listen",
@@ -190,9 +219,14 @@ demo_keeper(int keep, int logfd, const char *relay_path, const char *certdir,
 	for (;;) {
 		if (poll(&pfd, 1, 200) > 0)
 			break;	/* the console closed its end, or ended */
-		if (waitpid(relay, &status, WNOHANG) == relay)
-			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+		if (relay > 0 && waitpid(relay, &status, WNOHANG) == relay) {
+			/* said to the console; the directory goes with it */
+			demo_relay_ended();
+			relay = -1;
+		}
 	}
+	if (relay < 0)
+		goto out;
 	kill(relay, SIGTERM);
 	deadline = clock_mono_us() + DEMO_STOP_US;
 	while (waitpid(relay, &status, WNOHANG) == 0) {
@@ -203,6 +237,7 @@ demo_keeper(int keep, int logfd, const char *relay_path, const char *certdir,
 		}
 		poll(NULL, 0, 20);
 	}
+out:
 	if (demo_dir != NULL)
 		demo_remove(demo_dir);
 	_exit(0);

@@ -27,10 +27,12 @@
 
 static void engine_record_reap(struct session *, int);
 
+volatile sig_atomic_t engine_give_up_armed, engine_gave_up;
+
 #define ENGINE_BATCH 1024
 #define ENGINE_FLUSH_US 500000
 /* record start DIR: a recording of DIR still closing is waited this long */
-#define ENGINE_REOPEN_WAIT_US 2000000
+#define ENGINE_REOPEN_WAIT_US 500000
 /* Real-time pacing: advance at most this much session time per call. */
 #define ENGINE_SLICE_US 10000
 /*
@@ -1191,7 +1193,11 @@ engine_record_reap(struct session *s, int wait)
 		}
 		dir = xstrdup(recorder_dir(r));
 		cause = NULL;
-		if ((rc = recorder_finish(r, &cause)) != 0) {
+		if ((rc = recorder_finish(r, &cause)) == 1) {
+			/* every row is there; a restart may read some again */
+			session_log(s, SB_LOG_WARNING, "record: %s", cause);
+			free(cause);
+		} else if (rc != 0) {
 			/* (a wait given up at exit was said at the flush, and
 			 * so was a failure it had when it was stopped) */
 			if ((rc != -2 || !s->shutting_down) &&
@@ -1240,33 +1246,29 @@ engine_give_up_on(struct session *s)
 {
 	size_t i;
 
-	s->give_up_armed = 1;
+	engine_give_up_armed = 1;
 	if (s->recorder != NULL)
-		recorder_give_up_on(s->recorder, &s->gave_up);
+		recorder_give_up_on(s->recorder, &engine_gave_up);
 	for (i = 0; i < s->nrec_closing; i++)
-		recorder_give_up_on(s->rec_closing[i], &s->gave_up);
+		recorder_give_up_on(s->rec_closing[i], &engine_gave_up);
 }
 
-/* Is dir (or the same directory by another name) still being closed? */
+/*
+ * Is dir (real: its realpath, or NULL) still being closed? The closing
+ * ones' paths were resolved when they were opened: their disk, which may
+ * be the one not answering, is not looked up now.
+ */
 static struct recorder *
-engine_record_closing_dir(struct session *s, const char *dir)
+engine_record_closing_dir(struct session *s, const char *dir,
+    const char *real)
 {
-	char *a, *b;
 	size_t i;
-	int same;
 
-	a = realpath(dir, NULL);
-	for (i = 0; i < s->nrec_closing; i++) {
-		b = realpath(recorder_dir(s->rec_closing[i]), NULL);
-		same = a != NULL && b != NULL ? strcmp(a, b) == 0 :
-		    strcmp(dir, recorder_dir(s->rec_closing[i])) == 0;
-		free(b);
-		if (same) {
-			free(a);
+	for (i = 0; i < s->nrec_closing; i++)
+		if (strcmp(real != NULL ? real : dir,
+		    recorder_real(s->rec_closing[i])) == 0 ||
+		    strcmp(dir, recorder_dir(s->rec_closing[i])) == 0)
 			return s->rec_closing[i];
-		}
-	}
-	free(a);
 	return NULL;
 }
 
@@ -1276,6 +1278,7 @@ engine_record_start(struct session *s, const char *dir, char **cause)
 {
 	struct recorder *r;
 	int64_t deadline;
+	char *real;
 
 	if (s->recorder != NULL) {
 		xasprintf(cause, "already recording to %s (record stop "
@@ -1287,12 +1290,15 @@ engine_record_start(struct session *s, const char *dir, char **cause)
 	 * rows must end first (two writers would interleave its rows): a
 	 * quick disk ends it in moments; a slow one is not waited for.
 	 */
+	real = s->nrec_closing > 0 ? realpath(dir, NULL) : NULL;
 	deadline = clock_mono_us() + ENGINE_REOPEN_WAIT_US;
-	while ((r = engine_record_closing_dir(s, dir)) != NULL &&
+	while ((r = engine_record_closing_dir(s, dir, real)) != NULL &&
 	    !recorder_ended(r) && clock_mono_us() < deadline)
 		(void)poll(NULL, 0, 5);
 	engine_record_reap(s, 0);
-	if (engine_record_closing_dir(s, dir) != NULL) {
+	r = engine_record_closing_dir(s, dir, real);
+	free(real);
+	if (r != NULL) {
 		xasprintf(cause, "%s is still being closed: its disk has not "
 		    "taken the last rows yet ('record' shows it until then); "
 		    "record to another directory, or try again later", dir);

@@ -7,6 +7,8 @@
 #ifndef SB_ENGINE_H
 #define SB_ENGINE_H
 
+#include <signal.h>
+
 #include <stdarg.h>
 
 #include "session.h"
@@ -83,10 +85,12 @@ void engine_record_wait(struct session *s);
 size_t engine_record_closing(struct session *s, const char **dirs, size_t n);
 /*
  * At quit: from now on a signal (SIGINT, SIGTERM, SIGHUP: the program's
- * handler sets s->gave_up once s->give_up_armed is set) ends every wait
- * for the disk (the last flush, the closing of recordings), and the
- * recording says it is incomplete.
+ * handler sets engine_gave_up once engine_give_up_armed is set) ends every
+ * wait for the disk (the last flush, the closing of recordings, in
+ * engine_shutdown too), and the recording says it is incomplete. Process
+ * wide, so that the handler reaches them while the session is freed.
  */
+extern volatile sig_atomic_t engine_give_up_armed, engine_gave_up;
 void engine_give_up_on(struct session *s);
 /* Stop every thread and free the session. */
 void engine_shutdown(struct session *s);

@@ -185,7 +185,7 @@ headless_run(struct session *s, const struct headless_options *o)
 	in.open = o->read_stdin;
 	cmdq_session = q;
 	in.group = cmdq_new_group(q);
-	if (conout_start(0) != 0)
+	if (conout_start(0, s->fast, &s->quit) != 0)
 		fprintf(stderr, "synbridge: cannot start the output thread; "
 		    "a reader that does not keep up will hold up the "
 		    "session\n");
@@ -274,18 +274,25 @@ headless_run(struct session *s, const struct headless_options *o)
 	/* every line shown: waits for a slow reader; a signal gives up */
 	s->quit = 0;
 	conout_stop(&s->quit, &rep);
-	s->log_fn = NULL;
+	/*
+	 * (s->log_fn stays: once the wait was given up, the messages of
+	 * the shutdown are dropped instead of blocking on the reader)
+	 */
 	if (rep.dropped_out + rep.dropped_err > 0) {
-		fprintf(stderr, "error: %llu result and %llu error or message "
-		    "lines were dropped: the reader of the output did not keep "
-		    "up\n", (unsigned long long)rep.dropped_out,
+		xasprintf(&cause, "error: %llu result and %llu error or "
+		    "message lines were dropped: the reader of the output did "
+		    "not keep up", (unsigned long long)rep.dropped_out,
 		    (unsigned long long)rep.dropped_err);
+		conout_say_last(cause);
+		free(cause);
 		status = 1;
 	}
 	if (rep.unwritten > 0) {
-		fprintf(stderr, "error: %llu lines of output were not written: "
-		    "stopped waiting for their reader\n",
+		xasprintf(&cause, "error: %llu lines of output were not "
+		    "written: stopped waiting for their reader",
 		    (unsigned long long)rep.unwritten);
+		conout_say_last(cause);
+		free(cause);
 		status = 1;
 	}
 	cmdq_session = NULL;

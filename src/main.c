@@ -30,12 +30,12 @@ main_signal(int sig)
 {
 	(void)sig;
 	main_stop = 1;
-	if (main_session != NULL) {
+	/* at quit, a signal ends the waits for the disk (engine_shutdown's
+	 * too, when main_session is gone) */
+	if (engine_give_up_armed)
+		engine_gave_up = 1;
+	if (main_session != NULL)
 		main_session->quit = 1;
-		/* at quit, a signal ends the waits for the disk */
-		if (main_session->give_up_armed)
-			main_session->gave_up = 1;
-	}
 }
 
 /* --help */
@@ -352,10 +352,12 @@ main(int argc, char **argv)
 	}
 
 	s = session_create(fast, seed);
-	s->quit = main_stop;	/* a signal before the session: it stops */
 	s->verbose = verbose;
 	s->realtime = realtime;		/* 0 if not asked or refused */
 	main_session = s;
+	/* a signal before the session (or as it was made): it stops */
+	if (main_stop)
+		s->quit = 1;
 	for (i = 0; i < nplugin_dirs; i++)
 		session_add_plugin_dir(s, plugin_dirs[i]);
 	free(plugin_dirs);

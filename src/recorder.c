@@ -35,6 +35,7 @@
 
 struct recorder {
 	char *dir;
+	char *real;		/* its realpath when opened, or NULL */
 	struct csv_file *files[CSV_KINDS];
 	struct cursor_table *cursors;	/* written after the rows, or NULL */
 
@@ -59,14 +60,33 @@ struct recorder {
 	int close_passes;	/* handings-over of the rest so far */
 	char *final_buf, *final_path;	/* the cursors at the release */
 	size_t final_len;
+	uint64_t lost;		/* rows refused, at the end (files closed) */
 	volatile sig_atomic_t *give_up;	/* recorder_give_up_on */
 };
+
+/*
+ * A released recording's cursors: the session's table is no longer its
+ * own (another recording may use it, or the session be gone), so the file
+ * is written alone.
+ */
+static void
+recorder_cursors_alone(const char *path, const char *buf, size_t len,
+    char **cursor_error)
+{
+	int error;
+
+	if ((error = cursor_write_file(path, buf, len)) != 0)
+		xasprintf(cursor_error, "cannot write %s: %s (a restart may "
+		    "read some events again)", path, strerror(error));
+}
 
 /* Write what was handed over, then the cursors it covers. */
 static void
 recorder_write(struct recorder *r, char **error, char **cursor_error)
 {
-	char *cause = NULL;
+	struct cursor_table *t;
+	char *cause = NULL, *buf, *path;
+	size_t len;
 	int k, failed = 0;
 
 	for (k = 0; k < CSV_KINDS; k++) {
@@ -79,17 +99,22 @@ recorder_write(struct recorder *r, char **error, char **cursor_error)
 			cause = NULL;
 		}
 	}
-	if (r->cursor_buf == NULL)
-		return;
-	/* the file never claims an event the CSV files do not hold */
-	if (failed)
-		cursor_unsaved(r->cursors);
-	else
-		(void)cursor_write(r->cursors, r->cursor_path, r->cursor_buf,
-		    r->cursor_len, cursor_error);
-	free(r->cursor_buf);
-	free(r->cursor_path);
+	pthread_mutex_lock(&r->lock);
+	t = r->cursors;
+	buf = r->cursor_buf;
+	path = r->cursor_path;
+	len = r->cursor_len;
 	r->cursor_buf = r->cursor_path = NULL;
+	pthread_mutex_unlock(&r->lock);
+	/* the file never claims an event the CSV files do not hold */
+	if (buf != NULL && failed && t != NULL)
+		cursor_unsaved(t);
+	else if (buf != NULL && !failed && t != NULL)
+		(void)cursor_write(t, path, buf, len, cursor_error);
+	else if (buf != NULL && !failed)
+		recorder_cursors_alone(path, buf, len, cursor_error);
+	free(buf);
+	free(path);
 }
 
 static void recorder_free(struct recorder *);
@@ -98,15 +123,17 @@ static void recorder_free(struct recorder *);
  * Released (recorder_release): the engine adds no rows any more, so the
  * writer hands the rest over itself, with the cursors as they were at the
  * release once every row is handed over. A failed write ends it (its rows
- * stay unwritten: the error says so), as do three passes. Lock held;
- * whether anything was handed over.
+ * stay unwritten: the error says so), as do three passes; one that failed
+ * before the release is tried again first. Lock held; whether anything
+ * was handed over.
  */
 static int
 recorder_take_rest(struct recorder *r)
 {
 	int k, any = 0, all = 1;
 
-	if (r->error != NULL || r->close_passes >= 3)
+	/* a write that failed before the release is tried again once */
+	if (r->close_passes >= 3 || (r->error != NULL && r->close_passes > 0))
 		return 0;
 	r->close_passes++;
 	for (k = 0; k < CSV_KINDS; k++) {
@@ -126,6 +153,51 @@ recorder_take_rest(struct recorder *r)
 	r->busy = 1;
 	r->busy_since = clock_mono_us();
 	return 1;
+}
+
+/*
+ * A released recording's end, in its writer: what is left is written (a
+ * last try after a failed pass), then the cursors if they were not, and
+ * the files are closed here, so that nothing is written on the engine's
+ * thread. Lock held on entry and on return.
+ */
+static void
+recorder_close_files(struct recorder *r)
+{
+	char *error = NULL, *cause = NULL, *buf, *path;
+	uint64_t lost = 0;
+	size_t len;
+	int k;
+
+	buf = r->final_buf;
+	path = r->final_path;
+	len = r->final_len;
+	r->final_buf = r->final_path = NULL;
+	pthread_mutex_unlock(&r->lock);
+	for (k = 0; k < CSV_KINDS; k++) {
+		if (csv_file_flush(r->files[k], &cause) != 0) {
+			if (error == NULL)
+				error = cause;
+			else
+				free(cause);
+			cause = NULL;
+		}
+		lost += csv_file_lost(r->files[k]);
+		csv_file_close(r->files[k]);
+		r->files[k] = NULL;
+	}
+	if (buf != NULL && error == NULL)
+		recorder_cursors_alone(path, buf, len, &cause);
+	free(buf);
+	free(path);
+	pthread_mutex_lock(&r->lock);
+	free(r->error);		/* the last try's word is the last */
+	r->error = error;
+	r->lost = lost;
+	if (cause != NULL) {
+		free(r->cursor_error);
+		r->cursor_error = cause;
+	}
 }
 
 /*
@@ -163,6 +235,8 @@ recorder_thread(void *arg)
 		r->busy = 0;
 		pthread_cond_broadcast(&r->done);
 	}
+	if (r->closing)
+		recorder_close_files(r);	/* unlocks, then locks again */
 	r->ended = 1;
 	pthread_cond_broadcast(&r->done);
 	orphaned = r->orphaned;
@@ -223,6 +297,7 @@ recorder_free(struct recorder *r)
 	free(r->error);
 	free(r->cursor_error);
 	free(r->dir);
+	free(r->real);
 	free(r);
 }
 
@@ -238,6 +313,8 @@ recorder_open(const char *dir, struct cursor_table *cursors, char **cause)
 		return NULL;
 	r = xcalloc(1, sizeof *r);
 	r->dir = xstrdup(dir);
+	/* taken now: once stopped its disk may not answer (recorder_real) */
+	r->real = realpath(dir, NULL);
 	r->cursors = cursors;
 	for (k = 0; k < CSV_KINDS; k++) {
 		xasprintf(&path, "%s/%s.csv", dir, csv_kind_names[k]);
@@ -310,17 +387,19 @@ recorder_handoff(struct recorder *r)
 }
 
 /*
- * Wait for the writer (lock held); each 5 s of it is said on stderr, so
- * that a quit held up by a disk that takes nothing says why it waits.
- * Returns -1 once the wait is given up (recorder_give_up_on), else 0.
+ * Wait for the writer (lock held): until it is not busy, or until it has
+ * ended (until_ended, a released recording). Each 5 s of it is said on
+ * stderr, so that a quit held up by a disk that takes nothing says why it
+ * waits. Returns -1 once the wait is given up (recorder_give_up_on), else
+ * 0.
  */
 static int
-recorder_wait(struct recorder *r)
+recorder_await(struct recorder *r, int until_ended)
 {
 	struct timespec ts;
-	int64_t since = clock_mono_us(), said = since;
+	int64_t said = clock_mono_us();
 
-	while (r->busy) {
+	while (until_ended ? !r->ended : r->busy) {
 		if (r->give_up != NULL && *r->give_up)
 			return -1;
 		clock_real_in(&ts, 200000);
@@ -388,7 +467,7 @@ recorder_sync(struct recorder *r, char **cause)
 	 * pass, behind which the newest rows (and the cursors) wait.
 	 */
 	for (pass = 0; pass < 3; pass++) {
-		if (recorder_wait(r) != 0)
+		if (recorder_await(r, 0) != 0)
 			goto gave_up;
 		if (pass > 0 && r->error != NULL)
 			break;
@@ -396,7 +475,7 @@ recorder_sync(struct recorder *r, char **cause)
 		if (!r->busy)
 			break;
 	}
-	if (recorder_wait(r) != 0)
+	if (recorder_await(r, 0) != 0)
 		goto gave_up;
 	rc = recorder_result(r, cause);
 	pthread_mutex_unlock(&r->lock);
@@ -469,6 +548,8 @@ recorder_release(struct recorder *r)
 	if (!r->hold_cursors && r->cursors != NULL)
 		r->final_buf = cursor_snapshot(r->cursors, &r->final_len,
 		    &r->final_path);
+	/* from here the session's table is not this recording's */
+	r->cursors = NULL;
 	r->closing = 1;
 	pthread_cond_signal(&r->work);
 	pthread_mutex_unlock(&r->lock);
@@ -492,37 +573,33 @@ recorder_give_up_on(struct recorder *r, volatile sig_atomic_t *flag)
 int
 recorder_finish(struct recorder *r, char **cause)
 {
-	struct timespec ts;
-	uint64_t lost = 0;
-	int k, rc = 0;
+	int rc = 0;
 
 	pthread_mutex_lock(&r->lock);
-	while (!r->ended) {
-		if (r->give_up != NULL && *r->give_up) {
-			xasprintf(cause, "%s: stopped waiting for the disk (a "
-			    "second signal): the rows of the last %.0f s may "
-			    "not be in it", r->dir, r->busy ? (clock_mono_us() -
-			    r->busy_since) / 1e6 + 0.5 : 0.0);
-			/* the writer is still in the disk's hands: it frees r
-			 * if it ever ends */
-			r->orphaned = 1;
-			pthread_detach(r->thread);
-			pthread_mutex_unlock(&r->lock);
-			return -2;
-		}
-		clock_real_in(&ts, 200000);
-		(void)pthread_cond_timedwait(&r->done, &r->lock, &ts);
+	if (recorder_await(r, 1) != 0) {
+		xasprintf(cause, "%s: stopped waiting for the disk (a second "
+		    "signal): the rows of the last %.0f s may not be in it",
+		    r->dir, r->busy ? (clock_mono_us() - r->busy_since) / 1e6 +
+		    0.5 : 0.0);
+		/* the writer is still in the disk's hands: it frees r if it
+		 * ever ends (it no longer touches the session's cursors) */
+		r->orphaned = 1;
+		pthread_detach(r->thread);
+		pthread_mutex_unlock(&r->lock);
+		return -2;
 	}
-	for (k = 0; k < CSV_KINDS; k++)
-		lost += csv_file_lost(r->files[k]);
 	if (r->error != NULL) {
 		*cause = r->error;
 		r->error = NULL;
 		rc = -1;
-	} else if (lost > 0) {
+	} else if (r->lost > 0) {
 		xasprintf(cause, "%s: %llu rows were not recorded (see the "
-		    "log)", r->dir, (unsigned long long)lost);
+		    "log)", r->dir, (unsigned long long)r->lost);
 		rc = -1;
+	} else if (r->cursor_error != NULL) {
+		*cause = r->cursor_error;	/* the rows are all there */
+		r->cursor_error = NULL;
+		rc = 1;
 	}
 	pthread_mutex_unlock(&r->lock);
 	pthread_join(r->thread, NULL);
@@ -554,6 +631,13 @@ const char *
 recorder_dir(const struct recorder *r)
 {
 	return r->dir;
+}
+
+/* Its realpath as it was opened (no lookup on its disk now), or dir. */
+const char *
+recorder_real(const struct recorder *r)
+{
+	return r->real != NULL ? r->real : r->dir;
 }
 
 /* Rows added so far over all files (written, or still in memory). */

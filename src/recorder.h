@@ -51,9 +51,12 @@ void recorder_close(struct recorder *r);
  * left, then the cursors as they were at the release, and ends (a failed
  * write ends it too). recorder_ended says whether it has; recorder_finish
  * waits for that (as long as it takes, unless recorder_give_up_on's flag
- * becomes non-zero), frees r and returns 0, or -1 with *cause: a write
+ * becomes non-zero), frees r and returns 0; 1 with *cause: every row is
+ * written but the cursors file could not be; -1 with *cause: a write
  * failed, or rows were refused for want of room; or -2 with *cause: the
- * wait was given up (r is then left to its writer).
+ * wait was given up (r is then left to its writer, which no longer
+ * touches the session's cursor table). The writer writes and closes the
+ * files itself: nothing of it is written on the caller's thread.
  */
 void recorder_release(struct recorder *r);
 int recorder_ended(struct recorder *r);
@@ -65,6 +68,8 @@ int recorder_finish(struct recorder *r, char **cause);
  */
 void recorder_give_up_on(struct recorder *r, volatile sig_atomic_t *flag);
 const char *recorder_dir(const struct recorder *r);
+/* The directory's realpath when it was opened (or as given). */
+const char *recorder_real(const struct recorder *r);
 uint64_t recorder_rows(const struct recorder *r);
 
 #endif

@@ -235,8 +235,6 @@ struct session {
 	struct recorder *recorder;
 	struct recorder **rec_closing;	/* stopped, still writing their rest */
 	size_t nrec_closing;
-	volatile sig_atomic_t give_up_armed;	/* engine_give_up_on */
-	volatile sig_atomic_t gave_up;	/* a signal since: waits end */
 	int shutting_down;		/* engine_shutdown runs */
 	char *log_dir;
 	const char *user;

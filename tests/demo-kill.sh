@@ -61,7 +61,8 @@ check "and its directory removed" dir_gone
 TMPDIR="$tmp/t" "$SB" --demo --headless --duration 120 </dev/null \
     >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-wait_for 30 test -n "$(ls -A "$tmp/t")"
+dir_made() { [ -n "$(ls -A "$tmp/t")" ]; }
+wait_for 30 dir_made
 kill -INT "$pid"
 wait "$pid"
 status=$?

@@ -7,8 +7,12 @@
 # and ends with a non-zero status. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 
-CONF="$top_srcdir/share/sessions/hybrid-3site/one-machine.conf"
-echo "1..9"
+# a site whose units spike steadily (1600 spikes/s): spikes.csv grows by
+# about 40 KB at each half-second flush
+printf 'site lab\nload test_neurons name=n units=8 period_ms=5\n' \
+    >"$tmp/steady.conf"
+CONF="$tmp/steady.conf"
+echo "1..13"
 
 # size FILE: its size in bytes (0 if it is not there yet).
 size() {
@@ -24,9 +28,9 @@ grows() {
 	[ "$(size "$1")" -gt "$2" ]
 }
 
-# run N DURATION: the demo session in real time for DURATION s, with N
-# 'help' commands (2 KiB each) after it, its output into a fifo whose
-# reader reads nothing until "$tmp/go" exists.
+# run N DURATION [--fast]: the steady session for DURATION s (in real time
+# unless --fast), with N 'help' commands (2 KiB each) after it, its output
+# into a fifo whose reader reads nothing until "$tmp/go" exists.
 run() {
 	rm -rf "$tmp/rec" "$tmp/go" "$tmp/fifo" "$tmp/status"
 	mkfifo "$tmp/fifo"
@@ -47,8 +51,9 @@ run() {
 	) <"$tmp/fifo" >"$tmp/out" &
 	reader=$!
 	{
-		"$SB" --headless -c "$tmp/script" --duration "$2" \
-		    --log-dir "$tmp/rec" </dev/null >"$tmp/fifo" 2>"$tmp/err"
+		"$SB" --headless --plugin-dir "$PLUGDIR" -c "$tmp/script" \
+		    --duration "$2" $3 --log-dir "$tmp/rec" </dev/null \
+		    >"$tmp/fifo" 2>"$tmp/err"
 		echo $? >"$tmp/status"
 	} &
 	console=$!
@@ -96,3 +101,21 @@ check "the results up to the bound arrive (3000-5999: $n)" \
     [ "$n" -ge 3000 -a "$n" -lt 6000 ]
 check "and the drop is told, with its count" \
     contains "$tmp/err" "lines were dropped: the reader of the output did not keep up"
+
+# 3. --fast (an offline run, no loop to keep): it waits for its reader
+# rather than drop anything
+run 6000 30 --fast
+# the console's threads: one is held in a write to the full fifo
+held_in_write() {
+	for p in $(pgrep -f "synbridge --headless --plugin-dir .* -c $tmp/script"); do
+		grep -qs '^1 ' /proc/"$p"/task/*/syscall && return 0
+	done
+	return 1
+}
+check "--fast: the console waits in a write while nothing is read" \
+    wait_for 30 held_in_write
+check "and is not done" [ ! -s "$tmp/status" ]
+finish
+check "and ends with status 0 once read ($status)" [ "$status" -eq 0 ]
+n=$(grep -c '^synapses' "$tmp/out")
+check "with every one of the 6000 results ($n)" [ "$n" -eq 6000 ]

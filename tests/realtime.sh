@@ -128,7 +128,8 @@ priority lower (6), the rest at 7" pop_fifo "$sb_pid" 6
 			check "--realtime: the console holds its request on \
 /dev/cpu_dma_latency while it runs" holds_wake "$sb_pid"
 			check "--realtime: the demo's keeper does not hold it (it \
-ends with the console)" sh -c "! ls -l /proc/$kpid/fd | grep -q cpu_dma_latency"
+ends with the console)" sh -c "ls -l /proc/$kpid/fd >/dev/null && \
+! ls -l /proc/$kpid/fd | grep -q cpu_dma_latency"
 		else
 			skip "the console's wake-up request: this user may not \
 write /dev/cpu_dma_latency"
