@@ -158,7 +158,7 @@ headless_run(struct session *s, const struct headless_options *o)
 	struct timespec ts;
 	char *cause = NULL;
 	struct conout_report rep;
-	int status = 0, group, nfd, quit_asked, out_error;
+	int status = 0, group, nfd, quit_asked, out_error = 0;
 
 	if (o->duration_s >= 0)
 		end_us = clock_now(&s->clock) + llround(o->duration_s * 1e6);
@@ -264,7 +264,8 @@ headless_run(struct session *s, const struct headless_options *o)
 		    "incomplete: %s", s->record_incomplete);
 		status = 1;
 	}
-	if (!cmdq_empty(q) && !quit_asked) {
+	/* (a closed standard output ended it, not --duration) */
+	if (!cmdq_empty(q) && !quit_asked && out_error == 0) {
 		headless_say("error: the session ended (--duration) before "
 		    "every command ran");
 		status = 1;

@@ -90,8 +90,8 @@ pop_fifo() {
 # time, and the test would hold the machine's cores while they catch up.
 if sanitized; then
 	for what in "the demo's threads" "its relay" "its end" "-v" \
-	    "its wake-up request" "-v on it" "synbridge-relay" \
-	    "synbridge-relay's wake-up request"; do
+	    "its wake-up request" "its keeper's" "-v on it" \
+	    "synbridge-relay" "synbridge-relay's wake-up request"; do
 		skip "$what under --realtime: not with sanitizers (slower than \
 real time, a real-time thread would hold a core)"
 	done
@@ -194,8 +194,8 @@ write /dev/cpu_dma_latency"
 	relay_stop
 else
 	for what in "the demo's threads" "its relay" "its end" "-v" \
-	    "its wake-up request" "-v on it" "synbridge-relay" \
-	    "synbridge-relay's wake-up request"; do
+	    "its wake-up request" "its keeper's" "-v on it" \
+	    "synbridge-relay" "synbridge-relay's wake-up request"; do
 		skip "$what under --realtime: this user may not use SCHED_FIFO"
 	done
 fi
