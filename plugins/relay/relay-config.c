@@ -265,6 +265,15 @@ relay_config_parse(struct relay_config *cfg, relay_arg_fn arg, void *ctx,
 			goto fail;
 		}
 	}
+	if ((v = arg(ctx, "sites")) != NULL) {
+		if (strcmp(v, "no") == 0)
+			cfg->no_sites = 1;
+		else if (strcmp(v, "yes") != 0) {
+			relay_config_error(cause, "sites=%s: expected yes (show "
+			    "the other sites' consoles, the default) or no", v);
+			goto fail;
+		}
+	}
 	if ((v = arg(ctx, "from")) != NULL) {
 		if (strcmp(v, "start") == 0)
 			cfg->from_start = 1;

@@ -1098,7 +1098,7 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 			break;
 		case RELAY_PRESENCE:
 			/* once linked (the list came), every 2 s */
-			if (!c->listed || x->active)
+			if (!c->listed || x->active || c->cfg.no_sites)
 				break;
 			at = net->presence_at > x->not_before ?
 			    net->presence_at : x->not_before;

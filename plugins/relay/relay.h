@@ -95,6 +95,7 @@ struct relay_config {
 	size_t		 nstreams;
 	uint64_t	 max_queue;
 	int		 from_start;	/* from=start: read what is stored */
+	int		 no_sites;	/* sites=no: the other sites not asked */
 	/*
 	 * publish=stream (default): one long POST per publish slot carries
 	 * batches as they are cut, each at once; publish=bodies: one POST
