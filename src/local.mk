@@ -29,6 +29,7 @@ src_libsbcore_la_LIBADD = $(CSV_LIBS) -lm
 bin_PROGRAMS += src/synbridge
 src_synbridge_SOURCES = src/main.c src/headless.c src/headless.h \
 	src/conout.c src/conout.h \
+	src/termout.c src/termout.h \
 	src/demo.c src/demo.h \
 	src/tui.c src/tui.h src/tui-draw.c src/tui-glyph.c src/tui-prompt.c \
 	src/tui-raster.c src/tui-layout.c src/tui-log.c

@@ -27,6 +27,7 @@
 #include "cmd.h"
 #include "engine.h"
 #include "remote.h"
+#include "termout.h"
 #include "tui.h"
 #include "xmalloc.h"
 
@@ -46,6 +47,15 @@ static volatile sig_atomic_t tui_resized;
 static struct termios tui_saved_termios;
 static int tui_have_termios;
 static int tui_active;
+/* curses draws through a pty of its own (termout.h), or on stdout */
+static struct termout *tui_out;
+static FILE *tui_draw;
+static SCREEN *tui_scr;
+/* the terminal took curses' output no more: since when (0: it takes it) */
+static int64_t tui_held_since;
+#define TUI_HELD_LOG_US 1000000	/* said in the log when longer */
+#define TUI_STOP_OUTPUT_MS 3000	/* at quit, the terminal's time to take
+				   curses' last output (a stalled one) */
 
 /* SIGWINCH: relayout on the next pass. */
 static void
@@ -219,8 +229,11 @@ tui_resize(struct tui *t, struct tui_windows *wins)
 
 	tui_resized = 0;
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
-	    ws.ws_col > 0)
+	    ws.ws_col > 0) {
+		if (tui_out != NULL)
+			termout_resize(tui_out, ws.ws_row, ws.ws_col);
 		resizeterm(ws.ws_row, ws.ws_col);
+	}
 	t->rows = LINES;
 	t->cols = COLS;
 	tui_relayout(t, wins);
@@ -779,20 +792,57 @@ tui_colours(struct tui *t)
 	init_pair(TUI_PAIR_OVERLAY, COLOR_WHITE, COLOR_BLACK);
 }
 
+/*
+ * The terminal's modes while curses draws through its pty: curses sets
+ * those of the pty, so this one carries bytes as they are, both ways (as
+ * curses' raw(), noecho() and nonl() would, and no output processing: the
+ * pty's is the one curses knows).
+ */
+static void
+tui_term_raw(void)
+{
+	struct termios tio = tui_saved_termios;
+
+	tio.c_iflag &= ~(tcflag_t)(IXON | BRKINT | PARMRK | ICRNL | INLCR |
+	    IGNCR);
+	tio.c_lflag &= ~(tcflag_t)(ICANON | ISIG | IEXTEN | ECHO | ECHONL);
+	tio.c_oflag &= ~(tcflag_t)OPOST;
+	tio.c_cc[VMIN] = 1;
+	tio.c_cc[VTIME] = 0;
+	tcsetattr(STDIN_FILENO, TCSANOW, &tio);
+}
+
 /* Start curses on the terminal; -1 with *cause. */
 static int
 tui_screen_start(struct tui *t, char **cause)
 {
 	const char *term = getenv("TERM");
+	char *why = NULL;
 	SCREEN *scr;
 
 	if (tcgetattr(STDIN_FILENO, &tui_saved_termios) == 0)
 		tui_have_termios = 1;
-	scr = newterm(NULL, stdout, stdin);
+	/*
+	 * Through a pty of its own, so that a terminal that stops reading
+	 * does not stop the session; without one (no pty to be had), on the
+	 * terminal itself, as a plain curses program.
+	 */
+	if (tui_have_termios &&
+	    termout_start(&tui_out, STDOUT_FILENO, &tui_draw, &why) != 0) {
+		tui_log(t, TUI_LOG_WARNING, "drawing on the terminal directly "
+		    "(%s): a terminal that stops taking output will hold up "
+		    "the session", why);
+		free(why);
+	}
+	scr = newterm(NULL, tui_draw != NULL ? tui_draw : stdout, stdin);
 	if (scr == NULL) {
 		xasprintf(cause, "cannot use the terminal type '%s' (set TERM "
 		    "to one terminfo knows, such as xterm-256color, or use "
 		    "--headless)", term != NULL ? term : "");
+		if (tui_out != NULL)
+			termout_stop(tui_out, tui_draw, TUI_STOP_OUTPUT_MS);
+		tui_out = NULL;
+		tui_draw = NULL;
 		return -1;
 	}
 	set_term(scr);
@@ -803,6 +853,11 @@ tui_screen_start(struct tui *t, char **cause)
 		if (cup == NULL || cup == (char *)-1) {
 			endwin();
 			delscreen(scr);
+			if (tui_out != NULL)
+				termout_stop(tui_out, tui_draw,
+				    TUI_STOP_OUTPUT_MS);
+			tui_out = NULL;
+			tui_draw = NULL;
 			xasprintf(cause, "the terminal type '%s' cannot move its "
 			    "cursor, so the full-screen console cannot draw on "
 			    "it: set TERM to one that can (such as "
@@ -811,19 +866,26 @@ tui_screen_start(struct tui *t, char **cause)
 			return -1;
 		}
 	}
+	tui_scr = scr;
 	tui_active = 1;
 	raw();
 	noecho();
 	nonl();
 	keypad(stdscr, FALSE);	/* the bytes go to readline as they are */
 	intrflush(stdscr, FALSE);
+	if (tui_out != NULL)
+		tui_term_raw();
 	tui_colours(t);
 	t->rows = LINES;
 	t->cols = COLS;
 	return 0;
 }
 
-/* Leave curses; the terminal is as it was. */
+/*
+ * Leave curses; the terminal is as it was. A terminal that does not take
+ * curses' last output (a stalled link) gets TUI_STOP_OUTPUT_MS, then is
+ * left as it is: nothing is shown on it after that can be seen anyway.
+ */
 static void
 tui_screen_stop(void)
 {
@@ -832,6 +894,13 @@ tui_screen_stop(void)
 	curs_set(1);
 	endwin();
 	tui_active = 0;
+	if (tui_out != NULL) {
+		delscreen(tui_scr);
+		tui_scr = NULL;
+		(void)termout_stop(tui_out, tui_draw, TUI_STOP_OUTPUT_MS);
+		tui_out = NULL;
+		tui_draw = NULL;
+	}
 	if (tui_have_termios)
 		tcsetattr(STDIN_FILENO, TCSANOW, &tui_saved_termios);
 }
@@ -1021,7 +1090,19 @@ tui_run(struct session *s, const struct tui_options *o)
 		}
 		tui_rate(t, mono);
 		tui_rule_summaries(t, mono);
-		if ((s->dirty || !t->frozen) &&
+		if (tui_out != NULL && termout_held(tui_out)) {
+			/* the terminal takes nothing: no frame until it does */
+			if (tui_held_since == 0)
+				tui_held_since = mono;
+		} else if (tui_held_since != 0) {
+			if (mono - tui_held_since >= TUI_HELD_LOG_US)
+				tui_log(t, TUI_LOG_WARNING, "the terminal took no "
+				    "output for %.1f s: the screen was not "
+				    "drawn meanwhile; the session ran on",
+				    (double)(mono - tui_held_since) / 1e6);
+			tui_held_since = 0;
+		}
+		if ((s->dirty || !t->frozen) && tui_held_since == 0 &&
 		    mono - last_frame >= frame_us) {
 			tui_frame(t, &wins);
 			last_frame = mono;

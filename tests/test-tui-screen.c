@@ -15,6 +15,7 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -292,6 +293,130 @@ assert_restored(struct term *t)
 	assert_true(tio.c_lflag & ISIG);
 	/* the console is no longer on the screen */
 	assert_true(term_find(t, "Synapses") < 0);
+}
+
+/* Size of a file, or -1. */
+static long long
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* Bytes the console wrote that the test's terminal holds unread. */
+static int
+term_unread(struct term *t)
+{
+	int n = 0;
+
+	return ioctl(t->fd, FIONREAD, &n) == 0 ? n : -1;
+}
+
+/*
+ * Stop reading the console's terminal (an SSH link that stalls) until it
+ * is full, then wait for the recording to grow again and again: the
+ * session must run on with nothing read from the screen. A deadline on
+ * each, never a fixed sleep.
+ */
+static void
+stall_and_watch(struct term *t, const char *spikes)
+{
+	long long size, last;
+	int64_t end;
+	int grew = 0;
+
+	/* the terminal fills: the console writes 9-10 KiB a second */
+	end = tui_test_now_ms() + DEADLINE;
+	while (term_unread(t) < 4000 && tui_test_now_ms() < end)
+		usleep(20000);
+	assert_true(term_unread(t) >= 4000);
+	/* its output now waits: the session goes on regardless */
+	last = file_size(spikes);
+	end = tui_test_now_ms() + 4 * DEADLINE;
+	while (grew < 10 && tui_test_now_ms() < end) {
+		usleep(20000);
+		size = file_size(spikes);
+		if (size > last) {
+			grew++;
+			last = size;
+		}
+	}
+	/* ten flushes (every 0.5 s) after the terminal was full: past the
+	 * console's hold (TERMOUT_HOLD) */
+	assert_int_equal(grew, 10);
+	/* and it is still full: nothing was read */
+	assert_true(term_unread(t) >= 4000);
+}
+
+/*
+ * A terminal that stops reading (an SSH link that stalls) does not stop
+ * the session: the recording goes on; once it reads again the screen
+ * comes back, with a word on the gap, and quit restores it.
+ */
+static void
+test_stalled_terminal(void **state)
+{
+	struct term t;
+	char cmd[256], spikes[256];
+
+	(void)state;
+	start_demo(&t, 40, 140, NULL);
+	snprintf(cmd, sizeof cmd, "record start %s/rec\r", t.state_dir);
+	snprintf(spikes, sizeof spikes, "%s/rec/spikes.csv", t.state_dir);
+	term_type(&t, cmd);
+	assert_true(term_wait_text(&t, "recording to", DEADLINE) >= 0);
+	stall_and_watch(&t, spikes);
+	/* read again: drawn again, and told how long it was not */
+	assert_true(term_wait_text(&t, "took no output", DEADLINE) >= 0);
+	term_type(&t, "synapses s0\r");
+	assert_true(term_wait_text(&t, "› synapses s0", DEADLINE) >= 0);
+	term_type(&t, "quit\r");
+	assert_true(term_wait_exit(&t, DEADLINE));
+	term_pump(&t, 50);
+	assert_true(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0);
+	assert_restored(&t);
+	term_free(&t);
+}
+
+/*
+ * quit typed while the terminal takes nothing: the console still ends
+ * (its last output is given a few seconds), its recording closed.
+ */
+static void
+test_quit_stalled_terminal(void **state)
+{
+	struct term t;
+	char cmd[256], spikes[256];
+	int64_t end;
+	int st = 0;
+	pid_t r = 0;
+
+	(void)state;
+	start_demo(&t, 40, 140, NULL);
+	snprintf(cmd, sizeof cmd, "record start %s/rec\r", t.state_dir);
+	snprintf(spikes, sizeof spikes, "%s/rec/spikes.csv", t.state_dir);
+	term_type(&t, cmd);
+	assert_true(term_wait_text(&t, "recording to", DEADLINE) >= 0);
+	stall_and_watch(&t, spikes);
+	term_type(&t, "quit\r");
+	end = tui_test_now_ms() + 2 * DEADLINE;
+	while ((r = waitpid(t.pid, &st, WNOHANG)) == 0 &&
+	    tui_test_now_ms() < end)
+		usleep(20000);
+	assert_int_equal(r, t.pid);
+	t.exited = 1;
+	t.status = st;
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* the terminal's modes are back even though it read nothing */
+	{
+		struct termios tio;
+
+		assert_int_equal(tcgetattr(t.fd, &tio), 0);
+		assert_true(tio.c_lflag & ICANON);
+		assert_true(tio.c_lflag & ECHO);
+	}
+	term_free(&t);
 }
 
 /* quit restores the terminal and keeps the history. */
@@ -577,6 +702,8 @@ main(void)
 		cmocka_unit_test(test_rule_summaries),
 		cmocka_unit_test(test_decimal_comma),
 		cmocka_unit_test(test_signals_restore),
+		cmocka_unit_test(test_stalled_terminal),
+		cmocka_unit_test(test_quit_stalled_terminal),
 	};
 	return cmocka_run_group_tests_name("tui-screen", tests, NULL, NULL);
 }

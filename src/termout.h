@@ -1,0 +1,71 @@
+/*
+ * termout.h: the full-screen console's output, through a pseudo-terminal
+ * of its own, so that a terminal that stops reading never holds up the
+ * session.
+ *
+ * curses draws on the slave side of a pty that the console opens for
+ * itself (a real terminal: its modes and its size are what curses sets
+ * and asks for). A thread reads the master side as fast as curses writes
+ * and passes the bytes on to the user's terminal, unchanged, with
+ * non-blocking writes on a file description of its own. A terminal that
+ * takes nothing (an SSH link that stalls, a terminal window that is
+ * scrolled back with the flow stopped) then stops only that thread; the
+ * bytes wait in its memory, and the console asks termout_held before it
+ * draws a frame: while more than TERMOUT_HOLD bytes wait it draws none,
+ * and the engine, the recording and the links go on. When the terminal
+ * takes the bytes again the next frame brings the screen up to date (curses
+ * sends what changed since the last frame it drew). Nothing is dropped.
+ *
+ * The user's terminal carries the bytes as they are: the console puts it
+ * in a raw mode itself (no echo, no line editing, no signals, no output
+ * processing), since curses sets the modes of the slave side only.
+ *
+ * Thread-safe where said; one termout per process.
+ */
+#ifndef SB_TERMOUT_H
+#define SB_TERMOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Bytes waiting for the terminal past which no frame is drawn. */
+#define TERMOUT_HOLD (16U << 10)
+/*
+ * Bytes waiting at most: past this the thread stops reading curses'
+ * output, so a write of curses blocks as it would on the terminal itself
+ * (a backstop: the hold keeps the backlog far below it).
+ */
+#define TERMOUT_CAP (4U << 20)
+
+struct termout;
+
+/*
+ * Open the pty, give its slave the size of the terminal on fd term (a
+ * terminal: the console's standard output), and start the thread that
+ * copies to term. *draw is the slave side, opened for curses' newterm
+ * (the caller passes it to newterm and closes it in termout_stop, not
+ * before). 0, or -1 with *cause (the caller frees it) if no pty or thread
+ * could be had: the caller then draws on the terminal directly.
+ */
+int termout_start(struct termout **to, int term, FILE **draw, char **cause);
+
+/* Bytes curses wrote that the terminal has not taken yet. Thread-safe. */
+size_t termout_backlog(struct termout *to);
+
+/* 1 if the terminal is behind (more than TERMOUT_HOLD bytes wait): draw
+ * no frame now. Thread-safe. */
+int termout_held(struct termout *to);
+
+/* The terminal's new size, for the slave side too (after a SIGWINCH). */
+void termout_resize(struct termout *to, int rows, int cols);
+
+/*
+ * After curses has ended (endwin, delscreen): close the slave side, write
+ * what waits to the terminal for up to timeout_ms, end the thread and free
+ * to. Returns the bytes that could not be written (0: the terminal has
+ * everything, including curses' last words that put it back).
+ */
+size_t termout_stop(struct termout *to, FILE *draw, int timeout_ms);
+
+#endif
