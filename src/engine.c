@@ -623,7 +623,7 @@ engine_poll_transports(struct session *s)
  */
 void
 engine_link_row(struct session *s, struct site *site, int device,
-    const struct sb_link_health *h)
+    int site_row, const struct sb_link_health *h)
 {
 	char name[sizeof h->name + 80];
 
@@ -641,8 +641,9 @@ engine_link_row(struct session *s, struct site *site, int device,
 	row.u.link.offset_ms = h->offset_ms;
 	row.u.link.uncertainty_ms = h->uncertainty_ms;
 	row.u.link.loss_pct = h->loss_pct;
-	row.u.link.retransmits = h->retransmits;
-	row.u.link.queue = h->queue;
+	/* another site's row is no path of ours: nothing to retransmit */
+	row.u.link.retransmits = site_row ? CSV_NO_COUNT : h->retransmits;
+	row.u.link.queue = site_row ? CSV_NO_COUNT : h->queue;
 	row.u.link.events_per_s = h->events_per_s;
 	/* the relay says -1 before its first batch: unknown, like NaN */
 	row.u.link.age_s = h->last_batch_age_s >= 0 ? h->last_batch_age_s :
@@ -763,7 +764,8 @@ engine_links_due(struct session *s)
 	s->last_links_us = now;
 	n = session_links(s, rows, 64);
 	for (i = 0; i < n; i++)
-		engine_link_row(s, rows[i].site, rows[i].device, &rows[i].h);
+		engine_link_row(s, rows[i].site, rows[i].device,
+		    rows[i].site_row, &rows[i].h);
 	engine_latency_rows(s, rows, n);
 	engine_publish_states(s, now);
 }
@@ -962,7 +964,7 @@ engine_run_fast(struct session *s, int64_t until_us)
 static uint64_t
 engine_transport_backlog(struct session *s, struct sb_plugin *owner)
 {
-	struct sb_link_health h[8];
+	struct sb_link_health h[SESSION_HEALTH_ROWS];
 	uint64_t left = 0;
 	size_t i, t, k, n;
 
@@ -973,8 +975,8 @@ engine_transport_backlog(struct session *s, struct sb_plugin *owner)
 			if (tr->ops.health == NULL ||
 			    (owner != NULL && tr->owner != owner))
 				continue;
-			n = tr->ops.health(tr->data, h, 8);
-			for (k = 0; k < n && k < 8; k++)
+			n = tr->ops.health(tr->data, h, SESSION_HEALTH_ROWS);
+			for (k = 0; k < n && k < SESSION_HEALTH_ROWS; k++)
 				left += h[k].queue;
 		}
 	return left;

@@ -56,10 +56,11 @@ void engine_audit(struct session *s, const char *site, const char *user,
     const char *command, const char *status, const char *message);
 /*
  * Record a link health row (links.csv, history); device is set for a device
- * link's row, whose figures fill the last columns.
+ * link's row, whose figures fill the last columns; site_row for another
+ * site's row (session_link_row), whose retransmits and queue are empty.
  */
 void engine_link_row(struct session *s, struct site *site, int device,
-    const struct sb_link_health *h);
+    int site_row, const struct sb_link_health *h);
 /* Is ev's site served by a transport (events of other sites come by it)? */
 struct transport *engine_site_transport(struct site *site);
 /* Route a spike of pop; via is the site whose transport delivered it. */

@@ -147,6 +147,43 @@ headless_fast_step(struct session *s, struct cmdq *q, int64_t end_us)
 	return 1;
 }
 
+/*
+ * Say each change of a link's state (the relay's, a device's, another
+ * site's console) on stderr, as the full-screen console's log does: down
+ * and degraded always, with the reason; up when it follows one of those
+ * (and, with -v, the first time).
+ */
+static void
+headless_links(struct session *s, struct link_watch *w)
+{
+	static const char *const names[] = { "down", "degraded", "up" };
+	struct session_link_row rows[64];
+	char name[sizeof rows[0].h.name + 80];
+	size_t i, n;
+	int state, old;
+
+	n = session_links(s, rows, 64);
+	for (i = 0; i < n; i++) {
+		state = (int)rows[i].h.state;
+		snprintf(name, sizeof name, "%s/%s", rows[i].site->name,
+		    rows[i].h.name);
+		if (state < 0 || state > 2 ||
+		    (old = link_watch_swap(w, name, state)) == state ||
+		    old == -2)
+			continue;
+		if (state == SB_LINK_UP && old < 0 && !s->verbose)
+			continue;
+		session_log(s, state == SB_LINK_UP && old < 0 ? SB_LOG_INFO :
+		    SB_LOG_WARNING, "link %s: %s%s%s%s%s", name,
+		    old >= 0 ? names[old] : "", old >= 0 ? " -> " : "",
+		    names[state], state != SB_LINK_UP &&
+		    rows[i].h.detail[0] != '\0' ? ": " : "",
+		    state != SB_LINK_UP ? rows[i].h.detail : "");
+	}
+}
+
+#define HEADLESS_LINKS_US 1000000	/* link states looked at */
+
 /* Run the session. */
 int
 headless_run(struct session *s, const struct headless_options *o)
@@ -159,6 +196,8 @@ headless_run(struct session *s, const struct headless_options *o)
 	char *cause = NULL;
 	struct conout_report rep;
 	int status = 0, group, nfd, quit_asked, out_error = 0;
+	struct link_watch *watch;
+	int64_t next_links = 0;
 
 	if (o->duration_s >= 0)
 		end_us = clock_now(&s->clock) + llround(o->duration_s * 1e6);
@@ -191,6 +230,7 @@ headless_run(struct session *s, const struct headless_options *o)
 		    "session\n");
 	s->log_fn = headless_log;
 	s->log_ctx = s;
+	watch = xcalloc(1, sizeof *watch);
 
 	while (!s->quit) {
 		cmdq_run(q);
@@ -240,7 +280,12 @@ headless_run(struct session *s, const struct headless_options *o)
 		    (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			headless_read_stdin(&in, q);
 		engine_tick(s);
+		if (clock_mono_us() >= next_links) {
+			headless_links(s, watch);
+			next_links = clock_mono_us() + HEADLESS_LINKS_US;
+		}
 	}
+	free(watch);
 	engine_tick(s);
 	/* (the flush below clears it, so that a second signal gives up) */
 	quit_asked = s->quit;

@@ -400,10 +400,31 @@ session_link_local(struct session *s, const char *name)
 	return (site = site_find(s, buf)) != NULL && site->ntransports > 0;
 }
 
+int
+link_watch_swap(struct link_watch *w, const char *name, int state)
+{
+	size_t k;
+	int old;
+
+	for (k = 0; k < w->n; k++)
+		if (strcmp(w->seen[k].name, name) == 0)
+			break;
+	if (k == w->n) {
+		if (w->n == LINK_WATCH_MAX)
+			return -2;
+		w->n++;
+		snprintf(w->seen[k].name, sizeof w->seen[k].name, "%s", name);
+		w->seen[k].state = -1;
+	}
+	old = w->seen[k].state;
+	w->seen[k].state = state;
+	return old;
+}
+
 size_t
 session_links(struct session *s, struct session_link_row *out, size_t max)
 {
-	struct sb_link_health h[8];
+	struct sb_link_health h[SESSION_HEALTH_ROWS];
 	size_t i, j, k, got, n = 0;
 
 	for (i = 0; i < s->nsites; i++) {
@@ -418,14 +439,17 @@ session_links(struct session *s, struct session_link_row *out, size_t max)
 
 				if (tr->ops.health == NULL)
 					continue;
-				got = tr->ops.health(tr->data, h, 8);
+				got = tr->ops.health(tr->data, h,
+				    SESSION_HEALTH_ROWS);
 			} else {
 				struct device_link *dl =
 				    site->links[j - site->ntransports];
 
-				got = dl->ops.health(dl->data, h, 8);
+				got = dl->ops.health(dl->data, h,
+				    SESSION_HEALTH_ROWS);
 			}
-			for (k = 0; k < got && k < 8 && n < max; k++) {
+			for (k = 0; k < got && k < SESSION_HEALTH_ROWS &&
+			    n < max; k++) {
 				h[k].name[sizeof h[k].name - 1] = '\0';
 				h[k].detail[sizeof h[k].detail - 1] = '\0';
 				/* a site hosted here has its own link row */

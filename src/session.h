@@ -371,4 +371,27 @@ struct session_link_row {
 size_t session_links(struct session *s, struct session_link_row *out,
     size_t max);
 
+/* Rows a console asks of one transport or device link's health(). */
+#define SESSION_HEALTH_ROWS 32
+
+/*
+ * The last state of each link row a console has shown, to tell its
+ * changes in the log (the full-screen console's and the headless one's).
+ */
+#define LINK_WATCH_MAX 64
+struct link_watch {
+	struct {
+		char name[128];	/* SITE/NAME, as in links.csv */
+		int state;	/* enum sb_link_state */
+	} seen[LINK_WATCH_MAX];
+	size_t n;
+};
+
+/*
+ * Record that the row named name is now in state; returns the state it
+ * was in when last given, -1 the first time, or -2 when the table is full
+ * (a row past LINK_WATCH_MAX is not followed).
+ */
+int link_watch_swap(struct link_watch *w, const char *name, int state);
+
 #endif

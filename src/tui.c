@@ -308,29 +308,16 @@ tui_poll_links(struct tui *t)
 	t->nlinks = n;
 	for (i = 0; i < n; i++) {
 		struct sb_link_health *l = &t->links[i];
-		int state = (int)l->state;
+		int state = (int)l->state, old;
 
 		l->name[sizeof l->name - 1] = '\0';
-		for (k = 0; k < t->nseen; k++)
-			if (strcmp(t->seen[k].name, l->name) == 0)
-				break;
-		if (k == t->nseen) {
-			if (t->nseen == TUI_MAX_LINKS)
-				continue;
-			t->nseen++;
-			snprintf(t->seen[k].name, sizeof t->seen[k].name,
-			    "%s", l->name);
-			t->seen[k].state = -1;
-		}
-		if (t->seen[k].state != state && state >= 0 && state <= 2) {
-			tui_log(t, state == SB_LINK_UP ? TUI_LOG_LINK :
-			    state == SB_LINK_DEGRADED ? TUI_LOG_WARNING :
-			    TUI_LOG_ERROR, "link %s: %s%s%s", l->name,
-			    t->seen[k].state >= 0 ? names[t->seen[k].state] :
-			    "", t->seen[k].state >= 0 ? " -> " : "",
-			    names[state]);
-			t->seen[k].state = state;
-		}
+		if (state < 0 || state > 2 || (old = link_watch_swap(&t->watch,
+		    l->name, state)) == state || old == -2)
+			continue;
+		tui_log(t, state == SB_LINK_UP ? TUI_LOG_LINK :
+		    state == SB_LINK_DEGRADED ? TUI_LOG_WARNING : TUI_LOG_ERROR,
+		    "link %s: %s%s%s", l->name, old >= 0 ? names[old] : "",
+		    old >= 0 ? " -> " : "", names[state]);
 	}
 }
 

@@ -160,11 +160,6 @@ struct tui_log_line {
 };
 
 /* A link's last known state, to log its changes. */
-struct tui_link_seen {
-	char name[64];
-	int state;
-};
-
 /* Where each pane sits (0 rows: collapsed). */
 struct tui_layout {
 	int raster_y, raster_x, raster_h, raster_w;
@@ -227,8 +222,7 @@ struct tui {
 	/* other sites' spikes, source to here, p99 ms (NaN: none lately) */
 	double link_src_p99[TUI_MAX_LINKS];
 	size_t nlinks;
-	struct tui_link_seen seen[TUI_MAX_LINKS];
-	size_t nseen;
+	struct link_watch watch;	/* states logged */
 
 	/* log */
 	struct tui_log_line log[TUI_LOG_LINES];

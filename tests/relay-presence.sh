@@ -1,12 +1,12 @@
 #!/bin/sh
 # relay-presence.sh: each console shows the other sites of its session as
 # the relay sees them (link, links.csv): up while their console is there,
-# degraded at once when it stops reading (it was killed), and degraded,
+# degraded when it stops reading (it was killed), and degraded,
 # then down, when it is not heard any more (stopped, hung or cut off),
 # up again when it comes back. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..7"
+echo "1..10"
 
 relay_tokens "padova d1 * */* -" "zurich d1 * */* -"
 relay_spawn 0
@@ -69,4 +69,15 @@ check "a killed console is degraded: it stopped reading" \
     wait_for 20 padova_is degraded "its console heard .* but it stopped reading"
 check "links.csv records padova's rows beside zurich's link" \
     grep -q '^[0-9.]*,zurich/padova via relay,degraded,' "$tmp/zurich/links.csv"
+# (an up row of another site: no retransmits or queue of its own)
+check "links.csv leaves another site's retransmits and queue empty" \
+    grep -q '^[0-9.]*,zurich/padova via relay,up,,,,,,,,' "$tmp/zurich/links.csv"
+# headless zurich said each change on stderr, with the reason (back from
+# its hang, padova may be degraded a moment first: its reads reconnect)
+check "zurich's stderr says padova degraded, then down, with why" \
+    sh -c "grep -q '^link zurich/padova via relay: up -> degraded: its console not heard for' '$tmp/zurich.err' &&
+	grep -q '^link zurich/padova via relay: degraded -> down: its console not heard' '$tmp/zurich.err'"
+check "and up again, and that it stopped reading" \
+    sh -c "grep -q '^link zurich/padova via relay: [a-z]* -> up\$' '$tmp/zurich.err' &&
+	grep -q '^link zurich/padova via relay: up -> degraded: its console heard .* but it stopped reading' '$tmp/zurich.err'"
 echo quit >&3

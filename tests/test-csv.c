@@ -318,7 +318,8 @@ test_synapses_roundtrip(void **state)
 /*
  * Links: state, milliseconds to 3 decimals, large counters, NaN. Relay
  * rows leave the device columns empty but age_s; device rows fill them
- * (an unknown loss or age empty, counts of 0 written).
+ * (an unknown loss or age empty, counts of 0 written); another site's row
+ * leaves retransmits and queue empty too.
  */
 static void
 test_links_roundtrip(void **state)
@@ -328,11 +329,13 @@ test_links_roundtrip(void **state)
 		    0.01, -12.3456, 0.2, 0.0, 0, 0, 1234.567, NAN, NAN,
 		    CSV_NO_COUNT, CSV_NO_COUNT, 0.25 } },
 		{ CSV_LINKS, .u.link = { 4000000, "zurich relay", "degraded",
-		    NAN, NAN, NAN, NAN, 100.0, UINT64_MAX, 42, NAN, NAN, NAN,
+		    NAN, NAN, NAN, NAN, 100.0, CSV_NO_COUNT - 1, 42, NAN, NAN,
+		    NAN,
 		    CSV_NO_COUNT, CSV_NO_COUNT, NAN } },
+		/* another site's row: no retransmits or queue of its own */
 		{ CSV_LINKS, .u.link = { 5000000, "s", "down", 1e20, 0, 0,
-		    0, 2.5, 1, 2, 0, NAN, NAN, CSV_NO_COUNT, CSV_NO_COUNT,
-		    0 } },
+		    0, 2.5, CSV_NO_COUNT, CSV_NO_COUNT, 0, NAN, NAN,
+		    CSV_NO_COUNT, CSV_NO_COUNT, 0 } },
 		/* device rows: an instrument, a UDP partner not heard yet */
 		{ CSV_LINKS, .u.link = { 6000000, "padova/mea", "up", NAN,
 		    NAN, NAN, NAN, NAN, 2, 0, 1012.5, 1000.004, 12.496, 3,
@@ -346,8 +349,8 @@ test_links_roundtrip(void **state)
 	    "3.000000,padova,up,0.457,0.010,-12.346,0.200,0.000,0,0,"
 	    "1234.57,,,,,0.250\n"
 	    "4.000000,zurich relay,degraded,,,,,100.000,"
-	    "18446744073709551615,42,,,,,,\n"
-	    "5.000000,s,down,1e+20,0.000,0.000,0.000,2.500,1,2,0.00,,,,,"
+	    "18446744073709551614,42,,,,,,\n"
+	    "5.000000,s,down,1e+20,0.000,0.000,0.000,2.500,,,0.00,,,,,"
 	    "0.000\n"
 	    "6.000000,padova/mea,up,,,,,,2,0,1012.50,1000.00,12.50,3,"
 	    "18446744073709551614,0.013\n"

@@ -580,6 +580,51 @@ test_text_presence(void **state)
 	}
 }
 
+/*
+ * Polls of a site's reads carried from one to the next: a site that reads,
+ * then reads nothing at one poll (its console changing what it reads),
+ * then again, then nothing at two polls in a row (it quit); one that never
+ * read is never taken to have stopped; a site gone from the answer and
+ * back starts afresh.
+ */
+static void
+test_presence_merge(void **state)
+{
+	static const unsigned reads[] = { 0, 1, 0, 1, 0, 0, 0 };
+	static const int was[] = { 0, 1, 1, 1, 1, 1, 1 };
+	static const unsigned idle[] = { 0, 0, 1, 0, 1, 2, 3 };
+	struct relay_presence old[2], got[2];
+	size_t i, nold = 0;
+
+	(void)state;
+	memset(old, 0, sizeof old);
+	for (i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+		memset(got, 0, sizeof got);
+		snprintf(got[0].site, sizeof got[0].site, "padova");
+		got[0].reads = reads[i];
+		snprintf(got[1].site, sizeof got[1].site, "zurich");
+		relay_presence_merge(got, 2, old, nold);
+		assert_int_equal(got[0].was_reading, was[i]);
+		assert_int_equal(got[0].idle_polls, idle[i]);
+		/* zurich never read: never stopped */
+		assert_int_equal(got[1].was_reading, 0);
+		assert_int_equal(got[1].idle_polls, 0);
+		memcpy(old, got, sizeof got);
+		nold = 2;
+	}
+	/* padova left the answer, then came back reading nothing */
+	memset(got, 0, sizeof got);
+	snprintf(got[0].site, sizeof got[0].site, "zurich");
+	relay_presence_merge(got, 1, old, nold);
+	memcpy(old, got, sizeof got);
+	nold = 1;
+	memset(got, 0, sizeof got);
+	snprintf(got[0].site, sizeof got[0].site, "padova");
+	relay_presence_merge(got, 1, old, nold);
+	assert_int_equal(got[0].was_reading, 0);
+	assert_int_equal(got[0].idle_polls, 0);
+}
+
 static void
 test_text_control(void **state)
 {
@@ -622,6 +667,7 @@ main(void)
 		cmocka_unit_test(test_parse_flagged_crc),
 		cmocka_unit_test(test_text_answers),
 		cmocka_unit_test(test_text_presence),
+		cmocka_unit_test(test_presence_merge),
 		cmocka_unit_test(test_text_control),
 	};
 

@@ -424,6 +424,9 @@ static void
 relay_client_presence_row(const struct relay_presence *p,
     struct sb_link_health *out)
 {
+	int stopped = p->reads == 0 && p->was_reading &&
+	    p->idle_polls >= RELAY_PRESENCE_IDLE_POLLS;
+
 	memset(out, 0, sizeof *out);
 	snprintf(out->name, sizeof out->name, "%s via relay", p->site);
 	out->rtt_ms = out->rtt_p99_ms = out->jitter_ms = NAN;
@@ -441,8 +444,7 @@ relay_client_presence_row(const struct relay_presence *p,
 	}
 	if (p->heard_ago_s > RELAY_PRESENCE_DOWN_S)
 		out->state = SB_LINK_DOWN;
-	else if (p->heard_ago_s > RELAY_PRESENCE_DEGRADED_S ||
-	    (p->reads == 0 && p->was_reading))
+	else if (p->heard_ago_s > RELAY_PRESENCE_DEGRADED_S || stopped)
 		out->state = SB_LINK_DEGRADED;
 	else
 		out->state = SB_LINK_UP;
@@ -451,7 +453,7 @@ relay_client_presence_row(const struct relay_presence *p,
 		    "heard for %.0f s: stopped, hung or cut off (%u read%s "
 		    "open)", p->heard_ago_s, p->reads, p->reads == 1 ? "" :
 		    "s");
-	else if (p->reads == 0 && p->was_reading)
+	else if (stopped)
 		snprintf(out->detail, sizeof out->detail, "its console heard "
 		    "%.1f s ago, but it stopped reading (it quit, or lost its "
 		    "link)", p->heard_ago_s);

@@ -1121,23 +1121,15 @@ relay_net_schedule(struct relay_client *c, struct relay_net *net,
 static void
 relay_net_presence(struct relay_client *c, struct relay_xfer *x, int64_t now)
 {
-	struct relay_presence	 got[RELAY_PRESENCE_MAX], *old;
+	struct relay_presence	 got[RELAY_PRESENCE_MAX];
 	char			*p = x->resp, *line;
-	size_t			 n = 0, i, j;
+	size_t			 n = 0;
 
 	while (n < RELAY_PRESENCE_MAX && (line = relay_text_line(&p)) != NULL)
 		if (relay_text_presence(line, &got[n]) == 0)
 			n++;	/* (a line it cannot read is left out) */
 	pthread_mutex_lock(&c->stat_lock);
-	for (i = 0; i < n; i++) {
-		got[i].was_reading = got[i].reads > 0;
-		for (j = 0; j < c->npresence; j++) {
-			old = &c->presence[j];
-			if (strcmp(old->site, got[i].site) == 0 &&
-			    old->was_reading)
-				got[i].was_reading = 1;
-		}
-	}
+	relay_presence_merge(got, n, c->presence, c->npresence);
 	memcpy(c->presence, got, n * sizeof *got);
 	c->npresence = n;
 	c->presence_us = now;

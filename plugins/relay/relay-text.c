@@ -230,3 +230,23 @@ relay_text_control(char *line, uint64_t *n)
 	relay_item_free(item);
 	return (NULL);
 }
+
+void
+relay_presence_merge(struct relay_presence *got, size_t n,
+    const struct relay_presence *old, size_t nold)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		got[i].was_reading = got[i].reads > 0;
+		got[i].idle_polls = 0;
+		for (j = 0; j < nold; j++) {
+			if (strcmp(old[j].site, got[i].site) != 0 ||
+			    !old[j].was_reading)
+				continue;
+			got[i].was_reading = 1;
+			if (got[i].reads == 0)
+				got[i].idle_polls = old[j].idle_polls + 1;
+		}
+	}
+}

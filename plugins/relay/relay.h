@@ -370,10 +370,19 @@ struct relay_presence {
 	double		 heard_ago_s;	/* any request of its token */
 	unsigned	 reads;		/* its streaming reads open */
 	int		 was_reading;	/* (client) reads > 0 once */
+	unsigned	 idle_polls;	/* (client) polls in a row with no
+					   read, after reading */
 };
 
+/*
+ * A site that was reading shows as having stopped after this many polls
+ * in a row with no read open: one alone is its console changing what it
+ * reads (it closes one read and opens the next).
+ */
+#define RELAY_PRESENCE_IDLE_POLLS 2
+
 /* Sites of the session kept from GET /v1/health (the first ones). */
-#define RELAY_PRESENCE_MAX 16
+#define RELAY_PRESENCE_MAX 32
 /*
  * A site's console not heard (no request of its token) for this long is
  * degraded, then down: a live one asks for the time every second and for
@@ -385,6 +394,13 @@ struct relay_presence {
 
 char	*relay_text_line(char **);
 int	relay_text_presence(char *, struct relay_presence *);
+/*
+ * Carry what the last poll knew (old[0..nold)) into this one's got[0..n):
+ * was_reading (reads > 0 at any poll) and idle_polls (polls in a row with
+ * no read since it read).
+ */
+void	relay_presence_merge(struct relay_presence *got, size_t n,
+	    const struct relay_presence *old, size_t nold);
 int	relay_text_registered(char *, struct relay_listed *);
 int	relay_text_listed(char *, struct relay_listed *);
 int	relay_text_acked(char *, uint32_t *, uint64_t *);
