@@ -149,9 +149,10 @@ headless_fast_step(struct session *s, struct cmdq *q, int64_t end_us)
 
 /*
  * Say each change of a link's state (the relay's, a device's, another
- * site's console) on stderr, as the full-screen console's log does: down
- * and degraded always, with the reason; up when it follows one of those
- * (and, with -v, the first time).
+ * site's console) on stderr, as the full-screen console's log does, with
+ * the reason. Until a link has been up (the session starting, a partner
+ * not there yet) its changes are said only with -v; after that every
+ * change is, a recovery included.
  */
 static void
 headless_links(struct session *s, struct link_watch *w)
@@ -160,7 +161,7 @@ headless_links(struct session *s, struct link_watch *w)
 	struct session_link_row rows[64];
 	char name[sizeof rows[0].h.name + 80];
 	size_t i, n;
-	int state, old;
+	int state, old, been_up, starting;
 
 	n = session_links(s, rows, 64);
 	for (i = 0; i < n; i++) {
@@ -168,15 +169,15 @@ headless_links(struct session *s, struct link_watch *w)
 		snprintf(name, sizeof name, "%s/%s", rows[i].site->name,
 		    rows[i].h.name);
 		if (state < 0 || state > 2 ||
-		    (old = link_watch_swap(w, name, state)) == state ||
-		    old == -2)
+		    (old = link_watch_swap(w, name, state, &been_up)) ==
+		    state || old == -2)
 			continue;
-		if (state == SB_LINK_UP && old < 0 && !s->verbose)
+		starting = old < 0 || !been_up;
+		if (starting && !s->verbose)
 			continue;
-		session_log(s, state == SB_LINK_UP && old < 0 ? SB_LOG_INFO :
-		    SB_LOG_WARNING, "link %s: %s%s%s%s%s", name,
-		    old >= 0 ? names[old] : "", old >= 0 ? " -> " : "",
-		    names[state], state != SB_LINK_UP &&
+		session_log(s, starting ? SB_LOG_INFO : SB_LOG_WARNING,
+		    "link %s: %s%s%s%s%s", name, old >= 0 ? names[old] : "",
+		    old >= 0 ? " -> " : "", names[state], state != SB_LINK_UP &&
 		    rows[i].h.detail[0] != '\0' ? ": " : "",
 		    state != SB_LINK_UP ? rows[i].h.detail : "");
 	}

@@ -401,7 +401,8 @@ session_link_local(struct session *s, const char *name)
 }
 
 int
-link_watch_swap(struct link_watch *w, const char *name, int state)
+link_watch_swap(struct link_watch *w, const char *name, int state,
+    int *been_up)
 {
 	size_t k;
 	int old;
@@ -410,14 +411,22 @@ link_watch_swap(struct link_watch *w, const char *name, int state)
 		if (strcmp(w->seen[k].name, name) == 0)
 			break;
 	if (k == w->n) {
-		if (w->n == LINK_WATCH_MAX)
+		if (w->n == LINK_WATCH_MAX) {
+			if (been_up != NULL)
+				*been_up = 0;
 			return -2;
+		}
 		w->n++;
 		snprintf(w->seen[k].name, sizeof w->seen[k].name, "%s", name);
 		w->seen[k].state = -1;
+		w->seen[k].been_up = 0;
 	}
+	if (been_up != NULL)
+		*been_up = w->seen[k].been_up;
 	old = w->seen[k].state;
 	w->seen[k].state = state;
+	if (state == SB_LINK_UP)
+		w->seen[k].been_up = 1;
 	return old;
 }
 

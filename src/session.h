@@ -383,6 +383,7 @@ struct link_watch {
 	struct {
 		char name[128];	/* SITE/NAME, as in links.csv */
 		int state;	/* enum sb_link_state */
+		int been_up;	/* it was up at some time */
 	} seen[LINK_WATCH_MAX];
 	size_t n;
 };
@@ -390,8 +391,10 @@ struct link_watch {
 /*
  * Record that the row named name is now in state; returns the state it
  * was in when last given, -1 the first time, or -2 when the table is full
- * (a row past LINK_WATCH_MAX is not followed).
+ * (a row past LINK_WATCH_MAX is not followed). *been_up (if not NULL) says
+ * whether it had been up before this call.
  */
-int link_watch_swap(struct link_watch *w, const char *name, int state);
+int link_watch_swap(struct link_watch *w, const char *name, int state,
+    int *been_up);
 
 #endif

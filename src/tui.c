@@ -312,7 +312,7 @@ tui_poll_links(struct tui *t)
 
 		l->name[sizeof l->name - 1] = '\0';
 		if (state < 0 || state > 2 || (old = link_watch_swap(&t->watch,
-		    l->name, state)) == state || old == -2)
+		    l->name, state, NULL)) == state || old == -2)
 			continue;
 		tui_log(t, state == SB_LINK_UP ? TUI_LOG_LINK :
 		    state == SB_LINK_DEGRADED ? TUI_LOG_WARNING : TUI_LOG_ERROR,
