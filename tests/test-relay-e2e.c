@@ -683,6 +683,50 @@ out:
 	assert_true(p90 < 230000);
 }
 
+/*
+ * Clock probes over a very long link (a satellite hop: 500 ms each way).
+ * One on a new connection takes its TCP handshake, its TLS handshake and
+ * its request: some 3 s, where a probe had 2 s and failed, counted against
+ * the link. Their time now follows the round trip: none fails.
+ */
+static void
+test_probes_very_long_link(void **state)
+{
+	static const char	*rules[] = { "*:latency=500", NULL };
+	struct test_proc	 pb;
+	struct sb_plugin	 a;
+	struct relay_client	*c;
+	struct relay_rtt_stats	 st;
+	int64_t			 deadline;
+	size_t			 nrtt = 0, nfail = 0;
+
+	(void)state;
+	memset(&st, 0, sizeof st);
+	if (test_proxy_start(&pb, relay.port, rules) != 0)
+		fail_msg("tests/tcp-proxy did not start");
+	load_site(&a, "padova", "tok-padova", pb.port, "-/-");
+	c = a.data;
+	/* six probes answered, or a failure of any exchange */
+	deadline = test_mono_us() + 90000000;
+	while (test_mono_us() < deadline) {
+		pthread_mutex_lock(&c->stat_lock);
+		nrtt = c->health.nrtt;
+		nfail = c->health.nfail;
+		relay_health_rtt_stats(&c->health, &st);
+		pthread_mutex_unlock(&c->stat_lock);
+		if (nrtt >= 6 || nfail > 0)
+			break;
+		usleep(50000);
+	}
+	test_relay_unload(&a);
+	test_proc_stop(&pb);
+	fprintf(stderr, "# over 500 ms each way: %zu probes, %zu failures, "
+	    "RTT p50 %.0f ms\n", nrtt, nfail, st.p50);
+	assert_int_equal(nfail, 0);
+	assert_true(nrtt >= 6);
+	assert_true(st.p50 >= 900);	/* the link's round trip was measured */
+}
+
 /* What zurich gets of padova's steady stream and of the one declared late. */
 struct switching {
 	int64_t		 last;		/* the last steady batch's arrival */
@@ -1546,6 +1590,7 @@ main(void)
 		cmocka_unit_test(test_faulty_network_bodies),
 		cmocka_unit_test(test_long_link_overlap),
 		cmocka_unit_test(test_long_link_sparse),
+		cmocka_unit_test(test_probes_very_long_link),
 		cmocka_unit_test(test_read_switch_keeps_streams),
 		cmocka_unit_test(test_new_life_read_in_place),
 		cmocka_unit_test(test_successor_refused_in_place),

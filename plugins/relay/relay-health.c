@@ -165,3 +165,19 @@ relay_link_state(int connected, int64_t since_ok_us, double p50_ms,
 		return (SB_LINK_DEGRADED);
 	return (SB_LINK_UP);
 }
+
+/*
+ * A timeout of round_trips of rtt_ms and 1 s, or floor_ms if that is
+ * longer, and at most RELAY_TIMEOUT_MAX_MS (see relay.h).
+ */
+long
+relay_timeout_ms(long floor_ms, int round_trips, double rtt_ms)
+{
+	double ms = round_trips * rtt_ms + 1000.0;
+
+	if (!(ms > (double)floor_ms))	/* (NaN too) */
+		return floor_ms;
+	if (ms > RELAY_TIMEOUT_MAX_MS)
+		return RELAY_TIMEOUT_MAX_MS;
+	return (long)ms;
+}

@@ -382,7 +382,7 @@ relay_net_setup(struct relay_client *c, struct relay_xfer *x)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 5L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 2L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)RELAY_CONNECT_MS);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
 	/* a proxy only when asked for, never for a relay on loopback */
 	if (c->cfg.proxy != NULL && strcmp(c->cfg.proxy, "none") != 0)
@@ -431,7 +431,9 @@ relay_net_setup(struct relay_client *c, struct relay_xfer *x)
 	if (x->role == RELAY_TIME) {
 		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, relay_net_prereq);
 		curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 2000L);
+		/* (set again at each start: relay_net_timeouts) */
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+		    (long)RELAY_PROBE_FIRST_MS);
 	} else if (x->role == RELAY_CONTROL)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 40000L);
 	else if (x->role != RELAY_READ)
@@ -514,6 +516,21 @@ relay_net_seek_body(void *ctx, curl_off_t offset, int origin)
 	return (CURL_SEEKFUNC_OK);
 }
 
+/* x's timeouts for the link's round trip as now known (relay.h). */
+static void
+relay_net_timeouts(struct relay_client *c, struct relay_xfer *x)
+{
+	double rtt = c->probe_rtt_ms > c->connect_rtt_ms ? c->probe_rtt_ms :
+	    c->connect_rtt_ms;
+
+	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    relay_timeout_ms(RELAY_CONNECT_MS, 3, rtt));
+	if (x->role == RELAY_TIME)
+		curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, rtt > 0 ?
+		    relay_timeout_ms(RELAY_PROBE_MS, 4, rtt) :
+		    (long)RELAY_PROBE_FIRST_MS);
+}
+
 /* Start an exchange on x: GET when body is NULL, else POST body. */
 static void
 relay_net_begin(struct relay_client *c, struct relay_xfer *x,
@@ -556,6 +573,7 @@ relay_net_begin(struct relay_client *c, struct relay_xfer *x,
 	x->paused = 0;
 	x->started = relay_mono_us();
 	x->active = 1;
+	relay_net_timeouts(c, x);
 	curl_multi_add_handle(c->multi, x->easy);
 }
 
@@ -1609,6 +1627,7 @@ relay_net_timed(struct relay_client *c, struct relay_net *net,
 	    (double)((t3 - t0) - (t2 - t1)) / 1000.0);
 	relay_health_rtt_stats(&c->health, &rtt);
 	c->out.follow = rtt.min >= RELAY_FOLLOW_RTT_MS;
+	c->probe_rtt_ms = rtt.p99;
 	if (relay_clock_estimate(&c->clock, now) == 0) {
 		off = relay_clock_offset_at(&c->clock, now);
 		unc = (int64_t)(c->clock.uncertainty_us + 0.5);
@@ -1669,6 +1688,28 @@ relay_net_msged(struct relay_client *c, struct relay_xfer *x, long code)
 	pthread_mutex_unlock(&c->msg_lock);
 }
 
+/*
+ * An exchange that made a new connection timed its TCP handshake: one
+ * round trip, known even when the exchange failed after it (a probe that
+ * ran out of time on a long link), so the next one is given enough.
+ */
+static void
+relay_net_connect_rtt(struct relay_client *c, struct relay_xfer *x)
+{
+	curl_off_t conn = 0, dns = 0;
+	long n = 0;
+
+	if (curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &n) !=
+	    CURLE_OK || n <= 0 ||
+	    curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &conn) !=
+	    CURLE_OK || conn <= 0)
+		return;
+	if (curl_easy_getinfo(x->easy, CURLINFO_NAMELOOKUP_TIME_T, &dns) !=
+	    CURLE_OK || dns > conn)
+		dns = 0;
+	c->connect_rtt_ms = (double)(conn - dns) / 1000.0;
+}
+
 /* One exchange ended: account for it and hand on what it brought. */
 static void
 relay_net_done(struct relay_client *c, struct relay_net *net,
@@ -1681,6 +1722,7 @@ relay_net_done(struct relay_client *c, struct relay_net *net,
 
 	curl_multi_remove_handle(c->multi, x->easy);
 	x->active = 0;
+	relay_net_connect_rtt(c, x);
 	if (result == CURLE_OK)
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 	ok = result == CURLE_OK && code / 100 == 2;

@@ -27,6 +27,22 @@
  * sends a keep-alive batch after 2 s of silence by default). */
 #define RELAY_STALL_S 7
 
+/*
+ * Timeouts that follow the link's round trip (RTT: the slowest clock probe
+ * of the last minute, or the last TCP handshake). Connecting (TCP, then
+ * TLS: 2-3 round trips) gets RELAY_CONNECT_MS, or 3 round trips and 1 s
+ * on a longer link. A clock probe gets RELAY_PROBE_MS; on a new connection
+ * it takes its handshakes and its request, so on a long link (a satellite
+ * hop, 500 ms each way) it gets 4 round trips and 1 s. Before any round
+ * trip is known it gets RELAY_PROBE_FIRST_MS. Each is at most
+ * RELAY_TIMEOUT_MAX_MS.
+ */
+#define RELAY_CONNECT_MS 3000
+#define RELAY_PROBE_MS 2000
+#define RELAY_PROBE_FIRST_MS 10000
+#define RELAY_TIMEOUT_MAX_MS 15000
+long	relay_timeout_ms(long floor_ms, int round_trips, double rtt_ms);
+
 #ifndef WIRE_FLAG_KEEPALIVE
 #define WIRE_FLAG_KEEPALIVE 0x02
 #endif
@@ -549,6 +565,9 @@ struct relay_client {
 	int		 clock_changed;
 	int64_t		 clock_offset_us, clock_unc_us;
 	int		 clock_known;
+	/* (network thread) the link's round trip, for timeouts: ms, 0 unknown */
+	double		 probe_rtt_ms;	/* slowest clock probe, last minute */
+	double		 connect_rtt_ms;	/* the last TCP handshake */
 	uint64_t	 dropped_logged;
 	int		 auth_logged;
 	char		*last_error;	/* to log from the engine thread */
