@@ -872,24 +872,28 @@ tui_screen_start(struct tui *t, char **cause)
  * Leave curses; the terminal is as it was. A terminal that does not take
  * curses' last output (a stalled link) gets TUI_STOP_OUTPUT_MS, then is
  * left as it is: nothing is shown on it after that can be seen anyway.
+ * Returns the bytes it did not take (0: it took everything).
  */
-static void
+static size_t
 tui_screen_stop(void)
 {
+	size_t left = 0;
+
 	if (!tui_active)
-		return;
+		return 0;
 	curs_set(1);
 	endwin();
 	tui_active = 0;
 	if (tui_out != NULL) {
 		delscreen(tui_scr);
 		tui_scr = NULL;
-		(void)termout_stop(tui_out, tui_draw, TUI_STOP_OUTPUT_MS);
+		left = termout_stop(tui_out, tui_draw, TUI_STOP_OUTPUT_MS);
 		tui_out = NULL;
 		tui_draw = NULL;
 	}
 	if (tui_have_termios)
 		tcsetattr(STDIN_FILENO, TCSANOW, &tui_saved_termios);
+	return left;
 }
 
 /* Session title: the session file's name without directory. */
@@ -971,7 +975,7 @@ tui_run(struct session *s, const struct tui_options *o)
 	int64_t next_links = 0;
 	int64_t wait_us, frame_us = TUI_FRAME_US;
 	char *cause = NULL;
-	int status = 0, timeout, nfd;
+	int status = 0, timeout, nfd, stalled;
 	const char *codeset;
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -1148,7 +1152,7 @@ tui_run(struct session *s, const struct tui_options *o)
 	tui_delwin(&wins.log);
 	tui_delwin(&wins.status);
 	tui_delwin(&wins.line);
-	tui_screen_stop();
+	stalled = tui_screen_stop() > 0;
 	tui_stderr_read(t, &err, 1);
 	tui_stderr_restore(&err);
 	sigaction(SIGWINCH, &old_winch, NULL);
@@ -1170,6 +1174,9 @@ tui_run(struct session *s, const struct tui_options *o)
 			if (t->log[idx].kind == TUI_LOG_ERROR)
 				shown++;
 		}
+		/* (a terminal that took nothing would hold the exit) */
+		if (stalled)
+			shown = 0;
 		if (shown > 0)
 			fprintf(stderr, "synbridge: %zu error%s during the "
 			    "session; the last:\n", shown, shown == 1 ? "" :

@@ -349,6 +349,20 @@ stall_and_watch(struct term *t, const char *spikes)
 	assert_true(term_unread(t) >= 4000);
 }
 
+/* The demo, recording; then its terminal stops reading (stall_and_watch). */
+static void
+record_and_stall(struct term *t)
+{
+	char cmd[256], spikes[256];
+
+	start_demo(t, 40, 140, NULL);
+	snprintf(cmd, sizeof cmd, "record start %s/rec\r", t->state_dir);
+	snprintf(spikes, sizeof spikes, "%s/rec/spikes.csv", t->state_dir);
+	term_type(t, cmd);
+	assert_true(term_wait_text(t, "recording to", DEADLINE) >= 0);
+	stall_and_watch(t, spikes);
+}
+
 /*
  * A terminal that stops reading (an SSH link that stalls) does not stop
  * the session: the recording goes on; once it reads again the screen
@@ -358,15 +372,9 @@ static void
 test_stalled_terminal(void **state)
 {
 	struct term t;
-	char cmd[256], spikes[256];
 
 	(void)state;
-	start_demo(&t, 40, 140, NULL);
-	snprintf(cmd, sizeof cmd, "record start %s/rec\r", t.state_dir);
-	snprintf(spikes, sizeof spikes, "%s/rec/spikes.csv", t.state_dir);
-	term_type(&t, cmd);
-	assert_true(term_wait_text(&t, "recording to", DEADLINE) >= 0);
-	stall_and_watch(&t, spikes);
+	record_and_stall(&t);
 	/* read again: drawn again, and told how long it was not */
 	assert_true(term_wait_text(&t, "took no output", DEADLINE) >= 0);
 	term_type(&t, "synapses s0\r");
@@ -381,24 +389,19 @@ test_stalled_terminal(void **state)
 
 /*
  * quit typed while the terminal takes nothing: the console still ends
- * (its last output is given a few seconds), its recording closed.
+ * (its last output is given a few seconds), with status 0: its recording
+ * closed with every row (an incomplete one makes it 1).
  */
 static void
 test_quit_stalled_terminal(void **state)
 {
 	struct term t;
-	char cmd[256], spikes[256];
 	int64_t end;
 	int st = 0;
 	pid_t r = 0;
 
 	(void)state;
-	start_demo(&t, 40, 140, NULL);
-	snprintf(cmd, sizeof cmd, "record start %s/rec\r", t.state_dir);
-	snprintf(spikes, sizeof spikes, "%s/rec/spikes.csv", t.state_dir);
-	term_type(&t, cmd);
-	assert_true(term_wait_text(&t, "recording to", DEADLINE) >= 0);
-	stall_and_watch(&t, spikes);
+	record_and_stall(&t);
 	term_type(&t, "quit\r");
 	end = tui_test_now_ms() + 2 * DEADLINE;
 	while ((r = waitpid(t.pid, &st, WNOHANG)) == 0 &&
