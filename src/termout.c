@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct termout {
 	int		 done;		/* the thread has ended */
 	int64_t		 deadline_us;	/* set by termout_stop: give up then */
 	size_t		 backlog;	/* bytes not yet taken by term */
+	int64_t		 writing_since;	/* a blocking write began (0: none) */
 
 	/* the thread's own */
 	unsigned char	*buf;
@@ -128,10 +130,24 @@ termout_main(void *arg)
 		if (pfd[1].revents != 0 && to->off < to->len) {
 			size_t want = to->len - to->off;
 
-			/* a blocking fd (the fallback): a little at a time */
-			if (!to->term_nonblock && want > 256)
-				want = 256;
+			/*
+			 * A blocking fd (the fallback): a little at a time,
+			 * and the console sees a write that does not end
+			 * (termout_held) as it sees a backlog.
+			 */
+			if (!to->term_nonblock) {
+				if (want > 256)
+					want = 256;
+				pthread_mutex_lock(&to->lock);
+				to->writing_since = clock_mono_us();
+				pthread_mutex_unlock(&to->lock);
+			}
 			n = write(to->term, to->buf + to->off, want);
+			if (!to->term_nonblock) {
+				pthread_mutex_lock(&to->lock);
+				to->writing_since = 0;
+				pthread_mutex_unlock(&to->lock);
+			}
 			if (n > 0)
 				to->off += (size_t)n;
 			else if (n < 0 && errno != EAGAIN && errno != EINTR) {
@@ -178,6 +194,7 @@ termout_start(struct termout **top, int term, FILE **draw, char **cause)
 	struct termout *to;
 	struct winsize ws;
 	pthread_condattr_t ca;
+	sigset_t all, old;
 	char name[128];
 	int slave = -1, flags;
 
@@ -220,8 +237,13 @@ termout_start(struct termout **top, int term, FILE **draw, char **cause)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&to->done_cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (termout_room(to) != 0 ||
-	    pthread_create(&to->thread, NULL, termout_main, to) != 0) {
+	/* the thread takes no signal: the console's handlers are not for it */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	flags = termout_room(to) != 0 ||
+	    pthread_create(&to->thread, NULL, termout_main, to) != 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (flags) {
 		xasprintf(cause, "cannot start the terminal's writer thread");
 		pthread_cond_destroy(&to->done_cond);
 		pthread_mutex_destroy(&to->lock);
@@ -263,7 +285,27 @@ termout_backlog(struct termout *to)
 int
 termout_held(struct termout *to)
 {
-	return termout_backlog(to) > TERMOUT_HOLD;
+	int64_t since;
+	size_t n;
+
+	pthread_mutex_lock(&to->lock);
+	n = to->backlog;
+	since = to->writing_since;
+	pthread_mutex_unlock(&to->lock);
+	return n > TERMOUT_HOLD || (since != 0 &&
+	    clock_mono_us() - since > TERMOUT_WRITE_HELD_US);
+}
+
+int
+termout_blocking(struct termout *to)
+{
+	return !to->term_nonblock;
+}
+
+int
+termout_term_fd(struct termout *to)
+{
+	return to->term_nonblock ? to->term : -1;
 }
 
 void
@@ -313,6 +355,20 @@ termout_stop(struct termout *to, FILE *draw, int timeout_ms)
 		return left;
 	}
 	pthread_join(to->thread, NULL);
+	if (left > 0 && to->term_nonblock) {
+		/*
+		 * Given up on: what the terminal's own queue holds may end
+		 * inside an escape sequence. Drop it, and leave the terminal
+		 * in a known state for whenever it reads again: cancel (CAN),
+		 * plain text, the cursor shown, off the alternate screen.
+		 */
+		static const char reset[] =
+		    "\030\033[0m\033[?25h\033[?1049l\r\n";
+
+		(void)tcflush(to->term, TCOFLUSH);
+		n = write(to->term, reset, sizeof reset - 1);
+		(void)n;
+	}
 	close(to->master);
 	close(to->term);
 	close(to->wake[0]);

@@ -32,6 +32,12 @@
 /* Bytes waiting for the terminal past which no frame is drawn. */
 #define TERMOUT_HOLD (16U << 10)
 /*
+ * A blocking write (the fallback, when the terminal cannot be opened
+ * afresh) that has not ended after this long holds frames as a backlog
+ * does.
+ */
+#define TERMOUT_WRITE_HELD_US 50000
+/*
  * Bytes waiting at most: past this the thread stops reading curses'
  * output, so a write of curses blocks as it would on the terminal itself
  * (a backstop: the hold keeps the backlog far below it).
@@ -53,9 +59,22 @@ int termout_start(struct termout **to, int term, FILE **draw, char **cause);
 /* Bytes curses wrote that the terminal has not taken yet. Thread-safe. */
 size_t termout_backlog(struct termout *to);
 
-/* 1 if the terminal is behind (more than TERMOUT_HOLD bytes wait): draw
- * no frame now. Thread-safe. */
+/* 1 if the terminal is behind (more than TERMOUT_HOLD bytes wait, or a
+ * blocking write has not ended for TERMOUT_WRITE_HELD_US): draw no frame
+ * now. Thread-safe. */
 int termout_held(struct termout *to);
+
+/*
+ * 1 if the terminal could not be opened afresh (no name for it, or no
+ * permission: another user's terminal under sudo -u) and is written with
+ * blocking writes: a stalled terminal then still holds up a frame that is
+ * being drawn once the pty's buffer is full.
+ */
+int termout_blocking(struct termout *to);
+
+/* The terminal's non-blocking descriptor (for a crash handler's last
+ * words), or -1 in the blocking fallback. Valid until termout_stop. */
+int termout_term_fd(struct termout *to);
 
 /* The terminal's new size, for the slave side too (after a SIGWINCH). */
 void termout_resize(struct termout *to, int rows, int cols);
@@ -64,7 +83,10 @@ void termout_resize(struct termout *to, int rows, int cols);
  * After curses has ended (endwin, delscreen): close the slave side, write
  * what waits to the terminal for up to timeout_ms, end the thread and free
  * to. Returns the bytes that could not be written (0: the terminal has
- * everything, including curses' last words that put it back).
+ * everything, including curses' last words that put it back). Given up on,
+ * the terminal's output queue is flushed (it may end inside an escape
+ * sequence) and a reset is queued for when it reads again: plain text, the
+ * cursor shown, the normal screen.
  */
 size_t termout_stop(struct termout *to, FILE *draw, int timeout_ms);
 

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <readline/readline.h>
@@ -44,6 +45,10 @@ static const int64_t tui_windows_us[] = {
 #define TUI_NWINDOWS (sizeof tui_windows_us / sizeof tui_windows_us[0])
 
 static volatile sig_atomic_t tui_resized;
+static volatile sig_atomic_t tui_suspend_wanted;
+/* the crash handler's way to the terminal: termout's own non-blocking
+ * descriptor, or -1 (then standard output) */
+static volatile int tui_crash_fd = -1;
 static struct termios tui_saved_termios;
 static int tui_have_termios;
 static int tui_active;
@@ -65,18 +70,32 @@ tui_sigwinch(int sig)
 	tui_resized = 1;
 }
 
-/* A crash: put the terminal back (async-signal-safe), then die. */
+/* SIGTSTP (a job-control stop): leave the screen on the next pass. */
+static void
+tui_sigtstp(int sig)
+{
+	(void)sig;
+	tui_suspend_wanted = 1;
+}
+
+/*
+ * A crash: put the terminal back (async-signal-safe), then die. The modes
+ * first, then the reset, on a descriptor that does not block (a stalled
+ * terminal must not hold the crash).
+ */
 static void
 tui_crash(int sig)
 {
-	static const char reset[] = "\033[0m\033[?25h\033[?1049l\r\n";
+	static const char reset[] = "\030\033[0m\033[?25h\033[?1049l\r\n";
 
 	if (tui_active) {
-		ssize_t n = write(STDOUT_FILENO, reset, sizeof reset - 1);
+		ssize_t n;
 
-		(void)n;
 		if (tui_have_termios)
 			tcsetattr(STDIN_FILENO, TCSANOW, &tui_saved_termios);
+		n = write(tui_crash_fd >= 0 ? tui_crash_fd : STDOUT_FILENO,
+		    reset, sizeof reset - 1);
+		(void)n;
 	}
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -820,6 +839,23 @@ tui_screen_start(struct tui *t, char **cause)
 		    "(%s): a terminal that stops taking output will hold up "
 		    "the session", why);
 		free(why);
+	} else if (tui_out != NULL && termout_blocking(tui_out))
+		tui_log(t, TUI_LOG_WARNING, "the terminal could not be opened "
+		    "afresh (not this user's, or no name for it): it is "
+		    "written with blocking writes, and a terminal that stops "
+		    "taking output holds up the frame being drawn");
+	tui_crash_fd = tui_out != NULL ? termout_term_fd(tui_out) : -1;
+	/*
+	 * A stop of our own (before newterm, which would otherwise install
+	 * curses' own: it puts back the pty's modes, not the terminal's).
+	 */
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = tui_sigtstp;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTSTP, &sa, NULL);
 	}
 	scr = newterm(NULL, tui_draw != NULL ? tui_draw : stdout, stdin);
 	if (scr == NULL) {
@@ -887,13 +923,79 @@ tui_screen_stop(void)
 	if (tui_out != NULL) {
 		delscreen(tui_scr);
 		tui_scr = NULL;
+		tui_crash_fd = -1;
 		left = termout_stop(tui_out, tui_draw, TUI_STOP_OUTPUT_MS);
 		tui_out = NULL;
 		tui_draw = NULL;
 	}
 	if (tui_have_termios)
 		tcsetattr(STDIN_FILENO, TCSANOW, &tui_saved_termios);
+	signal(SIGTSTP, SIG_DFL);
 	return left;
+}
+
+/*
+ * A job-control stop (SIGTSTP: kill -TSTP, or a shell's suspend; the keys
+ * send no signal in raw mode): leave the screen, give the terminal back
+ * as it was, stop; on SIGCONT take it again and redraw everything. The
+ * session does not run while stopped (as any stopped process); the
+ * engine catches up from its clock.
+ */
+static void
+tui_suspend(void)
+{
+	struct sigaction dfl, mine;
+	struct timespec nap = { 0, 10000000 };
+	int64_t deadline;
+
+	tui_suspend_wanted = 0;
+	endwin();
+	if (tui_out != NULL) {
+		/* curses' last words reach the terminal first (or 0.5 s) */
+		deadline = clock_mono_us() + 500000;
+		while (termout_backlog(tui_out) > 0 &&
+		    clock_mono_us() < deadline)
+			nanosleep(&nap, NULL);
+		if (tui_have_termios)
+			tcsetattr(STDIN_FILENO, TCSANOW, &tui_saved_termios);
+	}
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGTSTP, &dfl, &mine);
+	raise(SIGTSTP);		/* stopped here until SIGCONT */
+	sigaction(SIGTSTP, &mine, NULL);
+	if (tui_out != NULL)
+		tui_term_raw();
+	tui_resized = 1;	/* its size may have changed meanwhile */
+}
+
+/*
+ * The terminal took not even curses' last words: what is written on it
+ * from here (the engine's last warnings, on stderr) would hold the exit.
+ * Standard output and error get a description of their own that does
+ * not block (what it does not take is lost: the terminal shows nothing
+ * anyway), or /dev/null.
+ */
+static void
+tui_unblock_stalled(void)
+{
+	static const int fds[] = { STDOUT_FILENO, STDERR_FILENO };
+	char path[256];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+		if (!isatty(fds[i]))
+			continue;
+		if (ttyname_r(fds[i], path, sizeof path) != 0 ||
+		    (fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK)) < 0)
+			fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0) {
+			dup2(fd, fds[i]);
+			close(fd);
+		}
+	}
 }
 
 /* Session title: the session file's name without directory. */
@@ -1053,6 +1155,8 @@ tui_run(struct session *s, const struct tui_options *o)
 
 	while (!s->quit) {
 		mono = clock_mono_us();
+		if (tui_suspend_wanted)
+			tui_suspend();
 		if (tui_resized)
 			tui_resize(t, &wins);
 		{
@@ -1087,9 +1191,10 @@ tui_run(struct session *s, const struct tui_options *o)
 				tui_held_since = mono;
 		} else if (tui_held_since != 0) {
 			if (mono - tui_held_since >= TUI_HELD_LOG_US)
-				tui_log(t, TUI_LOG_WARNING, "the terminal took no "
-				    "output for %.1f s: the screen was not "
-				    "drawn meanwhile; the session ran on",
+				tui_log(t, TUI_LOG_WARNING, "the terminal was "
+				    "too far behind to draw for %.1f s (it took "
+				    "output slowly or not at all): the screen "
+				    "was not drawn meanwhile; the session ran on",
 				    (double)(mono - tui_held_since) / 1e6);
 			tui_held_since = 0;
 		}
@@ -1108,9 +1213,17 @@ tui_run(struct session *s, const struct tui_options *o)
 			if (frame_us > 1000000)
 				frame_us = 1000000;
 		}
-		/* sleep until input, the next frame or the next tick */
+		/*
+		 * Sleep until input, the next frame (if one is to be drawn)
+		 * or the next tick. A terminal that is behind is looked at
+		 * again a frame's time later.
+		 */
 		wait_us = engine_wait_us(s, TUI_TICK_MS * 1000);
-		if (last_frame + frame_us - mono < wait_us)
+		if (tui_held_since != 0) {
+			if (TUI_FRAME_US < wait_us)
+				wait_us = TUI_FRAME_US;
+		} else if ((s->dirty || !t->frozen) &&
+		    last_frame + frame_us - mono < wait_us)
 			wait_us = last_frame + frame_us - mono;
 		if (in.len > 0)
 			wait_us = in.partial_since != 0 ? 5000 : 0;
@@ -1155,6 +1268,8 @@ tui_run(struct session *s, const struct tui_options *o)
 	stalled = tui_screen_stop() > 0;
 	tui_stderr_read(t, &err, 1);
 	tui_stderr_restore(&err);
+	if (stalled)
+		tui_unblock_stalled();
 	sigaction(SIGWINCH, &old_winch, NULL);
 	signal(SIGSEGV, SIG_DFL);
 	signal(SIGBUS, SIG_DFL);

@@ -129,7 +129,7 @@ int tui_raster_render_row(const struct tui_raster *r,
 
 #define TUI_LOG_LINES 2000
 #define TUI_SPARK 48
-#define TUI_MAX_LINKS 32
+#define TUI_MAX_LINKS 64
 #define TUI_RINGS 64		/* event rings polled beside the keyboard */
 
 enum tui_focus {

@@ -1322,7 +1322,12 @@ test_slow_relay_no_spin(void **state)
 	    cpu, (double)wall / 1e6);
 	test_relay_unload(&a);
 	test_proc_stop(&pa);
-	if (cpu > 0.02 * (double)wall / 1e6)
+	/*
+	 * spinning takes about 100 % of the wall time; waiting takes well
+	 * under 1 % here, a TLS handshake or two more on a slow sanitized
+	 * build: 10 % tells the two apart with room on either side
+	 */
+	if (cpu > 0.10 * (double)wall / 1e6)
 		fail_msg("the transport used %.2f s of CPU in %.2f s waiting "
 		    "for a slow relay (it spins)", cpu, (double)wall / 1e6);
 }

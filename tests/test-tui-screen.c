@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -313,17 +314,45 @@ term_unread(struct term *t)
 	return ioctl(t->fd, FIONREAD, &n) == 0 ? n : -1;
 }
 
+/* CPU seconds the process has used (every thread), from /proc; -1 if
+ * not to be had. */
+static double
+proc_cpu_s(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* after the command's name: state is field 3, utime 14, stime 15 */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d "
+	    "%*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /*
  * Stop reading the console's terminal (an SSH link that stalls) until it
  * is full, then wait for the recording to grow again and again: the
  * session must run on with nothing read from the screen. A deadline on
- * each, never a fixed sleep.
+ * each, never a fixed sleep. Meanwhile the console waits, it does not
+ * spin: its CPU while stalled stays within 0.3 core of its CPU while
+ * drawing (cpu_base, cores), where a loop that spins takes a whole one.
  */
 static void
-stall_and_watch(struct term *t, const char *spikes)
+stall_and_watch(struct term *t, const char *spikes, double cpu_base)
 {
 	long long size, last;
-	int64_t end;
+	int64_t end, t0;
+	double cpu0, cpu;
 	int grew = 0;
 
 	/* the terminal fills: the console writes 9-10 KiB a second */
@@ -333,6 +362,8 @@ stall_and_watch(struct term *t, const char *spikes)
 	assert_true(term_unread(t) >= 4000);
 	/* its output now waits: the session goes on regardless */
 	last = file_size(spikes);
+	t0 = tui_test_now_ms();
+	cpu0 = proc_cpu_s(t->pid);
 	end = tui_test_now_ms() + 4 * DEADLINE;
 	while (grew < 10 && tui_test_now_ms() < end) {
 		usleep(20000);
@@ -345,6 +376,13 @@ stall_and_watch(struct term *t, const char *spikes)
 	/* ten flushes (every 0.5 s) after the terminal was full: past the
 	 * console's hold (TERMOUT_HOLD) */
 	assert_int_equal(grew, 10);
+	cpu = (proc_cpu_s(t->pid) - cpu0) * 1000.0 /
+	    (double)(tui_test_now_ms() - t0);
+	fprintf(stderr, "# the console used %.2f cores drawing, %.2f with its "
+	    "terminal stalled\n", cpu_base, cpu);
+	if (cpu0 >= 0 && cpu_base >= 0 && cpu > cpu_base + 0.3)
+		fail_msg("the console used %.2f cores with its terminal "
+		    "stalled, %.2f while drawing: it spins", cpu, cpu_base);
 	/* and it is still full: nothing was read */
 	assert_true(term_unread(t) >= 4000);
 }
@@ -354,13 +392,22 @@ static void
 record_and_stall(struct term *t)
 {
 	char cmd[256], spikes[256];
+	int64_t t0;
+	double cpu0, base;
 
 	start_demo(t, 40, 140, NULL);
 	snprintf(cmd, sizeof cmd, "record start %s/rec\r", t->state_dir);
 	snprintf(spikes, sizeof spikes, "%s/rec/spikes.csv", t->state_dir);
 	term_type(t, cmd);
 	assert_true(term_wait_text(t, "recording to", DEADLINE) >= 0);
-	stall_and_watch(t, spikes);
+	/* its CPU while it draws, read as it comes: the baseline */
+	t0 = tui_test_now_ms();
+	cpu0 = proc_cpu_s(t->pid);
+	while (tui_test_now_ms() - t0 < 2000)
+		term_pump(t, 100);
+	base = cpu0 < 0 ? -1 : (proc_cpu_s(t->pid) - cpu0) * 1000.0 /
+	    (double)(tui_test_now_ms() - t0);
+	stall_and_watch(t, spikes, base);
 }
 
 /*
@@ -376,7 +423,8 @@ test_stalled_terminal(void **state)
 	(void)state;
 	record_and_stall(&t);
 	/* read again: drawn again, and told how long it was not */
-	assert_true(term_wait_text(&t, "took no output", DEADLINE) >= 0);
+	assert_true(term_wait_text(&t, "too far behind to draw",
+	    DEADLINE) >= 0);
 	term_type(&t, "synapses s0\r");
 	assert_true(term_wait_text(&t, "› synapses s0", DEADLINE) >= 0);
 	term_type(&t, "quit\r");
@@ -396,14 +444,15 @@ static void
 test_quit_stalled_terminal(void **state)
 {
 	struct term t;
-	int64_t end;
+	int64_t end, t0;
 	int st = 0;
 	pid_t r = 0;
 
 	(void)state;
 	record_and_stall(&t);
 	term_type(&t, "quit\r");
-	end = tui_test_now_ms() + 2 * DEADLINE;
+	t0 = tui_test_now_ms();
+	end = t0 + 2 * DEADLINE;
 	while ((r = waitpid(t.pid, &st, WNOHANG)) == 0 &&
 	    tui_test_now_ms() < end)
 		usleep(20000);
@@ -411,14 +460,21 @@ test_quit_stalled_terminal(void **state)
 	t.exited = 1;
 	t.status = st;
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	/* the terminal's modes are back even though it read nothing */
-	{
-		struct termios tio;
-
-		assert_int_equal(tcgetattr(t.fd, &tio), 0);
-		assert_true(tio.c_lflag & ICANON);
-		assert_true(tio.c_lflag & ECHO);
-	}
+	/*
+	 * In the quit's own time (its links' flush, the recording's close)
+	 * and the terminal's 3 s (TUI_STOP_OUTPUT_MS), not in the test's
+	 * deadline.
+	 */
+	fprintf(stderr, "# quit took %.1f s with the terminal stalled\n",
+	    (double)(tui_test_now_ms() - t0) / 1e3);
+	assert_true(tui_test_now_ms() - t0 < DEADLINE);
+	/*
+	 * When the terminal reads again it gets no cut escape sequence but a
+	 * reset: its modes are back (ICANON, ECHO, ISIG), off the alternate
+	 * screen, the console gone from it.
+	 */
+	term_pump(&t, 200);
+	assert_restored(&t);
 	term_free(&t);
 }
 
@@ -650,6 +706,64 @@ test_dumb_terminal(void **state)
 	term_free(&t);
 }
 
+/* Occurrences of needle in what the console has written. */
+static int
+raw_count(struct term *t, const char *needle)
+{
+	const char *p = t->raw, *end = t->raw + t->rawlen;
+	int n = 0;
+
+	while (p < end && (p = memmem(p, (size_t)(end - p), needle,
+	    strlen(needle))) != NULL) {
+		n++;
+		p += strlen(needle);
+	}
+	return n;
+}
+
+static int
+left_screen(struct term *t, const void *arg)
+{
+	(void)arg;
+	return raw_count(t, "\033[?1049l") > 0;
+}
+
+/*
+ * SIGTSTP (a job-control stop): the console leaves the screen and gives
+ * the terminal back before it stops, and takes it again after. Here its
+ * process group is orphaned (a session of its own, as a pty's), so the
+ * kernel discards the stop itself: the console comes straight back, draws
+ * the whole screen again and goes on.
+ */
+static void
+test_job_stop(void **state)
+{
+	struct term t;
+
+	(void)state;
+	start_demo(&t, 30, 100, NULL);
+	assert_int_equal(raw_count(&t, "\033[?1049l"), 0);
+	kill(t.pid, SIGTSTP);
+	assert_true(term_wait(&t, left_screen, NULL, DEADLINE));
+	/* back: the alternate screen again, and the panes on it */
+	assert_true(term_wait_text(&t, "Synapses", DEADLINE) >= 0);
+	term_type(&t, "synapses s0\r");
+	assert_true(term_wait_text(&t, "› synapses s0", DEADLINE) >= 0);
+	{
+		struct termios tio;
+
+		/* the terminal is the console's again: raw */
+		assert_int_equal(tcgetattr(t.fd, &tio), 0);
+		assert_false(tio.c_lflag & ICANON);
+	}
+	term_type(&t, "quit\r");
+	assert_true(term_wait_exit(&t, DEADLINE));
+	term_pump(&t, 50);
+	assert_true(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0);
+	assert_restored(&t);
+	term_free(&t);
+}
+
 /* SIGTERM, SIGHUP: terminal restored, recordings flushed. */
 static void
 test_signals_restore(void **state)
@@ -705,6 +819,7 @@ main(void)
 		cmocka_unit_test(test_rule_summaries),
 		cmocka_unit_test(test_decimal_comma),
 		cmocka_unit_test(test_signals_restore),
+		cmocka_unit_test(test_job_stop),
 		cmocka_unit_test(test_stalled_terminal),
 		cmocka_unit_test(test_quit_stalled_terminal),
 	};

@@ -520,7 +520,12 @@ relay_net_seek_body(void *ctx, curl_off_t offset, int origin)
 static void
 relay_net_timeouts(struct relay_client *c, struct relay_xfer *x)
 {
-	double rtt = c->probe_rtt_ms > c->connect_rtt_ms ? c->probe_rtt_ms :
+	/*
+	 * The probes' round trip when there is one: a handshake whose SYN
+	 * was lost (1 s and more) must not stretch every timeout for as
+	 * long as its connection lasts.
+	 */
+	double rtt = c->probe_rtt_ms > 0 ? c->probe_rtt_ms :
 	    c->connect_rtt_ms;
 
 	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,

@@ -28,12 +28,13 @@
 #define RELAY_STALL_S 7
 
 /*
- * Timeouts that follow the link's round trip (RTT: the slowest clock probe
- * of the last minute, or the last TCP handshake). Connecting (TCP, then
- * TLS: 2-3 round trips) gets RELAY_CONNECT_MS, or 3 round trips and 1 s
- * on a longer link. A clock probe gets RELAY_PROBE_MS; on a new connection
- * it takes its handshakes and its request, so on a long link (a satellite
- * hop, 500 ms each way) it gets 4 round trips and 1 s. Before any round
+ * Timeouts that follow the link's round trip (RTT: the clock probes' p99
+ * over RELAY_RTT_WINDOW_US, or before any probe, the last TCP
+ * handshake). Connecting (TCP, then TLS: 2-3 round trips) gets
+ * RELAY_CONNECT_MS, or 3 round trips and 1 s on a longer link. A clock
+ * probe gets RELAY_PROBE_MS; on a new connection it takes its handshakes
+ * and its request, so on a long link (a satellite hop, 500 ms each way)
+ * it gets 4 round trips and 1 s. Before any round
  * trip is known it gets RELAY_PROBE_FIRST_MS. Each is at most
  * RELAY_TIMEOUT_MAX_MS.
  */
@@ -566,7 +567,7 @@ struct relay_client {
 	int64_t		 clock_offset_us, clock_unc_us;
 	int		 clock_known;
 	/* (network thread) the link's round trip, for timeouts: ms, 0 unknown */
-	double		 probe_rtt_ms;	/* slowest clock probe, last minute */
+	double		 probe_rtt_ms;	/* clock probes' p99, last 30 s */
 	double		 connect_rtt_ms;	/* the last TCP handshake */
 	uint64_t	 dropped_logged;
 	int		 auth_logged;
