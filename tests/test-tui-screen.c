@@ -411,6 +411,23 @@ record_and_stall(struct term *t)
 }
 
 /*
+ * A command typed goes through (the console draws again), then quit ends
+ * it with status 0 and the terminal as it was; t is freed.
+ */
+static void
+type_then_quit(struct term *t)
+{
+	term_type(t, "synapses s0\r");
+	assert_true(term_wait_text(t, "› synapses s0", DEADLINE) >= 0);
+	term_type(t, "quit\r");
+	assert_true(term_wait_exit(t, DEADLINE));
+	term_pump(t, 50);
+	assert_true(WIFEXITED(t->status) && WEXITSTATUS(t->status) == 0);
+	assert_restored(t);
+	term_free(t);
+}
+
+/*
  * A terminal that stops reading (an SSH link that stalls) does not stop
  * the session: the recording goes on; once it reads again the screen
  * comes back, with a word on the gap, and quit restores it.
@@ -425,14 +442,7 @@ test_stalled_terminal(void **state)
 	/* read again: drawn again, and told how long it was not */
 	assert_true(term_wait_text(&t, "too far behind to draw",
 	    DEADLINE) >= 0);
-	term_type(&t, "synapses s0\r");
-	assert_true(term_wait_text(&t, "› synapses s0", DEADLINE) >= 0);
-	term_type(&t, "quit\r");
-	assert_true(term_wait_exit(&t, DEADLINE));
-	term_pump(&t, 50);
-	assert_true(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0);
-	assert_restored(&t);
-	term_free(&t);
+	type_then_quit(&t);
 }
 
 /*
@@ -747,8 +757,6 @@ test_job_stop(void **state)
 	assert_true(term_wait(&t, left_screen, NULL, DEADLINE));
 	/* back: the alternate screen again, and the panes on it */
 	assert_true(term_wait_text(&t, "Synapses", DEADLINE) >= 0);
-	term_type(&t, "synapses s0\r");
-	assert_true(term_wait_text(&t, "› synapses s0", DEADLINE) >= 0);
 	{
 		struct termios tio;
 
@@ -756,12 +764,7 @@ test_job_stop(void **state)
 		assert_int_equal(tcgetattr(t.fd, &tio), 0);
 		assert_false(tio.c_lflag & ICANON);
 	}
-	term_type(&t, "quit\r");
-	assert_true(term_wait_exit(&t, DEADLINE));
-	term_pump(&t, 50);
-	assert_true(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0);
-	assert_restored(&t);
-	term_free(&t);
+	type_then_quit(&t);
 }
 
 /* SIGTERM, SIGHUP: terminal restored, recordings flushed. */
