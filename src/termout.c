@@ -297,6 +297,25 @@ termout_held(struct termout *to)
 }
 
 int
+termout_drain(struct termout *to, int timeout_ms)
+{
+	struct timespec nap = { 0, 5000000 };
+	int64_t deadline = clock_mono_us() + (int64_t)timeout_ms * 1000;
+	int unread;
+
+	for (;;) {
+		/* what curses wrote that the thread has not read yet counts */
+		if (ioctl(to->master, FIONREAD, &unread) != 0)
+			unread = 0;
+		if (unread == 0 && termout_backlog(to) == 0)
+			return 0;
+		if (clock_mono_us() >= deadline)
+			return -1;
+		nanosleep(&nap, NULL);
+	}
+}
+
+int
 termout_blocking(struct termout *to)
 {
 	return !to->term_nonblock;

@@ -65,6 +65,13 @@ size_t termout_backlog(struct termout *to);
 int termout_held(struct termout *to);
 
 /*
+ * Wait up to timeout_ms until the terminal has taken everything curses
+ * wrote (what the pty holds unread too): before the process stops. 0, or
+ * -1 if it has not.
+ */
+int termout_drain(struct termout *to, int timeout_ms);
+
+/*
  * 1 if the terminal could not be opened afresh (no name for it, or no
  * permission: another user's terminal under sudo -u) and is written with
  * blocking writes: a stalled terminal then still holds up a frame that is

@@ -945,17 +945,15 @@ static void
 tui_suspend(void)
 {
 	struct sigaction dfl, mine;
-	struct timespec nap = { 0, 10000000 };
-	int64_t deadline;
 
 	tui_suspend_wanted = 0;
 	endwin();
 	if (tui_out != NULL) {
-		/* curses' last words reach the terminal first (or 0.5 s) */
-		deadline = clock_mono_us() + 500000;
-		while (termout_backlog(tui_out) > 0 &&
-		    clock_mono_us() < deadline)
-			nanosleep(&nap, NULL);
+		/*
+		 * curses' last words reach the terminal first (or 0.5 s):
+		 * the thread that passes them on stops with the process
+		 */
+		(void)termout_drain(tui_out, 500);
 		if (tui_have_termios)
 			tcsetattr(STDIN_FILENO, TCSANOW, &tui_saved_termios);
 	}

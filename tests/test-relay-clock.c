@@ -255,6 +255,32 @@ test_link_state(void **state)
 	    SB_LINK_DEGRADED);
 }
 
+/* The link's detail says which rule made it down or degraded. */
+static void
+test_link_reason(void **state)
+{
+	const uint64_t	m = 1000000;
+	char		b[160];
+
+	(void)state;
+	relay_link_reason(b, sizeof b, 1, 100000, 0.3, 0.3, 0, 0, 10, m, "x");
+	assert_string_equal(b, "");
+	relay_link_reason(b, sizeof b, 0, 0, 0.3, 0.3, 0, 0, 0, m,
+	    "relay: https://h: Timeout was reached");
+	assert_string_equal(b, "no connection; last error: relay: "
+	    "https://h: Timeout was reached");
+	relay_link_reason(b, sizeof b, 1, 4200000, 0.3, 0.3, 0, 0, 0, m,
+	    NULL);
+	assert_string_equal(b, "no exchange for 4 s");
+	relay_link_reason(b, sizeof b, 1, 0, 0.3, 61, 25, 1, 200000, m, NULL);
+	assert_string_equal(b, "round trip p99 61 ms (p50 0.3 ms); 25 % of "
+	    "exchanges failed in the last 10 s; a gap in the last 10 s; "
+	    "200000 events queued (max_queue 1000000)");
+	/* cut to its buffer, terminated */
+	relay_link_reason(b, 12, 0, 0, 0.3, 0.3, 0, 0, 0, m, "a long error");
+	assert_string_equal(b, "no connecti");
+}
+
 int
 main(void)
 {
@@ -267,6 +293,7 @@ main(void)
 		cmocka_unit_test(test_health_rtt),
 		cmocka_unit_test(test_health_loss),
 		cmocka_unit_test(test_link_state),
+		cmocka_unit_test(test_link_reason),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -490,6 +490,11 @@ relay_client_health(void *data, struct sb_link_health *out, size_t max)
 	out->state = relay_link_state(h->connected, now - h->last_ok_us,
 	    st.p50, st.p99, loss, h->last_gap_us >= now - RELAY_RECENT_US,
 	    queue, c->cfg.max_queue);
+	if (out->state != SB_LINK_UP)
+		relay_link_reason(out->detail, sizeof out->detail,
+		    h->connected, now - h->last_ok_us, st.p50, st.p99, loss,
+		    h->last_gap_us >= now - RELAY_RECENT_US, queue,
+		    c->cfg.max_queue, c->last_error);
 	out->rtt_ms = st.p50;
 	out->rtt_p99_ms = st.p99;
 	out->jitter_ms = st.jitter;

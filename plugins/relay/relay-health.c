@@ -7,7 +7,9 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -164,6 +166,52 @@ relay_link_state(int connected, int64_t since_ok_us, double p50_ms,
 	    loss_pct > 0 || recent_gap || queue * 10 > max_queue)
 		return (SB_LINK_DEGRADED);
 	return (SB_LINK_UP);
+}
+
+/*
+ * Why relay_link_state says what it says, for the link's detail (the same
+ * arguments, then the last error the transport kept, or NULL): each rule
+ * that holds, joined by "; ", into buf of len bytes ("" when up).
+ */
+void
+relay_link_reason(char *buf, size_t len, int connected, int64_t since_ok_us,
+    double p50_ms, double p99_ms, double loss_pct, int recent_gap,
+    uint64_t queue, uint64_t max_queue, const char *last_error)
+{
+	size_t	 n = 0;
+	int	 w;
+
+#define REASON(...) do {						\
+	if (n < len) {							\
+		w = snprintf(buf + n, len - n, "%s", n > 0 ? "; " : "");	\
+		n += w > 0 ? (size_t)w : 0;				\
+	}								\
+	if (n < len) {							\
+		w = snprintf(buf + n, len - n, __VA_ARGS__);		\
+		n += w > 0 ? (size_t)w : 0;				\
+	}								\
+} while (0)
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (!connected)
+		REASON("no connection");
+	else if (since_ok_us > RELAY_DOWN_AFTER_US)
+		REASON("no exchange for %.0f s", (double)since_ok_us / 1e6);
+	if (p99_ms > RELAY_DEGRADED_P99_MS && p99_ms > 2 * p50_ms)
+		REASON("round trip p99 %.0f ms (p50 %.1f ms)", p99_ms, p50_ms);
+	if (loss_pct > 0)
+		REASON("%.0f %% of exchanges failed in the last %d s", loss_pct,
+		    (int)(RELAY_RECENT_US / 1000000));
+	if (recent_gap)
+		REASON("a gap in the last %d s",
+		    (int)(RELAY_RECENT_US / 1000000));
+	if (queue * 10 > max_queue)
+		REASON("%" PRIu64 " events queued (max_queue %" PRIu64 ")",
+		    queue, max_queue);
+	if (n > 0 && last_error != NULL && last_error[0] != '\0')
+		REASON("last error: %s", last_error);
+#undef REASON
 }
 
 /*

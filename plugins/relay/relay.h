@@ -498,6 +498,8 @@ void	relay_health_rtt_stats(const struct relay_health *,
 double	relay_health_loss(const struct relay_health *, int64_t, uint64_t);
 enum sb_link_state relay_link_state(int, int64_t, double, double, double,
 	    int, uint64_t, uint64_t);
+void	relay_link_reason(char *, size_t, int, int64_t, double, double,
+	    double, int, uint64_t, uint64_t, const char *);
 
 /* The client: one per loaded plugin instance. */
 struct relay_istream;
