@@ -854,6 +854,7 @@ tui_screen_start(struct tui *t, char **cause)
 
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = tui_sigtstp;
+		sa.sa_flags = SA_RESTART;	/* (a plugin's thread may get it) */
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGTSTP, &sa, NULL);
 	}

@@ -1006,6 +1006,42 @@ test_streaming(void **state)
 	relay_stop(&p, SIGTERM);
 }
 
+/*
+ * A reader whose client goes (a console that quit or was killed) while
+ * its read waits for batches is closed at once, and its site reads no
+ * more: with keep-alives a minute apart, which would otherwise be the
+ * first the relay heard of it.
+ */
+static void
+test_closed_reader_seen(void **state)
+{
+	const char *extra[] = { "--keepalive", "60", NULL };
+	struct relay_proc p;
+	struct reader r = { .p = &p };
+	uint32_t id;
+
+	(void)state;
+	relay_up(&p, "gone", extra);
+	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
+	publish(&p, id, 1, 2, 4);
+	pthread_mutex_init(&r.lock, NULL);
+	snprintf(r.path, sizeof r.path, "/v1/read?streams=%u:1", id);
+	pthread_create(&r.thread, NULL, reader_main, &r);
+	assert_int_equal(reader_wait(&r, 0, 2, 5000 * slow()), 0);
+	wait_readers(&p, 1);
+	assert_presence(&p, "southampton", "1", 1);
+	/* the client closes its connection; the relay is not told */
+	pthread_mutex_lock(&r.lock);
+	r.stop = 1;
+	pthread_mutex_unlock(&r.lock);
+	pthread_join(r.thread, NULL);
+	wait_readers(&p, 0);
+	assert_presence(&p, "southampton", "0", 1);
+	free(r.buf);
+	pthread_mutex_destroy(&r.lock);
+	relay_stop(&p, SIGTERM);
+}
+
 /* A publish body sent in two halves, the second once a reader saw one. */
 struct halves {
 	const uint8_t *body;
@@ -2445,6 +2481,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_undecodable),
 		cmocka_unit_test(test_streaming),
+		cmocka_unit_test(test_closed_reader_seen),
 		cmocka_unit_test(test_publish_parts),
 		cmocka_unit_test(test_overlapping_bodies),
 		cmocka_unit_test(test_overlapping_bodies_threads),

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,6 +180,11 @@ relay_read_fill(void *cls, uint64_t pos, char *buf, size_t max)
 	if (relay.stopping) {
 		pthread_mutex_unlock(&relay.lock);
 		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	if (r->gone) {
+		/* (relay_read_wake_idle): close it, its site reads no more */
+		pthread_mutex_unlock(&relay.lock);
+		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	now = relay_now_mono();
 	if ((n = relay_read_copy(r, (uint8_t *)buf, max)) < 0) {
@@ -355,16 +361,52 @@ wake:
 	}
 }
 
-/* Resume readers that owe a keep-alive (timer thread, lock held). */
+/*
+ * Has the client of a suspended read closed its end (it quit, or was
+ * killed: its kernel sent FIN or RST)? MHD does not look at a suspended
+ * connection, so without this it would be seen only when a keep-alive
+ * fails, two of them later (4 s and more), and its site would show as
+ * reading meanwhile. A client never half-closes a read it still wants.
+ */
+static int
+relay_read_peer_gone(struct relay_reader *r)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct pollfd p;
+
+	ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL || ci->connect_fd == MHD_INVALID_SOCKET)
+		return 0;
+	p.fd = ci->connect_fd;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	return poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+/*
+ * Resume readers that owe a keep-alive, and those whose client has gone
+ * (looked at every RELAY_READ_GONE_US), to be closed (timer thread, lock
+ * held).
+ */
 void
 relay_read_wake_idle(int64_t now)
 {
+	static int64_t looked;
 	struct relay_reader *r;
 	size_t i;
+	int look = now - looked >= RELAY_READ_GONE_US;
 
+	if (look)
+		looked = now;
 	for (i = 0; i < relay.nsessions; i++) {
 		TAILQ_FOREACH(r, &relay.sessions[i]->readers, entry) {
-			if (r->suspended && now - r->last_write >=
+			if (!r->suspended)
+				continue;
+			if (look && relay_read_peer_gone(r))
+				r->gone = 1;
+			if (r->gone || now - r->last_write >=
 			    (int64_t)relay.opt.keepalive_s * 1000000) {
 				r->suspended = 0;
 				MHD_resume_connection(r->conn);

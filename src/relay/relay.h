@@ -31,6 +31,8 @@
 #define RELAY_TEXT_BODY_MAX (64 << 10)	/* streams, command, result */
 #define RELAY_READ_ONCE_MAX (64U << 20)	/* wait=0 answer bound */
 #define RELAY_READ_BLOCK (64 << 10)	/* streaming response block */
+/* how often idle reads are looked at for a client that has gone */
+#define RELAY_READ_GONE_US 500000
 #define RELAY_SPOOL_FILES 64		/* stream logs open at once */
 #define RELAY_SPOOL_HELD 32		/* of them held by publishes */
 #define RELAY_SPOOL_STRIDE 256		/* spool index: an offset per N */
@@ -237,6 +239,7 @@ struct relay_reader {
 	size_t charged;			/* --max-buffers bytes taken */
 	int once;			/* wait=0 */
 	int suspended;
+	int gone;			/* its client closed its end */
 	int streaming;
 	size_t site;			/* its site's index in session->sites */
 	int64_t last_write;		/* monotonic us */
