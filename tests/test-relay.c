@@ -960,6 +960,30 @@ assert_presence(struct relay_proc *p, const char *site, const char *reads,
 	free(out);
 }
 
+/*
+ * A relay (name, extra options) with two batches of a stream, and r
+ * reading it from after the first: the second has come, and its site
+ * (southampton) shows one read open. The stream's id.
+ */
+static uint32_t
+reading_relay(struct relay_proc *p, struct reader *r, const char *name,
+    const char **extra)
+{
+	uint32_t id;
+
+	relay_up(p, name, extra);
+	id = stream_id(p, TOK_PADOVA, "mea", NULL);
+	publish(p, id, 1, 2, 4);
+	pthread_mutex_init(&r->lock, NULL);
+	snprintf(r->path, sizeof r->path, "/v1/read?streams=%u:1", id);
+	pthread_create(&r->thread, NULL, reader_main, r);
+	/* The stored batch after 1 comes first. */
+	assert_int_equal(reader_wait(r, 0, 2, 5000 * slow()), 0);
+	wait_readers(p, 1);
+	assert_presence(p, "southampton", "1", 1);
+	return id;
+}
+
 /* A streaming reader gets a batch published after it connected, fast. */
 static void
 test_streaming(void **state)
@@ -970,17 +994,8 @@ test_streaming(void **state)
 	uint32_t id;
 	int64_t t0;
 
-	relay_up(&p, "stream", extra);
-	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
-	publish(&p, id, 1, 2, 4);
-	pthread_mutex_init(&r.lock, NULL);
-	snprintf(r.path, sizeof r.path, "/v1/read?streams=%u:1", id);
-	pthread_create(&r.thread, NULL, reader_main, &r);
-	/* The stored batch after 1 comes first. */
-	assert_int_equal(reader_wait(&r, 0, 2, 5000 * slow()), 0);
-	wait_readers(&p, 1);
-	/* its console is there, reading; zurich's never came */
-	assert_presence(&p, "southampton", "1", 1);
+	id = reading_relay(&p, &r, "stream", extra);
+	/* zurich's console never came */
 	assert_presence(&p, "zurich", "0", 0);
 
 	t0 = now_ms();
@@ -1018,18 +1033,9 @@ test_closed_reader_seen(void **state)
 	const char *extra[] = { "--keepalive", "60", NULL };
 	struct relay_proc p;
 	struct reader r = { .p = &p };
-	uint32_t id;
 
 	(void)state;
-	relay_up(&p, "gone", extra);
-	id = stream_id(&p, TOK_PADOVA, "mea", NULL);
-	publish(&p, id, 1, 2, 4);
-	pthread_mutex_init(&r.lock, NULL);
-	snprintf(r.path, sizeof r.path, "/v1/read?streams=%u:1", id);
-	pthread_create(&r.thread, NULL, reader_main, &r);
-	assert_int_equal(reader_wait(&r, 0, 2, 5000 * slow()), 0);
-	wait_readers(&p, 1);
-	assert_presence(&p, "southampton", "1", 1);
+	(void)reading_relay(&p, &r, "gone", extra);
 	/* the client closes its connection; the relay is not told */
 	pthread_mutex_lock(&r.lock);
 	r.stop = 1;

@@ -29,6 +29,10 @@ static struct relay_log_rate relay_log_own = { .what = "" };
 static struct relay_log_rate relay_log_lib = { .what = "libmicrohttpd " };
 static char relay_log_mhd_last[256];
 
+const char relay_log_reader_gone[] = "a reader closed its connection "
+    "during a read (its console quit or changed what it reads, or the "
+    "network dropped; it reads on from its last batch when it comes back): ";
+
 /*
  * What a line of libmicrohttpd's means for an operator, to put before it
  * ("" when it speaks for itself).
@@ -53,10 +57,7 @@ relay_log_mhd_means(const char *line)
 	 */
 	if (strstr(line, "Failed to send") != NULL &&
 	    strstr(line, "/v1/read") != NULL)
-		return "a reader closed its connection during a read (its "
-		    "console quit or changed what it reads, or the network "
-		    "dropped; it reads on from its last batch when it comes "
-		    "back): ";
+		return relay_log_reader_gone;
 	if (strstr(line, "Failed to send") != NULL)
 		return "a client closed its connection before its answer was "
 		    "sent (its console quit or gave up waiting, or the network "

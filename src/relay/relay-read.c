@@ -184,6 +184,8 @@ relay_read_fill(void *cls, uint64_t pos, char *buf, size_t max)
 	if (r->gone) {
 		/* (relay_read_wake_idle): close it, its site reads no more */
 		pthread_mutex_unlock(&relay.lock);
+		relay_log("%sseen while its read of /v1/read waited for "
+		    "batches", relay_log_reader_gone);
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	now = relay_now_mono();

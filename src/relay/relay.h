@@ -395,6 +395,9 @@ void relay_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void relay_log_mhd(void *cls, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 const char *relay_log_last_mhd(void);
+/* What a reader that closed its connection during a read means (the
+ * words before the detail, ending ": "). */
+extern const char relay_log_reader_gone[];
 void relay_log_flush(void);
 
 /* relay-buffers.c */
