@@ -166,17 +166,24 @@ termout_main(void *arg)
 	return NULL;
 }
 
+int
+termout_reopen(int term)
+{
+	char path[256];
+
+	if (ttyname_r(term, path, sizeof path) != 0)
+		return -1;
+	return open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+}
+
 /* Our own file description of the terminal, for non-blocking writes. */
 static int
 termout_open_term(int term, int *nonblock)
 {
-	char path[256];
 	int fd;
 
 	*nonblock = 0;
-	if (ttyname_r(term, path, sizeof path) == 0 &&
-	    (fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) >=
-	    0) {
+	if ((fd = termout_reopen(term)) >= 0) {
 		*nonblock = 1;
 		return fd;
 	}
@@ -381,11 +388,8 @@ termout_stop(struct termout *to, FILE *draw, int timeout_ms)
 		 * in a known state for whenever it reads again: cancel (CAN),
 		 * plain text, the cursor shown, off the alternate screen.
 		 */
-		static const char reset[] =
-		    "\030\033[0m\033[?25h\033[?1049l\r\n";
-
 		(void)tcflush(to->term, TCOFLUSH);
-		n = write(to->term, reset, sizeof reset - 1);
+		n = write(to->term, TERMOUT_RESET, sizeof TERMOUT_RESET - 1);
 		(void)n;
 	}
 	close(to->master);

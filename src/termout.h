@@ -44,7 +44,21 @@
  */
 #define TERMOUT_CAP (4U << 20)
 
+/*
+ * What puts a terminal left in any state back for text: cancel a sequence
+ * cut short (CAN), plain text, the cursor shown, off the alternate screen.
+ */
+#define TERMOUT_RESET "\030\033[0m\033[?25h\033[?1049l\r\n"
+
 struct termout;
+
+/*
+ * A file description of the terminal on fd term of its own, for writes
+ * that never block (O_NONBLOCK set on it is not set for the shell that
+ * shares term's), close-on-exec; -1 if the terminal has no name here or
+ * cannot be opened (another user's).
+ */
+int termout_reopen(int term);
 
 /*
  * Open the pty, give its slave the size of the terminal on fd term (a

@@ -86,15 +86,13 @@ tui_sigtstp(int sig)
 static void
 tui_crash(int sig)
 {
-	static const char reset[] = "\030\033[0m\033[?25h\033[?1049l\r\n";
-
 	if (tui_active) {
 		ssize_t n;
 
 		if (tui_have_termios)
 			tcsetattr(STDIN_FILENO, TCSANOW, &tui_saved_termios);
 		n = write(tui_crash_fd >= 0 ? tui_crash_fd : STDOUT_FILENO,
-		    reset, sizeof reset - 1);
+		    TERMOUT_RESET, sizeof TERMOUT_RESET - 1);
 		(void)n;
 	}
 	signal(sig, SIG_DFL);
@@ -980,15 +978,13 @@ static void
 tui_unblock_stalled(void)
 {
 	static const int fds[] = { STDOUT_FILENO, STDERR_FILENO };
-	char path[256];
 	size_t i;
 	int fd;
 
 	for (i = 0; i < sizeof fds / sizeof fds[0]; i++) {
 		if (!isatty(fds[i]))
 			continue;
-		if (ttyname_r(fds[i], path, sizeof path) != 0 ||
-		    (fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK)) < 0)
+		if ((fd = termout_reopen(fds[i])) < 0)
 			fd = open("/dev/null", O_WRONLY);
 		if (fd >= 0) {
 			dup2(fd, fds[i]);
