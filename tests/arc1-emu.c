@@ -147,10 +147,7 @@ struct arc1_emu {
 	/* The port, and the control FIFO. */
 	int		 master, slave;	/* -1: unplugged */
 	char		 slave_name[128];
-	int		 ctl;
-	char		 cbuf[ARC1_EMU_LINE_MAX];
-	size_t		 clen;
-	int		 cskip;
+	struct emu_control ctl;
 
 	/* Input: the line being read, and the job being collected. */
 	char		 line[ARC1_EMU_LINE_MAX];
@@ -899,29 +896,11 @@ arc1_emu_control(struct arc1_emu *a, char *s)
 		emu_log("control: '%s' not understood", s);
 }
 
-/* Bytes from the control FIFO, line by line. */
+/* One control line (emu_control's callback). */
 static void
-arc1_emu_control_input(struct arc1_emu *a, const char *buf, size_t len)
+arc1_emu_control_line(void *arg, char *line)
 {
-	size_t	i;
-
-	for (i = 0; i < len; i++) {
-		if (buf[i] != '\n') {
-			if (a->clen < sizeof a->cbuf - 1)
-				a->cbuf[a->clen++] = buf[i];
-			else
-				a->cskip = 1;
-			continue;
-		}
-		a->cbuf[a->clen] = '\0';
-		a->clen = 0;
-		if (a->cskip) {
-			a->cskip = 0;
-			emu_log("control: line too long: discarded");
-			continue;
-		}
-		arc1_emu_control(a, a->cbuf);
-	}
+	arc1_emu_control(arg, line);
 }
 
 /* Write the replies that are due; the next due time or 0. */
@@ -964,7 +943,7 @@ arc1_emu_loop(struct arc1_emu *a, const sigset_t *unblocked)
 	while (!arc1_emu_stop) {
 		a->now_ns = emu_now_ns();
 		due = arc1_emu_flush(a);
-		pfd[0].fd = a->ctl;
+		pfd[0].fd = a->ctl.fd;
 		pfd[0].events = POLLIN;
 		nfd = 1;
 		if (a->master != -1) {
@@ -989,11 +968,7 @@ arc1_emu_loop(struct arc1_emu *a, const sigset_t *unblocked)
 		}
 		a->now_ns = emu_now_ns();
 		/* Control first: a fault set before a request applies to it. */
-		if (pfd[0].revents & POLLIN) {
-			n = read(a->ctl, buf, sizeof buf);
-			if (n > 0)
-				arc1_emu_control_input(a, buf, (size_t)n);
-		}
+		emu_control_drain(&a->ctl);
 		if (nfd == 2 && a->master == pfd[1].fd &&
 		    (pfd[1].revents & (POLLIN | POLLHUP))) {
 			n = read(a->master, buf, sizeof buf);
@@ -1030,28 +1005,6 @@ arc1_emu_usage(void)
 	exit(2);
 }
 
-/* Create the control FIFO and open it (read-write: never an EOF). */
-static int
-arc1_emu_open_control(const char *path)
-{
-	struct stat	sb;
-	int		fd;
-
-	if (lstat(path, &sb) == 0) {
-		if (!S_ISFIFO(sb.st_mode)) {
-			emu_log("%s exists and is not a FIFO", path);
-			return (-1);
-		}
-		unlink(path);
-	}
-	if (mkfifo(path, 0600) != 0 ||
-	    (fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		emu_log("%s: %s", path, strerror(errno));
-		return (-1);
-	}
-	return (fd);
-}
-
 static const struct option arc1_emu_options[] = {
 	{ "link", required_argument, NULL, 'l' },
 	{ "control", required_argument, NULL, 'c' },
@@ -1083,7 +1036,7 @@ main(int argc, char **argv)
 
 	emu_util_name("arc1-emu");
 	memset(&a, 0, sizeof a);
-	a.master = a.slave = a.ctl = -1;
+	a.master = a.slave = a.ctl.fd = -1;
 	a.words = a.bits = 32;
 	a.reset_ms = 50;
 	a.fw_major = 1;
@@ -1192,12 +1145,11 @@ main(int argc, char **argv)
 	else if (getppid() != ppid)
 		arc1_emu_stop = SIGTERM;
 
-	if (a.control != NULL &&
-	    (a.ctl = arc1_emu_open_control(a.control)) == -1)
+	if (a.control != NULL && emu_control_open(&a.ctl, a.control,
+	    arc1_emu_control_line, &a) != 0)
 		exit(1);
 	if (arc1_emu_plug(&a) != 0) {
-		if (a.control != NULL)
-			unlink(a.control);
+		emu_control_close(&a.ctl, a.control);
 		exit(1);
 	}
 	a.silent = silent;
@@ -1205,10 +1157,7 @@ main(int argc, char **argv)
 
 	emu_say("pacing violations: %llu", (unsigned long long)a.pacing);
 	arc1_emu_unplug(&a);
-	if (a.control != NULL) {
-		close(a.ctl);
-		unlink(a.control);
-	}
+	emu_control_close(&a.ctl, a.control);
 	arc1_emu_drop_output(&a);
 	memristor_xbar_free(a.x);
 	return (arc1_emu_stop == -1 ? 1 : 0);

@@ -159,7 +159,6 @@
 
 #define OE_EMU_BODY_MAX 65536		/* longest HTTP body accepted */
 #define OE_EMU_DISCARD_MAX (16U << 20)	/* longer ones are read away */
-#define OE_EMU_LINE_MAX 256		/* longest control line */
 #define OE_EMU_TEXT_MAX 1024		/* longest request or message */
 #define OE_EMU_PENDING_MAX 1000000	/* events waiting for their block */
 #define OE_EMU_PORT_SEARCH 100		/* Event Broadcaster: ports tried */
@@ -233,10 +232,7 @@ struct oe_emu {
 	uint64_t	 lag_until_ns;	/* no block processed before */
 
 	/* Control FIFO and the signal pipe. */
-	int		 ctl;
-	char		 cbuf[OE_EMU_LINE_MAX];
-	size_t		 clen;
-	int		 cskip;
+	struct emu_control ctl;
 	int		 sigpipe[2];
 
 	/* Acquisition. */
@@ -1694,29 +1690,11 @@ oe_emu_control(struct oe_emu *e, char *s)
 		    w[0]);
 }
 
-/* Bytes from the control FIFO, line by line. */
+/* One control line (emu_control's callback). */
 static void
-oe_emu_control_input(struct oe_emu *e, const char *buf, size_t len)
+oe_emu_control_line(void *arg, char *line)
 {
-	size_t	i;
-
-	for (i = 0; i < len; i++) {
-		if (buf[i] != '\n') {
-			if (e->clen < sizeof e->cbuf - 1)
-				e->cbuf[e->clen++] = buf[i];
-			else
-				e->cskip = 1;
-			continue;
-		}
-		e->cbuf[e->clen] = '\0';
-		e->clen = 0;
-		if (e->cskip) {
-			e->cskip = 0;
-			emu_log("control: line too long: discarded");
-			continue;
-		}
-		oe_emu_control(e, e->cbuf);
-	}
+	oe_emu_control(arg, line);
 }
 
 /* Milliseconds (rounded up) until a time, at most cap. */
@@ -1764,9 +1742,8 @@ oe_emu_loop(struct oe_emu *e)
 	MHD_UNSIGNED_LONG_LONG	 mhd_ms;
 	char			 buf[4096];
 	uint64_t		 now;
-	ssize_t			 r;
 	long			 timeout;
-	int			 n, i_sig, i_ctl = -1, i_rep = -1, http;
+	int			 n, i_sig, i_rep = -1, http;
 
 	while (!oe_emu_stop) {
 		now = emu_now_ns();
@@ -1803,11 +1780,11 @@ oe_emu_loop(struct oe_emu *e)
 		items[n].fd = e->sigpipe[0];
 		items[n].events = ZMQ_POLLIN;
 		i_sig = n++;
-		if (e->ctl != -1) {
+		if (e->ctl.fd != -1) {
 			memset(&items[n], 0, sizeof items[n]);
-			items[n].fd = e->ctl;
+			items[n].fd = e->ctl.fd;
 			items[n].events = ZMQ_POLLIN;
-			i_ctl = n++;
+			n++;
 		}
 		if (e->rep != NULL) {
 			memset(&items[n], 0, sizeof items[n]);
@@ -1834,11 +1811,7 @@ oe_emu_loop(struct oe_emu *e)
 		if (oe_emu_stop)
 			return;
 		/* Control first: a fault set before a request applies to it. */
-		if (i_ctl != -1 && (items[i_ctl].revents & ZMQ_POLLIN)) {
-			r = read(e->ctl, buf, sizeof buf);
-			if (r > 0)
-				oe_emu_control_input(e, buf, (size_t)r);
-		}
+		emu_control_drain(&e->ctl);
 		now = emu_now_ns();
 		oe_emu_process(e, now);
 		if (i_rep != -1 && e->rep != NULL &&
@@ -1875,28 +1848,6 @@ oe_emu_usage(void)
 	    "    [--block-samples N] [--stream NAME] [--electrode-index]\n"
 	    "    [--control FIFO] [--no-network-events]\n");
 	exit(2);
-}
-
-/* Create the control FIFO and open it (read-write: never an EOF). */
-static int
-oe_emu_open_control(const char *path)
-{
-	struct stat	sb;
-	int		fd;
-
-	if (lstat(path, &sb) == 0) {
-		if (!S_ISFIFO(sb.st_mode)) {
-			emu_log("%s exists and is not a FIFO", path);
-			return (-1);
-		}
-		unlink(path);
-	}
-	if (mkfifo(path, 0600) != 0 ||
-	    (fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		emu_log("%s: %s", path, strerror(errno));
-		return (-1);
-	}
-	return (fd);
 }
 
 /* The signal pipe and handlers: SIGTERM and SIGINT end the loop. */
@@ -1961,7 +1912,7 @@ main(int argc, char **argv)
 	e.seed = 1;
 	e.block = 1024;
 	e.stream = "MEA";
-	e.ctl = -1;
+	e.ctl.fd = -1;
 	e.sigpipe[0] = e.sigpipe[1] = -1;
 	e.first_open = 1;
 
@@ -2051,14 +2002,13 @@ main(int argc, char **argv)
 	else if (getppid() != ppid)
 		oe_emu_stop = SIGTERM;
 
-	if (e.control != NULL &&
-	    (e.ctl = oe_emu_open_control(e.control)) == -1)
+	if (e.control != NULL && emu_control_open(&e.ctl, e.control,
+	    oe_emu_control_line, &e) != 0)
 		exit(1);
 	if ((e.zctx = zmq_ctx_new()) == NULL || oe_emu_open(&e, 0) != 0) {
 		if (e.zctx == NULL)
 			emu_log("zmq: %s", zmq_strerror(errno));
-		if (e.control != NULL)
-			unlink(e.control);
+		emu_control_close(&e.ctl, e.control);
 		exit(1);
 	}
 	oe_emu_loop(&e);
@@ -2066,10 +2016,7 @@ main(int argc, char **argv)
 	oe_emu_stats(&e);
 	oe_emu_close(&e);
 	zmq_ctx_term(e.zctx);
-	if (e.control != NULL) {
-		close(e.ctl);
-		unlink(e.control);
-	}
+	emu_control_close(&e.ctl, e.control);
 	json_decref(e.recording);
 	free(e.pending);
 	free(e.next_spike);

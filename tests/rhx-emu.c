@@ -163,7 +163,6 @@
 #define RHX_EMU_ID_ARTIFACT 0x80
 #define RHX_EMU_CHANNELS_MAX 1024
 #define RHX_EMU_READ_MAX 65536		/* one command read */
-#define RHX_EMU_CTL_LINE_MAX 256
 #define RHX_EMU_REPLY_MAX 1024
 #define RHX_EMU_STRING_MAX 256
 #define RHX_EMU_CMD_OUT_MAX (1U << 20)
@@ -485,10 +484,7 @@ struct rhx_emu {
 
 	/* Ports and the control FIFO. */
 	struct rhx_emu_port	 port[RHX_EMU_NPORTS];
-	int			 ctl;
-	char			 cline[RHX_EMU_CTL_LINE_MAX];
-	size_t			 clen;
-	int			 cskip;
+	struct emu_control	 ctl;
 
 	/* Settings, reset by "restart". */
 	double			 gval[RHX_EMU_G_COUNT];
@@ -2128,29 +2124,11 @@ rhx_emu_control(struct rhx_emu *e, char *s)
 	}
 }
 
-/* Bytes from the control FIFO, line by line. */
+/* One control line (emu_control's callback). */
 static void
-rhx_emu_control_input(struct rhx_emu *e, const char *buf, size_t len)
+rhx_emu_control_line(void *arg, char *line)
 {
-	size_t	i;
-
-	for (i = 0; i < len; i++) {
-		if (buf[i] != '\n') {
-			if (e->clen < sizeof e->cline - 1)
-				e->cline[e->clen++] = buf[i];
-			else
-				e->cskip = 1;
-			continue;
-		}
-		e->cline[e->clen] = '\0';
-		e->clen = 0;
-		if (e->cskip) {
-			e->cskip = 0;
-			emu_log("control: line too long: discarded");
-			continue;
-		}
-		rhx_emu_control(e, e->cline);
-	}
+	rhx_emu_control(arg, line);
 }
 
 /* The earliest of two deadlines (0: none). */
@@ -2171,9 +2149,7 @@ rhx_emu_loop(struct rhx_emu *e, const sigset_t *unblocked)
 	struct pollfd		 pfd[1 + 2 * RHX_EMU_NPORTS];
 	struct rhx_emu_port	*owner[1 + 2 * RHX_EMU_NPORTS], *p;
 	struct timespec		 ts, *tsp;
-	char			 buf[4096];
 	uint64_t		 due, wait;
-	ssize_t			 n;
 	nfds_t			 nfd, j;
 	int			 i, stalled;
 
@@ -2194,8 +2170,8 @@ rhx_emu_loop(struct rhx_emu *e, const sigset_t *unblocked)
 			due = rhx_emu_earliest(due, e->split_next_ns);
 
 		nfd = 0;
-		if (e->ctl != -1) {
-			pfd[nfd].fd = e->ctl;
+		if (e->ctl.fd != -1) {
+			pfd[nfd].fd = e->ctl.fd;
 			pfd[nfd].events = POLLIN;
 			owner[nfd++] = NULL;
 		}
@@ -2236,17 +2212,14 @@ rhx_emu_loop(struct rhx_emu *e, const sigset_t *unblocked)
 			return;
 		}
 		e->now_ns = emu_now_ns();
+		/* Control first: a fault set before a request applies to it. */
+		emu_control_drain(&e->ctl);
 		for (j = 0; j < nfd && !rhx_emu_stop; j++) {
 			p = owner[j];
 			if (pfd[j].revents == 0)
 				continue;
-			if (p == NULL) {
-				n = read(e->ctl, buf, sizeof buf);
-				if (n > 0)
-					rhx_emu_control_input(e, buf,
-					    (size_t)n);
-				continue;
-			}
+			if (p == NULL)
+				continue;	/* drained above */
 			if (pfd[j].fd == p->listen_fd) {
 				rhx_emu_accept(e, p);
 				continue;
@@ -2369,28 +2342,6 @@ rhx_emu_usage(void)
 	exit(2);
 }
 
-/* Create the control FIFO and open it (read-write: never an EOF). */
-static int
-rhx_emu_open_control(const char *path)
-{
-	struct stat	sb;
-	int		fd;
-
-	if (lstat(path, &sb) == 0) {
-		if (!S_ISFIFO(sb.st_mode)) {
-			emu_log("%s exists and is not a FIFO", path);
-			return (-1);
-		}
-		unlink(path);
-	}
-	if (mkfifo(path, 0600) != 0 ||
-	    (fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		emu_log("%s: %s", path, strerror(errno));
-		return (-1);
-	}
-	return (fd);
-}
-
 static const struct option rhx_emu_options[] = {
 	{ "command-port", required_argument, NULL, 'c' },
 	{ "spike-port", required_argument, NULL, 's' },
@@ -2426,7 +2377,7 @@ main(int argc, char **argv)
 	e->stim_controller = 1;
 	e->step_ua = 1;
 	e->spike_rate = 5;
-	e->ctl = -1;
+	e->ctl.fd = -1;
 	e->port[RHX_EMU_COMMAND].name = "command";
 	e->port[RHX_EMU_SPIKE].name = "spike";
 	e->port[RHX_EMU_WAVEFORM].name = "waveform";
@@ -2561,8 +2512,8 @@ main(int argc, char **argv)
 	else if (getppid() != ppid)
 		rhx_emu_stop = SIGTERM;
 
-	if (e->control != NULL &&
-	    (e->ctl = rhx_emu_open_control(e->control)) == -1)
+	if (e->control != NULL && emu_control_open(&e->ctl, e->control,
+	    rhx_emu_control_line, e) != 0)
 		exit(1);
 	for (i = 0; i < RHX_EMU_NPORTS; i++) {
 		if (rhx_emu_arm(e, &e->port[i], 0) != 0) {
@@ -2585,10 +2536,7 @@ out:
 		rhx_emu_disarm(&e->port[i]);
 		free(e->port[i].out.data);
 	}
-	if (e->control != NULL) {
-		close(e->ctl);
-		unlink(e->control);
-	}
+	emu_control_close(&e->ctl, e->control);
 	free(e->ch);
 	free(e->pending);
 	free(e->block);
