@@ -185,6 +185,7 @@ main(void)
 	fflush(stdout);
 	/* the machine's own stalls, which land in every tail below */
 	bench_machine_stalls("loop: ", 6);
+	bench_machine_memory("loop: ");
 	rc = loop_run(prog, script, "", errfile, &spike, &over);
 	if (rc == 0 && (rc = loop_run(prog, script, " --realtime", errfile,
 	    &rt_spike, &rt_over)) == 0 && (f = fopen(errfile, "r")) != NULL) {

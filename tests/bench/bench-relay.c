@@ -12,7 +12,8 @@
  * transports in a loop. Prints figures; never fails on a slow machine.
  * With arguments it runs one figure alone, for a profiler: tp BATCH,
  * mqtt-tp BATCH, lat, mqtt-lat, wan or tls (tp and mqtt-tp take an event
- * count after BATCH, for a longer run).
+ * count after BATCH, for a longer run); tp-lat is lat right after tp 8192,
+ * as in the suite, with the relay's memory full of stored batches.
  */
 #include "config.h"
 
@@ -637,6 +638,7 @@ bench_one_known(int argc, char **argv)
 		return (0);
 	}
 	return (argc == 2 && (strcmp(argv[1], "lat") == 0 ||
+	    strcmp(argv[1], "tp-lat") == 0 ||
 	    strcmp(argv[1], "wan") == 0 || strcmp(argv[1], "mqtt-lat") == 0 ||
 	    strcmp(argv[1], "tls") == 0));
 }
@@ -675,6 +677,15 @@ bench_one(int argc, char **argv)
 				    NULL);
 		}
 		bench_mqtt_stop();
+		return (0);
+	}
+	if (argc == 2 && strcmp(argv[1], "tp-lat") == 0) {
+		/* the suite's order: the relay's memory full of batches */
+		bench_throughput("tplat", bench_batches[2], bench_events[2],
+		    &tp);
+		bench_print_tp("", bench_batches[2], &tp, NULL);
+		bench_latency("latone", 3, &lat);
+		bench_print_lat("", &lat, "after it");
 		return (0);
 	}
 	if (argc == 2 && strcmp(argv[1], "lat") == 0) {
@@ -730,8 +741,8 @@ main(int argc, char **argv)
 	memset(&mq, 0, sizeof mq);
 	if (argc > 1 && !bench_one_known(argc, argv)) {
 		fprintf(stderr, "usage: bench-relay [tp 100|1000|8192 [EVENTS] "
-		    "| mqtt-tp 100|1000|8192 [EVENTS] | lat | mqtt-lat | wan | "
-		    "tls]\n");
+		    "| mqtt-tp 100|1000|8192 [EVENTS] | lat | tp-lat | "
+		    "mqtt-lat | wan | tls]\n");
 		return (2);
 	}
 	if (test_relay_start(&relay, TOKENS, getenv("BENCH_RELAY_ARGS")) != 0) {
@@ -746,6 +757,8 @@ main(int argc, char **argv)
 		test_proc_stop(&relay);
 		return (0);
 	}
+	bench_machine_stalls("relay: ", 6);
+	bench_machine_memory("relay: ");
 	if (bench_tls_suite(relay.port, suite, sizeof suite) == 0)
 		printf("relay TLS with openssl s_client: %s\n", suite);
 	snprintf(certdir, sizeof certdir, "%s/tls", relay.dir);

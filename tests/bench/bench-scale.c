@@ -590,6 +590,7 @@ main(int argc, char **argv)
 	    SCALE_RATE, SCALE_RATE / 100, SCALE_TICK_US / 1000,
 	    SCALE_TICK_US / 1000, SCALE_READS, SCALE_SECONDS, files);
 	bench_machine_stalls("scale: ", 2);
+	bench_machine_memory("scale: ");
 	/* 3 and 30 sites in interleaved rounds (when both run), then 300 */
 	rounds = min <= 3 && max >= 30 ? SCALE_ROUNDS : 1;
 	for (r = 1; r <= rounds; r++) {

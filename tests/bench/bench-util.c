@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <sys/resource.h>
+#include <glob.h>
 
 #include <pthread.h>
 #include <sched.h>
@@ -295,5 +296,62 @@ bench_machine_stalls(const char *prefix, int s)
 	    (double)sp[0].longest_us / 1000, (double)sp[1].longest_us / 1000,
 	    n > 0 && sp[0].fifo ? "this machine's host (or the kernel)" :
 	    "this machine (its host, or other programs)");
+	fflush(stdout);
+}
+
+/* The first line of a file, without its newline, or "" (nothing read). */
+static void
+bench_first_line(const char *path, char *buf, size_t len)
+{
+	FILE	*f;
+
+	buf[0] = '\0';
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	if (fgets(buf, (int)len, f) == NULL)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+void
+bench_machine_memory(const char *prefix)
+{
+	const char	*base = "/sys/kernel/mm/damon/admin/kdamonds";
+	char		 path[512], state[32], ops[32], act[32], thp[128];
+	char		 on[1024] = "";
+	glob_t		 g;
+	size_t		 i, j;
+	int		 n = 0;
+
+	snprintf(path, sizeof path, "%s/*/state", base);
+	if (glob(path, 0, NULL, &g) == 0) {
+		for (i = 0; i < g.gl_pathc; i++) {
+			bench_first_line(g.gl_pathv[i], state, sizeof state);
+			if (strcmp(state, "on") != 0)
+				continue;
+			/* .../kdamonds/K/state -> .../kdamonds/K */
+			j = strlen(g.gl_pathv[i]) - strlen("/state");
+			snprintf(path, sizeof path,
+			    "%.*s/contexts/0/operations", (int)j,
+			    g.gl_pathv[i]);
+			bench_first_line(path, ops, sizeof ops);
+			snprintf(path, sizeof path,
+			    "%.*s/contexts/0/schemes/0/action", (int)j,
+			    g.gl_pathv[i]);
+			bench_first_line(path, act, sizeof act);
+			snprintf(on + strlen(on), sizeof on - strlen(on),
+			    "%s%s%s%s%s", n++ ? "; " : "",
+			    ops[0] ? ops : "?", act[0] ? ", scheme " : "",
+			    act, "");
+		}
+		globfree(&g);
+	}
+	bench_first_line("/sys/kernel/mm/transparent_hugepage/enabled", thp,
+	    sizeof thp);
+	printf("%smachine memory: the kernel's DAMON %s%s%s; transparent "
+	    "huge pages %s\n", prefix, n > 0 ? "is on (" : "is off or absent",
+	    on, n > 0 ? "): it samples and ages pages of running processes "
+	    "in the background" : "", thp[0] ? thp : "unknown");
 	fflush(stdout);
 }

@@ -79,6 +79,15 @@ int64_t	bench_mono_us(void);
  * starting with prefix.
  */
 void	bench_machine_stalls(const char *prefix, int s);
+/*
+ * What the kernel does to every process's memory behind its back: the
+ * kdamonds of DAMON that are on (sampling and ageing pages; their
+ * operations and scheme actions) and the transparent huge page mode. One
+ * line starting with prefix; a figure taken with a process holding much
+ * memory (the relay keeps up to --max-memory of batches per session) is
+ * read beside it.
+ */
+void	bench_machine_memory(const char *prefix);
 /* CPU seconds of the calling thread. */
 double	bench_thread_cpu(void);
 /* Peak and current resident memory of a process (kB), or -1. */
