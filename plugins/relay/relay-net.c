@@ -2212,6 +2212,8 @@ relay_net_start(struct relay_client *c, char **cause)
 		    strerror(error));
 		return (-1);
 	}
+	/* (top -H and the tests tell it from the engine's threads) */
+	(void)pthread_setname_np(c->thread, RELAY_NET_THREAD);
 	c->started = 1;
 	return (0);
 }

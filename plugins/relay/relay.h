@@ -76,6 +76,7 @@ long	relay_timeout_ms(long floor_ms, int round_trips, double rtt_ms);
 #define RELAY_FOLLOW_RTT_MS 5.0		/* smallest round trip of the last
 					 * 30 s for bodies to follow early */
 #define RELAY_PUBLISH_SLOTS 2		/* publish requests in flight */
+#define RELAY_NET_THREAD "relay net"	/* the network thread's name */
 /*
  * Read requests: the one that reads, and the one that takes over from it
  * when what is read changes (a stream declared later, a new life), so
