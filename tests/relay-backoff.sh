@@ -66,13 +66,19 @@ check "the gaps grow to seconds (last $last_gap s)" \
 # the relay comes back where it was
 kill "$closer_pid"
 wait "$closer_pid" 2>/dev/null
+rows0=$(wc -l <"$tmp/b/links.csv" 2>/dev/null || echo 0)
 relay_spawn "$port"
 pids="$pids $relay_pid"
 relay_up
-up() { grep -q ',up,' "$tmp/b/links.csv" 2>/dev/null; }
+# linked again: a row written since says up, or degraded (an exchange
+# succeeded in the last 3 s, but the failures of the last 10 s, or a slow
+# first round trip on a busy machine, still count against it)
+since() { tail -n +"$((rows0 + 1))" "$tmp/b/links.csv" 2>/dev/null; }
+up() { since | grep -q ',\(up\|degraded\),'; }
 back=$(date +%s)
 check "the console links up again by itself" wait_for 30 up
-diag "linked up $(($(date +%s) - back)) s after the relay came back"
+diag "linked up $(($(date +%s) - back)) s after the relay came back" \
+    "$(since | tail -2)"
 check "and says what failed meanwhile" contains "$tmp/b.out" "relay: https://$addr"
 kill "$b_pid"
 wait "$b_pid"
