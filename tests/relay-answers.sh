@@ -7,9 +7,9 @@
 # then stop reading cannot make the relay hold what they asked for. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..16"
+echo "1..18"
 if [ "$have_python" = 0 ]; then
-	for i in $(seq 16); do skip "no python3"; done
+	for i in $(seq 18); do skip "no python3"; done
 	exit 0
 fi
 hold_pid=
@@ -121,6 +121,11 @@ check "without a spool its read ends there" \
     contains "$tmp/stall.out" "batches 0 gaps 0 last 0 cut 1 end closed"
 check "and the next read gets a gap, then the rest" \
     contains "$tmp/stall.out" "answers 1 batches 1 gaps 1 last 3"
+check "the relay's log says why that read ended, and what to do" \
+    contains "$tmp/relay.out" "by site b ends in the middle of batch 1 of \
+stream 1: the batch left memory under --max-memory and there is no --spool"
+check "and not with libmicrohttpd's 'application error'" \
+    sh -c "! grep -q 'application error' '$tmp/relay.out'"
 
 # A reader that goes away in the middle of a read (its console quit): the
 # relay's log says so, in its words before libmicrohttpd's "Failed to

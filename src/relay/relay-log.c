@@ -120,6 +120,15 @@ relay_log(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Set by relay_log_read_ends until MHD's line about that read comes. */
+static __thread int relay_log_read_ending;
+
+void
+relay_log_read_ends(void)
+{
+	relay_log_read_ending = 1;
+}
+
 /* MHD's error log: rate-limited, and the last line kept for start errors. */
 void
 relay_log_mhd(void *cls, const char *fmt, va_list ap)
@@ -132,6 +141,12 @@ relay_log_mhd(void *cls, const char *fmt, va_list ap)
 	len = strlen(line);
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		line[--len] = '\0';
+	if (relay_log_read_ending &&
+	    strstr(line, "application error generating response") != NULL) {
+		/* the relay said why it ends that read (relay-read.c) */
+		relay_log_read_ending = 0;
+		return;
+	}
 	pthread_mutex_lock(&relay_log_lock);
 	memcpy(relay_log_mhd_last, line, len + 1);
 	if (relay_log_allowed(&relay_log_lib))

@@ -16,6 +16,7 @@
 
 #include <inttypes.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,6 +174,9 @@ static ssize_t
 relay_read_fill(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct relay_reader *r = cls;
+	char site[64];
+	uint64_t seq;
+	uint32_t stream;
 	int64_t now;
 	ssize_t n;
 
@@ -186,11 +190,25 @@ relay_read_fill(void *cls, uint64_t pos, char *buf, size_t max)
 		pthread_mutex_unlock(&relay.lock);
 		relay_log("%sseen while its read of /v1/read waited for "
 		    "batches", relay_log_reader_gone);
+		relay_log_read_ends();
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	now = relay_now_mono();
 	if ((n = relay_read_copy(r, (uint8_t *)buf, max)) < 0) {
+		/* copied: the sites may move once the lock is let go */
+		snprintf(site, sizeof site, "%s", r->site <
+		    r->session->nsites ? r->session->sites[r->site].name :
+		    "?");
+		stream = r->cur_stream != NULL ? r->cur_stream->id : 0;
+		seq = r->cur_seq;
 		pthread_mutex_unlock(&relay.lock);
+		relay_log("a read of /v1/read by site %s ends in the middle of "
+		    "batch %" PRIu64 " of stream %" PRIu32 ": the batch left "
+		    "memory under --max-memory and there is no --spool; the "
+		    "site reads again from its last whole batch and is told "
+		    "of the gap (run with --spool to keep every batch)", site,
+		    seq, stream);
+		relay_log_read_ends();
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	if (n == 0 && r->once) {

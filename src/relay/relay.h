@@ -398,6 +398,13 @@ const char *relay_log_last_mhd(void);
 /* What a reader that closed its connection during a read means (the
  * words before the detail, ending ": "). */
 extern const char relay_log_reader_gone[];
+/*
+ * The calling thread's content reader is about to end a read with an
+ * error on purpose, having logged why: libmicrohttpd's "Closing
+ * connection (application error generating response)" that follows in
+ * this thread says nothing more, and is not written.
+ */
+void relay_log_read_ends(void);
 void relay_log_flush(void);
 
 /* relay-buffers.c */
