@@ -588,6 +588,7 @@ bench_mqtt_throughput(const char *name, uint32_t batch, uint32_t n,
 	uint32_t		 i, j;
 	int64_t			 t0, t1;
 	double			 cpu0;
+	struct bench_cpu0	 c0;
 	int			 rc = 0;
 
 	memset(t, 0, sizeof *t);
@@ -600,6 +601,7 @@ bench_mqtt_throughput(const char *name, uint32_t batch, uint32_t n,
 	cap = WIRE_HEADER_SIZE + (size_t)batch * WIRE_RECORD_MAX;
 	buf = malloc(cap);
 	cpu0 = bench_thread_cpu();
+	bench_tp_cpu_start(&c0, bench_broker.pid);
 	t0 = bench_mono_us();
 	for (i = 0; i < n && rc == 0; i += batch) {
 		for (j = 0; j < batch; j++) {
@@ -622,6 +624,7 @@ bench_mqtt_throughput(const char *name, uint32_t batch, uint32_t n,
 	t->per_s = (double)got / t->secs;
 	t->in_order = s.disorder == 0 && s.bad == 0;
 	t->harness = (bench_thread_cpu() - cpu0) / t->secs;
+	bench_tp_cpu_end(&c0, bench_broker.pid, t);
 	free(ev);
 	free(buf);
 	bench_mqtt_unpair(&s, sub, pub);

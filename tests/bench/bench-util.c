@@ -43,17 +43,22 @@ void
 bench_print_tp(const char *prefix, uint32_t batch, const struct bench_tp *t,
     const char *note)
 {
-	char	arrived[64];
+	char	arrived[64], cpu[96];
 
 	if (t->got == t->n)
 		snprintf(arrived, sizeof arrived, "all arrived");
 	else
 		snprintf(arrived, sizeof arrived, "INCOMPLETE: %llu arrived",
 		    (unsigned long long)t->got);
+	cpu[0] = '\0';
+	if (t->cpu_ns > 0)
+		snprintf(cpu, sizeof cpu, ", CPU %.1f ns/event: server %.0f "
+		    "%%, clients %.0f %% of one core", t->cpu_ns,
+		    100 * t->server_cpu, 100 * t->clients_cpu);
 	printf("%sthroughput, %5u events/batch: %10.0f events/s  (%llu events "
-	    "in %.3f s, %s, in order: %s, harness thread %.0f %%%s%s)\n",
+	    "in %.3f s, %s, in order: %s, harness thread %.0f %%%s%s%s)\n",
 	    prefix, batch, t->per_s, (unsigned long long)t->n, t->secs,
-	    arrived, t->in_order ? "yes" : "NO", 100 * t->harness,
+	    arrived, t->in_order ? "yes" : "NO", 100 * t->harness, cpu,
 	    note != NULL ? ", " : "", note != NULL ? note : "");
 	fflush(stdout);
 }
@@ -217,6 +222,28 @@ bench_proc_cpu(int pid)
 	return ((double)(ut + st) / (double)sysconf(_SC_CLK_TCK));
 }
 
+void
+bench_tp_cpu_start(struct bench_cpu0 *c, int server)
+{
+	c->server = bench_proc_cpu(server);
+	c->self = bench_proc_cpu(getpid());
+}
+
+void
+bench_tp_cpu_end(const struct bench_cpu0 *c, int server, struct bench_tp *t)
+{
+	double	srv = bench_proc_cpu(server), self = bench_proc_cpu(getpid());
+
+	t->cpu_ns = t->server_cpu = t->clients_cpu = 0;
+	if (c->server < 0 || c->self < 0 || srv < 0 || self < 0 ||
+	    t->got == 0 || t->secs <= 0)
+		return;
+	t->server_cpu = (srv - c->server) / t->secs;
+	t->clients_cpu = (self - c->self) / t->secs;
+	t->cpu_ns = (srv - c->server + self - c->self) * 1e9 /
+	    (double)t->got;
+}
+
 /* Raise the soft open-files limit to the hard one; the new soft limit. */
 long
 bench_raise_nofile(void)
@@ -341,9 +368,9 @@ bench_machine_memory(const char *prefix)
 			    g.gl_pathv[i]);
 			bench_first_line(path, act, sizeof act);
 			snprintf(on + strlen(on), sizeof on - strlen(on),
-			    "%s%s%s%s%s", n++ ? "; " : "",
+			    "%s%s%s%s", n++ ? "; " : "",
 			    ops[0] ? ops : "?", act[0] ? ", scheme " : "",
-			    act, "");
+			    act);
 		}
 		globfree(&g);
 	}

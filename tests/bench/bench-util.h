@@ -16,6 +16,18 @@ struct bench_tp {
 	double		 secs;
 	int		 in_order;
 	double		 harness;	/* the harness thread's CPU / wall */
+	/*
+	 * CPU time per event delivered (ns), and its parts as shares of
+	 * one core: the server process (the relay, the broker) and this
+	 * process (the harness and the clients' threads). 0 if unknown.
+	 * Unlike the rate it hardly moves with what else the host runs.
+	 */
+	double		 cpu_ns, server_cpu, clients_cpu;
+};
+
+/* CPU readings at the start of a throughput run (bench_tp_cpu_*). */
+struct bench_cpu0 {
+	double		 server, self;
 };
 
 /* A latency distribution (milliseconds). */
@@ -94,6 +106,13 @@ double	bench_thread_cpu(void);
 int	bench_rss_kb(int, long *, long *);
 /* CPU seconds (user + system) a process used so far, or -1. */
 double	bench_proc_cpu(int);
+/*
+ * Read the CPU of server pid and of this process before a throughput run
+ * (start), then fill t->cpu_ns, t->server_cpu and t->clients_cpu from
+ * t->got and t->secs after it (end).
+ */
+void	bench_tp_cpu_start(struct bench_cpu0 *, int);
+void	bench_tp_cpu_end(const struct bench_cpu0 *, int, struct bench_tp *);
 /* Raise the soft open-files limit to the hard one; the new soft limit. */
 long	bench_raise_nofile(void);
 
