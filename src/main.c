@@ -317,6 +317,8 @@ main(int argc, char **argv)
 		realtime = 0;
 	}
 	rc_slice = fast ? 0 : sb_sched_prefer_latency();
+	/* before any thread: growing it later stalls them (sched-hint.h) */
+	(void)sb_fd_table_reserve(SB_FD_TABLE_CONSOLE);
 	if (verbose)
 		main_report_slice(fast, rc_slice, realtime);
 	if (wake_asked && sb_cpu_wake_realtime("synbridge", verbose) == -2)

@@ -334,3 +334,26 @@ sb_cpu_wake_realtime(const char *prog, int verbose)
 		    "off)\n", prog, (int)us, SB_CPU_WAKE_DEV, SB_CPU_WAKE_ENV);
 	return (us);
 }
+
+int
+sb_fd_table_reserve(int n)
+{
+	struct rlimit	rl;
+	int		src, fd, saved;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && (rlim_t)n > rl.rlim_cur)
+		n = (int)rl.rlim_cur;
+	if (n <= 64 || fcntl(n - 1, F_GETFD) != -1)
+		return 0;	/* the first table holds 64; or in use: there */
+	if ((src = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	/* the lowest free descriptor at or above n - 1: n - 1 itself */
+	fd = fcntl(src, F_DUPFD_CLOEXEC, n - 1);
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	close(src);
+	errno = saved;
+	return fd == -1 ? -1 : 0;
+}

@@ -174,4 +174,21 @@ int sb_cpu_wake_realtime(const char *prog, int verbose);
  */
 void sb_sched_realtime_refused(const char *prog, int prio, int err);
 
+/*
+ * Grow this process's file descriptor table now to hold descriptors
+ * 0..n-1 (at most the soft RLIMIT_NOFILE), so that opening one later never
+ * grows it. Linux grows the table by doubling when a new descriptor does
+ * not fit (past 64, 128, 256, ...), and in a process with several threads
+ * it then waits for an RCU grace period, holding up every thread that
+ * opens a descriptor meanwhile: beside programs that take both cores, a
+ * 30-site bench-scale run had its network threads stopped 0.2 to 3 s in
+ * expand_files (state D) as one site opened a connection past the
+ * boundary. Call it at start, before the threads that must answer at once
+ * open their sockets; the table costs 8 bytes and 2 bits per descriptor
+ * and never shrinks. 0, or -1 with errno set (the table stays as it was).
+ */
+int sb_fd_table_reserve(int n);
+/* What a console reserves: its links, recordings and devices, with room. */
+#define SB_FD_TABLE_CONSOLE 1024
+
 #endif

@@ -7,9 +7,9 @@
 # then stop reading cannot make the relay hold what they asked for. TAP.
 . "${top_srcdir:-.}/tests/headless-common.sh"
 . "$top_srcdir/tests/relay-common.sh"
-echo "1..18"
+echo "1..19"
 if [ "$have_python" = 0 ]; then
-	for i in $(seq 18); do skip "no python3"; done
+	for i in $(seq 19); do skip "no python3"; done
 	exit 0
 fi
 hold_pid=
@@ -36,6 +36,14 @@ unhold() {
 # 78 MB in memory: 5 bodies of 1300 batches of 1000 spikes (12048 bytes).
 relay_spawn 0 --max-memory 128
 relay_up
+# Its descriptor table holds what its bounds need from the start (grown
+# while it serves, it would stop the HTTP thread for an RCU grace period).
+fdsize=$(awk '/^FDSize:/ { print $2 }' "/proc/$relay_pid/status")
+soft=$(awk '/^Max open files/ { print $4 }' "/proc/$relay_pid/limits")
+want=1024
+[ "$soft" = unlimited ] || [ "$soft" -ge 1024 ] || want=$soft
+check "the relay's descriptor table is grown at start ($fdsize of $soft)" \
+    [ "${fdsize:-0}" -ge "$want" ]
 poke request POST /v1/streams "$tmp/tok.a" "$tmp/streams" >/dev/null
 for k in 0 1 2 3 4; do
 	"$BODY" 1 $((1 + k * 1300)) 1300 1000 >"$tmp/r.$k"

@@ -1,4 +1,7 @@
-/* test-clock.c: the session clock, and the scheduler hint of waiting threads. */
+/*
+ * test-clock.c: the session clock, the scheduler hint of waiting threads,
+ * and the descriptor table grown once at start.
+ */
 #include "config.h"
 
 #include <setjmp.h>
@@ -7,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -15,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -193,6 +198,97 @@ test_sched_hint_off(void **state)
 		assert_true(a[1].runtime != (uint64_t)SB_SCHED_SLICE_US * 1000);
 }
 
+/* FDSize of this process (/proc/self/status), or -1. */
+static long
+fd_table_size(void)
+{
+	char	line[128];
+	long	n = -1;
+	FILE	*f = fopen("/proc/self/status", "r");
+
+	if (f == NULL)
+		return (-1);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "FDSize: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return (n);
+}
+
+/* Open descriptors of this process. */
+static int
+fds_open(void)
+{
+	int	fd, n = 0;
+
+	for (fd = 0; fd < 4096; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			n++;
+	return (n);
+}
+
+/*
+ * sb_fd_table_reserve grows the descriptor table to the size asked (and no
+ * further than the soft limit allows), leaves no descriptor open, and a
+ * second call changes nothing.
+ */
+static void
+test_fd_table_reserve(void **state)
+{
+	struct rlimit	rl;
+	long		before = fd_table_size();
+	int		open0 = fds_open(), want = 2048;
+
+	(void)state;
+	if (before < 0)
+		skip();
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)want)
+		want = (int)rl.rlim_cur;	/* 1024 by default */
+	if (want <= 2 * before)
+		skip();		/* no growth to see under this limit */
+	assert_int_equal(sb_fd_table_reserve(want), 0);
+	assert_true(fd_table_size() >= want);
+	assert_int_equal(fds_open(), open0);
+	assert_int_equal(sb_fd_table_reserve(want), 0);
+	assert_true(fd_table_size() >= want);
+	assert_int_equal(fds_open(), open0);
+	/* a smaller request is already met: nothing changes */
+	assert_int_equal(sb_fd_table_reserve(100), 0);
+	assert_int_equal(fds_open(), open0);
+}
+
+/* Asked for more than the soft limit, it grows to the limit and says 0. */
+static void
+test_fd_table_reserve_limit(void **state)
+{
+	struct rlimit	rl, low;
+	pid_t		pid;
+	int		status;
+
+	(void)state;
+	if (fd_table_size() < 0)
+		skip();
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	/* in a child: the table only grows, and the limit stays low */
+	if ((pid = fork()) == 0) {
+		low = rl;
+		low.rlim_cur = 600;
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 600)
+			_exit(0);
+		if (setrlimit(RLIMIT_NOFILE, &low) != 0 ||
+		    sb_fd_table_reserve(100000) != 0)
+			_exit(1);
+		/* 600 descriptors: 0..599, in a table of a power of 2 */
+		_exit(fd_table_size() >= 600 && fd_table_size() < 100000 ?
+		    0 : 2);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int
 main(void)
 {
@@ -202,6 +298,8 @@ main(void)
 		cmocka_unit_test(test_fast_virtual),
 		cmocka_unit_test(test_sched_hint),
 		cmocka_unit_test(test_sched_hint_off),
+		cmocka_unit_test(test_fd_table_reserve),
+		cmocka_unit_test(test_fd_table_reserve_limit),
 	};
 	return cmocka_run_group_tests_name("clock", tests, NULL, NULL);
 }

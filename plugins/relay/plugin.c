@@ -15,6 +15,7 @@
 
 #include "synbridge-plugin.h"
 #include "relay.h"
+#include "sched-hint.h"
 
 SB_PLUGIN("relay");
 
@@ -51,6 +52,12 @@ synbridge_plugin_init(struct sb_plugin *p, const struct sb_host_api *host)
 		    "a relay link needs real time");
 		return (-1);
 	}
+	/*
+	 * Before its network thread opens sockets: a descriptor table grown
+	 * later stalls the threads that open one (sched-hint.h). Another
+	 * instance or the console may have grown it already.
+	 */
+	(void)sb_fd_table_reserve(SB_FD_TABLE_CONSOLE);
 	if ((c = relay_client_create(host, p, &cause)) == NULL) {
 		host->log(p, SB_LOG_ERROR, "%s", cause);
 		free(cause);

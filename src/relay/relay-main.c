@@ -287,6 +287,15 @@ relay_options(int argc, char **argv)
  * one) if needed; else a default --max-connections is fitted to what
  * there is, and one given on the command line is refused (exit 2).
  */
+static uint64_t relay_fd_need;
+
+/* The descriptors relay_descriptors found the bounds need, at most. */
+static int
+relay_descriptors_need(void)
+{
+	return relay_fd_need > 1U << 20 ? 1 << 20 : (int)relay_fd_need;
+}
+
 static void
 relay_descriptors(void)
 {
@@ -298,6 +307,7 @@ relay_descriptors(void)
 	if (o->spool != NULL)
 		fixed += RELAY_SPOOL_FILES + 2 * (uint64_t)relay.nsessions;
 	need = fixed + o->max_connections;
+	relay_fd_need = need;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return;
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
@@ -424,6 +434,12 @@ main(int argc, char **argv)
 	    relay_store_init(&cause) != 0)
 		goto fail;
 	relay_descriptors();
+	/*
+	 * All the descriptors the bounds allow, in the table now, before the
+	 * threads start: grown while they run, it would hold up the HTTP
+	 * thread's accept for an RCU grace period (sched-hint.h).
+	 */
+	(void)sb_fd_table_reserve(relay_descriptors_need());
 	if (relay.opt.max_unauth > relay.opt.max_connections)
 		relay.opt.max_unauth = relay.opt.max_connections;
 	code = 1;
