@@ -120,7 +120,7 @@ relay_log(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Set by relay_log_read_ends until MHD's line about that read comes. */
+/* Set by relay_log_read_ends until MHD's next line in this thread. */
 static __thread int relay_log_read_ending;
 
 void
@@ -141,11 +141,13 @@ relay_log_mhd(void *cls, const char *fmt, va_list ap)
 	len = strlen(line);
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		line[--len] = '\0';
-	if (relay_log_read_ending &&
-	    strstr(line, "application error generating response") != NULL) {
-		/* the relay said why it ends that read (relay-read.c) */
+	/* only the line right after: any other ends the wait for it */
+	if (relay_log_read_ending) {
 		relay_log_read_ending = 0;
-		return;
+		/* the relay said why it ends that read (relay-read.c) */
+		if (strstr(line, "application error generating response") !=
+		    NULL)
+			return;
 	}
 	pthread_mutex_lock(&relay_log_lock);
 	memcpy(relay_log_mhd_last, line, len + 1);

@@ -281,21 +281,22 @@ relay_options(int argc, char **argv)
 	}
 }
 
-/*
- * Make sure the descriptors the bounds need are there: connections, the
- * open stream logs and a reserve. Raises the soft limit (up to the hard
- * one) if needed; else a default --max-connections is fitted to what
- * there is, and one given on the command line is refused (exit 2).
- */
+/* What relay_descriptors found the bounds need, in descriptors. */
 static uint64_t relay_fd_need;
 
-/* The descriptors relay_descriptors found the bounds need, at most. */
+/* The same for sb_fd_table_reserve: at most 2^20 (a table of 8 MiB). */
 static int
 relay_descriptors_need(void)
 {
 	return relay_fd_need > 1U << 20 ? 1 << 20 : (int)relay_fd_need;
 }
 
+/*
+ * Make sure the descriptors the bounds need are there: connections, the
+ * open stream logs and a reserve. Raises the soft limit (up to the hard
+ * one) if needed; else a default --max-connections is fitted to what
+ * there is, and one given on the command line is refused (exit 2).
+ */
 static void
 relay_descriptors(void)
 {

@@ -401,8 +401,9 @@ extern const char relay_log_reader_gone[];
 /*
  * The calling thread's content reader is about to end a read with an
  * error on purpose, having logged why: libmicrohttpd's "Closing
- * connection (application error generating response)" that follows in
- * this thread says nothing more, and is not written.
+ * connection (application error generating response)", if it is the next
+ * line libmicrohttpd logs in this thread, says nothing more and is not
+ * written.
  */
 void relay_log_read_ends(void);
 void relay_log_flush(void);
