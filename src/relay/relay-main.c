@@ -281,36 +281,29 @@ relay_options(int argc, char **argv)
 	}
 }
 
-/* What relay_descriptors found the bounds need, in descriptors. */
-static uint64_t relay_fd_need;
-
-/* The same for sb_fd_table_reserve: at most 2^20 (a table of 8 MiB). */
-static int
-relay_descriptors_need(void)
-{
-	return relay_fd_need > 1U << 20 ? 1 << 20 : (int)relay_fd_need;
-}
-
 /*
  * Make sure the descriptors the bounds need are there: connections, the
  * open stream logs and a reserve. Raises the soft limit (up to the hard
  * one) if needed; else a default --max-connections is fitted to what
  * there is, and one given on the command line is refused (exit 2).
+ * Returns the descriptors the bounds need (at most 2^20, a table of 8 MiB),
+ * for sb_fd_table_reserve.
  */
-static void
+static int
 relay_descriptors(void)
 {
 	struct relay_options *o = &relay.opt;
 	struct rlimit rl;
 	uint64_t fixed, need, have;
+	int ret;
 
 	fixed = RELAY_FD_RESERVE + RELAY_CONN_SLACK + 2 * (uint64_t)o->threads;
 	if (o->spool != NULL)
 		fixed += RELAY_SPOOL_FILES + 2 * (uint64_t)relay.nsessions;
 	need = fixed + o->max_connections;
-	relay_fd_need = need;
+	ret = need > 1U << 20 ? 1 << 20 : (int)need;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return;
+		return ret;
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
 		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
 		    rl.rlim_max >= need ? need : rl.rlim_max;
@@ -319,7 +312,7 @@ relay_descriptors(void)
 	}
 	have = rl.rlim_cur == RLIM_INFINITY ? need : rl.rlim_cur;
 	if (have >= need)
-		return;
+		return ret;
 	if (o->connections_given || have < fixed + 16) {
 		fprintf(stderr, "synbridge-relay: --max-connections %u needs "
 		    "%llu file descriptors with the relay's own %llu, but "
@@ -335,6 +328,7 @@ relay_descriptors(void)
 	    "(ulimit -n): serving at most %u connections instead of the "
 	    "default 1024; raise the limit for more\n",
 	    (unsigned long long)have, o->max_connections);
+	return ret;
 }
 
 /* Print the ready lines: the pin and the real address. */
@@ -377,7 +371,7 @@ main(int argc, char **argv)
 {
 	char *cause = NULL, *cert = NULL, *key = NULL;
 	sigset_t set;
-	int sig, code = 2;
+	int sig, code = 2, fdneed;
 
 	relay_options(argc, argv);
 	/*
@@ -434,13 +428,13 @@ main(int argc, char **argv)
 	if (relay_tls_load(relay.opt.cert, relay.opt.key, &cause) != 0 ||
 	    relay_store_init(&cause) != 0)
 		goto fail;
-	relay_descriptors();
+	fdneed = relay_descriptors();
 	/*
 	 * All the descriptors the bounds allow, in the table now, before the
 	 * threads start: grown while they run, it would hold up the HTTP
 	 * thread's accept for an RCU grace period (sched-hint.h).
 	 */
-	(void)sb_fd_table_reserve(relay_descriptors_need());
+	(void)sb_fd_table_reserve(fdneed);
 	if (relay.opt.max_unauth > relay.opt.max_connections)
 		relay.opt.max_unauth = relay.opt.max_connections;
 	code = 1;
