@@ -359,12 +359,31 @@ bench_raw_tls(const char *stream)
 	return (med);
 }
 
+/*
+ * A latency run ended: its line (none if prefix is NULL: it did not run),
+ * then how late the machine woke two sleeping threads over the same run.
+ */
+static void
+bench_lat_done(const char *prefix, const struct bench_lat *l,
+    const char *note, struct bench_wake *probe)
+{
+	struct bench_lat	machine;
+	int			fifo;
+
+	bench_wake_stop(probe, &machine, &fifo);
+	if (prefix == NULL)
+		return;
+	bench_print_lat(prefix, l, note);
+	bench_wake_print("", "that run", &machine, fifo);
+}
+
 /* One round: every figure for synbridge and the peer, in turn. */
 static void
 bench_round(int r, struct bench_side *sb, struct bench_side *mq, double *tls)
 {
+	struct bench_wake *probe;
 	char	 stream[32], note[32];
-	int	 k, side, first = r % 2;	/* who goes first alternates */
+	int	 k, side, ok, first = r % 2;	/* who goes first alternates */
 
 	snprintf(note, sizeof note, "round %d", r + 1);
 	for (k = 0; k < 3; k++) {
@@ -386,16 +405,19 @@ bench_round(int r, struct bench_side *sb, struct bench_side *mq, double *tls)
 	snprintf(stream, sizeof stream, "lat%d", r + 1);
 	for (side = 0; side < 2; side++) {
 		if ((side ^ first) == 0) {
+			probe = bench_wake_start();
 			bench_latency(stream, 3, &sb->lat[r]);
-			bench_print_lat("", &sb->lat[r], note);
+			bench_lat_done("", &sb->lat[r], note, probe);
 		} else if (mq->ran) {
-			if (bench_mqtt_latency(stream, 3, 0, &mq->lat[r]) == 0)
-				bench_print_lat("mqtt ", &mq->lat[r], note);
+			probe = bench_wake_start();
+			ok = bench_mqtt_latency(stream, 3, 0, &mq->lat[r]) == 0;
+			bench_lat_done(ok ? "mqtt " : NULL, &mq->lat[r], note,
+			    probe);
 			strcat(stream, "h");
-			if (bench_mqtt_latency(stream, 3, 1, &mq->lath[r]) ==
-			    0)
-				bench_print_lat(BENCH_HANDED, &mq->lath[r],
-				    note);
+			probe = bench_wake_start();
+			ok = bench_mqtt_latency(stream, 3, 1, &mq->lath[r]) == 0;
+			bench_lat_done(ok ? BENCH_HANDED : NULL, &mq->lath[r],
+			    note, probe);
 		}
 	}
 	snprintf(stream, sizeof stream, "tp8192r%d", r + 1);
@@ -689,7 +711,8 @@ bench_one(int argc, char **argv)
 {
 	struct bench_tp		 tp;
 	struct bench_lat	 lat;
-	int			 k;
+	struct bench_wake	*probe;
+	int			 k, ok;
 
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], "tp") == 0) {
 		for (k = 0; k < 3; k++) {
@@ -720,13 +743,15 @@ bench_one(int argc, char **argv)
 		bench_throughput("tplat", bench_batches[2], bench_events[2],
 		    &tp);
 		bench_print_tp("", bench_batches[2], &tp, NULL);
+		probe = bench_wake_start();
 		bench_latency("latone", 3, &lat);
-		bench_print_lat("", &lat, "after it");
+		bench_lat_done("", &lat, "after it", probe);
 		return (0);
 	}
 	if (argc == 2 && strcmp(argv[1], "lat") == 0) {
+		probe = bench_wake_start();
 		bench_latency("latone", 3, &lat);
-		bench_print_lat("", &lat, NULL);
+		bench_lat_done("", &lat, NULL, probe);
 		return (0);
 	}
 	if (argc == 2 && strcmp(argv[1], "wan") == 0) {
@@ -742,10 +767,12 @@ bench_one(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "mqtt-lat") == 0) {
 		if (bench_one_mqtt_start() != 0)
 			return (0);
-		if (bench_mqtt_latency("latone", 3, 0, &lat) == 0)
-			bench_print_lat("mqtt ", &lat, NULL);
-		if (bench_mqtt_latency("latoneh", 3, 1, &lat) == 0)
-			bench_print_lat(BENCH_HANDED, &lat, NULL);
+		probe = bench_wake_start();
+		ok = bench_mqtt_latency("latone", 3, 0, &lat) == 0;
+		bench_lat_done(ok ? "mqtt " : NULL, &lat, NULL, probe);
+		probe = bench_wake_start();
+		ok = bench_mqtt_latency("latoneh", 3, 1, &lat) == 0;
+		bench_lat_done(ok ? BENCH_HANDED : NULL, &lat, NULL, probe);
 		bench_mqtt_stop();
 		return (0);
 	}

@@ -1,6 +1,7 @@
 /* bench-util.c: figures, their lines and the machine's AES-GCM limit. */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <glob.h>
 
@@ -323,6 +324,134 @@ bench_machine_stalls(const char *prefix, int s)
 	    (double)sp[0].longest_us / 1000, (double)sp[1].longest_us / 1000,
 	    n > 0 && sp[0].fifo ? "this machine's host (or the kernel)" :
 	    "this machine (its host, or other programs)");
+	fflush(stdout);
+}
+
+#define BENCH_WAKE_US 1000	/* the probe's sleep */
+#define BENCH_WAKE_THREADS 2
+
+/* One probe thread: how late each of its wake-ups came (us). */
+struct bench_wake_thread {
+	pthread_t	 t;
+	int		 fifo;
+	double		*late;
+	size_t		 n, cap;
+	struct bench_wake *w;
+};
+
+struct bench_wake {
+	struct bench_wake_thread th[BENCH_WAKE_THREADS];
+	int		 started, stop;
+};
+
+static void *
+bench_wake_run(void *arg)
+{
+	struct bench_wake_thread *t = arg;
+	struct sched_param	 param = { .sched_priority = 20 };
+	struct timespec		 next, now;
+	double			*grown;
+	int64_t			 late;
+
+	t->fifo = pthread_setschedparam(pthread_self(), SCHED_FIFO,
+	    &param) == 0;
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	while (!__atomic_load_n(&t->w->stop, __ATOMIC_ACQUIRE)) {
+		next.tv_nsec += BENCH_WAKE_US * 1000L;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
+		    NULL) != 0)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		late = ((int64_t)now.tv_sec - next.tv_sec) * 1000000 +
+		    (now.tv_nsec - next.tv_nsec) / 1000;
+		if (t->n == t->cap) {
+			t->cap = t->cap ? 2 * t->cap : 65536;
+			if ((grown = realloc(t->late, t->cap *
+			    sizeof *grown)) == NULL)
+				break;
+			t->late = grown;
+		}
+		t->late[t->n++] = late > 0 ? (double)late : 0;
+		/* a wake-up later than a period: the next deadline from now */
+		if (late > BENCH_WAKE_US)
+			next = now;
+	}
+	return (NULL);
+}
+
+struct bench_wake *
+bench_wake_start(void)
+{
+	struct bench_wake	*w;
+	int			 i;
+
+	if ((w = calloc(1, sizeof *w)) == NULL)
+		return (NULL);
+	for (i = 0; i < BENCH_WAKE_THREADS; i++) {
+		w->th[i].w = w;
+		if (pthread_create(&w->th[i].t, NULL, bench_wake_run,
+		    &w->th[i]) != 0)
+			break;
+		w->started++;
+	}
+	if (w->started == 0) {
+		free(w);
+		return (NULL);
+	}
+	return (w);
+}
+
+void
+bench_wake_stop(struct bench_wake *w, struct bench_lat *out, int *fifo)
+{
+	double	*all;
+	size_t	 n = 0;
+	int	 i;
+
+	memset(out, 0, sizeof *out);
+	*fifo = 0;
+	if (w == NULL)
+		return;
+	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < w->started; i++) {
+		pthread_join(w->th[i].t, NULL);
+		n += w->th[i].n;
+	}
+	*fifo = w->started > 0 && w->th[0].fifo;
+	if (n > 0 && (all = malloc(n * sizeof *all)) != NULL) {
+		for (n = 0, i = 0; i < w->started; i++) {
+			if (w->th[i].n > 0)
+				memcpy(all + n, w->th[i].late,
+				    w->th[i].n * sizeof *all);
+			n += w->th[i].n;
+		}
+		bench_lat_from(out, all, n);
+		free(all);
+	}
+	for (i = 0; i < w->started; i++)
+		free(w->th[i].late);
+	free(w);
+}
+
+void
+bench_wake_print(const char *prefix, const char *what,
+    const struct bench_lat *l, int fifo)
+{
+	if (l->n == 0)
+		return;
+	printf("%smachine during %s: %d threads sleeping %.0f ms at a time "
+	    "under %s woke late by p50 %.3f ms, p99 %.3f ms, max %.3f ms (n "
+	    "%zu): %s\n", prefix, what, BENCH_WAKE_THREADS,
+	    BENCH_WAKE_US / 1000.0, fifo ? "SCHED_FIFO" : "the normal policy",
+	    l->p50_ms, l->p99_ms, l->max_ms, l->n, fifo ? "what this "
+	    "machine's host and kernel alone added to a wake-up in the same "
+	    "window" : "what this machine (its host, the kernel and other "
+	    "programs) added to a wake-up in the same window");
 	fflush(stdout);
 }
 
