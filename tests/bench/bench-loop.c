@@ -18,7 +18,7 @@
  * (bench_machine_stalls): such stalls land in every tail. During each
  * run's measured window, two threads that sleep 1 ms at a time say how
  * late the machine itself woke them (bench_wake_start): on a virtual
- * machine whose host takes a core away for 10-30 ms now and then, a tail
+ * machine whose host takes a core away for 10-25 ms now and then, a tail
  * that long is the machine's, and that line says so beside the figures.
  */
 #include "config.h"
@@ -111,10 +111,10 @@ loop_run(const char *prog, const char *script, const char *label,
 	}
 	while (fgets(line, sizeof line, f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
-		/* the figures after the first typed read's result only */
 		/*
-		 * The machine's own wake-ups over the same window: from the
-		 * first typed read's result to the figures.
+		 * The figures after the first typed read's result only, and
+		 * the machine's own wake-ups over that window: from the first
+		 * read's result to the figures.
 		 */
 		if (!started && strncmp(line, "s0: G ", 6) == 0) {
 			started = 1;

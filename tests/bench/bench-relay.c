@@ -7,7 +7,9 @@
  * round trips through tests/tcp-proxy, steady and as sparse spikes), the
  * raw TLS byte rate of a large read
  * from the relay (median of 5) against openssl's AES-128-GCM figure on
- * one core, and each ratio against its target. The harness
+ * one core, and each ratio against its target. After each latency run,
+ * how late two threads sleeping 1 ms at a time woke over the same run
+ * (bench_wake_start): what the machine itself added. The harness
  * waits on the host's wake-up (host->wake) instead of polling the
  * transports in a loop. Prints figures; never fails on a slow machine.
  * With arguments it runs one figure alone, for a profiler: tp BATCH,
