@@ -96,9 +96,9 @@ loop_run(const char *prog, const char *script, const char *label,
 	char		 cmd[4300], line[1024];
 	struct loop_path p;
 	struct bench_wake *probe = NULL;
-	struct bench_lat machine;
+	struct bench_machine machine;
 	double		 worst_spike = 0, worst_over = 0;
-	int		 paths = 0, commands = 0, started = 0, fifo = 0;
+	int		 paths = 0, commands = 0, started = 0;
 	FILE		*f;
 
 	memset(&machine, 0, sizeof machine);
@@ -123,7 +123,7 @@ loop_run(const char *prog, const char *script, const char *label,
 		if (!started || loop_parse(line, &p) != 0)
 			continue;
 		if (probe != NULL) {
-			bench_wake_stop(probe, &machine, &fifo);
+			bench_wake_stop(probe, &machine);
 			probe = NULL;
 		}
 		if (strcmp(p.kind, "spike") == 0) {
@@ -155,13 +155,13 @@ loop_run(const char *prog, const char *script, const char *label,
 	}
 	pclose(f);
 	if (probe != NULL)
-		bench_wake_stop(probe, &machine, &fifo);
+		bench_wake_stop(probe, &machine);
 	if (started) {
 		char what[64];
 
 		snprintf(what, sizeof what, "the %d s of the run%s",
 		    LOOP_SECONDS, label[0] != '\0' ? " with --realtime" : "");
-		bench_wake_print("loop: ", what, &machine, fifo);
+		bench_wake_print("loop: ", what, &machine);
 	}
 	if (paths == 0 && commands == 0) {
 		printf("loop%s: the console gave no latency figures (did the "

@@ -369,14 +369,13 @@ static void
 bench_lat_done(const char *prefix, const struct bench_lat *l,
     const char *note, struct bench_wake *probe)
 {
-	struct bench_lat	machine;
-	int			fifo;
+	struct bench_machine	machine;
 
-	bench_wake_stop(probe, &machine, &fifo);
+	bench_wake_stop(probe, &machine);
 	if (prefix == NULL)
 		return;
 	bench_print_lat(prefix, l, note);
-	bench_wake_print("", "that run", &machine, fifo);
+	bench_wake_print("", "that run", &machine);
 }
 
 /* One round: every figure for synbridge and the peer, in turn. */

@@ -77,8 +77,7 @@ struct scale_run {
 	double		 late_s;	/* when the last of them came */
 	uint64_t	 gaps;		/* gaps the sites were told of */
 	uint64_t	 unexplained;	/* never came, at sites told of none */
-	struct bench_lat machine;	/* the machine's wake-ups meanwhile */
-	int		 machine_fifo;
+	struct bench_machine machine;	/* the machine meanwhile */
 };
 
 /* Latency of each event as it is delivered (now - the send time). */
@@ -422,7 +421,7 @@ scale_run(int n, int many, struct scale_run *r)
 		fake_host_wait(10000);
 		scale_poll(s, loaded);
 	}
-	bench_wake_stop(probe, &r->machine, &r->machine_fifo);
+	bench_wake_stop(probe, &r->machine);
 	r->harness_busy = (scale_thread_cpu() - cpu0) /
 	    ((double)(bench_mono_us() - t0) / 1e6);
 	r->relay_cpu = (bench_proc_cpu(relay.pid) - rcpu0) /
@@ -563,8 +562,7 @@ scale_print(const struct scale_run *r, int round)
 		    "one session", (unsigned long long)r->gaps);
 	snprintf(prefix, sizeof prefix, "scale, %3d sites, %s: ", r->sites,
 	    r->many ? "sessions of 3" : "one session");
-	bench_wake_print(prefix, "its measured seconds", &r->machine,
-	    r->machine_fifo);
+	bench_wake_print(prefix, "its measured seconds", &r->machine);
 	fflush(stdout);
 }
 
@@ -580,8 +578,8 @@ scale_check(const struct scale_run *r3, const struct scale_run *r30,
 	    "under 2x the 3-site p99 (%.3f ms): %s (round %d; the machine "
 	    "alone woke a sleeping thread up to %.3f ms late in the 3-site "
 	    "run, %.3f ms in the 30-site run)\n", how, r30->worst_p99_ms,
-	    bound_ms, met ? "met" : "NOT met", round, r3->machine.max_ms,
-	    r30->machine.max_ms);
+	    bound_ms, met ? "met" : "NOT met", round, r3->machine.wake.max_ms,
+	    r30->machine.wake.max_ms);
 	return (met);
 }
 

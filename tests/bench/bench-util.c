@@ -16,6 +16,8 @@
 
 #include "bench-util.h"
 
+static void	bench_first_line(const char *, char *, size_t);
+
 /* Order doubles. */
 static int
 bench_cmp(const void *x, const void *y)
@@ -342,7 +344,41 @@ struct bench_wake_thread {
 struct bench_wake {
 	struct bench_wake_thread th[BENCH_WAKE_THREADS];
 	int		 started, stop;
+	double		 kdamond0;	/* ns, or -1 */
 };
+
+/*
+ * CPU time (ns) of the kernel's kdamond threads so far, from the first
+ * field of /proc/PID/schedstat; -1 if none runs.
+ */
+static double
+bench_kdamond_ns(void)
+{
+	glob_t			 g;
+	char			 comm[32], path[64];
+	unsigned long long	 ns;
+	double			 sum = -1;
+	size_t			 i;
+	FILE			*f;
+
+	if (glob("/proc/[0-9]*/comm", 0, NULL, &g) != 0)
+		return (-1);
+	for (i = 0; i < g.gl_pathc; i++) {
+		bench_first_line(g.gl_pathv[i], comm, sizeof comm);
+		if (strncmp(comm, "kdamond", 7) != 0)
+			continue;
+		snprintf(path, sizeof path, "%.*s/schedstat",
+		    (int)(strlen(g.gl_pathv[i]) - strlen("/comm")),
+		    g.gl_pathv[i]);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fscanf(f, "%llu", &ns) == 1)
+			sum = (sum < 0 ? 0 : sum) + (double)ns;
+		fclose(f);
+	}
+	globfree(&g);
+	return (sum);
+}
 
 static void *
 bench_wake_run(void *arg)
@@ -392,6 +428,7 @@ bench_wake_start(void)
 
 	if ((w = calloc(1, sizeof *w)) == NULL)
 		return (NULL);
+	w->kdamond0 = bench_kdamond_ns();
 	for (i = 0; i < BENCH_WAKE_THREADS; i++) {
 		w->th[i].w = w;
 		if (pthread_create(&w->th[i].t, NULL, bench_wake_run,
@@ -407,14 +444,14 @@ bench_wake_start(void)
 }
 
 void
-bench_wake_stop(struct bench_wake *w, struct bench_lat *out, int *fifo)
+bench_wake_stop(struct bench_wake *w, struct bench_machine *out)
 {
-	double	*all;
+	double	*all, kd;
 	size_t	 n = 0;
 	int	 i;
 
 	memset(out, 0, sizeof *out);
-	*fifo = 0;
+	out->kdamond_ms = -1;
 	if (w == NULL)
 		return;
 	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
@@ -422,7 +459,10 @@ bench_wake_stop(struct bench_wake *w, struct bench_lat *out, int *fifo)
 		pthread_join(w->th[i].t, NULL);
 		n += w->th[i].n;
 	}
-	*fifo = w->started > 0 && w->th[0].fifo;
+	kd = bench_kdamond_ns();
+	if (w->kdamond0 >= 0 && kd >= w->kdamond0)
+		out->kdamond_ms = (kd - w->kdamond0) / 1e6;
+	out->fifo = w->started > 0 && w->th[0].fifo;
 	if (n > 0 && (all = malloc(n * sizeof *all)) != NULL) {
 		for (n = 0, i = 0; i < w->started; i++) {
 			if (w->th[i].n > 0)
@@ -430,7 +470,7 @@ bench_wake_stop(struct bench_wake *w, struct bench_lat *out, int *fifo)
 				    w->th[i].n * sizeof *all);
 			n += w->th[i].n;
 		}
-		bench_lat_from(out, all, n);
+		bench_lat_from(&out->wake, all, n);
 		free(all);
 	}
 	for (i = 0; i < w->started; i++)
@@ -440,18 +480,24 @@ bench_wake_stop(struct bench_wake *w, struct bench_lat *out, int *fifo)
 
 void
 bench_wake_print(const char *prefix, const char *what,
-    const struct bench_lat *l, int fifo)
+    const struct bench_machine *m)
 {
+	const struct bench_lat	*l = &m->wake;
+	char			 kd[96] = "";
+
 	if (l->n == 0)
 		return;
+	if (m->kdamond_ms >= 0)
+		snprintf(kd, sizeof kd, "; the kernel's DAMON (kdamond) ran "
+		    "%.0f ms of it", m->kdamond_ms);
 	printf("%smachine during %s: %d threads sleeping %.0f ms at a time "
 	    "under %s woke late by p50 %.3f ms, p99 %.3f ms, max %.3f ms (n "
-	    "%zu): %s\n", prefix, what, BENCH_WAKE_THREADS,
-	    BENCH_WAKE_US / 1000.0, fifo ? "SCHED_FIFO" : "the normal policy",
-	    l->p50_ms, l->p99_ms, l->max_ms, l->n, fifo ? "what this "
-	    "machine's host and kernel alone added to a wake-up in the same "
-	    "window" : "what this machine (its host, the kernel and other "
-	    "programs) added to a wake-up in the same window");
+	    "%zu): what %s added to a wake-up in the same window%s\n",
+	    prefix, what, BENCH_WAKE_THREADS, BENCH_WAKE_US / 1000.0,
+	    m->fifo ? "SCHED_FIFO" : "the normal policy", l->p50_ms,
+	    l->p99_ms, l->max_ms, l->n, m->fifo ? "this machine's host and "
+	    "kernel alone" : "this machine (its host, the kernel and other "
+	    "programs)", kd);
 	fflush(stdout);
 }
 

@@ -105,22 +105,29 @@ void	bench_machine_memory(const char *prefix);
  * threads that sleep 1 ms at a time (absolute deadlines, no timer slack;
  * under SCHED_FIFO where this user may, as cyclictest(8) does, so that
  * no program under the normal policy delays them: only the machine's
- * host and the kernel) and note how late each wake-up came. A tail of
- * the run that is no longer than the probe's was set by the machine, not
- * by the program measured. bench_wake_start returns NULL if no thread
- * could start; bench_wake_stop ends it, fills *out (ms; n = 0 if it did
- * not run) and frees it.
+ * host and the kernel) and note how late each wake-up came; and the CPU
+ * time the kernel's DAMON threads (kdamond) took meanwhile, from
+ * /proc/PID/schedstat: they sample and age the pages of every process
+ * and take a core for tens of ms at a time when much memory is cold. A
+ * tail of the run no longer than the probe's may be the machine's, not
+ * the program's. bench_wake_start returns NULL if no thread could start;
+ * bench_wake_stop ends it, fills *out and frees it.
  */
+struct bench_machine {
+	struct bench_lat wake;		/* how late (ms); n = 0: not run */
+	int		 fifo;		/* the probe ran under SCHED_FIFO */
+	double		 kdamond_ms;	/* -1: no kdamond running */
+};
 struct bench_wake;
 struct bench_wake *bench_wake_start(void);
-void	bench_wake_stop(struct bench_wake *, struct bench_lat *out, int *fifo);
+void	bench_wake_stop(struct bench_wake *, struct bench_machine *out);
 /*
  * One line: "PREFIXmachine during WHAT: 2 threads sleeping 1 ms at a
  * time under SCHED_FIFO woke late by p50 X ms, p99 Y ms, max Z ms (n N)
- * ...". Nothing if l did not run.
+ * ...; the kernel's DAMON (kdamond) ran K ms". Nothing if it did not run.
  */
 void	bench_wake_print(const char *prefix, const char *what,
-	    const struct bench_lat *l, int fifo);
+	    const struct bench_machine *m);
 /* CPU seconds of the calling thread. */
 double	bench_thread_cpu(void);
 /* Peak and current resident memory of a process (kB), or -1. */
