@@ -57,6 +57,8 @@ struct bench_side {
 	struct bench_tp	 tp[BENCH_ROUNDS][3];
 	struct bench_lat lat[BENCH_ROUNDS];
 	struct bench_lat lath[BENCH_ROUNDS];	/* the peer, handed over */
+	/* the machine during each latency run (bench_wake_start) */
+	struct bench_machine latm[BENCH_ROUNDS], lathm[BENCH_ROUNDS];
 	int		 ran;
 };
 
@@ -367,15 +369,13 @@ bench_raw_tls(const char *stream)
  */
 static void
 bench_lat_done(const char *prefix, const struct bench_lat *l,
-    const char *note, struct bench_wake *probe)
+    const char *note, struct bench_wake *probe, struct bench_machine *m)
 {
-	struct bench_machine	machine;
-
-	bench_wake_stop(probe, &machine);
+	bench_wake_stop(probe, m);
 	if (prefix == NULL)
 		return;
 	bench_print_lat(prefix, l, note);
-	bench_wake_print("", "that run", &machine);
+	bench_wake_print("", "that run", m);
 }
 
 /* One round: every figure for synbridge and the peer, in turn. */
@@ -408,17 +408,18 @@ bench_round(int r, struct bench_side *sb, struct bench_side *mq, double *tls)
 		if ((side ^ first) == 0) {
 			probe = bench_wake_start();
 			bench_latency(stream, 3, &sb->lat[r]);
-			bench_lat_done("", &sb->lat[r], note, probe);
+			bench_lat_done("", &sb->lat[r], note, probe,
+			    &sb->latm[r]);
 		} else if (mq->ran) {
 			probe = bench_wake_start();
 			ok = bench_mqtt_latency(stream, 3, 0, &mq->lat[r]) == 0;
 			bench_lat_done(ok ? "mqtt " : NULL, &mq->lat[r], note,
-			    probe);
+			    probe, &mq->latm[r]);
 			strcat(stream, "h");
 			probe = bench_wake_start();
 			ok = bench_mqtt_latency(stream, 3, 1, &mq->lath[r]) == 0;
 			bench_lat_done(ok ? BENCH_HANDED : NULL, &mq->lath[r],
-			    note, probe);
+			    note, probe, &mq->lathm[r]);
 		}
 	}
 	snprintf(stream, sizeof stream, "tp8192r%d", r + 1);
@@ -502,16 +503,57 @@ bench_wan(int mq_ran, struct bench_lat *s, struct bench_lat *m)
 }
 
 /* The round of lowest p99 among rounds' latencies l[]. */
+static int
+bench_best_round(const struct bench_lat *l)
+{
+	int	r, best = -1;
+
+	for (r = 0; r < BENCH_ROUNDS; r++) {
+		if (l[r].n > 0 && (best < 0 || l[r].p99_ms < l[best].p99_ms))
+			best = r;
+	}
+	return (best);
+}
+
 static void
 bench_best_lat(const struct bench_lat *l, struct bench_lat *best)
 {
-	int	r;
+	int	r = bench_best_round(l);
 
 	memset(best, 0, sizeof *best);
-	for (r = 0; r < BENCH_ROUNDS; r++) {
-		if (l[r].n > 0 && (best->n == 0 || l[r].p99_ms < best->p99_ms))
-			*best = l[r];
+	if (r >= 0)
+		*best = l[r];
+}
+
+/*
+ * The machine during the latency runs the summary compares: how late it
+ * woke the sleeping threads and how much CPU the kernel's DAMON took.
+ */
+static void
+bench_best_machine(const struct bench_side *sb, const struct bench_side *mq)
+{
+	const struct bench_machine *m[3] = { NULL, NULL, NULL };
+	static const char *const who[3] = { "synbridge's", "mqtt's",
+	    "mqtt handed over's" };
+	int	i, r, shown = 0;
+
+	if ((r = bench_best_round(sb->lat)) >= 0)
+		m[0] = &sb->latm[r];
+	if (mq->ran && (r = bench_best_round(mq->lat)) >= 0)
+		m[1] = &mq->latm[r];
+	if (mq->ran && (r = bench_best_round(mq->lath)) >= 0)
+		m[2] = &mq->lathm[r];
+	for (i = 0; i < 3; i++) {
+		if (m[i] == NULL || m[i]->wake.n == 0)
+			continue;
+		printf("%s %s: sleeping threads woke up to %.3f ms late",
+		    shown++ ? ";" : "machine during those latency runs:",
+		    who[i], m[i]->wake.max_ms);
+		if (m[i]->kdamond_ms >= 0)
+			printf(", kdamond ran %.0f ms", m[i]->kdamond_ms);
 	}
+	if (shown)
+		printf("\n");
 }
 
 /*
@@ -624,6 +666,7 @@ bench_summary(struct bench_side *sb, struct bench_side *mq, double *tls,
 		bench_ratio("latency p99 at 100 k events/s, synbridge/mqtt "
 		    "handed over", slat.p99_ms / mlath.p99_ms, 0, 1);
 	}
+	bench_best_machine(sb, mq);
 	for (k = 0; k < BENCH_WAN_CASES; k++) {
 		struct bench_pace	pace = bench_wan_pace(k);
 		const char		*note = bench_wan_case[k].note;
@@ -713,6 +756,7 @@ bench_one(int argc, char **argv)
 	struct bench_tp		 tp;
 	struct bench_lat	 lat;
 	struct bench_wake	*probe;
+	struct bench_machine	 machine;
 	int			 k, ok;
 
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], "tp") == 0) {
@@ -746,13 +790,13 @@ bench_one(int argc, char **argv)
 		bench_print_tp("", bench_batches[2], &tp, NULL);
 		probe = bench_wake_start();
 		bench_latency("latone", 3, &lat);
-		bench_lat_done("", &lat, "after it", probe);
+		bench_lat_done("", &lat, "after it", probe, &machine);
 		return (0);
 	}
 	if (argc == 2 && strcmp(argv[1], "lat") == 0) {
 		probe = bench_wake_start();
 		bench_latency("latone", 3, &lat);
-		bench_lat_done("", &lat, NULL, probe);
+		bench_lat_done("", &lat, NULL, probe, &machine);
 		return (0);
 	}
 	if (argc == 2 && strcmp(argv[1], "wan") == 0) {
@@ -770,10 +814,12 @@ bench_one(int argc, char **argv)
 			return (0);
 		probe = bench_wake_start();
 		ok = bench_mqtt_latency("latone", 3, 0, &lat) == 0;
-		bench_lat_done(ok ? "mqtt " : NULL, &lat, NULL, probe);
+		bench_lat_done(ok ? "mqtt " : NULL, &lat, NULL, probe,
+		    &machine);
 		probe = bench_wake_start();
 		ok = bench_mqtt_latency("latoneh", 3, 1, &lat) == 0;
-		bench_lat_done(ok ? BENCH_HANDED : NULL, &lat, NULL, probe);
+		bench_lat_done(ok ? BENCH_HANDED : NULL, &lat, NULL, probe,
+		    &machine);
 		bench_mqtt_stop();
 		return (0);
 	}
